@@ -1,0 +1,9 @@
+/* Operators of the 'binary' family (see ops.def). */
+#include "ops/op_util.h"
+
+IMP_OP_UNIMPLEMENTED(ADD);
+IMP_OP_UNIMPLEMENTED(SUB);
+IMP_OP_UNIMPLEMENTED(MUL);
+IMP_OP_UNIMPLEMENTED(DIV);
+IMP_OP_UNIMPLEMENTED(POW);
+IMP_OP_UNIMPLEMENTED(PRELU);

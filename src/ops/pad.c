@@ -1,0 +1,4 @@
+/* Operators of the 'pad' family (see ops.def). */
+#include "ops/op_util.h"
+
+IMP_OP_UNIMPLEMENTED(PAD);

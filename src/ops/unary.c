@@ -1,0 +1,224 @@
+/* Element-wise operators with one tensor input: activations, Cast, and the
+ * legacy per-channel affine ops (ImageScaler, Affine). */
+#include <math.h>
+#include <string.h>
+
+#include "core/dtype.h"
+#include "ops/op_util.h"
+
+/* Shape passes through; float ops insist on float32 (fp16 is widened at
+ * load, so any other type is a model error). */
+static enum imp_status infer_float_unary(struct imp_infer_ctx *c)
+{
+    enum imp_status st = imp_need_inputs(c, 0, 0);
+    if (st != IMP_OK)
+        return st;
+    IMP_CHECK(c, c->in[0]->dtype == IMP_DTYPE_F32, IMP_ERR_UNSUPPORTED,
+              "input is %s; only float32 is supported",
+              imp_dtype_name(c->in[0]->dtype));
+    c->out[0].dtype = IMP_DTYPE_F32;
+    c->out[0].shape = c->in[0]->shape;
+    return IMP_OK;
+}
+
+/* One loop per activation, written so the compiler can vectorise it. */
+#define UNARY_KERNEL(fname, expr)                                            \
+    static void fname(const struct imp_kernel_args *a)                      \
+    {                                                                        \
+        const float *x = a->in[0]->data;                                     \
+        float *y = a->out[0]->data;                                          \
+        int64_t n = imp_numel(a->in[0]);                                     \
+        (void)a;                                                             \
+        for (int64_t i = 0; i < n; i++) {                                    \
+            float v = x[i];                                                  \
+            y[i] = (expr);                                                   \
+        }                                                                    \
+    }
+
+#define NODE_F(name, dflt) imp_node_float(a->node, name, dflt)
+
+UNARY_KERNEL(relu_run, v > 0.0f ? v : 0.0f)
+UNARY_KERNEL(sigmoid_run, 1.0f / (1.0f + expf(-v)))
+UNARY_KERNEL(tanh_run, tanhf(v))
+UNARY_KERNEL(sqrt_run, sqrtf(v))
+
+static void leaky_relu_run(const struct imp_kernel_args *a)
+{
+    const float *x = a->in[0]->data;
+    float *y = a->out[0]->data;
+    float alpha = NODE_F("alpha", 0.01f);
+    for (int64_t i = 0, n = imp_numel(a->in[0]); i < n; i++)
+        y[i] = x[i] >= 0.0f ? x[i] : alpha * x[i];
+}
+
+static void hard_sigmoid_run(const struct imp_kernel_args *a)
+{
+    const float *x = a->in[0]->data;
+    float *y = a->out[0]->data;
+    float alpha = NODE_F("alpha", 0.2f), beta = NODE_F("beta", 0.5f);
+    for (int64_t i = 0, n = imp_numel(a->in[0]); i < n; i++)
+        y[i] = fmaxf(0.0f, fminf(1.0f, alpha * x[i] + beta));
+}
+
+static void hard_swish_run(const struct imp_kernel_args *a)
+{
+    const float *x = a->in[0]->data;
+    float *y = a->out[0]->data;
+    for (int64_t i = 0, n = imp_numel(a->in[0]); i < n; i++)
+        y[i] = x[i] * fmaxf(0.0f, fminf(1.0f, x[i] / 6.0f + 0.5f));
+}
+
+static void affine_run(const struct imp_kernel_args *a)
+{
+    const float *x = a->in[0]->data;
+    float *y = a->out[0]->data;
+    float alpha = NODE_F("alpha", 1.0f), beta = NODE_F("beta", 0.0f);
+    for (int64_t i = 0, n = imp_numel(a->in[0]); i < n; i++)
+        y[i] = alpha * x[i] + beta;
+}
+
+#define SIMPLE_FLOAT_OP(ID, run)                                             \
+    IMP_REF_ENGINES(ID, run, NULL, NULL);                                    \
+    const struct imp_op_def imp_opdef_##ID = {                               \
+        .infer = infer_float_unary, .engines = ID##_engines,                 \
+        .flags = IMP_OPF_INPLACE}
+
+SIMPLE_FLOAT_OP(RELU, relu_run);
+SIMPLE_FLOAT_OP(LEAKY_RELU, leaky_relu_run);
+SIMPLE_FLOAT_OP(SIGMOID, sigmoid_run);
+SIMPLE_FLOAT_OP(TANH, tanh_run);
+SIMPLE_FLOAT_OP(HARD_SIGMOID, hard_sigmoid_run);
+SIMPLE_FLOAT_OP(HARD_SWISH, hard_swish_run);
+SIMPLE_FLOAT_OP(SQRT, sqrt_run);
+SIMPLE_FLOAT_OP(AFFINE, affine_run);
+
+/* ---- Clip: bounds from attributes (opset < 11) or inputs 1 and 2 ------ */
+
+static enum imp_status clip_infer(struct imp_infer_ctx *c)
+{
+    for (int i = 1; i < c->n_in && i < 3; i++)
+        IMP_CHECK(c, !c->in[i] || imp_numel(c->in[i]) == 1, IMP_ERR_SHAPE,
+                  "bound %d must be a scalar", i);
+    return infer_float_unary(c);
+}
+
+static float clip_bound(const struct imp_kernel_args *a, int i, const char *attr,
+                        float dflt)
+{
+    if (a->n_in > i && a->in[i])
+        return (float)imp_load_f64(a->in[i]->dtype, a->in[i]->data, 0);
+    return NODE_F(attr, dflt);
+}
+
+static void clip_run(const struct imp_kernel_args *a)
+{
+    const float *x = a->in[0]->data;
+    float *y = a->out[0]->data;
+    float lo = clip_bound(a, 1, "min", -INFINITY);
+    float hi = clip_bound(a, 2, "max", INFINITY);
+    for (int64_t i = 0, n = imp_numel(a->in[0]); i < n; i++)
+        y[i] = fminf(fmaxf(x[i], lo), hi);
+}
+
+IMP_REF_ENGINES(CLIP, clip_run, NULL, NULL);
+const struct imp_op_def imp_opdef_CLIP = {
+    .infer = clip_infer, .engines = CLIP_engines, .flags = IMP_OPF_INPLACE};
+
+/* ---- ImageScaler: y = scale * x + bias[c] on NCHW --------------------- */
+
+static enum imp_status image_scaler_infer(struct imp_infer_ctx *c)
+{
+    enum imp_status st = infer_float_unary(c);
+    if (st != IMP_OK)
+        return st;
+    IMP_CHECK(c, c->in[0]->shape.rank == 4, IMP_ERR_SHAPE, "input must be NCHW");
+    const struct imp_attr *bias = imp_node_attr(c->node, "bias");
+    IMP_CHECK(c, !bias || (bias->type == IMP_ATTR_FLOATS &&
+                           bias->n == c->in[0]->shape.d[1]),
+              IMP_ERR_SHAPE, "bias needs one value per channel");
+    return IMP_OK;
+}
+
+static void image_scaler_run(const struct imp_kernel_args *a)
+{
+    const float *x = a->in[0]->data;
+    float *y = a->out[0]->data;
+    const struct imp_shape *s = &a->in[0]->shape;
+    const struct imp_attr *bias = imp_node_attr(a->node, "bias");
+    float scale = NODE_F("scale", 1.0f);
+    int64_t plane = s->d[2] * s->d[3];
+    for (int64_t nc = 0; nc < s->d[0] * s->d[1]; nc++) {
+        float b = bias ? bias->floats[nc % s->d[1]] : 0.0f;
+        for (int64_t i = 0; i < plane; i++)
+            y[nc * plane + i] = scale * x[nc * plane + i] + b;
+    }
+}
+
+IMP_REF_ENGINES(IMAGE_SCALER, image_scaler_run, NULL, NULL);
+const struct imp_op_def imp_opdef_IMAGE_SCALER = {
+    .infer = image_scaler_infer, .engines = IMAGE_SCALER_engines,
+    .flags = IMP_OPF_INPLACE};
+
+/* ---- Identity: a view, no copy ------------------------------------------ */
+
+static enum imp_status identity_infer(struct imp_infer_ctx *c)
+{
+    enum imp_status st = imp_need_inputs(c, 0, 0);
+    if (st != IMP_OK)
+        return st;
+    c->out[0].dtype = c->in[0]->dtype;
+    c->out[0].shape = c->in[0]->shape;
+    return IMP_OK;
+}
+
+/* Shared by every alias op: the planner usually makes out == in, but when
+ * it could not (plan-time evaluation), copy. */
+static void copy_run(const struct imp_kernel_args *a)
+{
+    if (a->out[0]->data != a->in[0]->data)
+        memcpy(a->out[0]->data, a->in[0]->data, imp_tensor_bytes(a->in[0]));
+}
+
+IMP_REF_ENGINES(IDENTITY, copy_run, NULL, NULL);
+const struct imp_op_def imp_opdef_IDENTITY = {
+    .infer = identity_infer, .engines = IDENTITY_engines, .flags = IMP_OPF_ALIAS};
+
+/* ---- Cast (ONNX TensorProto element types) ------------------------------- */
+
+static enum imp_dtype onnx_to_dtype(int64_t t)
+{
+    switch (t) {
+    case 1: return IMP_DTYPE_F32;
+    case 2: return IMP_DTYPE_U8;
+    case 3: return IMP_DTYPE_I8;
+    case 6: return IMP_DTYPE_I32;
+    case 7: return IMP_DTYPE_I64;
+    case 9: return IMP_DTYPE_BOOL;
+    case 10: return IMP_DTYPE_F16;
+    case 11: return IMP_DTYPE_F64;
+    default: return IMP_DTYPE_UNDEFINED;
+    }
+}
+
+static enum imp_status cast_infer(struct imp_infer_ctx *c)
+{
+    enum imp_status st = imp_need_inputs(c, 0, 0);
+    if (st != IMP_OK)
+        return st;
+    int64_t to = imp_node_int(c->node, "to", 0);
+    enum imp_dtype t = onnx_to_dtype(to);
+    IMP_CHECK(c, t != IMP_DTYPE_UNDEFINED, IMP_ERR_UNSUPPORTED,
+              "cannot cast to ONNX element type %lld", (long long)to);
+    c->out[0].dtype = t;
+    c->out[0].shape = c->in[0]->shape;
+    return IMP_OK;
+}
+
+static void cast_run(const struct imp_kernel_args *a)
+{
+    imp_convert(a->out[0]->dtype, a->out[0]->data, a->in[0]->dtype,
+                a->in[0]->data, (size_t)imp_numel(a->in[0]));
+}
+
+IMP_REF_ENGINES(CAST, cast_run, NULL, NULL);
+const struct imp_op_def imp_opdef_CAST = {.infer = cast_infer, .engines = CAST_engines};

@@ -1,0 +1,65 @@
+/* fp16 -> fp32 expansion. Kernels compute in fp32; fp16 weights are
+ * widened once here. An fp16 graph input keeps its type for the caller and
+ * is widened by a Cast at the boundary; Casts to fp16 inside the graph
+ * become Casts to fp32, so outputs of fp16 models arrive as fp32. */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/dtype.h"
+#include "passes/passes.h"
+
+#define ONNX_FLOAT 1
+#define ONNX_FLOAT16 10
+
+enum imp_status imp_pass_expand_fp16(struct imp_graph *g, struct imp_error *err)
+{
+    for (int v = 0; v < g->n_values; v++) {
+        struct imp_value *val = &g->values[v];
+        if (val->kind != IMP_VALUE_CONST || val->dtype != IMP_DTYPE_F16)
+            continue;
+        int64_t n = imp_shape_count(&val->shape);
+        float *wide = imp_aligned_alloc((size_t)(n > 0 ? n : 0) * sizeof(float));
+        if (!wide)
+            return imp_fail(err, IMP_ERR_NOMEM, "out of memory widening '%s'",
+                            val->name);
+        const uint16_t *half = val->data;
+        for (int64_t i = 0; i < n; i++)
+            wide[i] = imp_half_to_float(half[i]);
+        if (val->owned)
+            imp_aligned_free(val->data);
+        val->data = wide;
+        val->nbytes = (size_t)(n > 0 ? n : 0) * sizeof(float);
+        val->owned = true;
+        val->dtype = IMP_DTYPE_F32;
+    }
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        struct imp_node *n = &g->nodes[ni];
+        if (n->op == IMP_OP_CAST && imp_node_int(n, "to", 0) == ONNX_FLOAT16)
+            if (imp_node_set_int(g, ni, "to", ONNX_FLOAT) != IMP_OK)
+                return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+    }
+    int n_inputs = g->n_inputs;
+    for (int i = 0; i < n_inputs; i++) {
+        int in = g->inputs[i];
+        if (g->values[in].dtype != IMP_DTYPE_F16)
+            continue;
+        char name[512];
+        snprintf(name, sizeof name, "%s/as_f32", g->values[in].name);
+        int wide = imp_graph_add_value(g, name, IMP_VALUE_ACTIVATION,
+                                       IMP_DTYPE_F32, &g->values[in].shape);
+        if (wide < 0)
+            return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+        int n_nodes = g->n_nodes;
+        for (int ni = 0; ni < n_nodes; ni++)
+            for (int k = 0; k < g->nodes[ni].n_inputs; k++)
+                if (g->nodes[ni].inputs[k] == in)
+                    g->nodes[ni].inputs[k] = wide;
+        for (int o = 0; o < g->n_outputs; o++)
+            if (g->outputs[o] == in)
+                g->outputs[o] = wide;
+        int cast = imp_graph_add_node(g, IMP_OP_CAST, name, 1, &in, 1, &wide);
+        if (cast < 0 || imp_node_set_int(g, cast, "to", ONNX_FLOAT) != IMP_OK)
+            return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+    }
+    return IMP_OK;
+}

@@ -1,0 +1,15 @@
+#include "passes/passes.h"
+
+enum imp_status imp_passes_run(struct imp_graph *g, struct imp_error *err)
+{
+    enum imp_status st = imp_graph_sort(g, err);
+    if (st == IMP_OK)
+        st = imp_pass_expand_fp16(g, err);
+    if (st == IMP_OK)
+        st = imp_graph_sort(g, err); /* the boundary Casts come last */
+    if (st == IMP_OK)
+        st = imp_pass_fold_constants(g, err);
+    if (st == IMP_OK)
+        st = imp_pass_remove_dead(g, err);
+    return st;
+}

@@ -1,0 +1,20 @@
+/* Load-time graph passes, run once per model in this order. */
+#ifndef IMP_PASSES_H
+#define IMP_PASSES_H
+
+#include "core/graph.h"
+
+/* fp16 constants become fp32; fp16 graph inputs/outputs keep their type at
+ * the boundary through inserted Casts, so every kernel sees fp32. */
+enum imp_status imp_pass_expand_fp16(struct imp_graph *g, struct imp_error *err);
+/* Evaluate nodes whose inputs are all constants; their outputs become
+ * constants. Needs a sorted graph. */
+enum imp_status imp_pass_fold_constants(struct imp_graph *g,
+                                        struct imp_error *err);
+/* Drop nodes whose outputs nothing reads, and unreferenced constants. */
+enum imp_status imp_pass_remove_dead(struct imp_graph *g, struct imp_error *err);
+
+/* All of the above, plus sorting. */
+enum imp_status imp_passes_run(struct imp_graph *g, struct imp_error *err);
+
+#endif

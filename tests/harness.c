@@ -1,0 +1,90 @@
+#include "harness.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static int passed, failed, current_failures;
+static const char *current;
+
+void imp_test_begin(const char *name)
+{
+    current = name;
+    current_failures = 0;
+}
+
+void imp_test_end(void)
+{
+    if (current_failures) {
+        failed++;
+        printf("FAIL %s\n", current);
+    } else {
+        passed++;
+        printf("ok   %s\n", current);
+    }
+    fflush(stdout);
+}
+
+bool imp_test_check(bool ok, const char *what, const char *file, int line)
+{
+    if (!ok) {
+        current_failures++;
+        printf("  %s:%d: check failed: %s\n", file, line, what);
+    }
+    return ok;
+}
+
+bool imp_test_near(double got, double want, double rel, double abs_tol,
+                   const char *what, const char *file, int line)
+{
+    double diff = fabs(got - want);
+    bool ok = diff <= abs_tol || diff <= rel * fabs(want);
+    if (!ok) {
+        current_failures++;
+        printf("  %s:%d: %s = %.9g, want %.9g (rel tol %g)\n", file, line, what,
+               got, want, rel);
+    }
+    return ok;
+}
+
+int imp_test_finish(void)
+{
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
+void imp_test_skip(const char *why)
+{
+    printf("SKIP: %s\n", why);
+    printf("0 passed, 0 failed, 1 skipped\n");
+    exit(IMP_TEST_SKIP);
+}
+
+const char *imp_test_shared(const char *relative, char *buf, size_t size)
+{
+#ifdef IMP_SHARED_DIR
+    snprintf(buf, size, "%s/%s", IMP_SHARED_DIR, relative);
+#else
+    snprintf(buf, size, "../shared/%s", relative);
+#endif
+    struct stat st;
+    if (stat(buf, &st) != 0) {
+        printf("note: %s is absent\n", buf);
+        return NULL;
+    }
+    return buf;
+}
+
+double imp_test_max_rel_error(const float *a, const float *b, size_t n,
+                              double floor)
+{
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double denom = fabs(b[i]) > floor ? fabs(b[i]) : floor;
+        double e = fabs((double)a[i] - b[i]) / denom;
+        if (!(e <= worst)) /* NaN counts as worst */
+            worst = isnan(e) ? INFINITY : e;
+    }
+    return worst;
+}

@@ -1,0 +1,45 @@
+/*
+ * A small test harness. Each test file's main() runs its tests with RUN()
+ * and returns imp_test_finish(), which prints "N passed, N failed" and
+ * gives ctest the exit code. A check that fails reports file:line and goes
+ * on, so one run shows every failure.
+ */
+#ifndef IMP_TEST_HARNESS_H
+#define IMP_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "impasto.h"
+
+#define IMP_TEST_SKIP 77
+
+void imp_test_begin(const char *name);
+void imp_test_end(void);
+bool imp_test_check(bool ok, const char *what, const char *file, int line);
+bool imp_test_near(double got, double want, double rel, double abs_tol,
+                   const char *what, const char *file, int line);
+int imp_test_finish(void);
+/* Exit with the skip code after printing why (for missing ../shared). */
+void imp_test_skip(const char *why);
+/* Path under ../shared, or NULL (after a skip message) when absent. */
+const char *imp_test_shared(const char *relative, char *buf, size_t size);
+
+/* Largest |a-b| / max(|b|, floor) over n floats. */
+double imp_test_max_rel_error(const float *a, const float *b, size_t n,
+                              double floor);
+
+#define RUN(fn)                \
+    do {                       \
+        imp_test_begin(#fn);   \
+        fn();                  \
+        imp_test_end();        \
+    } while (0)
+#define CHECK(cond) imp_test_check((cond), #cond, __FILE__, __LINE__)
+#define CHECK_NEAR(got, want, rel) \
+    imp_test_near((got), (want), (rel), 0.0, #got, __FILE__, __LINE__)
+#define CHECK_STATUS(expr, want)                                             \
+    imp_test_check((expr) == (want), #expr " == " #want, __FILE__, __LINE__)
+
+#endif
