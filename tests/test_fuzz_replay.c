@@ -26,6 +26,15 @@
 #define LLVMFuzzerTestOneInput imp_fuzz_target_image
 #include "../fuzz/fuzz_image.c"
 #undef LLVMFuzzerTestOneInput
+/* The .npy reader arrives with the CLI; replay its corpus once it does. */
+#if defined(__has_include)
+#if __has_include("npy.h")
+#define IMP_FUZZ_HAVE_NPY 1
+#define LLVMFuzzerTestOneInput imp_fuzz_target_npy
+#include "../fuzz/fuzz_npy.c"
+#undef LLVMFuzzerTestOneInput
+#endif
+#endif
 #include "../fuzz/fuzz_common.c"
 
 #include "core/util.h"
@@ -41,6 +50,9 @@ static const struct target targets[] = {
     {"tflite", imp_fuzz_target_tflite},
     {"imp", imp_fuzz_target_imp},
     {"image", imp_fuzz_target_image},
+#ifdef IMP_FUZZ_HAVE_NPY
+    {"npy", imp_fuzz_target_npy},
+#endif
 };
 #define N_TARGETS (sizeof targets / sizeof targets[0])
 
