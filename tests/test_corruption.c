@@ -11,7 +11,8 @@
  * preparation see damaged graphs too; small models are run as well.
  *
  * IMP_CORRUPTION_SCALE=<float> scales the random-mutation counts (e.g. 4
- * for a longer soak, 0.25 for a quick look).
+ * for a longer soak, 0.25 for a quick look). IMP_CORRUPTION_VERBOSE=1
+ * names every mutation before loading it (to find the one that crashed).
  */
 #include <dirent.h>
 #include <signal.h>
@@ -68,6 +69,8 @@ static void on_alarm(int sig)
     (void)ignored;
     _exit(1);
 }
+
+static bool verbose;
 
 static double scale(void)
 {
@@ -132,6 +135,10 @@ static void probe(const struct subject *s, const uint8_t *bytes, size_t size,
     struct imp_model *m = (struct imp_model *)1; /* must be reset to NULL */
     struct imp_error err;
     memset(&err, 0x55, sizeof err);
+    if (verbose) {
+        printf("    %s\n", current);
+        fflush(stdout);
+    }
     double t0 = now_ms();
     enum imp_status st = imp_model_load_buffer(bytes, size, &m, &err);
     double ms = now_ms() - t0;
@@ -365,6 +372,7 @@ int main(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_alarm;
     sigaction(SIGALRM, &sa, NULL);
+    verbose = getenv("IMP_CORRUPTION_VERBOSE") != NULL;
     RUN(seed_models_fail_cleanly_when_damaged);
     RUN(real_models_fail_cleanly_when_damaged);
     int rc = imp_test_finish();
