@@ -353,7 +353,8 @@ enum imp_status imp_graph_sort(struct imp_graph *g, struct imp_error *err)
         st = imp_fail(err, IMP_ERR_FORMAT, "graph has a cycle");
         goto done;
     }
-    memcpy(g->nodes, sorted, sizeof *sorted * (size_t)g->n_nodes);
+    if (g->n_nodes) /* a graph with no nodes has no node array */
+        memcpy(g->nodes, sorted, sizeof *sorted * (size_t)g->n_nodes);
     for (int o = 0; o < g->n_outputs; o++) {
         int v = g->outputs[o];
         if (v < 0 || v >= g->n_values || !ready[v]) {
