@@ -7,6 +7,9 @@
  *
  * Subjects: the real models in ../shared/models (skipped when absent), the
  * in-repo fuzz seeds, and the .imp form of each (when the writer exists).
+ * Per subject: every truncation up to 4 KB and 64 beyond; every bit of the
+ * first 32 and last 16 bytes (first 2 KB for seeds); 128 random bit flips
+ * and 64 random byte overwrites, seeded by the subject's name.
  * Loads that succeed also init a predictor, so shape inference and engine
  * preparation see damaged graphs too; small models are run as well.
  *
@@ -170,7 +173,7 @@ static void probe(const struct subject *s, const uint8_t *bytes, size_t size,
 static void truncations(const struct subject *s, struct tally *t)
 {
     size_t dense = s->size < 4096 ? s->size : 4096;
-    size_t spread = (size_t)(96 * scale());
+    size_t spread = (size_t)(64 * scale());
     for (size_t k = 0; k < dense + spread + 8; k++) {
         size_t len;
         if (k < dense)
@@ -214,8 +217,9 @@ static void flips(const struct subject *s, struct tally *t)
     /* Structure lives at the ends: header, graph, tables up front; ONNX
      * graph inputs/outputs and opsets, TFLite tails at the back. Every bit
      * there (every bit of every byte for small files). */
-    size_t head = s->small ? s->size : (s->size < 96 ? s->size : 96);
-    size_t tail = s->small ? 0 : (s->size - head < 48 ? s->size - head : 48);
+    size_t head_max = s->small ? 2048 : 32, tail_max = s->small ? 0 : 16;
+    size_t head = s->size < head_max ? s->size : head_max;
+    size_t tail = s->size - head < tail_max ? s->size - head : tail_max;
     for (size_t i = 0; i < head; i++)
         for (int b = 0; b < 8; b++)
             flip_at(s, work, i, work[i] ^ (uint8_t)(1u << b), true, t);
@@ -225,7 +229,7 @@ static void flips(const struct subject *s, struct tally *t)
     /* Anywhere: single bit flips, and bytes set to the values that most
      * often turn into bad lengths, counts and offsets. */
     static const uint8_t nasty[] = {0x00, 0xff, 0x7f, 0x80, 0x01, 0xfe};
-    int n_bits = (int)(200 * scale()), n_bytes = (int)(100 * scale());
+    int n_bits = (int)(128 * scale()), n_bytes = (int)(64 * scale());
     for (int k = 0; k < n_bits; k++) {
         size_t pos = (size_t)(rng_next() % s->size);
         flip_at(s, work, pos, work[pos] ^ (uint8_t)(1u << (rng_next() % 8)),
