@@ -542,7 +542,51 @@ def npy_seeds():
     save("npy", "bad_short_data.npy", npy(w(4, 4))[:-10])
 
 
+# ---- libFuzzer dictionaries -----------------------------------------------------
+
+def write_dicts():
+    d = os.path.join(ROOT, "fuzz", "dict")
+    os.makedirs(d, exist_ok=True)
+
+    def put(name, header, entries):
+        with open(os.path.join(d, name), "w") as f:
+            f.write("# %s\n" % header)
+            for e in entries:
+                if isinstance(e, bytes):
+                    e = "".join("\\x%02x" % c for c in e)
+                f.write('"%s"\n' % e.replace('"', '\\"'))
+
+    with open(os.path.join(ROOT, "src", "ops", "ops.def")) as f:
+        ops = [line.split('"')[1] for line in f if line.startswith("IMP_OP(")]
+    attrs = ("kernel_shape pads strides dilations group auto_pad SAME_UPPER "
+             "SAME_LOWER VALID NOTSET output_shape output_padding epsilon "
+             "momentum axis axes keepdims perm mode constant reflect edge "
+             "nearest linear cubic asymmetric half_pixel align_corners floor "
+             "round_prefer_floor coordinate_transformation_mode nearest_mode "
+             "scales sizes starts ends split num_outputs min max alpha beta "
+             "gamma transA transB to value value_float value_ints border scale "
+             "bias count_include_pad ceil_mode storage_order ai.onnx").split()
+    put("onnx.dict", "ONNX op types and attribute names: the strings a "
+        "mutator rarely invents.", ops + attrs +
+        [b"\x08\x03", b"\x08\x07", b"\x3a", b"\x42\x02\x10\x07",
+         b"\x42\x02\x10\x0d", b"\x12\x00"])
+    put("npy.dict", ".npy header pieces.",
+        [b"\x93NUMPY", b"\x01\x00", b"\x02\x00", b"\x03\x00", "'descr': ",
+         "'fortran_order': ", "'shape': ", "False", "True", "'<f4'", "'<f2'",
+         "'<f8'", "'<i8'", "'<i4'", "'|i1'", "'|u1'", "'|b1'", "'>f4'",
+         "(1, 3, 256, 256)", "(0,)", "()", ", }", b"\x0a"])
+    put("tflite.dict", "TFLite identifiers and custom op names.",
+        ["TFL3", "Convolution2DTransposeBias", b"\xff\xff\xff\xff",
+         b"\x00\x00\x00\x80", b"\x10\x00\x00\x00"])
+    put("image.dict", "PNG chunk names and JPEG markers.",
+        [b"\x89PNG\x0d\x0a\x1a\x0a", "IHDR", "IDAT", "IEND", "PLTE", "tRNS",
+         "gAMA", "iCCP", b"\xff\xd8\xff", b"\xff\xc0", b"\xff\xc2",
+         b"\xff\xc4", b"\xff\xdb", b"\xff\xda", b"\xff\xdd", b"\xff\xd9",
+         b"\xff\xe0JFIF\x00", b"\xff\xeeAdobe"])
+
+
 def main():
+    write_dicts()
     onnx_seeds()
     tflite_seeds()
     image_seeds()
