@@ -78,12 +78,13 @@ for t in "$@"; do
   # Fork mode leaves each finding as crash-/timeout-/oom-<sha1>.
   findings=$(find "$art" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' \
              -o -name 'oom-*' -o -name 'leak-*' \) | sort)
-  execs=$(grep -o 'exec/s: [0-9]*' "$out/$t.log" | tail -1 | awk '{print $2}')
-  cov=$(grep -o 'cov: [0-9]*' "$out/$t.log" | tail -1 | awk '{print $2}')
+  # Fork mode prints "#N: cov: C ft: F corp: K exec/s E ...".
+  runs=$(grep -o '^#[0-9]*' "$out/$t.log" | tail -1 | tr -d '#' || true)
+  cov=$(grep -o 'cov: [0-9]*' "$out/$t.log" | tail -1 | awk '{print $2}' || true)
   corpus=$(find "$work" -type f | wc -l)
   n=$(printf '%s' "$findings" | grep -c . || true)
-  printf '%-7s %5ss  cov %-6s exec/s %-6s corpus %-5s findings %s\n' \
-    "$t" "$seconds" "${cov:-?}" "${execs:-?}" "$corpus" "$n" | tee -a "$summary"
+  printf '%-7s %5ss  runs %-9s cov %-6s corpus %-5s findings %s\n' \
+    "$t" "$seconds" "${runs:-?}" "${cov:-?}" "$corpus" "$n" | tee -a "$summary"
   for f in $findings; do
     status=1
     # Re-run the input alone for the first line that names the bug.
