@@ -39,7 +39,7 @@ static uint8_t *bytes_of(struct imp_graph *g, size_t *size)
 }
 
 /* The raw reader output (before any pass) survives a round trip. */
-static void graph_round_trip(const char *path)
+static void graph_round_trip(const char *path, bool tflite)
 {
     unsigned char *onnx;
     size_t n;
@@ -47,7 +47,8 @@ static void graph_round_trip(const char *path)
         return;
     struct imp_graph g, back;
     struct imp_error err;
-    enum imp_status st = imp_onnx_read(onnx, n, &g, &err);
+    enum imp_status st = tflite ? imp_tflite_read(onnx, n, &g, &err)
+                                : imp_onnx_read(onnx, n, &g, &err);
     free(onnx);
     if (st == IMP_ERR_UNSUPPORTED) {
         printf("  skipped: %s\n", err.message);
@@ -177,8 +178,25 @@ static void johnson_nets(void)
         const char *path = imp_test_shared(rel, buf, sizeof buf);
         if (!TCHECK(path != NULL))
             continue;
-        graph_round_trip(path);
+        graph_round_trip(path, false);
         model_round_trip(path, johnson[i]);
+    }
+}
+
+/* Other readers' graphs: fp16 weights, TFLite translations. */
+static void other_graphs(void)
+{
+    static const char *const others[] = {
+        "models/backbones/squeezenet1.1-imagenet-onnx/SqueezeNet_fp16.onnx",
+        "models/segmentation/mediapipe-selfie/selfie_segmentation.tflite",
+        "models/style/magenta-arbitrary-tflite/style_transfer_f16_384.tflite",
+        "models/style/magenta-arbitrary-tflite/style_predict_quantized_256.tflite",
+    };
+    char buf[1024];
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+        const char *path = imp_test_shared(others[i], buf, sizeof buf);
+        if (path)
+            graph_round_trip(path, strstr(path, ".tflite") != NULL);
     }
 }
 
@@ -188,8 +206,10 @@ int main(void)
     if (!imp_test_shared("models/style/johnson-instancenorm-onnx", buf, sizeof buf))
         imp_test_skip("../shared/models is absent");
     RUN(johnson_nets);
-    if (skipped_reader == 4 && failures == 0)
-        imp_test_skip("the ONNX reader is not in this build (branch onnx)");
+    RUN(other_graphs);
+    if (skipped_reader == 8 && failures == 0)
+        imp_test_skip("the ONNX and TFLite readers are not in this build "
+                      "(branches onnx, tflite)");
     if (skipped_ops == 4 && failures == 0)
         imp_test_skip("graph round trips passed; the Johnson operators (Conv, "
                       "InstanceNormalization, ...) are not in this build yet, so "
