@@ -5,27 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/graph.h"
 #include "core/model.h"
 #include "core/util.h"
 #include "formats/formats.h"
 #include "harness.h"
-
-/* The harness library is compiled without IMP_SHARED_DIR, so its
- * imp_test_shared() resolves "../shared" against the working directory,
- * which is wrong under ctest; this file has the definition. */
-static const char *shared_path(const char *relative, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s/%s", IMP_SHARED_DIR, relative);
-    struct stat st;
-    if (stat(buf, &st) != 0) {
-        printf("note: %s is absent\n", buf);
-        return NULL;
-    }
-    return buf;
-}
 
 static const char *const johnson[] = {"candy", "la_muse", "mosaic", "udnie"};
 
@@ -190,7 +175,7 @@ static void johnson_nets(void)
     for (size_t i = 0; i < sizeof johnson / sizeof *johnson; i++) {
         snprintf(rel, sizeof rel, "models/style/johnson-instancenorm-onnx/%s.onnx",
                  johnson[i]);
-        const char *path = shared_path(rel, buf, sizeof buf);
+        const char *path = imp_test_shared(rel, buf, sizeof buf);
         if (!TCHECK(path != NULL))
             continue;
         graph_round_trip(path, false);
@@ -209,7 +194,7 @@ static void other_graphs(void)
     };
     char buf[1024];
     for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
-        const char *path = shared_path(others[i], buf, sizeof buf);
+        const char *path = imp_test_shared(others[i], buf, sizeof buf);
         if (path)
             graph_round_trip(path, strstr(path, ".tflite") != NULL);
     }
@@ -218,7 +203,7 @@ static void other_graphs(void)
 int main(void)
 {
     char buf[1024];
-    if (!shared_path("models/style/johnson-instancenorm-onnx", buf, sizeof buf))
+    if (!imp_test_shared("models/style/johnson-instancenorm-onnx", buf, sizeof buf))
         imp_test_skip("../shared/models is absent");
     RUN(johnson_nets);
     RUN(other_graphs);
