@@ -156,7 +156,7 @@ def onnx_seeds():
         [init("i0", np.array(0, np.int64)), init("ax0", np.array([0], np.int64)),
          init("st", np.array([0], np.int64)), init("en", np.array([16], np.int64)),
          init("ax1", np.array([1], np.int64)),
-         init("ax23", np.array([2], np.int64)), init("ax3", np.array([2], np.int64)),
+         init("ax23", np.array([1, 3], np.int64)), init("ax3", np.array([3], np.int64)),
          init("M", w(1, 3)),
          init("scales", np.array([1, 1, 2, 2], np.float32))],
         opset=13, ir=7))
