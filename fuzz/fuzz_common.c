@@ -180,6 +180,29 @@ void imp_fuzz_check_read(const char *who, enum imp_status st,
                          g->outputs[i], g->n_values);
 }
 
+bool imp_fuzz_plan_size(const struct imp_graph *g, const struct imp_shape *shapes,
+                        size_t *total, size_t *largest)
+{
+    struct imp_inference inf;
+    struct imp_error err;
+    *total = *largest = 0;
+    if (imp_infer_graph(g, shapes, NULL, &inf, &err) != IMP_OK)
+        return false;
+    for (int v = 0; v < inf.n_values; v++) {
+        int64_t n = imp_shape_count(&inf.tensors[v].shape);
+        size_t es = imp_dtype_size(inf.tensors[v].dtype);
+        size_t bytes = n < 0 || (uint64_t)n > SIZE_MAX / 2 / (es ? es : 1)
+                           ? SIZE_MAX / 2
+                           : (size_t)n * es;
+        *total = *total + bytes < SIZE_MAX / 2 ? *total + bytes : SIZE_MAX / 2;
+        if (g->values[v].kind == IMP_VALUE_ACTIVATION && !inf.known[v] &&
+            bytes > *largest)
+            *largest = bytes;
+    }
+    imp_inference_release(&inf);
+    return true;
+}
+
 /* Whether a predictor for these input shapes may be made. Yes when all
  * tensors of one inference fit the fuzz budget (a fuzz iteration must stay
  * fast); yes too when one activation alone is beyond the arena limit the
@@ -188,33 +211,10 @@ void imp_fuzz_check_read(const char *who, enum imp_status st,
  * a legitimately large plan would only exhaust the fuzzer's memory. */
 static bool worth_planning(const struct imp_graph *g, const struct imp_shape *shapes)
 {
-    struct imp_inference inf;
-    struct imp_error err;
-    if (imp_infer_graph(g, shapes, NULL, &inf, &err) != IMP_OK)
+    size_t total, largest;
+    if (!imp_fuzz_plan_size(g, shapes, &total, &largest))
         return false;
-    size_t total = 0;
-    bool small = true, refused = false;
-    for (int v = 0; v < inf.n_values; v++) {
-        int64_t n = imp_shape_count(&inf.tensors[v].shape);
-        size_t es = imp_dtype_size(inf.tensors[v].dtype);
-        if (es == 0)
-            es = 1;
-        if (n < 0) {
-            small = false;
-            continue;
-        }
-        if ((uint64_t)n > IMP_MAX_ARENA_BYTES / es) {
-            if (g->values[v].kind == IMP_VALUE_ACTIVATION && !inf.known[v])
-                refused = true;
-            small = false;
-            continue;
-        }
-        total += (size_t)n * es;
-        if (total > IMP_FUZZ_MAX_VALUE_BYTES)
-            small = false;
-    }
-    imp_inference_release(&inf);
-    return small || refused;
+    return total <= IMP_FUZZ_MAX_VALUE_BYTES || largest > IMP_MAX_ARENA_BYTES;
 }
 
 static size_t info_count(const struct imp_tensor_info *info)

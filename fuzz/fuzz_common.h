@@ -42,6 +42,12 @@ void imp_fuzz_graph_to_model(struct imp_graph *g, const uint8_t *seed,
 void imp_fuzz_exercise_model(const struct imp_model *m, const uint8_t *seed,
                              size_t seed_size);
 
+/* Bytes of every tensor of one inference with these input shapes, summed
+ * (saturating), and of the largest activation the arena would hold; false
+ * when inference fails. For deciding whether a predictor is affordable. */
+bool imp_fuzz_plan_size(const struct imp_graph *g, const struct imp_shape *shapes,
+                        size_t *total, size_t *largest);
+
 /* imp_model_load_buffer on the bytes, then imp_fuzz_exercise_model. */
 void imp_fuzz_load_buffer(const uint8_t *data, size_t size);
 
