@@ -10,6 +10,7 @@
 #include "core/infer.h"
 #include "core/model.h"
 #include "formats/formats.h"
+#include "formats/imp_format.h"
 
 /* Reading every byte of a buffer makes ASan check its whole extent; the
  * volatile sink keeps the compiler from dropping the loop. */
@@ -451,4 +452,17 @@ void imp_fuzz_load_buffer(const uint8_t *data, size_t size)
     }
     imp_fuzz_exercise_model(m, data, size);
     imp_model_free(m);
+}
+
+void imp_fuzz_imp_fix_checksums(uint8_t *d, size_t size)
+{
+    if (size < IMP_FMT_HEADER_SIZE)
+        return;
+    uint64_t declared = imp_ld64(d + IMP_FMT_OFF_FILE_SIZE);
+    size_t end = declared < size ? (size_t)declared : size;
+    if (end < IMP_FMT_HEADER_SIZE)
+        end = IMP_FMT_HEADER_SIZE;
+    imp_st32(d + IMP_FMT_OFF_BODY_CRC,
+             imp_crc32c(d + IMP_FMT_HEADER_SIZE, end - IMP_FMT_HEADER_SIZE));
+    imp_st32(d + IMP_FMT_OFF_HEADER_CRC, imp_crc32c(d, IMP_FMT_OFF_HEADER_CRC));
 }

@@ -48,6 +48,11 @@ void imp_fuzz_exercise_model(const struct imp_model *m, const uint8_t *seed,
 bool imp_fuzz_plan_size(const struct imp_graph *g, const struct imp_shape *shapes,
                         size_t *total, size_t *largest);
 
+/* Rewrite both CRC-32C fields of .imp bytes (see docs/format.md) so that
+ * mutations reach the parser behind the checksums, as a crafted file
+ * would. The body CRC covers [64, min(declared file_size, size)). */
+void imp_fuzz_imp_fix_checksums(uint8_t *data, size_t size);
+
 /* imp_model_load_buffer on the bytes, then imp_fuzz_exercise_model. */
 void imp_fuzz_load_buffer(const uint8_t *data, size_t size);
 

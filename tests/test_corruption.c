@@ -6,7 +6,8 @@
  * every damaged copy sits in an exactly sized heap block).
  *
  * Subjects: the real models in ../shared/models (skipped when absent), the
- * in-repo fuzz seeds, and the .imp form of each (when the writer exists).
+ * in-repo fuzz seeds, and the .imp form of each (when the writer exists;
+ * its flips are also tried with both CRCs recomputed, as a crafted file).
  * Per subject: every truncation up to 4 KB and 64 beyond; every bit of the
  * first 32 and last 16 bytes (first 2 KB for seeds); 128 random bit flips
  * and 64 random byte overwrites, seeded by the subject's name.
@@ -30,6 +31,7 @@
 #include "core/model.h"
 #include "core/util.h"
 #include "formats/formats.h"
+#include "formats/imp_format.h"
 #include "harness.h"
 
 /* A load that takes this long is a hang as far as this test is concerned. */
@@ -49,6 +51,7 @@ struct subject {
     size_t size;
     bool small;        /* exhaustive flips, predictor runs */
     bool fail_expected;
+    bool is_imp;       /* also try each flip with the checksums redone */
 };
 
 struct tally {
@@ -220,6 +223,20 @@ static void flip_at(const struct subject *s, uint8_t *work, size_t pos,
     snprintf(current, sizeof current, "%s byte %zu: 0x%02x -> 0x%02x", s->label,
              pos, old, newbyte);
     probe(s, work, s->size, init, t);
+    if (s->is_imp && s->size >= IMP_FMT_HEADER_SIZE) {
+        /* A crafted file has valid checksums: the structural checks
+         * behind them must hold on their own. */
+        uint8_t crcs[2][4];
+        memcpy(crcs[0], work + IMP_FMT_OFF_BODY_CRC, 4);
+        memcpy(crcs[1], work + IMP_FMT_OFF_HEADER_CRC, 4);
+        imp_fuzz_imp_fix_checksums(work, s->size);
+        snprintf(current, sizeof current,
+                 "%s byte %zu: 0x%02x -> 0x%02x, checksums redone", s->label,
+                 pos, old, newbyte);
+        probe(s, work, s->size, init, t);
+        memcpy(work + IMP_FMT_OFF_BODY_CRC, crcs[0], 4);
+        memcpy(work + IMP_FMT_OFF_HEADER_CRC, crcs[1], 4);
+    }
     work[pos] = old;
 }
 
@@ -299,6 +316,7 @@ static void corrupt_as_imp(const struct subject *s)
         is.bytes = bytes;
         is.size = size;
         is.fail_expected = false;
+        is.is_imp = true;
         corrupt(&is);
         free(bytes);
     }
