@@ -16,7 +16,8 @@
  *
  * IMP_CORRUPTION_SCALE=<float> scales the random-mutation counts (e.g. 4
  * for a longer soak, 0.25 for a quick look). IMP_CORRUPTION_VERBOSE=1
- * names every mutation before loading it (to find the one that crashed).
+ * names every mutation before loading it (to find the one that crashed);
+ * IMP_CORRUPTION_ONLY=<text> damages only subjects whose name contains it.
  */
 #include <dirent.h>
 #include <signal.h>
@@ -279,6 +280,9 @@ static void flips(const struct subject *s, struct tally *t)
 
 static void corrupt(const struct subject *s)
 {
+    const char *only = getenv("IMP_CORRUPTION_ONLY");
+    if (only && !strstr(s->label, only))
+        return;
     struct tally t;
     memset(&t, 0, sizeof t);
     seed_from(s->label);
