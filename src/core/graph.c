@@ -48,6 +48,10 @@ int imp_graph_add_value(struct imp_graph *g, const char *name,
                         enum imp_value_kind kind, enum imp_dtype dtype,
                         const struct imp_shape *shape)
 {
+    /* Copied before growing: callers may pass a shape inside g->values. */
+    struct imp_shape copy = {0};
+    if (shape)
+        copy = *shape;
     if (!IMP_GROW(g->values, g->n_values, g->cap_values))
         return -1;
     struct imp_value *v = &g->values[g->n_values];
@@ -57,8 +61,7 @@ int imp_graph_add_value(struct imp_graph *g, const char *name,
         return -1;
     v->kind = kind;
     v->dtype = dtype;
-    if (shape)
-        v->shape = *shape;
+    v->shape = copy;
     return g->n_values++;
 }
 
