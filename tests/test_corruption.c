@@ -8,9 +8,11 @@
  * Subjects: the real models in ../shared/models (skipped when absent), the
  * in-repo fuzz seeds, and the .imp form of each (when the writer exists;
  * its flips are also tried with both CRCs recomputed, as a crafted file).
- * Per subject: every truncation up to 4 KB and 64 beyond; every bit of the
- * first 32 and last 16 bytes (first 2 KB for seeds); 128 random bit flips
- * and 64 random byte overwrites, seeded by the subject's name.
+ * Per subject: every truncation up to 4 KB and 32 beyond; every bit of the
+ * first 24 and last 12 bytes (seeds: the first 512, then one bit per byte
+ * up to 4 KB); 64 random bit flips and 32 random byte overwrites, seeded
+ * by the subject's name. Real models over 1 MB get about two thirds of
+ * that and no .imp twin: each of their loads costs tens of ms under ASan.
  * Loads that succeed also init a predictor, so shape inference and engine
  * preparation see damaged graphs too; small models are run as well.
  *
@@ -41,7 +43,10 @@
 #define MAX_INITS 24
 /* Models whose run costs more than this are only initialised. */
 #define MAX_RUN_MACS (5 * 1000 * 1000)
-#define MAX_RUN_BYTES ((size_t)64 << 20)
+#define MAX_RUN_BYTES ((size_t)4 << 20)
+/* Real models above this get fewer full-size loads (and no .imp twin):
+ * their loads cost tens of milliseconds under ASan. */
+#define BIG_BYTES ((size_t)1 << 20)
 /* All tensors of one inference, summed: the 720x720 style nets need about
  * 0.6 GB; damaged dims asking for more are not planned. */
 #define MAX_PLAN_BYTES ((size_t)1536 << 20)
@@ -192,7 +197,7 @@ static void probe(const struct subject *s, const uint8_t *bytes, size_t size,
 static void truncations(const struct subject *s, struct tally *t)
 {
     size_t dense = s->size < 4096 ? s->size : 4096;
-    size_t spread = (size_t)(64 * scale());
+    size_t spread = (size_t)((s->size > BIG_BYTES ? 24 : 32) * scale());
     for (size_t k = 0; k < dense + spread + 8; k++) {
         size_t len;
         if (k < dense)
@@ -249,8 +254,11 @@ static void flips(const struct subject *s, struct tally *t)
     memcpy(work, s->bytes, s->size);
     /* Structure lives at the ends: header, graph, tables up front; ONNX
      * graph inputs/outputs and opsets, TFLite tails at the back. Every bit
-     * there (every bit of every byte for small files). */
-    size_t head_max = s->small ? 2048 : 32, tail_max = s->small ? 0 : 16;
+     * there; for the small seeds every bit of the first 512 bytes and one
+     * bit of every byte after that, up to 4 KB. */
+    bool big = s->size > BIG_BYTES;
+    size_t head_max = s->small ? 512 : big ? 16 : 24;
+    size_t tail_max = s->small ? 0 : big ? 8 : 12;
     size_t head = s->size < head_max ? s->size : head_max;
     size_t tail = s->size - head < tail_max ? s->size - head : tail_max;
     for (size_t i = 0; i < head; i++)
@@ -259,10 +267,13 @@ static void flips(const struct subject *s, struct tally *t)
     for (size_t i = s->size - tail; i < s->size; i++)
         for (int b = 0; b < 8; b++)
             flip_at(s, work, i, work[i] ^ (uint8_t)(1u << b), true, t);
+    for (size_t i = head; s->small && i < s->size && i < 4096; i++)
+        flip_at(s, work, i, work[i] ^ (uint8_t)(1u << (rng_next() % 8)), true, t);
     /* Anywhere: single bit flips, and bytes set to the values that most
      * often turn into bad lengths, counts and offsets. */
     static const uint8_t nasty[] = {0x00, 0xff, 0x7f, 0x80, 0x01, 0xfe};
-    int n_bits = (int)(128 * scale()), n_bytes = (int)(64 * scale());
+    int n_bits = (int)((big ? 48 : 64) * scale());
+    int n_bytes = (int)((big ? 24 : 32) * scale());
     for (int k = 0; k < n_bits; k++) {
         size_t pos = (size_t)(rng_next() % s->size);
         flip_at(s, work, pos, work[pos] ^ (uint8_t)(1u << (rng_next() % 8)),
@@ -339,7 +350,7 @@ static void corrupt_file(const char *path, const char *label, bool small)
     snprintf(s.label, sizeof s.label, "%s", label);
     s.fail_expected = strncmp(label, "bad_", 4) == 0;
     corrupt(&s);
-    if (!s.fail_expected)
+    if (!s.fail_expected && size <= BIG_BYTES)
         corrupt_as_imp(&s);
     free(data);
 }
