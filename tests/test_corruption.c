@@ -43,13 +43,15 @@
 #define MAX_INITS 24
 /* Models whose run costs more than this are only initialised. */
 #define MAX_RUN_MACS (5 * 1000 * 1000)
-#define MAX_RUN_BYTES ((size_t)4 << 20)
+#define MAX_RUN_BYTES ((size_t)1 << 20)
 /* Real models above this get fewer full-size loads (and no .imp twin):
  * their loads cost tens of milliseconds under ASan. */
 #define BIG_BYTES ((size_t)1 << 20)
 /* All tensors of one inference, summed: the 720x720 style nets need about
- * 0.6 GB; damaged dims asking for more are not planned. */
+ * 0.6 GB; damaged dims asking for more are not planned. The seeds need a
+ * few KB: theirs are planned up to a few MB. */
 #define MAX_PLAN_BYTES ((size_t)1536 << 20)
+#define MAX_SEED_PLAN_BYTES ((size_t)8 << 20)
 
 struct subject {
     char label[160];
@@ -127,7 +129,8 @@ static void exercise_predictor(const struct imp_model *m, bool small,
      * Beyond the library's limit, init must refuse quickly: try those. */
     size_t total, largest;
     if (!imp_fuzz_plan_size(&m->graph, m->input_shapes, &total, &largest) ||
-        (total > MAX_PLAN_BYTES && largest <= IMP_MAX_ARENA_BYTES))
+        (total > (small ? MAX_SEED_PLAN_BYTES : MAX_PLAN_BYTES) &&
+         largest <= IMP_MAX_ARENA_BYTES))
         return;
     struct imp_predictor_options opt = imp_predictor_options_default();
     opt.threads = 1;
