@@ -356,7 +356,8 @@ static enum imp_status plan(struct imp_predictor *p)
     for (int i = 0; i < p->n_exec; i++) {
         struct exec_node *e = &p->exec[i];
         if (e->scratch_buffer >= 0)
-            e->args.scratch = p->arena ? p->arena + bufs[e->scratch_buffer].offset : NULL;
+            e->args.scratch =
+                p->arena ? p->arena + bufs[e->scratch_buffer].offset : NULL;
         e->args.state = e->state;
         p->stats.macs += e->macs;
     }
