@@ -473,7 +473,7 @@ static const struct conv_case convt_cases[] = {
      {0, 0, 0, 0}, NULL, true, ALL_ON},
     {"SAME_UPPER no output_shape", 2, 1, 2, 2, 1, {5, 5}, {3, 3}, {2, 2}, {1, 1},
      {0}, "SAME_UPPER", true, .set_strides = true},
-    {"SAME_LOWER even k", 2, 1, 2, 2, 1, {4, 3}, {4, 4}, {2, 2}, {1, 1},
+    {"SAME_LOWER odd total", 2, 1, 2, 2, 1, {4, 3}, {3, 4}, {2, 2}, {1, 1},
      {0}, "SAME_LOWER", true, .set_strides = true},
     {"VALID s1", 2, 2, 3, 2, 1, {4, 6}, {3, 2}, {1, 1}, {1, 1},
      {0}, "VALID", false, .set_strides = true},
