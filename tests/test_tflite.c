@@ -250,8 +250,10 @@ static void selfie_reference_mask(void)
         sum += mask[i];
         above += mask[i] > 0.5f;
     }
-    CHECK_NEAR(sum / n, 0.5443, 4e-3);
-    CHECK_NEAR((double)above / n, 0.5450, 4e-3);
+    printf("  mask mean %.4f, > 0.5: %.4f, m[10,10] %.4f, m[128,128] %.4f\n",
+           sum / n, (double)above / n, mask[10 * 256 + 10], mask[128 * 256 + 128]);
+    CHECK(fabs(sum / n - 0.5443) < 1e-3);
+    CHECK(fabs((double)above / n - 0.5450) < 1e-3);
     CHECK(mask[10 * 256 + 10] < 0.005f);
     CHECK(mask[128 * 256 + 128] > 0.995f);
     free(mask);
@@ -275,7 +277,8 @@ static void landscape_reference_mask(void)
     double sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += mask[i];
-    CHECK_NEAR(sum / n, 0.2984, 7e-3);
+    printf("  landscape mask mean %.4f\n", sum / n);
+    CHECK(fabs(sum / n - 0.2984) < 1e-3);
     free(mask);
 done:
     free(img);
@@ -309,10 +312,12 @@ static void magenta_reference_stylisation(void)
     double norm = 0;
     for (int i = 0; i < 100; i++)
         norm += (double)bottleneck[i] * bottleneck[i];
-    CHECK_NEAR(sqrt(norm), 14.85, 2e-3);
+    printf("  bottleneck norm %.4f, first %.4f %.4f %.4f %.4f %.4f\n", sqrt(norm),
+           bottleneck[0], bottleneck[1], bottleneck[2], bottleneck[3], bottleneck[4]);
+    CHECK(fabs(sqrt(norm) - 14.85) < 6e-3);
     const double first[5] = {0.5136, 0.7961, 2.3096, 1.7132, 0.3204};
     for (int i = 0; i < 5; i++)
-        CHECK(fabs(bottleneck[i] - first[i]) < 2e-3);
+        CHECK(fabs(bottleneck[i] - first[i]) < 1e-3);
 
     const char *models[2] = {TRANSFER_F16, TRANSFER_INT8};
     const double want[2][3] = {{0.6309, 0.5650, 0.5804}, {0.6315, 0.5625, 0.5843}};
@@ -328,7 +333,7 @@ static void magenta_reference_stylisation(void)
             for (size_t i = 0; i < n; i++)
                 mean[i % 3] += out[i];
             for (int c = 0; c < 3; c++)
-                CHECK(fabs(mean[c] / (n / 3) - want[k][c]) < 2e-3);
+                CHECK(fabs(mean[c] / (n / 3) - want[k][c]) < 1e-3);
             printf("  %s: mean RGB %.4f %.4f %.4f\n", models[k], mean[0] / (n / 3),
                    mean[1] / (n / 3), mean[2] / (n / 3));
         }
