@@ -240,6 +240,59 @@ static void conv_same_stride2_relu6(void)
         CHECK(close_all(got, want, n, 1e-4));
 }
 
+/* shape_signature -1 leaves dims open; SAME with stride 2 then cannot be
+ * resolved at load and must still match TF at every size. */
+static void open_dims_same_padding(void)
+{
+    enum { C = 2, O = 3, K = 3 };
+    float x[9 * 8 * C], w[O * K * K * C], want[5 * 4 * O], got[64];
+    fill(x, 9 * 8 * C, 1.0f);
+    fill(w, O * K * K * C, 1.0f);
+    int32_t sig[4] = {1, -1, -1, C};
+    struct tb_tensor t[] = {
+        {"x", T_FLOAT32, T4(4, 1, 4, 4, C), .signature = sig},
+        {"w", T_FLOAT32, T4(4, O, K, K, C), CONSTF(w)},
+        {"y", T_FLOAT32, T4(4, 1, 2, 2, O)},
+    };
+    struct tb_op op = {CONV_2D, NULL, 2, {0, 1}, 1, {2}, O_CONV, 3,
+                       {{0, 'b', 0}, {1, 'i', 2}, {2, 'i', 2}}};
+    struct tb_model m = {3, t, 1, &op, 1, {0}, 1, {2}};
+    struct imp_model *mm;
+    struct imp_error err;
+    if (!CHECK_STATUS(load(&m, &mm, &err), IMP_OK)) {
+        printf("  %s\n", err.message);
+        return;
+    }
+    struct imp_tensor_info info;
+    CHECK_STATUS(imp_model_input_info(mm, 0, &info), IMP_OK);
+    CHECK(info.rank == 4 && info.dims[0] == 1 && info.dims[1] == -1 &&
+          info.dims[2] == -1 && info.dims[3] == C);
+    struct imp_predictor *p;
+    if (CHECK_STATUS(imp_predictor_init(mm, NULL, &p, &err), IMP_OK)) {
+        const int sizes[3][2] = {{4, 4}, {9, 8}, {5, 6}};
+        for (int k = 0; k < 3; k++) {
+            int H = sizes[k][0], W = sizes[k][1], pt, pl;
+            int64_t dims[4] = {1, H, W, C};
+            int oh = tf_same(H, K, 2, 1, &pt), ow = tf_same(W, K, 2, 1, &pl);
+            tf_conv(x, H, W, C, w, O, K, K, NULL, 2, 1, pt, pl, oh, ow, 0, 0, want);
+            const void *y = NULL;
+            bool ran = imp_predictor_resize_input(p, 0, 4, dims) == IMP_OK &&
+                       imp_predictor_set_input(p, 0, x, (size_t)H * W * C * 4) == IMP_OK &&
+                       imp_predictor_run(p) == IMP_OK &&
+                       imp_predictor_output(p, 0, &info, &y) == IMP_OK;
+            if (!CHECK(ran)) {
+                printf("  %dx%d: %s\n", H, W, imp_predictor_last_error(p));
+                continue;
+            }
+            CHECK(info.dims[1] == oh && info.dims[2] == ow);
+            memcpy(got, y, (size_t)oh * ow * O * sizeof *got);
+            CHECK(close_all(got, want, oh * ow * O, 1e-4));
+        }
+        imp_predictor_free(p);
+    }
+    imp_model_free(mm);
+}
+
 static void conv_valid_dilated_relu(void)
 {
     enum { H = 7, W = 6, C = 2, O = 3, K = 2, D = 2 };
@@ -926,6 +979,7 @@ int main(void)
     RUN(fb_accessor_limits_depth);
     RUN(conv_same_stride2_relu6);
     RUN(conv_valid_dilated_relu);
+    RUN(open_dims_same_padding);
     RUN(depthwise_int8_per_channel);
     RUN(pooling_excludes_padding);
     RUN(transposed_convolutions);

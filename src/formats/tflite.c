@@ -33,8 +33,8 @@ enum { BUF_DATA = 0, BUF_OFFSET = 1, BUF_SIZE = 2 };
 /* Operator */
 enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2 };
 
-#define TFL_DEQUANTIZE 6
-#define TFL_QUANTIZE 114
+#define IMP_TFL_DEQUANTIZE 6
+#define IMP_TFL_QUANTIZE 114
 
 /* Longest tensor name we keep (longer ones are cut, then made unique). */
 #define NAME_MAX_LEN 480
@@ -46,7 +46,7 @@ bool imp_tflite_probe(const uint8_t *data, size_t size)
 
 /* ---- messages ----------------------------------------------------------- */
 
-enum imp_status tfl_op_fail(struct tfl_reader *r, enum imp_status st,
+enum imp_status imp_tfl_op_fail(struct imp_tfl_reader *r, enum imp_status st,
                             const char *fmt, ...)
 {
     char msg[IMP_ERROR_MAX];
@@ -61,7 +61,7 @@ enum imp_status tfl_op_fail(struct tfl_reader *r, enum imp_status st,
     return imp_fail(r->err, st, "%s", msg);
 }
 
-static enum imp_status bad_bytes(struct tfl_reader *r, const char *where)
+static enum imp_status bad_bytes(struct imp_tfl_reader *r, const char *where)
 {
     r->failed = true;
     return imp_fail(r->err, IMP_ERR_FORMAT, "%s: %s at byte %zu", where,
@@ -69,7 +69,7 @@ static enum imp_status bad_bytes(struct tfl_reader *r, const char *where)
                     r->fb.bad_at);
 }
 
-static enum imp_status nomem(struct tfl_reader *r)
+static enum imp_status nomem(struct imp_tfl_reader *r)
 {
     r->failed = true;
     return imp_fail(r->err, IMP_ERR_NOMEM, "out of memory");
@@ -85,7 +85,7 @@ static uint64_t name_hash(const char *s)
     return h;
 }
 
-static bool names_has(const struct tfl_reader *r, const char *s)
+static bool names_has(const struct imp_tfl_reader *r, const char *s)
 {
     if (!r->names_cap)
         return false;
@@ -96,7 +96,7 @@ static bool names_has(const struct tfl_reader *r, const char *s)
     return false;
 }
 
-static bool names_put(struct tfl_reader *r, char *s)
+static bool names_put(struct imp_tfl_reader *r, char *s)
 {
     if ((r->names_used + 1) * 2 > r->names_cap) {
         size_t cap = r->names_cap ? r->names_cap * 2 : 256;
@@ -125,7 +125,7 @@ static bool names_put(struct tfl_reader *r, char *s)
 
 /* `base` + `suffix`, cut to a sane length and made unique; the returned
  * string belongs to the name set (do not free). NULL when out of memory. */
-static const char *unique_name(struct tfl_reader *r, const char *base,
+static const char *unique_name(struct imp_tfl_reader *r, const char *base,
                                const char *suffix)
 {
     char buf[NAME_MAX_LEN + 64];
@@ -141,9 +141,9 @@ static const char *unique_name(struct tfl_reader *r, const char *base,
     return s;
 }
 
-/* ---- graph building helpers -------------------------------------------- */
+/* ---- graph building helpers --------------------------------------------- */
 
-int tfl_temp(struct tfl_reader *r, const char *base, const char *suffix,
+int imp_tfl_temp(struct imp_tfl_reader *r, const char *base, const char *suffix,
              enum imp_dtype dtype)
 {
     const char *name = unique_name(r, base, suffix);
@@ -155,13 +155,13 @@ int tfl_temp(struct tfl_reader *r, const char *base, const char *suffix,
     return v;
 }
 
-int tfl_const(struct tfl_reader *r, const char *name, enum imp_dtype dtype,
+int imp_tfl_const(struct imp_tfl_reader *r, const char *name, enum imp_dtype dtype,
               const struct imp_shape *shape, const void *data)
 {
     int64_t n = imp_shape_count(shape);
     uint64_t bytes = n < 0 ? 0 : (uint64_t)n * imp_dtype_size(dtype);
     if (n < 0 || bytes > r->const_cap - r->const_bytes) {
-        tfl_op_fail(r, IMP_ERR_FORMAT,
+        imp_tfl_op_fail(r, IMP_ERR_FORMAT,
                     "constant '%s' would take the constants past %llu bytes, "
                     "far more than the file can explain",
                     name, (unsigned long long)r->const_cap);
@@ -175,21 +175,21 @@ int tfl_const(struct tfl_reader *r, const char *name, enum imp_dtype dtype,
     return v;
 }
 
-int tfl_const_i64(struct tfl_reader *r, const char *name, const int64_t *v,
+int imp_tfl_const_i64(struct imp_tfl_reader *r, const char *name, const int64_t *v,
                   int n)
 {
     int64_t d = n;
     struct imp_shape s = imp_shape_make(1, &d);
-    return tfl_const(r, name, IMP_DTYPE_I64, &s, v);
+    return imp_tfl_const(r, name, IMP_DTYPE_I64, &s, v);
 }
 
-int tfl_const_f32_scalar(struct tfl_reader *r, const char *name, float v)
+int imp_tfl_const_f32_scalar(struct imp_tfl_reader *r, const char *name, float v)
 {
     struct imp_shape s = {0};
-    return tfl_const(r, name, IMP_DTYPE_F32, &s, &v);
+    return imp_tfl_const(r, name, IMP_DTYPE_F32, &s, &v);
 }
 
-int tfl_node(struct tfl_reader *r, enum imp_op op, const char *name, int n_in,
+int imp_tfl_node(struct imp_tfl_reader *r, enum imp_op op, const char *name, int n_in,
              const int *in, int n_out, const int *out)
 {
     /* A failed value lookup already set the error (and its -1 would read
@@ -198,10 +198,10 @@ int tfl_node(struct tfl_reader *r, enum imp_op op, const char *name, int n_in,
         return -1;
     for (int i = 0; i < n_in; i++)
         if (in[i] < -1 || in[i] >= r->g->n_values)
-            return tfl_op_fail(r, IMP_ERR_FORMAT, "bad value index"), -1;
+            return imp_tfl_op_fail(r, IMP_ERR_FORMAT, "bad value index"), -1;
     for (int i = 0; i < n_out; i++)
         if (out[i] < 0 || out[i] >= r->g->n_values)
-            return tfl_op_fail(r, IMP_ERR_FORMAT, "bad value index"), -1;
+            return imp_tfl_op_fail(r, IMP_ERR_FORMAT, "bad value index"), -1;
     int node = imp_graph_add_node(r->g, op, name, n_in, in, n_out, out);
     if (node < 0)
         nomem(r);
@@ -209,18 +209,18 @@ int tfl_node(struct tfl_reader *r, enum imp_op op, const char *name, int n_in,
 }
 
 #define SETTER(fn, setter, type)                                              \
-    enum imp_status fn(struct tfl_reader *r, int node, const char *k, type v) \
+    enum imp_status fn(struct imp_tfl_reader *r, int node, const char *k, type v) \
     {                                                                         \
         if (setter(r->g, node, k, v) != IMP_OK)                               \
             return nomem(r);                                                  \
         return IMP_OK;                                                        \
     }
-SETTER(tfl_set_int, imp_node_set_int, int64_t)
-SETTER(tfl_set_float, imp_node_set_float, float)
-SETTER(tfl_set_string, imp_node_set_string, const char *)
+SETTER(imp_tfl_set_int, imp_node_set_int, int64_t)
+SETTER(imp_tfl_set_float, imp_node_set_float, float)
+SETTER(imp_tfl_set_string, imp_node_set_string, const char *)
 #undef SETTER
 
-enum imp_status tfl_set_ints(struct tfl_reader *r, int node, const char *k,
+enum imp_status imp_tfl_set_ints(struct imp_tfl_reader *r, int node, const char *k,
                              const int64_t *v, int n)
 {
     if (imp_node_set_ints(r->g, node, k, v, n) != IMP_OK)
@@ -233,10 +233,10 @@ enum imp_status tfl_set_ints(struct tfl_reader *r, int node, const char *k,
 static size_t type_size(int type)
 {
     switch (type) {
-    case TFL_FLOAT32: case TFL_INT32: return 4;
-    case TFL_FLOAT16: case TFL_INT16: return 2;
-    case TFL_UINT8: case TFL_INT8: case TFL_BOOL: return 1;
-    case TFL_INT64: case TFL_FLOAT64: return 8;
+    case IMP_TFL_FLOAT32: case IMP_TFL_INT32: return 4;
+    case IMP_TFL_FLOAT16: case IMP_TFL_INT16: return 2;
+    case IMP_TFL_UINT8: case IMP_TFL_INT8: case IMP_TFL_BOOL: return 1;
+    case IMP_TFL_INT64: case IMP_TFL_FLOAT64: return 8;
     default: return 0;
     }
 }
@@ -252,24 +252,24 @@ static const char *type_name(int type)
 
 /* The dtype a non-constant tensor has in the graph. Quantized and fp16
  * activations run in float32 (QUANTIZE/DEQUANTIZE become Identity). */
-static enum imp_dtype activation_dtype(const struct tfl_tensor *t)
+static enum imp_dtype activation_dtype(const struct imp_tfl_tensor *t)
 {
     switch (t->type) {
-    case TFL_FLOAT32: case TFL_FLOAT16: return IMP_DTYPE_F32;
-    case TFL_INT8: return t->quantized ? IMP_DTYPE_F32 : IMP_DTYPE_I8;
-    case TFL_UINT8: return t->quantized ? IMP_DTYPE_F32 : IMP_DTYPE_U8;
-    case TFL_INT16: return IMP_DTYPE_F32;
-    case TFL_INT32: return t->quantized ? IMP_DTYPE_F32 : IMP_DTYPE_I32;
-    case TFL_INT64: return IMP_DTYPE_I64;
-    case TFL_BOOL: return IMP_DTYPE_BOOL;
-    case TFL_FLOAT64: return IMP_DTYPE_F64;
+    case IMP_TFL_FLOAT32: case IMP_TFL_FLOAT16: return IMP_DTYPE_F32;
+    case IMP_TFL_INT8: return t->quantized ? IMP_DTYPE_F32 : IMP_DTYPE_I8;
+    case IMP_TFL_UINT8: return t->quantized ? IMP_DTYPE_F32 : IMP_DTYPE_U8;
+    case IMP_TFL_INT16: return IMP_DTYPE_F32;
+    case IMP_TFL_INT32: return t->quantized ? IMP_DTYPE_F32 : IMP_DTYPE_I32;
+    case IMP_TFL_INT64: return IMP_DTYPE_I64;
+    case IMP_TFL_BOOL: return IMP_DTYPE_BOOL;
+    case IMP_TFL_FLOAT64: return IMP_DTYPE_F64;
     default: return IMP_DTYPE_UNDEFINED;
     }
 }
 
 /* A buffer's bytes: the inline vector, or (files over 2 GB) an
  * offset/size pair relative to the start of the file. */
-static enum imp_status buffer_bytes(struct tfl_reader *r, uint32_t index,
+static enum imp_status buffer_bytes(struct imp_tfl_reader *r, uint32_t index,
                                     const char *tensor, const uint8_t **data,
                                     size_t *size)
 {
@@ -301,10 +301,10 @@ static enum imp_status buffer_bytes(struct tfl_reader *r, uint32_t index,
     return IMP_OK;
 }
 
-static enum imp_status read_tensor(struct tfl_reader *r, uint32_t i,
+static enum imp_status read_tensor(struct imp_tfl_reader *r, uint32_t i,
                                    const struct imp_fb_vec *tensors)
 {
-    struct tfl_tensor *t = &r->tensors[i];
+    struct imp_tfl_tensor *t = &r->tensors[i];
     t->producer = t->alias = t->value = t->wvalue = -1;
     char where[32];
     snprintf(where, sizeof where, "tensor %u", i);
@@ -323,7 +323,7 @@ static enum imp_status read_tensor(struct tfl_reader *r, uint32_t i,
     if (!t->name)
         return nomem(r);
 
-    t->type = imp_fb_i8(&t->t, TEN_TYPE, TFL_FLOAT32);
+    t->type = imp_fb_i8(&t->t, TEN_TYPE, IMP_TFL_FLOAT32);
     if (!type_size(t->type))
         return imp_fail(r->err, IMP_ERR_UNSUPPORTED,
                         "tensor '%s': element type %s (%d) is not supported",
@@ -399,14 +399,14 @@ static enum imp_status read_tensor(struct tfl_reader *r, uint32_t i,
                             "type %s need %lld", t->name, buf, t->nbytes,
                             type_name(t->type),
                             count < 0 ? -1LL
-                                      : (long long)(count * (int64_t)type_size(t->type)));
+                                      : count * (long long)type_size(t->type));
     }
     return IMP_OK;
 }
 
 /* ---- constants ---------------------------------------------------------- */
 
-static int resolve_alias(const struct tfl_reader *r, int t)
+static int resolve_alias(const struct imp_tfl_reader *r, int t)
 {
     /* Aliases point from an operator's output to its input, set in
      * operator order, so chains are short and acyclic; the bound is a
@@ -416,7 +416,7 @@ static int resolve_alias(const struct tfl_reader *r, int t)
     return t;
 }
 
-bool tfl_is_const(const struct tfl_reader *r, int t)
+bool imp_tfl_is_const(const struct imp_tfl_reader *r, int t)
 {
     if (t < 0 || (uint32_t)t >= r->n_tensors)
         return false;
@@ -424,14 +424,15 @@ bool tfl_is_const(const struct tfl_reader *r, int t)
 }
 
 /* Scale and zero point of element i of a quantized tensor. */
-static enum imp_status dequantize(struct tfl_reader *r, const struct tfl_tensor *t,
-                                  float *out, int64_t count)
+static enum imp_status dequantize(struct imp_tfl_reader *r,
+                                  const struct imp_tfl_tensor *t, float *out,
+                                  int64_t count)
 {
     uint32_t nq = t->scale.n;
     int64_t inner = 1, axis_len = 1;
     if (nq > 1) {
         if (t->qdim < 0 || t->qdim >= t->dflt.rank || t->dflt.d[t->qdim] != nq)
-            return tfl_op_fail(r, IMP_ERR_FORMAT,
+            return imp_tfl_op_fail(r, IMP_ERR_FORMAT,
                             "tensor '%s': %u scales do not match dimension %d",
                             t->name, nq, t->qdim);
         axis_len = nq;
@@ -445,22 +446,22 @@ static enum imp_status dequantize(struct tfl_reader *r, const struct tfl_tensor 
         int64_t zp = t->zero_point.n ? imp_fb_vec_i64(&t->zero_point, c) : 0;
         int64_t q;
         switch (t->type) {
-        case TFL_INT8: q = (int8_t)p[i]; break;
-        case TFL_UINT8: q = p[i]; break;
-        case TFL_INT16: {
+        case IMP_TFL_INT8: q = (int8_t)p[i]; break;
+        case IMP_TFL_UINT8: q = p[i]; break;
+        case IMP_TFL_INT16: {
             int16_t v;
             memcpy(&v, p + 2 * i, 2);
             q = v;
             break;
         }
-        case TFL_INT32: {
+        case IMP_TFL_INT32: {
             int32_t v;
             memcpy(&v, p + 4 * i, 4);
             q = v;
             break;
         }
         default:
-            return tfl_op_fail(r, IMP_ERR_UNSUPPORTED,
+            return imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED,
                             "tensor '%s': quantized type %s is not supported",
                             t->name, type_name(t->type));
         }
@@ -471,33 +472,33 @@ static enum imp_status dequantize(struct tfl_reader *r, const struct tfl_tensor 
     return IMP_OK;
 }
 
-int tfl_const_value(struct tfl_reader *r, int ti)
+int imp_tfl_const_value(struct imp_tfl_reader *r, int ti)
 {
     if (ti < 0 || (uint32_t)ti >= r->n_tensors) {
-        tfl_op_fail(r, IMP_ERR_FORMAT, "tensor index %d out of range", ti);
+        imp_tfl_op_fail(r, IMP_ERR_FORMAT, "tensor index %d out of range", ti);
         return -1;
     }
     ti = resolve_alias(r, ti);
-    struct tfl_tensor *t = &r->tensors[ti];
+    struct imp_tfl_tensor *t = &r->tensors[ti];
     if (t->value >= 0)
         return t->value;
     if (!t->data) {
-        tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "tensor '%s' must be a constant",
+        imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "tensor '%s' must be a constant",
                     t->name);
         return -1;
     }
     int64_t count = imp_shape_count(&t->dflt);
     enum imp_dtype dtype;
-    bool to_float = t->quantized || t->type == TFL_FLOAT16 ||
-                    t->type == TFL_FLOAT32;
+    bool to_float = t->quantized || t->type == IMP_TFL_FLOAT16 ||
+                    t->type == IMP_TFL_FLOAT32;
     if (to_float)
         dtype = IMP_DTYPE_F32;
-    else if (t->type == TFL_INT16)
+    else if (t->type == IMP_TFL_INT16)
         dtype = IMP_DTYPE_I32;
     else
         dtype = activation_dtype(t);
     if (dtype == IMP_DTYPE_UNDEFINED) {
-        tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "tensor '%s': constant of type %s",
+        imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "tensor '%s': constant of type %s",
                     t->name, type_name(t->type));
         return -1;
     }
@@ -509,13 +510,13 @@ int tfl_const_value(struct tfl_reader *r, int ti)
     enum imp_status st = IMP_OK;
     if (t->quantized) {
         st = dequantize(r, t, buf, count);
-    } else if (t->type == TFL_FLOAT16) {
+    } else if (t->type == IMP_TFL_FLOAT16) {
         float *f = buf;
         for (int64_t i = 0; i < count; i++) {
             uint16_t h = (uint16_t)(t->data[2 * i] | (t->data[2 * i + 1] << 8));
             f[i] = imp_half_to_float(h);
         }
-    } else if (t->type == TFL_INT16) {
+    } else if (t->type == IMP_TFL_INT16) {
         int32_t *o = buf;
         for (int64_t i = 0; i < count; i++) {
             int16_t v;
@@ -527,33 +528,33 @@ int tfl_const_value(struct tfl_reader *r, int ti)
     }
     int v = -1;
     if (st == IMP_OK)
-        v = tfl_const(r, t->name, dtype, &t->dflt, buf);
+        v = imp_tfl_const(r, t->name, dtype, &t->dflt, buf);
     imp_aligned_free(buf);
     t->value = v;
     return v;
 }
 
-int tfl_const_ints(struct tfl_reader *r, int ti, int64_t *out, int max)
+int imp_tfl_const_ints(struct imp_tfl_reader *r, int ti, int64_t *out, int max)
 {
-    if (!tfl_is_const(r, ti)) {
-        tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "input tensor %d must be a constant",
+    if (!imp_tfl_is_const(r, ti)) {
+        imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "input tensor %d must be a constant",
                     ti);
         return -1;
     }
-    const struct tfl_tensor *t = &r->tensors[resolve_alias(r, ti)];
+    const struct imp_tfl_tensor *t = &r->tensors[resolve_alias(r, ti)];
     int64_t count = imp_shape_count(&t->dflt);
-    if (t->type != TFL_INT32 && t->type != TFL_INT64) {
-        tfl_op_fail(r, IMP_ERR_FORMAT, "tensor '%s' must be INT32 or INT64, not %s",
+    if (t->type != IMP_TFL_INT32 && t->type != IMP_TFL_INT64) {
+        imp_tfl_op_fail(r, IMP_ERR_FORMAT, "tensor '%s' must be INT32 or INT64, not %s",
                     t->name, type_name(t->type));
         return -1;
     }
     if (count > max) {
-        tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "tensor '%s' has %lld elements, at "
+        imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "tensor '%s' has %lld elements, at "
                     "most %d expected", t->name, (long long)count, max);
         return -1;
     }
     for (int64_t i = 0; i < count; i++) {
-        if (t->type == TFL_INT32) {
+        if (t->type == IMP_TFL_INT32) {
             int32_t v;
             memcpy(&v, t->data + 4 * i, 4);
             out[i] = v;
@@ -564,21 +565,21 @@ int tfl_const_ints(struct tfl_reader *r, int ti, int64_t *out, int max)
     return (int)count;
 }
 
-int tfl_value(struct tfl_reader *r, int ti)
+int imp_tfl_value(struct imp_tfl_reader *r, int ti)
 {
     if (ti < 0 || (uint32_t)ti >= r->n_tensors) {
-        tfl_op_fail(r, IMP_ERR_FORMAT, "tensor index %d out of range", ti);
+        imp_tfl_op_fail(r, IMP_ERR_FORMAT, "tensor index %d out of range", ti);
         return -1;
     }
     ti = resolve_alias(r, ti);
-    struct tfl_tensor *t = &r->tensors[ti];
+    struct imp_tfl_tensor *t = &r->tensors[ti];
     if (t->value >= 0)
         return t->value;
     if (t->data)
-        return tfl_const_value(r, ti);
+        return imp_tfl_const_value(r, ti);
     enum imp_dtype dtype = activation_dtype(t);
     if (dtype == IMP_DTYPE_UNDEFINED) {
-        tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "tensor '%s' of type %s", t->name,
+        imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "tensor '%s' of type %s", t->name,
                     type_name(t->type));
         return -1;
     }
@@ -596,7 +597,7 @@ int tfl_value(struct tfl_reader *r, int ti)
 
 /* ---- model -------------------------------------------------------------- */
 
-static enum imp_status read_opcodes(struct tfl_reader *r,
+static enum imp_status read_opcodes(struct imp_tfl_reader *r,
                                     const struct imp_fb_table *model)
 {
     struct imp_fb_vec codes;
@@ -635,7 +636,7 @@ static enum imp_status read_opcodes(struct tfl_reader *r,
 }
 
 /* Index lists of the subgraph: every entry in range. */
-static enum imp_status read_io(struct tfl_reader *r, const struct imp_fb_table *sg,
+static enum imp_status read_io(struct imp_tfl_reader *r, const struct imp_fb_table *sg,
                                int field, bool is_input)
 {
     struct imp_fb_vec v;
@@ -647,9 +648,9 @@ static enum imp_status read_io(struct tfl_reader *r, const struct imp_fb_table *
             return imp_fail(r->err, IMP_ERR_FORMAT,
                             "subgraph %s %u: tensor index %d out of range",
                             what, i, ti);
-        struct tfl_tensor *t = &r->tensors[ti];
-        if ((t->type == TFL_INT8 || t->type == TFL_UINT8 ||
-             t->type == TFL_INT16) && t->quantized)
+        struct imp_tfl_tensor *t = &r->tensors[ti];
+        if ((t->type == IMP_TFL_INT8 || t->type == IMP_TFL_UINT8 ||
+             t->type == IMP_TFL_INT16) && t->quantized)
             return imp_fail(r->err, IMP_ERR_UNSUPPORTED,
                             "%s '%s' is quantized %s; only float model "
                             "inputs and outputs are supported",
@@ -661,7 +662,7 @@ static enum imp_status read_io(struct tfl_reader *r, const struct imp_fb_table *
             if (t->is_input)
                 continue; /* listed twice: one graph input */
             t->is_input = true;
-            int val = tfl_value(r, ti);
+            int val = imp_tfl_value(r, ti);
             if (val < 0)
                 return r->err ? r->err->status : IMP_ERR_NOMEM;
             if (imp_graph_add_input(r->g, val) != IMP_OK)
@@ -678,7 +679,7 @@ static enum imp_status read_io(struct tfl_reader *r, const struct imp_fb_table *
 /* First pass over the operators: check indices, note producers, and
  * resolve QUANTIZE/DEQUANTIZE of constants into aliases (so weights behind
  * them are constants when their consumers are translated). */
-static enum imp_status scan_ops(struct tfl_reader *r, const struct imp_fb_vec *ops)
+static enum imp_status scan_ops(struct imp_tfl_reader *r, const struct imp_fb_vec *ops)
 {
     for (uint32_t i = 0; i < ops->n; i++) {
         struct imp_fb_table op;
@@ -695,38 +696,38 @@ static enum imp_status scan_ops(struct tfl_reader *r, const struct imp_fb_vec *o
         r->op_index = (int)i;
         r->op_name = NULL;
         if (code >= r->n_codes)
-            return tfl_op_fail(r, IMP_ERR_FORMAT,
+            return imp_tfl_op_fail(r, IMP_ERR_FORMAT,
                                "opcode index %u out of range (%u codes)", code,
                                r->n_codes);
-        r->op_name = tfl_op_name(r->codes[code]);
+        r->op_name = imp_tfl_op_name(r->codes[code]);
         for (uint32_t k = 0; k < in.n; k++) {
             int32_t ti = imp_fb_vec_i32(&in, k);
             if (ti < -1 || ti >= (int64_t)r->n_tensors)
-                return tfl_op_fail(r, IMP_ERR_FORMAT,
+                return imp_tfl_op_fail(r, IMP_ERR_FORMAT,
                                    "input %u: tensor index %d out of range", k, ti);
         }
         for (uint32_t k = 0; k < out.n; k++) {
             int32_t ti = imp_fb_vec_i32(&out, k);
             if (ti < 0 || (uint32_t)ti >= r->n_tensors)
-                return tfl_op_fail(r, IMP_ERR_FORMAT,
+                return imp_tfl_op_fail(r, IMP_ERR_FORMAT,
                                    "output %u: tensor index %d out of range", k, ti);
-            struct tfl_tensor *t = &r->tensors[ti];
+            struct imp_tfl_tensor *t = &r->tensors[ti];
             if (t->producer >= 0)
-                return tfl_op_fail(r, IMP_ERR_FORMAT,
+                return imp_tfl_op_fail(r, IMP_ERR_FORMAT,
                                    "tensor '%s' is also written by operator %d",
                                    t->name, t->producer);
             if (t->data || t->is_input)
-                return tfl_op_fail(r, IMP_ERR_FORMAT,
+                return imp_tfl_op_fail(r, IMP_ERR_FORMAT,
                                    "writes tensor '%s', which is a %s", t->name,
                                    t->data ? "constant" : "model input");
             t->producer = (int)i;
         }
         int32_t c = r->codes[code];
-        if ((c == TFL_DEQUANTIZE || c == TFL_QUANTIZE) && in.n == 1 &&
+        if ((c == IMP_TFL_DEQUANTIZE || c == IMP_TFL_QUANTIZE) && in.n == 1 &&
             out.n == 1) {
             int32_t src = imp_fb_vec_i32(&in, 0);
             int32_t dst = imp_fb_vec_i32(&out, 0);
-            if (src >= 0 && src != dst && tfl_is_const(r, src) &&
+            if (src >= 0 && src != dst && imp_tfl_is_const(r, src) &&
                 !r->tensors[dst].is_output)
                 r->tensors[dst].alias = src;
         }
@@ -736,7 +737,7 @@ static enum imp_status scan_ops(struct tfl_reader *r, const struct imp_fb_vec *o
     return IMP_OK;
 }
 
-static enum imp_status read_model(struct tfl_reader *r)
+static enum imp_status read_model(struct imp_tfl_reader *r)
 {
     struct imp_fb_table model;
     if (!imp_fb_root(&r->fb, "TFL3", &model))
@@ -798,7 +799,7 @@ static enum imp_status read_model(struct tfl_reader *r)
         imp_fb_vec_table(&ops, i, &op);
         if (imp_fb_bad(&r->fb))
             return bad_bytes(r, "operators");
-        st = tfl_translate_op(r, (int)i, &op);
+        st = imp_tfl_translate_op(r, (int)i, &op);
         if (st != IMP_OK)
             return st;
         if (imp_fb_bad(&r->fb)) {
@@ -816,12 +817,12 @@ static enum imp_status read_model(struct tfl_reader *r)
         return imp_fail(r->err, IMP_ERR_FORMAT, "subgraph 0 has no outputs");
     for (uint32_t i = 0; i < outs.n; i++) {
         int32_t ti = imp_fb_vec_i32(&outs, i);
-        struct tfl_tensor *t = &r->tensors[ti];
-        if (t->producer < 0 && !t->is_input && !tfl_is_const(r, ti))
+        struct imp_tfl_tensor *t = &r->tensors[ti];
+        if (t->producer < 0 && !t->is_input && !imp_tfl_is_const(r, ti))
             return imp_fail(r->err, IMP_ERR_FORMAT,
                             "output '%s' is not computed by any operator",
                             t->name);
-        int v = tfl_value(r, ti);
+        int v = imp_tfl_value(r, ti);
         if (v < 0)
             return r->err ? r->err->status : IMP_ERR_FORMAT;
         if (imp_graph_add_output(r->g, v) != IMP_OK)
@@ -830,7 +831,7 @@ static enum imp_status read_model(struct tfl_reader *r)
     return imp_graph_sort(r->g, r->err);
 }
 
-static void reader_release(struct tfl_reader *r)
+static void reader_release(struct imp_tfl_reader *r)
 {
     for (size_t i = 0; i < r->names_cap; i++)
         free(r->names[i]);
@@ -851,7 +852,7 @@ enum imp_status imp_tflite_read(const uint8_t *data, size_t size,
     imp_error_clear(err);
     imp_graph_init(g);
     g->source_format = "tflite";
-    struct tfl_reader r;
+    struct imp_tfl_reader r;
     memset(&r, 0, sizeof r);
     r.g = g;
     r.err = err;
