@@ -5,7 +5,6 @@
  * Field numbers below are declaration indices in tensorflow/lite's
  * schema.fbs (a union takes two: its type, then its value).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,29 +35,9 @@ enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2 };
 #define IMP_TFL_DEQUANTIZE 6
 #define IMP_TFL_QUANTIZE 114
 
-/* Longest tensor name we keep (longer ones are cut, then made unique). */
-#define NAME_MAX_LEN 480
-
 bool imp_tflite_probe(const uint8_t *data, size_t size)
 {
     return size >= 8 && memcmp(data + 4, "TFL3", 4) == 0;
-}
-
-/* ---- messages ----------------------------------------------------------- */
-
-enum imp_status imp_tfl_op_fail(struct imp_tfl_reader *r, enum imp_status st,
-                            const char *fmt, ...)
-{
-    char msg[IMP_ERROR_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    r->failed = true;
-    if (r->op_index >= 0)
-        return imp_fail(r->err, st, "operator %d (%s): %s", r->op_index,
-                        r->op_name ? r->op_name : "?", msg);
-    return imp_fail(r->err, st, "%s", msg);
 }
 
 static enum imp_status bad_bytes(struct imp_tfl_reader *r, const char *where)
@@ -69,183 +48,29 @@ static enum imp_status bad_bytes(struct imp_tfl_reader *r, const char *where)
                     r->fb.bad_at);
 }
 
-static enum imp_status nomem(struct imp_tfl_reader *r)
-{
-    r->failed = true;
-    return imp_fail(r->err, IMP_ERR_NOMEM, "out of memory");
-}
-
-/* ---- unique names ------------------------------------------------------- */
-
-static uint64_t name_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static bool names_has(const struct imp_tfl_reader *r, const char *s)
-{
-    if (!r->names_cap)
-        return false;
-    size_t mask = r->names_cap - 1;
-    for (size_t i = name_hash(s) & mask; r->names[i]; i = (i + 1) & mask)
-        if (strcmp(r->names[i], s) == 0)
-            return true;
-    return false;
-}
-
-static bool names_put(struct imp_tfl_reader *r, char *s)
-{
-    if ((r->names_used + 1) * 2 > r->names_cap) {
-        size_t cap = r->names_cap ? r->names_cap * 2 : 256;
-        char **grown = calloc(cap, sizeof *grown);
-        if (!grown)
-            return false;
-        for (size_t i = 0; i < r->names_cap; i++) {
-            if (!r->names[i])
-                continue;
-            size_t j = name_hash(r->names[i]) & (cap - 1);
-            while (grown[j])
-                j = (j + 1) & (cap - 1);
-            grown[j] = r->names[i];
-        }
-        free(r->names);
-        r->names = grown;
-        r->names_cap = cap;
-    }
-    size_t mask = r->names_cap - 1, i = name_hash(s) & mask;
-    while (r->names[i])
-        i = (i + 1) & mask;
-    r->names[i] = s;
-    r->names_used++;
-    return true;
-}
-
-/* `base` + `suffix`, cut to a sane length and made unique; the returned
- * string belongs to the name set (do not free). NULL when out of memory. */
-static const char *unique_name(struct imp_tfl_reader *r, const char *base,
-                               const char *suffix)
-{
-    char buf[NAME_MAX_LEN + 64];
-    snprintf(buf, sizeof buf, "%.*s%s", NAME_MAX_LEN, base, suffix ? suffix : "");
-    size_t len = strlen(buf);
-    for (unsigned k = 1; names_has(r, buf); k++)
-        snprintf(buf + len, sizeof buf - len, "#%u", k);
-    char *s = imp_strdup(buf);
-    if (!s || !names_put(r, s)) {
-        free(s);
-        return NULL;
-    }
-    return s;
-}
-
-/* ---- graph building helpers --------------------------------------------- */
-
-int imp_tfl_temp(struct imp_tfl_reader *r, const char *base, const char *suffix,
-             enum imp_dtype dtype)
-{
-    const char *name = unique_name(r, base, suffix);
-    int v = name ? imp_graph_add_value(r->g, name, IMP_VALUE_ACTIVATION, dtype,
-                                       NULL)
-                 : -1;
-    if (v < 0)
-        nomem(r);
-    return v;
-}
-
-int imp_tfl_const(struct imp_tfl_reader *r, const char *name, enum imp_dtype dtype,
-              const struct imp_shape *shape, const void *data)
-{
-    int64_t n = imp_shape_count(shape);
-    uint64_t bytes = n < 0 ? 0 : (uint64_t)n * imp_dtype_size(dtype);
-    if (n < 0 || bytes > r->const_cap - r->const_bytes) {
-        imp_tfl_op_fail(r, IMP_ERR_FORMAT,
-                    "constant '%s' would take the constants past %llu bytes, "
-                    "far more than the file can explain",
-                    name, (unsigned long long)r->const_cap);
-        return -1;
-    }
-    r->const_bytes += bytes;
-    const char *uname = unique_name(r, name, NULL);
-    int v = uname ? imp_graph_add_const(r->g, uname, dtype, shape, data) : -1;
-    if (v < 0)
-        nomem(r);
-    return v;
-}
-
-int imp_tfl_const_i64(struct imp_tfl_reader *r, const char *name, const int64_t *v,
-                  int n)
-{
-    int64_t d = n;
-    struct imp_shape s = imp_shape_make(1, &d);
-    return imp_tfl_const(r, name, IMP_DTYPE_I64, &s, v);
-}
-
-int imp_tfl_const_f32_scalar(struct imp_tfl_reader *r, const char *name, float v)
-{
-    struct imp_shape s = {0};
-    return imp_tfl_const(r, name, IMP_DTYPE_F32, &s, &v);
-}
-
-int imp_tfl_node(struct imp_tfl_reader *r, enum imp_op op, const char *name, int n_in,
-             const int *in, int n_out, const int *out)
-{
-    /* A failed value lookup already set the error (and its -1 would read
-     * as an omitted input). */
-    if (r->failed)
-        return -1;
-    for (int i = 0; i < n_in; i++)
-        if (in[i] < -1 || in[i] >= r->g->n_values)
-            return imp_tfl_op_fail(r, IMP_ERR_FORMAT, "bad value index"), -1;
-    for (int i = 0; i < n_out; i++)
-        if (out[i] < 0 || out[i] >= r->g->n_values)
-            return imp_tfl_op_fail(r, IMP_ERR_FORMAT, "bad value index"), -1;
-    int node = imp_graph_add_node(r->g, op, name, n_in, in, n_out, out);
-    if (node < 0)
-        nomem(r);
-    return node;
-}
-
-#define SETTER(fn, setter, type)                                              \
-    enum imp_status fn(struct imp_tfl_reader *r, int node, const char *k, type v) \
-    {                                                                         \
-        if (setter(r->g, node, k, v) != IMP_OK)                               \
-            return nomem(r);                                                  \
-        return IMP_OK;                                                        \
-    }
-SETTER(imp_tfl_set_int, imp_node_set_int, int64_t)
-SETTER(imp_tfl_set_float, imp_node_set_float, float)
-SETTER(imp_tfl_set_string, imp_node_set_string, const char *)
-#undef SETTER
-
-enum imp_status imp_tfl_set_ints(struct imp_tfl_reader *r, int node, const char *k,
-                             const int64_t *v, int n)
-{
-    if (imp_node_set_ints(r->g, node, k, v, n) != IMP_OK)
-        return nomem(r);
-    return IMP_OK;
-}
-
 /* ---- tensors ------------------------------------------------------------ */
 
 static size_t type_size(int type)
 {
     switch (type) {
-    case IMP_TFL_FLOAT32: case IMP_TFL_INT32: return 4;
-    case IMP_TFL_FLOAT16: case IMP_TFL_INT16: return 2;
-    case IMP_TFL_UINT8: case IMP_TFL_INT8: case IMP_TFL_BOOL: return 1;
-    case IMP_TFL_INT64: case IMP_TFL_FLOAT64: return 8;
+    case IMP_TFL_FLOAT32:
+    case IMP_TFL_INT32: return 4;
+    case IMP_TFL_FLOAT16:
+    case IMP_TFL_INT16: return 2;
+    case IMP_TFL_UINT8:
+    case IMP_TFL_INT8:
+    case IMP_TFL_BOOL: return 1;
+    case IMP_TFL_INT64:
+    case IMP_TFL_FLOAT64: return 8;
     default: return 0;
     }
 }
 
 static const char *type_name(int type)
 {
-    static const char *const names[] = {
-        "FLOAT32", "FLOAT16", "INT32", "UINT8", "INT64", "STRING",
-        "BOOL", "INT16", "COMPLEX64", "INT8", "FLOAT64"};
+    static const char *const names[] = {"FLOAT32",   "FLOAT16", "INT32",  "UINT8",
+                                        "INT64",     "STRING",  "BOOL",   "INT16",
+                                        "COMPLEX64", "INT8",    "FLOAT64"};
     return type >= 0 && type < (int)(sizeof names / sizeof *names) ? names[type]
                                                                    : "unknown";
 }
@@ -255,7 +80,8 @@ static const char *type_name(int type)
 static enum imp_dtype activation_dtype(const struct imp_tfl_tensor *t)
 {
     switch (t->type) {
-    case IMP_TFL_FLOAT32: case IMP_TFL_FLOAT16: return IMP_DTYPE_F32;
+    case IMP_TFL_FLOAT32:
+    case IMP_TFL_FLOAT16: return IMP_DTYPE_F32;
     case IMP_TFL_INT8: return t->quantized ? IMP_DTYPE_F32 : IMP_DTYPE_I8;
     case IMP_TFL_UINT8: return t->quantized ? IMP_DTYPE_F32 : IMP_DTYPE_U8;
     case IMP_TFL_INT16: return IMP_DTYPE_F32;
@@ -319,19 +145,20 @@ static enum imp_status read_tensor(struct imp_tfl_reader *r, uint32_t i,
     }
     if (imp_fb_bad(&r->fb))
         return bad_bytes(r, where);
-    t->name = (char *)unique_name(r, s, NULL);
+    t->name = (char *)imp_tfl_unique_name(r, s, NULL);
     if (!t->name)
-        return nomem(r);
+        return imp_tfl_nomem(r);
 
     t->type = imp_fb_i8(&t->t, TEN_TYPE, IMP_TFL_FLOAT32);
     if (!type_size(t->type))
         return imp_fail(r->err, IMP_ERR_UNSUPPORTED,
-                        "tensor '%s': element type %s (%d) is not supported",
-                        t->name, type_name(t->type), t->type);
+                        "tensor '%s': element type %s (%d) is not supported", t->name,
+                        type_name(t->type), t->type);
     if (imp_fb_bool(&t->t, TEN_VARIABLE, false))
         return imp_fail(r->err, IMP_ERR_UNSUPPORTED,
                         "tensor '%s': variable (stateful) tensors are not "
-                        "supported", t->name);
+                        "supported",
+                        t->name);
     if (imp_fb_has(&t->t, TEN_SPARSITY))
         return imp_fail(r->err, IMP_ERR_UNSUPPORTED,
                         "tensor '%s': sparse tensors are not supported", t->name);
@@ -342,21 +169,19 @@ static enum imp_status read_tensor(struct imp_tfl_reader *r, uint32_t i,
     if (imp_fb_bad(&r->fb))
         return bad_bytes(r, t->name);
     if (shape.n > IMP_MAX_RANK)
-        return imp_fail(r->err, IMP_ERR_UNSUPPORTED,
-                        "tensor '%s': rank %u exceeds %d", t->name, shape.n,
-                        IMP_MAX_RANK);
+        return imp_fail(r->err, IMP_ERR_UNSUPPORTED, "tensor '%s': rank %u exceeds %d",
+                        t->name, shape.n, IMP_MAX_RANK);
     if (has_sig && sig.n != shape.n)
         return imp_fail(r->err, IMP_ERR_FORMAT,
-                        "tensor '%s': shape_signature has rank %u, shape %u",
-                        t->name, sig.n, shape.n);
+                        "tensor '%s': shape_signature has rank %u, shape %u", t->name,
+                        sig.n, shape.n);
     t->shape.rank = t->dflt.rank = (int)shape.n;
     for (uint32_t k = 0; k < shape.n; k++) {
         int32_t d = imp_fb_vec_i32(&shape, k);
         int32_t sd = has_sig ? imp_fb_vec_i32(&sig, k) : d;
         if (d < -1 || sd < -1)
-            return imp_fail(r->err, IMP_ERR_FORMAT,
-                            "tensor '%s': dimension %u is %d", t->name, k,
-                            d < -1 ? d : sd);
+            return imp_fail(r->err, IMP_ERR_FORMAT, "tensor '%s': dimension %u is %d",
+                            t->name, k, d < -1 ? d : sd);
         t->dflt.d[k] = d;
         t->shape.d[k] = sd < 0 ? -1 : d;
     }
@@ -374,8 +199,8 @@ static enum imp_status read_tensor(struct imp_tfl_reader *r, uint32_t i,
         t->quantized = t->scale.n > 0;
         if (t->zero_point.n && t->zero_point.n != t->scale.n)
             return imp_fail(r->err, IMP_ERR_FORMAT,
-                            "tensor '%s': %u zero points for %u scales",
-                            t->name, t->zero_point.n, t->scale.n);
+                            "tensor '%s': %u zero points for %u scales", t->name,
+                            t->zero_point.n, t->scale.n);
     }
     if (imp_fb_bad(&r->fb))
         return bad_bytes(r, t->name);
@@ -396,10 +221,9 @@ static enum imp_status read_tensor(struct imp_tfl_reader *r, uint32_t i,
             (size_t)count * type_size(t->type) != t->nbytes)
             return imp_fail(r->err, IMP_ERR_FORMAT,
                             "tensor '%s': buffer %u holds %zu bytes, shape and "
-                            "type %s need %lld", t->name, buf, t->nbytes,
-                            type_name(t->type),
-                            count < 0 ? -1LL
-                                      : count * (long long)type_size(t->type));
+                            "type %s need %lld",
+                            t->name, buf, t->nbytes, type_name(t->type),
+                            count < 0 ? -1LL : count * (long long)type_size(t->type));
     }
     return IMP_OK;
 }
@@ -433,8 +257,8 @@ static enum imp_status dequantize(struct imp_tfl_reader *r,
     if (nq > 1) {
         if (t->qdim < 0 || t->qdim >= t->dflt.rank || t->dflt.d[t->qdim] != nq)
             return imp_tfl_op_fail(r, IMP_ERR_FORMAT,
-                            "tensor '%s': %u scales do not match dimension %d",
-                            t->name, nq, t->qdim);
+                                   "tensor '%s': %u scales do not match dimension %d",
+                                   t->name, nq, t->qdim);
         axis_len = nq;
         for (int k = t->qdim + 1; k < t->dflt.rank; k++)
             inner *= t->dflt.d[k];
@@ -462,8 +286,8 @@ static enum imp_status dequantize(struct imp_tfl_reader *r,
         }
         default:
             return imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED,
-                            "tensor '%s': quantized type %s is not supported",
-                            t->name, type_name(t->type));
+                                   "tensor '%s': quantized type %s is not supported",
+                                   t->name, type_name(t->type));
         }
         out[i] = (float)((double)scale * (double)(q - zp));
     }
@@ -484,13 +308,13 @@ int imp_tfl_const_value(struct imp_tfl_reader *r, int ti)
         return t->value;
     if (!t->data) {
         imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "tensor '%s' must be a constant",
-                    t->name);
+                        t->name);
         return -1;
     }
     int64_t count = imp_shape_count(&t->dflt);
     enum imp_dtype dtype;
-    bool to_float = t->quantized || t->type == IMP_TFL_FLOAT16 ||
-                    t->type == IMP_TFL_FLOAT32;
+    bool to_float =
+        t->quantized || t->type == IMP_TFL_FLOAT16 || t->type == IMP_TFL_FLOAT32;
     if (to_float)
         dtype = IMP_DTYPE_F32;
     else if (t->type == IMP_TFL_INT16)
@@ -499,12 +323,12 @@ int imp_tfl_const_value(struct imp_tfl_reader *r, int ti)
         dtype = activation_dtype(t);
     if (dtype == IMP_DTYPE_UNDEFINED) {
         imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "tensor '%s': constant of type %s",
-                    t->name, type_name(t->type));
+                        t->name, type_name(t->type));
         return -1;
     }
     void *buf = imp_aligned_alloc((size_t)count * imp_dtype_size(dtype));
     if (!buf) {
-        nomem(r);
+        imp_tfl_nomem(r);
         return -1;
     }
     enum imp_status st = IMP_OK;
@@ -538,19 +362,21 @@ int imp_tfl_const_ints(struct imp_tfl_reader *r, int ti, int64_t *out, int max)
 {
     if (!imp_tfl_is_const(r, ti)) {
         imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "input tensor %d must be a constant",
-                    ti);
+                        ti);
         return -1;
     }
     const struct imp_tfl_tensor *t = &r->tensors[resolve_alias(r, ti)];
     int64_t count = imp_shape_count(&t->dflt);
     if (t->type != IMP_TFL_INT32 && t->type != IMP_TFL_INT64) {
         imp_tfl_op_fail(r, IMP_ERR_FORMAT, "tensor '%s' must be INT32 or INT64, not %s",
-                    t->name, type_name(t->type));
+                        t->name, type_name(t->type));
         return -1;
     }
     if (count > max) {
-        imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "tensor '%s' has %lld elements, at "
-                    "most %d expected", t->name, (long long)count, max);
+        imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED,
+                        "tensor '%s' has %lld elements, at "
+                        "most %d expected",
+                        t->name, (long long)count, max);
         return -1;
     }
     for (int64_t i = 0; i < count; i++) {
@@ -580,18 +406,18 @@ int imp_tfl_value(struct imp_tfl_reader *r, int ti)
     enum imp_dtype dtype = activation_dtype(t);
     if (dtype == IMP_DTYPE_UNDEFINED) {
         imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "tensor '%s' of type %s", t->name,
-                    type_name(t->type));
+                        type_name(t->type));
         return -1;
     }
     if (t->is_input) {
-        t->value = imp_graph_add_value(r->g, t->name, IMP_VALUE_INPUT, dtype,
-                                       &t->shape);
+        t->value =
+            imp_graph_add_value(r->g, t->name, IMP_VALUE_INPUT, dtype, &t->shape);
     } else {
-        t->value = imp_graph_add_value(r->g, t->name, IMP_VALUE_ACTIVATION,
-                                       dtype, NULL);
+        t->value =
+            imp_graph_add_value(r->g, t->name, IMP_VALUE_ACTIVATION, dtype, NULL);
     }
     if (t->value < 0)
-        nomem(r);
+        imp_tfl_nomem(r);
     return t->value;
 }
 
@@ -608,7 +434,7 @@ static enum imp_status read_opcodes(struct imp_tfl_reader *r,
     r->codes = calloc((size_t)codes.n + 1, sizeof *r->codes);
     r->custom = calloc((size_t)codes.n + 1, sizeof *r->custom);
     if (!r->codes || !r->custom)
-        return nomem(r);
+        return imp_tfl_nomem(r);
     for (uint32_t i = 0; i < codes.n; i++) {
         struct imp_fb_table c;
         imp_fb_vec_table(&codes, i, &c);
@@ -624,7 +450,7 @@ static enum imp_status read_opcodes(struct imp_tfl_reader *r,
             snprintf(buf, sizeof buf, "%.*s", (int)(len < 100 ? len : 100), s);
             r->custom[i] = imp_strdup(buf);
             if (!r->custom[i])
-                return nomem(r);
+                return imp_tfl_nomem(r);
         }
         if (imp_fb_bad(&r->fb)) {
             char where[48];
@@ -646,19 +472,20 @@ static enum imp_status read_io(struct imp_tfl_reader *r, const struct imp_fb_tab
         int32_t ti = imp_fb_vec_i32(&v, i);
         if (ti < 0 || (uint32_t)ti >= r->n_tensors)
             return imp_fail(r->err, IMP_ERR_FORMAT,
-                            "subgraph %s %u: tensor index %d out of range",
-                            what, i, ti);
+                            "subgraph %s %u: tensor index %d out of range", what, i,
+                            ti);
         struct imp_tfl_tensor *t = &r->tensors[ti];
         if ((t->type == IMP_TFL_INT8 || t->type == IMP_TFL_UINT8 ||
-             t->type == IMP_TFL_INT16) && t->quantized)
+             t->type == IMP_TFL_INT16) &&
+            t->quantized)
             return imp_fail(r->err, IMP_ERR_UNSUPPORTED,
                             "%s '%s' is quantized %s; only float model "
                             "inputs and outputs are supported",
                             what, t->name, type_name(t->type));
         if (is_input) {
             if (t->data)
-                return imp_fail(r->err, IMP_ERR_FORMAT,
-                                "input '%s' has constant data", t->name);
+                return imp_fail(r->err, IMP_ERR_FORMAT, "input '%s' has constant data",
+                                t->name);
             if (t->is_input)
                 continue; /* listed twice: one graph input */
             t->is_input = true;
@@ -666,7 +493,7 @@ static enum imp_status read_io(struct imp_tfl_reader *r, const struct imp_fb_tab
             if (val < 0)
                 return r->err ? r->err->status : IMP_ERR_NOMEM;
             if (imp_graph_add_input(r->g, val) != IMP_OK)
-                return nomem(r);
+                return imp_tfl_nomem(r);
         } else {
             t->is_output = true;
         }
@@ -697,29 +524,30 @@ static enum imp_status scan_ops(struct imp_tfl_reader *r, const struct imp_fb_ve
         r->op_name = NULL;
         if (code >= r->n_codes)
             return imp_tfl_op_fail(r, IMP_ERR_FORMAT,
-                               "opcode index %u out of range (%u codes)", code,
-                               r->n_codes);
+                                   "opcode index %u out of range (%u codes)", code,
+                                   r->n_codes);
         r->op_name = imp_tfl_op_name(r->codes[code]);
         for (uint32_t k = 0; k < in.n; k++) {
             int32_t ti = imp_fb_vec_i32(&in, k);
             if (ti < -1 || ti >= (int64_t)r->n_tensors)
                 return imp_tfl_op_fail(r, IMP_ERR_FORMAT,
-                                   "input %u: tensor index %d out of range", k, ti);
+                                       "input %u: tensor index %d out of range", k, ti);
         }
         for (uint32_t k = 0; k < out.n; k++) {
             int32_t ti = imp_fb_vec_i32(&out, k);
             if (ti < 0 || (uint32_t)ti >= r->n_tensors)
                 return imp_tfl_op_fail(r, IMP_ERR_FORMAT,
-                                   "output %u: tensor index %d out of range", k, ti);
+                                       "output %u: tensor index %d out of range", k,
+                                       ti);
             struct imp_tfl_tensor *t = &r->tensors[ti];
             if (t->producer >= 0)
                 return imp_tfl_op_fail(r, IMP_ERR_FORMAT,
-                                   "tensor '%s' is also written by operator %d",
-                                   t->name, t->producer);
+                                       "tensor '%s' is also written by operator %d",
+                                       t->name, t->producer);
             if (t->data || t->is_input)
                 return imp_tfl_op_fail(r, IMP_ERR_FORMAT,
-                                   "writes tensor '%s', which is a %s", t->name,
-                                   t->data ? "constant" : "model input");
+                                       "writes tensor '%s', which is a %s", t->name,
+                                       t->data ? "constant" : "model input");
             t->producer = (int)i;
         }
         int32_t c = r->codes[code];
@@ -762,8 +590,7 @@ static enum imp_status read_model(struct imp_tfl_reader *r)
             return st;
         if (d)
             return imp_fail(r->err, IMP_ERR_FORMAT,
-                            "buffer 0 must be the empty sentinel, holds %zu bytes",
-                            n);
+                            "buffer 0 must be the empty sentinel, holds %zu bytes", n);
     }
     if (subgraphs.n == 0)
         return imp_fail(r->err, IMP_ERR_FORMAT, "model has no subgraph");
@@ -780,7 +607,7 @@ static enum imp_status read_model(struct imp_tfl_reader *r)
     r->n_tensors = tensors.n;
     r->tensors = calloc((size_t)tensors.n + 1, sizeof *r->tensors);
     if (!r->tensors)
-        return nomem(r);
+        return imp_tfl_nomem(r);
     for (uint32_t i = 0; i < tensors.n; i++) {
         st = read_tensor(r, i, &tensors);
         if (st != IMP_OK)
@@ -820,13 +647,12 @@ static enum imp_status read_model(struct imp_tfl_reader *r)
         struct imp_tfl_tensor *t = &r->tensors[ti];
         if (t->producer < 0 && !t->is_input && !imp_tfl_is_const(r, ti))
             return imp_fail(r->err, IMP_ERR_FORMAT,
-                            "output '%s' is not computed by any operator",
-                            t->name);
+                            "output '%s' is not computed by any operator", t->name);
         int v = imp_tfl_value(r, ti);
         if (v < 0)
             return r->err ? r->err->status : IMP_ERR_FORMAT;
         if (imp_graph_add_output(r->g, v) != IMP_OK)
-            return nomem(r);
+            return imp_tfl_nomem(r);
     }
     return imp_graph_sort(r->g, r->err);
 }
@@ -843,8 +669,8 @@ static void reader_release(struct imp_tfl_reader *r)
     free(r->tensors);
 }
 
-enum imp_status imp_tflite_read(const uint8_t *data, size_t size,
-                                struct imp_graph *g, struct imp_error *err)
+enum imp_status imp_tflite_read(const uint8_t *data, size_t size, struct imp_graph *g,
+                                struct imp_error *err)
 {
     struct imp_error local;
     if (!err)

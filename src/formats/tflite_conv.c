@@ -62,12 +62,11 @@ static bool same_pads(int64_t in, int64_t k, int64_t s, int64_t d, int64_t *b,
     return true;
 }
 
-static enum imp_status check_window(struct imp_tfl_op *c, const char *what,
-                                    int64_t v)
+static enum imp_status check_window(struct imp_tfl_op *c, const char *what, int64_t v)
 {
     if (v < 1 || v > MAX_WINDOW)
         return imp_tfl_op_fail(c->r, IMP_ERR_FORMAT, "%s %lld out of range", what,
-                           (long long)v);
+                               (long long)v);
     return IMP_OK;
 }
 
@@ -105,7 +104,7 @@ static int weights(struct imp_tfl_op *c, int k, int kind, int64_t dims[4])
     int ti = c->in[k];
     if (!imp_tfl_is_const(r, ti)) {
         imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "weights '%s' must be constant",
-                    r->tensors[ti].name);
+                        r->tensors[ti].name);
         return -1;
     }
     int v = imp_tfl_const_value(r, ti);
@@ -114,14 +113,14 @@ static int weights(struct imp_tfl_op *c, int k, int kind, int64_t dims[4])
     const struct imp_value *val = &r->g->values[v];
     if (val->dtype != IMP_DTYPE_F32 || val->shape.rank != 4) {
         imp_tfl_op_fail(r, IMP_ERR_FORMAT, "weights '%s' must be 4-D float",
-                    r->tensors[ti].name);
+                        r->tensors[ti].name);
         return -1;
     }
     for (int i = 0; i < 4; i++)
         dims[i] = val->shape.d[i];
     if (kind == W_DEPTHWISE && dims[0] != 1) {
         imp_tfl_op_fail(r, IMP_ERR_FORMAT, "depthwise weights '%s' must be [1,h,w,c]",
-                    r->tensors[ti].name);
+                        r->tensors[ti].name);
         return -1;
     }
     struct imp_tfl_tensor *t = &r->tensors[ti];
@@ -154,7 +153,9 @@ static int weights(struct imp_tfl_op *c, int k, int kind, int64_t dims[4])
         s.d[i] = ld[kind - 1][i];
     char name[600];
     snprintf(name, sizeof name, "%s/%s", t->name,
-             kind == W_OIHW ? "oihw" : kind == W_DEPTHWISE ? "dw" : "iohw");
+             kind == W_OIHW        ? "oihw"
+             : kind == W_DEPTHWISE ? "dw"
+                                   : "iohw");
     int wv = imp_tfl_const(r, name, IMP_DTYPE_F32, &s, dst);
     free(dst);
     t->wvalue = wv;
@@ -202,13 +203,14 @@ enum imp_status imp_tfl_conv2d(struct imp_tfl_op *c, bool depthwise)
             group = cout / mult;
         else
             return imp_tfl_op_fail(r, IMP_ERR_SHAPE,
-                               "%lld output channels do not fit %lld input "
-                               "channels", (long long)cout, (long long)cin);
+                                   "%lld output channels do not fit %lld input "
+                                   "channels",
+                                   (long long)cout, (long long)cin);
     } else if (cin > 0 && cin != wd[3]) {
         if (cin % wd[3] != 0)
             return imp_tfl_op_fail(r, IMP_ERR_SHAPE,
-                               "weights take %lld channels, input has %lld",
-                               (long long)wd[3], (long long)cin);
+                                   "weights take %lld channels, input has %lld",
+                                   (long long)wd[3], (long long)cin);
         group = cin / wd[3];
     }
     int64_t k[2] = {wd[1], wd[2]};
@@ -263,7 +265,7 @@ enum imp_status imp_tfl_pool2d(struct imp_tfl_op *c, bool average)
     int xt = transpose(c, x, TO_NCHW, "/nchw", -1);
     int node;
     int p = imp_tfl_emit(c, average ? IMP_OP_AVERAGE_POOL : IMP_OP_MAX_POOL,
-                 average ? "/avgpool" : "/maxpool", 1, &xt, -1, &node);
+                         average ? "/avgpool" : "/maxpool", 1, &xt, -1, &node);
     if (p < 0)
         return imp_tfl_status(c);
     if (imp_tfl_set_ints(r, node, "kernel_shape", k, 2) != IMP_OK ||
@@ -300,9 +302,8 @@ static enum imp_status conv_transpose(struct imp_tfl_op *c, int xk, int wk, int 
     int xt = transpose(c, x, TO_NCHW, "/nchw", -1);
     int ins[3] = {xt, w, b};
     int node;
-    int ct = imp_tfl_emit(c, IMP_OP_CONV_TRANSPOSE, "/convtranspose",
-                          b >= 0 ? 3 : 2, ins,
-                  -1, &node);
+    int ct = imp_tfl_emit(c, IMP_OP_CONV_TRANSPOSE, "/convtranspose", b >= 0 ? 3 : 2,
+                          ins, -1, &node);
     if (ct < 0)
         return imp_tfl_status(c);
     if (imp_tfl_set_ints(r, node, "kernel_shape", k, 2) != IMP_OK ||
@@ -359,7 +360,7 @@ enum imp_status imp_tfl_transpose_conv(struct imp_tfl_op *c)
             return st;
         if (in[i] < 1 || out < 1 || out > (int64_t)1 << 31)
             return imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED,
-                               "needs static input and output sizes");
+                                   "needs static input and output sizes");
         /* The pads a forward SAME conv from the output size would use. */
         int64_t total = 0;
         if (padding == IMP_TFL_PAD_SAME) {
@@ -378,21 +379,23 @@ enum imp_status imp_tfl_transpose_conv(struct imp_tfl_op *c)
  * bias), options = three little-endian int32 {padding, stride_w,
  * stride_h} with padding 1 = SAME, 2 = VALID (TfLitePadding). */
 enum imp_status imp_tfl_conv2d_transpose_bias(struct imp_tfl_op *c,
-                                             const struct imp_fb_vec *copts)
+                                              const struct imp_fb_vec *copts)
 {
     struct imp_tfl_reader *r = c->r;
     enum imp_status st = imp_tfl_need_io(c, 3, 3, 1);
     if (st != IMP_OK)
         return st;
     if (copts->n < 12)
-        return imp_tfl_op_fail(r, IMP_ERR_FORMAT, "custom options hold %u bytes, "
-                           "12 expected", copts->n);
+        return imp_tfl_op_fail(r, IMP_ERR_FORMAT,
+                               "custom options hold %u bytes, "
+                               "12 expected",
+                               copts->n);
     const uint8_t *p = imp_fb_vec_data(copts);
     int32_t v[3];
     for (int i = 0; i < 3; i++)
-        v[i] = (int32_t)((uint32_t)p[4 * i] | ((uint32_t)p[4 * i + 1] << 8) |
-                         ((uint32_t)p[4 * i + 2] << 16) |
-                         ((uint32_t)p[4 * i + 3] << 24));
+        v[i] =
+            (int32_t)((uint32_t)p[4 * i] | ((uint32_t)p[4 * i + 1] << 8) |
+                      ((uint32_t)p[4 * i + 2] << 16) | ((uint32_t)p[4 * i + 3] << 24));
     if (v[0] != 1 && v[0] != 2)
         return imp_tfl_op_fail(r, IMP_ERR_FORMAT, "padding type %d", v[0]);
     int64_t s[2] = {v[2], v[1]};
@@ -414,7 +417,7 @@ enum imp_status imp_tfl_conv2d_transpose_bias(struct imp_tfl_op *c,
         if (v[0] == 1) {
             if (in[i] < 1)
                 return imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED,
-                                   "SAME padding needs a static input size");
+                                       "SAME padding needs a static input size");
             total = k - (in[i] - 1) % s[i] - 1;
             if (total < 0)
                 total = 0;
@@ -484,7 +487,7 @@ enum imp_status imp_tfl_resize(struct imp_tfl_op *c, bool bilinear)
     bool half = imp_fb_bool(&c->opts, bilinear ? 3 : 1, false);
     if (align && half)
         return imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED,
-                           "align_corners with half_pixel_centers");
+                               "align_corners with half_pixel_centers");
     /* TF's coordinate maps, in ONNX's words:
      *   half_pixel_centers: src = (dst + 0.5) / scale - 0.5, clamped
      *     (bilinear) = ONNX "half_pixel" (which, unlike
@@ -494,7 +497,7 @@ enum imp_status imp_tfl_resize(struct imp_tfl_op *c, bool bilinear)
      *   align_corners: src = dst * (in - 1) / (out - 1) = "align_corners";
      *     nearest rounds half away from zero (non-negative: prefer ceil).
      *   neither: src = dst / scale = "asymmetric"; nearest floors. */
-    const char *ctm = align ? "align_corners"
+    const char *ctm = align  ? "align_corners"
                       : half ? (bilinear ? "half_pixel" : "tf_half_pixel_for_nn")
                              : "asymmetric";
     int x = imp_tfl_in(c, 0), y = imp_tfl_out(c, 0);
@@ -502,18 +505,17 @@ enum imp_status imp_tfl_resize(struct imp_tfl_op *c, bool bilinear)
     int sizes = xt >= 0 ? resize_sizes(c, xt) : -1;
     int ins[4] = {xt, -1, -1, sizes};
     int node;
-    int rs = sizes >= 0
-                 ? imp_tfl_emit(c, IMP_OP_RESIZE, "/resize", 4, ins, -1, &node)
-                 : -1;
+    int rs =
+        sizes >= 0 ? imp_tfl_emit(c, IMP_OP_RESIZE, "/resize", 4, ins, -1, &node) : -1;
     if (rs < 0)
         return imp_tfl_status(c);
     const char *mode = bilinear ? "linear" : "nearest";
     if (imp_tfl_set_string(r, node, "mode", mode) != IMP_OK ||
         imp_tfl_set_string(r, node, "coordinate_transformation_mode", ctm) != IMP_OK ||
-        (!bilinear && imp_tfl_set_string(r, node, "nearest_mode",
-                                     align ? "round_prefer_ceil" : "floor") != IMP_OK))
+        (!bilinear &&
+         imp_tfl_set_string(r, node, "nearest_mode",
+                            align ? "round_prefer_ceil" : "floor") != IMP_OK))
         return imp_tfl_status(c);
     transpose(c, rs, TO_NHWC, "/nhwc", y);
     return imp_tfl_status(c);
 }
-

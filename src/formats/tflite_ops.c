@@ -90,15 +90,14 @@ const struct imp_tfl_tensor *imp_tfl_in_tensor(const struct imp_tfl_op *c, int k
     return &c->r->tensors[c->in[k]];
 }
 
-enum imp_status imp_tfl_need_io(struct imp_tfl_op *c, int min_in, int max_in,
-                               int n_out)
+enum imp_status imp_tfl_need_io(struct imp_tfl_op *c, int min_in, int max_in, int n_out)
 {
     if (c->n_in < min_in || c->n_in > max_in)
         return imp_tfl_op_fail(c->r, IMP_ERR_FORMAT, "has %d inputs, expected %d..%d",
-                           c->n_in, min_in, max_in);
+                               c->n_in, min_in, max_in);
     if (c->n_out != n_out)
         return imp_tfl_op_fail(c->r, IMP_ERR_FORMAT, "has %d outputs, expected %d",
-                           c->n_out, n_out);
+                               c->n_out, n_out);
     for (int k = 0; k < min_in; k++)
         if (c->in[k] < 0)
             return imp_tfl_op_fail(c->r, IMP_ERR_FORMAT, "input %d is missing", k);
@@ -110,8 +109,8 @@ enum imp_status imp_tfl_need_options(struct imp_tfl_op *c, uint8_t type)
 {
     if (c->opts_type != 0 && c->opts_type != type)
         return imp_tfl_op_fail(c->r, IMP_ERR_FORMAT,
-                           "builtin options of type %u, expected %u",
-                           c->opts_type, type);
+                               "builtin options of type %u, expected %u", c->opts_type,
+                               type);
     return IMP_OK;
 }
 
@@ -128,7 +127,7 @@ int imp_tfl_out(struct imp_tfl_op *c, int k)
 /* A node with one output; dst < 0 makes a float temp named name+suffix.
  * Returns the output value (or -1); *node gets the node index. */
 int imp_tfl_emit(struct imp_tfl_op *c, enum imp_op op, const char *suffix, int n_in,
-                const int *in, int dst, int *node)
+                 const int *in, int dst, int *node)
 {
     struct imp_tfl_reader *r = c->r;
     if (dst < 0)
@@ -141,8 +140,8 @@ int imp_tfl_emit(struct imp_tfl_op *c, enum imp_op op, const char *suffix, int n
     return n >= 0 ? dst : -1;
 }
 
-int imp_tfl_emit_i64(struct imp_tfl_op *c, enum imp_op op, const char *suffix,
-                         int n_in, const int *in, int *node)
+int imp_tfl_emit_i64(struct imp_tfl_op *c, enum imp_op op, const char *suffix, int n_in,
+                     const int *in, int *node)
 {
     int dst = imp_tfl_temp(c->r, c->name, suffix, IMP_DTYPE_I64);
     return dst < 0 ? -1 : imp_tfl_emit(c, op, suffix, n_in, in, dst, node);
@@ -153,7 +152,7 @@ enum imp_status imp_tfl_status(struct imp_tfl_op *c)
     if (!c->r->failed)
         return IMP_OK;
     return c->r->err && c->r->err->status != IMP_OK ? c->r->err->status
-                                                     : IMP_ERR_FORMAT;
+                                                    : IMP_ERR_FORMAT;
 }
 
 /* ---- activations and layout --------------------------------------------- */
@@ -162,7 +161,7 @@ enum imp_status imp_tfl_check_act(struct imp_tfl_op *c, int act)
 {
     if (act < IMP_TFL_ACT_NONE || act > IMP_TFL_ACT_TANH)
         return imp_tfl_op_fail(c->r, IMP_ERR_UNSUPPORTED,
-                           "fused activation %d is not supported", act);
+                               "fused activation %d is not supported", act);
     return IMP_OK;
 }
 
@@ -185,8 +184,7 @@ int imp_tfl_act(struct imp_tfl_op *c, int src, int act, int dst)
     snprintf(base, sizeof base, "%s/clip_max", c->name);
     in[2] = imp_tfl_const_f32_scalar(r, base, hi);
     const char *sfx = act == IMP_TFL_ACT_RELU6 ? "/relu6" : "/relu1";
-    return imp_tfl_emit(c, IMP_OP_CLIP, sfx, 3,
-                in, dst, NULL);
+    return imp_tfl_emit(c, IMP_OP_CLIP, sfx, 3, in, dst, NULL);
 }
 
 /* Optional constant bias of `count` elements at input k (-1: none). */
@@ -201,7 +199,7 @@ int imp_tfl_bias(struct imp_tfl_op *c, int k, int64_t count)
     const struct imp_value *val = &r->g->values[v];
     if (val->dtype != IMP_DTYPE_F32 || imp_shape_count(&val->shape) != count) {
         imp_tfl_op_fail(r, IMP_ERR_FORMAT, "bias '%s' must hold %lld floats",
-                    r->tensors[c->in[k]].name, (long long)count);
+                        r->tensors[c->in[k]].name, (long long)count);
         return -1;
     }
     return v;
@@ -318,11 +316,11 @@ static enum imp_status custom(struct imp_tfl_op *c, const char *name,
         return imp_tfl_conv2d_transpose_bias(c, &copts);
     }
     return imp_tfl_op_fail(c->r, IMP_ERR_UNSUPPORTED,
-                       "custom operator '%s' is not supported", name);
+                           "custom operator '%s' is not supported", name);
 }
 
 enum imp_status imp_tfl_translate_op(struct imp_tfl_reader *r, int index,
-                                 const struct imp_fb_table *op)
+                                     const struct imp_fb_table *op)
 {
     struct imp_tfl_op c;
     memset(&c, 0, sizeof c);
@@ -335,8 +333,8 @@ enum imp_status imp_tfl_translate_op(struct imp_tfl_reader *r, int index,
     imp_fb_vector(op, OP_INPUTS, 4, &in);
     imp_fb_vector(op, OP_OUTPUTS, 4, &out);
     if (in.n > IMP_TFL_MAX_IO || out.n > IMP_TFL_MAX_IO || out.n == 0)
-        return imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "%u inputs, %u outputs",
-                           in.n, out.n);
+        return imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "%u inputs, %u outputs", in.n,
+                               out.n);
     c.n_in = (int)in.n;
     c.n_out = (int)out.n;
     for (int k = 0; k < c.n_in; k++)
@@ -347,7 +345,7 @@ enum imp_status imp_tfl_translate_op(struct imp_tfl_reader *r, int index,
     c.opts_type = imp_fb_union(op, OP_OPTIONS_TYPE, &c.opts, &present);
     if (imp_fb_bad(&r->fb))
         return imp_tfl_op_fail(r, IMP_ERR_FORMAT, "%s at byte %zu", r->fb.bad_what,
-                           r->fb.bad_at);
+                               r->fb.bad_at);
     if (!present)
         c.opts_type = 0;
     c.name = r->tensors[c.out[0]].name;
@@ -376,7 +374,8 @@ enum imp_status imp_tfl_translate_op(struct imp_tfl_reader *r, int index,
     case B_RELU_N1_TO_1: return activation(&c, IMP_TFL_ACT_RELU_N1_TO_1);
     case B_TANH: return activation(&c, IMP_TFL_ACT_TANH);
     case B_LEAKY_RELU: return leaky_relu(&c);
-    case B_QUANTIZE: case B_DEQUANTIZE: return requantize(&c);
+    case B_QUANTIZE:
+    case B_DEQUANTIZE: return requantize(&c);
     case B_MEAN: return imp_tfl_mean(&c);
     case B_PAD: return imp_tfl_pad(&c, false, false);
     case B_PADV2: return imp_tfl_pad(&c, false, true);
@@ -399,6 +398,6 @@ enum imp_status imp_tfl_translate_op(struct imp_tfl_reader *r, int index,
         if (r->op_name)
             return imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED, "operator is not supported");
         return imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED,
-                           "unknown builtin operator code %d", c.code);
+                               "unknown builtin operator code %d", c.code);
     }
 }

@@ -53,13 +53,12 @@ struct imp_tfl_op {
     struct imp_tfl_reader *r;
     int32_t code;
     int n_in, n_out;
-    int in[IMP_TFL_MAX_IO];  /* tensor indices; -1 = omitted */
+    int in[IMP_TFL_MAX_IO]; /* tensor indices; -1 = omitted */
     int out[IMP_TFL_MAX_IO];
     uint8_t opts_type;
     struct imp_fb_table opts; /* zeroed (all defaults) when absent */
     const char *name;         /* first output's name, for node names */
 };
-
 
 /* Input k's tensor (k must name a present input). */
 const struct imp_tfl_tensor *imp_tfl_in_tensor(const struct imp_tfl_op *c, int k);
@@ -75,11 +74,11 @@ int imp_tfl_out(struct imp_tfl_op *c, int k);
 /* A node with one output written to dst, or to a new float temp named
  * after the operator + suffix when dst < 0. Returns the output value or
  * -1; *node (may be NULL) gets the node index for attributes. */
-int imp_tfl_emit(struct imp_tfl_op *c, enum imp_op op, const char *suffix,
-                 int n_in, const int *in, int dst, int *node);
+int imp_tfl_emit(struct imp_tfl_op *c, enum imp_op op, const char *suffix, int n_in,
+                 const int *in, int dst, int *node);
 /* The same into a new int64 temp (shape arithmetic). */
-int imp_tfl_emit_i64(struct imp_tfl_op *c, enum imp_op op, const char *suffix,
-                     int n_in, const int *in, int *node);
+int imp_tfl_emit_i64(struct imp_tfl_op *c, enum imp_op op, const char *suffix, int n_in,
+                     const int *in, int *node);
 /* IMP_OK, or the status of the error some helper already reported. */
 enum imp_status imp_tfl_status(struct imp_tfl_op *c);
 /* Fused activations we translate: NONE, RELU, RELU_N1_TO_1, RELU6, TANH. */

@@ -74,7 +74,7 @@ enum imp_status imp_tfl_pad(struct imp_tfl_op *c, bool mirror, bool v2)
         return st;
     if (mirror && imp_fb_i8(&c->opts, 0, 0) != 0)
         return imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED,
-                           "SYMMETRIC mirror padding is not supported");
+                               "SYMMETRIC mirror padding is not supported");
     int64_t p[IMP_MAX_RANK * 2];
     int n = imp_tfl_const_ints(r, c->in[1], p, IMP_MAX_RANK * 2);
     if (n < 0)
@@ -210,7 +210,7 @@ enum imp_status imp_tfl_concatenation(struct imp_tfl_op *c)
     }
     int y = imp_tfl_out(c, 0), node;
     int cat = imp_tfl_emit(c, IMP_OP_CONCAT, act ? "/concat" : NULL, c->n_in, ins,
-                   act ? -1 : y, &node);
+                           act ? -1 : y, &node);
     int32_t axis = imp_fb_i32(&c->opts, 0, 0);
     if (cat >= 0 && imp_tfl_set_int(c->r, node, "axis", axis) == IMP_OK)
         imp_tfl_act(c, cat, act, act ? y : -1);
@@ -229,7 +229,7 @@ enum imp_status imp_tfl_pack(struct imp_tfl_op *c)
     int32_t count = imp_fb_i32(&c->opts, 0, c->n_in);
     if (count != c->n_in)
         return imp_tfl_op_fail(r, IMP_ERR_FORMAT, "values_count %d but %d inputs",
-                           count, c->n_in);
+                               count, c->n_in);
     char name[600];
     snprintf(name, sizeof name, "%s/axis", c->name);
     int ax = imp_tfl_const_i64(r, name, &axis, 1);
@@ -244,8 +244,8 @@ enum imp_status imp_tfl_pack(struct imp_tfl_op *c)
         /* Keep the input's dtype: PACK mostly builds int32 shapes. */
         enum imp_dtype dt = v >= 0 ? r->g->values[v].dtype : IMP_DTYPE_F32;
         int u = imp_tfl_temp(r, c->name, suffix, dt);
-        ins[k] = u >= 0 ? imp_tfl_emit(c, IMP_OP_UNSQUEEZE, suffix, 2, un, u, NULL)
-                        : -1;
+        ins[k] =
+            u >= 0 ? imp_tfl_emit(c, IMP_OP_UNSQUEEZE, suffix, 2, un, u, NULL) : -1;
     }
     int node;
     int y = imp_tfl_out(c, 0);
@@ -291,8 +291,8 @@ enum imp_status imp_tfl_strided_slice(struct imp_tfl_op *c)
     uint32_t shrink = (uint32_t)imp_fb_i32(o, 4, 0);
     if (imp_fb_i32(o, 2, 0) || imp_fb_i32(o, 3, 0) || imp_fb_bool(o, 5, false))
         return imp_tfl_op_fail(r, IMP_ERR_UNSUPPORTED,
-                           "ellipsis_mask, new_axis_mask and offset are not "
-                           "supported");
+                               "ellipsis_mask, new_axis_mask and offset are not "
+                               "supported");
     int64_t b[IMP_MAX_RANK], e[IMP_MAX_RANK], s[IMP_MAX_RANK];
     int nb = imp_tfl_const_ints(r, c->in[1], b, IMP_MAX_RANK);
     int ne = nb >= 0 ? imp_tfl_const_ints(r, c->in[2], e, IMP_MAX_RANK) : -1;
@@ -301,7 +301,7 @@ enum imp_status imp_tfl_strided_slice(struct imp_tfl_op *c)
         return imp_tfl_status(c);
     if (nb != ne || nb != ns)
         return imp_tfl_op_fail(r, IMP_ERR_FORMAT, "begin/end/strides lengths %d/%d/%d",
-                           nb, ne, ns);
+                               nb, ne, ns);
     int64_t axes[IMP_MAX_RANK], sq[IMP_MAX_RANK];
     int nsq = 0;
     for (int i = 0; i < nb; i++) {
@@ -361,7 +361,7 @@ enum imp_status imp_tfl_slice(struct imp_tfl_op *c)
     for (int i = 0; i < nb; i++) {
         if (b[i] < 0 || n[i] < -1 || b[i] > INT32_MAX || n[i] > INT32_MAX)
             return imp_tfl_op_fail(r, IMP_ERR_FORMAT, "begin %lld, size %lld",
-                               (long long)b[i], (long long)n[i]);
+                                   (long long)b[i], (long long)n[i]);
         e[i] = n[i] == -1 ? INT64_MAX : b[i] + n[i];
     }
     char name[600];
@@ -427,8 +427,7 @@ enum imp_status imp_tfl_cast(struct imp_tfl_op *c)
     case IMP_DTYPE_I8: to = 3; break;
     case IMP_DTYPE_BOOL: to = 9; break;
     case IMP_DTYPE_F64: to = 11; break;
-    default:
-        return imp_tfl_op_fail(c->r, IMP_ERR_UNSUPPORTED, "cast to this type");
+    default: return imp_tfl_op_fail(c->r, IMP_ERR_UNSUPPORTED, "cast to this type");
     }
     int x = imp_tfl_in(c, 0), node;
     if (imp_tfl_emit(c, IMP_OP_CAST, NULL, 1, &x, y, &node) >= 0)
@@ -472,9 +471,8 @@ enum imp_status imp_tfl_fully_connected(struct imp_tfl_op *c)
     int y = imp_tfl_out(c, 0);
     int ins[3] = {x2, w, b}, node;
     int gemm = imp_tfl_emit(c, IMP_OP_GEMM, act ? "/gemm" : NULL, b >= 0 ? 3 : 2, ins,
-                    act ? -1 : y, &node);
+                            act ? -1 : y, &node);
     if (gemm >= 0 && imp_tfl_set_int(r, node, "transB", 1) == IMP_OK && act)
         imp_tfl_act(c, gemm, act, y);
     return imp_tfl_status(c);
 }
-
