@@ -1,6 +1,7 @@
 /*
  * TFLite (schema v3) reader: file structure, tensors and constants.
- * Operator translation lives in tflite_ops.c.
+ * Operators are translated in tflite_ops.c (dispatch, element-wise),
+ * tflite_conv.c and tflite_shape.c; tflite_graph.c has the helpers.
  *
  * Field numbers below are declaration indices in tensorflow/lite's
  * schema.fbs (a union takes two: its type, then its value).

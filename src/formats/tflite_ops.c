@@ -2,10 +2,12 @@
  * TFLite operators -> ONNX-semantics graph nodes.
  *
  * Values keep TFLite's layout (NHWC); convolution, pooling and resizing
- * run on NCHW between a pair of Transposes, with their constant weights
- * re-laid out once here. Fused activations become separate nodes. SAME
- * padding becomes explicit pads where the sizes it depends on are known
- * from the file, and ONNX's equivalent auto_pad="SAME_UPPER" otherwise.
+ * (tflite_conv.c) run on NCHW between a pair of Transposes, with their
+ * constant weights re-laid out once. Fused activations become separate
+ * nodes. SAME padding becomes explicit pads where the sizes it depends on
+ * are known from the file, and ONNX's equivalent auto_pad="SAME_UPPER"
+ * otherwise. This file holds the per-operator context, the element-wise
+ * operators and the dispatch by operator code.
  */
 #include <stdio.h>
 #include <stdlib.h>
