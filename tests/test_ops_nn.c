@@ -60,8 +60,9 @@ static void instance_norm_matches_formula(void)
     for (int c = 0; c < 3; c++) {
         int64_t xn = nn_count(ranks[c], shapes[c]), planes = shapes[c][0] * shapes[c][1];
         float *x = nn_random(xn, &seed), *ref = malloc(sizeof *ref * (size_t)xn);
-        float *scale = nn_random(shapes[c][1], &seed), *bias = nn_random(shapes[c][1], &seed);
-        naive_instance_norm(x, planes, xn / planes, shapes[c][1], scale, bias, eps[c], ref);
+        int64_t ch = shapes[c][1];
+        float *scale = nn_random(ch, &seed), *bias = nn_random(ch, &seed);
+        naive_instance_norm(x, planes, xn / planes, ch, scale, bias, eps[c], ref);
         float *y = run_instance_norm(x, ranks[c], shapes[c], scale, bias, eps[c], 2);
         if (CHECK(y != NULL)) {
             NN_CLOSE_ALL(y, ref, xn, 1e-6, "InstanceNormalization");
@@ -357,7 +358,8 @@ static void naive_matmul(const float *a, int ra, const int64_t *ad, const float 
             for (int64_t j = 0; j < n; j++) {
                 double s = 0;
                 for (int64_t kk = 0; kk < k; kk++)
-                    s += (double)a[aoff * m * k + i * k + kk] * b[boff * k * n + kk * n + j];
+                    s += (double)a[(aoff * m + i) * k + kk] *
+                         b[(boff * k + kk) * n + j];
                 y[(bi * m + i) * n + j] = (float)s;
             }
     }
@@ -395,7 +397,8 @@ static void matmul_matches_numpy_semantics(void)
         float *ref = malloc(sizeof *ref * 1024);
         int ry;
         int64_t yd[IMP_MAX_RANK];
-        naive_matmul(a, cases[c].ra, cases[c].ad, b, cases[c].rb, cases[c].bd, ref, &ry, yd);
+        naive_matmul(a, cases[c].ra, cases[c].ad, b, cases[c].rb, cases[c].bd, ref,
+                     &ry, yd);
         for (int threads = 1; threads <= 2; threads++) {
             struct nn_graph t;
             nn_begin(&t);

@@ -122,7 +122,7 @@ void imp_conv_release(void *state)
 
 /* ---- Conv ---------------------------------------------------------------- */
 
-static enum imp_status conv_full_geometry(const struct imp_node *node,
+enum imp_status imp_conv_forward_geometry(const struct imp_node *node,
                                           const struct imp_tensor *const *in,
                                           int n_in, struct imp_conv_geom *g,
                                           struct imp_error *err)
@@ -136,7 +136,7 @@ static enum imp_status conv_full_geometry(const struct imp_node *node,
 static enum imp_status conv_infer(struct imp_infer_ctx *c)
 {
     struct imp_conv_geom g;
-    enum imp_status st = conv_full_geometry(c->node, c->in, c->n_in, &g, c->err);
+    enum imp_status st = imp_conv_forward_geometry(c->node, c->in, c->n_in, &g, c->err);
     if (st != IMP_OK)
         return st;
     IMP_CHECK(c, c->n_out == 1, IMP_ERR_FORMAT, "Conv has %d outputs; 1 expected",
@@ -152,7 +152,7 @@ static enum imp_status conv_prepare(const struct imp_kernel_args *a, void **stat
     struct imp_conv_geom *g = malloc(sizeof *g);
     if (!g)
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
-    enum imp_status st = conv_full_geometry(a->node, a->in, a->n_in, g, err);
+    enum imp_status st = imp_conv_forward_geometry(a->node, a->in, a->n_in, g, err);
     if (st != IMP_OK) {
         free(g);
         return st;

@@ -46,9 +46,10 @@ static enum imp_status read_ints(const struct imp_node *node, const char *name,
     return IMP_OK;
 }
 
-static enum imp_status convt_geometry(const struct imp_node *node,
-                                      const struct imp_tensor *const *in, int n_in,
-                                      struct imp_conv_geom *g, struct imp_error *err)
+enum imp_status imp_conv_transpose_geometry(const struct imp_node *node,
+                                            const struct imp_tensor *const *in,
+                                            int n_in, struct imp_conv_geom *g,
+                                            struct imp_error *err)
 {
     enum imp_status st = imp_conv_geometry(node, in, n_in, true, g, err);
     if (st != IMP_OK)
@@ -109,7 +110,7 @@ static enum imp_status convt_geometry(const struct imp_node *node,
 static enum imp_status convt_infer(struct imp_infer_ctx *c)
 {
     struct imp_conv_geom g;
-    enum imp_status st = convt_geometry(c->node, c->in, c->n_in, &g, c->err);
+    enum imp_status st = imp_conv_transpose_geometry(c->node, c->in, c->n_in, &g, c->err);
     if (st != IMP_OK)
         return st;
     IMP_CHECK(c, c->n_out == 1, IMP_ERR_FORMAT,
@@ -125,7 +126,7 @@ static enum imp_status convt_prepare(const struct imp_kernel_args *a, void **sta
     struct imp_conv_geom *g = malloc(sizeof *g);
     if (!g)
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
-    enum imp_status st = convt_geometry(a->node, a->in, a->n_in, g, err);
+    enum imp_status st = imp_conv_transpose_geometry(a->node, a->in, a->n_in, g, err);
     if (st != IMP_OK) {
         free(g);
         return st;
