@@ -205,10 +205,11 @@ static inline bool t_dims_ok(const struct tresult *r, int k, enum imp_dtype dtyp
 
 /* Output k of both runs has this dtype/shape and these values (floats
  * within abs_tol; integers exactly). */
-static inline void t_expect(const struct tspec *s, int k, enum imp_dtype dtype, int rank,
+static inline bool t_expect(const struct tspec *s, int k, enum imp_dtype dtype, int rank,
                             const int64_t *dims, const void *want, double abs_tol,
                             const char *file, int line)
 {
+    bool all_ok = true;
     for (int fold = 0; fold < 2 - s->no_fold; fold++) {
         struct tresult r;
         run_op(s, fold, &r);
@@ -217,6 +218,7 @@ static inline void t_expect(const struct tspec *s, int k, enum imp_dtype dtype, 
         if (!imp_test_check(r.st == IMP_OK, "run succeeds", file, line) ||
             !t_dims_ok(&r, k, dtype, rank, dims, file, line)) {
             tresult_free(&r);
+            all_ok = false;
             continue;
         }
         size_t n = t_count(rank, dims);
@@ -243,9 +245,10 @@ static inline void t_expect(const struct tspec *s, int k, enum imp_dtype dtype, 
                 bad++;
             }
         }
-        imp_test_check(bad == 0, "output values", file, line);
+        all_ok &= imp_test_check(bad == 0, "output values", file, line);
         tresult_free(&r);
     }
+    return all_ok;
 }
 
 /* Both runs fail with `st` and a message containing `needle`. */

@@ -56,7 +56,8 @@ static void gather_run(const struct imp_kernel_args *a)
 {
     const struct imp_tensor *x = a->in[0], *ind = a->in[1];
     int ax;
-    if (!imp_norm_axis(imp_node_int(a->node, "axis", 0), x->shape.rank, &ax))
+    if (imp_numel(a->out[0]) == 0 ||
+        !imp_norm_axis(imp_node_int(a->node, "axis", 0), x->shape.rank, &ax))
         return;
     size_t es = imp_dtype_size(x->dtype);
     int64_t outer = imp_dims_product(&x->shape, 0, ax), n = x->shape.d[ax];
@@ -467,7 +468,8 @@ static void crop_run(const struct imp_kernel_args *a)
 {
     const struct imp_shape *xs = &a->in[0]->shape;
     int64_t top, left, h, w;
-    if (crop_window(a->node, xs, &top, &left, &h, &w, NULL) != IMP_OK)
+    if (imp_numel(a->out[0]) == 0 ||
+        crop_window(a->node, xs, &top, &left, &h, &w, NULL) != IMP_OK)
         return;
     size_t es = imp_dtype_size(a->in[0]->dtype);
     int64_t H = xs->d[2], W = xs->d[3];
