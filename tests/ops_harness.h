@@ -31,7 +31,7 @@ struct tval {
 
 #define TV_COUNT(...) ((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)))
 /* A tensor of rank >= 1: TV(T_DATA, IMP_DTYPE_F32, ptr, 2, 3). */
-#define TV(kind, dtype, data, ...) \
+#define TV(kind, dtype, data, ...)                                                       \
     ((struct tval){kind, dtype, TV_COUNT(__VA_ARGS__), {__VA_ARGS__}, data})
 #define TV0(kind, dtype, data) ((struct tval){kind, dtype, 0, {0}, data})
 #define TOMIT ((struct tval){T_OMIT, IMP_DTYPE_F32, 0, {0}, NULL})
@@ -54,13 +54,15 @@ struct tattr {
 #define A_INT(nm, v) ((struct tattr){.name = nm, .type = IMP_ATTR_INT, .i = (v)})
 #define A_FLOAT(nm, v) ((struct tattr){.name = nm, .type = IMP_ATTR_FLOAT, .f = (v)})
 #define A_STR(nm, v) ((struct tattr){.name = nm, .type = IMP_ATTR_STRING, .s = (v)})
-#define A_INTS(nm, ...)                                                      \
-    ((struct tattr){.name = nm, .type = IMP_ATTR_INTS,                       \
-                    .ints = (const int64_t[]){__VA_ARGS__},                  \
+#define A_INTS(nm, ...)                                                                  \
+    ((struct tattr){.name = nm,                                                          \
+                    .type = IMP_ATTR_INTS,                                               \
+                    .ints = (const int64_t[]){__VA_ARGS__},                              \
                     .n = TV_COUNT(__VA_ARGS__)})
-#define A_FLOATS(nm, ...)                                                    \
-    ((struct tattr){.name = nm, .type = IMP_ATTR_FLOATS,                     \
-                    .floats = (const float[]){__VA_ARGS__},                  \
+#define A_FLOATS(nm, ...)                                                                \
+    ((struct tattr){.name = nm,                                                          \
+                    .type = IMP_ATTR_FLOATS,                                             \
+                    .floats = (const float[]){__VA_ARGS__},                              \
                     .n = (int)(sizeof((float[]){__VA_ARGS__}) / sizeof(float))})
 
 #define T_MAX_IN 8
@@ -170,8 +172,8 @@ static inline enum imp_status run_op(const struct tspec *s, int fold, struct tre
         r->st = imp_predictor_output(p, i, &r->info[i], &data);
         if (r->st != IMP_OK)
             break;
-        r->bytes[i] = t_count(r->info[i].rank, r->info[i].dims) *
-                      imp_dtype_size(r->info[i].dtype);
+        r->bytes[i] =
+            t_count(r->info[i].rank, r->info[i].dims) * imp_dtype_size(r->info[i].dtype);
         r->data[i] = malloc(r->bytes[i] + 1);
         if (r->bytes[i])
             memcpy(r->data[i], data, r->bytes[i]);
@@ -183,8 +185,8 @@ static inline enum imp_status run_op(const struct tspec *s, int fold, struct tre
     return r->st;
 }
 
-static inline bool t_dims_ok(const struct tresult *r, int k, enum imp_dtype dtype, int rank,
-                             const int64_t *dims, const char *file, int line)
+static inline bool t_dims_ok(const struct tresult *r, int k, enum imp_dtype dtype,
+                             int rank, const int64_t *dims, const char *file, int line)
 {
     bool ok = r->info[k].dtype == dtype && r->info[k].rank == rank;
     for (int i = 0; ok && i < rank; i++)
@@ -196,9 +198,10 @@ static inline bool t_dims_ok(const struct tresult *r, int k, enum imp_dtype dtyp
             ug += (size_t)snprintf(got + ug, sizeof got - ug, "%lld ",
                                    (long long)r->info[k].dims[i]);
         for (int i = 0; i < rank && uw < 100; i++)
-            uw += (size_t)snprintf(want + uw, sizeof want - uw, "%lld ", (long long)dims[i]);
-        printf("  output %d: got %s[%s] want %s[%s]\n", k, imp_dtype_name(r->info[k].dtype),
-               got, imp_dtype_name(dtype), want);
+            uw += (size_t)snprintf(want + uw, sizeof want - uw, "%lld ",
+                                   (long long)dims[i]);
+        printf("  output %d: got %s[%s] want %s[%s]\n", k,
+               imp_dtype_name(r->info[k].dtype), got, imp_dtype_name(dtype), want);
     }
     return imp_test_check(ok, "output dtype and shape", file, line);
 }
@@ -268,9 +271,9 @@ static inline void t_expect_fail(const struct tspec *s, enum imp_status st,
     }
 }
 
-#define EXPECT_F32(spec, rank, dims, want, tol)                              \
+#define EXPECT_F32(spec, rank, dims, want, tol)                                          \
     t_expect(spec, 0, IMP_DTYPE_F32, rank, dims, want, tol, __FILE__, __LINE__)
-#define EXPECT_OUT(spec, k, dtype, rank, dims, want)                         \
+#define EXPECT_OUT(spec, k, dtype, rank, dims, want)                                     \
     t_expect(spec, k, dtype, rank, dims, want, 0.0, __FILE__, __LINE__)
 #define EXPECT_FAIL(spec, st, needle) t_expect_fail(spec, st, needle, __FILE__, __LINE__)
 #define DIMS(...) ((const int64_t[]){__VA_ARGS__})

@@ -6,7 +6,8 @@
 
 /* Linear index into an operand of shape (ra, da) for output element i of
  * shape (ro, dout), by numpy's rule: align right, size-1 dims repeat. */
-static size_t bcast_index(size_t i, int ro, const int64_t *dout, int ra, const int64_t *da)
+static size_t bcast_index(size_t i, int ro, const int64_t *dout, int ra,
+                          const int64_t *da)
 {
     size_t idx = 0, stride = 1;
     for (int d = ro - 1; d >= 0; d--) {
@@ -41,17 +42,17 @@ struct bcase {
 };
 
 static const struct bcase cases[] = {
-    {3, 3, 3, {2, 3, 4}, {2, 3, 4}, {2, 3, 4}},       /* same shape        */
-    {3, 0, 3, {2, 3, 4}, {0}, {2, 3, 4}},             /* scalar right      */
-    {0, 3, 3, {0}, {2, 3, 4}, {2, 3, 4}},             /* scalar left       */
+    {3, 3, 3, {2, 3, 4}, {2, 3, 4}, {2, 3, 4}},          /* same shape        */
+    {3, 0, 3, {2, 3, 4}, {0}, {2, 3, 4}},                /* scalar right      */
+    {0, 3, 3, {0}, {2, 3, 4}, {2, 3, 4}},                /* scalar left       */
     {4, 4, 4, {2, 3, 4, 5}, {1, 3, 1, 1}, {2, 3, 4, 5}}, /* per channel   */
-    {4, 3, 4, {2, 3, 4, 5}, {3, 1, 1}, {2, 3, 4, 5}}, /* per channel, rank */
-    {3, 3, 3, {2, 1, 3}, {1, 4, 1}, {2, 4, 3}},       /* both broadcast    */
-    {2, 1, 2, {4, 1}, {3}, {4, 3}},                   /* outer product     */
-    {1, 2, 2, {1}, {2, 3}, {2, 3}},                   /* [1] left          */
+    {4, 3, 4, {2, 3, 4, 5}, {3, 1, 1}, {2, 3, 4, 5}},    /* per channel, rank */
+    {3, 3, 3, {2, 1, 3}, {1, 4, 1}, {2, 4, 3}},          /* both broadcast    */
+    {2, 1, 2, {4, 1}, {3}, {4, 3}},                      /* outer product     */
+    {1, 2, 2, {1}, {2, 3}, {2, 3}},                      /* [1] left          */
     {4, 4, 4, {2, 3, 1, 5}, {2, 1, 4, 1}, {2, 3, 4, 5}},
-    {4, 2, 4, {2, 3, 4, 5}, {4, 5}, {2, 3, 4, 5}},    /* trailing plane    */
-    {2, 2, 2, {3, 1}, {3, 1}, {3, 1}},                /* size-1 inner dim  */
+    {4, 2, 4, {2, 3, 4, 5}, {4, 5}, {2, 3, 4, 5}}, /* trailing plane    */
+    {2, 2, 2, {3, 1}, {3, 1}, {3, 1}},             /* size-1 inner dim  */
 };
 
 static void check_case(enum imp_op op, const struct bcase *c)
@@ -84,7 +85,8 @@ static void check_case(enum imp_op op, const struct bcase *c)
 
 static void float_broadcasting_matches_naive_formula(void)
 {
-    const enum imp_op ops[] = {IMP_OP_ADD, IMP_OP_SUB, IMP_OP_MUL, IMP_OP_DIV, IMP_OP_POW};
+    const enum imp_op ops[] = {IMP_OP_ADD, IMP_OP_SUB, IMP_OP_MUL, IMP_OP_DIV,
+                               IMP_OP_POW};
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
             check_case(ops[k], &cases[i]);
@@ -94,8 +96,10 @@ static void int64_shape_arithmetic(void)
 {
     int64_t a[4] = {7, -7, 224, INT64_MIN};
     int64_t b[4] = {2, 2, -3, -1};
-    struct tspec s = {.op = IMP_OP_DIV, .n_in = 2,
-                      .in = {TV(T_DATA, IMP_DTYPE_I64, a, 4), TV(T_DATA, IMP_DTYPE_I64, b, 4)}};
+    struct tspec s = {
+        .op = IMP_OP_DIV,
+        .n_in = 2,
+        .in = {TV(T_DATA, IMP_DTYPE_I64, a, 4), TV(T_DATA, IMP_DTYPE_I64, b, 4)}};
     /* Truncating division; INT64_MIN / -1 wraps instead of trapping. */
     EXPECT_OUT(&s, 0, IMP_DTYPE_I64, 1, DIMS(4), ((int64_t[]){3, -3, -74, INT64_MIN}));
     int64_t two = 2;
@@ -105,12 +109,14 @@ static void int64_shape_arithmetic(void)
     s.op = IMP_OP_MUL;
     EXPECT_OUT(&s, 0, IMP_DTYPE_I64, 1, DIMS(4), ((int64_t[]){14, -14, 448, 0}));
     s.op = IMP_OP_SUB;
-    EXPECT_OUT(&s, 0, IMP_DTYPE_I64, 1, DIMS(4), ((int64_t[]){5, -9, 222, INT64_MAX - 1}));
+    EXPECT_OUT(&s, 0, IMP_DTYPE_I64, 1, DIMS(4),
+               ((int64_t[]){5, -9, 222, INT64_MAX - 1}));
     s.op = IMP_OP_ADD;
     int64_t row[3] = {1, 2, 3}, col[2] = {10, 20};
     s.in[0] = TV(T_DATA, IMP_DTYPE_I64, row, 1, 3);
     s.in[1] = TV(T_CONST, IMP_DTYPE_I64, col, 2, 1);
-    EXPECT_OUT(&s, 0, IMP_DTYPE_I64, 2, DIMS(2, 3), ((int64_t[]){11, 12, 13, 21, 22, 23}));
+    EXPECT_OUT(&s, 0, IMP_DTYPE_I64, 2, DIMS(2, 3),
+               ((int64_t[]){11, 12, 13, 21, 22, 23}));
     /* Division by zero is defined as 0 rather than a crash. */
     int64_t zero = 0;
     s.op = IMP_OP_DIV;
@@ -121,8 +127,10 @@ static void int64_shape_arithmetic(void)
 static void int32_arithmetic(void)
 {
     int32_t a[3] = {-9, 9, INT32_MAX}, b[3] = {4, -4, 1};
-    struct tspec s = {.op = IMP_OP_DIV, .n_in = 2,
-                      .in = {TV(T_DATA, IMP_DTYPE_I32, a, 3), TV(T_DATA, IMP_DTYPE_I32, b, 3)}};
+    struct tspec s = {
+        .op = IMP_OP_DIV,
+        .n_in = 2,
+        .in = {TV(T_DATA, IMP_DTYPE_I32, a, 3), TV(T_DATA, IMP_DTYPE_I32, b, 3)}};
     EXPECT_OUT(&s, 0, IMP_DTYPE_I32, 1, DIMS(3), ((int32_t[]){-2, -2, INT32_MAX}));
     s.op = IMP_OP_ADD;
     EXPECT_OUT(&s, 0, IMP_DTYPE_I32, 1, DIMS(3), ((int32_t[]){-5, 5, INT32_MIN}));
@@ -137,7 +145,8 @@ static void pow_with_integer_exponent(void)
     float x[4] = {-2.0f, -0.5f, 3.0f, 1.5f};
     int64_t e64 = 3;
     int32_t e32[4] = {0, 2, 1, 2};
-    struct tspec s = {.op = IMP_OP_POW, .n_in = 2,
+    struct tspec s = {.op = IMP_OP_POW,
+                      .n_in = 2,
                       .in = {FIN(x, 4), TV0(T_CONST, IMP_DTYPE_I64, &e64)}};
     EXPECT_F32(&s, 1, DIMS(4), ((float[]){-8.0f, -0.125f, 27.0f, 3.375f}), 1e-6);
     s.in[1] = TV(T_DATA, IMP_DTYPE_I32, e32, 4);
@@ -157,8 +166,8 @@ static void prelu_slopes(void)
     float slope3[3] = {0.1f, 0.2f, 0.3f};
     for (int i = 0; i < 12; i++)
         want[i] = x[i] < 0 ? slope3[i / 4] * x[i] : x[i];
-    struct tspec s = {.op = IMP_OP_PRELU, .n_in = 2,
-                      .in = {FIN(x, 1, 3, 2, 2), F32C(slope3, 3, 1, 1)}};
+    struct tspec s = {
+        .op = IMP_OP_PRELU, .n_in = 2, .in = {FIN(x, 1, 3, 2, 2), F32C(slope3, 3, 1, 1)}};
     EXPECT_F32(&s, 4, DIMS(1, 3, 2, 2), want, 1e-6);
     /* Old exporters: a 1-D [C] slope means per channel. */
     s.in[1] = F32C(slope3, 3);

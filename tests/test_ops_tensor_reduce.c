@@ -14,7 +14,8 @@ static void ref_softmax(const float *x, float *y, size_t outer, size_t n, size_t
             for (size_t k = 0; k < n; k++)
                 sum += exp(x[(o * n + k) * inner + i] - m);
             for (size_t k = 0; k < n; k++)
-                y[(o * n + k) * inner + i] = (float)(exp(x[(o * n + k) * inner + i] - m) / sum);
+                y[(o * n + k) * inner + i] =
+                    (float)(exp(x[(o * n + k) * inner + i] - m) / sum);
         }
 }
 
@@ -52,8 +53,8 @@ static void softmax_axes_and_legacy(void)
     float big[3] = {1000, 1001, 999};
     s = (struct tspec){.op = IMP_OP_SOFTMAX, .n_in = 1, .in = {FIN(big, 1, 3)}};
     double e0 = exp(-1.0), e2 = exp(-2.0), z = e0 + 1 + e2;
-    EXPECT_F32(&s, 2, DIMS(1, 3), ((float[]){(float)(e0 / z), (float)(1 / z), (float)(e2 / z)}),
-               1e-6);
+    EXPECT_F32(&s, 2, DIMS(1, 3),
+               ((float[]){(float)(e0 / z), (float)(1 / z), (float)(e2 / z)}), 1e-6);
     int64_t ints[3] = {0};
     s.in[0] = TV(T_DATA, IMP_DTYPE_I64, ints, 3);
     EXPECT_FAIL(&s, IMP_ERR_UNSUPPORTED, "float32");
@@ -93,7 +94,7 @@ static void reduce_mean_axes_keepdims(void)
         int64_t axes[3];
         bool red[3];
     } cases[] = {
-        {1, {1}, {false, true, false}},  {2, {0, 2}, {true, false, true}},
+        {1, {1}, {false, true, false}},     {2, {0, 2}, {true, false, true}},
         {2, {-1, -2}, {false, true, true}}, {3, {2, 0, 1}, {true, true, true}},
         {1, {-3}, {true, false, false}},
     };
@@ -107,10 +108,14 @@ static void reduce_mean_axes_keepdims(void)
                 nd[nr++] = d[k];
         }
         for (int keep = 0; keep < 2; keep++) {
-            struct tspec s = {.op = IMP_OP_REDUCE_MEAN, .n_in = 1, .in = {FIN(x, 3, 4, 5)},
+            struct tspec s = {.op = IMP_OP_REDUCE_MEAN,
+                              .n_in = 1,
+                              .in = {FIN(x, 3, 4, 5)},
                               .n_attrs = 2};
-            s.attrs[0] = (struct tattr){.name = "axes", .type = IMP_ATTR_INTS,
-                                        .ints = cases[i].axes, .n = cases[i].n_axes};
+            s.attrs[0] = (struct tattr){.name = "axes",
+                                        .type = IMP_ATTR_INTS,
+                                        .ints = cases[i].axes,
+                                        .n = cases[i].n_axes};
             s.attrs[1] = A_INT("keepdims", keep);
             if (keep)
                 EXPECT_F32(&s, 3, kd, want, 1e-6);
@@ -118,8 +123,8 @@ static void reduce_mean_axes_keepdims(void)
                 EXPECT_F32(&s, nr, nd, want, 1e-6);
             /* Opset 18: the same axes as input 1. */
             s.n_in = 2;
-            s.in[1] = (struct tval){T_CONST, IMP_DTYPE_I64, 1, {cases[i].n_axes},
-                                    cases[i].axes};
+            s.in[1] = (struct tval){
+                T_CONST, IMP_DTYPE_I64, 1, {cases[i].n_axes}, cases[i].axes};
             s.n_attrs = 1;
             s.attrs[0] = A_INT("keepdims", keep);
             if (keep)
@@ -165,8 +170,11 @@ static void reduce_mean_spatial(void)
             sum += x[p * 63 + i];
         want[p] = (float)(sum / 63);
     }
-    struct tspec s = {.op = IMP_OP_REDUCE_MEAN, .n_in = 1, .in = {FIN(x, 2, 3, 7, 9)},
-                      .n_attrs = 1, .attrs = {A_INTS("axes", 2, 3)}};
+    struct tspec s = {.op = IMP_OP_REDUCE_MEAN,
+                      .n_in = 1,
+                      .in = {FIN(x, 2, 3, 7, 9)},
+                      .n_attrs = 1,
+                      .attrs = {A_INTS("axes", 2, 3)}};
     EXPECT_F32(&s, 4, DIMS(2, 3, 1, 1), want, 1e-6);
 }
 

@@ -12,7 +12,10 @@ static const float v4[4] = {1, 2, 3, 4};
 static void pad_1d_modes(void)
 {
     /* Opset 2-10: pads and value as attributes. */
-    struct tspec s = {.op = IMP_OP_PAD, .n_in = 1, .in = {FIN(v4, 4)}, .n_attrs = 2,
+    struct tspec s = {.op = IMP_OP_PAD,
+                      .n_in = 1,
+                      .in = {FIN(v4, 4)},
+                      .n_attrs = 2,
                       .attrs = {A_INTS("pads", 2, 1), A_FLOAT("value", 9.0f)}};
     EXPECT_F32(&s, 1, DIMS(7), ((float[]){9, 9, 1, 2, 3, 4, 9}), 0);
     /* Opset 1 called them paddings. */
@@ -21,7 +24,8 @@ static void pad_1d_modes(void)
 
     /* Opset 11+: inputs. */
     float five = 5.0f;
-    s = (struct tspec){.op = IMP_OP_PAD, .n_in = 3,
+    s = (struct tspec){.op = IMP_OP_PAD,
+                       .n_in = 3,
                        .in = {FIN(v4, 4), I64C(((int64_t[]){2, 1}), 2),
                               TV0(T_CONST, IMP_DTYPE_F32, &five)}};
     EXPECT_F32(&s, 1, DIMS(7), ((float[]){5, 5, 1, 2, 3, 4, 5}), 0);
@@ -68,7 +72,9 @@ static void pad_1d_modes(void)
     s.n_in = 1;
     EXPECT_FAIL(&s, IMP_ERR_FORMAT, "no pads");
     int64_t pads[2] = {1, 1};
-    s = (struct tspec){.op = IMP_OP_PAD, .n_in = 2, .no_fold = true,
+    s = (struct tspec){.op = IMP_OP_PAD,
+                       .n_in = 2,
+                       .no_fold = true,
                        .in = {FIN(v4, 4), TV(T_DATA, IMP_DTYPE_I64, pads, 2)}};
     EXPECT_FAIL(&s, IMP_ERR_UNSUPPORTED, "known at load time");
 }
@@ -114,10 +120,12 @@ static void pad_4d_against_numpy_rule(void)
                         want[k++] = constant ? -0.5f : x[off];
                     }
         float cv = -0.5f;
-        struct tspec s = {.op = IMP_OP_PAD, .n_in = 3,
-                          .in = {FIN(x, 2, 3, 4, 5), I64C(pads, 8),
-                                 TV(T_CONST, IMP_DTYPE_F32, &cv, 1)},
-                          .n_attrs = 1, .attrs = {A_STR("mode", modes[m])}};
+        struct tspec s = {
+            .op = IMP_OP_PAD,
+            .n_in = 3,
+            .in = {FIN(x, 2, 3, 4, 5), I64C(pads, 8), TV(T_CONST, IMP_DTYPE_F32, &cv, 1)},
+            .n_attrs = 1,
+            .attrs = {A_STR("mode", modes[m])}};
         EXPECT_F32(&s, 4, od, want, 0);
     }
 }
@@ -126,10 +134,12 @@ static void pad_axes_and_dtypes(void)
 {
     /* Opset 18: pads for the listed axes only. [2,3] holding 0..5. */
     const float x[6] = {0, 1, 2, 3, 4, 5};
-    struct tspec s = {.op = IMP_OP_PAD, .n_in = 4,
+    struct tspec s = {.op = IMP_OP_PAD,
+                      .n_in = 4,
                       .in = {FIN(x, 2, 3), I64C(((int64_t[]){1, 2}), 2), TOMIT,
                              I64C(((int64_t[]){-1}), 1)},
-                      .n_attrs = 1, .attrs = {A_STR("mode", "edge")}};
+                      .n_attrs = 1,
+                      .attrs = {A_STR("mode", "edge")}};
     EXPECT_F32(&s, 2, DIMS(2, 6), ((float[]){0, 0, 1, 2, 2, 2, 3, 3, 4, 5, 5, 5}), 0);
     s.in[3] = I64C(((int64_t[]){0, 0}), 2);
     s.in[1] = I64C(((int64_t[]){1, 1, 1, 1}), 4);
@@ -139,17 +149,32 @@ static void pad_axes_and_dtypes(void)
     EXPECT_FAIL(&s, IMP_ERR_SHAPE, "out of range");
     /* int64 data with an int64 constant; uint8 reflect. */
     int64_t xi[3] = {7, 8, 9}, fill = -1;
-    s = (struct tspec){.op = IMP_OP_PAD, .n_in = 3,
-                       .in = {TV(T_DATA, IMP_DTYPE_I64, xi, 3), I64C(((int64_t[]){1, 2}), 2),
+    s = (struct tspec){.op = IMP_OP_PAD,
+                       .n_in = 3,
+                       .in = {TV(T_DATA, IMP_DTYPE_I64, xi, 3),
+                              I64C(((int64_t[]){1, 2}), 2),
                               TV0(T_CONST, IMP_DTYPE_I64, &fill)}};
     EXPECT_OUT(&s, 0, IMP_DTYPE_I64, 1, DIMS(6), ((int64_t[]){-1, 7, 8, 9, -1, -1}));
     s.in[2] = TV0(T_CONST, IMP_DTYPE_F32, &x[1]);
     EXPECT_FAIL(&s, IMP_ERR_FORMAT, "constant_value is float32");
     uint8_t xu[3] = {10, 20, 30};
-    s = (struct tspec){.op = IMP_OP_PAD, .n_in = 2,
-                       .in = {TV(T_DATA, IMP_DTYPE_U8, xu, 3), I64C(((int64_t[]){2, 1}), 2)},
-                       .n_attrs = 1, .attrs = {A_STR("mode", "reflect")}};
+    s = (struct tspec){
+        .op = IMP_OP_PAD,
+        .n_in = 2,
+        .in = {TV(T_DATA, IMP_DTYPE_U8, xu, 3), I64C(((int64_t[]){2, 1}), 2)},
+        .n_attrs = 1,
+        .attrs = {A_STR("mode", "reflect")}};
     EXPECT_OUT(&s, 0, IMP_DTYPE_U8, 1, DIMS(6), ((uint8_t[]){30, 20, 10, 20, 30, 20}));
+    /* An empty input padded with a constant. */
+    float cv = 2.5f;
+    s = (struct tspec){
+        .op = IMP_OP_PAD,
+        .n_in = 3,
+        .in = {FIN(x, 2, 0), I64C(((int64_t[]){0, 1, 1, 1}), 4), F32C(&cv, 1)}};
+    EXPECT_F32(&s, 2, DIMS(3, 2), ((float[]){2.5f, 2.5f, 2.5f, 2.5f, 2.5f, 2.5f}), 0);
+    s.n_attrs = 1;
+    s.attrs[0] = A_STR("mode", "edge");
+    EXPECT_FAIL(&s, IMP_ERR_SHAPE, "empty");
 }
 
 /* ---- Resize: reference written from the ONNX formulas ------------------- */
@@ -164,8 +189,8 @@ struct rcfg {
 
 /* Taps along one axis for output index o: indices (clamped) and weights;
  * *ex set when tf_crop_and_resize samples outside. */
-static int ref_taps(const struct rcfg *c, int64_t o, int64_t lin, int64_t lout, double scale,
-                    double rs, double re, int64_t *idx, double *w, bool *ex)
+static int ref_taps(const struct rcfg *c, int64_t o, int64_t lin, int64_t lout,
+                    double scale, double rs, double re, int64_t *idx, double *w, bool *ex)
 {
     /* Coordinates in float, as ONNX Runtime (the golden reference)
      * computes them: it decides which side of .5 or of an integer a
@@ -256,8 +281,8 @@ static void ref_resize(const struct rcfg *c, const float *x, const int64_t *xd,
                     for (int d = 0; d < 4; d++) {
                         bool e;
                         n[d] = ref_taps(c, o[d], xd[d], od[d], scales[d],
-                                        c->roi ? c->roi[d] : 0, c->roi ? c->roi[4 + d] : 1,
-                                        idx[d], w[d], &e);
+                                        c->roi ? c->roi[d] : 0,
+                                        c->roi ? c->roi[4 + d] : 1, idx[d], w[d], &e);
                         ex |= e;
                     }
                     double acc = 0;
@@ -265,8 +290,11 @@ static void ref_resize(const struct rcfg *c, const float *x, const int64_t *xd,
                         for (int b = 0; b < n[1]; b++)
                             for (int e = 0; e < n[2]; e++)
                                 for (int f = 0; f < n[3]; f++) {
-                                    int64_t off = ((idx[0][a] * xd[1] + idx[1][b]) * xd[2] +
-                                                   idx[2][e]) * xd[3] + idx[3][f];
+                                    int64_t off =
+                                        ((idx[0][a] * xd[1] + idx[1][b]) * xd[2] +
+                                         idx[2][e]) *
+                                            xd[3] +
+                                        idx[3][f];
                                     acc += w[0][a] * w[1][b] * w[2][e] * w[3][f] * x[off];
                                 }
                     out[k++] = ex ? c->extrap : (float)acc;
@@ -286,9 +314,9 @@ static void resize_matches_reference(void)
         float scales[4];
         int64_t sizes[4];
     } cfg[] = {
-        {{1, 1, 2, 2}, {0}},         {{1, 1, 0.5f, 0.75f}, {0}}, {{1, 1, 1.7f, 2.3f}, {0}},
-        {{1, 1, 3, 1}, {0}},         {{0}, {1, 2, 5, 7}},        {{0}, {1, 2, 2, 3}},
-        {{0}, {1, 2, 1, 1}},         {{0}, {1, 2, 3, 9}},
+        {{1, 1, 2, 2}, {0}}, {{1, 1, 0.5f, 0.75f}, {0}}, {{1, 1, 1.7f, 2.3f}, {0}},
+        {{1, 1, 3, 1}, {0}}, {{0}, {1, 2, 5, 7}},        {{0}, {1, 2, 2, 3}},
+        {{0}, {1, 2, 1, 1}}, {{0}, {1, 2, 3, 9}},
     };
     static float x[24], want[2 * 9 * 9 * 2];
     t_fill(x, 24, 11);
@@ -311,17 +339,20 @@ static void resize_matches_reference(void)
             for (int k = 0; k < 7; k++) {
                 for (int nm = 0; nm < (m == 0 ? 4 : 1); nm++) {
                     for (int excl = 0; excl < (m == 2 ? 2 : 1); excl++) {
-                        struct rcfg c = {mode, coords[k], nearests[nm], -0.5f, excl, 7.5f,
-                                         k == 6 ? roi : NULL};
+                        struct rcfg c = {mode, coords[k], nearests[nm],       -0.5f,
+                                         excl, 7.5f,      k == 6 ? roi : NULL};
                         ref_resize(&c, x, xd, od, sc, want);
                         struct tspec s = {
-                            .op = IMP_OP_RESIZE, .n_in = 4,
+                            .op = IMP_OP_RESIZE,
+                            .n_in = 4,
                             .in = {FIN(x, 1, 2, 3, 4),
-                                   k == 6 ? F32C(roi, 8) : TV(T_CONST, IMP_DTYPE_F32, NULL, 0),
+                                   k == 6 ? F32C(roi, 8)
+                                          : TV(T_CONST, IMP_DTYPE_F32, NULL, 0),
                                    by_sizes ? TOMIT : F32C(cfg[ci].scales, 4),
                                    by_sizes ? I64C(cfg[ci].sizes, 4) : TOMIT},
                             .n_attrs = 6,
-                            .attrs = {A_STR("mode", mode), A_STR("coordinate_transformation_mode", coords[k]),
+                            .attrs = {A_STR("mode", mode),
+                                      A_STR("coordinate_transformation_mode", coords[k]),
                                       A_STR("nearest_mode", nearests[nm]),
                                       A_FLOAT("cubic_coeff_a", -0.5f),
                                       A_INT("exclude_outside", excl),
@@ -345,24 +376,26 @@ static void resize_documented_examples(void)
     float x4[16], x2[4] = {1, 2, 3, 4};
     for (int i = 0; i < 16; i++)
         x4[i] = (float)(i + 1);
-    struct tspec s = {.op = IMP_OP_RESIZE, .n_in = 3,
-                      .in = {FIN(x2, 1, 1, 2, 2), TOMIT, F32C(((float[]){1, 1, 2, 3}), 4)}};
-    EXPECT_F32(&s, 4, DIMS(1, 1, 4, 6),
-               ((float[]){1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4}),
+    struct tspec s = {
+        .op = IMP_OP_RESIZE,
+        .n_in = 3,
+        .in = {FIN(x2, 1, 1, 2, 2), TOMIT, F32C(((float[]){1, 1, 2, 3}), 4)}};
+    EXPECT_F32(&s, 4, DIMS(1, 1, 4, 6), ((float[]){1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2,
+                                                   3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4}),
                0);
     s.in[2] = F32C(((float[]){1, 1, 2, 2}), 4);
     s.n_attrs = 1;
     s.attrs[0] = A_STR("mode", "linear");
     EXPECT_F32(&s, 4, DIMS(1, 1, 4, 4),
-               ((float[]){1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f,
-                          3, 3.25f, 3.75f, 4}),
+               ((float[]){1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f,
+                          3.25f, 3.5f, 3, 3.25f, 3.75f, 4}),
                1e-6);
     s.n_attrs = 2;
     s.attrs[1] = A_STR("coordinate_transformation_mode", "align_corners");
     const float t = 1.0f / 3, u = 2.0f / 3;
     EXPECT_F32(&s, 4, DIMS(1, 1, 4, 4),
-               ((float[]){1, 1 + t, 1 + u, 2, 1 + u, 2, 2 + t, 2 + u, 2 + t, 2 + u, 3, 3 + t,
-                          3, 3 + t, 3 + u, 4}),
+               ((float[]){1, 1 + t, 1 + u, 2, 1 + u, 2, 2 + t, 2 + u, 2 + t, 2 + u, 3,
+                          3 + t, 3, 3 + t, 3 + u, 4}),
                1e-6);
     /* Downscale nearest: [[1,2,3,4],[5,6,7,8]] by 0.6 -> [[1,3]]. */
     s.n_attrs = 0;
@@ -388,20 +421,23 @@ static void resize_documented_examples(void)
     /* tf_crop_and_resize with and without extrapolation; with the
      * extrapolation roi, rows sit at 1.2, 2.4, 3.6 and columns at 1.8,
      * 3.45, 5.1, so only (0,0) and (1,0) are inside. */
-    s = (struct tspec){.op = IMP_OP_RESIZE, .n_in = 4,
-                       .in = {FIN(x4, 1, 1, 4, 4), F32C(((float[]){0, 0, 0.4f, 0.6f, 1, 1, 0.6f, 0.8f}), 8),
-                              TOMIT, I64C(((int64_t[]){1, 1, 3, 3}), 4)},
-                       .n_attrs = 2,
-                       .attrs = {A_STR("mode", "linear"),
-                                 A_STR("coordinate_transformation_mode", "tf_crop_and_resize")}};
+    s = (struct tspec){
+        .op = IMP_OP_RESIZE,
+        .n_in = 4,
+        .in = {FIN(x4, 1, 1, 4, 4),
+               F32C(((float[]){0, 0, 0.4f, 0.6f, 1, 1, 0.6f, 0.8f}), 8), TOMIT,
+               I64C(((int64_t[]){1, 1, 3, 3}), 4)},
+        .n_attrs = 2,
+        .attrs = {A_STR("mode", "linear"),
+                  A_STR("coordinate_transformation_mode", "tf_crop_and_resize")}};
     /* rows at 1.2, 1.5, 1.8; columns at 1.8, 2.1, 2.4; x4 = 1 + 4 y + x */
     EXPECT_F32(&s, 4, DIMS(1, 1, 3, 3),
                ((float[]){7.6f, 7.9f, 8.2f, 8.8f, 9.1f, 9.4f, 10, 10.3f, 10.6f}), 1e-5);
     s.in[1] = F32C(((float[]){0, 0, 0.4f, 0.6f, 1, 1, 1.2f, 1.7f}), 8);
     s.n_attrs = 3;
     s.attrs[2] = A_FLOAT("extrapolation_value", 10);
-    EXPECT_F32(&s, 4, DIMS(1, 1, 3, 3), ((float[]){7.6f, 10, 10, 12.4f, 10, 10, 10, 10, 10}),
-               1e-5);
+    EXPECT_F32(&s, 4, DIMS(1, 1, 3, 3),
+               ((float[]){7.6f, 10, 10, 12.4f, 10, 10, 10, 10, 10}), 1e-5);
 }
 
 static void resize_axes_and_aspect_ratio(void)
@@ -410,29 +446,37 @@ static void resize_axes_and_aspect_ratio(void)
     t_fill(x, 24, 3);
     /* Opset 18 axes: sizes for H and W only. */
     struct rcfg c = {"linear", "half_pixel", "round_prefer_floor", -0.75f, 0, 0, NULL};
-    ref_resize(&c, x, DIMS(1, 1, 4, 6), DIMS(1, 1, 5, 3), (float[]){1, 1, 1.25f, 0.5f}, want);
-    struct tspec s = {.op = IMP_OP_RESIZE, .n_in = 4,
-                      .in = {FIN(x, 1, 1, 4, 6), TOMIT, TOMIT, I64C(((int64_t[]){5, 3}), 2)},
-                      .n_attrs = 2, .attrs = {A_STR("mode", "linear"), A_INTS("axes", 2, -1)}};
+    ref_resize(&c, x, DIMS(1, 1, 4, 6), DIMS(1, 1, 5, 3), (float[]){1, 1, 1.25f, 0.5f},
+               want);
+    struct tspec s = {
+        .op = IMP_OP_RESIZE,
+        .n_in = 4,
+        .in = {FIN(x, 1, 1, 4, 6), TOMIT, TOMIT, I64C(((int64_t[]){5, 3}), 2)},
+        .n_attrs = 2,
+        .attrs = {A_STR("mode", "linear"), A_INTS("axes", 2, -1)}};
     EXPECT_F32(&s, 4, DIMS(1, 1, 5, 3), want, 1e-5);
     /* not_larger: one scale min(3/4, 3/6) = 0.5 for both axes. */
     s.in[3] = I64C(((int64_t[]){3, 3}), 2);
     s.n_attrs = 3;
     s.attrs[2] = A_STR("keep_aspect_ratio_policy", "not_larger");
-    ref_resize(&c, x, DIMS(1, 1, 4, 6), DIMS(1, 1, 2, 3), (float[]){1, 1, 0.5f, 0.5f}, want);
+    ref_resize(&c, x, DIMS(1, 1, 4, 6), DIMS(1, 1, 2, 3), (float[]){1, 1, 0.5f, 0.5f},
+               want);
     EXPECT_F32(&s, 4, DIMS(1, 1, 2, 3), want, 1e-5);
     /* not_smaller: 0.75 for both; 6 * 0.75 = 4.5 rounds half up to 5. */
     s.attrs[2] = A_STR("keep_aspect_ratio_policy", "not_smaller");
-    ref_resize(&c, x, DIMS(1, 1, 4, 6), DIMS(1, 1, 3, 5), (float[]){1, 1, 0.75f, 0.75f}, want);
+    ref_resize(&c, x, DIMS(1, 1, 4, 6), DIMS(1, 1, 3, 5), (float[]){1, 1, 0.75f, 0.75f},
+               want);
     EXPECT_F32(&s, 4, DIMS(1, 1, 3, 5), want, 1e-5);
     s.attrs[2] = A_STR("keep_aspect_ratio_policy", "squash");
     EXPECT_FAIL(&s, IMP_ERR_UNSUPPORTED, "keep_aspect_ratio_policy");
     /* Scales with axes; linear over a non-spatial axis works too. */
-    s = (struct tspec){.op = IMP_OP_RESIZE, .n_in = 3,
-                       .in = {FIN(x, 2, 3, 4), TOMIT, F32C(((float[]){2, 0.5f}), 2)},
-                       .n_attrs = 3,
-                       .attrs = {A_STR("mode", "linear"), A_INTS("axes", 0, 2),
-                                 A_STR("coordinate_transformation_mode", "align_corners")}};
+    s = (struct tspec){
+        .op = IMP_OP_RESIZE,
+        .n_in = 3,
+        .in = {FIN(x, 2, 3, 4), TOMIT, F32C(((float[]){2, 0.5f}), 2)},
+        .n_attrs = 3,
+        .attrs = {A_STR("mode", "linear"), A_INTS("axes", 0, 2),
+                  A_STR("coordinate_transformation_mode", "align_corners")}};
     /* axis 0: 2 -> 4 at 0, 1/3, 2/3, 1; axis 2: 4 -> 2 at 0, 3 */
     float w2[4 * 3 * 2];
     for (int a = 0; a < 4; a++)
@@ -440,7 +484,8 @@ static void resize_axes_and_aspect_ratio(void)
             for (int e = 0; e < 2; e++) {
                 float f = (float)a / 3;
                 int col = e * 3;
-                w2[(a * 3 + b) * 2 + e] = (1 - f) * x[b * 4 + col] + f * x[12 + b * 4 + col];
+                w2[(a * 3 + b) * 2 + e] =
+                    (1 - f) * x[b * 4 + col] + f * x[12 + b * 4 + col];
             }
     EXPECT_F32(&s, 3, DIMS(4, 3, 2), w2, 1e-6);
 }
@@ -449,30 +494,37 @@ static void upsample_and_nearest_dtypes(void)
 {
     float x2[4] = {1, 2, 3, 4};
     /* Upsample-7: scales attribute, nearest. */
-    struct tspec s = {.op = IMP_OP_UPSAMPLE, .n_in = 1, .in = {FIN(x2, 1, 1, 2, 2)},
-                      .n_attrs = 2,
-                      .attrs = {A_STR("mode", "nearest"), A_FLOATS("scales", 1, 1, 2, 3)}};
-    EXPECT_F32(&s, 4, DIMS(1, 1, 4, 6),
-               ((float[]){1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4}),
+    struct tspec s = {
+        .op = IMP_OP_UPSAMPLE,
+        .n_in = 1,
+        .in = {FIN(x2, 1, 1, 2, 2)},
+        .n_attrs = 2,
+        .attrs = {A_STR("mode", "nearest"), A_FLOATS("scales", 1, 1, 2, 3)}};
+    EXPECT_F32(&s, 4, DIMS(1, 1, 4, 6), ((float[]){1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2,
+                                                   3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4}),
                0);
     /* Upsample-9: scales input, linear with asymmetric coordinates. */
-    s = (struct tspec){.op = IMP_OP_UPSAMPLE, .n_in = 2,
+    s = (struct tspec){.op = IMP_OP_UPSAMPLE,
+                       .n_in = 2,
                        .in = {FIN(x2, 1, 1, 2, 2), F32C(((float[]){1, 1, 2, 2}), 4)},
-                       .n_attrs = 1, .attrs = {A_STR("mode", "linear")}};
+                       .n_attrs = 1,
+                       .attrs = {A_STR("mode", "linear")}};
     EXPECT_F32(&s, 4, DIMS(1, 1, 4, 4),
-               ((float[]){1, 1.5f, 2, 2, 2, 2.5f, 3, 3, 3, 3.5f, 4, 4, 3, 3.5f, 4, 4}), 1e-6);
+               ((float[]){1, 1.5f, 2, 2, 2, 2.5f, 3, 3, 3, 3.5f, 4, 4, 3, 3.5f, 4, 4}),
+               1e-6);
     s.in[1] = F32C(((float[]){1, 1, 0.5f, 1}), 4);
     EXPECT_FAIL(&s, IMP_ERR_SHAPE, "below 1");
     s.in[1] = F32C(((float[]){1, 2}), 2);
     EXPECT_FAIL(&s, IMP_ERR_SHAPE, "2 scales for rank 4");
     /* Nearest moves bytes: int64 data works. */
     int64_t xi[3] = {10, 20, 30};
-    s = (struct tspec){.op = IMP_OP_RESIZE, .n_in = 4,
-                       .in = {TV(T_DATA, IMP_DTYPE_I64, xi, 3), TOMIT, TOMIT,
-                              I64C(((int64_t[]){6}), 1)},
-                       .n_attrs = 2,
-                       .attrs = {A_STR("coordinate_transformation_mode", "asymmetric"),
-                                 A_STR("nearest_mode", "floor")}};
+    s = (struct tspec){
+        .op = IMP_OP_RESIZE,
+        .n_in = 4,
+        .in = {TV(T_DATA, IMP_DTYPE_I64, xi, 3), TOMIT, TOMIT, I64C(((int64_t[]){6}), 1)},
+        .n_attrs = 2,
+        .attrs = {A_STR("coordinate_transformation_mode", "asymmetric"),
+                  A_STR("nearest_mode", "floor")}};
     EXPECT_OUT(&s, 0, IMP_DTYPE_I64, 1, DIMS(6), ((int64_t[]){10, 10, 20, 20, 30, 30}));
     s.n_attrs = 1;
     s.attrs[0] = A_STR("mode", "linear");
@@ -483,7 +535,8 @@ static void resize_errors(void)
 {
     float x[16] = {0};
     const float sc[4] = {1, 1, 2, 2};
-    struct tspec s = {.op = IMP_OP_RESIZE, .n_in = 4,
+    struct tspec s = {.op = IMP_OP_RESIZE,
+                      .n_in = 4,
                       .in = {FIN(x, 1, 1, 4, 4), TOMIT, F32C(sc, 4),
                              I64C(((int64_t[]){1, 1, 8, 8}), 4)}};
     EXPECT_FAIL(&s, IMP_ERR_FORMAT, "exactly one");
@@ -517,7 +570,9 @@ static void resize_errors(void)
     s.in[3] = I64C(((int64_t[]){1, 1, 0, 4}), 4);
     EXPECT_FAIL(&s, IMP_ERR_SHAPE, "size 0");
     float scales[4] = {1, 1, 2, 2};
-    s = (struct tspec){.op = IMP_OP_RESIZE, .n_in = 3, .no_fold = true,
+    s = (struct tspec){.op = IMP_OP_RESIZE,
+                       .n_in = 3,
+                       .no_fold = true,
                        .in = {FIN(x, 1, 1, 4, 4), TOMIT, FIN(scales, 4)}};
     EXPECT_FAIL(&s, IMP_ERR_UNSUPPORTED, "input 2 must be known");
 }

@@ -10,7 +10,8 @@ static int64_t iota64[64];
 
 static void reshape_and_flatten(void)
 {
-    struct tspec s = {.op = IMP_OP_RESHAPE, .n_in = 2,
+    struct tspec s = {.op = IMP_OP_RESHAPE,
+                      .n_in = 2,
                       .in = {FIN(iota, 2, 3, 4), I64C(((int64_t[]){4, -1}), 2)}};
     EXPECT_F32(&s, 2, DIMS(4, 6), iota, 0);
     s.in[1] = I64C(((int64_t[]){0, -1}), 2); /* 0 copies the input's dim */
@@ -33,12 +34,17 @@ static void reshape_and_flatten(void)
     s.attrs[0] = A_INT("allowzero", 1);
     EXPECT_FAIL(&s, IMP_ERR_SHAPE, "cannot reshape");
     /* Reshape-1: the shape as an attribute. */
-    s = (struct tspec){.op = IMP_OP_RESHAPE, .n_in = 1, .in = {FIN(iota, 2, 3, 4)},
-                       .n_attrs = 1, .attrs = {A_INTS("shape", 6, 4)}};
+    s = (struct tspec){.op = IMP_OP_RESHAPE,
+                       .n_in = 1,
+                       .in = {FIN(iota, 2, 3, 4)},
+                       .n_attrs = 1,
+                       .attrs = {A_INTS("shape", 6, 4)}};
     EXPECT_F32(&s, 2, DIMS(6, 4), iota, 0);
     /* The shape must be known when planning. */
     int64_t target[2] = {4, 6};
-    s = (struct tspec){.op = IMP_OP_RESHAPE, .n_in = 2, .no_fold = true,
+    s = (struct tspec){.op = IMP_OP_RESHAPE,
+                       .n_in = 2,
+                       .no_fold = true,
                        .in = {FIN(iota, 2, 3, 4), TV(T_DATA, IMP_DTYPE_I64, target, 2)}};
     EXPECT_FAIL(&s, IMP_ERR_UNSUPPORTED, "known at load time");
 
@@ -84,7 +90,9 @@ static void transpose_permutations(void)
     const int perms[4][4] = {{0, 2, 3, 1}, {3, 2, 1, 0}, {1, 0, 2, 3}, {0, 3, 1, 2}};
     for (int k = 0; k < 4; k++) {
         transpose_expect(4, DIMS(2, 3, 4, 5), perms[k], want, od);
-        struct tspec s = {.op = IMP_OP_TRANSPOSE, .n_in = 1, .in = {FIN(iota, 2, 3, 4, 5)},
+        struct tspec s = {.op = IMP_OP_TRANSPOSE,
+                          .n_in = 1,
+                          .in = {FIN(iota, 2, 3, 4, 5)},
                           .n_attrs = 1,
                           .attrs = {A_INTS("perm", perms[k][0], perms[k][1], perms[k][2],
                                            perms[k][3])}};
@@ -93,8 +101,8 @@ static void transpose_permutations(void)
         EXPECT_F32(&s, 4, od, want, 0);
     }
     int64_t m[6] = {1, 2, 3, 4, 5, 6};
-    struct tspec s = {.op = IMP_OP_TRANSPOSE, .n_in = 1,
-                      .in = {TV(T_DATA, IMP_DTYPE_I64, m, 2, 3)}};
+    struct tspec s = {
+        .op = IMP_OP_TRANSPOSE, .n_in = 1, .in = {TV(T_DATA, IMP_DTYPE_I64, m, 2, 3)}};
     EXPECT_OUT(&s, 0, IMP_DTYPE_I64, 2, DIMS(3, 2), ((int64_t[]){1, 4, 2, 5, 3, 6}));
     s.n_attrs = 1;
     s.attrs[0] = A_INTS("perm", 0, 0);
@@ -121,8 +129,11 @@ static void squeeze_unsqueeze(void)
     s.in[1] = I64C(((int64_t[]){4}), 1);
     EXPECT_FAIL(&s, IMP_ERR_SHAPE, "out of range");
 
-    s = (struct tspec){.op = IMP_OP_UNSQUEEZE, .n_in = 1, .in = {FIN(iota, 3, 2)},
-                       .n_attrs = 1, .attrs = {A_INTS("axes", 0, 3)}};
+    s = (struct tspec){.op = IMP_OP_UNSQUEEZE,
+                       .n_in = 1,
+                       .in = {FIN(iota, 3, 2)},
+                       .n_attrs = 1,
+                       .attrs = {A_INTS("axes", 0, 3)}};
     EXPECT_F32(&s, 4, DIMS(1, 3, 2, 1), iota, 0);
     s.attrs[0] = A_INTS("axes", -1);
     EXPECT_F32(&s, 3, DIMS(3, 2, 1), iota, 0);
@@ -158,23 +169,25 @@ static void shape_op(void)
 static void gather_indices(void)
 {
     /* data [3,4]: row r holds 4r .. 4r+3 */
-    struct tspec s = {.op = IMP_OP_GATHER, .n_in = 2,
+    struct tspec s = {.op = IMP_OP_GATHER,
+                      .n_in = 2,
                       .in = {FIN(iota, 3, 4), I64C(((int64_t[]){2, -3}), 2)}};
     EXPECT_F32(&s, 2, DIMS(2, 4), ((float[]){8, 9, 10, 11, 0, 1, 2, 3}), 0);
     s.n_attrs = 1;
     s.attrs[0] = A_INT("axis", 1);
     s.in[1] = TV(T_CONST, IMP_DTYPE_I32, ((int32_t[]){0, -1, 3, 1}), 2, 2);
-    EXPECT_F32(&s, 3, DIMS(3, 2, 2),
-               ((float[]){0, 3, 3, 1, 4, 7, 7, 5, 8, 11, 11, 9}), 0);
+    EXPECT_F32(&s, 3, DIMS(3, 2, 2), ((float[]){0, 3, 3, 1, 4, 7, 7, 5, 8, 11, 11, 9}),
+               0);
     s.attrs[0] = A_INT("axis", -1);
     int64_t one = 1;
     s.in[1] = TV0(T_CONST, IMP_DTYPE_I64, &one);
     EXPECT_F32(&s, 1, DIMS(3), ((float[]){1, 5, 9}), 0);
     /* Shape arithmetic: a scalar from an int64 shape vector. */
     int64_t shp[4] = {1, 3, 224, 224}, neg = -2;
-    s = (struct tspec){.op = IMP_OP_GATHER, .n_in = 2,
-                       .in = {TV(T_DATA, IMP_DTYPE_I64, shp, 4),
-                              TV0(T_CONST, IMP_DTYPE_I64, &neg)}};
+    s = (struct tspec){
+        .op = IMP_OP_GATHER,
+        .n_in = 2,
+        .in = {TV(T_DATA, IMP_DTYPE_I64, shp, 4), TV0(T_CONST, IMP_DTYPE_I64, &neg)}};
     EXPECT_OUT(&s, 0, IMP_DTYPE_I64, 0, DIMS(0), ((int64_t[]){224}));
     int64_t far = 4;
     s.in[1] = TV0(T_CONST, IMP_DTYPE_I64, &far);
@@ -187,16 +200,24 @@ static void gather_indices(void)
     EXPECT_FAIL(&s, IMP_ERR_SHAPE, "out of range for rank");
     /* Indices only known at run time: out of range gives zeros, no crash. */
     int64_t idx[3] = {1, 7, -4};
-    s = (struct tspec){.op = IMP_OP_GATHER, .n_in = 2, .no_fold = true,
+    s = (struct tspec){.op = IMP_OP_GATHER,
+                       .n_in = 2,
+                       .no_fold = true,
                        .in = {FIN(iota, 3, 2), TV(T_DATA, IMP_DTYPE_I64, idx, 3)}};
     EXPECT_F32(&s, 2, DIMS(3, 2), ((float[]){2, 3, 0, 0, 0, 0}), 0);
+    /* Nothing to gather from: every index is out of range. */
+    s.in[0] = FIN(iota, 0, 2);
+    EXPECT_F32(&s, 2, DIMS(3, 2), ((float[]){0, 0, 0, 0, 0, 0}), 0);
 }
 
 static void concat_inputs(void)
 {
     float a[2] = {1, 2}, b[6] = {3, 4, 5, 6, 7, 8};
-    struct tspec s = {.op = IMP_OP_CONCAT, .n_in = 2, .in = {FIN(a, 2, 1), FIN(b, 2, 3)},
-                      .n_attrs = 1, .attrs = {A_INT("axis", 1)}};
+    struct tspec s = {.op = IMP_OP_CONCAT,
+                      .n_in = 2,
+                      .in = {FIN(a, 2, 1), FIN(b, 2, 3)},
+                      .n_attrs = 1,
+                      .attrs = {A_INT("axis", 1)}};
     EXPECT_F32(&s, 2, DIMS(2, 4), ((float[]){1, 3, 4, 5, 2, 6, 7, 8}), 0);
     s.attrs[0] = A_INT("axis", -1);
     EXPECT_F32(&s, 2, DIMS(2, 4), ((float[]){1, 3, 4, 5, 2, 6, 7, 8}), 0);
@@ -210,13 +231,22 @@ static void concat_inputs(void)
     EXPECT_FAIL(&s, IMP_ERR_SHAPE, "out of range");
     /* int64 shape pieces, three inputs */
     int64_t n[1] = {5}, hw[2] = {-1, 7};
-    s = (struct tspec){.op = IMP_OP_CONCAT, .n_in = 3, .n_attrs = 1,
+    s = (struct tspec){.op = IMP_OP_CONCAT,
+                       .n_in = 3,
+                       .n_attrs = 1,
                        .attrs = {A_INT("axis", 0)},
                        .in = {TV(T_DATA, IMP_DTYPE_I64, n, 1), I64C(hw, 2),
                               TV(T_DATA, IMP_DTYPE_I64, n, 1)}};
     EXPECT_OUT(&s, 0, IMP_DTYPE_I64, 1, DIMS(4), ((int64_t[]){5, -1, 7, 5}));
     s.in[2] = FIN(a, 1);
     EXPECT_FAIL(&s, IMP_ERR_FORMAT, "input 2 is float32");
+    /* An empty piece contributes nothing. */
+    s = (struct tspec){.op = IMP_OP_CONCAT,
+                       .n_in = 3,
+                       .in = {FIN(a, 2, 0), FIN(b, 2, 3), FIN(a, 2, 0)},
+                       .n_attrs = 1,
+                       .attrs = {A_INT("axis", 1)}};
+    EXPECT_F32(&s, 2, DIMS(2, 3), b, 0);
 }
 
 static void slice_clamping_and_steps(void)
@@ -239,13 +269,15 @@ static void slice_clamping_and_steps(void)
         {3, 1, 1, 0, {0}},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-        struct tspec s = {.op = IMP_OP_SLICE, .n_in = 5,
+        struct tspec s = {.op = IMP_OP_SLICE,
+                          .n_in = 5,
                           .in = {FIN(iota, 10), I64C(&c[i].start, 1), I64C(&c[i].end, 1),
                                  I64C(((int64_t[]){0}), 1), I64C(&c[i].step, 1)}};
         EXPECT_F32(&s, 1, DIMS(c[i].n), c[i].want, 0);
     }
     /* [3,4] holding 0..11: both axes reversed, axes out of order. */
-    struct tspec s = {.op = IMP_OP_SLICE, .n_in = 5,
+    struct tspec s = {.op = IMP_OP_SLICE,
+                      .n_in = 5,
                       .in = {FIN(iota, 3, 4), I64C(((int64_t[]){3, 2}), 2),
                              I64C(((int64_t[]){0, -4}), 2), I64C(((int64_t[]){-1, 0}), 2),
                              I64C(((int64_t[]){-1, -1}), 2)}};
@@ -263,18 +295,24 @@ static void slice_clamping_and_steps(void)
     s.in[2] = I64C(((int64_t[]){3, 4}), 2);
     EXPECT_F32(&s, 2, DIMS(2, 2), ((float[]){0, 2, 8, 10}), 0);
     /* Opset 1: attributes. */
-    s = (struct tspec){.op = IMP_OP_SLICE, .n_in = 1, .in = {FIN(iota, 3, 4)}, .n_attrs = 3,
-                       .attrs = {A_INTS("starts", 1), A_INTS("ends", 1000),
-                                 A_INTS("axes", 1)}};
+    s = (struct tspec){
+        .op = IMP_OP_SLICE,
+        .n_in = 1,
+        .in = {FIN(iota, 3, 4)},
+        .n_attrs = 3,
+        .attrs = {A_INTS("starts", 1), A_INTS("ends", 1000), A_INTS("axes", 1)}};
     EXPECT_F32(&s, 2, DIMS(3, 3), ((float[]){1, 2, 3, 5, 6, 7, 9, 10, 11}), 0);
     /* int64 data: the tail of a shape vector. */
     int64_t shp[4] = {1, 3, 64, 48};
-    s = (struct tspec){.op = IMP_OP_SLICE, .n_in = 3,
-                       .in = {TV(T_DATA, IMP_DTYPE_I64, shp, 4), I64C(((int64_t[]){-2}), 1),
+    s = (struct tspec){.op = IMP_OP_SLICE,
+                       .n_in = 3,
+                       .in = {TV(T_DATA, IMP_DTYPE_I64, shp, 4),
+                              I64C(((int64_t[]){-2}), 1),
                               I64C(((int64_t[]){INT64_MAX}), 1)}};
     EXPECT_OUT(&s, 0, IMP_DTYPE_I64, 1, DIMS(2), ((int64_t[]){64, 48}));
     /* Errors. */
-    s = (struct tspec){.op = IMP_OP_SLICE, .n_in = 5,
+    s = (struct tspec){.op = IMP_OP_SLICE,
+                       .n_in = 5,
                        .in = {FIN(iota, 3, 4), I64C(((int64_t[]){0}), 1),
                               I64C(((int64_t[]){2}), 1), I64C(((int64_t[]){0}), 1),
                               I64C(((int64_t[]){0}), 1)}};
@@ -288,7 +326,9 @@ static void slice_clamping_and_steps(void)
     s.in[3] = I64C(((int64_t[]){0, 2}), 2);
     EXPECT_FAIL(&s, IMP_ERR_SHAPE, "out of range");
     int64_t start = 0;
-    s = (struct tspec){.op = IMP_OP_SLICE, .n_in = 3, .no_fold = true,
+    s = (struct tspec){.op = IMP_OP_SLICE,
+                       .n_in = 3,
+                       .no_fold = true,
                        .in = {FIN(iota, 4), TV(T_DATA, IMP_DTYPE_I64, &start, 1),
                               I64C(((int64_t[]){2}), 1)}};
     EXPECT_FAIL(&s, IMP_ERR_UNSUPPORTED, "input 1 must be known");
@@ -297,8 +337,12 @@ static void slice_clamping_and_steps(void)
 static void split_variants(void)
 {
     /* [2,6] holding 0..11 */
-    struct tspec s = {.op = IMP_OP_SPLIT, .n_in = 1, .n_out = 3, .in = {FIN(iota, 2, 6)},
-                      .n_attrs = 1, .attrs = {A_INT("axis", 1)}};
+    struct tspec s = {.op = IMP_OP_SPLIT,
+                      .n_in = 1,
+                      .n_out = 3,
+                      .in = {FIN(iota, 2, 6)},
+                      .n_attrs = 1,
+                      .attrs = {A_INT("axis", 1)}};
     EXPECT_OUT(&s, 0, IMP_DTYPE_F32, 2, DIMS(2, 2), ((float[]){0, 1, 6, 7}));
     EXPECT_OUT(&s, 2, IMP_DTYPE_F32, 2, DIMS(2, 2), ((float[]){4, 5, 10, 11}));
     s.n_attrs = 2;
@@ -311,15 +355,21 @@ static void split_variants(void)
     s.attrs[1] = A_INTS("split", 3, 3);
     EXPECT_FAIL(&s, IMP_ERR_SHAPE, "sizes for 3 outputs");
     /* Opset 13: split as input; default axis 0. */
-    s = (struct tspec){.op = IMP_OP_SPLIT, .n_in = 2, .n_out = 2,
+    s = (struct tspec){.op = IMP_OP_SPLIT,
+                       .n_in = 2,
+                       .n_out = 2,
                        .in = {FIN(iota, 3, 2), I64C(((int64_t[]){2, 1}), 2)}};
     EXPECT_OUT(&s, 0, IMP_DTYPE_F32, 2, DIMS(2, 2), ((float[]){0, 1, 2, 3}));
     EXPECT_OUT(&s, 1, IMP_DTYPE_F32, 2, DIMS(1, 2), ((float[]){4, 5}));
     s.n_in = 1;
     EXPECT_FAIL(&s, IMP_ERR_SHAPE, "evenly");
     /* Opset 18: num_outputs, last chunk smaller. */
-    s = (struct tspec){.op = IMP_OP_SPLIT, .n_in = 1, .n_out = 3, .in = {FIN(iota, 7)},
-                       .n_attrs = 1, .attrs = {A_INT("num_outputs", 3)}};
+    s = (struct tspec){.op = IMP_OP_SPLIT,
+                       .n_in = 1,
+                       .n_out = 3,
+                       .in = {FIN(iota, 7)},
+                       .n_attrs = 1,
+                       .attrs = {A_INT("num_outputs", 3)}};
     EXPECT_OUT(&s, 0, IMP_DTYPE_F32, 1, DIMS(3), ((float[]){0, 1, 2}));
     EXPECT_OUT(&s, 1, IMP_DTYPE_F32, 1, DIMS(3), ((float[]){3, 4, 5}));
     EXPECT_OUT(&s, 2, IMP_DTYPE_F32, 1, DIMS(1), ((float[]){6}));
@@ -335,8 +385,11 @@ static void crop_borders_and_scale(void)
         for (int y = 0; y < 3; y++)
             for (int x = 0; x < 4; x++)
                 want[k++] = (float)(c * 30 + (2 + y) * 6 + 1 + x);
-    struct tspec s = {.op = IMP_OP_CROP, .n_in = 1, .in = {FIN(iota, 1, 2, 5, 6)},
-                      .n_attrs = 1, .attrs = {A_INTS("border", 1, 2, 1, 0)}};
+    struct tspec s = {.op = IMP_OP_CROP,
+                      .n_in = 1,
+                      .in = {FIN(iota, 1, 2, 5, 6)},
+                      .n_attrs = 1,
+                      .attrs = {A_INTS("border", 1, 2, 1, 0)}};
     EXPECT_F32(&s, 4, DIMS(1, 2, 3, 4), want, 0);
     s.n_attrs = 2;
     s.attrs[1] = A_INTS("scale", 2, 3);
@@ -359,7 +412,8 @@ static void crop_borders_and_scale(void)
 
 static void constant_attributes(void)
 {
-    struct tspec s = {.op = IMP_OP_CONSTANT, .n_attrs = 1,
+    struct tspec s = {.op = IMP_OP_CONSTANT,
+                      .n_attrs = 1,
                       .attrs = {A_FLOATS("value_floats", 1.5f, -2.0f)}};
     EXPECT_F32(&s, 1, DIMS(2), ((float[]){1.5f, -2.0f}), 0);
     s.attrs[0] = A_FLOAT("value_float", 0.25f);
@@ -380,7 +434,8 @@ static void shape_chain_folds_at_plan_time(void)
     struct imp_graph g;
     imp_graph_init(&g);
     int64_t xd[3] = {-1, 3, 4}, zero = 0, minus1 = -1;
-    struct imp_shape xs = imp_shape_make(3, xd), scalar = {0}, one = {.rank = 1, .d = {1}};
+    struct imp_shape xs = imp_shape_make(3, xd), scalar = {0},
+                     one = {.rank = 1, .d = {1}};
     int x = imp_graph_add_value(&g, "x", IMP_VALUE_INPUT, IMP_DTYPE_F32, &xs);
     int idx = imp_graph_add_const(&g, "idx", IMP_DTYPE_I64, &scalar, &zero);
     int axes = imp_graph_add_const(&g, "axes", IMP_DTYPE_I64, &one, &zero);
@@ -388,8 +443,8 @@ static void shape_chain_folds_at_plan_time(void)
     const char *names[5] = {"shape", "batch", "batch1", "target", "y"};
     int v[5];
     for (int i = 0; i < 5; i++)
-        v[i] = imp_graph_add_value(&g, names[i], IMP_VALUE_ACTIVATION, IMP_DTYPE_UNDEFINED,
-                                   NULL);
+        v[i] = imp_graph_add_value(&g, names[i], IMP_VALUE_ACTIVATION,
+                                   IMP_DTYPE_UNDEFINED, NULL);
     imp_graph_add_node(&g, IMP_OP_RESHAPE, "reshape", 2, (int[]){x, v[3]}, 1, &v[4]);
     imp_graph_add_node(&g, IMP_OP_CONCAT, "concat", 2, (int[]){v[2], rest}, 1, &v[3]);
     int cn = g.n_nodes - 1;
@@ -417,7 +472,8 @@ static void shape_chain_folds_at_plan_time(void)
     for (int64_t batch = 1; batch <= 3; batch++) {
         int64_t dims[3] = {batch, 3, 4};
         CHECK_STATUS(imp_predictor_resize_input(p, 0, 3, dims), IMP_OK);
-        CHECK_STATUS(imp_predictor_set_input(p, 0, iota, (size_t)(batch * 12) * 4), IMP_OK);
+        CHECK_STATUS(imp_predictor_set_input(p, 0, iota, (size_t)(batch * 12) * 4),
+                     IMP_OK);
         if (!CHECK_STATUS(imp_predictor_run(p), IMP_OK)) {
             printf("  %s\n", imp_predictor_last_error(p));
             continue;

@@ -67,7 +67,8 @@ static enum imp_status reshape_infer(struct imp_infer_ctx *c)
                   imp_shape_str(xs, sx, sizeof sx), (long long)known);
         out.d[infer_at] = total / known;
     } else {
-        IMP_CHECK(c, known == total, IMP_ERR_SHAPE, "cannot reshape %s (%lld elements) to %s",
+        IMP_CHECK(c, known == total, IMP_ERR_SHAPE,
+                  "cannot reshape %s (%lld elements) to %s",
                   imp_shape_str(xs, sx, sizeof sx), (long long)total,
                   imp_shape_str(&out, so, sizeof so));
     }
@@ -134,7 +135,8 @@ static enum imp_status squeeze_infer(struct imp_infer_ctx *c)
         int ax;
         IMP_CHECK(c, imp_norm_axis(axes[i], xs->rank, &ax), IMP_ERR_SHAPE,
                   "axis %lld is out of range for rank %d", (long long)axes[i], xs->rank);
-        IMP_CHECK(c, !drop[ax], IMP_ERR_SHAPE, "axis %lld is repeated", (long long)axes[i]);
+        IMP_CHECK(c, !drop[ax], IMP_ERR_SHAPE, "axis %lld is repeated",
+                  (long long)axes[i]);
         IMP_CHECK(c, xs->d[ax] == 1, IMP_ERR_SHAPE, "cannot squeeze axis %d of size %lld",
                   ax, (long long)xs->d[ax]);
         drop[ax] = true;
@@ -168,8 +170,10 @@ static enum imp_status unsqueeze_infer(struct imp_infer_ctx *c)
     for (int i = 0; i < n; i++) {
         int ax;
         IMP_CHECK(c, imp_norm_axis(axes[i], rank, &ax), IMP_ERR_SHAPE,
-                  "axis %lld is out of range for output rank %d", (long long)axes[i], rank);
-        IMP_CHECK(c, !ins[ax], IMP_ERR_SHAPE, "axis %lld is repeated", (long long)axes[i]);
+                  "axis %lld is out of range for output rank %d", (long long)axes[i],
+                  rank);
+        IMP_CHECK(c, !ins[ax], IMP_ERR_SHAPE, "axis %lld is repeated",
+                  (long long)axes[i]);
         ins[ax] = true;
     }
     struct imp_shape out = {.rank = rank};
@@ -352,7 +356,8 @@ static void constant_run(const struct imp_kernel_args *a)
     else if ((at = imp_node_attr(n, "value_floats")) && at->type == IMP_ATTR_FLOATS &&
              at->n > 0)
         memcpy(y, at->floats, sizeof(float) * (size_t)at->n);
-    else if ((at = imp_node_attr(n, "value_ints")) && at->type == IMP_ATTR_INTS && at->n > 0)
+    else if ((at = imp_node_attr(n, "value_ints")) && at->type == IMP_ATTR_INTS &&
+             at->n > 0)
         memcpy(y, at->ints, sizeof(int64_t) * (size_t)at->n);
 }
 
