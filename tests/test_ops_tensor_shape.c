@@ -490,6 +490,57 @@ static void shape_chain_folds_at_plan_time(void)
     imp_model_free(m);
 }
 
+/* x -> Relu -> Reshape -> Unsqueeze -> Flatten -> Squeeze -> Sigmoid: the
+ * views share Relu's buffer, so the arena holds two tensors, not six. */
+static void views_share_buffers(void)
+{
+    struct imp_graph g;
+    imp_graph_init(&g);
+    int64_t xd[3] = {2, 3, 4}, one = 1, shape[2] = {6, 4};
+    struct imp_shape xs = imp_shape_make(3, xd), s1 = {.rank = 1, .d = {1}},
+                     s2 = {.rank = 1, .d = {2}};
+    int x = imp_graph_add_value(&g, "x", IMP_VALUE_INPUT, IMP_DTYPE_F32, &xs);
+    int tgt = imp_graph_add_const(&g, "tgt", IMP_DTYPE_I64, &s2, shape);
+    int ax = imp_graph_add_const(&g, "ax", IMP_DTYPE_I64, &s1, &one);
+    int v[6];
+    for (int i = 0; i < 6; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "v%d", i);
+        v[i] = imp_graph_add_value(&g, name, IMP_VALUE_ACTIVATION, IMP_DTYPE_UNDEFINED,
+                                   NULL);
+    }
+    imp_graph_add_node(&g, IMP_OP_RELU, "relu", 1, &x, 1, &v[0]);
+    imp_graph_add_node(&g, IMP_OP_RESHAPE, "reshape", 2, (int[]){v[0], tgt}, 1, &v[1]);
+    imp_graph_add_node(&g, IMP_OP_UNSQUEEZE, "unsq", 2, (int[]){v[1], ax}, 1, &v[2]);
+    imp_graph_add_node(&g, IMP_OP_FLATTEN, "flat", 1, &v[2], 1, &v[3]);
+    imp_graph_add_node(&g, IMP_OP_SQUEEZE, "sq", 1, &v[3], 1, &v[4]);
+    imp_graph_add_node(&g, IMP_OP_SIGMOID, "sig", 1, &v[4], 1, &v[5]);
+    imp_graph_add_input(&g, x);
+    imp_graph_add_output(&g, v[5]);
+    struct imp_model *m;
+    struct imp_predictor *p;
+    struct imp_error err;
+    if (!CHECK_STATUS(imp_model_from_graph(&g, &m, &err), IMP_OK))
+        return;
+    CHECK_STATUS(imp_predictor_init(m, NULL, &p, &err), IMP_OK);
+    float xv[24];
+    t_fill(xv, 24, 17);
+    CHECK_STATUS(imp_predictor_set_input(p, 0, xv, sizeof xv), IMP_OK);
+    CHECK_STATUS(imp_predictor_run(p), IMP_OK);
+    struct imp_tensor_info info;
+    const float *y;
+    CHECK_STATUS(imp_predictor_output(p, 0, &info, (const void **)&y), IMP_OK);
+    /* [6,4] -> [6,1,4] -> Flatten(axis 1) [6,4] -> Squeeze (no 1s) [6,4] */
+    CHECK(info.rank == 2 && info.dims[0] == 6 && info.dims[1] == 4);
+    for (int i = 0; i < 24; i++)
+        CHECK_NEAR(y[i], 1.0 / (1.0 + exp(-(xv[i] > 0 ? xv[i] : 0))), 1e-6);
+    struct imp_plan_stats st;
+    CHECK_STATUS(imp_predictor_plan_stats(p, &st), IMP_OK);
+    CHECK(st.arena_bytes <= 2 * 128);
+    imp_predictor_free(p);
+    imp_model_free(m);
+}
+
 int main(void)
 {
     for (int i = 0; i < 256; i++)
@@ -507,5 +558,6 @@ int main(void)
     RUN(crop_borders_and_scale);
     RUN(constant_attributes);
     RUN(shape_chain_folds_at_plan_time);
+    RUN(views_share_buffers);
     return imp_test_finish();
 }
