@@ -13,6 +13,7 @@
 
 #include "core/threadpool.h"
 #include "ops/conv_common.h"
+#include "ops/conv_engines.h"
 
 enum imp_status imp_conv_forward_geometry(const struct imp_node *node,
                                           const struct imp_tensor *const *in,
@@ -129,5 +130,10 @@ static void conv_run(const struct imp_kernel_args *a)
     imp_parallel_for(a->pool, (size_t)rows, imp_conv_grain(row_macs), conv_rows, &t);
 }
 
-IMP_REF_ENGINES(CONV, conv_run, conv_prepare, imp_conv_release);
-const struct imp_op_def imp_opdef_CONV = {.infer = conv_infer, .engines = CONV_engines};
+static const struct imp_engine conv_ref = {
+    .name = "ref", .prepare = conv_prepare, .run = conv_run,
+    .release = imp_conv_release};
+/* Best first: each fast engine declines the nodes it cannot take. */
+static const struct imp_engine *const conv_engines[] = {
+    &imp_conv_winograd_engine, &imp_conv_gemm_engine, &conv_ref, NULL};
+const struct imp_op_def imp_opdef_CONV = {.infer = conv_infer, .engines = conv_engines};
