@@ -745,6 +745,42 @@ static void long_chain_of_nodes(void)
     free(m.d);
 }
 
+/* A constant-folding failure after an earlier node folded must leave the
+ * graph releasable (this once freed the folded node twice). */
+static void fold_failure_after_folding(void)
+{
+    struct pbw graph = {0}, node = {0}, attr = {0};
+    w_str(&attr, 1, "value_floats");
+    w_int(&attr, 20, 6);
+    w_f32(&attr, 7, 1.0f);
+    w_f32(&attr, 7, 2.0f);
+    w_str(&node, 2, "c");
+    w_str(&node, 4, "Constant");
+    w_msg(&node, 5, &attr);
+    w_msg(&graph, 1, &node);
+    w_str(&node, 1, "c");
+    w_str(&node, 2, "r");
+    w_str(&node, 4, "Relu");
+    w_msg(&graph, 1, &node);
+    /* Clip bounds must be scalars: folding this fails. */
+    w_str(&node, 1, "r");
+    w_str(&node, 1, "c");
+    w_str(&node, 1, "c");
+    w_str(&node, 2, "y");
+    w_str(&node, 3, "bad_clip");
+    w_str(&node, 4, "Clip");
+    w_msg(&graph, 1, &node);
+    int64_t dims[1] = {2};
+    w_value_info(&graph, 12, "y", 1, 1, dims);
+    struct pbw m = w_model(&graph, 13);
+    struct imp_model *model = NULL;
+    struct imp_error err;
+    CHECK_STATUS(imp_model_load_buffer(m.d, m.n, &model, &err), IMP_ERR_SHAPE);
+    CHECK(contains(err.message, "bad_clip"));
+    CHECK(model == NULL);
+    free(m.d);
+}
+
 /* ---- robustness: every truncation and many corruptions ------------------ */
 
 /* Load; a failure must say why and hand back nothing. */
@@ -830,6 +866,7 @@ int main(void)
     RUN(attribute_type_field_rules);
     RUN(packed_floats_bad_length);
     RUN(long_chain_of_nodes);
+    RUN(fold_failure_after_folding);
     RUN(every_prefix_fails_cleanly);
     RUN(byte_flips_never_crash);
     return imp_test_finish();
