@@ -472,8 +472,13 @@ def helper_models():
         inits=[("roi0", empty), ("sc0", empty), ("roi", roi), ("up", up),
                ("down", down_sizes)], opset=11)
 
-    # ConvTranspose with output_shape (the Johnson nets' +1 on a VALID
-    # transpose), auto_pad SAME_UPPER/LOWER, asymmetric pads, group.
+    # ConvTranspose with output_shape, auto_pad SAME_UPPER/LOWER, asymmetric
+    # pads, group. The natural output here is 11x13. Where output_shape
+    # differs, ONNX Runtime (which the Johnson nets were made for) clamps a
+    # negative total padding to 0, so the extra bias-only row/column lands
+    # at the end ("grow": the Johnson nets' +1), and puts the larger half of
+    # an odd total at the end unless SAME_UPPER (the ONNX text says the
+    # reverse); these goldens record ORT's choices.
     x = img(1, 4, 5, 6)
     w = img(4, 3, 3, 3, lo=-0.5, hi=0.5)
     wg = img(4, 2, 3, 2, lo=-0.5, hi=0.5)
@@ -483,6 +488,10 @@ def helper_models():
           auto_pad="VALID", output_shape=[10, 12]),
         N("ConvTranspose", ["x", "w"], ["notset_shape"], strides=[2, 2],
           output_shape=[10, 12]),
+        N("ConvTranspose", ["x", "w", "b"], ["upper_shape"], strides=[2, 2],
+          auto_pad="SAME_UPPER", output_shape=[10, 12]),
+        N("ConvTranspose", ["x", "w", "b"], ["valid_grow"], strides=[2, 2],
+          auto_pad="VALID", output_shape=[12, 14]),
         N("ConvTranspose", ["x", "w", "b"], ["same_upper"], strides=[2, 2],
           auto_pad="SAME_UPPER"),
         N("ConvTranspose", ["x", "w", "b"], ["same_lower"], strides=[2, 3],
@@ -491,15 +500,17 @@ def helper_models():
           pads=[0, 1, 2, 0], output_padding=[1, 0]),
         N("ConvTranspose", ["x", "wg"], ["grouped"], strides=[1, 2], group=2,
           pads=[1, 0, 1, 1], dilations=[2, 1]),
-    ], [("x", x)], ["valid_shape", "notset_shape", "same_upper", "same_lower",
-                    "pads_asym", "grouped"],
+    ], [("x", x)], ["valid_shape", "notset_shape", "upper_shape", "valid_grow", "same_upper",
+                    "same_lower", "pads_asym", "grouped"],
         inits=[("w", w), ("wg", wg), ("b", b)], opset=11)
-    # The same output_shape form at opset 7 as in the Johnson files.
+    # The output_shape form at opset 7 as in the Johnson files.
     export_helper("convtranspose_shape_op7", [
-        N("ConvTranspose", ["x", "w", "b"], ["y"], strides=[2, 2], auto_pad="VALID",
+        N("ConvTranspose", ["x", "w", "b"], ["grow"], strides=[2, 2], auto_pad="VALID",
+          output_shape=[12, 14]),
+        N("ConvTranspose", ["x", "w", "b"], ["shrink"], strides=[2, 2], auto_pad="VALID",
           output_shape=[10, 12]),
-    ], [("x", x)], ["y"], inits=[("w", w), ("b", b)], opset=7, ir=3,
-        shapes={"y": [1, 3, 10, 12]})
+    ], [("x", x)], ["grow", "shrink"], inits=[("w", w), ("b", b)], opset=7, ir=3,
+        shapes={"grow": [1, 3, 12, 14], "shrink": [1, 3, 10, 12]})
 
     # Conv attribute forms: auto_pad, asymmetric pads, no bias.
     x = img(1, 3, 8, 9)
