@@ -37,6 +37,10 @@ enum imp_status imp_pass_fold_constants(struct imp_graph *g,
         enum imp_status st = imp_node_eval(n, in, out, err);
         if (st != IMP_OK) {
             imp_error_prefix(err, "node '%s' (%s)", n->name, imp_op_name(n->op));
+            /* Slots [kept, ni) hold released or moved nodes: close the gap
+             * so that releasing the graph frees each node exactly once. */
+            memmove(&g->nodes[kept], n, sizeof *n * (size_t)(g->n_nodes - ni));
+            g->n_nodes = kept + (g->n_nodes - ni);
             return st;
         }
         for (int o = 0; o < n->n_outputs; o++) {
