@@ -473,12 +473,11 @@ def helper_models():
                ("down", down_sizes)], opset=11)
 
     # ConvTranspose with output_shape, auto_pad SAME_UPPER/LOWER, asymmetric
-    # pads, group. The natural output here is 11x13. Where output_shape
-    # differs, ONNX Runtime (which the Johnson nets were made for) clamps a
-    # negative total padding to 0, so the extra bias-only row/column lands
-    # at the end ("grow": the Johnson nets' +1), and puts the larger half of
-    # an odd total at the end unless SAME_UPPER (the ONNX text says the
-    # reverse); these goldens record ORT's choices.
+    # pads, group. The natural output here is 11x13. An odd total padding
+    # puts the larger half at the start unless SAME_UPPER (as the ONNX text
+    # says: "valid_shape", "upper_shape"). A negative total (output_shape
+    # past the natural size, the Johnson nets' +1: "grow") ONNX Runtime
+    # clamps to 0, so the extra bias-only row/column lands at the end.
     x = img(1, 4, 5, 6)
     w = img(4, 3, 3, 3, lo=-0.5, hi=0.5)
     wg = img(4, 2, 3, 2, lo=-0.5, hi=0.5)

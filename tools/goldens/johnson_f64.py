@@ -37,12 +37,12 @@ def conv_transpose(x, w, b, a):
     for i in range(2):
         total = full.shape[2 + i] - out[i]
         # ONNX Runtime's rule, which the Johnson nets (made for it) need: a
-        # negative total is clamped to 0 (the extra row/column, bias only,
-        # lands at the end) and an odd total puts the larger half at the
-        # end unless SAME_UPPER. (The ONNX text puts it at the start.)
+        # negative total is clamped to 0, so the extra row/column (bias
+        # only) lands at the end; an odd total puts the larger half at the
+        # start unless SAME_UPPER.
         total = max(total, 0)
         half = total // 2
-        starts.append(total - half if a.get("auto_pad", b"NOTSET") == b"SAME_UPPER" else half)
+        starts.append(half if a.get("auto_pad", b"NOTSET") == b"SAME_UPPER" else total - half)
     # out[j] = full[j + start], zero where that falls outside full.
     ys, xs = starts
     H, W = full.shape[2], full.shape[3]
