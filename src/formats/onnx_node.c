@@ -609,6 +609,17 @@ static enum imp_status normalise(struct imp_onnx_reader *r, int node)
     enum imp_status st = IMP_OK;
     if (n->op == IMP_OP_SOFTMAX && r->opset < 13) {
         st = imp_node_set_int(g, node, "coerce_2d", 1);
+    } else if (n->op == IMP_OP_CONSTANT_OF_SHAPE) {
+        /* The fill value becomes input 1 (see ops/shape.c). */
+        const struct imp_attr *value = imp_node_attr(n, "value");
+        if (value && value->type == IMP_ATTR_TENSOR && n->n_inputs == 1) {
+            int *grown = realloc(g->nodes[node].inputs, sizeof(int) * 2);
+            if (!grown)
+                return imp_fail(r->err, IMP_ERR_NOMEM, "out of memory");
+            grown[1] = (int)value->i;
+            g->nodes[node].inputs = grown;
+            g->nodes[node].n_inputs = 2;
+        }
     }
     return st == IMP_OK ? IMP_OK : imp_fail(r->err, st, "out of memory");
 }

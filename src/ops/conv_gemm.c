@@ -114,12 +114,24 @@ static void pack_im2col(const struct conv_gemm *s, const float *x, int64_t col0,
             iy0[j] = (col / ow) * sh - w->pb[ax];
             ix0[j] = (col % ow) * sw - w->pb[ax + 1];
         }
+        /* With stride 1 and a panel inside one output row, each tap reads
+         * a contiguous run of one input row: copy it whole when it lies
+         * inside the image. That is the common case, and the gather below
+         * (with its bounds checks) only handles borders. */
+        bool one_row = sw == 1 && width == nr && iy0[0] == iy0[nr - 1];
         for (int64_t c = 0; c < cin; c++) {
             const float *plane = x + c * ih * iw;
             for (int64_t ky = 0; ky < kh; ky++) {
                 for (int64_t kx = 0; kx < kw; kx++) {
+                    int64_t iy = iy0[0] + ky * dh, ix = ix0[0] + kx * dw;
+                    if (one_row && iy >= 0 && iy < ih && ix >= 0 && ix + nr <= iw) {
+                        memcpy(packed, plane + iy * iw + ix, sizeof(float) * (size_t)nr);
+                        packed += nr;
+                        continue;
+                    }
                     for (int j = 0; j < width; j++) {
-                        int64_t iy = iy0[j] + ky * dh, ix = ix0[j] + kx * dw;
+                        iy = iy0[j] + ky * dh;
+                        ix = ix0[j] + kx * dw;
                         packed[j] = (iy >= 0 && iy < ih && ix >= 0 && ix < iw)
                                         ? plane[iy * iw + ix] : 0.0f;
                     }

@@ -364,3 +364,40 @@ static void constant_run(const struct imp_kernel_args *a)
 IMP_REF_ENGINES(CONSTANT, constant_run, NULL, NULL);
 const struct imp_op_def imp_opdef_CONSTANT = {.infer = constant_infer,
                                               .engines = CONSTANT_engines};
+
+/* ---- ConstantOfShape -------------------------------------------------------
+ * Inputs: the shape (int64, known at plan time) and, in our IR, the fill
+ * value as an optional one-element input 1: the ONNX reader moves the
+ * `value` tensor attribute there, since inference sees inputs, not the
+ * graph. Absent, the value is float32 0. */
+
+static enum imp_status constant_of_shape_infer(struct imp_infer_ctx *c)
+{
+    enum imp_status st = imp_need_inputs(c, 0, 0);
+    if (st != IMP_OK)
+        return st;
+    int64_t dims[IMP_MAX_RANK];
+    int rank;
+    st = imp_input_ints(c->in[0], 0, dims, IMP_MAX_RANK, &rank, c->err);
+    if (st != IMP_OK)
+        return st;
+    const struct imp_tensor *value = imp_opt_input(c->in, c->n_in, 1);
+    IMP_CHECK(c, !value || imp_numel(value) == 1, IMP_ERR_SHAPE,
+              "the value must hold exactly one element");
+    c->out[0].dtype = value ? value->dtype : IMP_DTYPE_F32;
+    c->out[0].shape = imp_shape_make(rank, dims);
+    return imp_check_out_shape(&c->out[0].shape, c->err);
+}
+
+static void constant_of_shape_run(const struct imp_kernel_args *a)
+{
+    const struct imp_tensor *value = imp_opt_input(a->in, a->n_in, 1);
+    const float zero = 0.0f;
+    size_t esize = imp_dtype_size(a->out[0]->dtype);
+    imp_fill_value(a->out[0]->data, value ? value->data : (const void *)&zero,
+                   imp_numel(a->out[0]), esize);
+}
+
+IMP_REF_ENGINES(CONSTANT_OF_SHAPE, constant_of_shape_run, NULL, NULL);
+const struct imp_op_def imp_opdef_CONSTANT_OF_SHAPE = {
+    .infer = constant_of_shape_infer, .engines = CONSTANT_OF_SHAPE_engines};
