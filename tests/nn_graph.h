@@ -172,6 +172,40 @@ static inline bool nn_expect_error(struct nn_graph *t, enum imp_status want,
 #define NN_EXPECT_ERROR(t, want, needle) \
     nn_expect_error((t), (want), (needle), __FILE__, __LINE__)
 
+/* Every element within `tol` relative error (absolute below magnitude 1). */
+static inline bool nn_close_all(const float *y, const float *ref, int64_t n,
+                                double tol, const char *what, const char *file,
+                                int line)
+{
+    double e = imp_test_max_rel_error(y, ref, (size_t)n, 1.0);
+    if (!(e <= tol))
+        printf("  %s: max rel error %g\n", what, e);
+    return imp_test_check(e <= tol, what, file, line);
+}
+#define NN_CLOSE_ALL(y, ref, n, tol, what) \
+    nn_close_all((y), (ref), (n), (tol), (what), __FILE__, __LINE__)
+
+static inline bool nn_shape_is(const struct imp_shape *s, int rank, const int64_t *d)
+{
+    if (s->rank != rank)
+        return false;
+    for (int i = 0; i < rank; i++)
+        if (s->d[i] != d[i])
+            return false;
+    return true;
+}
+
+/* One run on one thread; NULL (after a message) on failure. */
+static inline float *nn_run_single(struct nn_graph *t, struct imp_shape *ys)
+{
+    float *y = NULL;
+    struct imp_error err;
+    enum imp_status st = nn_run(t, 1, &y, ys, &err);
+    if (st != IMP_OK)
+        printf("  run failed: %s\n", err.message);
+    return y;
+}
+
 /* Deterministic values in [-1, 1). */
 static inline void nn_fill(float *x, int64_t n, unsigned *seed)
 {

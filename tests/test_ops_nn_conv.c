@@ -332,9 +332,10 @@ static void conv_folds_at_load(void)
 
 /* ---- ConvTranspose ------------------------------------------------------------ */
 
-/* Begin pads and output sizes by the rule documented in conv_transpose.c:
- * output_shape splits total padding with the odd unit last except for
- * SAME_LOWER, and a negative total extends the end. */
+/* Begin pads and output sizes as the ONNX text has them: total padding
+ * from output_shape (or SAME_*: in * stride) puts its odd unit at the end
+ * for SAME_UPPER and at the start otherwise; a negative total (output
+ * larger than the full result) starts at 0, as ONNX Runtime does. */
 static void convt_expected_geometry(const struct conv_case *cc, const int64_t *in,
                                     const int64_t *k, const int64_t *s,
                                     const int64_t *d, int64_t *pb, const int64_t *pe,
@@ -351,7 +352,7 @@ static void convt_expected_geometry(const struct conv_case *cc, const int64_t *i
             int64_t total = full - out[i];
             if (total < 0)
                 total = 0;
-            pb[i] = strcmp(ap, "SAME_LOWER") == 0 ? (total + 1) / 2 : total / 2;
+            pb[i] = strcmp(ap, "SAME_UPPER") == 0 ? total / 2 : (total + 1) / 2;
         } else if (strcmp(ap, "VALID") == 0) {
             pb[i] = 0;
             out[i] = full;
@@ -601,7 +602,7 @@ static void conv_rejects_bad_models(void)
     NN_EXPECT_ERROR(&t, IMP_ERR_FORMAT, "auto_pad");
 
     /* W of the wrong rank. */
-    static float data[64];
+    static float data[512];
     nn_begin(&t);
     int in[2] = {nn_input(&t, "x", 4, (int64_t[]){1, 4, 5, 5}, data),
                  nn_const(&t, "w", 3, (int64_t[]){6, 4, 3}, data)};

@@ -168,7 +168,8 @@ static enum imp_status arith_infer(struct imp_infer_ctx *c)
     IMP_CHECK(c, ta == tb, IMP_ERR_FORMAT, "inputs are %s and %s; they must match",
               imp_dtype_name(ta), imp_dtype_name(tb));
     IMP_CHECK(c, ta == IMP_DTYPE_F32 || ta == IMP_DTYPE_I64 || ta == IMP_DTYPE_I32,
-              IMP_ERR_UNSUPPORTED, "%s inputs are not supported (float32, int64, int32 are)",
+              IMP_ERR_UNSUPPORTED,
+              "%s inputs are not supported (float32, int64, int32 are)",
               imp_dtype_name(ta));
     return broadcast_out(c);
 }

@@ -28,6 +28,17 @@ enum imp_status imp_conv_geometry(const struct imp_node *node,
                                   const struct imp_tensor *const *in, int n_in,
                                   bool transpose, struct imp_conv_geom *g,
                                   struct imp_error *err);
+/* The complete geometry (output sizes, effective pads) of a Conv node or
+ * a ConvTranspose node; what the reference engines keep as their state.
+ * Fast engines may call these from supports/prepare. */
+enum imp_status imp_conv_forward_geometry(const struct imp_node *node,
+                                          const struct imp_tensor *const *in,
+                                          int n_in, struct imp_conv_geom *g,
+                                          struct imp_error *err);
+enum imp_status imp_conv_transpose_geometry(const struct imp_node *node,
+                                            const struct imp_tensor *const *in,
+                                            int n_in, struct imp_conv_geom *g,
+                                            struct imp_error *err);
 /* [N, M, out...] */
 void imp_conv_output_shape(const struct imp_conv_geom *g, struct imp_shape *out);
 /* Frees a geometry made by an engine's prepare. */

@@ -5,13 +5,14 @@
  * Output size and padding. Full size along an axis is
  *   full = s*(in-1) + output_padding + (k-1)*d + 1;
  * the output is the window [pb, pb + out) of it. With output_shape given,
- * total = full - out is split by auto_pad: SAME_LOWER puts the odd unit
- * first, everything else (SAME_UPPER, NOTSET, VALID) puts it last, which
- * is what ONNX Runtime does for NOTSET and what the ONNX text says for
- * SAME_UPPER. A requested output larger than full (total < 0) starts at 0
- * and extends past the end, where only the bias lands. Without
- * output_shape: SAME_* gives out = in*s, VALID no padding, NOTSET the
- * explicit pads.
+ * or with SAME_* (out = in*s), total = full - out is split as the ONNX
+ * text says: SAME_UPPER puts the odd unit at the end, everything else
+ * (NOTSET, VALID, SAME_LOWER) at the start. ONNX Runtime 1.30 agrees
+ * (tests/data/goldens convtranspose_shape_*); ONNX Runtime before about
+ * 1.10 put it at the end for NOTSET. A requested output larger than full
+ * (total < 0, the Johnson nets' 362 from 180) starts at 0 and extends past
+ * the end, where only the bias lands. Without output_shape, VALID uses no
+ * padding and NOTSET the explicit pads.
  *
  * The reference engine gathers rather than scatters, so each thread owns
  * whole output rows: for output row (n, m, od, oh), the kernel taps with
@@ -45,9 +46,10 @@ static enum imp_status read_ints(const struct imp_node *node, const char *name,
     return IMP_OK;
 }
 
-static enum imp_status convt_geometry(const struct imp_node *node,
-                                      const struct imp_tensor *const *in, int n_in,
-                                      struct imp_conv_geom *g, struct imp_error *err)
+enum imp_status imp_conv_transpose_geometry(const struct imp_node *node,
+                                            const struct imp_tensor *const *in,
+                                            int n_in, struct imp_conv_geom *g,
+                                            struct imp_error *err)
 {
     enum imp_status st = imp_conv_geometry(node, in, n_in, true, g, err);
     if (st != IMP_OK)
@@ -84,8 +86,8 @@ static enum imp_status convt_geometry(const struct imp_node *node,
             int64_t total = full - out;
             if (total < 0)
                 total = 0;
-            w->pb[i] = w->auto_pad == IMP_AUTO_PAD_SAME_LOWER ? total - total / 2
-                                                              : total / 2;
+            w->pb[i] = w->auto_pad == IMP_AUTO_PAD_SAME_UPPER ? total / 2
+                                                              : total - total / 2;
         } else if (w->auto_pad == IMP_AUTO_PAD_VALID) {
             w->pb[i] = 0;
             out = full;
@@ -108,7 +110,7 @@ static enum imp_status convt_geometry(const struct imp_node *node,
 static enum imp_status convt_infer(struct imp_infer_ctx *c)
 {
     struct imp_conv_geom g;
-    enum imp_status st = convt_geometry(c->node, c->in, c->n_in, &g, c->err);
+    enum imp_status st = imp_conv_transpose_geometry(c->node, c->in, c->n_in, &g, c->err);
     if (st != IMP_OK)
         return st;
     IMP_CHECK(c, c->n_out == 1, IMP_ERR_FORMAT,
@@ -124,7 +126,7 @@ static enum imp_status convt_prepare(const struct imp_kernel_args *a, void **sta
     struct imp_conv_geom *g = malloc(sizeof *g);
     if (!g)
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
-    enum imp_status st = convt_geometry(a->node, a->in, a->n_in, g, err);
+    enum imp_status st = imp_conv_transpose_geometry(a->node, a->in, a->n_in, g, err);
     if (st != IMP_OK) {
         free(g);
         return st;

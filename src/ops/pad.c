@@ -64,7 +64,8 @@ static enum imp_status pad_parse(const struct imp_node *n,
     } else {
         const char *name = imp_node_attr(n, "pads") ? "pads" : "paddings";
         if (!imp_node_attr(n, name))
-            return imp_fail(err, IMP_ERR_FORMAT, "no pads (neither input 1 nor attribute)");
+            return imp_fail(err, IMP_ERR_FORMAT,
+                            "no pads (neither input 1 nor attribute)");
         n_pads = imp_attr_ints(n, name, raw, 2 * IMP_MAX_RANK);
         if (n_pads < 0)
             return imp_fail(err, IMP_ERR_FORMAT,
@@ -84,7 +85,8 @@ static enum imp_status pad_parse(const struct imp_node *n,
         bool seen[IMP_MAX_RANK] = {false};
         for (int i = 0; i < n_axes; i++) {
             if (!imp_norm_axis(raw_axes[i], rank, &axes[i]))
-                return imp_fail(err, IMP_ERR_SHAPE, "axis %lld is out of range for rank %d",
+                return imp_fail(err, IMP_ERR_SHAPE,
+                                "axis %lld is out of range for rank %d",
                                 (long long)raw_axes[i], rank);
             if (seen[axes[i]])
                 return imp_fail(err, IMP_ERR_SHAPE, "axis %lld is repeated",
@@ -135,7 +137,8 @@ static enum imp_status pad_parse(const struct imp_node *n,
             return imp_fail(err, IMP_ERR_FORMAT, "constant_value is %s but data is %s",
                             imp_dtype_name(cv->dtype), imp_dtype_name(x->dtype));
         if (count > 1)
-            return imp_fail(err, IMP_ERR_SHAPE, "constant_value must be one value, has %lld",
+            return imp_fail(err, IMP_ERR_SHAPE,
+                            "constant_value must be one value, has %lld",
                             (long long)count);
     }
     float value = imp_node_float(n, "value", 0.0f);
@@ -250,13 +253,18 @@ static void pad_run(const struct imp_kernel_args *a)
         if (constant_row) {
             imp_fill_value(dst, value, width, es);
         } else {
-            const char *row = src + off * (int64_t)es;
-            for (int64_t o = 0; o < s->mid_begin; o++)
-                memcpy(dst + o * (int64_t)es, last[o] < 0 ? value : row + last[o] * (int64_t)es, es);
-            memcpy(dst + s->mid_begin * (int64_t)es, row + s->mid_src * (int64_t)es,
-                   (size_t)s->mid_len * es);
-            for (int64_t o = s->mid_begin + s->mid_len; o < width; o++)
-                memcpy(dst + o * (int64_t)es, last[o] < 0 ? value : row + last[o] * (int64_t)es, es);
+            /* An empty input leaves nothing but the constant to read. */
+            const char *row = imp_numel(x) > 0 ? src + off * (int64_t)es : NULL;
+            for (int64_t o = 0; o < width; o++) {
+                if (o == s->mid_begin && s->mid_len > 0) {
+                    memcpy(dst + o * (int64_t)es, row + s->mid_src * (int64_t)es,
+                           (size_t)s->mid_len * es);
+                    o += s->mid_len - 1;
+                    continue;
+                }
+                memcpy(dst + o * (int64_t)es,
+                       last[o] < 0 ? value : row + last[o] * (int64_t)es, es);
+            }
         }
         dst += width * (int64_t)es;
     } while (imp_index_next(idx, s->p.out.d, r - 1) >= 0);

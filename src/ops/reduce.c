@@ -102,7 +102,8 @@ static enum imp_status reduce_parse(const struct imp_node *n,
     if (!x)
         return imp_fail(err, IMP_ERR_FORMAT, "input 0 is required");
     if (x->dtype != IMP_DTYPE_F32)
-        return imp_fail(err, IMP_ERR_UNSUPPORTED, "input is %s; only float32 is supported",
+        return imp_fail(err, IMP_ERR_UNSUPPORTED,
+                        "input is %s; only float32 is supported",
                         imp_dtype_name(x->dtype));
     int rank = x->shape.rank;
     int64_t axes[IMP_MAX_RANK];
@@ -128,7 +129,8 @@ static enum imp_status reduce_parse(const struct imp_node *n,
             return imp_fail(err, IMP_ERR_SHAPE, "axis %lld is out of range for rank %d",
                             (long long)axes[i], rank);
         if (p->reduce[ax])
-            return imp_fail(err, IMP_ERR_SHAPE, "axis %lld is repeated", (long long)axes[i]);
+            return imp_fail(err, IMP_ERR_SHAPE, "axis %lld is repeated",
+                            (long long)axes[i]);
         p->reduce[ax] = true;
     }
     bool keep = imp_node_int(n, "keepdims", 1) != 0;

@@ -30,7 +30,13 @@ enum rs_coord {
     RS_TF_CROP_AND_RESIZE,
 };
 /* RS_SIMPLE: Upsample's rule (floor when enlarging, ceil when shrinking). */
-enum rs_nearest { RS_ROUND_PREFER_FLOOR, RS_ROUND_PREFER_CEIL, RS_FLOOR, RS_CEIL, RS_SIMPLE };
+enum rs_nearest {
+    RS_ROUND_PREFER_FLOOR,
+    RS_ROUND_PREFER_CEIL,
+    RS_FLOOR,
+    RS_CEIL,
+    RS_SIMPLE
+};
 
 /* Far above any real feature map; keeps float -> int conversions defined. */
 #define RS_MAX_DIM ((int64_t)1 << 40)
@@ -101,7 +107,8 @@ static enum imp_status parse_resize(const struct imp_node *n,
     s = imp_node_string(n, "keep_aspect_ratio_policy", "stretch");
     int policy;
     if (!pick(s, policies, 3, &policy))
-        return imp_fail(err, IMP_ERR_UNSUPPORTED, "unknown keep_aspect_ratio_policy '%s'", s);
+        return imp_fail(err, IMP_ERR_UNSUPPORTED, "unknown keep_aspect_ratio_policy '%s'",
+                        s);
     p->cubic_a = imp_node_float(n, "cubic_coeff_a", -0.75f);
     p->exclude_outside = imp_node_int(n, "exclude_outside", 0) != 0;
     p->extrapolation = imp_node_float(n, "extrapolation_value", 0.0f);
@@ -118,10 +125,12 @@ static enum imp_status parse_resize(const struct imp_node *n,
         bool seen[IMP_MAX_RANK] = {false};
         for (int i = 0; i < n_axes; i++) {
             if (!imp_norm_axis(raw[i], rank, &axes[i]))
-                return imp_fail(err, IMP_ERR_SHAPE, "axis %lld is out of range for rank %d",
+                return imp_fail(err, IMP_ERR_SHAPE,
+                                "axis %lld is out of range for rank %d",
                                 (long long)raw[i], rank);
             if (seen[axes[i]])
-                return imp_fail(err, IMP_ERR_SHAPE, "axis %lld is repeated", (long long)raw[i]);
+                return imp_fail(err, IMP_ERR_SHAPE, "axis %lld is repeated",
+                                (long long)raw[i]);
             seen[axes[i]] = true;
         }
     }
@@ -147,8 +156,9 @@ static enum imp_status parse_resize(const struct imp_node *n,
     const struct imp_tensor *sizes = imp_opt_input(in, n_in, 3);
     bool has_scales = imp_input_given(scales), has_sizes = imp_input_given(sizes);
     if (has_scales == has_sizes)
-        return imp_fail(err, IMP_ERR_FORMAT,
-                        "exactly one of scales (input 2) and sizes (input 3) must be given");
+        return imp_fail(
+            err, IMP_ERR_FORMAT,
+            "exactly one of scales (input 2) and sizes (input 3) must be given");
     if (has_scales) {
         float f[IMP_MAX_RANK];
         st = imp_input_floats(scales, 2, f, IMP_MAX_RANK, &count, err);
@@ -202,8 +212,7 @@ static enum imp_status parse_resize(const struct imp_node *n,
 /* Sizes left at 0 in p->out are computed from the scales here. */
 static enum imp_status rs_parse(const struct imp_node *n,
                                 const struct imp_tensor *const *in, int n_in,
-                                bool upsample, struct rs_params *p,
-                                struct imp_error *err)
+                                bool upsample, struct rs_params *p, struct imp_error *err)
 {
     memset(p, 0, sizeof *p);
     const struct imp_tensor *x = imp_opt_input(in, n_in, 0);
@@ -243,9 +252,12 @@ static enum imp_status rs_parse(const struct imp_node *n,
         }
         if (count != rank)
             return imp_fail(err, IMP_ERR_SHAPE, "%d scales for rank %d", count, rank);
+        /* Upsample-9 wants scales >= 1, but Resize-10 (which the ONNX
+         * reader runs as Upsample) may shrink: accept any positive scale. */
         for (int d = 0; d < rank; d++) {
-            if (!(f[d] >= 1.0f))
-                return imp_fail(err, IMP_ERR_SHAPE, "Upsample scale %g on axis %d is below 1",
+            if (!(f[d] > 0.0f && f[d] < 1e6f))
+                return imp_fail(err, IMP_ERR_SHAPE,
+                                "Upsample scale %g on axis %d is not a positive size factor",
                                 (double)f[d], d);
             p->scale[d] = f[d];
         }
@@ -278,7 +290,8 @@ static enum imp_status rs_parse(const struct imp_node *n,
     if (p->mode != RS_NEAREST && x->dtype != IMP_DTYPE_F32)
         return imp_fail(err, IMP_ERR_UNSUPPORTED,
                         "%s interpolation of %s data is not supported (float32 only)",
-                        p->mode == RS_LINEAR ? "linear" : "cubic", imp_dtype_name(x->dtype));
+                        p->mode == RS_LINEAR ? "linear" : "cubic",
+                        imp_dtype_name(x->dtype));
     if (imp_dtype_size(x->dtype) == 0 || imp_dtype_size(x->dtype) > 8)
         return imp_fail(err, IMP_ERR_UNSUPPORTED, "cannot resize %s data",
                         imp_dtype_name(x->dtype));
@@ -373,9 +386,9 @@ struct rs_state {
     struct rs_params p;
     int taps; /* 1, 2 or 4 */
     struct rs_axis ax[IMP_MAX_RANK];
-    int64_t combos; /* tap combinations of the outer axes: scratch size */
+    int64_t combos;          /* tap combinations of the outer axes: scratch size */
     unsigned char extrap[8]; /* extrapolation value in the data dtype */
-    int64_t mem[]; /* the axis tables */
+    int64_t mem[];           /* the axis tables */
 };
 
 /* Fill one axis's table; returns whether the map is the identity. */
@@ -385,8 +398,8 @@ static bool build_axis(const struct rs_params *p, int taps, int d, int64_t len_i
     bool identity = len_in == len_out;
     for (int64_t o = 0; o < len_out; o++) {
         float x = original_coord(p, d, o, len_in, len_out);
-        ex[o] = p->coord == RS_TF_CROP_AND_RESIZE &&
-                (x < 0.0f || x > (float)(len_in - 1));
+        ex[o] =
+            p->coord == RS_TF_CROP_AND_RESIZE && (x < 0.0f || x > (float)(len_in - 1));
         /* Beyond a few pixels outside, every tap clamps to the edge: keep
          * x there so the int conversions below stay defined. */
         float lim = (float)len_in + 4.0f;
@@ -426,8 +439,8 @@ static bool build_axis(const struct rs_params *p, int taps, int d, int64_t len_i
     return identity;
 }
 
-static enum imp_status resize_prepare_common(const struct imp_kernel_args *a, bool upsample,
-                                             void **state, size_t *scratch,
+static enum imp_status resize_prepare_common(const struct imp_kernel_args *a,
+                                             bool upsample, void **state, size_t *scratch,
                                              struct imp_error *err)
 {
     struct rs_params p;
@@ -445,8 +458,8 @@ static enum imp_status resize_prepare_common(const struct imp_kernel_args *a, bo
     }
     /* One block: all index tables, then all weights, then the flags. */
     size_t n_taps = (size_t)total * (size_t)taps;
-    struct rs_state *s = calloc(1, sizeof *s + n_taps * (sizeof(int64_t) + sizeof(float)) +
-                                       (size_t)total + 1);
+    struct rs_state *s = calloc(
+        1, sizeof *s + n_taps * (sizeof(int64_t) + sizeof(float)) + (size_t)total + 1);
     if (!s)
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
     s->p = p;
@@ -534,8 +547,9 @@ static void run_nearest(const struct rs_state *s, const struct imp_tensor *x,
         } else {
             for (int64_t o = 0; o < width; o++)
                 memcpy(dst + o * (int64_t)es,
-                       last->ex[o] ? (const char *)s->extrap
-                                   : src + (off + last->idx[o] * xstride[r - 1]) * (int64_t)es,
+                       last->ex[o]
+                           ? (const char *)s->extrap
+                           : src + (off + last->idx[o] * xstride[r - 1]) * (int64_t)es,
                        es);
         }
         dst += width * (int64_t)es;
@@ -583,6 +597,18 @@ static void run_interp(const struct rs_state *s, const struct imp_tensor *x,
         if (ex) {
             for (int64_t o = 0; o < width; o++)
                 dst[o] = extrap;
+        } else if (n == 2 && lt == 2) {
+            /* Bilinear over H and W, the case that matters (segmentation
+             * heads, upsampling decoders). The last axis is contiguous. */
+            const float *r0 = src + c_off[0], *r1 = src + c_off[1];
+            float cw0 = c_w[0], cw1 = c_w[1];
+            for (int64_t o = 0; o < width; o++) {
+                int64_t i0 = last->idx[2 * o], i1 = last->idx[2 * o + 1];
+                float w0 = last->w[2 * o], w1 = last->w[2 * o + 1];
+                float v =
+                    cw0 * (w0 * r0[i0] + w1 * r0[i1]) + cw1 * (w0 * r1[i0] + w1 * r1[i1]);
+                dst[o] = last->ex[o] ? extrap : v;
+            }
         } else {
             for (int64_t o = 0; o < width; o++) {
                 if (last->ex[o]) {

@@ -56,7 +56,8 @@ static void gather_run(const struct imp_kernel_args *a)
 {
     const struct imp_tensor *x = a->in[0], *ind = a->in[1];
     int ax;
-    if (!imp_norm_axis(imp_node_int(a->node, "axis", 0), x->shape.rank, &ax))
+    if (imp_numel(a->out[0]) == 0 ||
+        !imp_norm_axis(imp_node_int(a->node, "axis", 0), x->shape.rank, &ax))
         return;
     size_t es = imp_dtype_size(x->dtype);
     int64_t outer = imp_dims_product(&x->shape, 0, ax), n = x->shape.d[ax];
@@ -109,8 +110,9 @@ static enum imp_status concat_infer(struct imp_infer_ctx *c)
         bool fits = t->shape.rank == rank;
         for (int d = 0; d < rank && fits; d++)
             fits = d == ax || t->shape.d[d] == first->shape.d[d];
-        IMP_CHECK(c, fits, IMP_ERR_SHAPE, "input %d (%s) does not fit input 0 (%s) on axis %d",
-                  i, imp_shape_str(&t->shape, si, sizeof si),
+        IMP_CHECK(c, fits, IMP_ERR_SHAPE,
+                  "input %d (%s) does not fit input 0 (%s) on axis %d", i,
+                  imp_shape_str(&t->shape, si, sizeof si),
                   imp_shape_str(&first->shape, s0, sizeof s0), ax);
         out.d[ax] += t->shape.d[ax];
     }
@@ -185,12 +187,14 @@ static enum imp_status slice_parse(const struct imp_node *n,
             na = imp_attr_ints(n, "axes", axes, IMP_MAX_RANK);
         if (ns < 0 || ne < 0 || (imp_node_attr(n, "axes") && na < 0))
             return imp_fail(err, IMP_ERR_FORMAT,
-                            "starts/ends/axes must be lists of at most %d ints", IMP_MAX_RANK);
+                            "starts/ends/axes must be lists of at most %d ints",
+                            IMP_MAX_RANK);
     }
     if (ne != ns || (na >= 0 && na != ns) || (nst >= 0 && nst != ns))
-        return imp_fail(err, IMP_ERR_SHAPE,
-                        "starts, ends, axes and steps must have the same length (%d, %d, %d, %d)",
-                        ns, ne, na, nst);
+        return imp_fail(
+            err, IMP_ERR_SHAPE,
+            "starts, ends, axes and steps must have the same length (%d, %d, %d, %d)", ns,
+            ne, na, nst);
     p->out = x->shape;
     for (int d = 0; d < rank; d++) {
         p->start[d] = 0;
@@ -298,7 +302,8 @@ static void free_state(void *state)
 }
 
 IMP_REF_ENGINES(SLICE, slice_run, slice_prepare, free_state);
-const struct imp_op_def imp_opdef_SLICE = {.infer = slice_infer, .engines = SLICE_engines};
+const struct imp_op_def imp_opdef_SLICE = {.infer = slice_infer,
+                                           .engines = SLICE_engines};
 
 /* ---- Split ---------------------------------------------------------------- */
 
@@ -308,8 +313,9 @@ struct split_params {
 };
 
 static enum imp_status split_parse(const struct imp_node *n,
-                                   const struct imp_tensor *const *in, int n_in, int n_out,
-                                   struct split_params *p, struct imp_error *err)
+                                   const struct imp_tensor *const *in, int n_in,
+                                   int n_out, struct split_params *p,
+                                   struct imp_error *err)
 {
     const struct imp_tensor *x = imp_opt_input(in, n_in, 0);
     if (!x)
@@ -337,8 +343,8 @@ static enum imp_status split_parse(const struct imp_node *n,
     }
     if (count >= 0) {
         if (count != n_out)
-            return imp_fail(err, IMP_ERR_SHAPE, "split lists %d sizes for %d outputs", count,
-                            n_out);
+            return imp_fail(err, IMP_ERR_SHAPE, "split lists %d sizes for %d outputs",
+                            count, n_out);
         int64_t sum = 0;
         for (int i = 0; i < count; i++) {
             if (p->size[i] < 0 || p->size[i] > dim)
@@ -347,7 +353,8 @@ static enum imp_status split_parse(const struct imp_node *n,
             sum += p->size[i];
         }
         if (sum != dim)
-            return imp_fail(err, IMP_ERR_SHAPE, "split sizes add up to %lld, axis %d has %lld",
+            return imp_fail(err, IMP_ERR_SHAPE,
+                            "split sizes add up to %lld, axis %d has %lld",
                             (long long)sum, p->axis, (long long)dim);
         return IMP_OK;
     }
@@ -355,20 +362,23 @@ static enum imp_status split_parse(const struct imp_node *n,
         /* Opset 18: equal chunks of ceil(dim / n), the last one smaller. */
         int64_t num = imp_node_int(n, "num_outputs", 0);
         if (num != n_out)
-            return imp_fail(err, IMP_ERR_FORMAT, "num_outputs is %lld but the node has %d outputs",
+            return imp_fail(err, IMP_ERR_FORMAT,
+                            "num_outputs is %lld but the node has %d outputs",
                             (long long)num, n_out);
         int64_t chunk = (dim + n_out - 1) / n_out;
         int64_t last = dim - chunk * (n_out - 1);
         if (last < 0)
-            return imp_fail(err, IMP_ERR_SHAPE, "cannot split %lld into %d chunks of %lld",
-                            (long long)dim, n_out, (long long)chunk);
+            return imp_fail(err, IMP_ERR_SHAPE,
+                            "cannot split %lld into %d chunks of %lld", (long long)dim,
+                            n_out, (long long)chunk);
         for (int i = 0; i < n_out; i++)
             p->size[i] = i + 1 < n_out ? chunk : last;
         return IMP_OK;
     }
     if (dim % n_out != 0)
-        return imp_fail(err, IMP_ERR_SHAPE, "axis %d of size %lld does not split evenly in %d",
-                        p->axis, (long long)dim, n_out);
+        return imp_fail(err, IMP_ERR_SHAPE,
+                        "axis %d of size %lld does not split evenly in %d", p->axis,
+                        (long long)dim, n_out);
     for (int i = 0; i < n_out; i++)
         p->size[i] = dim / n_out;
     return IMP_OK;
@@ -409,7 +419,8 @@ static void split_run(const struct imp_kernel_args *a)
 }
 
 IMP_REF_ENGINES(SPLIT, split_run, NULL, NULL);
-const struct imp_op_def imp_opdef_SPLIT = {.infer = split_infer, .engines = SPLIT_engines};
+const struct imp_op_def imp_opdef_SPLIT = {.infer = split_infer,
+                                           .engines = SPLIT_engines};
 
 /* ---- Crop (legacy, opset 1) ------------------------------------------------ */
 
@@ -425,16 +436,19 @@ static enum imp_status crop_window(const struct imp_node *n, const struct imp_sh
     int64_t border[4], scale[2];
     int nb = imp_attr_ints(n, "border", border, 4);
     if (nb != 4)
-        return imp_fail(err, IMP_ERR_FORMAT, "border must list 4 ints (left, top, right, bottom)");
+        return imp_fail(err, IMP_ERR_FORMAT,
+                        "border must list 4 ints (left, top, right, bottom)");
     for (int i = 0; i < 4; i++)
         if (border[i] < 0)
-            return imp_fail(err, IMP_ERR_SHAPE, "border %lld is negative", (long long)border[i]);
+            return imp_fail(err, IMP_ERR_SHAPE, "border %lld is negative",
+                            (long long)border[i]);
     int64_t H = xs->d[2], W = xs->d[3];
     *left = border[0];
     *top = border[1];
     if (imp_node_attr(n, "scale")) {
         if (imp_attr_ints(n, "scale", scale, 2) != 2 || scale[0] < 0 || scale[1] < 0)
-            return imp_fail(err, IMP_ERR_FORMAT, "scale must list 2 ints (height, width)");
+            return imp_fail(err, IMP_ERR_FORMAT,
+                            "scale must list 2 ints (height, width)");
         *h = scale[0];
         *w = scale[1];
     } else {
@@ -442,8 +456,9 @@ static enum imp_status crop_window(const struct imp_node *n, const struct imp_sh
         *w = W - border[2] - border[0];
     }
     if (*h < 0 || *w < 0 || *top > H || *left > W || *h > H - *top || *w > W - *left)
-        return imp_fail(err, IMP_ERR_SHAPE, "crop window does not fit the %lldx%lld input",
-                        (long long)H, (long long)W);
+        return imp_fail(err, IMP_ERR_SHAPE,
+                        "crop window does not fit the %lldx%lld input", (long long)H,
+                        (long long)W);
     return IMP_OK;
 }
 
@@ -467,7 +482,8 @@ static void crop_run(const struct imp_kernel_args *a)
 {
     const struct imp_shape *xs = &a->in[0]->shape;
     int64_t top, left, h, w;
-    if (crop_window(a->node, xs, &top, &left, &h, &w, NULL) != IMP_OK)
+    if (imp_numel(a->out[0]) == 0 ||
+        crop_window(a->node, xs, &top, &left, &h, &w, NULL) != IMP_OK)
         return;
     size_t es = imp_dtype_size(a->in[0]->dtype);
     int64_t H = xs->d[2], W = xs->d[3];
@@ -475,7 +491,8 @@ static void crop_run(const struct imp_kernel_args *a)
     char *dst = a->out[0]->data;
     for (int64_t p = 0; p < xs->d[0] * xs->d[1]; p++) {
         for (int64_t y = 0; y < h; y++) {
-            memcpy(dst, src + (size_t)((p * H + top + y) * W + left) * es, (size_t)w * es);
+            memcpy(dst, src + (size_t)((p * H + top + y) * W + left) * es,
+                   (size_t)w * es);
             dst += (size_t)w * es;
         }
     }

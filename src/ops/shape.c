@@ -14,7 +14,7 @@
  * (plan-time evaluation into fresh buffers), copy. */
 static void view_run(const struct imp_kernel_args *a)
 {
-    if (a->out[0]->data != a->in[0]->data)
+    if (a->out[0]->data != a->in[0]->data && imp_numel(a->out[0]) > 0)
         memcpy(a->out[0]->data, a->in[0]->data, imp_tensor_bytes(a->in[0]));
 }
 
@@ -67,7 +67,8 @@ static enum imp_status reshape_infer(struct imp_infer_ctx *c)
                   imp_shape_str(xs, sx, sizeof sx), (long long)known);
         out.d[infer_at] = total / known;
     } else {
-        IMP_CHECK(c, known == total, IMP_ERR_SHAPE, "cannot reshape %s (%lld elements) to %s",
+        IMP_CHECK(c, known == total, IMP_ERR_SHAPE,
+                  "cannot reshape %s (%lld elements) to %s",
                   imp_shape_str(xs, sx, sizeof sx), (long long)total,
                   imp_shape_str(&out, so, sizeof so));
     }
@@ -134,7 +135,8 @@ static enum imp_status squeeze_infer(struct imp_infer_ctx *c)
         int ax;
         IMP_CHECK(c, imp_norm_axis(axes[i], xs->rank, &ax), IMP_ERR_SHAPE,
                   "axis %lld is out of range for rank %d", (long long)axes[i], xs->rank);
-        IMP_CHECK(c, !drop[ax], IMP_ERR_SHAPE, "axis %lld is repeated", (long long)axes[i]);
+        IMP_CHECK(c, !drop[ax], IMP_ERR_SHAPE, "axis %lld is repeated",
+                  (long long)axes[i]);
         IMP_CHECK(c, xs->d[ax] == 1, IMP_ERR_SHAPE, "cannot squeeze axis %d of size %lld",
                   ax, (long long)xs->d[ax]);
         drop[ax] = true;
@@ -168,8 +170,10 @@ static enum imp_status unsqueeze_infer(struct imp_infer_ctx *c)
     for (int i = 0; i < n; i++) {
         int ax;
         IMP_CHECK(c, imp_norm_axis(axes[i], rank, &ax), IMP_ERR_SHAPE,
-                  "axis %lld is out of range for output rank %d", (long long)axes[i], rank);
-        IMP_CHECK(c, !ins[ax], IMP_ERR_SHAPE, "axis %lld is repeated", (long long)axes[i]);
+                  "axis %lld is out of range for output rank %d", (long long)axes[i],
+                  rank);
+        IMP_CHECK(c, !ins[ax], IMP_ERR_SHAPE, "axis %lld is repeated",
+                  (long long)axes[i]);
         ins[ax] = true;
     }
     struct imp_shape out = {.rank = rank};
@@ -352,10 +356,48 @@ static void constant_run(const struct imp_kernel_args *a)
     else if ((at = imp_node_attr(n, "value_floats")) && at->type == IMP_ATTR_FLOATS &&
              at->n > 0)
         memcpy(y, at->floats, sizeof(float) * (size_t)at->n);
-    else if ((at = imp_node_attr(n, "value_ints")) && at->type == IMP_ATTR_INTS && at->n > 0)
+    else if ((at = imp_node_attr(n, "value_ints")) && at->type == IMP_ATTR_INTS &&
+             at->n > 0)
         memcpy(y, at->ints, sizeof(int64_t) * (size_t)at->n);
 }
 
 IMP_REF_ENGINES(CONSTANT, constant_run, NULL, NULL);
 const struct imp_op_def imp_opdef_CONSTANT = {.infer = constant_infer,
                                               .engines = CONSTANT_engines};
+
+/* ---- ConstantOfShape -------------------------------------------------------
+ * Inputs: the shape (int64, known at plan time) and, in our IR, the fill
+ * value as an optional one-element input 1: the ONNX reader moves the
+ * `value` tensor attribute there, since inference sees inputs, not the
+ * graph. Absent, the value is float32 0. */
+
+static enum imp_status constant_of_shape_infer(struct imp_infer_ctx *c)
+{
+    enum imp_status st = imp_need_inputs(c, 0, 0);
+    if (st != IMP_OK)
+        return st;
+    int64_t dims[IMP_MAX_RANK];
+    int rank;
+    st = imp_input_ints(c->in[0], 0, dims, IMP_MAX_RANK, &rank, c->err);
+    if (st != IMP_OK)
+        return st;
+    const struct imp_tensor *value = imp_opt_input(c->in, c->n_in, 1);
+    IMP_CHECK(c, !value || imp_numel(value) == 1, IMP_ERR_SHAPE,
+              "the value must hold exactly one element");
+    c->out[0].dtype = value ? value->dtype : IMP_DTYPE_F32;
+    c->out[0].shape = imp_shape_make(rank, dims);
+    return imp_check_out_shape(&c->out[0].shape, c->err);
+}
+
+static void constant_of_shape_run(const struct imp_kernel_args *a)
+{
+    const struct imp_tensor *value = imp_opt_input(a->in, a->n_in, 1);
+    const float zero = 0.0f;
+    size_t esize = imp_dtype_size(a->out[0]->dtype);
+    imp_fill_value(a->out[0]->data, value ? value->data : (const void *)&zero,
+                   imp_numel(a->out[0]), esize);
+}
+
+IMP_REF_ENGINES(CONSTANT_OF_SHAPE, constant_of_shape_run, NULL, NULL);
+const struct imp_op_def imp_opdef_CONSTANT_OF_SHAPE = {
+    .infer = constant_of_shape_infer, .engines = CONSTANT_OF_SHAPE_engines};

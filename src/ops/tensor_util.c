@@ -22,8 +22,9 @@ static enum imp_status input_list(const struct imp_tensor *t, int k, int max,
                         k, t->shape.rank);
     int64_t n = imp_shape_count(&t->shape);
     if (n < 0 || n > max)
-        return imp_fail(err, IMP_ERR_SHAPE, "input %d holds %lld values, at most %d allowed",
-                        k, (long long)n, max);
+        return imp_fail(err, IMP_ERR_SHAPE,
+                        "input %d holds %lld values, at most %d allowed", k,
+                        (long long)n, max);
     *count = (int)n;
     return IMP_OK;
 }

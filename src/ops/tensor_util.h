@@ -13,8 +13,8 @@
 #include "core/tensor.h"
 
 /* in[k] when it exists and was not omitted, else NULL. */
-static inline const struct imp_tensor *
-imp_opt_input(const struct imp_tensor *const *in, int n_in, int k)
+static inline const struct imp_tensor *imp_opt_input(const struct imp_tensor *const *in,
+                                                     int n_in, int k)
 {
     return k < n_in ? in[k] : NULL;
 }
@@ -29,16 +29,15 @@ static inline bool imp_input_given(const struct imp_tensor *t)
 /* The values of input `k` (tensor `t`) as integers. It must hold int64 or
  * int32, have rank 0 or 1, hold at most `max` values, and be known at plan
  * time; otherwise fail with a message naming input k. */
-enum imp_status imp_input_ints(const struct imp_tensor *t, int k, int64_t *dst,
-                               int max, int *count, struct imp_error *err);
+enum imp_status imp_input_ints(const struct imp_tensor *t, int k, int64_t *dst, int max,
+                               int *count, struct imp_error *err);
 /* The same for floating-point inputs (float32/float64/float16). */
-enum imp_status imp_input_floats(const struct imp_tensor *t, int k, float *dst,
-                                 int max, int *count, struct imp_error *err);
+enum imp_status imp_input_floats(const struct imp_tensor *t, int k, float *dst, int max,
+                                 int *count, struct imp_error *err);
 
 /* Fail unless every dim is >= 0 and the byte size fits comfortably in
  * size_t (hostile shape inputs must not overflow later arithmetic). */
-enum imp_status imp_check_out_shape(const struct imp_shape *s,
-                                    struct imp_error *err);
+enum imp_status imp_check_out_shape(const struct imp_shape *s, struct imp_error *err);
 
 /* Row-major strides (in elements) of a shape. */
 void imp_shape_strides(const struct imp_shape *s, int64_t *strides);
