@@ -682,6 +682,83 @@ static void mean_pad_concat_reshape(void)
     }
 }
 
+/* After a convolution, values exist as NCHW and element-wise ops, MEAN and
+ * MIRROR_PAD run there; a non-scalar constant sends the chain back to
+ * NHWC. Both routes must agree with TF. */
+static void layouts_after_convolution(void)
+{
+    enum { H = 3, W = 4, C = 3, PH = 5, PW = 7 };
+    float x[H * W * C], w[C * C], chan[C] = {0.5f, -1.0f, 2.0f}, half = 0.5f;
+    fill(x, H * W * C, 1.0f);
+    fill(w, C * C, 1.0f);
+    int32_t pads[8] = {0, 0, 1, 1, 2, 1, 0, 0}, axes[2] = {1, 2};
+    struct tb_tensor t[] = {
+        /* 0 */ {"x", T_FLOAT32, T4(4, 1, H, W, C)},
+        /* 1 */ {"w", T_FLOAT32, T4(4, C, 1, 1, C), CONSTF(w)},
+        /* 2 */ {"conv", T_FLOAT32, T4(4, 1, H, W, C)},
+        /* 3 */ {"pads", T_INT32, .rank = 2, .dims = {4, 2}, CONSTF(pads)},
+        /* 4 */ {"padded", T_FLOAT32, T4(4, 1, PH, PW, C)},
+        /* 5 */ {"axes", T_INT32, .rank = 1, .dims = {2}, CONSTF(axes)},
+        /* 6 */ {"mean", T_FLOAT32, T4(4, 1, 1, 1, C)},
+        /* 7 */ {"centred", T_FLOAT32, T4(4, 1, PH, PW, C)},
+        /* 8 */ {"chan", T_FLOAT32, .rank = 1, .dims = {C}, CONSTF(chan)},
+        /* 9 */ {"scaled", T_FLOAT32, T4(4, 1, PH, PW, C)},
+        /* 10 */ {"half", T_FLOAT32, .rank = 0, .data = &half, .nbytes = 4},
+        /* 11 */ {"out", T_FLOAT32, T4(4, 1, PH, PW, C)},
+        /* 12 */ {"sig", T_FLOAT32, T4(4, 1, PH, PW, C)},
+    };
+    struct tb_op ops[] = {
+        {CONV_2D, NULL, 2, {0, 1}, 1, {2}, O_CONV, 3, {{0, 'b', 1}, {1, 'i', 1}, {2, 'i', 1}}},
+        {MIRROR_PAD, NULL, 2, {2, 3}, 1, {4}, O_MIRROR_PAD, 1, {{0, 'b', 0}}},
+        {MEAN, NULL, 2, {4, 5}, 1, {6}, O_REDUCER, 1, {{0, 'b', 1}}},
+        {41 /* SUB */, NULL, 2, {4, 6}, 1, {7}},
+        {MUL, NULL, 2, {7, 8}, 1, {9}},
+        {ADD, NULL, 2, {9, 10}, 1, {11}, O_ADD, 1, {{0, 'b', 1}}},
+        {LOGISTIC, NULL, 1, {7}, 1, {12}},
+    };
+    struct tb_model m = {13, t, 7, ops, 1, {0}, 2, {11, 12}};
+    float conv[H * W * C], padded[PH * PW * C], mean[C] = {0}, want[PH * PW * C];
+    float sig[PH * PW * C], got[PH * PW * C];
+    tf_conv(x, H, W, C, w, C, 1, 1, NULL, 1, 1, 0, 0, H, W, 0, 0, conv);
+    for (int y = 0; y < PH; y++)
+        for (int xx = 0; xx < PW; xx++)
+            for (int c = 0; c < C; c++) {
+                int sy = y - 1, sx = xx - 2;
+                sy = sy < 0 ? -sy : sy >= H ? 2 * (H - 1) - sy : sy;
+                sx = sx < 0 ? -sx : sx >= W ? 2 * (W - 1) - sx : sx;
+                padded[(y * PW + xx) * C + c] = conv[(sy * W + sx) * C + c];
+                mean[c] += conv[(sy * W + sx) * C + c] / (PH * PW);
+            }
+    for (int i = 0; i < PH * PW * C; i++) {
+        float centred = padded[i] - mean[i % C];
+        float v = centred * chan[i % C] + half;
+        want[i] = v > 0 ? v : 0;
+        sig[i] = 1.0f / (1.0f + expf(-centred));
+    }
+    struct imp_tensor_info info;
+    const float *ins[] = {x};
+    int n = run(&m, ins, &info, got, PH * PW * C);
+    CHECK(n == PH * PW * C && info.dims[1] == PH && info.dims[2] == PW);
+    if (n == PH * PW * C)
+        CHECK(close_all(got, want, n, 1e-5));
+    struct imp_model *mm;
+    struct imp_error err;
+    struct imp_predictor *p;
+    const void *data;
+    if (!CHECK_STATUS(load(&m, &mm, &err), IMP_OK))
+        return;
+    if (CHECK_STATUS(imp_predictor_init(mm, NULL, &p, &err), IMP_OK)) {
+        CHECK_STATUS(imp_predictor_set_input(p, 0, x, sizeof x), IMP_OK);
+        CHECK_STATUS(imp_predictor_run(p), IMP_OK);
+        if (CHECK_STATUS(imp_predictor_output(p, 1, &info, &data), IMP_OK)) {
+            CHECK(info.rank == 4 && info.dims[1] == PH && info.dims[3] == C);
+            CHECK(close_all(data, sig, PH * PW * C, 1e-6));
+        }
+        imp_predictor_free(p);
+    }
+    imp_model_free(mm);
+}
+
 /* Element-wise ops, a float16 constant behind DEQUANTIZE, QUANTIZE and
  * DEQUANTIZE of activations (Identity in float), SOFTMAX with beta, and
  * FULLY_CONNECTED. */
@@ -987,6 +1064,7 @@ int main(void)
     RUN(dynamic_resize_size);
     RUN(strided_slice_masks);
     RUN(mean_pad_concat_reshape);
+    RUN(layouts_after_convolution);
     RUN(elementwise_and_dense);
     RUN(refusals_name_the_problem);
     return imp_test_finish();

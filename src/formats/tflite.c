@@ -132,7 +132,7 @@ static enum imp_status read_tensor(struct imp_tfl_reader *r, uint32_t i,
                                    const struct imp_fb_vec *tensors)
 {
     struct imp_tfl_tensor *t = &r->tensors[i];
-    t->producer = t->alias = t->value = t->wvalue = -1;
+    t->producer = t->alias = t->value = t->wvalue = t->nchw = -1;
     char where[32];
     snprintf(where, sizeof where, "tensor %u", i);
     if (!imp_fb_vec_table(tensors, i, &t->t))

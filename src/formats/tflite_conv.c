@@ -13,19 +13,6 @@
 /* Kernel sizes, strides and dilations beyond this are hostile. */
 #define MAX_WINDOW 65536
 
-static const int64_t TO_NCHW[4] = {0, 3, 1, 2};
-static const int64_t TO_NHWC[4] = {0, 2, 3, 1};
-
-static int transpose(struct imp_tfl_op *c, int src, const int64_t perm[4],
-                     const char *suffix, int dst)
-{
-    int node;
-    int v = imp_tfl_emit(c, IMP_OP_TRANSPOSE, suffix, 1, &src, dst, &node);
-    if (v >= 0 && imp_tfl_set_ints(c->r, node, "perm", perm, 4) != IMP_OK)
-        return -1;
-    return v;
-}
-
 /* Height and width of input k from the file (-1 where unknown). */
 static void spatial(const struct imp_tfl_op *c, int k, int64_t *h, int64_t *w)
 {
@@ -220,8 +207,7 @@ enum imp_status imp_tfl_conv2d(struct imp_tfl_op *c, bool depthwise)
         return st;
 
     int b = imp_tfl_bias(c, 2, cout);
-    int x = imp_tfl_in(c, 0), y = imp_tfl_out(c, 0);
-    int xt = transpose(c, x, TO_NCHW, "/nchw", -1);
+    int xt = imp_tfl_nchw_in(c, 0);
     int ins[3] = {xt, w, b};
     int node;
     int conv = imp_tfl_emit(c, IMP_OP_CONV, "/conv", b >= 0 ? 3 : 2, ins, -1, &node);
@@ -234,7 +220,7 @@ enum imp_status imp_tfl_conv2d(struct imp_tfl_op *c, bool depthwise)
         set_padding(c, node, padding, k, s, d) != IMP_OK)
         return imp_tfl_status(c);
     int post = imp_tfl_act(c, conv, act, -1);
-    transpose(c, post, TO_NHWC, "/nhwc", y);
+    imp_tfl_nhwc_out(c, post);
     return imp_tfl_status(c);
 }
 
@@ -261,8 +247,7 @@ enum imp_status imp_tfl_pool2d(struct imp_tfl_op *c, bool average)
         st = imp_tfl_check_act(c, act);
     if (st != IMP_OK)
         return st;
-    int x = imp_tfl_in(c, 0), y = imp_tfl_out(c, 0);
-    int xt = transpose(c, x, TO_NCHW, "/nchw", -1);
+    int xt = imp_tfl_nchw_in(c, 0);
     int node;
     int p = imp_tfl_emit(c, average ? IMP_OP_AVERAGE_POOL : IMP_OP_MAX_POOL,
                          average ? "/avgpool" : "/maxpool", 1, &xt, -1, &node);
@@ -276,7 +261,7 @@ enum imp_status imp_tfl_pool2d(struct imp_tfl_op *c, bool average)
     if (average && imp_tfl_set_int(r, node, "count_include_pad", 0) != IMP_OK)
         return imp_tfl_status(c);
     int post = imp_tfl_act(c, p, act, -1);
-    transpose(c, post, TO_NHWC, "/nhwc", y);
+    imp_tfl_nhwc_out(c, post);
     return imp_tfl_status(c);
 }
 
@@ -298,8 +283,7 @@ static enum imp_status conv_transpose(struct imp_tfl_op *c, int xk, int wk, int 
         return imp_tfl_status(c);
     int64_t pads[4] = {pb[0], pb[1], pe[0] > 0 ? pe[0] : 0, pe[1] > 0 ? pe[1] : 0};
     int64_t out_pad[2] = {pe[0] < 0 ? -pe[0] : 0, pe[1] < 0 ? -pe[1] : 0};
-    int x = imp_tfl_in(c, xk), y = imp_tfl_out(c, 0);
-    int xt = transpose(c, x, TO_NCHW, "/nchw", -1);
+    int xt = imp_tfl_nchw_in(c, xk);
     int ins[3] = {xt, w, b};
     int node;
     int ct = imp_tfl_emit(c, IMP_OP_CONV_TRANSPOSE, "/convtranspose", b >= 0 ? 3 : 2,
@@ -313,7 +297,7 @@ static enum imp_status conv_transpose(struct imp_tfl_op *c, int xk, int wk, int 
          imp_tfl_set_ints(r, node, "output_padding", out_pad, 2) != IMP_OK))
         return imp_tfl_status(c);
     int post = imp_tfl_act(c, ct, act, -1);
-    transpose(c, post, TO_NHWC, "/nhwc", y);
+    imp_tfl_nhwc_out(c, post);
     return imp_tfl_status(c);
 }
 
@@ -500,8 +484,7 @@ enum imp_status imp_tfl_resize(struct imp_tfl_op *c, bool bilinear)
     const char *ctm = align  ? "align_corners"
                       : half ? (bilinear ? "half_pixel" : "tf_half_pixel_for_nn")
                              : "asymmetric";
-    int x = imp_tfl_in(c, 0), y = imp_tfl_out(c, 0);
-    int xt = transpose(c, x, TO_NCHW, "/nchw", -1);
+    int xt = imp_tfl_nchw_in(c, 0);
     int sizes = xt >= 0 ? resize_sizes(c, xt) : -1;
     int ins[4] = {xt, -1, -1, sizes};
     int node;
@@ -516,6 +499,6 @@ enum imp_status imp_tfl_resize(struct imp_tfl_op *c, bool bilinear)
          imp_tfl_set_string(r, node, "nearest_mode",
                             align ? "round_prefer_ceil" : "floor") != IMP_OK))
         return imp_tfl_status(c);
-    transpose(c, rs, TO_NHWC, "/nhwc", y);
+    imp_tfl_nhwc_out(c, rs);
     return imp_tfl_status(c);
 }

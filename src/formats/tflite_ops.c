@@ -189,6 +189,46 @@ int imp_tfl_act(struct imp_tfl_op *c, int src, int act, int dst)
     return imp_tfl_emit(c, IMP_OP_CLIP, sfx, 3, in, dst, NULL);
 }
 
+/* ---- layout ------------------------------------------------------------- */
+
+static const int64_t TO_NCHW[4] = {0, 3, 1, 2};
+static const int64_t TO_NHWC[4] = {0, 2, 3, 1};
+
+/* The NCHW view of input k. Chains of layout-sensitive operators thus
+ * pass NCHW values directly, and several consumers of one NHWC tensor
+ * share one Transpose. */
+int imp_tfl_nchw_in(struct imp_tfl_op *c, int k)
+{
+    struct imp_tfl_reader *r = c->r;
+    struct imp_tfl_tensor *t = &r->tensors[c->in[k]];
+    if (t->nchw >= 0)
+        return t->nchw;
+    int x = imp_tfl_in(c, k);
+    int v = x >= 0 ? imp_tfl_temp(r, t->name, "/nchw", IMP_DTYPE_F32) : -1;
+    if (v < 0)
+        return -1;
+    char name[600];
+    snprintf(name, sizeof name, "%s/nchw", t->name);
+    int node = imp_tfl_node(r, IMP_OP_TRANSPOSE, name, 1, &x, 1, &v);
+    if (node < 0 || imp_tfl_set_ints(r, node, "perm", TO_NCHW, 4) != IMP_OK)
+        return -1;
+    t->nchw = v;
+    return v;
+}
+
+/* Output 0 from its NCHW form `src`: a Transpose writes the NHWC tensor
+ * (dead, and dropped, when only layout-sensitive operators read it). */
+void imp_tfl_nhwc_out(struct imp_tfl_op *c, int src)
+{
+    int y = imp_tfl_out(c, 0), node;
+    if (src < 0 || y < 0)
+        return;
+    if (imp_tfl_emit(c, IMP_OP_TRANSPOSE, "/nhwc", 1, &src, y, &node) < 0 ||
+        imp_tfl_set_ints(c->r, node, "perm", TO_NHWC, 4) != IMP_OK)
+        return;
+    c->r->tensors[c->out[0]].nchw = src;
+}
+
 /* Optional constant bias of `count` elements at input k (-1: none). */
 int imp_tfl_bias(struct imp_tfl_op *c, int k, int64_t count)
 {
@@ -209,6 +249,49 @@ int imp_tfl_bias(struct imp_tfl_op *c, int k, int64_t count)
 
 /* ---- element-wise ------------------------------------------------------- */
 
+/* Element-wise operators run in the layout their inputs already have:
+ * when every input that is not a scalar constant exists as NCHW (a
+ * convolution's result, say), the operator computes on those, its result
+ * becomes the output's NCHW view, and the NHWC output comes from one
+ * Transpose that is dropped when nothing reads it. Conv -> activation ->
+ * conv chains then need no Transposes. Fills ins[] with the inputs to
+ * use, NCHW or as they are; returns whether they are NCHW. */
+static bool layout_inputs(struct imp_tfl_op *c, int n, int *ins)
+{
+    struct imp_tfl_reader *r = c->r;
+    bool nchw = true, any = false;
+    for (int k = 0; k < n && nchw; k++) {
+        const struct imp_tfl_tensor *t = &r->tensors[c->in[k]];
+        if (t->nchw >= 0) {
+            any = true;
+            continue;
+        }
+        int v = imp_tfl_in(c, k);
+        nchw = v >= 0 && r->g->values[v].kind == IMP_VALUE_CONST &&
+               imp_shape_count(&r->g->values[v].shape) == 1;
+    }
+    nchw = nchw && any;
+    for (int k = 0; k < n; k++) {
+        const struct imp_tfl_tensor *t = &r->tensors[c->in[k]];
+        ins[k] = nchw && t->nchw >= 0 ? t->nchw : imp_tfl_in(c, k);
+    }
+    return nchw;
+}
+
+/* Where an element-wise result goes: the output itself, or a temp whose
+ * NCHW value finish() then turns into the output. */
+static int result_dst(struct imp_tfl_op *c, bool nchw)
+{
+    return nchw ? -1 : imp_tfl_out(c, 0);
+}
+
+static enum imp_status finish(struct imp_tfl_op *c, bool nchw, int result)
+{
+    if (nchw)
+        imp_tfl_nhwc_out(c, result);
+    return imp_tfl_status(c);
+}
+
 static enum imp_status binary(struct imp_tfl_op *c, enum imp_op op, uint8_t opts,
                               int act_field)
 {
@@ -220,16 +303,16 @@ static enum imp_status binary(struct imp_tfl_op *c, enum imp_op op, uint8_t opts
         st = imp_tfl_check_act(c, act);
     if (st != IMP_OK)
         return st;
-    int ins[2] = {imp_tfl_in(c, 0), imp_tfl_in(c, 1)};
-    int y = imp_tfl_out(c, 0);
+    int ins[2];
+    bool nchw = layout_inputs(c, 2, ins);
+    int dst = result_dst(c, nchw), y;
     if (act == IMP_TFL_ACT_NONE) {
-        imp_tfl_emit(c, op, NULL, 2, ins, y, NULL);
+        y = imp_tfl_emit(c, op, NULL, 2, ins, dst, NULL);
     } else {
         int pre = imp_tfl_emit(c, op, "/pre_act", 2, ins, -1, NULL);
-        if (pre >= 0)
-            imp_tfl_act(c, pre, act, y);
+        y = pre >= 0 ? imp_tfl_act(c, pre, act, dst) : -1;
     }
-    return imp_tfl_status(c);
+    return finish(c, nchw, y);
 }
 
 static enum imp_status unary(struct imp_tfl_op *c, enum imp_op op)
@@ -237,9 +320,10 @@ static enum imp_status unary(struct imp_tfl_op *c, enum imp_op op)
     enum imp_status st = imp_tfl_need_io(c, 1, 1, 1);
     if (st != IMP_OK)
         return st;
-    int x = imp_tfl_in(c, 0);
-    imp_tfl_emit(c, op, NULL, 1, &x, imp_tfl_out(c, 0), NULL);
-    return imp_tfl_status(c);
+    int x;
+    bool nchw = layout_inputs(c, 1, &x);
+    int y = imp_tfl_emit(c, op, NULL, 1, &x, result_dst(c, nchw), NULL);
+    return finish(c, nchw, y);
 }
 
 /* RELU6 / RELU_N1_TO_1 / RELU / TANH as standalone operators. */
@@ -248,8 +332,10 @@ static enum imp_status activation(struct imp_tfl_op *c, int act)
     enum imp_status st = imp_tfl_need_io(c, 1, 1, 1);
     if (st != IMP_OK)
         return st;
-    imp_tfl_act(c, imp_tfl_in(c, 0), act, imp_tfl_out(c, 0));
-    return imp_tfl_status(c);
+    int x;
+    bool nchw = layout_inputs(c, 1, &x);
+    int y = imp_tfl_act(c, x, act, result_dst(c, nchw));
+    return finish(c, nchw, y);
 }
 
 static enum imp_status squared_difference(struct imp_tfl_op *c)
@@ -259,11 +345,12 @@ static enum imp_status squared_difference(struct imp_tfl_op *c)
         st = imp_tfl_need_options(c, IMP_TFL_OPT_SQUARED_DIFFERENCE);
     if (st != IMP_OK)
         return st;
-    int ins[2] = {imp_tfl_in(c, 0), imp_tfl_in(c, 1)};
+    int ins[2];
+    bool nchw = layout_inputs(c, 2, ins);
     int d = imp_tfl_emit(c, IMP_OP_SUB, "/diff", 2, ins, -1, NULL);
     int sq[2] = {d, d};
-    imp_tfl_emit(c, IMP_OP_MUL, NULL, 2, sq, imp_tfl_out(c, 0), NULL);
-    return imp_tfl_status(c);
+    int y = imp_tfl_emit(c, IMP_OP_MUL, NULL, 2, sq, result_dst(c, nchw), NULL);
+    return finish(c, nchw, y);
 }
 
 static enum imp_status rsqrt(struct imp_tfl_op *c)
@@ -271,13 +358,14 @@ static enum imp_status rsqrt(struct imp_tfl_op *c)
     enum imp_status st = imp_tfl_need_io(c, 1, 1, 1);
     if (st != IMP_OK)
         return st;
-    int x = imp_tfl_in(c, 0);
+    int x;
+    bool nchw = layout_inputs(c, 1, &x);
     int s = imp_tfl_emit(c, IMP_OP_SQRT, "/sqrt", 1, &x, -1, NULL);
     char name[600];
     snprintf(name, sizeof name, "%s/one", c->name);
     int ins[2] = {imp_tfl_const_f32_scalar(c->r, name, 1.0f), s};
-    imp_tfl_emit(c, IMP_OP_DIV, NULL, 2, ins, imp_tfl_out(c, 0), NULL);
-    return imp_tfl_status(c);
+    int y = imp_tfl_emit(c, IMP_OP_DIV, NULL, 2, ins, result_dst(c, nchw), NULL);
+    return finish(c, nchw, y);
 }
 
 static enum imp_status leaky_relu(struct imp_tfl_op *c)
@@ -287,10 +375,13 @@ static enum imp_status leaky_relu(struct imp_tfl_op *c)
         st = imp_tfl_need_options(c, IMP_TFL_OPT_LEAKY_RELU);
     if (st != IMP_OK)
         return st;
-    int x = imp_tfl_in(c, 0), node;
-    if (imp_tfl_emit(c, IMP_OP_LEAKY_RELU, NULL, 1, &x, imp_tfl_out(c, 0), &node) >= 0)
+    int x, node;
+    bool nchw = layout_inputs(c, 1, &x);
+    int y = imp_tfl_emit(c, IMP_OP_LEAKY_RELU, NULL, 1, &x, result_dst(c, nchw),
+                         &node);
+    if (y >= 0)
         imp_tfl_set_float(c->r, node, "alpha", imp_fb_f32(&c->opts, 0, 0.0f));
-    return imp_tfl_status(c);
+    return finish(c, nchw, y);
 }
 
 /* QUANTIZE / DEQUANTIZE: activations run in float, so the value passes

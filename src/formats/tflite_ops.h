@@ -87,6 +87,12 @@ enum imp_status imp_tfl_check_act(struct imp_tfl_op *c, int act);
  * (dst must then be < 0). */
 int imp_tfl_act(struct imp_tfl_op *c, int src, int act, int dst);
 
+/* The NCHW view of input k (made by one shared Transpose if it has none
+ * yet); -1 on failure. */
+int imp_tfl_nchw_in(struct imp_tfl_op *c, int k);
+/* Write output 0 as NHWC from its NCHW form `src` and remember `src` as
+ * its NCHW view. */
+void imp_tfl_nhwc_out(struct imp_tfl_op *c, int src);
 /* Optional constant float bias of `count` elements at input k: its
  * value, or -1 (none, or an error that is then reported). */
 int imp_tfl_bias(struct imp_tfl_op *c, int k, int64_t count);

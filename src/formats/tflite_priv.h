@@ -55,6 +55,9 @@ struct imp_tfl_tensor {
     int value;      /* graph value, or -1 until created            */
     int wvalue;     /* cached re-laid-out weight value, or -1       */
     int wkind;      /* which re-layout wvalue holds                */
+    int nchw;       /* the same data as NCHW (a layout op's result
+                     * before its Transpose back, or the Transpose
+                     * its consumers share), or -1                  */
 };
 
 struct imp_tfl_reader {

@@ -12,6 +12,10 @@
 /* ---- reductions, shapes, data movement ---------------------------------- */
 
 /* Constant int input k as an int64 constant value (for axes, pads, ...). */
+/* Where NHWC axis a sits in NCHW, and which NHWC axis NCHW axis i is. */
+static const int NHWC_AXIS_IN_NCHW[4] = {0, 2, 3, 1};
+static const int NCHW_AXIS_FROM_NHWC[4] = {0, 3, 1, 2};
+
 static int const_i64_input(struct imp_tfl_op *c, int k, const char *suffix,
                            int64_t *vals, int max, int *count)
 {
@@ -51,13 +55,31 @@ enum imp_status imp_tfl_mean(struct imp_tfl_op *c)
     int a = imp_tfl_is_const(c->r, c->in[1])
                 ? const_i64_input(c, 1, "/axes", axes, IMP_MAX_RANK * 2, &n)
                 : i64_input(c, 1, "/axes");
-    int x = imp_tfl_in(c, 0), y = imp_tfl_out(c, 0);
-    if (n == 0) /* TF reduces nothing over no axes; ONNX would reduce all */
+    /* Over an input that exists as NCHW, with kept dims, reduce there
+     * over the same axes in NCHW order; the result stays NCHW too. */
+    bool nchw = keep && n > 0 && imp_tfl_in_tensor(c, 0)->nchw >= 0;
+    for (int i = 0; i < n && nchw; i++) {
+        int64_t ax = axes[i] < 0 ? axes[i] + 4 : axes[i];
+        nchw = ax >= 0 && ax < 4;
+        if (nchw)
+            axes[i] = NHWC_AXIS_IN_NCHW[ax];
+    }
+    int x = nchw ? imp_tfl_nchw_in(c, 0) : imp_tfl_in(c, 0);
+    int y = nchw ? -1 : imp_tfl_out(c, 0);
+    if (nchw) {
+        char name[600];
+        snprintf(name, sizeof name, "%s/axes_nchw", c->name);
+        a = imp_tfl_const_i64(c->r, name, axes, n);
+    }
+    if (n == 0) { /* TF reduces nothing over no axes; ONNX would reduce all */
         imp_tfl_emit(c, IMP_OP_IDENTITY, NULL, 1, &x, y, NULL);
-    else {
+    } else {
         int ins[2] = {x, a}, node;
-        if (imp_tfl_emit(c, IMP_OP_REDUCE_MEAN, NULL, 2, ins, y, &node) >= 0)
+        y = imp_tfl_emit(c, IMP_OP_REDUCE_MEAN, NULL, 2, ins, y, &node);
+        if (y >= 0)
             imp_tfl_set_int(c->r, node, "keepdims", keep ? 1 : 0);
+        if (nchw)
+            imp_tfl_nhwc_out(c, y);
     }
     return imp_tfl_status(c);
 }
@@ -81,22 +103,29 @@ enum imp_status imp_tfl_pad(struct imp_tfl_op *c, bool mirror, bool v2)
         return imp_tfl_status(c);
     if (n % 2)
         return imp_tfl_op_fail(r, IMP_ERR_FORMAT, "paddings has %d values", n);
-    /* TFLite [rank][2] (before, after) -> ONNX all befores, then afters. */
+    /* TFLite [rank][2] (before, after) -> ONNX all befores, then afters;
+     * in NCHW order when the input exists as NCHW. */
     int rank = n / 2;
+    bool nchw = rank == 4 && imp_tfl_in_tensor(c, 0)->nchw >= 0;
     int64_t onnx[IMP_MAX_RANK * 2];
     for (int i = 0; i < rank; i++) {
-        onnx[i] = p[2 * i];
-        onnx[rank + i] = p[2 * i + 1];
+        int from = nchw ? NCHW_AXIS_FROM_NHWC[i] : i;
+        onnx[i] = p[2 * from];
+        onnx[rank + i] = p[2 * from + 1];
     }
     char name[600];
     snprintf(name, sizeof name, "%s/pads", c->name);
     int pv = imp_tfl_const_i64(r, name, onnx, n);
-    int ins[3] = {imp_tfl_in(c, 0), pv, -1};
+    int ins[3] = {nchw ? imp_tfl_nchw_in(c, 0) : imp_tfl_in(c, 0), pv, -1};
     if (v2 && c->n_in > 2 && c->in[2] >= 0)
         ins[2] = imp_tfl_in(c, 2);
     int node;
-    if (imp_tfl_emit(c, IMP_OP_PAD, NULL, 3, ins, imp_tfl_out(c, 0), &node) >= 0)
+    int y = imp_tfl_emit(c, IMP_OP_PAD, NULL, 3, ins, nchw ? -1 : imp_tfl_out(c, 0),
+                         &node);
+    if (y >= 0)
         imp_tfl_set_string(r, node, "mode", mirror ? "reflect" : "constant");
+    if (nchw)
+        imp_tfl_nhwc_out(c, y);
     return imp_tfl_status(c);
 }
 
