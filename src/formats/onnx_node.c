@@ -513,7 +513,6 @@ enum imp_status imp_onnx_declare_node(struct imp_onnx_reader *r,
 static enum imp_status resolve_inputs(struct imp_onnx_reader *r,
                                       struct node_hdr *h)
 {
-    /* One spare slot: Resize-10 gains an input. */
     if (r->cap_ins < h->n_in + 1) {
         int *grown = realloc(r->ins, sizeof *grown * (size_t)(h->n_in + 1));
         if (!grown)
@@ -617,14 +616,19 @@ static enum imp_status normalise(struct imp_onnx_reader *r, int node)
     struct imp_graph *g = r->g;
     const struct imp_node *n = &g->nodes[node];
     enum imp_status st = IMP_OK;
-    if (n->op == IMP_OP_RESIZE && r->opset < 11) {
-        if (!imp_node_attr(n, "coordinate_transformation_mode"))
-            st = imp_node_set_string(g, node, "coordinate_transformation_mode",
-                                     "asymmetric");
-        if (st == IMP_OK && !imp_node_attr(&g->nodes[node], "nearest_mode"))
-            st = imp_node_set_string(g, node, "nearest_mode", "floor");
-    } else if (n->op == IMP_OP_SOFTMAX && r->opset < 13) {
+    if (n->op == IMP_OP_SOFTMAX && r->opset < 13) {
         st = imp_node_set_int(g, node, "coerce_2d", 1);
+    } else if (n->op == IMP_OP_CONSTANT_OF_SHAPE) {
+        /* The fill value becomes input 1 (see ops/shape.c). */
+        const struct imp_attr *value = imp_node_attr(n, "value");
+        if (value && value->type == IMP_ATTR_TENSOR && n->n_inputs == 1) {
+            int *grown = realloc(g->nodes[node].inputs, sizeof(int) * 2);
+            if (!grown)
+                return imp_fail(r->err, IMP_ERR_NOMEM, "out of memory");
+            grown[1] = (int)value->i;
+            g->nodes[node].inputs = grown;
+            g->nodes[node].n_inputs = 2;
+        }
     }
     return st == IMP_OK ? IMP_OK : imp_fail(r->err, st, "out of memory");
 }
@@ -650,11 +654,12 @@ enum imp_status imp_onnx_build_node(struct imp_onnx_reader *r,
             st = imp_fail(r->err, IMP_ERR_FORMAT, "no data input");
         n_in = 1;
     }
-    if (st == IMP_OK && op == IMP_OP_RESIZE && r->opset < 11 && n_in == 2) {
-        /* Resize-10 (X, scales) -> Resize-11 (X, roi omitted, scales). */
-        r->ins[2] = r->ins[1];
-        r->ins[1] = -1;
-        n_in = 3;
+    if (st == IMP_OK && op == IMP_OP_RESIZE && r->opset < 11) {
+        /* Resize-10 is Upsample-9 renamed: the same (X, scales) inputs, the
+         * same asymmetric coordinates and ONNX Runtime's same legacy
+         * nearest rounding (floor when enlarging, ceil when shrinking),
+         * which no Resize-11 nearest_mode reproduces. */
+        op = IMP_OP_UPSAMPLE;
     }
     int node = -1;
     if (st == IMP_OK) {
