@@ -52,8 +52,8 @@ static const struct imp_cli_command *find(const char *name)
 static int unknown(const char *name)
 {
     fprintf(stderr,
-            "impasto: '%s' is not a command (commands: info, run, segment, bench, "
-            "convert; see 'impasto --help')\n",
+            "impasto: %s: not a command (the commands are info, run, segment, "
+            "bench and convert; see 'impasto --help')\n",
             name);
     return IMP_CLI_EXIT_USAGE;
 }
@@ -88,7 +88,7 @@ int main(int argc, char **argv)
     const struct imp_cli_command *c = find(first);
     if (!c) {
         if (first[0] == '-') {
-            fprintf(stderr, "impasto: unknown option '%s' (see 'impasto --help')\n",
+            fprintf(stderr, "impasto: %s: unknown option (see 'impasto --help')\n",
                     first);
             return IMP_CLI_EXIT_USAGE;
         }
