@@ -324,7 +324,8 @@ static float sigmoid(float v)
 
 static void info_describes_the_model(void)
 {
-    const char *model = tmp("sigmoid.onnx");
+    char model[256];
+    snprintf(model, sizeof model, "%s", tmp("sigmoid.onnx"));
     write_sigmoid_model(model, -1, -1);
     if (!CHECK(model_loads(model)))
         return;
@@ -347,7 +348,8 @@ static void info_describes_the_model(void)
 
 static void run_writes_every_output_as_npy(void)
 {
-    const char *model = tmp("sigmoid.onnx");
+    char model[256];
+    snprintf(model, sizeof model, "%s", tmp("sigmoid.onnx"));
     write_sigmoid_model(model, -1, -1);
     if (!CHECK(model_loads(model)))
         return;
@@ -400,7 +402,8 @@ static void run_writes_every_output_as_npy(void)
 
 static void run_feeds_photos_with_scale_mean_and_channel_order(void)
 {
-    const char *model = tmp("sigmoid.onnx");
+    char model[256];
+    snprintf(model, sizeof model, "%s", tmp("sigmoid.onnx"));
     write_sigmoid_model(model, -1, -1);
     if (!CHECK(model_loads(model)))
         return;
@@ -427,7 +430,8 @@ static void run_feeds_photos_with_scale_mean_and_channel_order(void)
         imp_npy_free(&y);
     }
     /* Fixed H, W: the photo is resized to them. */
-    const char *fixed = tmp("sigmoid_3x2.onnx");
+    char fixed[256];
+    snprintf(fixed, sizeof fixed, "%s", tmp("sigmoid_3x2.onnx"));
     write_sigmoid_model(fixed, 3, 2);
     CHECK(run_cli("run '%s' -i x='%s' -o '%s/fixed' --scale 1", fixed, tmp("photo.png"),
                   dir) == 0);
@@ -452,7 +456,9 @@ static void run_feeds_photos_with_scale_mean_and_channel_order(void)
 
 static void segment_writes_mask_and_overlay_at_photo_size(void)
 {
-    const char *open_model = tmp("gray.onnx"), *fixed_model = tmp("gray_4x4.onnx");
+    char open_model[256], fixed_model[256];
+    snprintf(open_model, sizeof open_model, "%s", tmp("gray.onnx"));
+    snprintf(fixed_model, sizeof fixed_model, "%s", tmp("gray_4x4.onnx"));
     write_gray_model(open_model, -1, -1);
     write_gray_model(fixed_model, 4, 4);
     if (!CHECK(model_loads(open_model)))
@@ -510,7 +516,8 @@ static void segment_writes_mask_and_overlay_at_photo_size(void)
 
 static void bench_reports_latency_and_json(void)
 {
-    const char *model = tmp("sigmoid.onnx");
+    char model[256];
+    snprintf(model, sizeof model, "%s", tmp("sigmoid.onnx"));
     write_sigmoid_model(model, -1, -1);
     if (!CHECK(model_loads(model)))
         return;
@@ -535,7 +542,8 @@ static void bench_reports_latency_and_json(void)
 
 static void convert_writes_a_loadable_imp(void)
 {
-    const char *model = tmp("sigmoid.onnx");
+    char model[256];
+    snprintf(model, sizeof model, "%s", tmp("sigmoid.onnx"));
     write_sigmoid_model(model, -1, -1);
     if (!CHECK(model_loads(model)))
         return;
