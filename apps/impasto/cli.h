@@ -141,9 +141,13 @@ struct imp_cli_session {
 };
 
 /* Load, make the predictor, apply --shape. Returns 0, or an exit code
- * after printing the one-line error (the session is then empty). */
-int imp_cli_open(const char *cmd, const char *path, const struct imp_cli_model_flags *f,
+ * after printing the one-line error (the session is then closed). */
+int imp_cli_open(const char *path, const struct imp_cli_model_flags *f,
                  struct imp_cli_session *s);
+/* The two halves of imp_cli_open, for a command with work in between;
+ * on failure the caller closes the session. */
+int imp_cli_load(const char *path, struct imp_cli_session *s);
+int imp_cli_start(struct imp_cli_session *s, const struct imp_cli_model_flags *f);
 void imp_cli_close(struct imp_cli_session *s);
 /* imp_predictor_resize_input, remembering the shape for reports. */
 enum imp_status imp_cli_resize_input(struct imp_cli_session *s, int index, int rank,

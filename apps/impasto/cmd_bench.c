@@ -325,7 +325,7 @@ static int bench_main(int argc, char **argv)
         return imp_cli_usage(cmd, "give a MODEL file");
     flags.opt.profile = o.profile;
     struct imp_cli_session s;
-    int rc = imp_cli_open(cmd, path, &flags, &s);
+    int rc = imp_cli_open(path, &flags, &s);
     if (rc)
         return rc;
     rc = bench(&s, &o);

@@ -143,12 +143,18 @@ static int info_main(int argc, char **argv)
     if (!path)
         return imp_cli_usage(cmd, "give a MODEL file");
 
+    /* What the file holds is worth showing even when it cannot be planned. */
     struct imp_cli_session s;
-    int rc = imp_cli_open(cmd, path, &flags, &s);
-    if (rc)
+    int rc = imp_cli_load(path, &s);
+    if (rc == 0) {
+        print_static(&s);
+        fflush(stdout);
+        rc = imp_cli_start(&s, &flags);
+    }
+    if (rc) {
+        imp_cli_close(&s);
         return rc;
-    print_static(&s);
-    fflush(stdout);
+    }
 
     struct imp_plan_stats st;
     enum imp_status status = imp_predictor_plan_stats(s.pred, &st);

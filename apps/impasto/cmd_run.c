@@ -292,7 +292,7 @@ static int run_main(int argc, char **argv)
         return imp_cli_usage(cmd, "give an output folder with -o DIR");
 
     struct imp_cli_session s;
-    int rc = imp_cli_open(cmd, path, &flags, &s);
+    int rc = imp_cli_open(path, &flags, &s);
     if (rc)
         return rc;
     int n_model_inputs = imp_model_input_count(s.model);

@@ -168,7 +168,7 @@ static int segment_main(int argc, char **argv)
     if (imp_image_load(paths[1], &photo, why, sizeof why) != 0)
         return imp_cli_fail_message(paths[1], why);
     struct imp_cli_session s;
-    int rc = imp_cli_open(cmd, paths[0], &flags, &s);
+    int rc = imp_cli_open(paths[0], &flags, &s);
     if (rc) {
         imp_image_free(&photo);
         return rc;

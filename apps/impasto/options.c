@@ -331,15 +331,20 @@ static void warn_unused_engines(const struct imp_cli_session *s, const char *spe
     }
 }
 
-int imp_cli_open(const char *cmd, const char *path, const struct imp_cli_model_flags *f,
-                 struct imp_cli_session *s)
+int imp_cli_load(const char *path, struct imp_cli_session *s)
 {
-    (void)cmd;
     memset(s, 0, sizeof *s);
     s->path = path;
     struct imp_error err;
     if (imp_model_load_file(path, &s->model, &err) != IMP_OK)
         return imp_cli_fail_message(path, err.message);
+    return 0;
+}
+
+int imp_cli_start(struct imp_cli_session *s, const struct imp_cli_model_flags *f)
+{
+    const char *path = s->path;
+    struct imp_error err;
     struct imp_predictor_options opt = f->opt;
     if (opt.threads <= 0)
         opt.threads = default_threads();
@@ -348,19 +353,14 @@ int imp_cli_open(const char *cmd, const char *path, const struct imp_cli_model_f
     s->isa = opt.max_isa < best ? opt.max_isa : best;
     if (opt.engines)
         warn_unused_engines(s, opt.engines);
-    if (imp_predictor_init(s->model, &opt, &s->pred, &err) != IMP_OK) {
-        int rc = imp_cli_fail_message(path, err.message);
-        imp_cli_close(s);
-        return rc;
-    }
+    if (imp_predictor_init(s->model, &opt, &s->pred, &err) != IMP_OK)
+        return imp_cli_fail_message(path, err.message);
     /* The predictor starts at the model's default shapes: declared dims
      * with open ones as 1. Track them to report what was run. */
     s->n_inputs = imp_model_input_count(s->model);
     s->inputs = calloc((size_t)s->n_inputs + 1, sizeof *s->inputs);
-    if (!s->inputs) {
-        imp_cli_close(s);
+    if (!s->inputs)
         return imp_cli_fail(path, "out of memory");
-    }
     for (int i = 0; i < s->n_inputs; i++) {
         struct imp_tensor_info info;
         if (imp_model_input_info(s->model, i, &info) != IMP_OK)
@@ -373,17 +373,23 @@ int imp_cli_open(const char *cmd, const char *path, const struct imp_cli_model_f
     for (int k = 0; k < f->n_shapes; k++) {
         const struct imp_cli_shape *sh = &f->shapes[k];
         int index = imp_cli_input_index(s, sh->name);
-        if (index < 0) {
-            imp_cli_close(s);
+        if (index < 0)
             return IMP_CLI_EXIT_FAIL;
-        }
-        if (imp_cli_resize_input(s, index, sh->rank, sh->dims) != IMP_OK) {
-            int rc = imp_cli_fail(path, "--shape: %s", imp_predictor_last_error(s->pred));
-            imp_cli_close(s);
-            return rc;
-        }
+        if (imp_cli_resize_input(s, index, sh->rank, sh->dims) != IMP_OK)
+            return imp_cli_fail(path, "--shape: %s", imp_predictor_last_error(s->pred));
     }
     return 0;
+}
+
+int imp_cli_open(const char *path, const struct imp_cli_model_flags *f,
+                 struct imp_cli_session *s)
+{
+    int rc = imp_cli_load(path, s);
+    if (rc == 0)
+        rc = imp_cli_start(s, f);
+    if (rc)
+        imp_cli_close(s);
+    return rc;
 }
 
 enum imp_status imp_cli_resize_input(struct imp_cli_session *s, int index, int rank,
