@@ -140,7 +140,8 @@ static struct node_time *collect_profile(const struct imp_cli_session *s, int *n
 
 static void print_profile(const struct node_time *t, int n, double total)
 {
-    printf("\nper node (ms per run, slowest first):\n");
+    printf("\nper node (ms per run, averaged over all runs including warm-up; "
+           "slowest first):\n");
     printf("  %9s %6s %8s  %-22s %-12s %s\n", "ms", "%", "GFLOP/s", "op", "engine",
            "name");
     for (int i = 0; i < n; i++) {
