@@ -87,6 +87,9 @@ IMP_API size_t imp_dtype_size(enum imp_dtype t);
 IMP_API const char *imp_isa_name(enum imp_isa isa);
 /* The best ISA this CPU (and this build) can run. */
 IMP_API enum imp_isa imp_isa_detect(void);
+/* Measured single-precision FMA peak of this machine in GFLOP/s for the
+ * given ISA (capped to the CPU's) and thread count. Takes ~0.1 s. */
+IMP_API double imp_measure_peak_gflops(enum imp_isa isa, int threads);
 
 /* ---- model ------------------------------------------------------------ */
 

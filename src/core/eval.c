@@ -24,8 +24,13 @@ enum imp_status imp_node_infer(const struct imp_node *n,
     if (st != IMP_OK)
         return st;
     for (int i = 0; i < n->n_outputs; i++) {
-        if (imp_shape_count(&out[i].shape) < 0 || !imp_dtype_valid(out[i].dtype))
+        int64_t count = imp_shape_count(&out[i].shape);
+        if (count < 0 || !imp_dtype_valid(out[i].dtype))
             return imp_fail(err, IMP_ERR_SHAPE, "output %d has no definite shape", i);
+        /* Far beyond any arena we allow; keeps byte sizes from overflowing. */
+        if (count > ((int64_t)1 << 40))
+            return imp_fail(err, IMP_ERR_SHAPE, "output %d would have %lld elements", i,
+                            (long long)count);
     }
     return IMP_OK;
 }
@@ -57,6 +62,12 @@ enum imp_status imp_node_eval(const struct imp_node *n,
     if (!eng)
         return imp_fail(err, IMP_ERR_UNSUPPORTED, "no reference engine");
     struct imp_tensor *outp[IMP_MAX_NODE_IO];
+    for (int i = 0; i < n->n_outputs; i++) {
+        if (imp_tensor_bytes(&out[i]) > IMP_MAX_FOLDED_BYTES)
+            return imp_fail(err, IMP_ERR_UNSUPPORTED,
+                            "a value computed at load would take %zu bytes",
+                            imp_tensor_bytes(&out[i]));
+    }
     for (int i = 0; i < n->n_outputs; i++) {
         out[i].data = imp_aligned_alloc(imp_tensor_bytes(&out[i]));
         outp[i] = &out[i];

@@ -6,6 +6,12 @@
 #include "core/graph.h"
 
 #define IMP_MAX_NODE_IO 64
+/* Limits that keep a hostile model from making impasto allocate without
+ * bound: a value computed at load/plan time, one graph input, and the
+ * activation arena of one predictor. */
+#define IMP_MAX_FOLDED_BYTES ((size_t)1 << 30)
+#define IMP_MAX_INPUT_ELEMENTS ((int64_t)1 << 28)
+#define IMP_MAX_ARENA_BYTES ((size_t)1 << 34)
 
 /* Output dtypes and shapes of `n` from its inputs (NULL: omitted). */
 enum imp_status imp_node_infer(const struct imp_node *n,

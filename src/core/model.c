@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/dtype.h"
+#include "core/eval.h"
 #include "core/infer.h"
 #include "core/util.h"
 #include "formats/formats.h"
@@ -32,6 +33,13 @@ static enum imp_status finish_load(struct imp_model *m, struct imp_error *err)
         for (int d = 0; d < v->shape.rank; d++)
             if (m->input_shapes[i].d[d] < 0)
                 m->input_shapes[i].d[d] = 1;
+        int64_t count = imp_shape_count(&m->input_shapes[i]);
+        if (count < 0 || count > IMP_MAX_INPUT_ELEMENTS) {
+            char dims[128];
+            return imp_fail(err, IMP_ERR_UNSUPPORTED,
+                            "input '%s' declares shape %s, more than impasto accepts",
+                            v->name, imp_shape_str(&v->shape, dims, sizeof dims));
+        }
     }
     /* A trial inference: every shape error surfaces at load, not at run. */
     struct imp_inference inf;

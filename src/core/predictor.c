@@ -314,6 +314,12 @@ static enum imp_status plan(struct imp_predictor *p)
         st = imp_fail(&p->error, IMP_ERR_NOMEM, "out of memory planning");
         goto done;
     }
+    if (total > IMP_MAX_ARENA_BYTES) {
+        st = imp_fail(&p->error, IMP_ERR_NOMEM,
+                      "the plan needs %.1f GiB of activations, more than impasto allows",
+                      (double)total / (1 << 30));
+        goto done;
+    }
     if (total > p->arena_cap) {
         imp_aligned_free(p->arena);
         p->arena = imp_aligned_alloc(total);
@@ -448,7 +454,7 @@ enum imp_status imp_predictor_resize_input(struct imp_predictor *p, int index,
                             "input '%s': dim %d is fixed at %lld by the model",
                             v->name, d, (long long)v->shape.d[d]);
         count *= dims[d];
-        if (count > ((int64_t)1 << 32))
+        if (count > IMP_MAX_INPUT_ELEMENTS)
             return imp_fail(&p->error, IMP_ERR_SHAPE, "input '%s' is too large",
                             v->name);
     }

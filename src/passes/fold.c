@@ -37,6 +37,11 @@ enum imp_status imp_pass_fold_constants(struct imp_graph *g,
         enum imp_status st = imp_node_eval(n, in, out, err);
         if (st != IMP_OK) {
             imp_error_prefix(err, "node '%s' (%s)", n->name, imp_op_name(n->op));
+            /* Close the gap left by folded nodes, or releasing the graph
+             * frees the moved nodes twice. */
+            for (int rest = ni; rest < g->n_nodes; rest++)
+                g->nodes[kept++] = g->nodes[rest];
+            g->n_nodes = kept;
             return st;
         }
         for (int o = 0; o < n->n_outputs; o++) {

@@ -11,6 +11,11 @@ enum imp_status imp_pass_expand_fp16(struct imp_graph *g, struct imp_error *err)
  * constants. Needs a sorted graph. */
 enum imp_status imp_pass_fold_constants(struct imp_graph *g,
                                         struct imp_error *err);
+/* Move Transposes down through element-wise ops and merge/cancel
+ * consecutive ones (see transpose.c). Needs a sorted graph; keeps it
+ * sorted; leaves new constant permutations for the folder. */
+enum imp_status imp_pass_sink_transposes(struct imp_graph *g,
+                                         struct imp_error *err);
 /* Drop nodes whose outputs nothing reads, and unreferenced constants. */
 enum imp_status imp_pass_remove_dead(struct imp_graph *g, struct imp_error *err);
 

@@ -1,0 +1,36 @@
+#include "kernels/gemm.h"
+
+#define IMP_GEMM_UKERNEL(isa, mr, nr, fn)                                     \
+    void fn(size_t k, const float *a, const float *b, float *c, size_t ldc,   \
+            const float *bias);
+#include "kernels/kernels.def"
+#undef IMP_GEMM_UKERNEL
+
+#define IMP_GEMM_UKERNEL(isa_, mr_, nr_, fn)                                  \
+    static const struct imp_gemm_ukernel fn##_desc = {                        \
+        .isa = isa_, .mr = mr_, .nr = nr_, .run = fn, .name = #fn};
+#include "kernels/kernels.def"
+#undef IMP_GEMM_UKERNEL
+
+static const struct imp_gemm_ukernel *const all_ukernels[] = {
+#define IMP_GEMM_UKERNEL(isa, mr, nr, fn) &fn##_desc,
+#include "kernels/kernels.def"
+#undef IMP_GEMM_UKERNEL
+    NULL,
+};
+
+const struct imp_gemm_ukernel *const *imp_gemm_ukernels_all(void)
+{
+    return all_ukernels;
+}
+
+const struct imp_gemm_ukernel *imp_gemm_ukernel_for(enum imp_isa cap)
+{
+    enum imp_isa best = imp_isa_detect();
+    if (cap > best)
+        cap = best;
+    for (int i = 0; all_ukernels[i]; i++)
+        if (all_ukernels[i]->isa <= cap)
+            return all_ukernels[i];
+    return NULL; /* unreachable: the scalar kernel always qualifies */
+}
