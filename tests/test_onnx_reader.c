@@ -781,6 +781,29 @@ static void fold_failure_after_folding(void)
     free(m.d);
 }
 
+/* A node with absurdly many attributes is refused, not slowly parsed. */
+static void too_many_attributes(void)
+{
+    enum { N = 1100 };
+    struct pbw *attrs = calloc(N, sizeof *attrs);
+    if (!CHECK(attrs != NULL))
+        return;
+    for (int i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "a%d", i);
+        w_str(&attrs[i], 1, name);
+        w_int(&attrs[i], 20, 2);
+        w_int(&attrs[i], 3, i);
+    }
+    struct pbw m = one_node_model("Relu", attrs, N, 13);
+    free(attrs);
+    struct imp_graph g;
+    struct imp_error err;
+    CHECK_STATUS(read_bytes(&m, &g, &err), IMP_ERR_UNSUPPORTED);
+    CHECK(contains(err.message, "more than 1024 attributes"));
+    free(m.d);
+}
+
 /* ---- robustness: every truncation and many corruptions ------------------ */
 
 /* Load; a failure must say why and hand back nothing. */
@@ -867,6 +890,7 @@ int main(void)
     RUN(packed_floats_bad_length);
     RUN(long_chain_of_nodes);
     RUN(fold_failure_after_folding);
+    RUN(too_many_attributes);
     RUN(every_prefix_fails_cleanly);
     RUN(byte_flips_never_crash);
     return imp_test_finish();
