@@ -513,7 +513,6 @@ enum imp_status imp_onnx_declare_node(struct imp_onnx_reader *r,
 static enum imp_status resolve_inputs(struct imp_onnx_reader *r,
                                       struct node_hdr *h)
 {
-    /* One spare slot: Resize-10 gains an input. */
     if (r->cap_ins < h->n_in + 1) {
         int *grown = realloc(r->ins, sizeof *grown * (size_t)(h->n_in + 1));
         if (!grown)
@@ -617,13 +616,7 @@ static enum imp_status normalise(struct imp_onnx_reader *r, int node)
     struct imp_graph *g = r->g;
     const struct imp_node *n = &g->nodes[node];
     enum imp_status st = IMP_OK;
-    if (n->op == IMP_OP_RESIZE && r->opset < 11) {
-        if (!imp_node_attr(n, "coordinate_transformation_mode"))
-            st = imp_node_set_string(g, node, "coordinate_transformation_mode",
-                                     "asymmetric");
-        if (st == IMP_OK && !imp_node_attr(&g->nodes[node], "nearest_mode"))
-            st = imp_node_set_string(g, node, "nearest_mode", "floor");
-    } else if (n->op == IMP_OP_SOFTMAX && r->opset < 13) {
+    if (n->op == IMP_OP_SOFTMAX && r->opset < 13) {
         st = imp_node_set_int(g, node, "coerce_2d", 1);
     }
     return st == IMP_OK ? IMP_OK : imp_fail(r->err, st, "out of memory");
@@ -650,11 +643,12 @@ enum imp_status imp_onnx_build_node(struct imp_onnx_reader *r,
         n_in = 1;
         op = IMP_OP_IDENTITY;
     }
-    if (st == IMP_OK && op == IMP_OP_RESIZE && r->opset < 11 && n_in == 2) {
-        /* Resize-10 (X, scales) -> Resize-11 (X, roi omitted, scales). */
-        r->ins[2] = r->ins[1];
-        r->ins[1] = -1;
-        n_in = 3;
+    if (st == IMP_OK && op == IMP_OP_RESIZE && r->opset < 11) {
+        /* Resize-10 is Upsample-9 renamed: the same (X, scales) inputs, the
+         * same asymmetric coordinates and ONNX Runtime's same legacy
+         * nearest rounding (floor when enlarging, ceil when shrinking),
+         * which no Resize-11 nearest_mode reproduces. */
+        op = IMP_OP_UPSAMPLE;
     }
     int node = -1;
     if (st == IMP_OK) {

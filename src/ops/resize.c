@@ -252,11 +252,13 @@ static enum imp_status rs_parse(const struct imp_node *n,
         }
         if (count != rank)
             return imp_fail(err, IMP_ERR_SHAPE, "%d scales for rank %d", count, rank);
+        /* Upsample-9 wants scales >= 1, but Resize-10 (which the ONNX
+         * reader runs as Upsample) may shrink: accept any positive scale. */
         for (int d = 0; d < rank; d++) {
-            if (!(f[d] >= 1.0f))
+            if (!(f[d] > 0.0f && f[d] < 1e6f))
                 return imp_fail(err, IMP_ERR_SHAPE,
-                                "Upsample scale %g on axis %d is below 1", (double)f[d],
-                                d);
+                                "Upsample scale %g on axis %d is not a positive size factor",
+                                (double)f[d], d);
             p->scale[d] = f[d];
         }
     } else {
