@@ -194,12 +194,15 @@ static size_t follow(struct imp_fb *fb, size_t at)
 
 bool imp_fb_table(const struct imp_fb_table *t, int id, struct imp_fb_table *out)
 {
-    memset(out, 0, sizeof *out);
+    /* `out` may be `t` itself (walking down a chain). */
+    struct imp_fb *fb = t->fb;
+    int depth = t->depth;
     size_t p = field_pos(t, id, 4);
+    memset(out, 0, sizeof *out);
     if (!p)
         return false;
-    size_t target = follow(t->fb, p);
-    return target && table_at(t->fb, target, t->depth + 1, out);
+    size_t target = follow(fb, p);
+    return target && table_at(fb, target, depth + 1, out);
 }
 
 static bool vector_at(struct imp_fb *fb, size_t at, uint32_t elem, int depth,
@@ -253,11 +256,12 @@ bool imp_fb_string(const struct imp_fb_table *t, int id, const char **s,
 uint8_t imp_fb_union(const struct imp_fb_table *t, int id,
                      struct imp_fb_table *out, bool *present)
 {
-    memset(out, 0, sizeof *out);
     *present = false;
     uint8_t type = imp_fb_u8(t, id, 0);
     if (type != 0)
         *present = imp_fb_table(t, id + 1, out);
+    else
+        memset(out, 0, sizeof *out);
     return type;
 }
 
@@ -300,8 +304,8 @@ float imp_fb_vec_f32(const struct imp_fb_vec *v, uint32_t i)
 bool imp_fb_vec_table(const struct imp_fb_vec *v, uint32_t i,
                       struct imp_fb_table *out)
 {
-    memset(out, 0, sizeof *out);
     size_t p = elem_pos(v, i, 4);
+    memset(out, 0, sizeof *out);
     if (!p)
         return false;
     size_t target = follow(v->fb, p);

@@ -71,7 +71,8 @@ int64_t imp_fb_i64(const struct imp_fb_table *t, int id, int64_t dflt);
 uint64_t imp_fb_u64(const struct imp_fb_table *t, int id, uint64_t dflt);
 float imp_fb_f32(const struct imp_fb_table *t, int id, float dflt);
 
-/* Sub-table in field `id`; false when absent or malformed. */
+/* Sub-table in field `id`; false when absent or malformed. `out` may be
+ * `t` itself. */
 bool imp_fb_table(const struct imp_fb_table *t, int id, struct imp_fb_table *out);
 /* Vector in field `id` with elements of `elem` bytes; an absent field
  * gives an empty vector and false. */

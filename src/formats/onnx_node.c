@@ -635,13 +635,13 @@ enum imp_status imp_onnx_build_node(struct imp_onnx_reader *r,
         return st;
     st = resolve_inputs(r, &h);
     int n_in = h.n_in;
-    enum imp_op op = (enum imp_op)info.op;
+    enum imp_op op =
+        info.op == OP_DROPOUT ? IMP_OP_IDENTITY : (enum imp_op)info.op;
     if (st == IMP_OK && info.op == OP_DROPOUT) {
         /* ratio and training_mode only matter when training. */
         if (n_in < 1 || r->ins[0] < 0)
             st = imp_fail(r->err, IMP_ERR_FORMAT, "no data input");
         n_in = 1;
-        op = IMP_OP_IDENTITY;
     }
     if (st == IMP_OK && op == IMP_OP_RESIZE && r->opset < 11) {
         /* Resize-10 is Upsample-9 renamed: the same (X, scales) inputs, the
