@@ -157,7 +157,7 @@ enum imp_status imp_cli_resize_input(struct imp_cli_session *s, int index, int r
  * the model's inputs and returns -1 when there is none such. */
 int imp_cli_input_index(const struct imp_cli_session *s, const char *name);
 
-/* Plan (if needed) and fail with the predictor's message. */
+/* Fail with the predictor's last message (or the status name). */
 int imp_cli_pred_fail(const struct imp_cli_session *s, enum imp_status st);
 
 /* "[1, 3, ?, ?]" (open dims as ?) or "1x3x256x256" (sep "x"). */
