@@ -187,7 +187,7 @@ static void print_profile(const struct node_time *t, int n, double total)
 
 static void print_json(const struct imp_cli_session *s, const char *shapes,
                        const struct bench_opts *o, const double *ms, int64_t macs,
-                       const struct node_time *t, int n_nodes)
+                       double peak, const struct node_time *t, int n_nodes)
 {
     double median = o->runs % 2 ? ms[o->runs / 2]
                                 : 0.5 * (ms[o->runs / 2 - 1] + ms[o->runs / 2]);
@@ -203,6 +203,10 @@ static void print_json(const struct imp_cli_session *s, const char *shapes,
            "\"max_ms\":%.4f,\"macs\":%lld,\"gflops\":%.3f",
            o->runs, o->warmup, median, ms[0], ms[o->runs - 1], (long long)macs,
            gflops(macs, median));
+    printf(",\"peak_gflops\":%.1f,\"runs_ms\":[", peak);
+    for (int i = 0; i < o->runs; i++)
+        printf("%s%.4f", i ? "," : "", ms[i]);
+    printf("]");
     if (t) {
         printf(",\"profile\":[");
         for (int i = 0; i < n_nodes; i++) {
@@ -250,8 +254,10 @@ static int bench(struct imp_cli_session *s, const struct bench_opts *o)
     int n_nodes = 0;
     double total = 0;
     struct node_time *t = o->profile ? collect_profile(s, &n_nodes, &total) : NULL;
+    /* The ceiling the GFLOP/s figures are read against. */
+    double peak = imp_measure_peak_gflops(s->isa, s->threads);
     if (o->json) {
-        print_json(s, shapes, o, ms, st.macs, t, n_nodes);
+        print_json(s, shapes, o, ms, st.macs, peak, t, n_nodes);
     } else {
         printf("model    %s (%s)\n", s->path, imp_model_source_format(s->model));
         printf("shape    %s\n", shapes);
@@ -261,6 +267,9 @@ static int bench(struct imp_cli_session *s, const struct bench_opts *o)
                ms[o->runs - 1]);
         printf("compute  %.3f GMAC per run, %.1f GFLOP/s at the median\n",
                (double)st.macs * 1e-9, gflops(st.macs, median));
+        printf("peak     %.1f GFLOP/s measured FMA peak (%s, %d thread%s): %.0f%% of it\n",
+               peak, imp_isa_name(s->isa), s->threads, s->threads == 1 ? "" : "s",
+               100.0 * gflops(st.macs, median) / peak);
         if (t)
             print_profile(t, n_nodes, total);
     }
