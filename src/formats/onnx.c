@@ -22,9 +22,9 @@ enum { G_NODE = 1, G_INITIALIZER = 5, G_INPUT = 11, G_OUTPUT = 12,
 /* The default-domain opsets whose operators we implement. */
 #define MIN_OPSET 7
 #define MAX_OPSET 18
-/* IR 3 introduced opset_import; 10 is the newest we know. */
+/* IR 3 introduced opset_import; 11 (ONNX 1.18) is the newest we know. */
 #define MIN_IR 3
-#define MAX_IR 10
+#define MAX_IR 11
 
 /* ---- value names ------------------------------------------------------- */
 
@@ -44,8 +44,9 @@ static uint64_t hash_name(const uint8_t *p, size_t n)
 static bool name_is(const struct imp_onnx_reader *r, int v, const uint8_t *p,
                     size_t n)
 {
+    /* Lengths first: p may hold NUL bytes, which strncmp would stop at. */
     const char *s = r->g->values[v].name;
-    return strncmp(s, (const char *)p, n) == 0 && s[n] == '\0';
+    return strlen(s) == n && memcmp(s, p, n) == 0;
 }
 
 int imp_onnx_find(const struct imp_onnx_reader *r, const uint8_t *p, size_t n)

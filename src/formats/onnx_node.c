@@ -24,6 +24,9 @@ enum { AT_FLOAT = 1, AT_INT, AT_STRING, AT_TENSOR, AT_GRAPH, AT_FLOATS,
 
 /* Dropout is an identity at inference; its mask output is not computed. */
 #define OP_DROPOUT (-2)
+/* Far more than any operator has; attribute lookup is linear, so an
+ * unbounded count would make a hostile node cost quadratic time. */
+#define MAX_ATTRS 1024
 
 #define BYTES_ARG(b) (int)((b).n > 100 ? 100 : (b).n), \
                      ((b).p ? (const char *)(b).p : "")
@@ -43,7 +46,7 @@ struct node_hdr {
     struct imp_pb pb; /* over the NodeProto, for the later scans */
     char *name, *op_type, *domain;
     struct imp_pb_bytes first_out;
-    int n_in, n_out;
+    int n_in, n_out, n_attrs;
     char label[200]; /* "node 'conv1' (Conv)" for messages */
 };
 
@@ -88,6 +91,12 @@ static enum imp_status read_header(struct imp_onnx_reader *r,
         case N_NAME:
             st = imp_pb_bytes(&p, &f, &name);
             name_at = f.offset;
+            break;
+        case N_ATTRIBUTE:
+            if (++h->n_attrs > MAX_ATTRS)
+                st = imp_pb_fail(&p, IMP_ERR_UNSUPPORTED,
+                                 "byte %zu: more than %d attributes", f.offset,
+                                 MAX_ATTRS);
             break;
         case N_OP_TYPE:
             st = imp_pb_bytes(&p, &f, &op);
@@ -637,13 +646,13 @@ enum imp_status imp_onnx_build_node(struct imp_onnx_reader *r,
         return st;
     st = resolve_inputs(r, &h);
     int n_in = h.n_in;
-    enum imp_op op = (enum imp_op)info.op;
+    enum imp_op op =
+        info.op == OP_DROPOUT ? IMP_OP_IDENTITY : (enum imp_op)info.op;
     if (st == IMP_OK && info.op == OP_DROPOUT) {
         /* ratio and training_mode only matter when training. */
         if (n_in < 1 || r->ins[0] < 0)
             st = imp_fail(r->err, IMP_ERR_FORMAT, "no data input");
         n_in = 1;
-        op = IMP_OP_IDENTITY;
     }
     if (st == IMP_OK && op == IMP_OP_RESIZE && r->opset < 11) {
         /* Resize-10 is Upsample-9 renamed: the same (X, scales) inputs, the
