@@ -251,6 +251,23 @@ static enum imp_status plan(struct imp_predictor *p)
     for (int i = 0; i < g->n_outputs; i++)
         vb[g->outputs[i]].last_use = p->n_exec; /* outputs outlive the run */
 
+    /* Refuse a plan beyond the arena limit before any engine prepares:
+     * some prepare work grows with the output (Pad's index tables), so a
+     * hostile shape would otherwise cost minutes and gigabytes first. */
+    for (int i = 0; i < p->n_exec; i++) {
+        const struct imp_node *n = p->exec[i].node;
+        for (int k = 0; k < n->n_outputs; k++) {
+            size_t bytes = imp_tensor_bytes(&t[n->outputs[k]]);
+            if (bytes > IMP_MAX_ARENA_BYTES) {
+                st = imp_fail(&p->error, IMP_ERR_NOMEM,
+                              "node '%s' (%s): its output would take %.1f GiB, "
+                              "more than impasto allows", n->name,
+                              imp_op_name(n->op), (double)bytes / (1 << 30));
+                goto done;
+            }
+        }
+    }
+
     /* Engines: choose and prepare (constant inputs have data already). */
     for (int i = 0; i < p->n_exec; i++) {
         struct exec_node *e = &p->exec[i];
