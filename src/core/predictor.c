@@ -337,7 +337,9 @@ static enum imp_status plan(struct imp_predictor *p)
                       (double)total / (1 << 30));
         goto done;
     }
-    if (total > p->arena_cap) {
+    /* Always a real arena, even for a plan of empty tensors: data pointers
+     * are arena offsets, and an offset from NULL is undefined. */
+    if (total > p->arena_cap || !p->arena) {
         imp_aligned_free(p->arena);
         p->arena = imp_aligned_alloc(total);
         p->arena_cap = p->arena ? total : 0;
