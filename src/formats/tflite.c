@@ -221,10 +221,10 @@ static enum imp_status read_tensor(struct imp_tfl_reader *r, uint32_t i,
         if (count < 0 || (uint64_t)count > SIZE_MAX / 8 ||
             (size_t)count * type_size(t->type) != t->nbytes)
             return imp_fail(r->err, IMP_ERR_FORMAT,
-                            "tensor '%s': buffer %u holds %zu bytes, shape and "
-                            "type %s need %lld",
-                            t->name, buf, t->nbytes, type_name(t->type),
-                            count < 0 ? -1LL : count * (long long)type_size(t->type));
+                            "tensor '%s': buffer %u holds %zu bytes, but %lld "
+                            "elements of %s need %zu bytes each",
+                            t->name, buf, t->nbytes, (long long)count,
+                            type_name(t->type), (size_t)type_size(t->type));
     }
     return IMP_OK;
 }
@@ -290,7 +290,8 @@ static enum imp_status dequantize(struct imp_tfl_reader *r,
                                    "tensor '%s': quantized type %s is not supported",
                                    t->name, type_name(t->type));
         }
-        out[i] = (float)((double)scale * (double)(q - zp));
+        /* In double: a hostile zero point (INT64_MIN) must not overflow. */
+        out[i] = (float)((double)scale * ((double)q - (double)zp));
     }
     if (imp_fb_bad(&r->fb))
         return bad_bytes(r, t->name);
