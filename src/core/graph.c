@@ -48,6 +48,10 @@ int imp_graph_add_value(struct imp_graph *g, const char *name,
                         enum imp_value_kind kind, enum imp_dtype dtype,
                         const struct imp_shape *shape)
 {
+    /* Copied before growing: callers may pass a shape inside g->values. */
+    struct imp_shape copy = {0};
+    if (shape)
+        copy = *shape;
     if (!IMP_GROW(g->values, g->n_values, g->cap_values))
         return -1;
     struct imp_value *v = &g->values[g->n_values];
@@ -57,8 +61,7 @@ int imp_graph_add_value(struct imp_graph *g, const char *name,
         return -1;
     v->kind = kind;
     v->dtype = dtype;
-    if (shape)
-        v->shape = *shape;
+    v->shape = copy;
     return g->n_values++;
 }
 
@@ -361,7 +364,8 @@ enum imp_status imp_graph_sort(struct imp_graph *g, struct imp_error *err)
         st = imp_fail(err, IMP_ERR_FORMAT, "graph has a cycle");
         goto done;
     }
-    memcpy(g->nodes, sorted, sizeof *sorted * (size_t)g->n_nodes);
+    if (g->n_nodes) /* a graph with no nodes has no node array */
+        memcpy(g->nodes, sorted, sizeof *sorted * (size_t)g->n_nodes);
     for (int o = 0; o < g->n_outputs; o++) {
         int v = g->outputs[o];
         if (v < 0 || v >= g->n_values || !ready[v]) {

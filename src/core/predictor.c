@@ -251,6 +251,23 @@ static enum imp_status plan(struct imp_predictor *p)
     for (int i = 0; i < g->n_outputs; i++)
         vb[g->outputs[i]].last_use = p->n_exec; /* outputs outlive the run */
 
+    /* Refuse a plan beyond the arena limit before any engine prepares:
+     * some prepare work grows with the output (Pad's index tables), so a
+     * hostile shape would otherwise cost minutes and gigabytes first. */
+    for (int i = 0; i < p->n_exec; i++) {
+        const struct imp_node *n = p->exec[i].node;
+        for (int k = 0; k < n->n_outputs; k++) {
+            size_t bytes = imp_tensor_bytes(&t[n->outputs[k]]);
+            if (bytes > IMP_MAX_ARENA_BYTES) {
+                st = imp_fail(&p->error, IMP_ERR_NOMEM,
+                              "node '%s' (%s): its output would take %.1f GiB, "
+                              "more than impasto allows", n->name,
+                              imp_op_name(n->op), (double)bytes / (1 << 30));
+                goto done;
+            }
+        }
+    }
+
     /* Engines: choose and prepare (constant inputs have data already). */
     for (int i = 0; i < p->n_exec; i++) {
         struct exec_node *e = &p->exec[i];
@@ -351,6 +368,17 @@ done:
     return st;
 }
 
+static bool has_open_dims(const struct imp_graph *g)
+{
+    for (int i = 0; i < g->n_inputs; i++) {
+        const struct imp_shape *s = &g->values[g->inputs[i]].shape;
+        for (int d = 0; d < s->rank; d++)
+            if (s->d[d] < 0)
+                return true;
+    }
+    return false;
+}
+
 enum imp_status imp_predictor_init(const struct imp_model *m,
                                    const struct imp_predictor_options *opt,
                                    struct imp_predictor **out,
@@ -393,12 +421,16 @@ enum imp_status imp_predictor_init(const struct imp_model *m,
         }
         memset(p->input_data[i], 0, input_bytes(p, i));
     }
+    /* Plan now so errors surface here. When the model leaves dims open,
+     * the stand-in shape may not fit it: planning then waits for the
+     * caller's resize (and any error comes from run). */
     st = plan(p);
-    if (st != IMP_OK) {
+    if (st != IMP_OK && (!has_open_dims(g) || st == IMP_ERR_NOMEM)) {
         if (err)
             *err = p->error;
         goto fail;
     }
+    imp_error_clear(&p->error);
     *out = p;
     return IMP_OK;
 fail:

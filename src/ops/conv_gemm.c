@@ -31,7 +31,9 @@ struct conv_gemm {
  * the microkernel. */
 static bool conv_gemm_supports(const struct imp_kernel_args *a)
 {
-    if (a->in[0]->shape.rank != 4 || !a->in[1]->data)
+    /* Weights and bias are packed in prepare: both must be constants. */
+    if (a->in[0]->shape.rank != 4 || !a->in[1]->data ||
+        (a->n_in > 2 && a->in[2] && !a->in[2]->data))
         return false;
     const struct imp_shape *w = &a->in[1]->shape;
     return w->d[1] * w->d[2] * w->d[3] >= 8;

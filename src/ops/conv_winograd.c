@@ -41,7 +41,9 @@ struct conv_winograd {
 static bool conv_winograd_supports(const struct imp_kernel_args *a)
 {
     const struct imp_tensor *x = a->in[0], *w = a->in[1];
-    if (x->shape.rank != 4 || !w->data || w->shape.d[2] != 3 || w->shape.d[3] != 3)
+    /* Weights and bias are transformed in prepare: both must be constants. */
+    if (x->shape.rank != 4 || !w->data || w->shape.d[2] != 3 || w->shape.d[3] != 3 ||
+        (a->n_in > 2 && a->in[2] && !a->in[2]->data))
         return false;
     struct imp_conv_geom g;
     if (imp_conv_forward_geometry(a->node, a->in, a->n_in, &g, NULL) != IMP_OK)
