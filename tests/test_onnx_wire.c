@@ -338,16 +338,16 @@ static void packed_floats_bad_length(void)
     free(m.d);
 }
 
-/* Thousands of values: names resolve through the map, quickly. */
-static void long_chain_of_nodes(void)
+/* A chain of n Relu nodes x -> v1 -> ... -> y, listed backwards if asked. */
+static struct pbw relu_chain(int n, bool backwards)
 {
-    enum { N = 20000 };
     struct pbw graph = {0};
     char in[32], out[32];
-    for (int i = 0; i < N; i++) {
+    for (int j = 0; j < n; j++) {
+        int i = backwards ? n - 1 - j : j;
         struct pbw node = {0};
         snprintf(in, sizeof in, i ? "v%d" : "x", i);
-        snprintf(out, sizeof out, i == N - 1 ? "y" : "v%d", i + 1);
+        snprintf(out, sizeof out, i == n - 1 ? "y" : "v%d", i + 1);
         w_str(&node, 1, in);
         w_str(&node, 2, out);
         w_str(&node, 4, "Relu");
@@ -356,7 +356,14 @@ static void long_chain_of_nodes(void)
     int64_t dims[2] = {1, 4};
     w_value_info(&graph, 11, "x", 1, 2, dims);
     w_value_info(&graph, 12, "y", 1, 2, dims);
-    struct pbw m = w_model(&graph, 13);
+    return w_model(&graph, 13);
+}
+
+/* Thousands of values: names resolve through the map, quickly. */
+static void long_chain_of_nodes(void)
+{
+    enum { N = 20000 };
+    struct pbw m = relu_chain(N, false);
     struct imp_graph g;
     struct imp_error err;
     if (CHECK_STATUS(read_bytes(&m, &g, &err), IMP_OK)) {
@@ -367,6 +374,29 @@ static void long_chain_of_nodes(void)
         CHECK(g.nodes[N - 1].inputs[0] == g.nodes[N - 2].outputs[0]);
         imp_graph_release(&g);
     }
+    free(m.d);
+}
+
+/* Nodes out of order are put in order by the reader (in linear-ish time;
+ * the generic sort would take one sweep per misplaced node). */
+static void backwards_chain_is_ordered(void)
+{
+    enum { N = 20000 };
+    struct pbw m = relu_chain(N, true);
+    struct imp_graph g;
+    struct imp_error err;
+    if (CHECK_STATUS(read_bytes(&m, &g, &err), IMP_OK)) {
+        bool ordered = g.nodes[0].inputs[0] == g.inputs[0];
+        for (int i = 1; i < N; i++)
+            ordered = ordered &&
+                      g.nodes[i].inputs[0] == g.nodes[i - 1].outputs[0];
+        CHECK(ordered);
+        CHECK(strcmp(g.nodes[0].name, "v1") == 0);
+        imp_graph_release(&g);
+    }
+    struct imp_model *model = NULL;
+    CHECK_STATUS(imp_model_load_buffer(m.d, m.n, &model, &err), IMP_OK);
+    imp_model_free(model);
     free(m.d);
 }
 
@@ -437,6 +467,7 @@ int main(void)
     RUN(attribute_type_field_rules);
     RUN(packed_floats_bad_length);
     RUN(long_chain_of_nodes);
+    RUN(backwards_chain_is_ordered);
     RUN(fold_failure_after_folding);
     RUN(too_many_attributes);
     return imp_test_finish();
