@@ -171,6 +171,42 @@ static void constants_fold_at_load_and_set_param_overrides(void)
     imp_model_free(m);
 }
 
+static void open_dims_defer_shape_errors_to_the_real_shape(void)
+{
+    /* Reflect padding by 2 cannot apply to the stand-in 1x1 image, but the
+     * model is fine for any real image of 3x3 or more. */
+    struct imp_graph g;
+    imp_graph_init(&g);
+    struct imp_shape s = shape4(1, 1, -1, -1);
+    int x = imp_graph_add_value(&g, "x", IMP_VALUE_INPUT, IMP_DTYPE_F32, &s);
+    int y = imp_graph_add_value(&g, "y", IMP_VALUE_ACTIVATION, IMP_DTYPE_F32, NULL);
+    int node = imp_graph_add_node(&g, IMP_OP_PAD, "pad", 1, &x, 1, &y);
+    int64_t pads[8] = {0, 0, 2, 2, 0, 0, 2, 2};
+    imp_node_set_ints(&g, node, "pads", pads, 8);
+    imp_node_set_string(&g, node, "mode", "reflect");
+    imp_graph_add_input(&g, x);
+    imp_graph_add_output(&g, y);
+    struct imp_model *m;
+    struct imp_error err;
+    if (!CHECK_STATUS(imp_model_from_graph(&g, &m, &err), IMP_OK))
+        return;
+    struct imp_predictor *p;
+    if (!CHECK_STATUS(imp_predictor_init(m, NULL, &p, &err), IMP_OK)) {
+        imp_model_free(m);
+        return;
+    }
+    CHECK(imp_predictor_run(p) != IMP_OK); /* still the 1x1 stand-in */
+    CHECK(strstr(imp_predictor_last_error(p), "pad") != NULL);
+    int64_t dims[4] = {1, 1, 4, 5};
+    CHECK_STATUS(imp_predictor_resize_input(p, 0, 4, dims), IMP_OK);
+    CHECK_STATUS(imp_predictor_run(p), IMP_OK);
+    struct imp_tensor_info info;
+    CHECK_STATUS(imp_predictor_output(p, 0, &info, NULL), IMP_OK);
+    CHECK(info.dims[2] == 8 && info.dims[3] == 9);
+    imp_predictor_free(p);
+    imp_model_free(m);
+}
+
 int main(void)
 {
     RUN(predictor_runs_sorted_graph_with_open_batch);
@@ -178,5 +214,6 @@ int main(void)
     RUN(planner_never_overlaps_live_buffers);
     RUN(sort_rejects_cycles_and_missing_producers);
     RUN(constants_fold_at_load_and_set_param_overrides);
+    RUN(open_dims_defer_shape_errors_to_the_real_shape);
     return imp_test_finish();
 }

@@ -120,7 +120,9 @@ static void *predict(const struct imp_model *m, const int64_t *dims, size_t *byt
     return out;
 }
 
-static void model_round_trip(const char *path, const char *name)
+/* Save, load back, compare graph bytes and (when `predict_too`) the
+ * outputs of a run. */
+static void model_round_trip(const char *path, const char *name, bool predict_too)
 {
     struct imp_model *m = NULL, *back = NULL;
     struct imp_error err;
@@ -145,6 +147,8 @@ static void model_round_trip(const char *path, const char *name)
         TCHECK(a && b && na == nb && memcmp(a, b, na) == 0);
         free(a);
         free(b);
+        if (!predict_too)
+            goto done;
         /* Small enough for reference kernels and sanitizers. When the
          * model cannot take it (fixed sizes), its own default shape. */
         int64_t small[4] = {1, 3, 64, 64};
@@ -164,6 +168,7 @@ static void model_round_trip(const char *path, const char *name)
     } else {
         printf("  %s\n", err.message);
     }
+done:
     remove(out);
     imp_model_free(back);
     imp_model_free(m);
@@ -179,7 +184,10 @@ static void johnson_nets(void)
         if (!TCHECK(path != NULL))
             continue;
         graph_round_trip(path, false);
-        model_round_trip(path, johnson[i]);
+        /* The four nets share one graph and differ only in weights, which
+         * the byte comparison covers: one full 720x720 prediction pair is
+         * enough (each costs seconds, minutes under sanitizers). */
+        model_round_trip(path, johnson[i], i == 0);
     }
 }
 

@@ -25,8 +25,11 @@ def run_json(cmd):
 
 
 def runs_of(result):
-    # Both benches print their individual run times; fall back to the median.
-    return result.get("runs") or result.get("runs_ms") or [result["median_ms"]]
+    """The individual run times a bench printed, else just its median."""
+    for key in ("runs_ms", "runs"):
+        if isinstance(result.get(key), list):
+            return result[key]
+    return [result["median_ms"]]
 
 
 def measure(impasto, model, threads, rounds, per_round, warmup):

@@ -247,8 +247,16 @@ int64_t imp_node_int(const struct imp_node *n, const char *name, int64_t dflt)
     const struct imp_attr *a = imp_node_attr(n, name);
     if (a && a->type == IMP_ATTR_INT)
         return a->i;
-    if (a && a->type == IMP_ATTR_FLOAT)
+    if (a && a->type == IMP_ATTR_FLOAT) {
+        /* Converting an out-of-range float is undefined: clamp first. */
+        if (!(a->f == a->f))
+            return dflt;
+        if (a->f >= 9.2e18f)
+            return INT64_MAX;
+        if (a->f <= -9.2e18f)
+            return INT64_MIN;
         return (int64_t)a->f;
+    }
     return dflt;
 }
 

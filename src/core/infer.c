@@ -68,6 +68,8 @@ enum imp_status imp_infer_graph(const struct imp_graph *g,
                           n->name, imp_op_name(n->op), IMP_MAX_NODE_IO);
             break;
         }
+        const struct imp_op_def *def = imp_op_get(n->op);
+        bool shape_only = def && (def->flags & IMP_OPF_SHAPE_ONLY);
         bool all_data = true;
         for (int k = 0; k < n->n_inputs; k++) {
             int v = n->inputs[k];
@@ -82,7 +84,7 @@ enum imp_status imp_infer_graph(const struct imp_graph *g,
                 break;
             }
             in[k] = &inf->tensors[v];
-            all_data = all_data && in[k]->data != NULL;
+            all_data = all_data && (in[k]->data != NULL || shape_only);
         }
         if (st != IMP_OK)
             break;

@@ -24,15 +24,19 @@ static enum imp_status finish_load(struct imp_model *m, struct imp_error *err)
     m->output_guess = calloc((size_t)g->n_outputs + 1, sizeof *m->output_guess);
     if (!m->input_shapes || !m->output_guess)
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+    bool open_dims = false;
     for (int i = 0; i < g->n_inputs; i++) {
         const struct imp_value *v = &g->values[g->inputs[i]];
         if (!imp_dtype_valid(v->dtype))
             return imp_fail(err, IMP_ERR_FORMAT, "input '%s' has no element type",
                             v->name);
         m->input_shapes[i] = v->shape;
-        for (int d = 0; d < v->shape.rank; d++)
-            if (m->input_shapes[i].d[d] < 0)
+        for (int d = 0; d < v->shape.rank; d++) {
+            if (m->input_shapes[i].d[d] < 0) {
                 m->input_shapes[i].d[d] = 1;
+                open_dims = true;
+            }
+        }
         int64_t count = imp_shape_count(&m->input_shapes[i]);
         if (count < 0 || count > IMP_MAX_INPUT_ELEMENTS) {
             char dims[128];
@@ -41,11 +45,25 @@ static enum imp_status finish_load(struct imp_model *m, struct imp_error *err)
                             v->name, imp_shape_str(&v->shape, dims, sizeof dims));
         }
     }
-    /* A trial inference: every shape error surfaces at load, not at run. */
+    /* A trial inference, so that shape errors surface at load, not at run.
+     * With open dims the stand-in size 1 may simply be too small (a 9x9
+     * valid convolution on a 1x1 image): then the caller must resize
+     * first, and outputs are reported as the model declares them. */
     struct imp_inference inf;
-    st = imp_infer_graph(g, m->input_shapes, NULL, &inf, err);
-    if (st != IMP_OK)
-        return st;
+    struct imp_error trial;
+    st = imp_infer_graph(g, m->input_shapes, NULL, &inf, &trial);
+    if (st != IMP_OK) {
+        if (!open_dims || st == IMP_ERR_NOMEM) {
+            if (err)
+                *err = trial;
+            return st;
+        }
+        for (int i = 0; i < g->n_outputs; i++) {
+            const struct imp_value *v = &g->values[g->outputs[i]];
+            m->output_guess[i] = (struct imp_tensor){v->dtype, v->shape, NULL};
+        }
+        return IMP_OK;
+    }
     for (int i = 0; i < g->n_outputs; i++) {
         m->output_guess[i] = inf.tensors[g->outputs[i]];
         m->output_guess[i].data = NULL;

@@ -337,7 +337,9 @@ static enum imp_status plan(struct imp_predictor *p)
                       (double)total / (1 << 30));
         goto done;
     }
-    if (total > p->arena_cap) {
+    /* Always a real arena, even for a plan of empty tensors: data pointers
+     * are arena offsets, and an offset from NULL is undefined. */
+    if (total > p->arena_cap || !p->arena) {
         imp_aligned_free(p->arena);
         p->arena = imp_aligned_alloc(total);
         p->arena_cap = p->arena ? total : 0;
@@ -368,6 +370,17 @@ done:
     if (st != IMP_OK)
         release_plan(p);
     return st;
+}
+
+static bool has_open_dims(const struct imp_graph *g)
+{
+    for (int i = 0; i < g->n_inputs; i++) {
+        const struct imp_shape *s = &g->values[g->inputs[i]].shape;
+        for (int d = 0; d < s->rank; d++)
+            if (s->d[d] < 0)
+                return true;
+    }
+    return false;
 }
 
 enum imp_status imp_predictor_init(const struct imp_model *m,
@@ -412,12 +425,16 @@ enum imp_status imp_predictor_init(const struct imp_model *m,
         }
         memset(p->input_data[i], 0, input_bytes(p, i));
     }
+    /* Plan now so errors surface here. When the model leaves dims open,
+     * the stand-in shape may not fit it: planning then waits for the
+     * caller's resize (and any error comes from run). */
     st = plan(p);
-    if (st != IMP_OK) {
+    if (st != IMP_OK && (!has_open_dims(g) || st == IMP_ERR_NOMEM)) {
         if (err)
             *err = p->error;
         goto fail;
     }
+    imp_error_clear(&p->error);
     *out = p;
     return IMP_OK;
 fail:

@@ -1,3 +1,4 @@
+#include "kernels/conv_rows.h"
 #include "kernels/gemm.h"
 
 #define IMP_GEMM_UKERNEL(isa, mr, nr, fn)                                     \
@@ -33,4 +34,16 @@ const struct imp_gemm_ukernel *imp_gemm_ukernel_for(enum imp_isa cap)
         if (all_ukernels[i]->isa <= cap)
             return all_ukernels[i];
     return NULL; /* unreachable: the scalar kernel always qualifies */
+}
+
+imp_conv_rows_fn imp_conv_rows_for(enum imp_isa cap)
+{
+    enum imp_isa best = imp_isa_detect();
+    if (cap > best)
+        cap = best;
+    if (cap >= IMP_ISA_AVX512)
+        return imp_conv_rows__avx512;
+    if (cap >= IMP_ISA_AVX2)
+        return imp_conv_rows__avx2;
+    return imp_conv_rows__scalar;
 }

@@ -69,6 +69,10 @@ enum imp_op_flags {
     IMP_OPF_INPLACE = 1 << 0,
     /* Output 0 is input 0's bytes under another shape: no copy at all. */
     IMP_OPF_ALIAS = 1 << 1,
+    /* Output depends only on the inputs' shapes (Shape): evaluated at plan
+     * time even when the input data is unknown, so shape computations
+     * downstream fold. Its run must not read input data. */
+    IMP_OPF_SHAPE_ONLY = 1 << 2,
 };
 
 struct imp_op_def {

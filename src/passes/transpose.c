@@ -12,7 +12,8 @@
  *                                  or x when that is the identity
  *
  * A Transpose is only moved when its output has no other reader and is not
- * a graph output, so no value anyone can observe changes. New constant
+ * a graph output, so no value anyone can observe changes; merging T2 into
+ * T1 needs no such care, since T1 stays for its other readers. New constant
  * permutations are expressed as Reshape/Transpose nodes on the constant;
  * the constant folder that runs after this pass evaluates them.
  */
@@ -141,8 +142,11 @@ static int rewrite_once(struct imp_graph *g, struct uses *u)
         int rank, rank2;
 
         if (n->op == IMP_OP_TRANSPOSE && n->n_inputs == 1 && get_perm(n, perm2, &rank2)) {
-            int t1 = sole_transpose(g, u, n->inputs[0]);
-            if (t1 < 0 || !get_perm(&g->nodes[t1], perm, &rank) || rank != rank2)
+            /* T1 may have other readers: they keep it, this node skips it. */
+            int t1 = n->inputs[0] >= 0 ? u->producer[n->inputs[0]] : -1;
+            if (t1 < 0 || g->nodes[t1].op != IMP_OP_TRANSPOSE ||
+                g->nodes[t1].n_inputs != 1 || !get_perm(&g->nodes[t1], perm, &rank) ||
+                rank != rank2)
                 continue;
             /* T2(T1(x)): out[i] = x[perm[perm2[i]]] */
             int64_t composed[IMP_MAX_RANK];
@@ -153,10 +157,14 @@ static int rewrite_once(struct imp_graph *g, struct uses *u)
             }
             int x = g->nodes[t1].inputs[0];
             if (identity) {
-                /* Readers of this node's output read x instead. */
                 int y = n->outputs[0];
-                if (u->is_output[y])
-                    continue;
+                if (u->is_output[y]) {
+                    /* The output keeps its name: a free Identity view. */
+                    n->op = IMP_OP_IDENTITY;
+                    n->inputs[0] = x;
+                    return 1;
+                }
+                /* Readers of this node's output read x instead. */
                 for (int k = 0; k < g->n_nodes; k++)
                     for (int q = 0; q < g->nodes[k].n_inputs; q++)
                         if (g->nodes[k].inputs[q] == y)

@@ -1,0 +1,101 @@
+/* Plain bilinear sampling skips pixels when shrinking by more than 2x (a
+ * phone photo going into a 256x256 model would alias badly): shrinking
+ * averages the covered area instead. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "resample.h"
+
+/* For each output index, `n` source indices and weights (summing to 1). */
+struct taps {
+    int n;
+    int *index;
+    float *weight;
+};
+
+static int make_taps(int in, int out, struct taps *t)
+{
+    double scale = (double)in / out;
+    t->n = scale <= 1.0 ? 2 : (int)ceil(scale) + 1;
+    t->index = malloc(sizeof *t->index * (size_t)out * (size_t)t->n);
+    t->weight = malloc(sizeof *t->weight * (size_t)out * (size_t)t->n);
+    if (!t->index || !t->weight)
+        return -1;
+    for (int o = 0; o < out; o++) {
+        int *idx = t->index + (size_t)o * t->n;
+        float *w = t->weight + (size_t)o * t->n;
+        if (scale <= 1.0) {
+            double x = (o + 0.5) * scale - 0.5;
+            if (x < 0)
+                x = 0;
+            int x0 = (int)x;
+            if (x0 > in - 1)
+                x0 = in - 1;
+            double frac = x - x0;
+            idx[0] = x0;
+            idx[1] = x0 + 1 < in ? x0 + 1 : in - 1;
+            w[0] = (float)(1.0 - frac);
+            w[1] = (float)frac;
+        } else {
+            /* Output pixel o covers source span [lo, hi). */
+            double lo = o * scale, hi = (o + 1) * scale;
+            int j0 = (int)lo;
+            for (int k = 0; k < t->n; k++) {
+                int j = j0 + k;
+                double a = lo > j ? lo : j, b = hi < j + 1 ? hi : j + 1;
+                idx[k] = j < in ? j : in - 1;
+                w[k] = b > a && j < in ? (float)((b - a) / scale) : 0.0f;
+            }
+        }
+    }
+    return 0;
+}
+
+static void free_taps(struct taps *t)
+{
+    free(t->index);
+    free(t->weight);
+}
+
+int imp_resample_f32(const float *src, int sw, int sh, int c, float *dst, int dw,
+                     int dh)
+{
+    struct taps tx = {0}, ty = {0};
+    if (sw < 1 || sh < 1 || dw < 1 || dh < 1 || c < 1)
+        return -1;
+    float *rows = malloc(sizeof *rows * (size_t)sh * (size_t)dw * (size_t)c);
+    int rc = -1;
+    if (!rows || make_taps(sw, dw, &tx) || make_taps(sh, dh, &ty))
+        goto done;
+    for (int y = 0; y < sh; y++) {
+        const float *s = src + (size_t)y * sw * c;
+        float *r = rows + (size_t)y * dw * c;
+        for (int x = 0; x < dw; x++) {
+            const int *idx = tx.index + (size_t)x * tx.n;
+            const float *w = tx.weight + (size_t)x * tx.n;
+            for (int ch = 0; ch < c; ch++) {
+                float acc = 0;
+                for (int k = 0; k < tx.n; k++)
+                    acc += w[k] * s[(size_t)idx[k] * c + ch];
+                r[(size_t)x * c + ch] = acc;
+            }
+        }
+    }
+    for (int y = 0; y < dh; y++) {
+        const int *idx = ty.index + (size_t)y * ty.n;
+        const float *w = ty.weight + (size_t)y * ty.n;
+        float *d = dst + (size_t)y * dw * c;
+        for (size_t i = 0; i < (size_t)dw * c; i++) {
+            float acc = 0;
+            for (int k = 0; k < ty.n; k++)
+                acc += w[k] * rows[(size_t)idx[k] * dw * c + i];
+            d[i] = acc;
+        }
+    }
+    rc = 0;
+done:
+    free(rows);
+    free_taps(&tx);
+    free_taps(&ty);
+    return rc;
+}

@@ -1,0 +1,14 @@
+/*
+ * Resampling of interleaved float images (c channels per pixel), for model
+ * inputs and masks: bilinear when enlarging (pixel centres aligned, edges
+ * clamped), area average when shrinking, so a large photo going into a
+ * small model does not alias. Separable: rows first, then columns.
+ */
+#ifndef IMP_APP_RESAMPLE_H
+#define IMP_APP_RESAMPLE_H
+
+/* Returns 0, or -1 when out of memory or a size is below 1. */
+int imp_resample_f32(const float *src, int sw, int sh, int c, float *dst, int dw,
+                     int dh);
+
+#endif

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Set up and run the main job on a fresh Debian 12 machine: install the
+# build dependencies, build impasto, fetch the MediaPipe selfie
+# segmentation model from npm and cut the person out of the bundled photo.
+#
+#   bash scripts/build.sh            # writes out/astronaut-mask.png and
+#                                    # out/astronaut-overlay.png
+#   IMP_SELFIE_MODEL=path.tflite bash scripts/build.sh   # use a local copy
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+imp_install_build_deps
+imp_build "$IMP_ROOT/build"
+model=$(imp_selfie_model)
+
+cd "$IMP_ROOT"
+mkdir -p out
+build/apps/impasto/impasto segment "$model" assets/astronaut.png \
+  -o out/astronaut-mask.png --overlay out/astronaut-overlay.png
+printf '\nimpasto is built: %s\n' "$IMP_ROOT/build/apps/impasto/impasto"
+printf 'person mask:      %s\n' "$IMP_ROOT/out/astronaut-mask.png"
+printf 'overlay:          %s\n' "$IMP_ROOT/out/astronaut-overlay.png"

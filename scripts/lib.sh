@@ -1,0 +1,95 @@
+# shellcheck shell=bash
+# Shared by scripts/build.sh and scripts/test.sh: install what the build
+# needs (Debian's packages, only those missing), configure and build.
+# Source it; it defines functions and IMP_ROOT, and runs nothing.
+
+IMP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+IMP_JOBS=${IMP_JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+# The selfie model the main job runs, pinned: npm package, version, and the
+# sha256 of the .tflite inside it.
+IMP_SELFIE_PACKAGE=@mediapipe/selfie_segmentation
+IMP_SELFIE_VERSION=0.1.1675465747
+IMP_SELFIE_SHA256=8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27
+
+imp_log() { printf '==> %s\n' "$*" >&2; }
+imp_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+imp_as_root() {
+  if [ "$(id -u)" = 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    imp_die "need root to run: $* (run as root, or install the packages yourself)"
+  fi
+}
+
+# imp_apt_install PACKAGE...: install those not installed yet.
+imp_apt_install() {
+  local missing=() p
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    imp_log "not a Debian system: make sure these are installed: $*"
+    return 0
+  fi
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  imp_log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # A fresh machine has no package lists, an old one may have stale ones:
+  # refresh them only when an install fails.
+  imp_as_root apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+    { imp_as_root apt-get update -q &&
+      imp_as_root apt-get install -y -q --no-install-recommends "${missing[@]}"; } ||
+    imp_die "could not install ${missing[*]}"
+}
+
+imp_install_build_deps() {
+  imp_apt_install build-essential cmake ninja-build libpng-dev libjpeg-dev
+}
+
+# imp_build DIR [CMAKE_ARG...]: configure (Release, warnings as errors
+# unless the arguments say otherwise) and build everything.
+imp_build() {
+  local dir=$1
+  shift
+  imp_log "building in $dir"
+  cmake -S "$IMP_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DIMP_WERROR=ON \
+    "$@" >/dev/null || imp_die "cmake failed to configure $dir"
+  ninja -C "$dir" -j "$IMP_JOBS" || imp_die "the build in $dir failed"
+}
+
+imp_sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+# Print the path of the selfie segmentation model, fetching it from the
+# npm registry into third_party/npm/ (ignored by git) the first time.
+# IMP_SELFIE_MODEL=/path/to/selfie_segmentation.tflite skips the fetch.
+imp_selfie_model() {
+  if [ -n "${IMP_SELFIE_MODEL:-}" ]; then
+    [ -f "$IMP_SELFIE_MODEL" ] || imp_die "IMP_SELFIE_MODEL=$IMP_SELFIE_MODEL: no such file"
+    printf '%s\n' "$IMP_SELFIE_MODEL"
+    return 0
+  fi
+  local dir="$IMP_ROOT/third_party/npm/selfie_segmentation-$IMP_SELFIE_VERSION"
+  local model="$dir/package/selfie_segmentation.tflite"
+  if [ ! -f "$model" ] || [ "$(imp_sha256 "$model")" != "$IMP_SELFIE_SHA256" ]; then
+    command -v npm >/dev/null 2>&1 || imp_apt_install nodejs npm
+    imp_log "fetching $IMP_SELFIE_PACKAGE@$IMP_SELFIE_VERSION from the npm registry"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    # npm pack only downloads the tarball: no install scripts run.
+    local tarball
+    tarball=$(cd "$dir" && npm pack --ignore-scripts --silent \
+      "$IMP_SELFIE_PACKAGE@$IMP_SELFIE_VERSION" 2>/dev/null | tail -n 1) ||
+      imp_die "npm could not fetch $IMP_SELFIE_PACKAGE@$IMP_SELFIE_VERSION"
+    [ -f "$dir/$tarball" ] || imp_die "npm pack made no tarball in $dir"
+    tar -xzf "$dir/$tarball" -C "$dir" package/selfie_segmentation.tflite ||
+      imp_die "$tarball holds no package/selfie_segmentation.tflite"
+    [ "$(imp_sha256 "$model")" = "$IMP_SELFIE_SHA256" ] ||
+      imp_die "$model does not have the expected sha256 $IMP_SELFIE_SHA256"
+  fi
+  printf '%s\n' "$model"
+}

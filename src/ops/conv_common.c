@@ -1,0 +1,118 @@
+/* Checks and geometry shared by Conv and ConvTranspose (conv_common.h). */
+#include "ops/conv_common.h"
+
+#include <stdlib.h>
+
+#include "core/dtype.h"
+
+enum imp_status imp_conv_check_f32(const struct imp_tensor *const *in, int n_in,
+                                   struct imp_error *err)
+{
+    static const char *const names[] = {"X", "W", "B"};
+    for (int i = 0; i < n_in && i < 3; i++)
+        if (in[i] && in[i]->dtype != IMP_DTYPE_F32)
+            return imp_fail(err, IMP_ERR_UNSUPPORTED,
+                            "input %s is %s; only float32 is supported", names[i],
+                            imp_dtype_name(in[i]->dtype));
+    return IMP_OK;
+}
+
+enum imp_status imp_conv_geometry(const struct imp_node *node,
+                                  const struct imp_tensor *const *in, int n_in,
+                                  bool transpose, struct imp_conv_geom *g,
+                                  struct imp_error *err)
+{
+    if (n_in < 2 || !in[0] || !in[1])
+        return imp_fail(err, IMP_ERR_FORMAT, "inputs X and W are required");
+    if (n_in > 3)
+        return imp_fail(err, IMP_ERR_FORMAT, "%d inputs; at most 3 (X, W, B)", n_in);
+    enum imp_status st = imp_conv_check_f32(in, n_in, err);
+    if (st != IMP_OK)
+        return st;
+    const struct imp_shape *xs = &in[0]->shape, *ws = &in[1]->shape;
+    const struct imp_tensor *b = n_in > 2 ? in[2] : NULL;
+    int rank = xs->rank;
+    if (rank < 3)
+        return imp_fail(err, IMP_ERR_SHAPE,
+                        "input X has rank %d; needs N, C and a spatial axis", rank);
+    if (rank > 2 + IMP_WIN_AXES)
+        return imp_fail(err, IMP_ERR_UNSUPPORTED,
+                        "input X has rank %d; at most %d spatial axes are supported",
+                        rank, IMP_WIN_AXES);
+    if (ws->rank != rank)
+        return imp_fail(err, IMP_ERR_SHAPE, "weight W has rank %d but X has rank %d",
+                        ws->rank, rank);
+
+    const struct imp_attr *ga = imp_node_attr(node, "group");
+    if (ga && ga->type != IMP_ATTR_INT)
+        return imp_fail(err, IMP_ERR_FORMAT, "group must be an int");
+    int64_t group = ga ? ga->i : 1;
+    g->n = xs->d[0];
+    g->c = xs->d[1];
+    if (group < 1 || group > IMP_WIN_DIM_MAX)
+        return imp_fail(err, IMP_ERR_FORMAT, "group = %lld must be at least 1",
+                        (long long)group);
+    if (g->c < 1 || g->c % group != 0)
+        return imp_fail(err, IMP_ERR_SHAPE,
+                        "input has %lld channels, not a multiple of group %lld",
+                        (long long)g->c, (long long)group);
+    g->group = group;
+    g->cg = g->c / group;
+    if (!transpose) {
+        /* W: [M, C/group, k...] */
+        if (ws->d[1] != g->cg)
+            return imp_fail(err, IMP_ERR_SHAPE,
+                            "weight has %lld input channels per group; input has "
+                            "%lld channels in %lld groups",
+                            (long long)ws->d[1], (long long)g->c, (long long)group);
+        g->m = ws->d[0];
+        if (g->m < 1 || g->m % group != 0)
+            return imp_fail(err, IMP_ERR_SHAPE,
+                            "weight has %lld output channels, not a positive "
+                            "multiple of group %lld",
+                            (long long)g->m, (long long)group);
+        g->mg = g->m / group;
+    } else {
+        /* W: [C, M/group, k...] */
+        if (ws->d[0] != g->c)
+            return imp_fail(err, IMP_ERR_SHAPE,
+                            "weight has %lld input channels; input has %lld",
+                            (long long)ws->d[0], (long long)g->c);
+        g->mg = ws->d[1];
+        if (g->mg < 1 || g->mg > IMP_WIN_DIM_MAX / group)
+            return imp_fail(err, IMP_ERR_SHAPE,
+                            "weight has %lld output channels per group",
+                            (long long)g->mg);
+        g->m = g->mg * group;
+    }
+    if (b) {
+        if (b->shape.rank != 1 || b->shape.d[0] != g->m)
+            return imp_fail(err, IMP_ERR_SHAPE,
+                            "bias B must have shape [%lld] (one per output channel)",
+                            (long long)g->m);
+    }
+    g->has_bias = b != NULL;
+    return imp_window_parse(node, rank - 2, &xs->d[2], &ws->d[2], &g->w, err);
+}
+
+void imp_conv_output_shape(const struct imp_conv_geom *g, struct imp_shape *out)
+{
+    int nsp = g->w.nsp;
+    out->rank = nsp + 2;
+    out->d[0] = g->n;
+    out->d[1] = g->m;
+    for (int i = 0; i < nsp; i++)
+        out->d[2 + i] = g->w.out[IMP_WIN_AXES - nsp + i];
+}
+
+void imp_conv_release(void *state)
+{
+    free(state);
+}
+
+size_t imp_conv_grain(int64_t row_macs)
+{
+    /* Enough work per chunk that handing it out costs nothing. */
+    int64_t gr = row_macs > 0 ? 65536 / row_macs : 1;
+    return gr < 1 ? 1 : (size_t)gr;
+}

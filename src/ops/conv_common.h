@@ -1,0 +1,49 @@
+/* What Conv and ConvTranspose share: input checks and channel geometry. */
+#ifndef IMP_CONV_COMMON_H
+#define IMP_CONV_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ops/op_util.h"
+#include "ops/window.h"
+
+struct imp_conv_geom {
+    struct imp_window w;
+    int64_t n;      /* batch                                  */
+    int64_t c, cg;  /* input channels, and per group          */
+    int64_t m, mg;  /* output channels, and per group         */
+    int64_t group;
+    bool has_bias;
+};
+
+/* X, W and (when present) B must be float32. */
+enum imp_status imp_conv_check_f32(const struct imp_tensor *const *in, int n_in,
+                                   struct imp_error *err);
+/* Checks inputs and attributes and fills everything but the output sizes
+ * and effective padding (imp_window_forward for Conv; ConvTranspose has
+ * its own rule). W is [M, C/group, k...], or [C, M/group, k...] when
+ * `transpose`. */
+enum imp_status imp_conv_geometry(const struct imp_node *node,
+                                  const struct imp_tensor *const *in, int n_in,
+                                  bool transpose, struct imp_conv_geom *g,
+                                  struct imp_error *err);
+/* The complete geometry (output sizes, effective pads) of a Conv node or
+ * a ConvTranspose node; what the reference engines keep as their state.
+ * Fast engines may call these from supports/prepare. */
+enum imp_status imp_conv_forward_geometry(const struct imp_node *node,
+                                          const struct imp_tensor *const *in,
+                                          int n_in, struct imp_conv_geom *g,
+                                          struct imp_error *err);
+enum imp_status imp_conv_transpose_geometry(const struct imp_node *node,
+                                            const struct imp_tensor *const *in,
+                                            int n_in, struct imp_conv_geom *g,
+                                            struct imp_error *err);
+/* [N, M, out...] */
+void imp_conv_output_shape(const struct imp_conv_geom *g, struct imp_shape *out);
+/* Frees a geometry made by an engine's prepare. */
+void imp_conv_release(void *state);
+/* parallel_for grain for rows of `row_macs` multiply-adds each. */
+size_t imp_conv_grain(int64_t row_macs);
+
+#endif

@@ -1,0 +1,584 @@
+/*
+ * The impasto program as a user meets it: help texts, exit codes, the
+ * one-line error promise, and end-to-end runs on tiny ONNX models that this
+ * test writes itself (so it needs nothing from ../shared).
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "image.h"
+#include "npy.h"
+#include "resample.h"
+
+static const char *cli = IMP_BINARY_DIR "/apps/impasto/impasto";
+static char dir[64];
+static char out_text[65536], err_text[65536];
+
+static void slurp(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* Run impasto with these arguments (a shell word list); returns its exit
+ * code with stdout and stderr in out_text and err_text. */
+static int run_cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run_cli(const char *fmt, ...)
+{
+    char args[2048], cmd[4096], out_path[128], err_path[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(out_path, sizeof out_path, "%s/stdout", dir);
+    snprintf(err_path, sizeof err_path, "%s/stderr", dir);
+    snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s' </dev/null", cli, args, out_path,
+             err_path);
+    int st = system(cmd);
+    slurp(out_path, out_text, sizeof out_text);
+    slurp(err_path, err_text, sizeof err_text);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The error promise: exactly one line, "impasto: <what>: <why>". */
+static bool one_error_line(void)
+{
+    const char *nl = strchr(err_text, '\n');
+    bool ok = strncmp(err_text, "impasto: ", 9) == 0 && nl && nl[1] == '\0' &&
+              strstr(err_text + 9, ": ") != NULL;
+    if (!ok)
+        printf("  stderr was: [%s]\n", err_text);
+    return ok;
+}
+
+static bool has(const char *text, const char *what)
+{
+    bool ok = strstr(text, what) != NULL;
+    if (!ok)
+        printf("  missing '%s' in:\n%s\n", what, text);
+    return ok;
+}
+
+static const char *tmp(const char *name)
+{
+    static char paths[8][256];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, 256, "%s/%s", dir, name);
+    return p;
+}
+
+static void write_bytes(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(data, 1, n, f);
+        fclose(f);
+    }
+}
+
+/* ---- a minimal protobuf writer for ONNX test models ---------------------- */
+
+struct pb {
+    uint8_t buf[4096];
+    size_t n;
+};
+
+static void pb_varint(struct pb *b, uint64_t v)
+{
+    do {
+        uint8_t byte = v & 0x7f;
+        v >>= 7;
+        if (b->n < sizeof b->buf)
+            b->buf[b->n++] = byte | (v ? 0x80 : 0);
+    } while (v);
+}
+
+static void pb_int(struct pb *b, int field, int64_t v)
+{
+    pb_varint(b, (uint64_t)field << 3);
+    pb_varint(b, (uint64_t)v);
+}
+
+static void pb_bytes(struct pb *b, int field, const void *data, size_t n)
+{
+    pb_varint(b, (uint64_t)field << 3 | 2);
+    pb_varint(b, n);
+    if (b->n + n <= sizeof b->buf) {
+        memcpy(b->buf + b->n, data, n);
+        b->n += n;
+    }
+}
+
+static void pb_str(struct pb *b, int field, const char *s)
+{
+    pb_bytes(b, field, s, strlen(s));
+}
+
+static void pb_msg(struct pb *b, int field, const struct pb *sub)
+{
+    pb_bytes(b, field, sub->buf, sub->n);
+}
+
+/* ValueInfoProto for a float tensor; dims < 0 are left open. */
+static void value_info(struct pb *graph, int field, const char *name, int rank,
+                       const int64_t *dims)
+{
+    struct pb shape = {0}, tensor = {0}, type = {0}, vi = {0};
+    for (int d = 0; d < rank; d++) {
+        struct pb dim = {0};
+        if (dims[d] >= 0)
+            pb_int(&dim, 1, dims[d]);
+        else
+            pb_str(&dim, 2, d == 2 ? "height" : "width");
+        pb_msg(&shape, 1, &dim);
+    }
+    pb_int(&tensor, 1, 1); /* FLOAT */
+    pb_msg(&tensor, 2, &shape);
+    pb_msg(&type, 1, &tensor);
+    pb_str(&vi, 1, name);
+    pb_msg(&vi, 2, &type);
+    pb_msg(graph, field, &vi);
+}
+
+static void node(struct pb *graph, const char *op, const char *in0, const char *in1,
+                 const char *out)
+{
+    struct pb n = {0};
+    pb_str(&n, 1, in0);
+    if (in1)
+        pb_str(&n, 1, in1);
+    pb_str(&n, 2, out);
+    pb_str(&n, 3, op);
+    pb_str(&n, 4, op);
+    pb_msg(graph, 1, &n);
+}
+
+static void save_model(const char *path, const struct pb *graph)
+{
+    struct pb model = {0}, opset = {0};
+    pb_int(&model, 1, 8); /* ir_version */
+    pb_str(&model, 2, "impasto test_cli");
+    pb_msg(&model, 7, graph);
+    pb_int(&opset, 2, 17);
+    pb_msg(&model, 8, &opset);
+    write_bytes(path, model.buf, model.n);
+}
+
+/* x [1,3,H,W] -> Sigmoid -> "prob/out:0" (a name no file may carry). */
+static void write_sigmoid_model(const char *path, int64_t h, int64_t w)
+{
+    struct pb g = {0};
+    node(&g, "Sigmoid", "x", NULL, "prob/out:0");
+    pb_str(&g, 2, "sigmoid");
+    int64_t dims[4] = {1, 3, h, w};
+    value_info(&g, 11, "x", 4, dims);
+    value_info(&g, 12, "prob/out:0", 4, dims);
+    save_model(path, &g);
+}
+
+/* x [1,3,H,W] -> 1x1 Conv averaging the channels -> mask [1,1,H,W]. */
+static void write_gray_model(const char *path, int64_t h, int64_t w)
+{
+    struct pb g = {0}, wt = {0};
+    node(&g, "Conv", "x", "w", "mask");
+    pb_str(&g, 2, "gray");
+    int64_t wdims[4] = {1, 3, 1, 1};
+    for (int d = 0; d < 4; d++)
+        pb_int(&wt, 1, wdims[d]);
+    pb_int(&wt, 2, 1);
+    pb_str(&wt, 8, "w");
+    float third[3] = {1.0f / 3, 1.0f / 3, 1.0f / 3};
+    pb_bytes(&wt, 9, third, sizeof third);
+    pb_msg(&g, 5, &wt);
+    int64_t dims[4] = {1, 3, h, w}, mdims[4] = {1, 1, h, w};
+    value_info(&g, 11, "x", 4, dims);
+    value_info(&g, 12, "mask", 4, mdims);
+    save_model(path, &g);
+}
+
+static struct imp_image test_photo(int w, int h)
+{
+    struct imp_image img = {w, h, 3, malloc((size_t)w * h * 3)};
+    for (int i = 0; i < w * h * 3; i++)
+        img.pixels[i] = (uint8_t)((i * 53 + (i / 3) * 7) % 256);
+    return img;
+}
+
+/* ---- always: no model needed ---------------------------------------------- */
+
+static void help_teaches_every_command(void)
+{
+    CHECK(run_cli("--help") == 0);
+    const char *cmds[] = {"info", "run", "segment", "bench", "convert"};
+    for (int i = 0; i < 5; i++) {
+        CHECK(has(out_text, cmds[i]));
+    }
+    for (int i = 0; i < 5; i++) {
+        CHECK(run_cli("%s --help", cmds[i]) == 0);
+        CHECK(has(out_text, "usage: impasto ") && has(out_text, "examples:"));
+        char help_text[sizeof out_text];
+        strcpy(help_text, out_text);
+        CHECK(run_cli("help %s", cmds[i]) == 0);
+        CHECK(strcmp(help_text, out_text) == 0);
+    }
+    CHECK(run_cli("--version") == 0 && has(out_text, "impasto "));
+    CHECK(run_cli("%s", "") == 2 && has(out_text, "commands:"));
+}
+
+static void usage_errors_exit_2_with_one_line(void)
+{
+    const char *bad[] = {
+        "frobnicate",
+        "--frob",
+        "help frobnicate",
+        "info",
+        "info a.onnx b.onnx",
+        "info m.onnx --isa sse9",
+        "info m.onnx --threads many",
+        "info m.onnx --threads -3",
+        "info m.onnx --shape 1xx3",
+        "info m.onnx --shape x=",
+        "info m.onnx --shape x=1x0x3",
+        "info m.onnx --engine Conv",
+        "info m.onnx --nope",
+        "info m.onnx --threads",
+        "bench m.onnx --runs 0",
+        "bench m.onnx --json=yes",
+        "run m.onnx -o out",
+        "run m.onnx -i x.npy",
+        "run m.onnx -i x.npy -o out --scale abc",
+        "run m.onnx -i x.npy -o out --mean 1,2",
+        "run m.onnx -i x.npy -o out --std 0",
+        "run m.onnx -i x.npy -o out --image-layout hwc",
+        "segment m.onnx",
+        "segment m.onnx photo.png",
+        "convert m.onnx",
+        "convert a b c",
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        int rc = run_cli("%s", bad[k]);
+        if (!CHECK(rc == 2) || !CHECK(one_error_line()) || !CHECK(has(err_text, "--help")))
+            printf("  for: impasto %s (exit %d)\n", bad[k], rc);
+        CHECK(out_text[0] == '\0');
+    }
+}
+
+static void bad_files_fail_with_one_line(void)
+{
+    write_bytes(tmp("empty.onnx"), "", 0);
+    uint8_t junk[300];
+    for (int i = 0; i < 300; i++)
+        junk[i] = (uint8_t)(i * 97 + 13);
+    write_bytes(tmp("junk.onnx"), junk, sizeof junk);
+    uint8_t fake_tflite[64] = {16, 0, 0, 0, 'T', 'F', 'L', '3', 0xff, 0xff, 0xff, 0x7f};
+    write_bytes(tmp("fake.tflite"), fake_tflite, sizeof fake_tflite);
+    write_bytes(tmp("fake.imp"), "IMPASTO\0\1\0\0\0garbage", 20);
+    const char *models[] = {"/nonexistent/model.onnx", tmp("empty.onnx"),
+                            tmp("junk.onnx"), tmp("fake.tflite"), tmp("fake.imp"), dir};
+    for (size_t k = 0; k < sizeof models / sizeof models[0]; k++) {
+        const char *cmds[] = {"info '%s'", "bench '%s' --runs 1",
+                              "run '%s' -i x.npy -o out", "segment '%s' photo.png -o m.png",
+                              "convert '%s' out.imp"};
+        for (int c = 0; c < 5; c++) {
+            char fmt[128];
+            snprintf(fmt, sizeof fmt, "%s", cmds[c]);
+            int rc = run_cli(fmt, models[k]);
+            if (!CHECK(rc == 1) || !CHECK(one_error_line()))
+                printf("  for: %s on %s (exit %d)\n", cmds[c], models[k], rc);
+        }
+    }
+    /* The one line names the file that was wrong. */
+    CHECK(run_cli("info /nonexistent/model.onnx") == 1);
+    CHECK(has(err_text, "impasto: /nonexistent/model.onnx: "));
+}
+
+/* ---- end to end on models this test writes -------------------------------- */
+
+static bool model_loads(const char *path)
+{
+    struct imp_model *m;
+    struct imp_error err;
+    if (imp_model_load_file(path, &m, &err) != IMP_OK) {
+        printf("  cannot load the test model: %s\n", err.message);
+        return false;
+    }
+    imp_model_free(m);
+    return true;
+}
+
+static float sigmoid(float v)
+{
+    return 1.0f / (1.0f + expf(-v));
+}
+
+static void info_describes_the_model(void)
+{
+    char model[256];
+    snprintf(model, sizeof model, "%s", tmp("sigmoid.onnx"));
+    write_sigmoid_model(model, -1, -1);
+    if (!CHECK(model_loads(model)))
+        return;
+    CHECK(run_cli("info '%s'", model) == 0);
+    CHECK(has(out_text, "onnx") && has(out_text, "[1, 3, ?, ?]") &&
+          has(out_text, "Sigmoid") && has(out_text, "activations: "));
+    CHECK(run_cli("info '%s' --shape x=1x3x20x30", model) == 0);
+    CHECK(has(out_text, "x=1x3x20x30") && has(out_text, "[1, 3, 20, 30]"));
+    /* 1*3*20*30 floats: 7200 bytes = 7.0 KiB, planned in place. */
+    CHECK(has(out_text, "7.0 KiB naive"));
+    CHECK(run_cli("info '%s' --shape 1x3x5x5", model) == 0 && has(out_text, "x=1x3x5x5"));
+    CHECK(run_cli("info '%s' --shape y=1x3x4x4", model) == 1 && one_error_line() &&
+          has(err_text, "no input named 'y' (inputs: 'x')"));
+    CHECK(run_cli("info '%s' --shape x=1x4x4x4", model) == 1 && one_error_line() &&
+          has(err_text, "fixed"));
+    CHECK(run_cli("info '%s' --shape x=1x3x4", model) == 1 && one_error_line());
+    CHECK(run_cli("info '%s' --engine Sigmoid=nope", model) == 1 && one_error_line() &&
+          has(err_text, "nope"));
+}
+
+static void run_writes_every_output_as_npy(void)
+{
+    char model[256];
+    snprintf(model, sizeof model, "%s", tmp("sigmoid.onnx"));
+    write_sigmoid_model(model, -1, -1);
+    if (!CHECK(model_loads(model)))
+        return;
+    float x[1 * 3 * 2 * 5];
+    for (int i = 0; i < 30; i++)
+        x[i] = (float)i * 0.37f - 5.0f;
+    int64_t dims[4] = {1, 3, 2, 5};
+    char err[256];
+    CHECK(imp_npy_save_f32(tmp("x.npy"), 4, dims, x, err, sizeof err) == 0);
+    const char *outs[] = {"x=", ""}; /* named, and unnamed: input 0 */
+    for (int k = 0; k < 2; k++) {
+        CHECK(run_cli("run '%s' -i %s'%s' -o '%s/out%d' --threads 2", model, outs[k],
+                      tmp("x.npy"), dir, k) == 0);
+        char path[256];
+        snprintf(path, sizeof path, "%s/out%d/prob_out_0.npy", dir, k);
+        CHECK(has(out_text, path));
+        struct imp_npy y;
+        if (!CHECK(imp_npy_load(path, &y, err, sizeof err) == 0)) {
+            printf("  %s\n", err);
+            continue;
+        }
+        CHECK(y.dtype == IMP_DTYPE_F32 && y.rank == 4 && y.count == 30 && y.dims[3] == 5);
+        for (size_t i = 0; i < y.count && i < 30; i++)
+            CHECK_NEAR(((float *)y.data)[i], sigmoid(x[i]), 1e-5);
+        imp_npy_free(&y);
+    }
+    /* Bad values for the input: one line each, naming the file. */
+    static const char bad_npy[] = "\x93NUMPY\1\0\xff\0{'descr'";
+    write_bytes(tmp("bad.npy"), bad_npy, sizeof bad_npy - 1);
+    CHECK(run_cli("run '%s' -i x='%s' -o '%s/o'", model, tmp("bad.npy"), dir) == 1 &&
+          one_error_line() && has(err_text, "bad.npy"));
+    int64_t rank3[3] = {3, 2, 5};
+    CHECK(imp_npy_save_f32(tmp("rank3.npy"), 3, rank3, x, err, sizeof err) == 0);
+    CHECK(run_cli("run '%s' -i x='%s' -o '%s/o'", model, tmp("rank3.npy"), dir) == 1 &&
+          one_error_line() && has(err_text, "rank"));
+    int64_t four[4] = {1, 4, 1, 5};
+    CHECK(imp_npy_save_f32(tmp("c4.npy"), 4, four, x, err, sizeof err) == 0);
+    CHECK(run_cli("run '%s' -i '%s' -o '%s/o'", model, tmp("c4.npy"), dir) == 1 &&
+          one_error_line());
+    CHECK(run_cli("run '%s' -i y='%s' -o '%s/o'", model, tmp("x.npy"), dir) == 1 &&
+          one_error_line() && has(err_text, "no input named 'y'"));
+    CHECK(run_cli("run '%s' -i '%s' -i '%s' -o '%s/o'", model, tmp("x.npy"), tmp("x.npy"),
+                  dir) == 1 &&
+          one_error_line() && has(err_text, "twice"));
+    CHECK(run_cli("run '%s' -i '%s' -o '%s'", model, tmp("x.npy"), tmp("x.npy")) == 1 &&
+          one_error_line());
+    CHECK(run_cli("run '%s' -i '%s' -o '%s/o'", model, model, dir) == 1 &&
+          one_error_line() && has(err_text, "not a .npy, PNG or JPEG"));
+}
+
+static void run_feeds_photos_with_scale_mean_and_channel_order(void)
+{
+    char model[256];
+    snprintf(model, sizeof model, "%s", tmp("sigmoid.onnx"));
+    write_sigmoid_model(model, -1, -1);
+    if (!CHECK(model_loads(model)))
+        return;
+    struct imp_image img = test_photo(5, 4);
+    char err[256];
+    CHECK(imp_image_save_png(tmp("photo.png"), &img, err, sizeof err) == 0);
+    /* Open H, W: the photo is used at its own size, NCHW from the 3. */
+    CHECK(run_cli("run '%s' -i '%s' -o '%s/img' --bgr --mean 0.1,0.2,0.3 --std 2", model,
+                  tmp("photo.png"), dir) == 0);
+    struct imp_npy y;
+    char path[256];
+    snprintf(path, sizeof path, "%s/img/prob_out_0.npy", dir);
+    if (CHECK(imp_npy_load(path, &y, err, sizeof err) == 0)) {
+        CHECK(y.rank == 4 && y.dims[1] == 3 && y.dims[2] == 4 && y.dims[3] == 5);
+        const float *v = y.data;
+        const float mean[3] = {0.1f, 0.2f, 0.3f};
+        for (int k = 0; k < 3 && y.count == 60; k++) { /* k: model channel (BGR) */
+            int c = 2 - k;
+            for (int p = 0; p < 20; p++) {
+                float px = img.pixels[p * 3 + c] / 255.0f;
+                CHECK_NEAR(v[k * 20 + p], sigmoid((px - mean[c]) / 2.0f), 1e-5);
+            }
+        }
+        imp_npy_free(&y);
+    }
+    /* Fixed H, W: the photo is resized to them. */
+    char fixed[256];
+    snprintf(fixed, sizeof fixed, "%s", tmp("sigmoid_3x2.onnx"));
+    write_sigmoid_model(fixed, 3, 2);
+    CHECK(run_cli("run '%s' -i x='%s' -o '%s/fixed' --scale 1", fixed, tmp("photo.png"),
+                  dir) == 0);
+    snprintf(path, sizeof path, "%s/fixed/prob_out_0.npy", dir);
+    if (CHECK(imp_npy_load(path, &y, err, sizeof err) == 0)) {
+        CHECK(y.count == 18 && y.dims[2] == 3 && y.dims[3] == 2);
+        float rgb[60], small[18];
+        for (int i = 0; i < 60; i++)
+            rgb[i] = img.pixels[i];
+        imp_resample_f32(rgb, 5, 4, 3, small, 2, 3);
+        for (int c = 0; c < 3 && y.count == 18; c++)
+            for (int p = 0; p < 6; p++)
+                CHECK_NEAR(((float *)y.data)[c * 6 + p], sigmoid(small[p * 3 + c]), 1e-5);
+        imp_npy_free(&y);
+    }
+    /* Read as NHWC, [1,3,3,2] has 2 channels. */
+    CHECK(run_cli("run '%s' -i '%s' -o '%s/o' --image-layout nhwc", fixed, tmp("photo.png"),
+                  dir) == 1 &&
+          one_error_line() && has(err_text, "channels"));
+    imp_image_free(&img);
+}
+
+static void segment_writes_mask_and_overlay_at_photo_size(void)
+{
+    char open_model[256], fixed_model[256];
+    snprintf(open_model, sizeof open_model, "%s", tmp("gray.onnx"));
+    snprintf(fixed_model, sizeof fixed_model, "%s", tmp("gray_4x4.onnx"));
+    write_gray_model(open_model, -1, -1);
+    write_gray_model(fixed_model, 4, 4);
+    if (!CHECK(model_loads(open_model)))
+        return;
+    struct imp_image img = test_photo(9, 7);
+    char err[256];
+    CHECK(imp_image_save_png(tmp("photo.png"), &img, err, sizeof err) == 0);
+    for (int fixed = 0; fixed < 2; fixed++) {
+        CHECK(run_cli("segment '%s' '%s' -o '%s' --overlay '%s'",
+                      fixed ? fixed_model : open_model, tmp("photo.png"), tmp("mask.png"),
+                      tmp("overlay.png")) == 0);
+        CHECK(has(out_text, "mask.png") && has(out_text, "overlay.png"));
+        struct imp_image mask, over;
+        if (!CHECK(imp_image_load(tmp("mask.png"), &mask, err, sizeof err) == 0))
+            continue;
+        CHECK(mask.width == 9 && mask.height == 7);
+        /* The model's mask is the channel mean (0..1); at 4x4 it is the
+         * photo shrunk and enlarged again. */
+        float gray[63], small[16], back[63];
+        for (int p = 0; p < 63; p++)
+            gray[p] = (img.pixels[p * 3] + img.pixels[p * 3 + 1] + img.pixels[p * 3 + 2]) /
+                      (3.0f * 255.0f);
+        if (fixed) {
+            imp_resample_f32(gray, 9, 7, 1, small, 4, 4);
+            imp_resample_f32(small, 4, 4, 1, back, 9, 7);
+        } else {
+            memcpy(back, gray, sizeof back);
+        }
+        int worst = 0;
+        for (int p = 0; p < 63; p++) {
+            int want = (int)lroundf(back[p] * 255.0f);
+            int got = mask.pixels[p * 3]; /* loaded as RGB */
+            worst = abs(got - want) > worst ? abs(got - want) : worst;
+        }
+        CHECK(worst <= 1);
+        if (CHECK(imp_image_load(tmp("overlay.png"), &over, err, sizeof err) == 0)) {
+            CHECK(over.width == 9 && over.height == 7);
+            imp_image_free(&over);
+        }
+        imp_image_free(&mask);
+    }
+    /* A model whose output is not one channel cannot make a mask. */
+    write_sigmoid_model(tmp("sigmoid.onnx"), -1, -1);
+    CHECK(run_cli("segment '%s' '%s' -o '%s'", tmp("sigmoid.onnx"), tmp("photo.png"),
+                  tmp("mask.png")) == 1 &&
+          one_error_line() && has(err_text, "one-channel mask"));
+    CHECK(run_cli("segment '%s' /nonexistent.png -o '%s'", open_model, tmp("mask.png")) ==
+              1 &&
+          one_error_line() && has(err_text, "/nonexistent.png"));
+    CHECK(run_cli("segment '%s' '%s' -o /nonexistent/dir/mask.png", open_model,
+                  tmp("photo.png")) == 1 &&
+          one_error_line());
+    imp_image_free(&img);
+}
+
+static void bench_reports_latency_and_json(void)
+{
+    char model[256];
+    snprintf(model, sizeof model, "%s", tmp("sigmoid.onnx"));
+    write_sigmoid_model(model, -1, -1);
+    if (!CHECK(model_loads(model)))
+        return;
+    CHECK(run_cli("bench '%s' --runs 3 --warmup 1 --shape x=1x3x16x16", model) == 0);
+    CHECK(has(out_text, "median") && has(out_text, "x=1x3x16x16"));
+    CHECK(run_cli("bench '%s' --runs 4 --shape x=1x3x8x8 --json --threads 1 --isa scalar",
+                  model) == 0);
+    CHECK(out_text[0] == '{' && strchr(out_text, '\n') == out_text + strlen(out_text) - 1);
+    CHECK(has(out_text, "\"median_ms\":") && has(out_text, "\"min_ms\":") &&
+          has(out_text, "\"max_ms\":") && has(out_text, "\"gflops\":") &&
+          has(out_text, "\"threads\":1") && has(out_text, "\"isa\":\"scalar\"") &&
+          has(out_text, "\"shape\":\"x=1x3x8x8\"") && has(out_text, "\"model\":\""));
+    CHECK(run_cli("bench '%s' --runs 2 --profile", model) == 0);
+    CHECK(has(out_text, "per node") && has(out_text, "per operator type") &&
+          has(out_text, "Sigmoid"));
+    CHECK(run_cli("bench '%s' --runs 1 --engine Sigmoid=nope", model) == 1 &&
+          one_error_line());
+    /* A misspelt operator is not an error, but it is said. */
+    CHECK(run_cli("bench '%s' --runs 1 --engine sigmoid=ref", model) == 0 &&
+          has(err_text, "warning"));
+}
+
+static void convert_writes_a_loadable_imp(void)
+{
+    char model[256];
+    snprintf(model, sizeof model, "%s", tmp("sigmoid.onnx"));
+    write_sigmoid_model(model, -1, -1);
+    if (!CHECK(model_loads(model)))
+        return;
+    int rc = run_cli("convert '%s' '%s'", model, tmp("sigmoid.imp"));
+    if (rc == 1 && strstr(err_text, "not written yet")) {
+        printf("  note: the .imp writer is not in this build\n");
+        return;
+    }
+    CHECK(rc == 0 && has(out_text, "sigmoid.imp"));
+    CHECK(run_cli("info '%s'", tmp("sigmoid.imp")) == 0 && has(out_text, "imp") &&
+          has(out_text, "Sigmoid"));
+    CHECK(run_cli("convert '%s' /nonexistent/dir/x.imp", model) == 1 && one_error_line());
+}
+
+int main(void)
+{
+    if (access(cli, X_OK) != 0)
+        imp_test_skip("the impasto program is not built (IMP_BUILD_APPS=OFF)");
+    snprintf(dir, sizeof dir, "/tmp/imp_test_cli_XXXXXX");
+    if (!mkdtemp(dir)) {
+        printf("cannot make a temporary folder\n");
+        return 1;
+    }
+    RUN(help_teaches_every_command);
+    RUN(usage_errors_exit_2_with_one_line);
+    RUN(bad_files_fail_with_one_line);
+    RUN(info_describes_the_model);
+    RUN(run_writes_every_output_as_npy);
+    RUN(run_feeds_photos_with_scale_mean_and_channel_order);
+    RUN(segment_writes_mask_and_overlay_at_photo_size);
+    RUN(bench_reports_latency_and_json);
+    RUN(convert_writes_a_loadable_imp);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        printf("note: could not remove %s\n", dir);
+    return imp_test_finish();
+}

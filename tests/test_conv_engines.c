@@ -1,0 +1,212 @@
+/* Every Conv engine against the reference engine, on a grid of shapes with
+ * odd sizes, strides, dilations, padding and groups, at every ISA cap this
+ * CPU supports and with 1 and 2 threads. An engine that declines a shape
+ * is fine (the next one takes it); one that accepts must agree. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/graph.h"
+#include "core/model.h"
+#include "harness.h"
+
+struct conv_case {
+    int64_t n, c, h, w, m, k, stride, pad, dilation, group;
+    int bias;
+};
+
+static float frand(unsigned *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static struct imp_model *conv_model(const struct conv_case *cc, unsigned seed)
+{
+    struct imp_graph g;
+    imp_graph_init(&g);
+    int64_t xd[4] = {cc->n, cc->c, cc->h, cc->w};
+    int64_t wd[4] = {cc->m, cc->c / cc->group, cc->k, cc->k};
+    struct imp_shape xs = imp_shape_make(4, xd), ws = imp_shape_make(4, wd);
+    struct imp_shape bs = {.rank = 1, .d = {cc->m}};
+    size_t wn = (size_t)(wd[0] * wd[1] * wd[2] * wd[3]);
+    float *w = malloc(sizeof(float) * wn), *b = malloc(sizeof(float) * (size_t)cc->m);
+    for (size_t i = 0; i < wn; i++)
+        w[i] = frand(&seed);
+    for (int64_t i = 0; i < cc->m; i++)
+        b[i] = frand(&seed);
+    int in[3];
+    in[0] = imp_graph_add_value(&g, "x", IMP_VALUE_INPUT, IMP_DTYPE_F32, &xs);
+    in[1] = imp_graph_add_const(&g, "w", IMP_DTYPE_F32, &ws, w);
+    in[2] = imp_graph_add_const(&g, "b", IMP_DTYPE_F32, &bs, b);
+    int y = imp_graph_add_value(&g, "y", IMP_VALUE_ACTIVATION, IMP_DTYPE_F32, NULL);
+    int node = imp_graph_add_node(&g, IMP_OP_CONV, "conv", cc->bias ? 3 : 2, in, 1, &y);
+    int64_t s2[2] = {cc->stride, cc->stride}, d2[2] = {cc->dilation, cc->dilation};
+    int64_t p4[4] = {cc->pad, cc->pad, cc->pad + (cc->pad > 0), cc->pad};
+    imp_node_set_ints(&g, node, "strides", s2, 2);
+    imp_node_set_ints(&g, node, "dilations", d2, 2);
+    imp_node_set_ints(&g, node, "pads", p4, 4);
+    imp_node_set_int(&g, node, "group", cc->group);
+    imp_graph_add_input(&g, in[0]);
+    imp_graph_add_output(&g, y);
+    free(w);
+    free(b);
+    struct imp_model *m = NULL;
+    struct imp_error err;
+    if (imp_model_from_graph(&g, &m, &err) != IMP_OK)
+        printf("  model: %s\n", err.message);
+    return m;
+}
+
+/* Runs with the given engine override; returns a malloc'd output, or NULL
+ * if the engine declined (*declined set) or something failed. */
+static float *run_with(struct imp_model *m, const float *x, size_t x_bytes,
+                       const char *engines, enum imp_isa isa, int threads,
+                       size_t *count, bool *declined)
+{
+    struct imp_predictor_options o = imp_predictor_options_default();
+    o.engines = engines;
+    o.max_isa = isa;
+    o.threads = threads;
+    struct imp_predictor *p;
+    struct imp_error err;
+    *declined = false;
+    if (imp_predictor_init(m, &o, &p, &err) != IMP_OK) {
+        *declined = err.status == IMP_ERR_UNSUPPORTED;
+        if (!*declined)
+            printf("  init %s: %s\n", engines, err.message);
+        return NULL;
+    }
+    imp_predictor_set_input(p, 0, x, x_bytes);
+    float *out = NULL;
+    if (imp_predictor_run(p) == IMP_OK) {
+        struct imp_tensor_info info;
+        const float *y;
+        imp_predictor_output(p, 0, &info, (const void **)&y);
+        *count = 1;
+        for (int i = 0; i < info.rank; i++)
+            *count *= (size_t)info.dims[i];
+        out = malloc(sizeof(float) * *count);
+        memcpy(out, y, sizeof(float) * *count);
+    }
+    imp_predictor_free(p);
+    return out;
+}
+
+static const struct conv_case cases[] = {
+    /* n  c   h   w   m  k  s  p  d  g  bias */
+    {1, 8, 13, 11, 16, 3, 1, 1, 1, 1, 1},
+    {1, 16, 9, 17, 5, 3, 1, 0, 1, 1, 1},
+    {2, 5, 7, 6, 7, 3, 1, 1, 1, 1, 0},
+    {1, 32, 16, 16, 32, 3, 1, 1, 1, 1, 1},
+    {1, 4, 21, 19, 12, 3, 2, 1, 1, 1, 1},
+    {1, 3, 24, 20, 8, 9, 1, 4, 1, 1, 1},
+    {1, 16, 15, 15, 3, 9, 1, 4, 1, 1, 1},
+    {1, 12, 10, 9, 6, 1, 1, 0, 1, 1, 1},
+    {1, 8, 12, 12, 8, 3, 1, 2, 2, 1, 1},
+    {1, 8, 11, 13, 8, 3, 1, 1, 1, 2, 1},
+    {1, 6, 5, 5, 4, 5, 1, 2, 1, 1, 1},
+    {1, 64, 8, 8, 64, 3, 1, 1, 1, 1, 1},
+    {1, 16, 20, 37, 3, 9, 1, 0, 1, 1, 1},
+    {2, 5, 9, 8, 7, 5, 1, 3, 1, 1, 0},
+    {1, 4, 6, 40, 1, 3, 1, 1, 1, 1, 1},
+};
+
+/* Largest |got - ref| relative to the largest |ref|: the right yardstick
+ * for Winograd, whose rounding error scales with the whole tile's
+ * magnitude rather than with each output. */
+static double normalized_error(const float *got, const float *ref, size_t n)
+{
+    double worst = 0, scale = 1e-30;
+    for (size_t i = 0; i < n; i++) {
+        double d = got[i] > ref[i] ? got[i] - ref[i] : ref[i] - got[i];
+        double r = ref[i] > 0 ? ref[i] : -ref[i];
+        worst = d > worst || d != d ? d : worst;
+        scale = r > scale ? r : scale;
+    }
+    return worst / scale;
+}
+
+static void engines_agree_with_reference(void)
+{
+    /* GEMM reorders sums only: per-element relative error (floor 1).
+     * Winograd F(4x4,3x3) transforms with constants up to 8 and 1/24:
+     * error against the output's scale. */
+    static const char *const engines[] = {"Conv=winograd", "Conv=direct", "Conv=gemm"};
+    static const bool normalized[] = {true, false, false};
+    enum imp_isa best = imp_isa_detect();
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const struct conv_case *cc = &cases[ci];
+        struct imp_model *m = conv_model(cc, (unsigned)ci + 1);
+        if (!CHECK(m != NULL))
+            continue;
+        size_t xn = (size_t)(cc->n * cc->c * cc->h * cc->w);
+        float *x = malloc(sizeof(float) * xn);
+        unsigned seed = 99 + (unsigned)ci;
+        for (size_t i = 0; i < xn; i++)
+            x[i] = frand(&seed) * 4.0f;
+        size_t n_ref = 0, n_got = 0;
+        bool declined;
+        float *ref = run_with(m, x, sizeof(float) * xn, "Conv=ref", IMP_ISA_SCALAR, 1,
+                              &n_ref, &declined);
+        if (!CHECK(ref != NULL))
+            continue;
+        for (size_t e = 0; e < sizeof engines / sizeof engines[0]; e++) {
+            for (int isa = IMP_ISA_SCALAR; isa <= (int)best; isa++) {
+                for (int threads = 1; threads <= 2; threads++) {
+                    float *got = run_with(m, x, sizeof(float) * xn, engines[e],
+                                          (enum imp_isa)isa, threads, &n_got, &declined);
+                    if (declined)
+                        continue;
+                    if (!CHECK(got != NULL && n_got == n_ref))
+                        continue;
+                    double err = normalized[e] ? normalized_error(got, ref, n_ref)
+                                               : imp_test_max_rel_error(got, ref, n_ref, 1.0);
+                    /* float rounding grows with the terms per sum */
+                    double k = (double)(cc->c / cc->group * cc->k * cc->k);
+                    double tol = 2e-5 * (k > 64 ? sqrt(k / 64) : 1.0);
+                    if (!CHECK(err < tol))
+                        printf("  case %zu %s isa=%s threads=%d: max rel error %g\n", ci,
+                               engines[e], imp_isa_name((enum imp_isa)isa), threads, err);
+                    free(got);
+                }
+            }
+        }
+        free(ref);
+        free(x);
+        imp_model_free(m);
+    }
+}
+
+static void fast_engines_are_chosen_by_default(void)
+{
+    /* A 3x3 stride-1 conv with enough channels goes to Winograd, a 9x9 to
+     * GEMM, one with 3 output channels to direct: the choices the
+     * benchmarks rely on. */
+    const struct conv_case wino = {1, 16, 12, 12, 16, 3, 1, 1, 1, 1, 1};
+    const struct conv_case wide = {1, 3, 12, 12, 16, 9, 1, 4, 1, 1, 1};
+    const struct conv_case narrow = {1, 16, 12, 12, 3, 9, 1, 4, 1, 1, 1};
+    const struct conv_case *cs[3] = {&wino, &wide, &narrow};
+    const char *want[3] = {"winograd", "gemm", "direct"};
+    for (int i = 0; i < 3; i++) {
+        struct imp_model *m = conv_model(cs[i], 7);
+        struct imp_predictor *p;
+        if (!CHECK(m && imp_predictor_init(m, NULL, &p, NULL) == IMP_OK))
+            continue;
+        imp_predictor_run(p);
+        struct imp_node_profile prof;
+        CHECK_STATUS(imp_predictor_node_profile(p, 0, &prof), IMP_OK);
+        if (!CHECK(strcmp(prof.engine, want[i]) == 0))
+            printf("  case %d ran on %s, want %s\n", i, prof.engine, want[i]);
+        imp_predictor_free(p);
+        imp_model_free(m);
+    }
+}
+
+int main(void)
+{
+    RUN(engines_agree_with_reference);
+    RUN(fast_engines_are_chosen_by_default);
+    return imp_test_finish();
+}
