@@ -349,17 +349,15 @@ static enum imp_status plan(struct imp_predictor *p)
             goto done;
         }
     }
-    /* An all-empty plan has no arena: NULL + 0 is undefined in C. */
     for (int v = 0; v < g->n_values; v++)
         if (vb[v].buffer >= 0)
-            t[v].data = p->arena ? p->arena + bufs[vb[v].buffer].offset : NULL;
+            t[v].data = p->arena + bufs[vb[v].buffer].offset;
     p->stats = (struct imp_plan_stats){.arena_bytes = total, .naive_bytes = naive,
                                        .nodes_run = p->n_exec};
     for (int i = 0; i < p->n_exec; i++) {
         struct exec_node *e = &p->exec[i];
         if (e->scratch_buffer >= 0)
-            e->args.scratch =
-                p->arena ? p->arena + bufs[e->scratch_buffer].offset : NULL;
+            e->args.scratch = p->arena + bufs[e->scratch_buffer].offset;
         e->args.state = e->state;
         p->stats.macs += e->macs;
     }
