@@ -19,6 +19,7 @@
  * od + pb - kd*d divisible by s select the input rows that reach it.
  */
 #include "ops/conv_common.h"
+#include "ops/conv_engines.h"
 
 #include <stdlib.h>
 
@@ -226,6 +227,10 @@ static void convt_run(const struct imp_kernel_args *a)
     imp_parallel_for(a->pool, (size_t)rows, imp_conv_grain(row_macs), convt_rows, &t);
 }
 
-IMP_REF_ENGINES(CONV_TRANSPOSE, convt_run, convt_prepare, imp_conv_release);
+static const struct imp_engine convt_ref = {
+    .name = "ref", .prepare = convt_prepare, .run = convt_run,
+    .release = imp_conv_release};
+static const struct imp_engine *const convt_engines[] = {
+    &imp_conv_transpose_gemm_engine, &convt_ref, NULL};
 const struct imp_op_def imp_opdef_CONV_TRANSPOSE = {
-    .infer = convt_infer, .engines = CONV_TRANSPOSE_engines};
+    .infer = convt_infer, .engines = convt_engines};
