@@ -479,7 +479,10 @@ enum imp_status imp_predictor_resize_input(struct imp_predictor *p, int index,
                         "input '%s' has rank %d, not %d", v->name, v->shape.rank, rank);
     int64_t count = 1;
     for (int d = 0; d < rank; d++) {
-        if (dims[d] < 1 || dims[d] > (1 << 24))
+        /* A dim the model fixes is fine at its value, even 0: the model
+         * loaded and planned with it. */
+        bool fixed_value = v->shape.d[d] >= 0 && v->shape.d[d] == dims[d];
+        if (!fixed_value && (dims[d] < 1 || dims[d] > (1 << 24)))
             return imp_fail(&p->error, IMP_ERR_SHAPE,
                             "input '%s': dim %d = %lld is out of range", v->name, d,
                             (long long)dims[d]);

@@ -88,10 +88,10 @@ for t in "$@"; do
   for f in $findings; do
     status=1
     # Re-run the input alone for the first line that names the bug.
-    why=$(timeout 120 "$bin" -rss_limit_mb=2048 -timeout=30 "$f" 2>&1 |
+    why=$({ timeout 120 "$bin" -rss_limit_mb=2048 -timeout=30 "$f" 2>&1 || true; } |
           grep -m1 -E 'SUMMARY|ERROR: |runtime error|contract broken|out-of-memory|timeout' ||
-          echo "did not reproduce alone")
-    printf '    %s\n        %s\n' "$f" "$why" | tee -a "$summary"
+          true)
+    printf '    %s\n        %s\n' "$f" "${why:-did not reproduce alone}" | tee -a "$summary"
   done
 done
 echo "summary: $summary"
