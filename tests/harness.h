@@ -15,6 +15,12 @@
 
 #define IMP_TEST_SKIP 77
 
+/* 1 in sanitizer builds, where the slowest numeric checks run on fewer
+ * models (each says where). */
+#ifndef IMP_TEST_SANITIZED
+#define IMP_TEST_SANITIZED 0
+#endif
+
 void imp_test_begin(const char *name);
 void imp_test_end(void);
 bool imp_test_check(bool ok, const char *what, const char *file, int line);

@@ -1,4 +1,4 @@
-/* Every Conv engine against the reference engine, on a grid of shapes with
+/* Every Conv and ConvTranspose engine against the reference engine, on a grid of shapes with
  * odd sizes, strides, dilations, padding and groups, at every ISA cap this
  * CPU supports and with 1 and 2 threads. An engine that declines a shape
  * is fine (the next one takes it); one that accepts must agree. */
@@ -14,6 +14,7 @@
 struct conv_case {
     int64_t n, c, h, w, m, k, stride, pad, dilation, group;
     int bias;
+    int transpose; /* ConvTranspose (output_padding = stride - 1) */
 };
 
 static float frand(unsigned *s)
@@ -28,6 +29,10 @@ static struct imp_model *conv_model(const struct conv_case *cc, unsigned seed)
     imp_graph_init(&g);
     int64_t xd[4] = {cc->n, cc->c, cc->h, cc->w};
     int64_t wd[4] = {cc->m, cc->c / cc->group, cc->k, cc->k};
+    if (cc->transpose) { /* [C, M/group, k, k] */
+        wd[0] = cc->c;
+        wd[1] = cc->m / cc->group;
+    }
     struct imp_shape xs = imp_shape_make(4, xd), ws = imp_shape_make(4, wd);
     struct imp_shape bs = {.rank = 1, .d = {cc->m}};
     size_t wn = (size_t)(wd[0] * wd[1] * wd[2] * wd[3]);
@@ -41,7 +46,12 @@ static struct imp_model *conv_model(const struct conv_case *cc, unsigned seed)
     in[1] = imp_graph_add_const(&g, "w", IMP_DTYPE_F32, &ws, w);
     in[2] = imp_graph_add_const(&g, "b", IMP_DTYPE_F32, &bs, b);
     int y = imp_graph_add_value(&g, "y", IMP_VALUE_ACTIVATION, IMP_DTYPE_F32, NULL);
-    int node = imp_graph_add_node(&g, IMP_OP_CONV, "conv", cc->bias ? 3 : 2, in, 1, &y);
+    int node = imp_graph_add_node(&g, cc->transpose ? IMP_OP_CONV_TRANSPOSE : IMP_OP_CONV,
+                                  "conv", cc->bias ? 3 : 2, in, 1, &y);
+    if (cc->transpose && cc->stride > 1) {
+        int64_t op2[2] = {cc->stride - 1, cc->stride - 1};
+        imp_node_set_ints(&g, node, "output_padding", op2, 2);
+    }
     int64_t s2[2] = {cc->stride, cc->stride}, d2[2] = {cc->dilation, cc->dilation};
     int64_t p4[4] = {cc->pad, cc->pad, cc->pad + (cc->pad > 0), cc->pad};
     imp_node_set_ints(&g, node, "strides", s2, 2);
@@ -95,22 +105,28 @@ static float *run_with(struct imp_model *m, const float *x, size_t x_bytes,
 }
 
 static const struct conv_case cases[] = {
-    /* n  c   h   w   m  k  s  p  d  g  bias */
-    {1, 8, 13, 11, 16, 3, 1, 1, 1, 1, 1},
-    {1, 16, 9, 17, 5, 3, 1, 0, 1, 1, 1},
-    {2, 5, 7, 6, 7, 3, 1, 1, 1, 1, 0},
-    {1, 32, 16, 16, 32, 3, 1, 1, 1, 1, 1},
-    {1, 4, 21, 19, 12, 3, 2, 1, 1, 1, 1},
-    {1, 3, 24, 20, 8, 9, 1, 4, 1, 1, 1},
-    {1, 16, 15, 15, 3, 9, 1, 4, 1, 1, 1},
-    {1, 12, 10, 9, 6, 1, 1, 0, 1, 1, 1},
-    {1, 8, 12, 12, 8, 3, 1, 2, 2, 1, 1},
-    {1, 8, 11, 13, 8, 3, 1, 1, 1, 2, 1},
-    {1, 6, 5, 5, 4, 5, 1, 2, 1, 1, 1},
-    {1, 64, 8, 8, 64, 3, 1, 1, 1, 1, 1},
-    {1, 16, 20, 37, 3, 9, 1, 0, 1, 1, 1},
-    {2, 5, 9, 8, 7, 5, 1, 3, 1, 1, 0},
-    {1, 4, 6, 40, 1, 3, 1, 1, 1, 1, 1},
+    /* n  c   h   w   m  k  s  p  d  g  bias transpose */
+    {1, 8, 13, 11, 16, 3, 1, 1, 1, 1, 1, 0},
+    {1, 16, 9, 17, 5, 3, 1, 0, 1, 1, 1, 0},
+    {2, 5, 7, 6, 7, 3, 1, 1, 1, 1, 0, 0},
+    {1, 32, 16, 16, 32, 3, 1, 1, 1, 1, 1, 0},
+    {1, 4, 21, 19, 12, 3, 2, 1, 1, 1, 1, 0},
+    {1, 3, 24, 20, 8, 9, 1, 4, 1, 1, 1, 0},
+    {1, 16, 15, 15, 3, 9, 1, 4, 1, 1, 1, 0},
+    {1, 12, 10, 9, 6, 1, 1, 0, 1, 1, 1, 0},
+    {1, 8, 12, 12, 8, 3, 1, 2, 2, 1, 1, 0},
+    {1, 8, 11, 13, 8, 3, 1, 1, 1, 2, 1, 0},
+    {1, 6, 5, 5, 4, 5, 1, 2, 1, 1, 1, 0},
+    {1, 64, 8, 8, 64, 3, 1, 1, 1, 1, 1, 0},
+    {1, 16, 20, 37, 3, 9, 1, 0, 1, 1, 1, 0},
+    {2, 5, 9, 8, 7, 5, 1, 3, 1, 1, 0, 0},
+    {1, 4, 6, 40, 1, 3, 1, 1, 1, 1, 1, 0},
+    /* ConvTranspose */
+    {1, 16, 9, 11, 8, 3, 2, 1, 1, 1, 1, 1},
+    {1, 8, 7, 5, 16, 3, 1, 1, 1, 1, 0, 1},
+    {2, 6, 5, 6, 4, 4, 2, 1, 1, 1, 1, 1},
+    {1, 5, 6, 7, 3, 3, 3, 0, 2, 1, 1, 1},
+    {1, 32, 16, 16, 16, 3, 2, 1, 1, 1, 1, 1},
 };
 
 /* Largest |got - ref| relative to the largest |ref|: the right yardstick
@@ -133,8 +149,9 @@ static void engines_agree_with_reference(void)
     /* GEMM reorders sums only: per-element relative error (floor 1).
      * Winograd F(4x4,3x3) transforms with constants up to 8 and 1/24:
      * error against the output's scale. */
-    static const char *const engines[] = {"Conv=winograd", "Conv=direct", "Conv=gemm"};
-    static const bool normalized[] = {true, false, false};
+    static const char *const engines[] = {"Conv=winograd", "Conv=direct", "Conv=gemm",
+                                          "ConvTranspose=gemm"};
+    static const bool normalized[] = {true, false, false, false};
     enum imp_isa best = imp_isa_detect();
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const struct conv_case *cc = &cases[ci];
@@ -148,11 +165,15 @@ static void engines_agree_with_reference(void)
             x[i] = frand(&seed) * 4.0f;
         size_t n_ref = 0, n_got = 0;
         bool declined;
-        float *ref = run_with(m, x, sizeof(float) * xn, "Conv=ref", IMP_ISA_SCALAR, 1,
-                              &n_ref, &declined);
+        float *ref = run_with(m, x, sizeof(float) * xn,
+                              cc->transpose ? "ConvTranspose=ref" : "Conv=ref",
+                              IMP_ISA_SCALAR, 1, &n_ref, &declined);
         if (!CHECK(ref != NULL))
             continue;
         for (size_t e = 0; e < sizeof engines / sizeof engines[0]; e++) {
+            bool for_transpose = strncmp(engines[e], "ConvTranspose", 13) == 0;
+            if (for_transpose != (cc->transpose != 0))
+                continue;
             for (int isa = IMP_ISA_SCALAR; isa <= (int)best; isa++) {
                 for (int threads = 1; threads <= 2; threads++) {
                     float *got = run_with(m, x, sizeof(float) * xn, engines[e],
@@ -184,9 +205,9 @@ static void fast_engines_are_chosen_by_default(void)
     /* A 3x3 stride-1 conv with enough channels goes to Winograd, a 9x9 to
      * GEMM, one with 3 output channels to direct: the choices the
      * benchmarks rely on. */
-    const struct conv_case wino = {1, 16, 12, 12, 16, 3, 1, 1, 1, 1, 1};
-    const struct conv_case wide = {1, 3, 12, 12, 16, 9, 1, 4, 1, 1, 1};
-    const struct conv_case narrow = {1, 16, 12, 12, 3, 9, 1, 4, 1, 1, 1};
+    const struct conv_case wino = {1, 16, 12, 12, 16, 3, 1, 1, 1, 1, 1, 0};
+    const struct conv_case wide = {1, 3, 12, 12, 16, 9, 1, 4, 1, 1, 1, 0};
+    const struct conv_case narrow = {1, 16, 12, 12, 3, 9, 1, 4, 1, 1, 1, 0};
     const struct conv_case *cs[3] = {&wino, &wide, &narrow};
     const char *want[3] = {"winograd", "gemm", "direct"};
     for (int i = 0; i < 3; i++) {

@@ -42,17 +42,7 @@ static enum imp_status conv_infer(struct imp_infer_ctx *c)
 static enum imp_status conv_prepare(const struct imp_kernel_args *a, void **state,
                                     size_t *scratch_bytes, struct imp_error *err)
 {
-    struct imp_conv_geom *g = malloc(sizeof *g);
-    if (!g)
-        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
-    enum imp_status st = imp_conv_forward_geometry(a->node, a->in, a->n_in, g, err);
-    if (st != IMP_OK) {
-        free(g);
-        return st;
-    }
-    *state = g;
-    *scratch_bytes = 0;
-    return IMP_OK;
+    return imp_conv_prepare_geometry(a, imp_conv_forward_geometry, state, scratch_bytes, err);
 }
 
 struct conv_task {

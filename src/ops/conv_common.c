@@ -116,3 +116,20 @@ size_t imp_conv_grain(int64_t row_macs)
     int64_t gr = row_macs > 0 ? 65536 / row_macs : 1;
     return gr < 1 ? 1 : (size_t)gr;
 }
+
+enum imp_status imp_conv_prepare_geometry(const struct imp_kernel_args *a,
+                                          imp_conv_geometry_fn geometry, void **state,
+                                          size_t *scratch_bytes, struct imp_error *err)
+{
+    struct imp_conv_geom *g = malloc(sizeof *g);
+    if (!g)
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+    enum imp_status st = geometry(a->node, a->in, a->n_in, g, err);
+    if (st != IMP_OK) {
+        free(g);
+        return st;
+    }
+    *state = g;
+    *scratch_bytes = 0;
+    return IMP_OK;
+}

@@ -41,6 +41,15 @@ enum imp_status imp_conv_transpose_geometry(const struct imp_node *node,
                                             struct imp_error *err);
 /* [N, M, out...] */
 void imp_conv_output_shape(const struct imp_conv_geom *g, struct imp_shape *out);
+/* The reference engines' prepare: the geometry from `geometry` (one of the
+ * two above), allocated as the engine state; no scratch. */
+typedef enum imp_status (*imp_conv_geometry_fn)(const struct imp_node *node,
+                                                const struct imp_tensor *const *in,
+                                                int n_in, struct imp_conv_geom *g,
+                                                struct imp_error *err);
+enum imp_status imp_conv_prepare_geometry(const struct imp_kernel_args *a,
+                                          imp_conv_geometry_fn geometry, void **state,
+                                          size_t *scratch_bytes, struct imp_error *err);
 /* Frees a geometry made by an engine's prepare. */
 void imp_conv_release(void *state);
 /* parallel_for grain for rows of `row_macs` multiply-adds each. */

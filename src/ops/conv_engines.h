@@ -1,4 +1,5 @@
-/* Fast Conv engines, each in its own file; conv.c lists them before "ref". */
+/* Fast Conv and ConvTranspose engines, each in its own file; conv.c and
+ * conv_transpose.c list them before "ref". */
 #ifndef IMP_CONV_ENGINES_H
 #define IMP_CONV_ENGINES_H
 
@@ -7,5 +8,7 @@
 extern const struct imp_engine imp_conv_winograd_engine; /* 3x3 stride 1  */
 extern const struct imp_engine imp_conv_direct_engine;   /* few outputs   */
 extern const struct imp_engine imp_conv_gemm_engine;     /* im2col + GEMM */
+/* ConvTranspose: GEMM, then a scatter of the taps (col2im) */
+extern const struct imp_engine imp_conv_transpose_gemm_engine;
 
 #endif

@@ -19,6 +19,7 @@
  * od + pb - kd*d divisible by s select the input rows that reach it.
  */
 #include "ops/conv_common.h"
+#include "ops/conv_engines.h"
 
 #include <stdlib.h>
 
@@ -123,17 +124,8 @@ static enum imp_status convt_infer(struct imp_infer_ctx *c)
 static enum imp_status convt_prepare(const struct imp_kernel_args *a, void **state,
                                      size_t *scratch_bytes, struct imp_error *err)
 {
-    struct imp_conv_geom *g = malloc(sizeof *g);
-    if (!g)
-        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
-    enum imp_status st = imp_conv_transpose_geometry(a->node, a->in, a->n_in, g, err);
-    if (st != IMP_OK) {
-        free(g);
-        return st;
-    }
-    *state = g;
-    *scratch_bytes = 0;
-    return IMP_OK;
+    return imp_conv_prepare_geometry(a, imp_conv_transpose_geometry, state, scratch_bytes,
+                                     err);
 }
 
 struct convt_task {
@@ -226,6 +218,10 @@ static void convt_run(const struct imp_kernel_args *a)
     imp_parallel_for(a->pool, (size_t)rows, imp_conv_grain(row_macs), convt_rows, &t);
 }
 
-IMP_REF_ENGINES(CONV_TRANSPOSE, convt_run, convt_prepare, imp_conv_release);
+static const struct imp_engine convt_ref = {
+    .name = "ref", .prepare = convt_prepare, .run = convt_run,
+    .release = imp_conv_release};
+static const struct imp_engine *const convt_engines[] = {
+    &imp_conv_transpose_gemm_engine, &convt_ref, NULL};
 const struct imp_op_def imp_opdef_CONV_TRANSPOSE = {
-    .infer = convt_infer, .engines = CONV_TRANSPOSE_engines};
+    .infer = convt_infer, .engines = convt_engines};
