@@ -182,6 +182,22 @@ static int64_t node_macs(const struct imp_node *n, const struct imp_tensor *cons
     }
 }
 
+static void nothing_to_compute(const struct imp_kernel_args *a)
+{
+    (void)a;
+}
+
+static const struct imp_engine empty_output_engine = {
+    .name = "empty", .run = nothing_to_compute};
+
+static bool outputs_empty(const struct imp_kernel_args *a)
+{
+    for (int k = 0; k < a->n_out; k++)
+        if (imp_shape_count(&a->out[k]->shape) != 0)
+            return false;
+    return a->n_out > 0;
+}
+
 struct value_buf {
     int buffer;   /* plan buffer index, or -1 for none       */
     int last_use; /* last exec position that reads the value */
@@ -268,9 +284,16 @@ static enum imp_status plan(struct imp_predictor *p)
         }
     }
 
-    /* Engines: choose and prepare (constant inputs have data already). */
+    /* Engines: choose and prepare (constant inputs have data already). A
+     * node whose outputs are all empty has nothing to compute: it gets no
+     * engine work at all, however large its other dims (a hostile [0, 2^30]
+     * must not make an engine build tables). */
     for (int i = 0; i < p->n_exec; i++) {
         struct exec_node *e = &p->exec[i];
+        if (outputs_empty(&e->args)) {
+            e->engine = &empty_output_engine;
+            continue;
+        }
         st = choose_engine(p, e);
         if (st == IMP_OK && e->engine->prepare) {
             st = e->engine->prepare(&e->args, &e->state, &e->scratch_bytes,
