@@ -285,25 +285,64 @@ int imp_graph_find_value(const struct imp_graph *g, const char *name)
     return -1;
 }
 
+/* Min-heap of node indices: among ready nodes, the one listed first goes
+ * first, so a graph already in order keeps its order exactly. */
+static void heap_push(int *heap, int *n, int v)
+{
+    int i = (*n)++;
+    while (i > 0 && heap[(i - 1) / 2] > v) {
+        heap[i] = heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    heap[i] = v;
+}
+
+static int heap_pop(int *heap, int *n)
+{
+    int top = heap[0], v = heap[--(*n)], i = 0;
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && heap[c + 1] < heap[c])
+            c++;
+        if (heap[c] >= v)
+            break;
+        heap[i] = heap[c];
+        i = c;
+    }
+    heap[i] = v;
+    return top;
+}
+
+/* Kahn's algorithm in O(E log N), so hostile or carelessly ordered graphs
+ * (a long chain listed backwards) cost no more than ordered ones. */
 enum imp_status imp_graph_sort(struct imp_graph *g, struct imp_error *err)
 {
+    const int nn = g->n_nodes, nv = g->n_values;
+    size_t edges = 0;
+    for (int i = 0; i < nn; i++)
+        edges += (size_t)g->nodes[i].n_inputs;
+    if (edges > INT32_MAX / 2)
+        return imp_fail(err, IMP_ERR_FORMAT, "graph: too many node inputs");
     enum imp_status st = IMP_OK;
-    int *producer = malloc(sizeof(int) * (size_t)(g->n_values + 1));
-    char *ready = calloc((size_t)g->n_values + 1, 1);
-    char *placed = calloc((size_t)g->n_nodes + 1, 1);
-    struct imp_node *sorted = malloc(sizeof *sorted * (size_t)(g->n_nodes + 1));
-    if (!producer || !ready || !placed || !sorted) {
+    int *producer = malloc(sizeof(int) * ((size_t)nv + 1));
+    int *start = calloc((size_t)nv + 2, sizeof(int));
+    int *cursor = calloc((size_t)nv + 1, sizeof(int));
+    int *users = malloc(sizeof(int) * (edges + 1));
+    int *waiting = calloc((size_t)nn + 1, sizeof(int));
+    int *heap = malloc(sizeof(int) * ((size_t)nn + 1));
+    struct imp_node *sorted = malloc(sizeof *sorted * ((size_t)nn + 1));
+    if (!producer || !start || !cursor || !users || !waiting || !heap || !sorted) {
         st = imp_fail(err, IMP_ERR_NOMEM, "graph: out of memory sorting");
         goto done;
     }
-    for (int v = 0; v < g->n_values; v++) {
+    for (int v = 0; v < nv; v++)
         producer[v] = -1;
-        ready[v] = g->values[v].kind != IMP_VALUE_ACTIVATION;
-    }
-    for (int i = 0; i < g->n_nodes; i++) {
+    for (int i = 0; i < nn; i++) {
         for (int o = 0; o < g->nodes[i].n_outputs; o++) {
             int v = g->nodes[i].outputs[o];
-            if (v < 0 || v >= g->n_values) {
+            if (v < 0 || v >= nv) {
                 st = imp_fail(err, IMP_ERR_FORMAT,
                               "node '%s': output index %d out of range",
                               g->nodes[i].name, v);
@@ -318,66 +357,71 @@ enum imp_status imp_graph_sort(struct imp_graph *g, struct imp_error *err)
             producer[v] = i;
         }
     }
-    /* Repeated sweeps keep the reader's order where it is already valid. */
-    int n_sorted = 0;
-    for (bool progress = true; progress && n_sorted < g->n_nodes;) {
-        progress = false;
-        for (int i = 0; i < g->n_nodes; i++) {
-            if (placed[i])
-                continue;
-            const struct imp_node *n = &g->nodes[i];
-            bool ok = true;
-            for (int k = 0; k < n->n_inputs && ok; k++) {
-                int v = n->inputs[k];
-                if (v >= g->n_values) {
-                    st = imp_fail(err, IMP_ERR_FORMAT,
-                                  "node '%s': input index %d out of range",
-                                  n->name, v);
-                    goto done;
-                }
-                ok = v < 0 || ready[v];
+    /* Readers of each produced value, CSR style: users[start[v]..start[v+1]). */
+    for (int i = 0; i < nn; i++) {
+        const struct imp_node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_inputs; k++) {
+            int v = n->inputs[k];
+            if (v >= nv) {
+                st = imp_fail(err, IMP_ERR_FORMAT,
+                              "node '%s': input index %d out of range", n->name, v);
+                goto done;
             }
-            if (!ok)
+            if (v < 0 || g->values[v].kind != IMP_VALUE_ACTIVATION)
                 continue;
-            placed[i] = 1;
-            sorted[n_sorted++] = *n;
-            for (int o = 0; o < n->n_outputs; o++)
-                ready[n->outputs[o]] = 1;
-            progress = true;
+            if (producer[v] < 0) {
+                st = imp_fail(err, IMP_ERR_FORMAT,
+                              "node '%s' reads '%s', which nothing produces",
+                              n->name, g->values[v].name);
+                goto done;
+            }
+            start[v + 1]++;
+            waiting[i]++;
         }
     }
-    if (n_sorted < g->n_nodes) {
-        for (int i = 0; i < g->n_nodes; i++) {
-            if (placed[i])
-                continue;
-            const struct imp_node *n = &g->nodes[i];
-            for (int k = 0; k < n->n_inputs; k++) {
-                int v = n->inputs[k];
-                if (v >= 0 && !ready[v] && producer[v] < 0) {
-                    st = imp_fail(err, IMP_ERR_FORMAT,
-                                  "node '%s' reads '%s', which nothing produces",
-                                  n->name, g->values[v].name);
-                    goto done;
-                }
-            }
+    for (int v = 0; v < nv; v++)
+        start[v + 1] += start[v];
+    for (int i = 0; i < nn; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++) {
+            int v = g->nodes[i].inputs[k];
+            if (v >= 0 && producer[v] >= 0)
+                users[start[v] + cursor[v]++] = i;
         }
+    int n_heap = 0, n_sorted = 0;
+    for (int i = 0; i < nn; i++)
+        if (waiting[i] == 0)
+            heap_push(heap, &n_heap, i);
+    while (n_heap > 0) {
+        int i = heap_pop(heap, &n_heap);
+        sorted[n_sorted++] = g->nodes[i];
+        for (int o = 0; o < g->nodes[i].n_outputs; o++) {
+            int v = g->nodes[i].outputs[o];
+            for (int u = start[v]; u < start[v + 1]; u++)
+                if (--waiting[users[u]] == 0)
+                    heap_push(heap, &n_heap, users[u]);
+        }
+    }
+    if (n_sorted < nn) {
         st = imp_fail(err, IMP_ERR_FORMAT, "graph has a cycle");
         goto done;
     }
-    if (g->n_nodes) /* a graph with no nodes has no node array */
-        memcpy(g->nodes, sorted, sizeof *sorted * (size_t)g->n_nodes);
+    if (nn)
+        memcpy(g->nodes, sorted, sizeof *sorted * (size_t)nn);
     for (int o = 0; o < g->n_outputs; o++) {
         int v = g->outputs[o];
-        if (v < 0 || v >= g->n_values || !ready[v]) {
-            st = imp_fail(err, IMP_ERR_FORMAT,
-                          "graph output %d is never produced", o);
+        if (v < 0 || v >= nv ||
+            (g->values[v].kind == IMP_VALUE_ACTIVATION && producer[v] < 0)) {
+            st = imp_fail(err, IMP_ERR_FORMAT, "graph output %d is never produced", o);
             goto done;
         }
     }
 done:
     free(producer);
-    free(ready);
-    free(placed);
+    free(start);
+    free(cursor);
+    free(users);
+    free(waiting);
+    free(heap);
     free(sorted);
     return st;
 }

@@ -300,126 +300,6 @@ static enum imp_status reject_sparse(struct imp_onnx_reader *r,
                     "supported", f->offset);
 }
 
-/* ---- node order -------------------------------------------------------- */
-
-/* Min-heap of node indices: the ready node listed first goes first. */
-static void heap_push(int *heap, int *n, int v)
-{
-    int i = (*n)++;
-    while (i > 0 && heap[(i - 1) / 2] > v) {
-        heap[i] = heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    heap[i] = v;
-}
-
-static int heap_pop(int *heap, int *n)
-{
-    int top = heap[0], v = heap[--(*n)], i = 0;
-    for (;;) {
-        int c = 2 * i + 1;
-        if (c >= *n)
-            break;
-        if (c + 1 < *n && heap[c + 1] < heap[c])
-            c++;
-        if (heap[c] >= v)
-            break;
-        heap[i] = heap[c];
-        i = c;
-    }
-    heap[i] = v;
-    return top;
-}
-
-/*
- * ONNX lists nodes in topological order, but files that do not would cost
- * the generic sort (one sweep per misplaced node) quadratic time. Order
- * them here in O(E log N): the smallest-index ready node first, so a file
- * already in order keeps its order exactly. Nodes on a cycle or reading
- * something nothing produces go last, in file order, for the graph sort to
- * report.
- */
-static enum imp_status order_nodes(struct imp_onnx_reader *r)
-{
-    struct imp_graph *g = r->g;
-    int nn = g->n_nodes, nv = g->n_values;
-    size_t edges = 0;
-    for (int i = 0; i < nn; i++)
-        edges += (size_t)g->nodes[i].n_inputs;
-    if (edges > INT32_MAX / 2)
-        return imp_fail(r->err, IMP_ERR_FORMAT, "too many node inputs");
-    int *producer = malloc(sizeof(int) * ((size_t)nv + 1));
-    int *waiting = calloc((size_t)nn + 1, sizeof(int));
-    int *start = calloc((size_t)nv + 2, sizeof(int));
-    int *users = malloc(sizeof(int) * (edges + 1));
-    int *heap = malloc(sizeof(int) * ((size_t)nn + 1));
-    int *order = malloc(sizeof(int) * ((size_t)nn + 1));
-    int *cursor = calloc((size_t)nv + 1, sizeof(int));
-    char *placed = calloc((size_t)nn + 1, 1);
-    struct imp_node *sorted = malloc(sizeof *sorted * ((size_t)nn + 1));
-    enum imp_status st = IMP_OK;
-    if (!producer || !waiting || !start || !users || !heap || !order ||
-        !cursor || !placed || !sorted) {
-        st = imp_fail(r->err, IMP_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    for (int v = 0; v < nv; v++)
-        producer[v] = -1;
-    for (int i = 0; i < nn; i++)
-        for (int o = 0; o < g->nodes[i].n_outputs; o++)
-            producer[g->nodes[i].outputs[o]] = i;
-    /* Consumers of each value, CSR style: users[start[v] .. start[v+1]). */
-    for (int i = 0; i < nn; i++)
-        for (int k = 0; k < g->nodes[i].n_inputs; k++) {
-            int v = g->nodes[i].inputs[k];
-            if (v >= 0 && producer[v] >= 0) {
-                start[v + 1]++;
-                waiting[i]++;
-            }
-        }
-    for (int v = 0; v < nv; v++)
-        start[v + 1] += start[v];
-    for (int i = 0; i < nn; i++)
-        for (int k = 0; k < g->nodes[i].n_inputs; k++) {
-            int v = g->nodes[i].inputs[k];
-            if (v >= 0 && producer[v] >= 0)
-                users[start[v] + cursor[v]++] = i;
-        }
-    int n_heap = 0, n_order = 0;
-    for (int i = 0; i < nn; i++)
-        if (waiting[i] == 0)
-            heap_push(heap, &n_heap, i);
-    while (n_heap > 0) {
-        int i = heap_pop(heap, &n_heap);
-        order[n_order++] = i;
-        placed[i] = 1;
-        for (int o = 0; o < g->nodes[i].n_outputs; o++) {
-            int v = g->nodes[i].outputs[o];
-            for (int u = start[v]; u < start[v + 1]; u++)
-                if (--waiting[users[u]] == 0)
-                    heap_push(heap, &n_heap, users[u]);
-        }
-    }
-    for (int i = 0; i < nn; i++)
-        if (!placed[i])
-            order[n_order++] = i;
-    for (int i = 0; i < nn; i++)
-        sorted[i] = g->nodes[order[i]];
-    if (nn)
-        memcpy(g->nodes, sorted, sizeof *sorted * (size_t)nn);
-done:
-    free(producer);
-    free(waiting);
-    free(start);
-    free(users);
-    free(heap);
-    free(order);
-    free(cursor);
-    free(placed);
-    free(sorted);
-    return st;
-}
-
 static enum imp_status read_graph(struct imp_onnx_reader *r,
                                   struct imp_pb *model,
                                   const struct imp_pb_field *f)
@@ -436,8 +316,6 @@ static enum imp_status read_graph(struct imp_onnx_reader *r,
         st = node_pass(r, &graph, false);
     if (st == IMP_OK)
         st = node_pass(r, &graph, true);
-    if (st == IMP_OK)
-        st = order_nodes(r);
     if (st == IMP_OK)
         st = graph_pass(r, &graph, G_OUTPUT, read_output);
     if (st == IMP_OK && r->g->n_outputs == 0)
