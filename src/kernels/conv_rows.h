@@ -25,14 +25,14 @@
 #define IMP_CONV_ROWS_BLOCK 4 /* output channels per packed weight block */
 
 struct imp_conv_rows_args {
-    /* Input under output (row 0, column 0) at tap offset 0 of channel 0.
-     * Output column ox of row r at tap t of channel c reads
-     * x[c * x_chan + r * x_row + tap_off[t] + ox]. */
+    /* Input under output (row 0, column 0). Step t of the sum (one input
+     * channel and kernel tap) reads, for output column ox of row r,
+     * x[r * x_row + tap_off[t] + ox]. */
     const float *x;
-    ptrdiff_t x_chan, x_row;
-    const ptrdiff_t *tap_off; /* taps entries */
-    int64_t c, taps;
-    /* Packed weights of this block: [c][taps][IMP_CONV_ROWS_BLOCK], and
+    ptrdiff_t x_row;
+    const ptrdiff_t *tap_off; /* steps entries */
+    int64_t steps;
+    /* Packed weights of this block: [steps][IMP_CONV_ROWS_BLOCK], and
      * IMP_CONV_ROWS_BLOCK biases (zeros when the node has none). */
     const float *w, *bias;
     float *y; /* output channel m0, row 0 */
@@ -52,5 +52,15 @@ void imp_conv_rows__avx2(const struct imp_conv_rows_args *a);
 void imp_conv_rows__avx512(const struct imp_conv_rows_args *a);
 
 imp_conv_rows_fn imp_conv_rows_for(enum imp_isa cap);
+
+/* Splits n pairs into their two phases: even[j] = src[2j], odd[j] =
+ * src[2j + 1]; how stride-2 layers stage their input rows. */
+typedef void (*imp_conv_split2_fn)(const float *src, int64_t n, float *even, float *odd);
+
+void imp_conv_split2__scalar(const float *src, int64_t n, float *even, float *odd);
+void imp_conv_split2__avx2(const float *src, int64_t n, float *even, float *odd);
+void imp_conv_split2__avx512(const float *src, int64_t n, float *even, float *odd);
+
+imp_conv_split2_fn imp_conv_split2_for(enum imp_isa cap);
 
 #endif

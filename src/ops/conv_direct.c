@@ -24,14 +24,16 @@
 
 #define DIRECT_MAX_TAPS 1024
 /* Staged rows of one band: about this many bytes per thread (L2). */
-#define DIRECT_STAGE_BYTES (256 * 1024)
-#define DIRECT_MAX_BAND 8
-#define DIRECT_L1_BYTES (24 * 1024)
+#define DIRECT_STAGE_BYTES (192 * 1024)
+#define DIRECT_MAX_BAND 16
+#define DIRECT_L1_BYTES (32 * 1024)
+#define DIRECT_MIN_STEPS 64
 
 struct conv_direct {
     imp_conv_rows_fn rows;
+    imp_conv_split2_fn split2;
     int64_t n, c, m, ih, iw, oh, ow, taps;
-    int64_t sh, sw, dh, pt, pl;
+    int64_t kh, sh, sw, dh, pt, pl;
     int64_t blocks;   /* output channel blocks of IMP_CONV_ROWS_BLOCK */
     int64_t band;     /* output rows per work item */
     int64_t chunk;    /* input channels per kernel call */
@@ -98,9 +100,9 @@ static enum imp_status conv_direct_prepare(const struct imp_kernel_args *a,
     const int ax = IMP_WIN_AXES - 2;
     const int64_t kh = win->k[ax], kw = win->k[ax + 1];
     *s = (struct conv_direct){
-        .rows = imp_conv_rows_for(a->isa), .n = g.n, .c = g.c, .m = g.m,
+        .rows = imp_conv_rows_for(a->isa), .split2 = imp_conv_split2_for(a->isa), .n = g.n, .c = g.c, .m = g.m,
         .ih = win->in[ax], .iw = win->in[ax + 1], .oh = win->out[ax],
-        .ow = win->out[ax + 1], .taps = kh * kw, .sh = win->s[ax],
+        .ow = win->out[ax + 1], .taps = kh * kw, .kh = kh, .sh = win->s[ax],
         .sw = win->s[ax + 1], .dh = win->d[ax], .pt = win->pb[ax],
         .pl = win->pb[ax + 1]};
     const int64_t dw = win->d[ax + 1];
@@ -112,7 +114,7 @@ static enum imp_status conv_direct_prepare(const struct imp_kernel_args *a,
     const size_t block_floats = (size_t)(g.c * s->taps * IMP_CONV_ROWS_BLOCK);
     s->w = imp_aligned_alloc(sizeof(float) * block_floats * (size_t)s->blocks);
     s->bias = imp_aligned_alloc(sizeof(float) * IMP_CONV_ROWS_BLOCK * (size_t)s->blocks);
-    s->tap_off = malloc(sizeof(ptrdiff_t) * (size_t)s->taps);
+    s->tap_off = malloc(sizeof(ptrdiff_t) * (size_t)(s->taps * g.c));
     if (!s->w || !s->bias || !s->tap_off)
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory packing weights");
     const float *w = a->in[1]->data;
@@ -131,23 +133,16 @@ static enum imp_status conv_direct_prepare(const struct imp_kernel_args *a,
         }
     }
 
-    /* Input channels per kernel pass: their taps and the input under one
-     * tile (about 32 columns plus the kernel's reach) should sit in L1. */
-    {
-        const int64_t reach = 32 + (kw - 1) * dw / s->sw + 1;
-        const int64_t per_channel = s->taps * IMP_CONV_ROWS_BLOCK * 4 + kh * s->sw * reach * 4;
-        int64_t chunk = DIRECT_L1_BYTES / per_channel;
-        chunk = chunk < 1 ? 1 : chunk > g.c ? g.c : chunk;
-        const int64_t chunks = (g.c + chunk - 1) / chunk; /* even chunks */
-        s->chunk = (g.c + chunks - 1) / chunks;
-    }
+    int64_t row_floats; /* one input row as the kernel reads it */
     if (s->staged) {
         /* Each staged row holds `sw` phases of phase_len columns, enough
          * for the padded row; tap (ky, kx) of output column ox reads phase
-         * (kx*dw) % sw at index ox + (kx*dw) / sw. */
+         * (kx*dw) % sw at index ox + (kx*dw) / sw. A band's staged rows
+         * should stay in L2 while every channel block reads them. */
         const int64_t padded_w = s->pl + s->iw + win->pe[ax + 1];
         s->phase_len = (padded_w + s->sw - 1) / s->sw;
         s->row_len = s->phase_len * s->sw;
+        row_floats = s->row_len;
         int64_t band = DIRECT_MAX_BAND;
         for (; band > 1; band--) {
             int64_t rows = (band - 1) * s->sh + (kh - 1) * s->dh + 1;
@@ -160,21 +155,36 @@ static enum imp_status conv_direct_prepare(const struct imp_kernel_args *a,
         s->stage_floats = (s->stage_floats + 15) & ~(size_t)15;
         s->x_chan = (ptrdiff_t)(s->stage_rows * s->row_len);
         s->x_row = (ptrdiff_t)(s->sh * s->row_len);
-        for (int64_t ky = 0; ky < kh; ky++)
-            for (int64_t kx = 0; kx < kw; kx++)
-                s->tap_off[ky * kw + kx] =
-                    (ptrdiff_t)(ky * s->dh * s->row_len + (kx * dw) % s->sw * s->phase_len +
-                                (kx * dw) / s->sw);
         *scratch = sizeof(float) * s->stage_floats * (size_t)imp_threadpool_size(a->pool);
     } else {
-        s->band = 4;
+        /* Tall bands let a channel's rows serve many output rows from L1;
+         * keep a few bands per thread all the same. */
+        int64_t band = s->oh / 8;
+        s->band = band < 1 ? 1 : band > DIRECT_MAX_BAND ? DIRECT_MAX_BAND : band;
+        row_floats = s->iw;
         s->x_chan = (ptrdiff_t)(s->ih * s->iw);
         s->x_row = (ptrdiff_t)(s->sh * s->iw);
-        for (int64_t ky = 0; ky < kh; ky++)
-            for (int64_t kx = 0; kx < kw; kx++)
-                s->tap_off[ky * kw + kx] = (ptrdiff_t)(ky * s->dh * s->iw + kx * dw);
         *scratch = 0;
     }
+    for (int64_t c = 0; c < g.c; c++)
+        for (int64_t ky = 0; ky < kh; ky++)
+            for (int64_t kx = 0; kx < kw; kx++)
+                s->tap_off[(c * kh + ky) * kw + kx] =
+                    (ptrdiff_t)(c * s->x_chan + ky * s->dh * row_floats +
+                                (kx * dw) % s->sw * s->phase_len + (kx * dw) / s->sw);
+    /* Input channels per kernel call: the rows of the band they read (and
+     * their weights) should fit L1, so each row is fetched from L2 once
+     * per band rather than once per output row. */
+    const int64_t band_rows = (s->band - 1) * s->sh + (kh - 1) * s->dh + 1;
+    const int64_t per_channel =
+        (int64_t)sizeof(float) * (band_rows * row_floats + s->taps * IMP_CONV_ROWS_BLOCK);
+    int64_t chunk = DIRECT_L1_BYTES / per_channel;
+    /* ...but enough steps per call to amortise loading the accumulators */
+    const int64_t min_chunk = (DIRECT_MIN_STEPS + s->taps - 1) / s->taps;
+    chunk = chunk < min_chunk ? min_chunk : chunk;
+    chunk = chunk > g.c ? g.c : chunk;
+    const int64_t chunks = (g.c + chunk - 1) / chunk; /* even chunks */
+    s->chunk = (g.c + chunks - 1) / chunks;
     return IMP_OK;
 }
 
@@ -206,6 +216,22 @@ static void stage(const struct conv_direct *s, const float *x, int64_t row0,
                        sizeof(float) * (size_t)(s->row_len - s->pl - s->iw));
                 continue;
             }
+            if (s->sw == 2) {
+                /* Input column i lands in phase (i + pl) % 2 at index
+                 * (i + pl) / 2: with pl even the input's even columns make
+                 * phase 0, with pl odd phase 1. */
+                if (s->pl || s->row_len != s->iw)
+                    memset(d, 0, sizeof(float) * (size_t)s->row_len);
+                float *ph0 = d + s->pl / 2, *ph1 = d + s->phase_len + s->pl / 2;
+                if (s->pl % 2) {
+                    ph0 = d + s->phase_len + (s->pl - 1) / 2;
+                    ph1 = d + (s->pl + 1) / 2;
+                }
+                s->split2(src, s->iw / 2, ph0, ph1);
+                if (s->iw % 2)
+                    ph0[s->iw / 2] = src[s->iw - 1];
+                continue;
+            }
             for (int64_t p = 0; p < s->sw; p++) {
                 /* Phase p, index j holds padded column j*sw + p, input
                  * column j*sw + p - pl: inside for j in [lo, hi). */
@@ -218,12 +244,8 @@ static void stage(const struct conv_direct *s, const float *x, int64_t row0,
                 for (int64_t j = 0; j < lo; j++)
                     dp[j] = 0.0f;
                 const float *sp = src + lo * s->sw + p - s->pl;
-                if (s->sw == 2)
-                    for (int64_t j = 0; j < hi - lo; j++)
-                        dp[lo + j] = sp[2 * j];
-                else
-                    for (int64_t j = 0; j < hi - lo; j++)
-                        dp[lo + j] = sp[j * s->sw];
+                for (int64_t j = 0; j < hi - lo; j++)
+                    dp[lo + j] = sp[j * s->sw];
                 for (int64_t j = hi; j < s->phase_len; j++)
                     dp[j] = 0.0f;
             }
@@ -239,13 +261,11 @@ static void direct_bands(void *ctx, size_t begin, size_t end, int thread)
         const int64_t oy = (int64_t)item * s->band;
         const int64_t rows = s->oh - oy < s->band ? s->oh - oy : s->band;
         struct imp_conv_rows_args args = {
-            .x_chan = s->x_chan, .x_row = s->x_row, .tap_off = s->tap_off,
-            .c = s->c, .taps = s->taps, .y_chan = (ptrdiff_t)(s->oh * s->ow),
-            .ow = s->ow, .rows = rows};
+            .x_row = s->x_row, .y_chan = (ptrdiff_t)(s->oh * s->ow), .ow = s->ow,
+            .rows = rows};
         if (s->staged) {
             float *buf = j->scratch + (size_t)thread * s->stage_floats;
-            stage(s, j->x, oy * s->sh, (rows - 1) * s->sh + s->stage_rows - (s->band - 1) * s->sh,
-                  buf);
+            stage(s, j->x, oy * s->sh, (rows - 1) * s->sh + (s->kh - 1) * s->dh + 1, buf);
             args.x = buf;
         } else {
             args.x = j->x + oy * s->sh * s->iw;
@@ -256,15 +276,15 @@ static void direct_bands(void *ctx, size_t begin, size_t end, int thread)
             args.w = s->w + blk * s->c * s->taps * IMP_CONV_ROWS_BLOCK;
             args.bias = s->bias + blk * IMP_CONV_ROWS_BLOCK;
             args.y = j->y + (m0 * s->oh + oy) * s->ow;
-            const float *x = args.x, *w = args.w;
+            const float *w = args.w;
             for (int64_t c0 = 0; c0 < s->c; c0 += s->chunk) {
-                args.c = s->c - c0 < s->chunk ? s->c - c0 : s->chunk;
-                args.x = x + c0 * s->x_chan;
+                const int64_t cc = s->c - c0 < s->chunk ? s->c - c0 : s->chunk;
+                args.steps = cc * s->taps;
+                args.tap_off = s->tap_off + c0 * s->taps;
                 args.w = w + c0 * s->taps * IMP_CONV_ROWS_BLOCK;
                 args.accumulate = c0 > 0;
                 s->rows(&args);
             }
-            args.x = x;
         }
     }
 }

@@ -20,18 +20,23 @@ void imp_conv_rows__scalar(const struct imp_conv_rows_args *a)
                                 : i < n        ? yr[k * a->y_chan + ox + i]
                                                : 0.0f;
             const float *w = a->w;
-            for (int64_t c = 0; c < a->c; c++) {
-                const float *xc = xr + c * a->x_chan + ox;
-                for (int64_t t = 0; t < a->taps; t++, w += IMP_CONV_ROWS_BLOCK) {
-                    const float *p = xc + a->tap_off[t];
-                    for (int k = 0; k < mb; k++)
-                        for (int i = 0; i < n; i++)
-                            acc[k][i] += w[k] * p[i];
-                }
+            for (int64_t t = 0; t < a->steps; t++, w += IMP_CONV_ROWS_BLOCK) {
+                const float *p = xr + ox + a->tap_off[t];
+                for (int k = 0; k < mb; k++)
+                    for (int i = 0; i < n; i++)
+                        acc[k][i] += w[k] * p[i];
             }
             for (int k = 0; k < mb; k++)
                 for (int i = 0; i < n; i++)
                     yr[k * a->y_chan + ox + i] = acc[k][i];
         }
+    }
+}
+
+void imp_conv_split2__scalar(const float *src, int64_t n, float *even, float *odd)
+{
+    for (int64_t j = 0; j < n; j++) {
+        even[j] = src[2 * j];
+        odd[j] = src[2 * j + 1];
     }
 }

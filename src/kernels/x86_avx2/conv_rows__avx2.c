@@ -28,40 +28,37 @@ tile(const struct imp_conv_rows_args *a, const float *x, float *y, const int mb,
     }
     const float *w = a->w;
     const ptrdiff_t *off = a->tap_off;
-    for (int64_t c = 0; c < a->c; c++) {
-        const float *xc = x + c * a->x_chan;
-        for (int64_t t = 0; t < a->taps; t++, w += IMP_CONV_ROWS_BLOCK) {
-            const float *p = xc + off[t];
-            if (mb * nv + mb + 1 <= 16) {
-                /* Weights stay in registers; each input vector is loaded
-                 * into the one register left and used by every channel. */
-                __m256 wk[IMP_CONV_ROWS_BLOCK];
+    for (int64_t t = 0; t < a->steps; t++, w += IMP_CONV_ROWS_BLOCK) {
+        const float *p = x + off[t];
+        if (mb * nv + mb + 1 <= 16) {
+            /* Weights stay in registers; each input vector is loaded
+             * into the one register left and used by every channel. */
+            __m256 wk[IMP_CONV_ROWS_BLOCK];
+#pragma GCC unroll 4
+            for (int k = 0; k < mb; k++)
+                wk[k] = _mm256_broadcast_ss(w + k);
+#pragma GCC unroll 4
+            for (int j = 0; j < nv; j++) {
+                __m256 v = masked ? _mm256_maskload_ps(p + 8 * j, mask[j])
+                                  : _mm256_loadu_ps(p + 8 * j);
 #pragma GCC unroll 4
                 for (int k = 0; k < mb; k++)
-                    wk[k] = _mm256_broadcast_ss(w + k);
-#pragma GCC unroll 4
-                for (int j = 0; j < nv; j++) {
-                    __m256 v = masked ? _mm256_maskload_ps(p + 8 * j, mask[j])
-                                      : _mm256_loadu_ps(p + 8 * j);
-#pragma GCC unroll 4
-                    for (int k = 0; k < mb; k++)
-                        acc[k][j] = _mm256_fmadd_ps(wk[k], v, acc[k][j]);
-                }
-                continue;
+                    acc[k][j] = _mm256_fmadd_ps(wk[k], v, acc[k][j]);
             }
-            /* Inputs stay in registers; weights are broadcast one by one. */
-            __m256 v[NV_MAX];
+            continue;
+        }
+        /* Inputs stay in registers; weights are broadcast one by one. */
+        __m256 v[NV_MAX];
+#pragma GCC unroll 4
+        for (int j = 0; j < nv; j++)
+            v[j] = masked ? _mm256_maskload_ps(p + 8 * j, mask[j])
+                          : _mm256_loadu_ps(p + 8 * j);
+#pragma GCC unroll 4
+        for (int k = 0; k < mb; k++) {
+            __m256 wk = _mm256_broadcast_ss(w + k);
 #pragma GCC unroll 4
             for (int j = 0; j < nv; j++)
-                v[j] = masked ? _mm256_maskload_ps(p + 8 * j, mask[j])
-                              : _mm256_loadu_ps(p + 8 * j);
-#pragma GCC unroll 4
-            for (int k = 0; k < mb; k++) {
-                __m256 wk = _mm256_broadcast_ss(w + k);
-#pragma GCC unroll 4
-                for (int j = 0; j < nv; j++)
-                    acc[k][j] = _mm256_fmadd_ps(wk, v[j], acc[k][j]);
-            }
+                acc[k][j] = _mm256_fmadd_ps(wk, v[j], acc[k][j]);
         }
     }
 #pragma GCC unroll 4
@@ -77,27 +74,47 @@ tile(const struct imp_conv_rows_args *a, const float *x, float *y, const int mb,
     }
 }
 
-/* One row of MB channels: full tiles of NV vectors, then one masked tile. */
+/* One tile of `width` vectors (1..NV_MAX), masked or not. */
+static inline __attribute__((always_inline)) void
+tile_n(const struct imp_conv_rows_args *a, const float *x, float *y, const int mb,
+       int width, const bool masked, const __m256i *mask)
+{
+    switch (width) {
+    case 1: tile(a, x, y, mb, 1, masked, mask); break;
+    case 2: tile(a, x, y, mb, 2, masked, mask); break;
+    case 3: tile(a, x, y, mb, 3, masked, mask); break;
+    default: tile(a, x, y, mb, 4, masked, mask); break;
+    }
+}
+
+/* One row of MB channels. The row's vectors are spread evenly over as
+ * few tiles of at most NV vectors as possible (a 128-wide row is 4 tiles
+ * of 3 and 2 of 2, not 5 of 3 and a lone vector that would pay one
+ * broadcast per FMA); the last tile masks a partial vector. */
 static inline __attribute__((always_inline)) void
 row(const struct imp_conv_rows_args *a, const float *x, float *y, const int mb,
     const int nv)
 {
-    const int64_t step = 8 * nv;
+    const int64_t nvec = (a->ow + 7) / 8;
+    const int64_t tiles = (nvec + nv - 1) / nv;
+    const int64_t base = nvec / tiles, extra = nvec % tiles;
+    const int64_t rest = a->ow % 8;
     int64_t ox = 0;
-    for (; ox + step <= a->ow; ox += step)
-        tile(a, x + ox, y + ox, mb, nv, false, NULL);
-    int64_t rest = a->ow - ox;
-    if (rest == 0)
-        return;
-    __m256i mask[NV_MAX];
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    for (int j = 0; j < NV_MAX; j++)
-        mask[j] = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(rest - 8 * j)), lane);
-    switch ((rest + 7) / 8) {
-    case 1: tile(a, x + ox, y + ox, mb, 1, true, mask); break;
-    case 2: tile(a, x + ox, y + ox, mb, 2, true, mask); break;
-    case 3: tile(a, x + ox, y + ox, mb, 3, true, mask); break;
-    default: tile(a, x + ox, y + ox, mb, nv < 4 ? nv : 4, true, mask); break;
+    for (int64_t i = 0; i < tiles; i++) {
+        const int width = (int)(i < extra ? base + 1 : base);
+        if (i + 1 < tiles || rest == 0) {
+            tile_n(a, x + ox, y + ox, mb, width, false, NULL);
+        } else {
+            __m256i mask[NV_MAX];
+            const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            for (int j = 0; j < NV_MAX; j++)
+                mask[j] = j < width - 1 ? _mm256_set1_epi32(-1)
+                          : j == width - 1
+                              ? _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rest), lane)
+                              : _mm256_setzero_si256();
+            tile_n(a, x + ox, y + ox, mb, width, true, mask);
+        }
+        ox += 8 * width;
     }
 }
 
@@ -112,5 +129,25 @@ void imp_conv_rows__avx2(const struct imp_conv_rows_args *a)
         case 3: row(a, x, y, 3, 4); break;
         default: row(a, x, y, 4, 3); break;
         }
+    }
+}
+
+void imp_conv_split2__avx2(const float *src, int64_t n, float *even, float *odd)
+{
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 lo = _mm256_loadu_ps(src + 2 * j), hi = _mm256_loadu_ps(src + 2 * j + 8);
+        /* per 128-bit lane: lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6; then fix
+         * the order of the 64-bit quarters */
+        __m256 e = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+        __m256 o = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+        e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xd8));
+        o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), 0xd8));
+        _mm256_storeu_ps(even + j, e);
+        _mm256_storeu_ps(odd + j, o);
+    }
+    for (; j < n; j++) {
+        even[j] = src[2 * j];
+        odd[j] = src[2 * j + 1];
     }
 }

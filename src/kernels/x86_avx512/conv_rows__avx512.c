@@ -26,22 +26,19 @@ tile(const struct imp_conv_rows_args *a, const float *x, float *y, const int mb,
     }
     const float *w = a->w;
     const ptrdiff_t *off = a->tap_off;
-    for (int64_t c = 0; c < a->c; c++) {
-        const float *xc = x + c * a->x_chan;
-        for (int64_t t = 0; t < a->taps; t++, w += IMP_CONV_ROWS_BLOCK) {
-            const float *p = xc + off[t];
-            __m512 v[NV_MAX];
+    for (int64_t t = 0; t < a->steps; t++, w += IMP_CONV_ROWS_BLOCK) {
+        const float *p = x + off[t];
+        __m512 v[NV_MAX];
+#pragma GCC unroll 4
+        for (int j = 0; j < nv; j++)
+            v[j] = masked ? _mm512_maskz_loadu_ps(mask[j], p + 16 * j)
+                          : _mm512_loadu_ps(p + 16 * j);
+#pragma GCC unroll 4
+        for (int k = 0; k < mb; k++) {
+            __m512 wk = _mm512_set1_ps(w[k]);
 #pragma GCC unroll 4
             for (int j = 0; j < nv; j++)
-                v[j] = masked ? _mm512_maskz_loadu_ps(mask[j], p + 16 * j)
-                              : _mm512_loadu_ps(p + 16 * j);
-#pragma GCC unroll 4
-            for (int k = 0; k < mb; k++) {
-                __m512 wk = _mm512_set1_ps(w[k]);
-#pragma GCC unroll 4
-                for (int j = 0; j < nv; j++)
-                    acc[k][j] = _mm512_fmadd_ps(wk, v[j], acc[k][j]);
-            }
+                acc[k][j] = _mm512_fmadd_ps(wk, v[j], acc[k][j]);
         }
     }
 #pragma GCC unroll 4
@@ -92,5 +89,22 @@ void imp_conv_rows__avx512(const struct imp_conv_rows_args *a)
         case 3: row(a, x, y, 3); break;
         default: row(a, x, y, 4); break;
         }
+    }
+}
+
+void imp_conv_split2__avx512(const float *src, int64_t n, float *even, float *odd)
+{
+    const __m512i even_idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20,
+                                               22, 24, 26, 28, 30);
+    const __m512i odd_idx = _mm512_add_epi32(even_idx, _mm512_set1_epi32(1));
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        __m512 lo = _mm512_loadu_ps(src + 2 * j), hi = _mm512_loadu_ps(src + 2 * j + 16);
+        _mm512_storeu_ps(even + j, _mm512_permutex2var_ps(lo, even_idx, hi));
+        _mm512_storeu_ps(odd + j, _mm512_permutex2var_ps(lo, odd_idx, hi));
+    }
+    for (; j < n; j++) {
+        even[j] = src[2 * j];
+        odd[j] = src[2 * j + 1];
     }
 }
