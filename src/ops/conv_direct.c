@@ -134,6 +134,11 @@ static enum imp_status conv_direct_prepare(const struct imp_kernel_args *a,
     }
 
     int64_t row_floats; /* one input row as the kernel reads it */
+    /* A few bands per thread for balance. Band and chunk sizes change
+     * only how the work is cut, never the order of any output's sum. */
+    const int64_t threads = imp_threadpool_size(a->pool);
+    int64_t max_band = s->oh / (4 * (threads > 0 ? threads : 1));
+    max_band = max_band < 1 ? 1 : max_band > DIRECT_MAX_BAND ? DIRECT_MAX_BAND : max_band;
     if (s->staged) {
         /* Each staged row holds `sw` phases of phase_len columns, enough
          * for the padded row; tap (ky, kx) of output column ox reads phase
@@ -149,18 +154,16 @@ static enum imp_status conv_direct_prepare(const struct imp_kernel_args *a,
             if ((size_t)(rows * s->row_len * g.c) * sizeof(float) <= DIRECT_STAGE_BYTES)
                 break;
         }
-        s->band = band;
-        s->stage_rows = (band - 1) * s->sh + (kh - 1) * s->dh + 1;
+        s->band = band < max_band ? band : max_band;
+        s->stage_rows = (s->band - 1) * s->sh + (kh - 1) * s->dh + 1;
         s->stage_floats = (size_t)(s->stage_rows * s->row_len * g.c);
         s->stage_floats = (s->stage_floats + 15) & ~(size_t)15;
         s->x_chan = (ptrdiff_t)(s->stage_rows * s->row_len);
         s->x_row = (ptrdiff_t)(s->sh * s->row_len);
         *scratch = sizeof(float) * s->stage_floats * (size_t)imp_threadpool_size(a->pool);
     } else {
-        /* Tall bands let a channel's rows serve many output rows from L1;
-         * keep a few bands per thread all the same. */
-        int64_t band = s->oh / 8;
-        s->band = band < 1 ? 1 : band > DIRECT_MAX_BAND ? DIRECT_MAX_BAND : band;
+        /* Tall bands let a channel's rows serve many output rows from L1. */
+        s->band = max_band;
         row_floats = s->iw;
         s->x_chan = (ptrdiff_t)(s->ih * s->iw);
         s->x_row = (ptrdiff_t)(s->sh * s->iw);
