@@ -6,6 +6,7 @@
  * valid inputs is ever read. */
 #include <immintrin.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "kernels/conv_rows.h"
 
@@ -13,8 +14,14 @@
 
 static inline __attribute__((always_inline)) void
 tile(const struct imp_conv_rows_args *a, const float *x, float *y, const int mb,
-     const int nv, const bool masked, const __m256i *mask)
+     const int nv, const bool masked, const __m256i *mask, int lanes)
 {
+    /* In a masked tile only the last vector is partial (lanes valid
+     * columns). Its outputs go through a small buffer: AVX2 masked stores
+     * are microcoded on some CPUs and defeat store forwarding to the next
+     * chunk's reload. */
+#define PARTIAL(j) (masked && (j) == nv - 1)
+    float part[8] = {0};
     __m256 acc[IMP_CONV_ROWS_BLOCK][NV_MAX];
 #pragma GCC unroll 4
     for (int k = 0; k < mb; k++) {
@@ -22,9 +29,14 @@ tile(const struct imp_conv_rows_args *a, const float *x, float *y, const int mb,
         const float *q = y + k * a->y_chan;
 #pragma GCC unroll 4
         for (int j = 0; j < nv; j++)
-            acc[k][j] = !a->accumulate ? b
-                        : masked      ? _mm256_maskload_ps(q + 8 * j, mask[j])
-                                      : _mm256_loadu_ps(q + 8 * j);
+            if (!a->accumulate) {
+                acc[k][j] = b;
+            } else if (PARTIAL(j)) {
+                memcpy(part, q + 8 * j, sizeof(float) * (size_t)lanes);
+                acc[k][j] = _mm256_loadu_ps(part);
+            } else {
+                acc[k][j] = _mm256_loadu_ps(q + 8 * j);
+            }
     }
     const float *w = a->w;
     const ptrdiff_t *off = a->tap_off;
@@ -39,7 +51,7 @@ tile(const struct imp_conv_rows_args *a, const float *x, float *y, const int mb,
                 wk[k] = _mm256_broadcast_ss(w + k);
 #pragma GCC unroll 4
             for (int j = 0; j < nv; j++) {
-                __m256 v = masked ? _mm256_maskload_ps(p + 8 * j, mask[j])
+                __m256 v = PARTIAL(j) ? _mm256_maskload_ps(p + 8 * j, mask[j])
                                   : _mm256_loadu_ps(p + 8 * j);
 #pragma GCC unroll 4
                 for (int k = 0; k < mb; k++)
@@ -51,7 +63,7 @@ tile(const struct imp_conv_rows_args *a, const float *x, float *y, const int mb,
         __m256 v[NV_MAX];
 #pragma GCC unroll 4
         for (int j = 0; j < nv; j++)
-            v[j] = masked ? _mm256_maskload_ps(p + 8 * j, mask[j])
+            v[j] = PARTIAL(j) ? _mm256_maskload_ps(p + 8 * j, mask[j])
                           : _mm256_loadu_ps(p + 8 * j);
 #pragma GCC unroll 4
         for (int k = 0; k < mb; k++) {
@@ -66,24 +78,27 @@ tile(const struct imp_conv_rows_args *a, const float *x, float *y, const int mb,
 #pragma GCC unroll 4
         for (int j = 0; j < nv; j++) {
             float *q = y + k * a->y_chan + 8 * j;
-            if (masked)
-                _mm256_maskstore_ps(q, mask[j], acc[k][j]);
-            else
+            if (PARTIAL(j)) {
+                _mm256_storeu_ps(part, acc[k][j]);
+                memcpy(q, part, sizeof(float) * (size_t)lanes);
+            } else {
                 _mm256_storeu_ps(q, acc[k][j]);
+            }
         }
     }
+#undef PARTIAL
 }
 
 /* One tile of `width` vectors (1..NV_MAX), masked or not. */
 static inline __attribute__((always_inline)) void
 tile_n(const struct imp_conv_rows_args *a, const float *x, float *y, const int mb,
-       int width, const bool masked, const __m256i *mask)
+       int width, const bool masked, const __m256i *mask, int lanes)
 {
     switch (width) {
-    case 1: tile(a, x, y, mb, 1, masked, mask); break;
-    case 2: tile(a, x, y, mb, 2, masked, mask); break;
-    case 3: tile(a, x, y, mb, 3, masked, mask); break;
-    default: tile(a, x, y, mb, 4, masked, mask); break;
+    case 1: tile(a, x, y, mb, 1, masked, mask, lanes); break;
+    case 2: tile(a, x, y, mb, 2, masked, mask, lanes); break;
+    case 3: tile(a, x, y, mb, 3, masked, mask, lanes); break;
+    default: tile(a, x, y, mb, 4, masked, mask, lanes); break;
     }
 }
 
@@ -103,7 +118,7 @@ row(const struct imp_conv_rows_args *a, const float *x, float *y, const int mb,
     for (int64_t i = 0; i < tiles; i++) {
         const int width = (int)(i < extra ? base + 1 : base);
         if (i + 1 < tiles || rest == 0) {
-            tile_n(a, x + ox, y + ox, mb, width, false, NULL);
+            tile_n(a, x + ox, y + ox, mb, width, false, NULL, 8);
         } else {
             __m256i mask[NV_MAX];
             const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -112,7 +127,7 @@ row(const struct imp_conv_rows_args *a, const float *x, float *y, const int mb,
                           : j == width - 1
                               ? _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rest), lane)
                               : _mm256_setzero_si256();
-            tile_n(a, x + ox, y + ox, mb, width, true, mask);
+            tile_n(a, x + ox, y + ox, mb, width, true, mask, (int)rest);
         }
         ox += 8 * width;
     }
