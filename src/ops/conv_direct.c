@@ -2,10 +2,15 @@
  * Conv engine "direct": 2-D convolution without im2col, by register-blocked
  * output tiles (kernels/conv_rows.h). It takes the layers GEMM serves
  * badly: wide kernels over few channels (9x9 3->32, 9x9 32->3), where
- * im2col copies every input pixel 81 times, and strided convolutions.
+ * im2col copies every input pixel 81 times, and strided convolutions,
+ * where it copies each one 2 to 3 times. It leaves 1x1 and grouped convs,
+ * and many channels over a narrow image, to GEMM; Winograd comes first
+ * for 3x3 stride 1.
  *
  * Work items are bands of output rows; a band computes every output
- * channel block, so the input rows under it are reused from cache. When
+ * channel block, so the input rows under it are reused from cache, and
+ * each kernel call covers a chunk of input channels whose rows in the
+ * band fit L1 (later chunks add to what the earlier ones stored). When
  * the conv pads or strides horizontally, the band first stages the input
  * rows it needs into per-thread scratch: padded with zeros, and split
  * into `stride` column phases (phase p holds columns p, p + s, p + 2s...),
