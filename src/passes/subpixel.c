@@ -27,6 +27,10 @@
  * in [-1, 1] when pb is 0, 1 or 2. Out-of-range x contribute nothing, which
  * is exactly the new conv's zero padding.
  *
+ * Which kinds run is the caller's choice: (b) computes 36 taps per
+ * weight pair where ConvTranspose needs 9 (the rest are zeros), so it
+ * only pays with an engine that is fast enough on the phase conv.
+ *
  * The rewrite is exact in real arithmetic (summed taps round differently
  * in float), it only fires when every tensor it drops has no other reader
  * and is not a graph output, and it is idempotent: the new graph has no
@@ -517,11 +521,15 @@ static int rewrite_conv_transpose(struct imp_graph *g, int ni)
     return emit_phase_conv(g, ni, n->inputs[0], pads, &m[0], &m[1], true) < 0 ? -1 : 1;
 }
 
-enum imp_status imp_pass_subpixel(struct imp_graph *g, struct imp_error *err)
+enum imp_status imp_pass_subpixel(struct imp_graph *g, unsigned kinds,
+                                  struct imp_error *err)
 {
+    const bool up = kinds & IMP_SUBPIXEL_UPSAMPLE;
+    const bool ct = kinds & IMP_SUBPIXEL_CONV_TRANSPOSE;
     bool any = false;
     for (int ni = 0; ni < g->n_nodes && !any; ni++)
-        any = g->nodes[ni].op == IMP_OP_CONV || g->nodes[ni].op == IMP_OP_CONV_TRANSPOSE;
+        any = (up && g->nodes[ni].op == IMP_OP_CONV) ||
+              (ct && g->nodes[ni].op == IMP_OP_CONV_TRANSPOSE);
     if (!any)
         return IMP_OK;
     struct uses u;
@@ -542,9 +550,9 @@ enum imp_status imp_pass_subpixel(struct imp_graph *g, struct imp_error *err)
     int n_old = g->n_nodes, changed = 0;
     for (int ni = 0; ni < n_old; ni++) {
         int rc = 0;
-        if (g->nodes[ni].op == IMP_OP_CONV)
+        if (up && g->nodes[ni].op == IMP_OP_CONV)
             rc = rewrite_upsample_conv(g, &u, ni);
-        else if (g->nodes[ni].op == IMP_OP_CONV_TRANSPOSE)
+        else if (ct && g->nodes[ni].op == IMP_OP_CONV_TRANSPOSE)
             rc = rewrite_conv_transpose(g, ni);
         if (rc < 0) {
             st = imp_fail(err, IMP_ERR_NOMEM, "out of memory in the sub-pixel pass");
