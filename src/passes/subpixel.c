@@ -102,7 +102,8 @@ static bool absent_input(const struct imp_graph *g, const struct imp_node *n, in
     return c && imp_shape_count(&c->shape) == 0;
 }
 
-/* An ints attribute equal to `want` (n values); absent counts as `dflt`. */
+/* An ints attribute equal to `want` (count values); when absent, the
+ * answer is `absent_ok`. */
 static bool ints_attr_is(const struct imp_node *n, const char *name, const int64_t *want,
                          int count, bool absent_ok)
 {
@@ -408,8 +409,8 @@ static int emit_phase_conv(struct imp_graph *g, int ni, int x, const int64_t pad
     if (d < 0 || imp_node_set_int(g, d, "blocksize", 2) != IMP_OK ||
         imp_node_set_string(g, d, "mode", "DCR") != IMP_OK)
         return -1;
-    /* The old node is now dead weight: it loses its output, and the dead
-     * node pass drops what fed only it. Callers remove it from the list. */
+    /* The caller drops node ni (its output now comes from here); the
+     * dead-node pass drops what fed only it. */
     return 0;
 }
 
