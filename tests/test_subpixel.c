@@ -232,11 +232,11 @@ static struct imp_model *build_upsample(const struct up_case *t, float *w, float
 }
 
 /* Run output 0 of m on x; returns a malloc'd copy and its element count. */
-static float *run_model(const struct imp_model *m, const char *engines, const float *x,
-                        size_t nx, size_t *ny)
+static float *run_model_threads(const struct imp_model *m, const char *engines,
+                                const float *x, size_t nx, size_t *ny, int threads)
 {
     struct imp_predictor_options opt = imp_predictor_options_default();
-    opt.threads = 1;
+    opt.threads = threads;
     opt.engines = engines;
     struct imp_predictor *p;
     if (!CHECK_STATUS(imp_predictor_init(m, &opt, &p, NULL), IMP_OK))
@@ -256,6 +256,12 @@ static float *run_model(const struct imp_model *m, const char *engines, const fl
     }
     imp_predictor_free(p);
     return copy;
+}
+
+static float *run_model(const struct imp_model *m, const char *engines, const float *x,
+                        size_t nx, size_t *ny)
+{
+    return run_model_threads(m, engines, x, nx, ny, 1);
 }
 
 /* Save as .imp, load again: the passes run a second time and must change
@@ -526,6 +532,7 @@ static void depth_to_space_modes(void)
     static const struct { int n, c, h, w, bs; const char *mode; } cases[] = {
         {1, 8, 3, 5, 2, NULL}, {2, 12, 4, 3, 2, "DCR"}, {1, 8, 3, 5, 2, "CRD"},
         {1, 18, 2, 3, 3, "DCR"}, {2, 27, 3, 2, 3, "CRD"}, {1, 5, 2, 2, 1, "CRD"},
+        {1, 16, 33, 70, 2, "DCR"}, /* enough rows for both threads */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         int n = cases[i].n, c = cases[i].c, h = cases[i].h, w = cases[i].w,
@@ -557,6 +564,10 @@ static void depth_to_space_modes(void)
         float *yr = run_model(m, "DepthToSpace=ref", xv, nx, &ny);
         if (CHECK(yr && ny == nx))
             CHECK(memcmp(yr, want, sizeof(float) * nx) == 0);
+        float *y2 = run_model_threads(m, NULL, xv, nx, &ny, 2);
+        if (CHECK(y2 && ny == nx))
+            CHECK(memcmp(y2, want, sizeof(float) * nx) == 0);
+        free(y2);
         free(yf);
         free(yr);
         free(xv);
