@@ -16,6 +16,17 @@ enum imp_status imp_pass_fold_constants(struct imp_graph *g,
  * sorted; leaves new constant permutations for the folder. */
 enum imp_status imp_pass_sink_transposes(struct imp_graph *g,
                                          struct imp_error *err);
+/* Nearest x2 upsampling followed by a 3x3 conv (IMP_SUBPIXEL_UPSAMPLE),
+ * and stride-2 3x3 ConvTranspose (IMP_SUBPIXEL_CONV_TRANSPOSE), become one
+ * 3x3 conv at low resolution with 4x the output channels plus DepthToSpace
+ * (see subpixel.c). Needs folded constants; keeps the graph sorted; leaves
+ * the bypassed nodes for dead-node removal. */
+enum imp_subpixel_kinds {
+    IMP_SUBPIXEL_UPSAMPLE = 1 << 0,
+    IMP_SUBPIXEL_CONV_TRANSPOSE = 1 << 1,
+};
+enum imp_status imp_pass_subpixel(struct imp_graph *g, unsigned kinds,
+                                  struct imp_error *err);
 /* Drop nodes whose outputs nothing reads, and unreferenced constants. */
 enum imp_status imp_pass_remove_dead(struct imp_graph *g, struct imp_error *err);
 
