@@ -37,7 +37,8 @@ struct conv_winograd {
     int64_t block_tiles;    /* block_groups * 8, a multiple of nr */
     float *packed_u;        /* WG_POS packed A matrices [M x C] */
     size_t packed_u_stride; /* floats between positions        */
-    size_t v_pos_stride;    /* C * block_tiles                 */
+    size_t v_pos_stride;    /* C * block_tiles, padded          */
+    size_t m_pos_stride;    /* M * block_tiles, padded          */
     float *bias;
     int threads;
     size_t scratch_per_thread; /* floats */
@@ -154,8 +155,11 @@ static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
         nt = all;
     s->block_tiles = nt;
     s->block_groups = nt / IMP_WINO_GROUP;
-    s->v_pos_stride = (size_t)(s->c * nt);
-    s->scratch_per_thread = WG_POS * (size_t)nt * (size_t)(s->c + s->m);
+    /* The 36 positions are written (V) and read (results) together: a
+     * stride of a multiple of 4 KiB would put them all in one cache set. */
+    s->v_pos_stride = (size_t)(s->c * nt) + 16;
+    s->m_pos_stride = (size_t)(s->m * nt) + 16;
+    s->scratch_per_thread = WG_POS * (s->v_pos_stride + s->m_pos_stride);
     s->scratch_per_thread = (s->scratch_per_thread + 15) & ~(size_t)15;
     *scratch = sizeof(float) * s->scratch_per_thread * (size_t)s->threads;
     return IMP_OK;
@@ -207,10 +211,10 @@ static void winograd_blocks(void *ctx, size_t begin, size_t end, int thread)
     const struct winograd_job *job = ctx;
     const struct conv_winograd *s = job->s;
     const size_t nr = (size_t)s->uk->nr, nt = (size_t)s->block_tiles;
-    const size_t c_n = (size_t)s->c, m_n = (size_t)s->m;
+    const size_t c_n = (size_t)s->c;
     float *v = job->scratch + (size_t)thread * s->scratch_per_thread;
-    float *mres = v + WG_POS * c_n * nt;
-    const size_t m_pos_stride = m_n * nt;
+    float *mres = v + WG_POS * s->v_pos_stride;
+    const size_t m_pos_stride = s->m_pos_stride;
     float out_patch[WG_OUT * IMP_WINO_OUT_W];
 
     for (size_t blk = begin; blk < end; blk++) {
