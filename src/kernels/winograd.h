@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "impasto.h"
+#include "kernels/gemm.h"
 
 #define IMP_WINO_GROUP 8   /* tiles per group                   */
 #define IMP_WINO_PATCH_W 34 /* input patch width: 4 * 8 + 2     */
@@ -38,6 +39,9 @@ struct imp_wino_kernels {
     enum imp_isa isa;
     imp_wino_input_fn input;
     imp_wino_output_fn output;
+    /* A GEMM microkernel with few rows for layers with few output
+     * channels, or NULL; its nr is a multiple of IMP_WINO_GROUP. */
+    const struct imp_gemm_ukernel *gemm_narrow;
     const char *name;
 };
 

@@ -98,7 +98,11 @@ static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
         return st;
     const struct imp_window win = geom.w;
     const int ax = IMP_WIN_AXES - 2;
-    s->uk = imp_gemm_ukernel_for(a->isa);
+    s->wk = imp_wino_kernels_for(a->isa);
+    /* The library's microkernel is a little faster per FMA; the narrow
+     * one wastes no rows on the few output channels of narrow layers. */
+    s->uk = s->wk->gemm_narrow && s->m < 48 ? s->wk->gemm_narrow
+                                            : imp_gemm_ukernel_for(a->isa);
     s->c = ws->d[1];
     s->m = ws->d[0];
     s->ih = xs->d[2];
@@ -107,7 +111,6 @@ static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
     s->ow = win.out[ax + 1];
     s->pad_top = win.pb[ax];
     s->pad_left = win.pb[ax + 1];
-    s->wk = imp_wino_kernels_for(a->isa);
     int64_t tiles_y = (s->oh + WG_OUT - 1) / WG_OUT;
     s->groups_x = (s->ow + IMP_WINO_OUT_W - 1) / IMP_WINO_OUT_W;
     s->n_groups = tiles_y * s->groups_x;
