@@ -153,9 +153,12 @@ static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
     if (env && atoi(env) > 0)
         want = atoi(env);
     int64_t nt = (want + nr - 1) / nr * nr;
-    int64_t all = (s->n_groups * IMP_WINO_GROUP + nr - 1) / nr * nr;
-    if (nt > all)
-        nt = all;
+    /* At least 8 blocks where the image allows, so that threads share the
+     * work evenly. (Every column is computed on its own, so the blocking
+     * cannot change the results.) */
+    int64_t eighth = (s->n_groups * IMP_WINO_GROUP / 8 + nr - 1) / nr * nr;
+    if (nt > eighth)
+        nt = eighth > nr ? eighth : nr;
     s->block_tiles = nt;
     s->block_groups = nt / IMP_WINO_GROUP;
     /* The 36 positions are written (V) and read (results) together: a
