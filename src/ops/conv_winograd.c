@@ -24,6 +24,9 @@
 #define WG_OUT 4  /* output tile */
 #define WG_IN 6   /* input tile  */
 #define WG_POS 36 /* transformed positions per tile */
+#ifndef IMP_WINO_NARROW_M
+#define IMP_WINO_NARROW_M 48
+#endif
 
 struct conv_winograd {
     const struct imp_gemm_ukernel *uk;
@@ -98,13 +101,14 @@ static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
         return st;
     const struct imp_window win = geom.w;
     const int ax = IMP_WIN_AXES - 2;
+    s->c = ws->d[1];
+    s->m = ws->d[0];
     s->wk = imp_wino_kernels_for(a->isa);
     /* The library's microkernel is a little faster per FMA; the narrow
      * one wastes no rows on the few output channels of narrow layers. */
-    s->uk = s->wk->gemm_narrow && s->m < 48 ? s->wk->gemm_narrow
-                                            : imp_gemm_ukernel_for(a->isa);
-    s->c = ws->d[1];
-    s->m = ws->d[0];
+    s->uk = s->wk->gemm_narrow && s->m < IMP_WINO_NARROW_M
+                ? s->wk->gemm_narrow
+                : imp_gemm_ukernel_for(a->isa);
     s->ih = xs->d[2];
     s->iw = xs->d[3];
     s->oh = win.out[ax];
