@@ -41,7 +41,8 @@ struct conv_winograd {
     float *packed_u;        /* WG_POS packed A matrices [M x C] */
     size_t packed_u_stride; /* floats between positions        */
     size_t v_pos_stride;    /* C * block_tiles, padded          */
-    size_t m_pos_stride;    /* M * block_tiles, padded          */
+    int64_t m_block;        /* output channels per GEMM pass, a multiple of mr */
+    size_t m_pos_stride;    /* m_block * block_tiles, padded    */
     float *bias;
     int threads;
     size_t scratch_per_thread; /* floats */
@@ -168,7 +169,14 @@ static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
     /* The 36 positions are written (V) and read (results) together: a
      * stride of a multiple of 4 KiB would put them all in one cache set. */
     s->v_pos_stride = (size_t)(s->c * nt) + 16;
-    s->m_pos_stride = (size_t)(s->m * nt) + 16;
+    int64_t mr = s->uk->mr, want_mb = 24;
+    env = getenv("IMP_WINO_MB");
+    if (env && atoi(env) > 0)
+        want_mb = atoi(env);
+    s->m_block = (want_mb + mr - 1) / mr * mr;
+    if (s->m_block > s->m)
+        s->m_block = s->m;
+    s->m_pos_stride = (size_t)(s->m_block * nt) + 16;
     s->scratch_per_thread = WG_POS * (s->v_pos_stride + s->m_pos_stride);
     s->scratch_per_thread = (s->scratch_per_thread + 15) & ~(size_t)15;
     *scratch = sizeof(float) * s->scratch_per_thread * (size_t)s->threads;
@@ -216,6 +224,32 @@ static void input_edge_group(const struct conv_winograd *s, const float *x, int6
     }
 }
 
+/* Output transform of channel m for groups [g0, g0 + ng) of a block; res
+ * is the channel's row of the GEMM results. */
+static void output_channel(const struct conv_winograd *s, float *y, const float *res,
+                           int64_t m, int64_t g0, int ng)
+{
+    float out_patch[WG_OUT * IMP_WINO_OUT_W];
+    float b = s->bias ? s->bias[m] : 0.0f;
+    float *plane = y + m * s->oh * s->ow;
+    for (int i = 0; i < ng; i++) {
+        int64_t g = g0 + i;
+        int64_t oy0 = (g / s->groups_x) * WG_OUT;
+        int64_t ox0 = (g % s->groups_x) * IMP_WINO_OUT_W;
+        const float *mg = res + (size_t)i * IMP_WINO_GROUP;
+        if (oy0 + WG_OUT <= s->oh && ox0 + IMP_WINO_OUT_W <= s->ow) {
+            s->wk->output(mg, s->m_pos_stride, b, plane + oy0 * s->ow + ox0, (size_t)s->ow);
+            continue;
+        }
+        s->wk->output(mg, s->m_pos_stride, b, out_patch, IMP_WINO_OUT_W);
+        int64_t rows = s->oh - oy0 < WG_OUT ? s->oh - oy0 : WG_OUT;
+        int64_t cols = s->ow - ox0 < IMP_WINO_OUT_W ? s->ow - ox0 : IMP_WINO_OUT_W;
+        for (int64_t r = 0; r < rows; r++)
+            memcpy(plane + (oy0 + r) * s->ow + ox0, out_patch + r * IMP_WINO_OUT_W,
+                   sizeof(float) * (size_t)cols);
+    }
+}
+
 static void winograd_blocks(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct winograd_job *job = ctx;
@@ -225,7 +259,6 @@ static void winograd_blocks(void *ctx, size_t begin, size_t end, int thread)
     float *v = job->scratch + (size_t)thread * s->scratch_per_thread;
     float *mres = v + WG_POS * s->v_pos_stride;
     const size_t m_pos_stride = s->m_pos_stride;
-    float out_patch[WG_OUT * IMP_WINO_OUT_W];
 
     for (size_t blk = begin; blk < end; blk++) {
         int64_t g0 = (int64_t)blk * s->block_groups;
@@ -254,30 +287,17 @@ static void winograd_blocks(void *ctx, size_t begin, size_t end, int thread)
                 for (size_t c = 0; c < c_n; c++)
                     memset(vp + p * s->v_pos_stride + c * nr, 0, sizeof(float) * width);
         }
-        for (size_t p = 0; p < WG_POS; p++)
-            imp_gemm_packed(s->uk, (int)s->m, (int)n, (int)s->c,
-                            s->packed_u + p * s->packed_u_stride, v + p * s->v_pos_stride,
-                            mres + p * m_pos_stride, nt, NULL);
-        for (int64_t m = 0; m < s->m; m++) {
-            float b = s->bias ? s->bias[m] : 0.0f;
-            float *plane = job->y + m * s->oh * s->ow;
-            for (int i = 0; i < ng; i++) {
-                int64_t g = g0 + i;
-                int64_t oy0 = (g / s->groups_x) * WG_OUT;
-                int64_t ox0 = (g % s->groups_x) * IMP_WINO_OUT_W;
-                const float *mg = mres + (size_t)m * nt + (size_t)i * IMP_WINO_GROUP;
-                if (oy0 + WG_OUT <= s->oh && ox0 + IMP_WINO_OUT_W <= s->ow) {
-                    s->wk->output(mg, m_pos_stride, b, plane + oy0 * s->ow + ox0,
-                                  (size_t)s->ow);
-                    continue;
-                }
-                s->wk->output(mg, m_pos_stride, b, out_patch, IMP_WINO_OUT_W);
-                int64_t rows = s->oh - oy0 < WG_OUT ? s->oh - oy0 : WG_OUT;
-                int64_t cols = s->ow - ox0 < IMP_WINO_OUT_W ? s->ow - ox0 : IMP_WINO_OUT_W;
-                for (int64_t r = 0; r < rows; r++)
-                    memcpy(plane + (oy0 + r) * s->ow + ox0, out_patch + r * IMP_WINO_OUT_W,
-                           sizeof(float) * (size_t)cols);
-            }
+        /* Output channels in blocks, so the GEMM results stay in cache
+         * between the GEMMs that write them and the transform that reads
+         * them. */
+        for (int64_t m0 = 0; m0 < s->m; m0 += s->m_block) {
+            int64_t mb = s->m - m0 < s->m_block ? s->m - m0 : s->m_block;
+            for (size_t p = 0; p < WG_POS; p++)
+                imp_gemm_packed(s->uk, (int)mb, (int)n, (int)s->c,
+                                s->packed_u + p * s->packed_u_stride + (size_t)(m0 * s->c),
+                                v + p * s->v_pos_stride, mres + p * m_pos_stride, nt, NULL);
+            for (int64_t m = m0; m < m0 + mb; m++)
+                output_channel(s, job->y, mres + (size_t)(m - m0) * nt, m, g0, ng);
         }
     }
 }
