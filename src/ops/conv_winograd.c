@@ -153,11 +153,8 @@ static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
     }
     /* Tiles per block: enough that each pass over the 36 U matrices feeds
      * many columns, few enough that V and the GEMM results stay cached. */
-    int64_t nr = s->uk->nr, want = 64;
-    const char *env = getenv("IMP_WINO_NT");
-    if (env && atoi(env) > 0)
-        want = atoi(env);
-    int64_t nt = (want + nr - 1) / nr * nr;
+    int64_t nr = s->uk->nr;
+    int64_t nt = (64 + nr - 1) / nr * nr;
     /* At least 8 blocks where the image allows, so that threads share the
      * work evenly. (Every column is computed on its own, so the blocking
      * cannot change the results.) */
@@ -169,11 +166,8 @@ static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
     /* The 36 positions are written (V) and read (results) together: a
      * stride of a multiple of 4 KiB would put them all in one cache set. */
     s->v_pos_stride = (size_t)(s->c * nt) + 16;
-    int64_t mr = s->uk->mr, want_mb = 24;
-    env = getenv("IMP_WINO_MB");
-    if (env && atoi(env) > 0)
-        want_mb = atoi(env);
-    s->m_block = (want_mb + mr - 1) / mr * mr;
+    int64_t mr = s->uk->mr;
+    s->m_block = (24 + mr - 1) / mr * mr;
     if (s->m_block > s->m)
         s->m_block = s->m;
     s->m_pos_stride = (size_t)(s->m_block * nt) + 16;
