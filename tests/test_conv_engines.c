@@ -134,6 +134,7 @@ static const struct conv_case cases[] = {
     {2, 16, 35, 67, 13, 3, 1, 1, 1, 1, 1, 0},
     {1, 4, 22, 134, 8, 3, 1, 0, 1, 1, 0, 0},
     {1, 33, 18, 99, 40, 3, 1, 1, 1, 1, 1, 0},
+    {1, 6, 7, 9, 10, 3, 1, 5, 1, 1, 1, 0},
 };
 
 /* Largest |got - ref| relative to the largest |ref|: the right yardstick

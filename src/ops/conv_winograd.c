@@ -6,11 +6,16 @@
  * the 3x3 convolution becomes 36 independent products summed over input
  * channels, i.e. 36 GEMMs [M x C] x [C x tiles]: 36 multiplies per tile
  * and channel pair instead of 144, a 4x cut in arithmetic. The weights are
- * transformed and packed once in prepare; per block of nr tiles, the input
- * transform writes straight into the microkernel's packed B layout, the
- * GEMMs run, and the output transform adds the bias and scatters the
- * 4x4 results. Transforms work on nr tiles at once with the tile index
- * innermost, so they vectorise.
+ * transformed and packed once in prepare.
+ *
+ * Tiles go in groups of 8 along a tile row (kernels/winograd.h), so the
+ * per-ISA transform kernels read and write whole rows; groups that cross
+ * the image edge go through small zero-padded patches. Per block of 64
+ * tiles (a thread's unit of work) the input transform writes V straight in
+ * the GEMM microkernel's packed B layout, then for each block of 24 output
+ * channels the 36 GEMMs run and the output transform adds the bias and
+ * writes the 4x4 tiles. Each U matrix is read once per block, so 64
+ * columns share every pass over the weights.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +29,7 @@
 #define WG_OUT 4  /* output tile */
 #define WG_IN 6   /* input tile  */
 #define WG_POS 36 /* transformed positions per tile */
-#ifndef IMP_WINO_NARROW_M
-#define IMP_WINO_NARROW_M 48
-#endif
+#define WG_NARROW_M 48 /* below this, the ISA's narrow GEMM microkernel */
 
 struct conv_winograd {
     const struct imp_gemm_ukernel *uk;
@@ -107,7 +110,7 @@ static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
     s->wk = imp_wino_kernels_for(a->isa);
     /* The library's microkernel is a little faster per FMA; the narrow
      * one wastes no rows on the few output channels of narrow layers. */
-    s->uk = s->wk->gemm_narrow && s->m < IMP_WINO_NARROW_M
+    s->uk = s->wk->gemm_narrow && s->m < WG_NARROW_M
                 ? s->wk->gemm_narrow
                 : imp_gemm_ukernel_for(a->isa);
     s->ih = xs->d[2];
