@@ -29,6 +29,7 @@
 #define WG_OUT 4  /* output tile */
 #define WG_IN 6   /* input tile  */
 #define WG_POS 36 /* transformed positions per tile */
+#define WG_MAX_GROUPS 16 /* groups per block: 64 tiles rounded up to nr */
 #define WG_NARROW_M 48 /* below this, the ISA's narrow GEMM microkernel */
 
 struct conv_winograd {
@@ -262,6 +263,13 @@ static void winograd_blocks(void *ctx, size_t begin, size_t end, int thread)
         int ng = s->n_groups - g0 < s->block_groups ? (int)(s->n_groups - g0)
                                                      : (int)s->block_groups;
         size_t n = (size_t)ng * IMP_WINO_GROUP;
+        /* Channel by channel over the block's groups: the groups of a tile
+         * row read consecutive stretches of the same six input rows, a
+         * pattern the hardware prefetcher follows (group by group, all
+         * channels, would be 6 x C streams). Edge groups go whole. */
+        const float *src[WG_MAX_GROUPS];
+        float *dst[WG_MAX_GROUPS];
+        int n_fast = 0;
         for (int i = 0; i < ng; i++) {
             int64_t g = g0 + i;
             int64_t iy0 = (g / s->groups_x) * WG_OUT - s->pad_top;
@@ -269,12 +277,18 @@ static void winograd_blocks(void *ctx, size_t begin, size_t end, int thread)
             size_t slot = (size_t)i * IMP_WINO_GROUP;
             float *vg = v + (slot / nr) * c_n * nr + slot % nr;
             if (iy0 >= 0 && iy0 + WG_IN <= s->ih && ix0 >= 0 &&
-                ix0 + IMP_WINO_PATCH_W <= s->iw)
-                s->wk->input(job->x + iy0 * s->iw + ix0, (size_t)s->iw,
-                             (size_t)(s->ih * s->iw), c_n, vg, nr, s->v_pos_stride);
-            else
+                ix0 + IMP_WINO_PATCH_W <= s->iw) {
+                src[n_fast] = job->x + iy0 * s->iw + ix0;
+                dst[n_fast++] = vg;
+            } else {
                 input_edge_group(s, job->x, iy0, ix0, vg);
+            }
         }
+        const size_t plane = (size_t)(s->ih * s->iw);
+        for (size_t c = 0; c < c_n; c++)
+            for (int i = 0; i < n_fast; i++)
+                s->wk->input(src[i] + c * plane, (size_t)s->iw, 0, 1, dst[i] + c * nr, nr,
+                             s->v_pos_stride);
         /* The GEMM reads whole nr-column panels: the columns past the last
          * group must be finite. */
         if (n % nr) {
