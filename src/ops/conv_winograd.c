@@ -285,10 +285,20 @@ static void winograd_blocks(void *ctx, size_t begin, size_t end, int thread)
             }
         }
         const size_t plane = (size_t)(s->ih * s->iw);
-        for (size_t c = 0; c < c_n; c++)
+        for (size_t c = 0; c < c_n; c++) {
+            /* Each channel's stretch of rows is short for the hardware
+             * prefetcher to catch on: ask for the next channel's now. */
+            if (c + 1 < c_n)
+                for (int i = 0; i < n_fast; i++)
+                    for (int r = 0; r < WG_IN; r++) {
+                        const float *row = src[i] + (c + 1) * plane + (size_t)r * (size_t)s->iw;
+                        __builtin_prefetch(row);
+                        __builtin_prefetch(row + 16);
+                    }
             for (int i = 0; i < n_fast; i++)
                 s->wk->input(src[i] + c * plane, (size_t)s->iw, 0, 1, dst[i] + c * nr, nr,
                              s->v_pos_stride);
+        }
         /* The GEMM reads whole nr-column panels: the columns past the last
          * group must be finite. */
         if (n % nr) {
