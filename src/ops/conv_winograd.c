@@ -167,6 +167,9 @@ static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
         nt = eighth > nr ? eighth : nr;
     s->block_tiles = nt;
     s->block_groups = nt / IMP_WINO_GROUP;
+    if (s->block_groups > WG_MAX_GROUPS)
+        return imp_fail(err, IMP_ERR_UNSUPPORTED,
+                        "winograd: GEMM microkernel %s is too wide", s->uk->name);
     /* The 36 positions are written (V) and read (results) together: a
      * stride of a multiple of 4 KiB would put them all in one cache set. */
     s->v_pos_stride = (size_t)(s->c * nt) + 16;
