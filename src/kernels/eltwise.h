@@ -15,11 +15,10 @@
 #include "impasto.h"
 
 /* What the normalisation map needs, per plane:
- * y = act(((x - mean_hi) - mean_lo) * a + b) (+ res[i] when res != NULL).
- * The mean travels as a float pair so x - mean loses nothing when the mean
- * is large next to the spread. */
+ * y = act((float)((x - mean) * a + b)) (+ res[i] when res != NULL), the
+ * bracket computed in double like the reference engine does. */
 struct imp_norm_coef {
-    float mean_hi, mean_lo, a, b;
+    double mean, a, b;
     int relu;
     const float *res;
 };

@@ -15,9 +15,9 @@
  * following it into the node; every engine applies it.
  *
  * The "simd" engine measures each plane in one pass (double sums shifted
- * by a rough mean, see kernels/eltwise.inc) and maps it in float with the
- * mean split into a float pair, while the plane is still in L2; it stays
- * within a few float ulps of the reference.
+ * by a rough mean, see kernels/eltwise.inc) and maps it, while the plane
+ * is still in L2, with the reference's double expression in vectors: it
+ * differs from the reference only by the statistics' last double bits.
  */
 #include <math.h>
 #include <string.h>
@@ -169,9 +169,8 @@ static void instance_norm_simd_planes(void *ctx, size_t begin, size_t end, int t
         double mean, var;
         t->k->stats(x, n, &mean, &var);
         const double a = t->scale[ch] / sqrt(var + t->eps);
-        struct imp_norm_coef c = {.a = (float)a, .b = t->bias[ch], .relu = t->relu};
-        c.mean_hi = (float)mean;
-        c.mean_lo = (float)(mean - (double)c.mean_hi);
+        struct imp_norm_coef c = {
+            .mean = mean, .a = a, .b = t->bias[ch], .relu = t->relu};
         t->k->norm_apply(x, y, n, &c);
     }
 }

@@ -14,6 +14,8 @@ enum imp_status imp_passes_run(struct imp_graph *g, struct imp_error *err)
     if (st == IMP_OK)
         st = imp_pass_fold_constants(g, err); /* permuted constants */
     if (st == IMP_OK)
+        st = imp_pass_fuse_norm(g, err);
+    if (st == IMP_OK)
         st = imp_pass_remove_dead(g, err);
     return st;
 }

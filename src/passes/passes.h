@@ -16,6 +16,9 @@ enum imp_status imp_pass_fold_constants(struct imp_graph *g,
  * sorted; leaves new constant permutations for the folder. */
 enum imp_status imp_pass_sink_transposes(struct imp_graph *g,
                                          struct imp_error *err);
+/* Fold a Relu into the InstanceNormalization that is its only input's
+ * producer and sole reader (attribute activation="Relu"). */
+enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err);
 /* Drop nodes whose outputs nothing reads, and unreferenced constants. */
 enum imp_status imp_pass_remove_dead(struct imp_graph *g, struct imp_error *err);
 
