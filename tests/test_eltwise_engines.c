@@ -142,6 +142,8 @@ static int compare_engines(struct imp_model *m, const void *x, size_t x_bytes,
                 const float *g = got, *w = want;
                 double worst = 0;
                 for (size_t i = 0; i < ref_bytes / 4; i++) {
+                    if (isnan(g[i]) && isnan(w[i]))
+                        continue;
                     double d = fabs((double)g[i] - w[i]) / (1.0 + fabs(w[i]));
                     worst = d > worst || d != d ? d : worst;
                 }
@@ -369,6 +371,76 @@ static void upsample_repeat_matches_ref(void)
     free(x);
 }
 
+/* ---- Relu, Tanh, Add ---------------------------------------------------- */
+
+static void activations_simd_match_ref(void)
+{
+    static const int64_t shapes[][4] = {{1, 3, 5, 7}, {2, 1, 1, 1}, {1, 8, 67, 129}};
+    unsigned seed = 31;
+    for (int k = 0; k < 3; k++) {
+        int64_t n = shapes[k][0] * shapes[k][1] * shapes[k][2] * shapes[k][3];
+        float *x = random_floats(n, &seed, 0.0f, 6.0f);
+        x[0] = -0.0f;
+        if (n > 3) {
+            x[1] = NAN;
+            x[2] = INFINITY;
+            x[3] = 1e-6f;
+        }
+        for (int op = 0; op < 2; op++) {
+            struct one_node t;
+            one_begin(&t, op ? IMP_OP_TANH : IMP_OP_RELU, IMP_DTYPE_F32, 4, shapes[k], 0,
+                      NULL, NULL, NULL, NULL, NULL);
+            struct imp_model *m = one_end(&t);
+            if (!CHECK(m != NULL))
+                continue;
+            /* Tanh: the reference is libm's tanhf, itself an ulp or so off. */
+            int acc = compare_engines(m, x, sizeof *x * (size_t)n,
+                                      op ? "Tanh=simd" : "Relu=simd",
+                                      op ? "Tanh=ref" : "Relu=ref", op ? 3e-7 : -1);
+            CHECK(acc > 0);
+            imp_model_free(m);
+        }
+        free(x);
+    }
+}
+
+static void add_simd_matches_ref(void)
+{
+    static const struct {
+        int64_t a[4], b[4];
+        int simd;
+    } cases[] = {
+        {{1, 3, 5, 7}, {1, 3, 5, 7}, 1},
+        {{2, 16, 33, 65}, {2, 16, 33, 65}, 1},
+        {{1, 3, 5, 7}, {1, 3, 1, 1}, 0},
+    };
+    unsigned seed = 41;
+    for (int k = 0; k < 3; k++) {
+        int64_t n = cases[k].a[0] * cases[k].a[1] * cases[k].a[2] * cases[k].a[3];
+        int64_t nb = cases[k].b[0] * cases[k].b[1] * cases[k].b[2] * cases[k].b[3];
+        float *x = random_floats(n, &seed, 0.0f, 6.0f);
+        float *b = random_floats(nb, &seed, 1.0f, 6.0f);
+        const int kinds[1] = {1};
+        const enum imp_dtype dts[1] = {IMP_DTYPE_F32};
+        const int ranks[1] = {4};
+        int64_t dims[1][4];
+        memcpy(dims[0], cases[k].b, sizeof dims[0]);
+        const void *data[1] = {b};
+        struct one_node t;
+        one_begin(&t, IMP_OP_ADD, IMP_DTYPE_F32, 4, cases[k].a, 1, kinds, dts, ranks,
+                  (const int64_t(*)[4])dims, data);
+        struct imp_model *m = one_end(&t);
+        if (CHECK(m != NULL)) {
+            int acc = compare_engines(m, x, sizeof *x * (size_t)n, "Add=simd", "Add=ref",
+                                      -1);
+            CHECK(cases[k].simd ? acc > 0 : acc == 0);
+            imp_model_free(m);
+        }
+        free(x);
+        free(b);
+    }
+}
+
 /* ---- kernel sets ----------------------------------------------------------- */
 
 static void kernels_match_plain_c(void)
@@ -439,6 +511,20 @@ static void kernels_match_plain_c(void)
             for (int64_t i = 0; i < n; i++)
                 ok &= y[2 * i] == x[i] && y[2 * i + 1] == x[i];
             CHECK(ok);
+            /* tanh: within an ulp of the correctly rounded value, over a
+             * range that crosses every branch (small, exp, saturated) */
+            for (int64_t i = 0; i < n; i++)
+                w[i] = (float)(i - n / 2) * (i % 3 ? 0.013f : 1.7e-5f) * (i % 2 ? 1 : 40);
+            k->tanh(w, y, n);
+            ok = true;
+            for (int64_t i = 0; i < n; i++) {
+                float want = (float)tanh((double)w[i]);
+                float up = nextafterf(want, INFINITY), down = nextafterf(want, -INFINITY);
+                ok &= y[i] == want || y[i] == up || y[i] == down;
+                ok &= signbit(y[i]) == signbit(want);
+            }
+            if (!CHECK(ok))
+                printf("  %s tanh n=%lld\n", k->name, (long long)n);
             free(x);
             free(b);
             free(y);
@@ -455,5 +541,7 @@ int main(void)
     RUN(pad_planes_matches_ref);
     RUN(resize_repeat_matches_ref);
     RUN(upsample_repeat_matches_ref);
+    RUN(activations_simd_match_ref);
+    RUN(add_simd_matches_ref);
     return imp_test_finish();
 }

@@ -36,6 +36,8 @@ struct imp_eltwise_kernels {
     void (*add)(const float *a, const float *b, float *y, int64_t n);
     /* y[2i] = y[2i + 1] = x[i] for i in [0, n). */
     void (*repeat2)(const float *x, float *y, int64_t n);
+    /* y = tanh(x) within an ulp or so of tanhf; y may be x. */
+    void (*tanh)(const float *x, float *y, int64_t n);
 };
 
 /* The widest kernel set within `cap` and this CPU. */
