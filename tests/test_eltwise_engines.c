@@ -209,6 +209,90 @@ static void instance_norm_simd_matches_ref(void)
     }
 }
 
+static void instance_norm_padded_simd_matches_ref(void)
+{
+    static const struct {
+        int64_t d[4];
+        int64_t pads[4];
+        const char *mode;
+        int relu;
+    } cases[] = {
+        {{1, 3, 5, 7}, {2, 1, 4, 3}, "reflect", 1},
+        {{2, 2, 1, 1}, {3, 3, 3, 3}, "edge", 0},
+        {{1, 4, 6, 9}, {1, 0, 0, 2}, "constant", 1},
+        {{1, 3, 33, 17}, {4, 4, 4, 4}, "reflect", 0},
+        {{1, 2, 2, 2}, {0, 0, 0, 0}, "reflect", 1},
+    };
+    unsigned seed = 7;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        int64_t n = cases[k].d[0] * cases[k].d[1] * cases[k].d[2] * cases[k].d[3];
+        int64_t ch = cases[k].d[1];
+        float *x = random_floats(n, &seed, 1.0f, 20.0f);
+        float *scale = random_floats(ch, &seed, 0.0f, 2.0f);
+        float *bias = random_floats(ch, &seed, 0.0f, 1.0f);
+        const int kinds[2] = {1, 1};
+        const enum imp_dtype dts[2] = {IMP_DTYPE_F32, IMP_DTYPE_F32};
+        const int ranks[2] = {1, 1};
+        const int64_t dims[2][4] = {{ch}, {ch}};
+        const void *data[2] = {scale, bias};
+        struct one_node t;
+        one_begin(&t, IMP_OP_INSTANCE_NORM, IMP_DTYPE_F32, 4, cases[k].d, 2, kinds, dts,
+                  ranks, dims, data);
+        imp_node_set_ints(&t.g, t.node, "pads", cases[k].pads, 4);
+        imp_node_set_string(&t.g, t.node, "pad_mode", cases[k].mode);
+        if (strcmp(cases[k].mode, "constant") == 0)
+            imp_node_set_float(&t.g, t.node, "pad_value", -2.0f);
+        if (cases[k].relu)
+            imp_node_set_string(&t.g, t.node, "activation", "Relu");
+        struct imp_model *m = one_end(&t);
+        if (CHECK(m != NULL)) {
+            CHECK(compare_engines(m, x, sizeof *x * (size_t)n, "InstanceNormalization=simd",
+                                  "InstanceNormalization=ref", 1e-6) > 0);
+            imp_model_free(m);
+        }
+        free(x);
+        free(scale);
+        free(bias);
+    }
+}
+
+/* Malformed fused attributes fail the load with a clear status. */
+static void instance_norm_rejects_bad_fused_attrs(void)
+{
+    static const struct {
+        int64_t d[4];
+        int64_t pads[4];
+        int n_pads;
+        const char *mode;
+        enum imp_status want;
+    } cases[] = {
+        {{1, 2, 3, 3}, {3, 0, 0, 0}, 4, "reflect", IMP_ERR_SHAPE},
+        {{1, 2, 3, 3}, {1, -1, 0, 0}, 4, "edge", IMP_ERR_FORMAT},
+        {{1, 2, 3, 3}, {1, 1, 1}, 3, "edge", IMP_ERR_FORMAT},
+        {{1, 2, 3, 3}, {1, 1, 1, 1}, 4, "wrap", IMP_ERR_FORMAT},
+        {{1, 2, 3, 3}, {0}, 0, "edge", IMP_ERR_FORMAT}, /* pad_mode without pads */
+    };
+    float scale[2] = {1, 1}, bias[2] = {0, 0};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const int kinds[2] = {1, 1};
+        const enum imp_dtype dts[2] = {IMP_DTYPE_F32, IMP_DTYPE_F32};
+        const int ranks[2] = {1, 1};
+        const int64_t dims[2][4] = {{2}, {2}};
+        const void *data[2] = {scale, bias};
+        struct one_node t;
+        one_begin(&t, IMP_OP_INSTANCE_NORM, IMP_DTYPE_F32, 4, cases[k].d, 2, kinds, dts,
+                  ranks, dims, data);
+        if (cases[k].n_pads)
+            imp_node_set_ints(&t.g, t.node, "pads", cases[k].pads, cases[k].n_pads);
+        imp_node_set_string(&t.g, t.node, "pad_mode", cases[k].mode);
+        struct imp_model *m = NULL;
+        struct imp_error err;
+        if (!CHECK_STATUS(imp_model_from_graph(&t.g, &m, &err), cases[k].want))
+            printf("  case %zu\n", k);
+        imp_model_free(m);
+    }
+}
+
 static void instance_norm_rejects_unknown_activation(void)
 {
     int64_t d[4] = {1, 2, 3, 3};
@@ -538,6 +622,8 @@ int main(void)
     RUN(kernels_match_plain_c);
     RUN(instance_norm_simd_matches_ref);
     RUN(instance_norm_rejects_unknown_activation);
+    RUN(instance_norm_padded_simd_matches_ref);
+    RUN(instance_norm_rejects_bad_fused_attrs);
     RUN(pad_planes_matches_ref);
     RUN(resize_repeat_matches_ref);
     RUN(upsample_repeat_matches_ref);
