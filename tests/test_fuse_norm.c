@@ -205,53 +205,12 @@ static void pass_rewrites_only_what_it_may(void)
 #define OH (H + 3)
 #define OW (W + 4)
 
-/* What the separate nodes compute: IN in double like the reference, the
- * Relu, then (mode != NULL) the pads of spatial_pads. */
-static void expect_in_relu(const float *x, float *y);
+#define OH (H + 3)
+#define OW (W + 4)
 
-static int64_t pad_src(const char *mode, int64_t i, int64_t n)
-{
-    if (i >= 0 && i < n)
-        return i;
-    if (strcmp(mode, "constant") == 0)
-        return -1;
-    if (strcmp(mode, "edge") == 0)
-        return i < 0 ? 0 : n - 1;
-    return i < 0 ? -i : 2 * (n - 1) - i;
-}
-
-static void expect_padded(const float *x, bool relu, const char *mode, float value,
-                          float *y)
-{
-    float plain[C * H * W];
-    expect_in_relu(x, plain);
-    if (!relu) { /* undo nothing: recompute without the Relu */
-        for (int c = 0; c < C; c++) {
-            const float *p = x + c * H * W;
-            double mean = 0, var = 0;
-            for (int i = 0; i < H * W; i++)
-                mean += p[i];
-            mean /= H * W;
-            for (int i = 0; i < H * W; i++)
-                var += (p[i] - mean) * (p[i] - mean);
-            var /= H * W;
-            double a = scale[c] / sqrt(var + 1e-5);
-            for (int i = 0; i < H * W; i++)
-                plain[c * H * W + i] = (float)((p[i] - mean) * a + bias[c]);
-        }
-    }
-    for (int c = 0; c < C; c++)
-        for (int64_t r = 0; r < OH; r++)
-            for (int64_t o = 0; o < OW; o++) {
-                int64_t sr = pad_src(mode, r - spatial_pads[2], H);
-                int64_t sc = pad_src(mode, o - spatial_pads[3], W);
-                y[(c * OH + r) * OW + o] =
-                    sr < 0 || sc < 0 ? value : plain[(c * H + sr) * W + sc];
-            }
-}
-
-/* What the two-node graph computes, in double like the reference. */
-static void expect_in_relu(const float *x, float *y)
+/* What InstanceNormalization (+ Relu) computes, in double like the
+ * reference. */
+static void expect_in(const float *x, bool relu, float *y)
 {
     for (int c = 0; c < C; c++) {
         const float *p = x + c * H * W;
@@ -265,9 +224,36 @@ static void expect_in_relu(const float *x, float *y)
         double a = scale[c] / sqrt(var + 1e-5);
         for (int i = 0; i < H * W; i++) {
             float v = (float)((p[i] - mean) * a + bias[c]);
-            y[c * H * W + i] = v > 0.0f ? v : 0.0f;
+            y[c * H * W + i] = relu && !(v > 0.0f) ? 0.0f : v;
         }
     }
+}
+
+static int64_t pad_src(const char *mode, int64_t i, int64_t n)
+{
+    if (i >= 0 && i < n)
+        return i;
+    if (strcmp(mode, "constant") == 0)
+        return -1;
+    if (strcmp(mode, "edge") == 0)
+        return i < 0 ? 0 : n - 1;
+    return i < 0 ? -i : 2 * (n - 1) - i;
+}
+
+/* The same, then the Pad of spatial_pads. */
+static void expect_padded(const float *x, bool relu, const char *mode, float value,
+                          float *y)
+{
+    float plain[C * H * W];
+    expect_in(x, relu, plain);
+    for (int c = 0; c < C; c++)
+        for (int64_t r = 0; r < OH; r++)
+            for (int64_t o = 0; o < OW; o++) {
+                int64_t sr = pad_src(mode, r - spatial_pads[2], H);
+                int64_t sc = pad_src(mode, o - spatial_pads[3], W);
+                y[(c * OH + r) * OW + o] =
+                    sr < 0 || sc < 0 ? value : plain[(c * H + sr) * W + sc];
+            }
 }
 
 static bool run_model_n(struct imp_model *m, const float *x, float *y, size_t n,
@@ -309,7 +295,7 @@ static void fused_model_computes_in_then_relu(void)
     float x[C * H * W], want[C * H * W], got[C * H * W];
     for (int i = 0; i < C * H * W; i++)
         x[i] = (float)sin(0.7 * i) * 3.0f + (float)(i % 4);
-    expect_in_relu(x, want);
+    expect_in(x, true, want);
     struct imp_graph g;
     build(&g, SIMPLE);
     struct imp_model *m = NULL;
