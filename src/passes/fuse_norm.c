@@ -111,7 +111,8 @@ enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err)
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
     }
     for (int i = 0; i < g->n_outputs; i++)
-        readers[g->outputs[i]] += 2; /* never the sole reader of anything */
+        if (g->outputs[i] >= 0 && g->outputs[i] < g->n_values)
+            readers[g->outputs[i]] += 2; /* never the sole reader of anything */
     for (int ni = 0; ni < g->n_nodes; ni++) {
         const struct imp_node *n = &g->nodes[ni];
         for (int k = 0; k < n->n_inputs; k++)
@@ -157,7 +158,7 @@ enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err)
         int64_t pads4[4];
         const char *mode;
         float value;
-        if (pn->op != IMP_OP_PAD || drop[pi] || pn->inputs[0] != y ||
+        if (pn->op != IMP_OP_PAD || drop[pi] || pn->n_inputs < 1 || pn->inputs[0] != y ||
             !spatial_pad(g, pn, pads4, &mode, &value))
             continue;
         st = fuse_pad(g, ni, pads4, mode, value);
