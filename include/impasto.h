@@ -129,6 +129,10 @@ struct imp_predictor_options {
     const char *engines;
     /* Time every node on each run (see imp_predictor_node_profile). */
     int profile;
+    /* Choose each node's engine by timing the candidates while planning
+     * (slower init, never slower runs) instead of by the built-in order.
+     * An engines override still wins for its operator. */
+    int autotune;
 };
 
 IMP_API struct imp_predictor_options imp_predictor_options_default(void);

@@ -533,6 +533,8 @@ static void bench_reports_latency_and_json(void)
     CHECK(run_cli("bench '%s' --runs 2 --profile", model) == 0);
     CHECK(has(out_text, "per node") && has(out_text, "per operator type") &&
           has(out_text, "Sigmoid"));
+    CHECK(run_cli("bench '%s' --runs 1 --autotune --profile --threads 1", model) == 0);
+    CHECK(has(out_text, "Sigmoid") && has(out_text, "median"));
     CHECK(run_cli("bench '%s' --runs 1 --engine Sigmoid=nope", model) == 1 &&
           one_error_line());
     /* A misspelt operator is not an error, but it is said. */

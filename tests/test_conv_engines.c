@@ -121,12 +121,35 @@ static const struct conv_case cases[] = {
     {1, 16, 20, 37, 3, 9, 1, 0, 1, 1, 1, 0},
     {2, 5, 9, 8, 7, 5, 1, 3, 1, 1, 0, 0},
     {1, 4, 6, 40, 1, 3, 1, 1, 1, 1, 1, 0},
+    /* the Johnson nets' wide and strided layers at small sizes, odd widths */
+    {1, 3, 20, 45, 32, 9, 1, 0, 1, 1, 1, 0},
+    {1, 32, 19, 43, 3, 9, 1, 0, 1, 1, 1, 0},
+    {1, 3, 17, 29, 8, 9, 1, 0, 1, 1, 0, 0},
+    {1, 8, 18, 33, 3, 9, 1, 0, 1, 1, 0, 0},
+    {1, 32, 19, 57, 64, 3, 2, 0, 1, 1, 1, 0},
+    {1, 64, 11, 21, 96, 3, 2, 0, 1, 1, 0, 0},
+    {1, 8, 21, 67, 16, 3, 2, 0, 1, 1, 1, 0},
+    {2, 16, 9, 35, 32, 3, 2, 1, 1, 1, 1, 0},
+    {1, 40, 9, 30, 6, 9, 1, 0, 1, 1, 1, 0},
+    {1, 5, 13, 26, 7, 5, 3, 2, 2, 1, 1, 0},
+    {1, 3, 23, 23, 5, 7, 2, 3, 1, 1, 0, 0},
+    {1, 6, 15, 22, 10, 5, 2, 2, 1, 1, 1, 0},
+    {1, 7, 14, 30, 9, 3, 1, 0, 2, 1, 1, 0},
+    {1, 2, 9, 70, 4, 3, 4, 1, 1, 1, 1, 0},
     /* ConvTranspose */
     {1, 16, 9, 11, 8, 3, 2, 1, 1, 1, 1, 1},
     {1, 8, 7, 5, 16, 3, 1, 1, 1, 1, 0, 1},
     {2, 6, 5, 6, 4, 4, 2, 1, 1, 1, 1, 1},
     {1, 5, 6, 7, 3, 3, 3, 0, 2, 1, 1, 1},
     {1, 32, 16, 16, 16, 3, 2, 1, 1, 1, 1, 1},
+    /* Winograd: whole 8-tile groups inside the image and partial ones at
+     * the right and bottom edges, blocks with a partial last panel,
+     * output channels that are no multiple of any microkernel's rows */
+    {1, 8, 38, 70, 16, 3, 1, 0, 1, 1, 1, 0},
+    {2, 16, 35, 67, 13, 3, 1, 1, 1, 1, 1, 0},
+    {1, 4, 22, 134, 8, 3, 1, 0, 1, 1, 0, 0},
+    {1, 33, 18, 99, 40, 3, 1, 1, 1, 1, 1, 0},
+    {1, 6, 7, 9, 10, 3, 1, 5, 1, 1, 1, 0},
 };
 
 /* Largest |got - ref| relative to the largest |ref|: the right yardstick
@@ -202,15 +225,19 @@ static void engines_agree_with_reference(void)
 
 static void fast_engines_are_chosen_by_default(void)
 {
-    /* A 3x3 stride-1 conv with enough channels goes to Winograd, a 9x9 to
-     * GEMM, one with 3 output channels to direct: the choices the
-     * benchmarks rely on. */
+    /* A 3x3 stride-1 conv with enough channels goes to Winograd; 9x9
+     * layers with few input or output channels and stride-2 3x3 layers to
+     * direct; a 1x1, and many channels over a narrow image, to GEMM: the
+     * choices the benchmarks rely on. */
     const struct conv_case wino = {1, 16, 12, 12, 16, 3, 1, 1, 1, 1, 1, 0};
     const struct conv_case wide = {1, 3, 12, 12, 16, 9, 1, 4, 1, 1, 1, 0};
     const struct conv_case narrow = {1, 16, 12, 12, 3, 9, 1, 4, 1, 1, 1, 0};
-    const struct conv_case *cs[3] = {&wino, &wide, &narrow};
-    const char *want[3] = {"winograd", "gemm", "direct"};
-    for (int i = 0; i < 3; i++) {
+    const struct conv_case down = {1, 32, 18, 18, 64, 3, 2, 0, 1, 1, 1, 0};
+    const struct conv_case point = {1, 32, 12, 12, 64, 1, 1, 0, 1, 1, 1, 0};
+    const struct conv_case deep = {1, 128, 13, 13, 128, 3, 2, 0, 1, 1, 1, 0};
+    const struct conv_case *cs[6] = {&wino, &wide, &narrow, &down, &point, &deep};
+    const char *want[6] = {"winograd", "direct", "direct", "direct", "gemm", "gemm"};
+    for (int i = 0; i < 6; i++) {
         struct imp_model *m = conv_model(cs[i], 7);
         struct imp_predictor *p;
         if (!CHECK(m && imp_predictor_init(m, NULL, &p, NULL) == IMP_OK))

@@ -25,13 +25,14 @@ enum {
     SOFTMAX = 25, CUSTOM = 32, PAD = 34, MEAN = 40, EXP = 47,
     STRIDED_SLICE = 45, TRANSPOSE_CONV = 67, RSQRT = 76, SHAPE = 77,
     PACK = 83, RESIZE_NEAREST = 97, SQUARED_DIFFERENCE = 99, MIRROR_PAD = 100,
-    QUANTIZE = 114, HARD_SWISH = 117,
+    QUANTIZE = 114, HARD_SWISH = 117, DEPTH_TO_SPACE = 5,
 };
 enum {
     O_CONV = 1, O_DEPTHWISE = 2, O_POOL = 5, O_FC = 8, O_SOFTMAX = 9,
     O_CONCAT = 10, O_ADD = 11, O_BILINEAR = 15, O_RESHAPE = 17, O_MUL = 21,
     O_PAD = 22, O_REDUCER = 27, O_STRIDED_SLICE = 32, O_TRANSPOSE_CONV = 49,
     O_SHAPE = 55, O_PACK = 59, O_NEAREST = 74, O_MIRROR_PAD = 77,
+    O_DEPTH_TO_SPACE = 94,
 };
 
 #define T4(n, a, b, c, d) .rank = 4, .dims = {a, b, c, d}
@@ -538,6 +539,47 @@ static void resize_modes(void)
                            nearest ? "nearest" : "bilinear", OH, OW, align, half);
                 CHECK(ok);
             }
+}
+
+/* TF's DEPTH_TO_SPACE in NHWC: output (y, x, c) reads input
+ * (y/b, x/b, ((y%b)*b + x%b)*C' + c). A zero block size is refused. */
+static void depth_to_space(void)
+{
+    enum { H = 3, W = 2, C = 12 };
+    float x[H * W * C], want[H * W * C], got[H * W * C];
+    fill(x, H * W * C, 1.0f);
+    for (int b = 1; b <= 2; b++) {
+        int cc = C / (b * b), OH = H * b, OW = W * b;
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++)
+                for (int c = 0; c < cc; c++)
+                    want[(oy * OW + ox) * cc + c] =
+                        x[((oy / b) * W + ox / b) * C + ((oy % b) * b + ox % b) * cc + c];
+        struct tb_tensor t[] = {
+            {"x", T_FLOAT32, T4(4, 1, H, W, C)},
+            {"y", T_FLOAT32, T4(4, 1, OH, OW, cc)},
+        };
+        struct tb_op op = {DEPTH_TO_SPACE, NULL, 1, {0}, 1, {1}, O_DEPTH_TO_SPACE, 1,
+                           {{0, 'i', b}}};
+        struct tb_model m = {2, t, 1, &op, 1, {0}, 1, {1}};
+        struct imp_tensor_info info;
+        const float *ins[] = {x};
+        int n = run(&m, ins, &info, got, H * W * C);
+        CHECK(n == H * W * C && close_all(got, want, n, 0.0));
+        CHECK(info.rank == 4 && info.dims[1] == OH && info.dims[2] == OW &&
+              info.dims[3] == cc);
+    }
+    struct tb_tensor t[] = {
+        {"x", T_FLOAT32, T4(4, 1, H, W, C)},
+        {"y", T_FLOAT32, T4(4, 1, H, W, C)},
+    };
+    struct tb_op op = {DEPTH_TO_SPACE, NULL, 1, {0}, 1, {1}, O_DEPTH_TO_SPACE, 1,
+                       {{0, 'i', 0}}};
+    struct tb_model m = {2, t, 1, &op, 1, {0}, 1, {1}};
+    struct imp_model *mm = NULL;
+    struct imp_error err;
+    CHECK(load(&m, &mm, &err) != IMP_OK);
+    imp_model_free(mm);
 }
 
 /* SHAPE -> STRIDED_SLICE -> MUL -> PACK -> RESIZE_NEAREST, as the dynamic
@@ -1062,6 +1104,7 @@ int main(void)
     RUN(transposed_convolutions);
     RUN(resize_modes);
     RUN(dynamic_resize_size);
+    RUN(depth_to_space);
     RUN(strided_slice_masks);
     RUN(mean_pad_concat_reshape);
     RUN(layouts_after_convolution);

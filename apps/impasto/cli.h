@@ -91,19 +91,23 @@ enum {
     IMP_CLI_OPT_ISA,
     IMP_CLI_OPT_ENGINE,
     IMP_CLI_OPT_SHAPE,
+    IMP_CLI_OPT_AUTOTUNE,
 };
 
 #define IMP_CLI_MODEL_OPTIONS                                  \
     {"threads", 't', 1, IMP_CLI_OPT_THREADS},                  \
         {"isa", 0, 1, IMP_CLI_OPT_ISA},                        \
-        {"engine", 0, 1, IMP_CLI_OPT_ENGINE}
+        {"engine", 0, 1, IMP_CLI_OPT_ENGINE},                  \
+        {"autotune", 0, 0, IMP_CLI_OPT_AUTOTUNE}
 
 #define IMP_CLI_MODEL_HELP                                                       \
     "  -t, --threads N       worker threads (default: the cores available)\n"    \
     "      --isa LEVEL       use kernels up to scalar, avx2 or avx512\n"         \
     "                        (default: the best this CPU has)\n"                 \
     "      --engine OP=ENG[,OP=ENG...]\n"                                        \
-    "                        force an engine for an operator, e.g. Conv=ref\n"
+    "                        force an engine for an operator, e.g. Conv=ref\n"  \
+    "      --autotune        choose each layer's engine by timing the candidates\n" \
+    "                        at load (slower start; --engine still wins)\n"
 
 #define IMP_CLI_MAX_SHAPES 16
 

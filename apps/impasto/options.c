@@ -234,6 +234,9 @@ int imp_cli_model_flag(struct imp_cli_model_flags *f, const char *cmd, int id,
         f->opt.engines = engine_spec;
         return 1;
     }
+    case IMP_CLI_OPT_AUTOTUNE:
+        f->opt.autotune = 1;
+        return 1;
     case IMP_CLI_OPT_SHAPE:
         if (f->n_shapes == IMP_CLI_MAX_SHAPES) {
             imp_cli_usage(cmd, "too many --shape flags");

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/autotune.h"
 #include "core/eval.h"
 #include "core/infer.h"
 #include "core/model.h"
@@ -63,6 +64,7 @@ struct imp_predictor_options imp_predictor_options_default(void)
     o.max_isa = IMP_ISA_BEST;
     o.engines = NULL;
     o.profile = 0;
+    o.autotune = 0;
     return o;
 }
 
@@ -101,10 +103,11 @@ static void release_plan(struct imp_predictor *p)
 }
 
 /* The engine for node `n`: the user's override for its op, else the first
- * that supports it. */
+ * that supports it. `*overridden` says which. */
 static enum imp_status choose_engine(struct imp_predictor *p,
-                                     struct exec_node *e)
+                                     struct exec_node *e, bool *overridden)
 {
+    *overridden = false;
     const struct imp_node *n = e->node;
     const char *opname = imp_op_name(n->op);
     const struct imp_op_def *def = imp_op_get(n->op);
@@ -129,6 +132,7 @@ static enum imp_status choose_engine(struct imp_predictor *p,
                                     "node '%s' (%s): engine '%s' cannot run it",
                                     n->name, opname, want);
                 e->engine = eng;
+                *overridden = true;
                 return IMP_OK;
             }
             s += len;
@@ -294,8 +298,15 @@ static enum imp_status plan(struct imp_predictor *p)
             e->engine = &empty_output_engine;
             continue;
         }
-        st = choose_engine(p, e);
-        if (st == IMP_OK && e->engine->prepare) {
+        bool overridden;
+        st = choose_engine(p, e, &overridden);
+        struct imp_tuned_engine tuned;
+        if (st == IMP_OK && p->opt.autotune && !overridden &&
+            imp_autotune_engine(imp_op_get(e->node->op), &e->args, &tuned)) {
+            e->engine = tuned.engine;
+            e->state = tuned.state;
+            e->scratch_bytes = tuned.scratch_bytes;
+        } else if (st == IMP_OK && e->engine->prepare) {
             st = e->engine->prepare(&e->args, &e->state, &e->scratch_bytes,
                                     &p->error);
             if (st != IMP_OK)

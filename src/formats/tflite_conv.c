@@ -502,3 +502,29 @@ enum imp_status imp_tfl_resize(struct imp_tfl_op *c, bool bilinear)
     imp_tfl_nhwc_out(c, rs);
     return imp_tfl_status(c);
 }
+
+/* TF's DEPTH_TO_SPACE on NHWC takes output (h*b + i, w*b + j, c) from
+ * input channel (i*b + j)*C' + c: ONNX's DCR order on the NCHW view. */
+enum imp_status imp_tfl_depth_to_space(struct imp_tfl_op *c)
+{
+    enum imp_status st = imp_tfl_need_io(c, 1, 1, 1);
+    if (st == IMP_OK)
+        st = imp_tfl_need_options(c, IMP_TFL_OPT_DEPTH_TO_SPACE);
+    if (st != IMP_OK)
+        return st;
+    int32_t b = imp_fb_i32(&c->opts, 0, 0);
+    if (b < 1)
+        return imp_tfl_op_fail(c->r, IMP_ERR_FORMAT, "block_size %d must be positive",
+                               (int)b);
+    int xt = imp_tfl_nchw_in(c, 0);
+    int node;
+    int y = xt >= 0 ? imp_tfl_emit(c, IMP_OP_DEPTH_TO_SPACE, "/d2s", 1, &xt, -1, &node)
+                    : -1;
+    if (y < 0)
+        return imp_tfl_status(c);
+    if (imp_tfl_set_int(c->r, node, "blocksize", b) != IMP_OK ||
+        imp_tfl_set_string(c->r, node, "mode", "DCR") != IMP_OK)
+        return imp_tfl_status(c);
+    imp_tfl_nhwc_out(c, y);
+    return imp_tfl_status(c);
+}

@@ -19,7 +19,7 @@
 /* Builtin operator codes (BuiltinOperator in schema.fbs). */
 enum {
     B_ADD = 0, B_AVERAGE_POOL_2D = 1, B_CONCATENATION = 2, B_CONV_2D = 3,
-    B_DEPTHWISE_CONV_2D = 4, B_DEQUANTIZE = 6, B_FULLY_CONNECTED = 9,
+    B_DEPTHWISE_CONV_2D = 4, B_DEPTH_TO_SPACE = 5, B_DEQUANTIZE = 6, B_FULLY_CONNECTED = 9,
     B_LOGISTIC = 14, B_MAX_POOL_2D = 17, B_MUL = 18, B_RELU = 19,
     B_RELU_N1_TO_1 = 20, B_RELU6 = 21, B_RESHAPE = 22, B_RESIZE_BILINEAR = 23,
     B_SOFTMAX = 25, B_TANH = 28, B_CUSTOM = 32, B_PAD = 34, B_GATHER = 36,
@@ -458,6 +458,7 @@ enum imp_status imp_tfl_translate_op(struct imp_tfl_reader *r, int index,
     case B_MAX_POOL_2D: return imp_tfl_pool2d(&c, false);
     case B_RESIZE_BILINEAR: return imp_tfl_resize(&c, true);
     case B_RESIZE_NEAREST_NEIGHBOR: return imp_tfl_resize(&c, false);
+    case B_DEPTH_TO_SPACE: return imp_tfl_depth_to_space(&c);
     case B_LOGISTIC: return unary(&c, IMP_OP_SIGMOID);
     case B_HARD_SWISH: return unary(&c, IMP_OP_HARD_SWISH);
     case B_SQRT: return unary(&c, IMP_OP_SQRT);

@@ -46,6 +46,7 @@ enum {
     IMP_TFL_OPT_MIRROR_PAD = 77,
     IMP_TFL_OPT_QUANTIZE = 89,
     IMP_TFL_OPT_HARD_SWISH = 91,
+    IMP_TFL_OPT_DEPTH_TO_SPACE = 94,
 };
 
 /* One operator being translated. */
@@ -104,6 +105,7 @@ enum imp_status imp_tfl_transpose_conv(struct imp_tfl_op *c);
 enum imp_status imp_tfl_conv2d_transpose_bias(struct imp_tfl_op *c,
                                               const struct imp_fb_vec *copts);
 enum imp_status imp_tfl_resize(struct imp_tfl_op *c, bool bilinear);
+enum imp_status imp_tfl_depth_to_space(struct imp_tfl_op *c);
 
 /* tflite_shape.c */
 enum imp_status imp_tfl_mean(struct imp_tfl_op *c);

@@ -47,3 +47,15 @@ imp_conv_rows_fn imp_conv_rows_for(enum imp_isa cap)
         return imp_conv_rows__avx2;
     return imp_conv_rows__scalar;
 }
+
+imp_conv_split2_fn imp_conv_split2_for(enum imp_isa cap)
+{
+    enum imp_isa best = imp_isa_detect();
+    if (cap > best)
+        cap = best;
+    if (cap >= IMP_ISA_AVX512)
+        return imp_conv_split2__avx512;
+    if (cap >= IMP_ISA_AVX2)
+        return imp_conv_split2__avx2;
+    return imp_conv_split2__scalar;
+}

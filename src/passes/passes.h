@@ -16,8 +16,21 @@ enum imp_status imp_pass_fold_constants(struct imp_graph *g,
  * sorted; leaves new constant permutations for the folder. */
 enum imp_status imp_pass_sink_transposes(struct imp_graph *g,
                                          struct imp_error *err);
-/* Fold a Relu into the InstanceNormalization that is its only input's
- * producer and sole reader (attribute activation="Relu"). */
+/* Nearest x2 upsampling followed by a 3x3 conv (IMP_SUBPIXEL_UPSAMPLE),
+ * and stride-2 3x3 ConvTranspose (IMP_SUBPIXEL_CONV_TRANSPOSE), become one
+ * 3x3 conv at low resolution with 4x the output channels plus DepthToSpace
+ * (see subpixel.c). Needs folded constants; keeps the graph sorted; leaves
+ * the bypassed nodes for dead-node removal. */
+enum imp_subpixel_kinds {
+    IMP_SUBPIXEL_UPSAMPLE = 1 << 0,
+    IMP_SUBPIXEL_CONV_TRANSPOSE = 1 << 1,
+};
+enum imp_status imp_pass_subpixel(struct imp_graph *g, unsigned kinds,
+                                  struct imp_error *err);
+/* Fold the Relu, then the spatial Pad, that are the sole readers of an
+ * InstanceNormalization's output into it (attributes activation, pads;
+ * see fuse_norm.c). Keeps the graph sorted; leaves no dead nodes, but
+ * dead readers left by earlier passes block it. */
 enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err);
 /* Drop nodes whose outputs nothing reads, and unreferenced constants. */
 enum imp_status imp_pass_remove_dead(struct imp_graph *g, struct imp_error *err);
