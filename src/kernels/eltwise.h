@@ -1,8 +1,8 @@
 /*
  * Memory-bound element-wise kernels for the non-convolution operators of
  * the image networks: instance-norm statistics and its affine map (with
- * the activation and residual add that fusion folds into it), Relu, Add,
- * and the column doubling of nearest x2 upsampling.
+ * the activation that fusion folds into it), Relu, Tanh, Add, and the
+ * column doubling of nearest x2 upsampling.
  *
  * One template (eltwise.inc) is compiled per ISA with GCC vector types of
  * that ISA's width; dispatch picks the widest one within the cap.
@@ -15,12 +15,11 @@
 #include "impasto.h"
 
 /* What the normalisation map needs, per plane:
- * y = act((float)((x - mean) * a + b)) (+ res[i] when res != NULL), the
- * bracket computed in double like the reference engine does. */
+ * y = act((float)((x - mean) * a + b)), the bracket in double like the
+ * reference engine computes it (up to the last double bits). */
 struct imp_norm_coef {
     double mean, a, b;
     int relu;
-    const float *res;
 };
 
 struct imp_eltwise_kernels {
