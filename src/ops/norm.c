@@ -20,9 +20,9 @@
  *                             from it while the plane is still in cache.
  *
  * The "simd" engine measures each plane in one pass (double sums shifted
- * by a rough mean, see kernels/eltwise.inc) and maps it, while the plane
- * is still in L2, with the reference's double expression in vectors: it
- * differs from the reference only by the statistics' last double bits.
+ * by a rough mean, see kernels/eltwise.inc) and maps it in double vectors
+ * while the plane is still in L2: it differs from the reference only in
+ * the last double bits, which the rounding to float all but always hides.
  */
 #include <math.h>
 #include <string.h>

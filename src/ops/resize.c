@@ -17,9 +17,10 @@
  * output index o reading input o / k. Whether the attributes give that
  * (asymmetric + floor does for every k; half_pixel with round_prefer_floor
  * or round_prefer_ceil, the ONNX default and PyTorch's export, does too,
- * and so, perhaps surprisingly, does align_corners with rounding at x2) is decided by evaluating the very same coordinate
- * code the reference tables use for every output index, so the two
- * engines cannot disagree. */
+ * and so, perhaps surprisingly, does align_corners with rounding at x2;
+ * half_pixel + floor and align_corners + floor do not) is decided by
+ * evaluating the very same coordinate code the reference tables use for
+ * every output index, so the two engines cannot disagree. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
