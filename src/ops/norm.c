@@ -9,12 +9,29 @@
  * to float rounding, and the map itself is one double expression rounded
  * once. Elements map independently after the statistics, so both ops may
  * run in place.
+ *
+ * InstanceNormalization may carry attributes that the fuse_norm pass sets
+ * when it folds the nodes after it into it; every engine honours them:
+ *   activation = "Relu"       the Relu that followed (applied first)
+ *   pads = [top, left, bottom, right], pad_mode = reflect | edge |
+ *   constant, pad_value       the spatial Pad that followed, on NCHW: the
+ *                             output is the padded tensor, its interior
+ *                             written by the map and the border copied
+ *                             from it while the plane is still in cache.
+ *
+ * The "simd" engine measures each plane in one pass (double sums shifted
+ * by a rough mean, see kernels/eltwise.inc) and maps it in double vectors
+ * while the plane is still in L2: it differs from the reference only in
+ * the last double bits, which the rounding to float all but always hides.
  */
 #include <math.h>
+#include <string.h>
 
 #include "core/dtype.h"
 #include "core/threadpool.h"
+#include "kernels/eltwise.h"
 #include "ops/op_util.h"
+#include "ops/tensor_util.h"
 
 /* Inputs 1..n_params are float32 vectors of length C. */
 static enum imp_status norm_check(struct imp_infer_ctx *c, int n_params,
@@ -59,6 +76,101 @@ static int64_t plane_size(const struct imp_shape *s)
 
 /* ---- InstanceNormalization ------------------------------------------------ */
 
+enum norm_pad_mode { NORM_PAD_CONSTANT, NORM_PAD_REFLECT, NORM_PAD_EDGE };
+
+/* A fused Pad: pads[] = top, left, bottom, right. */
+struct norm_pad {
+    bool on;
+    enum norm_pad_mode mode;
+    int64_t pads[4];
+    float value;
+};
+
+/* Pads beyond this are certainly hostile; keeps the shape arithmetic exact. */
+#define NORM_PAD_LIMIT ((int64_t)1 << 24)
+
+/* Reads the fused-pad attributes; false (and *why) when they are malformed. */
+static bool norm_pad_parse(const struct imp_node *n, struct norm_pad *p, const char **why)
+{
+    memset(p, 0, sizeof *p);
+    const struct imp_attr *pads = imp_node_attr(n, "pads");
+    const struct imp_attr *mode = imp_node_attr(n, "pad_mode");
+    const struct imp_attr *value = imp_node_attr(n, "pad_value");
+    if (!pads) {
+        *why = "pad_mode/pad_value without pads";
+        return !mode && !value;
+    }
+    *why = "pads must be 4 ints in [0, 2^24) (top, left, bottom, right)";
+    if (pads->type != IMP_ATTR_INTS || pads->n != 4)
+        return false;
+    for (int i = 0; i < 4; i++) {
+        if (pads->ints[i] < 0 || pads->ints[i] >= NORM_PAD_LIMIT)
+            return false;
+        p->pads[i] = pads->ints[i];
+    }
+    *why = "pad_mode must be the string reflect, edge or constant";
+    const char *m = mode && mode->type == IMP_ATTR_STRING ? mode->s : NULL;
+    if (mode && !m)
+        return false;
+    if (!m || strcmp(m, "constant") == 0)
+        p->mode = NORM_PAD_CONSTANT;
+    else if (strcmp(m, "reflect") == 0)
+        p->mode = NORM_PAD_REFLECT;
+    else if (strcmp(m, "edge") == 0)
+        p->mode = NORM_PAD_EDGE;
+    else
+        return false;
+    *why = "pad_value must be a finite float";
+    if (value && (value->type != IMP_ATTR_FLOAT || !isfinite(value->f)))
+        return false;
+    p->value = value ? value->f : 0.0f;
+    p->on = true;
+    return true;
+}
+
+/* Source index in [0, n) of padded index i - begin, for reflect and edge. */
+static int64_t norm_pad_source(enum norm_pad_mode mode, int64_t i, int64_t n)
+{
+    if (i < 0)
+        return mode == NORM_PAD_REFLECT ? -i : 0;
+    if (i >= n)
+        return mode == NORM_PAD_REFLECT ? 2 * (n - 1) - i : n - 1;
+    return i;
+}
+
+/* Fills the border of one padded plane (oh x ow) whose interior h x w at
+ * (top, left) is written. */
+static void norm_pad_border(float *y, int64_t h, int64_t w, const struct norm_pad *p)
+{
+    const int64_t top = p->pads[0], left = p->pads[1];
+    const int64_t ow = w + left + p->pads[3], oh = h + top + p->pads[2];
+    const bool constant = p->mode == NORM_PAD_CONSTANT;
+    for (int64_t r = top; r < top + h; r++) {
+        float *row = y + r * ow;
+        for (int64_t o = 0; o < ow; o++) {
+            if (o == left)
+                o += w;
+            if (o >= ow)
+                break;
+            row[o] = constant ? p->value : row[left + norm_pad_source(p->mode, o - left, w)];
+        }
+    }
+    for (int64_t r = 0; r < oh; r++) {
+        if (r == top)
+            r += h;
+        if (r >= oh)
+            break;
+        float *row = y + r * ow;
+        if (constant) {
+            for (int64_t o = 0; o < ow; o++)
+                row[o] = p->value;
+        } else {
+            int64_t src = top + norm_pad_source(p->mode, r - top, h);
+            memcpy(row, y + src * ow, sizeof(float) * (size_t)ow);
+        }
+    }
+}
+
 static enum imp_status instance_norm_infer(struct imp_infer_ctx *c)
 {
     static const char *const names[] = {"X", "scale", "B"};
@@ -68,7 +180,35 @@ static enum imp_status instance_norm_infer(struct imp_infer_ctx *c)
         return st;
     IMP_CHECK(c, plane_size(&c->in[0]->shape) >= 1, IMP_ERR_SHAPE,
               "input has an empty spatial axis");
+    const struct imp_attr *act = imp_node_attr(c->node, "activation");
+    IMP_CHECK(c, !act || (act->type == IMP_ATTR_STRING && strcmp(act->s, "Relu") == 0),
+              IMP_ERR_UNSUPPORTED,
+              "activation must be the string \"Relu\" (the only fused activation)");
+    struct norm_pad pad;
+    const char *why;
+    IMP_CHECK(c, norm_pad_parse(c->node, &pad, &why), IMP_ERR_FORMAT, "%s", why);
+    if (pad.on) {
+        struct imp_shape *o = &c->out[0].shape;
+        IMP_CHECK(c, o->rank == 4, IMP_ERR_SHAPE, "fused pads need NCHW input, not rank %d",
+                  o->rank);
+        for (int d = 0; d < 2; d++) {
+            int64_t dim = o->d[2 + d], b = pad.pads[d], e = pad.pads[2 + d];
+            IMP_CHECK(c, pad.mode != NORM_PAD_REFLECT || (b < dim && e < dim),
+                      IMP_ERR_SHAPE, "reflect pads %lld/%lld must be smaller than dim %d (%lld)",
+                      (long long)b, (long long)e, 2 + d, (long long)dim);
+            o->d[2 + d] = dim + b + e;
+        }
+        enum imp_status pst = imp_check_out_shape(o, c->err);
+        if (pst != IMP_OK)
+            return pst;
+    }
     return IMP_OK;
+}
+
+/* The fused activation: infer has checked that it can only be Relu. */
+static bool instance_norm_relu(const struct imp_node *n)
+{
+    return imp_node_attr(n, "activation") != NULL;
 }
 
 struct instance_task {
@@ -76,7 +216,34 @@ struct instance_task {
     float *y;
     int64_t channels, plane;
     double eps;
+    bool relu;
+    const struct imp_eltwise_kernels *k;
+    /* The plane as h rows of w written at (top, left) of an output plane
+     * of out_plane floats with rows of ow; unpadded: 1 row of plane. */
+    struct norm_pad pad;
+    int64_t h, w, ow, out_plane;
 };
+
+static void instance_task_layout(struct instance_task *t, const struct imp_node *node,
+                                 const struct imp_shape *s)
+{
+    const char *why;
+    norm_pad_parse(node, &t->pad, &why); /* infer has checked it */
+    if (t->pad.on) {
+        t->h = s->d[2];
+        t->w = s->d[3];
+        t->ow = t->w + t->pad.pads[1] + t->pad.pads[3];
+        t->out_plane = t->ow * (t->h + t->pad.pads[0] + t->pad.pads[2]);
+    } else {
+        t->h = 1;
+        t->w = t->ow = t->out_plane = t->plane;
+    }
+}
+
+static float *instance_out_row(const struct instance_task *t, float *y, int64_t r)
+{
+    return t->pad.on ? y + (r + t->pad.pads[0]) * t->ow + t->pad.pads[1] : y + r * t->ow;
+}
 
 static void instance_norm_planes(void *ctx, size_t begin, size_t end, int thread)
 {
@@ -85,7 +252,7 @@ static void instance_norm_planes(void *ctx, size_t begin, size_t end, int thread
     (void)thread;
     for (size_t p = begin; p < end; p++) {
         const float *x = t->x + (int64_t)p * n;
-        float *y = t->y + (int64_t)p * n;
+        float *y = t->y + (int64_t)p * t->out_plane;
         const int64_t ch = (int64_t)p % t->channels;
         /* Four partial sums keep the double additions pipelined. */
         double s[4] = {0, 0, 0, 0};
@@ -108,8 +275,16 @@ static void instance_norm_planes(void *ctx, size_t begin, size_t end, int thread
         }
         const double var = (q[0] + q[1] + q[2] + q[3]) / (double)n;
         const double a = t->scale[ch] / sqrt(var + t->eps), b = t->bias[ch];
-        for (i = 0; i < n; i++)
-            y[i] = (float)((x[i] - mean) * a + b);
+        for (int64_t r = 0; r < t->h; r++) {
+            const float *xr = x + r * t->w;
+            float *yr = instance_out_row(t, y, r);
+            for (i = 0; i < t->w; i++) {
+                float v = (float)((xr[i] - mean) * a + b);
+                yr[i] = t->relu && !(v > 0.0f) ? 0.0f : v;
+            }
+        }
+        if (t->pad.on)
+            norm_pad_border(y, t->h, t->w, &t->pad);
     }
 }
 
@@ -119,16 +294,59 @@ static void instance_norm_run(const struct imp_kernel_args *a)
     struct instance_task t = {
         .x = a->in[0]->data, .scale = a->in[1]->data, .bias = a->in[2]->data,
         .y = a->out[0]->data, .channels = s->d[1], .plane = plane_size(s),
-        .eps = imp_node_float(a->node, "epsilon", 1e-5f)};
+        .eps = imp_node_float(a->node, "epsilon", 1e-5f),
+        .relu = instance_norm_relu(a->node)};
+    instance_task_layout(&t, a->node, s);
     int64_t planes = s->d[0] * s->d[1];
     int64_t grain = 65536 / t.plane;
     imp_parallel_for(a->pool, (size_t)planes, grain < 1 ? 1 : (size_t)grain,
                      instance_norm_planes, &t);
 }
 
-IMP_REF_ENGINES(INSTANCE_NORM, instance_norm_run, NULL, NULL);
+static void instance_norm_simd_planes(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct instance_task *t = ctx;
+    const int64_t n = t->plane;
+    (void)thread;
+    for (size_t p = begin; p < end; p++) {
+        const float *x = t->x + (int64_t)p * n;
+        float *y = t->y + (int64_t)p * t->out_plane;
+        const int64_t ch = (int64_t)p % t->channels;
+        double mean, var;
+        t->k->stats(x, n, &mean, &var);
+        const double a = t->scale[ch] / sqrt(var + t->eps);
+        struct imp_norm_coef c = {
+            .mean = mean, .a = a, .b = t->bias[ch], .relu = t->relu};
+        for (int64_t r = 0; r < t->h; r++)
+            t->k->norm_apply(x + r * t->w, instance_out_row(t, y, r), t->w, &c);
+        if (t->pad.on)
+            norm_pad_border(y, t->h, t->w, &t->pad);
+    }
+}
+
+static void instance_norm_simd_run(const struct imp_kernel_args *a)
+{
+    const struct imp_shape *s = &a->in[0]->shape;
+    struct instance_task t = {
+        .x = a->in[0]->data, .scale = a->in[1]->data, .bias = a->in[2]->data,
+        .y = a->out[0]->data, .channels = s->d[1], .plane = plane_size(s),
+        .eps = imp_node_float(a->node, "epsilon", 1e-5f),
+        .relu = instance_norm_relu(a->node), .k = imp_eltwise_kernels_for(a->isa)};
+    instance_task_layout(&t, a->node, s);
+    int64_t planes = s->d[0] * s->d[1];
+    int64_t grain = 32768 / t.plane;
+    imp_parallel_for(a->pool, (size_t)planes, grain < 1 ? 1 : (size_t)grain,
+                     instance_norm_simd_planes, &t);
+}
+
+static const struct imp_engine instance_norm_simd = {
+    .name = "simd", .run = instance_norm_simd_run};
+static const struct imp_engine instance_norm_ref = {
+    .name = "ref", .run = instance_norm_run};
+static const struct imp_engine *const instance_norm_engines[] = {
+    &instance_norm_simd, &instance_norm_ref, NULL};
 const struct imp_op_def imp_opdef_INSTANCE_NORM = {
-    .infer = instance_norm_infer, .engines = INSTANCE_NORM_engines,
+    .infer = instance_norm_infer, .engines = instance_norm_engines,
     .flags = IMP_OPF_INPLACE};
 
 /* ---- BatchNormalization (inference) --------------------------------------- */

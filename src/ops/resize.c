@@ -10,12 +10,24 @@
  * reference) does, so nearest-neighbour ties break the same way. Output
  * sizes from scales are floor(in * scale) with the float product; roi only
  * moves sampling positions (tf_crop_and_resize), it never changes sizes,
- * as in ONNX Runtime and the ONNX reference implementation. */
+ * as in ONNX Runtime and the ONNX reference implementation.
+ *
+ * The "repeat" engine takes nearest resizes that are plain replication:
+ * outer axes unchanged, the last two enlarged by integer factors, and each
+ * output index o reading input o / k. Whether the attributes give that
+ * (asymmetric + floor does for every k; half_pixel with round_prefer_floor
+ * or round_prefer_ceil, the ONNX default and PyTorch's export, does too,
+ * and so, perhaps surprisingly, does align_corners with rounding at x2;
+ * half_pixel + floor and align_corners + floor do not) is decided by
+ * evaluating the very same coordinate code the reference tables use for
+ * every output index, so the two engines cannot disagree. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/dtype.h"
+#include "core/threadpool.h"
+#include "kernels/eltwise.h"
 #include "ops/op_util.h"
 #include "ops/tensor_util.h"
 
@@ -391,23 +403,35 @@ struct rs_state {
     int64_t mem[];           /* the axis tables */
 };
 
+/* Input coordinate of output index o, held where the int conversions stay
+ * defined; *ex tells whether it falls outside (tf_crop_and_resize). */
+static float axis_coord(const struct rs_params *p, int d, int64_t o, int64_t len_in,
+                        int64_t len_out, unsigned char *ex)
+{
+    float x = original_coord(p, d, o, len_in, len_out);
+    *ex = p->coord == RS_TF_CROP_AND_RESIZE && (x < 0.0f || x > (float)(len_in - 1));
+    /* Beyond a few pixels outside, every tap clamps to the edge: keep x
+     * there so the int conversions stay defined. */
+    float lim = (float)len_in + 4.0f;
+    return x < -4.0f ? -4.0f : x > lim ? lim : x;
+}
+
+static int64_t nearest_tap(const struct rs_params *p, int d, float x, int64_t len_in)
+{
+    return clamp_index(nearest_index(p->nearest, x, p->scale[d] < 1.0f), len_in);
+}
+
 /* Fill one axis's table; returns whether the map is the identity. */
 static bool build_axis(const struct rs_params *p, int taps, int d, int64_t len_in,
                        int64_t len_out, int64_t *idx, float *w, unsigned char *ex)
 {
     bool identity = len_in == len_out;
     for (int64_t o = 0; o < len_out; o++) {
-        float x = original_coord(p, d, o, len_in, len_out);
-        ex[o] =
-            p->coord == RS_TF_CROP_AND_RESIZE && (x < 0.0f || x > (float)(len_in - 1));
-        /* Beyond a few pixels outside, every tap clamps to the edge: keep
-         * x there so the int conversions below stay defined. */
-        float lim = (float)len_in + 4.0f;
-        x = x < -4.0f ? -4.0f : x > lim ? lim : x;
+        float x = axis_coord(p, d, o, len_in, len_out, &ex[o]);
         int64_t *ti = idx + o * taps;
         float *tw = w + o * taps;
         if (taps == 1) {
-            ti[0] = clamp_index(nearest_index(p->nearest, x, p->scale[d] < 1.0f), len_in);
+            ti[0] = nearest_tap(p, d, x, len_in);
             tw[0] = 1.0f;
         } else {
             float f = floorf(x), r = x - f;
@@ -648,10 +672,111 @@ static void resize_release(void *state)
     free(state);
 }
 
-IMP_REF_ENGINES(RESIZE, resize_run, resize_prepare, resize_release);
-const struct imp_op_def imp_opdef_RESIZE = {.infer = resize_infer,
-                                            .engines = RESIZE_engines};
+/* ---- repeat engine --------------------------------------------------------- */
 
-IMP_REF_ENGINES(UPSAMPLE, resize_run, upsample_prepare, resize_release);
+/* Does nearest resizing map every output index o of axis d to o / k? */
+static bool axis_repeats(const struct rs_params *p, int d, int64_t len_in,
+                         int64_t len_out, int64_t k)
+{
+    if (len_out != len_in * k)
+        return false;
+    for (int64_t o = 0; o < len_out; o++) {
+        unsigned char ex;
+        float x = axis_coord(p, d, o, len_in, len_out, &ex);
+        if (ex || nearest_tap(p, d, x, len_in) != o / k)
+            return false;
+    }
+    return true;
+}
+
+static bool repeat_supports(const struct imp_kernel_args *a, bool upsample)
+{
+    struct rs_params p;
+    struct imp_error err = {0};
+    if (rs_parse(a->node, a->in, a->n_in, upsample, &p, &err) != IMP_OK)
+        return false;
+    const struct imp_shape *xs = &a->in[0]->shape;
+    int r = p.out.rank;
+    if (p.mode != RS_NEAREST || imp_dtype_size(a->in[0]->dtype) != 4 || r < 2 ||
+        imp_shape_count(xs) == 0 || imp_shape_count(&p.out) == 0)
+        return false;
+    for (int d = 0; d < r; d++) {
+        int64_t k = d < r - 2 ? 1 : p.out.d[d] / xs->d[d];
+        if (k < 1 || !axis_repeats(&p, d, xs->d[d], p.out.d[d], k))
+            return false;
+    }
+    return true;
+}
+
+static bool resize_repeat_supports(const struct imp_kernel_args *a)
+{
+    return repeat_supports(a, false);
+}
+
+static bool upsample_repeat_supports(const struct imp_kernel_args *a)
+{
+    return repeat_supports(a, true);
+}
+
+struct repeat_task {
+    const float *x;
+    float *y;
+    int64_t ih, iw, kh, kw;
+    const struct imp_eltwise_kernels *k;
+};
+
+/* Items are input rows of all planes; each makes kh output rows. */
+static void repeat_rows(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct repeat_task *t = ctx;
+    const int64_t ow = t->iw * t->kw;
+    (void)thread;
+    for (size_t r = begin; r < end; r++) {
+        const float *src = t->x + (int64_t)r * t->iw;
+        float *dst = t->y + (int64_t)r * t->kh * ow;
+        if (t->kw == 2) {
+            t->k->repeat2(src, dst, t->iw);
+        } else {
+            for (int64_t i = 0; i < t->iw; i++)
+                for (int64_t j = 0; j < t->kw; j++)
+                    dst[i * t->kw + j] = src[i];
+        }
+        for (int64_t j = 1; j < t->kh; j++)
+            memcpy(dst + j * ow, dst, sizeof(float) * (size_t)ow);
+    }
+}
+
+static void repeat_run(const struct imp_kernel_args *a)
+{
+    const struct imp_shape *xs = &a->in[0]->shape, *ys = &a->out[0]->shape;
+    int r = xs->rank;
+    struct repeat_task t = {
+        .x = a->in[0]->data, .y = a->out[0]->data, .ih = xs->d[r - 2],
+        .iw = xs->d[r - 1], .k = imp_eltwise_kernels_for(a->isa)};
+    t.kh = ys->d[r - 2] / t.ih;
+    t.kw = ys->d[r - 1] / t.iw;
+    int64_t rows = imp_shape_count(xs) / t.iw;
+    int64_t grain = 16384 / (t.iw * t.kw * t.kh);
+    imp_parallel_for(a->pool, (size_t)rows, grain < 1 ? 1 : (size_t)grain, repeat_rows,
+                     &t);
+}
+
+static const struct imp_engine resize_repeat = {
+    .name = "repeat", .supports = resize_repeat_supports, .run = repeat_run};
+static const struct imp_engine resize_ref = {
+    .name = "ref", .prepare = resize_prepare, .run = resize_run,
+    .release = resize_release};
+static const struct imp_engine *const resize_engines[] = {&resize_repeat, &resize_ref,
+                                                          NULL};
+const struct imp_op_def imp_opdef_RESIZE = {.infer = resize_infer,
+                                            .engines = resize_engines};
+
+static const struct imp_engine upsample_repeat = {
+    .name = "repeat", .supports = upsample_repeat_supports, .run = repeat_run};
+static const struct imp_engine upsample_ref = {
+    .name = "ref", .prepare = upsample_prepare, .run = resize_run,
+    .release = resize_release};
+static const struct imp_engine *const upsample_engines[] = {&upsample_repeat,
+                                                            &upsample_ref, NULL};
 const struct imp_op_def imp_opdef_UPSAMPLE = {.infer = upsample_infer,
-                                              .engines = UPSAMPLE_engines};
+                                              .engines = upsample_engines};

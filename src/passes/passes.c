@@ -20,5 +20,7 @@ enum imp_status imp_passes_run(struct imp_graph *g, struct imp_error *err)
         st = imp_pass_subpixel(g, IMP_SUBPIXEL_UPSAMPLE, err);
     if (st == IMP_OK)
         st = imp_pass_remove_dead(g, err);
+    if (st == IMP_OK)
+        st = imp_pass_fuse_norm(g, err); /* after: dead readers would block it */
     return st;
 }

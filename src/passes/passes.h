@@ -27,6 +27,11 @@ enum imp_subpixel_kinds {
 };
 enum imp_status imp_pass_subpixel(struct imp_graph *g, unsigned kinds,
                                   struct imp_error *err);
+/* Fold the Relu, then the spatial Pad, that are the sole readers of an
+ * InstanceNormalization's output into it (attributes activation, pads;
+ * see fuse_norm.c). Keeps the graph sorted; leaves no dead nodes, but
+ * dead readers left by earlier passes block it. */
+enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err);
 /* Drop nodes whose outputs nothing reads, and unreferenced constants. */
 enum imp_status imp_pass_remove_dead(struct imp_graph *g, struct imp_error *err);
 

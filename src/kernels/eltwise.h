@@ -1,0 +1,54 @@
+/*
+ * Memory-bound element-wise kernels for the non-convolution operators of
+ * the image networks: instance-norm statistics and its affine map (with
+ * the activation that fusion folds into it), Relu, Tanh, Add, and the
+ * column doubling of nearest x2 upsampling.
+ *
+ * One template (eltwise.inc) is compiled per ISA with GCC vector types of
+ * that ISA's width; dispatch picks the widest one within the cap.
+ */
+#ifndef IMP_ELTWISE_H
+#define IMP_ELTWISE_H
+
+#include <stdint.h>
+
+#include "impasto.h"
+
+/* What the normalisation map needs, per plane:
+ * y = act((float)((x - mean) * a + b)), the bracket in double like the
+ * reference engine computes it (up to the last double bits). */
+struct imp_norm_coef {
+    double mean, a, b;
+    int relu;
+};
+
+struct imp_eltwise_kernels {
+    enum imp_isa isa;
+    const char *name;
+    /* Mean and population variance of x[0, n), n >= 1, in double. */
+    void (*stats)(const float *x, int64_t n, double *mean, double *var);
+    void (*norm_apply)(const float *x, float *y, int64_t n,
+                       const struct imp_norm_coef *c);
+    /* y = max(x, 0), NaN and -0 giving +0 like `x > 0 ? x : 0`. y may be x. */
+    void (*relu)(const float *x, float *y, int64_t n);
+    /* y = a + b; y may be a or b. */
+    void (*add)(const float *a, const float *b, float *y, int64_t n);
+    /* y[2i] = y[2i + 1] = x[i] for i in [0, n). */
+    void (*repeat2)(const float *x, float *y, int64_t n);
+    /* y = tanh(x) within an ulp or so of tanhf; y may be x. */
+    void (*tanh)(const float *x, float *y, int64_t n);
+};
+
+/* The widest kernel set within `cap` and this CPU. */
+const struct imp_eltwise_kernels *imp_eltwise_kernels_for(enum imp_isa cap);
+/* All of them, widest first, NULL-terminated (tests). */
+const struct imp_eltwise_kernels *const *imp_eltwise_kernels_all(void);
+
+#define IMP_ELTWISE_DECLARE(sfx)                                              \
+    extern const struct imp_eltwise_kernels imp_eltwise__##sfx;
+IMP_ELTWISE_DECLARE(scalar)
+IMP_ELTWISE_DECLARE(avx2)
+IMP_ELTWISE_DECLARE(avx512)
+#undef IMP_ELTWISE_DECLARE
+
+#endif

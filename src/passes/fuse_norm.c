@@ -1,0 +1,188 @@
+/*
+ * Fusion into InstanceNormalization.
+ *
+ * In the style networks every instance norm but the residual ones feeds a
+ * Relu, and most Relus feed the reflection Pad of the next convolution.
+ * Applying the Relu while the normalised plane is still in registers, and
+ * writing the plane straight into its padded place, each save a full read
+ * and write of the tensor, so
+ *
+ *   y = InstanceNormalization(x, s, b); z = Relu(y); p = Pad(z)
+ *
+ * becomes one InstanceNormalization writing p, with the attributes
+ * activation="Relu" and pads/pad_mode/pad_value (see ops/norm.c). Each
+ * step only happens when the tensor it removes has no other reader and is
+ * not a graph output, so no observable value changes. The Pad must be on
+ * the two spatial axes of an NCHW tensor, non-negative, with constant pads.
+ * A node that already carries an activation or pads takes no more, which
+ * makes the pass idempotent (a saved .imp holds the fused node and loads
+ * to the same graph).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes/passes.h"
+
+/* Value v as n integers, when it is a constant int64/int32 vector of n. */
+static bool const_ints(const struct imp_graph *g, int v, int64_t *out, int n)
+{
+    if (v < 0 || v >= g->n_values)
+        return false;
+    const struct imp_value *val = &g->values[v];
+    if (val->kind != IMP_VALUE_CONST || !val->data || imp_shape_count(&val->shape) != n)
+        return false;
+    for (int i = 0; i < n; i++) {
+        if (val->dtype == IMP_DTYPE_I64 && val->nbytes >= sizeof(int64_t) * (size_t)n)
+            out[i] = ((const int64_t *)val->data)[i];
+        else if (val->dtype == IMP_DTYPE_I32 && val->nbytes >= sizeof(int32_t) * (size_t)n)
+            out[i] = ((const int32_t *)val->data)[i];
+        else
+            return false;
+    }
+    return true;
+}
+
+/* The spatial pads [top, left, bottom, right], mode and value of Pad node
+ * `n` when it is a fusable spatial pad of an NCHW tensor. */
+static bool spatial_pad(const struct imp_graph *g, const struct imp_node *n,
+                        int64_t *pads4, const char **mode, float *value)
+{
+    int64_t p[8];
+    if (n->n_inputs < 1 || n->n_outputs != 1 || (n->n_inputs > 3 && n->inputs[3] >= 0))
+        return false;
+    if (n->n_inputs > 1 && n->inputs[1] >= 0) {
+        if (!const_ints(g, n->inputs[1], p, 8))
+            return false;
+    } else {
+        const struct imp_attr *a = imp_node_attr(n, "pads");
+        if (!a || a->type != IMP_ATTR_INTS || a->n != 8)
+            return false;
+        memcpy(p, a->ints, sizeof p);
+    }
+    if (p[0] || p[1] || p[4] || p[5])
+        return false;
+    static const int order[4] = {2, 3, 6, 7};
+    for (int i = 0; i < 4; i++) {
+        if (p[order[i]] < 0 || p[order[i]] >= ((int64_t)1 << 24))
+            return false;
+        pads4[i] = p[order[i]];
+    }
+    *mode = imp_node_string(n, "mode", "constant");
+    if (strcmp(*mode, "constant") != 0 && strcmp(*mode, "reflect") != 0 &&
+        strcmp(*mode, "edge") != 0)
+        return false;
+    *value = imp_node_float(n, "value", 0.0f);
+    if (n->n_inputs > 2 && n->inputs[2] >= 0) {
+        int v = n->inputs[2];
+        if (v >= g->n_values)
+            return false;
+        const struct imp_value *cv = &g->values[v];
+        if (cv->kind != IMP_VALUE_CONST || !cv->data || cv->dtype != IMP_DTYPE_F32 ||
+            imp_shape_count(&cv->shape) != 1 || cv->nbytes < sizeof(float))
+            return false;
+        memcpy(value, cv->data, sizeof *value);
+    }
+    return isfinite(*value);
+}
+
+static enum imp_status fuse_pad(struct imp_graph *g, int ni, const int64_t *pads4,
+                                const char *mode, float value)
+{
+    enum imp_status st = imp_node_set_ints(g, ni, "pads", pads4, 4);
+    if (st == IMP_OK)
+        st = imp_node_set_string(g, ni, "pad_mode", mode);
+    if (st == IMP_OK && strcmp(mode, "constant") == 0)
+        st = imp_node_set_float(g, ni, "pad_value", value);
+    return st;
+}
+
+enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err)
+{
+    /* readers[v]: how many node inputs or graph outputs name value v;
+     * reader[v]: the last node reading it. */
+    int *readers = calloc((size_t)g->n_values + 1, sizeof *readers);
+    int *reader = calloc((size_t)g->n_values + 1, sizeof *reader);
+    bool *drop = calloc((size_t)g->n_nodes + 1, sizeof *drop);
+    if (!readers || !reader || !drop) {
+        free(readers);
+        free(reader);
+        free(drop);
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < g->n_outputs; i++)
+        if (g->outputs[i] >= 0 && g->outputs[i] < g->n_values)
+            readers[g->outputs[i]] += 2; /* never the sole reader of anything */
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        const struct imp_node *n = &g->nodes[ni];
+        for (int k = 0; k < n->n_inputs; k++)
+            if (n->inputs[k] >= 0 && n->inputs[k] < g->n_values) {
+                readers[n->inputs[k]]++;
+                reader[n->inputs[k]] = ni;
+            }
+    }
+    enum imp_status st = IMP_OK;
+    int fused = 0;
+    for (int ni = 0; ni < g->n_nodes && st == IMP_OK; ni++) {
+        const struct imp_node *n = &g->nodes[ni];
+        if (n->op != IMP_OP_INSTANCE_NORM || n->n_outputs != 1 ||
+            imp_node_attr(n, "activation") || imp_node_attr(n, "pads"))
+            continue;
+        int y = n->outputs[0];
+        if (y < 0 || y >= g->n_values || readers[y] != 1)
+            continue;
+        int ri = reader[y];
+        const struct imp_node *r = &g->nodes[ri];
+        if (r->op != IMP_OP_RELU || r->n_inputs != 1 || r->n_outputs != 1 || drop[ri])
+            continue;
+        int z = r->outputs[0];
+        st = imp_node_set_string(g, ni, "activation", "Relu");
+        if (st != IMP_OK)
+            break;
+        g->nodes[ni].outputs[0] = z;
+        drop[ri] = true;
+        fused++;
+    }
+    /* Then the Pad after the (possibly just fused) node. Reader counts
+     * still hold: a fused node's new output is the Relu's, read as before. */
+    for (int ni = 0; ni < g->n_nodes && st == IMP_OK; ni++) {
+        const struct imp_node *n = &g->nodes[ni];
+        if (n->op != IMP_OP_INSTANCE_NORM || n->n_outputs != 1 || drop[ni] ||
+            imp_node_attr(n, "pads"))
+            continue;
+        int y = n->outputs[0];
+        if (y < 0 || y >= g->n_values || readers[y] != 1)
+            continue;
+        int pi = reader[y];
+        const struct imp_node *pn = &g->nodes[pi];
+        int64_t pads4[4];
+        const char *mode;
+        float value;
+        if (pn->op != IMP_OP_PAD || drop[pi] || pn->n_inputs < 1 || pn->inputs[0] != y ||
+            !spatial_pad(g, pn, pads4, &mode, &value))
+            continue;
+        st = fuse_pad(g, ni, pads4, mode, value);
+        if (st != IMP_OK)
+            break;
+        g->nodes[ni].outputs[0] = pn->outputs[0];
+        drop[pi] = true;
+        fused++;
+    }
+    if (st == IMP_OK && fused > 0) {
+        int kept = 0;
+        for (int ni = 0; ni < g->n_nodes; ni++) {
+            if (drop[ni])
+                imp_node_release(&g->nodes[ni]);
+            else
+                g->nodes[kept++] = g->nodes[ni];
+        }
+        g->n_nodes = kept;
+        st = imp_graph_compact(g);
+    }
+    free(readers);
+    free(reader);
+    free(drop);
+    if (st != IMP_OK)
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+    return IMP_OK;
+}
