@@ -354,7 +354,7 @@ static void pad_planes_matches_ref(void)
         size_t es = imp_dtype_size(cases[k].dt);
         unsigned char *x = malloc(es * (size_t)n);
         for (size_t i = 0; i < es * (size_t)n; i++)
-            x[i] = (unsigned char)(frand(&seed) * 127.0f);
+            x[i] = (unsigned char)((frand(&seed) + 1.0f) * 127.0f); /* any bytes */
         float cvalue = 2.5f;
         const int kinds[2] = {1, 1};
         const enum imp_dtype dts[2] = {IMP_DTYPE_I64, cases[k].dt};
