@@ -1,0 +1,311 @@
+/*
+ * Conv engine "wide": stride-1 convolution with kernels larger than 3x3
+ * (the 9x9 layers that open and close a style network) by nested
+ * Winograd F(3x3, 3x3).
+ *
+ * The K x K kernel is zero-padded to a multiple of 3 and cut into a grid
+ * of 3x3 sub-kernels g_ab (offsets 3a, 3b). Output tile (p, q) of 3x3 is
+ *     A^T [ sum_ab U_ab (.) V_{p+a, q+b} ] A
+ * where V_{p', q'} is the transformed 5x5 input tile at (3p', 3q') and
+ * U_ab the transformed sub-kernel: for 9x9, 9 x 25 = 225 multiplies per
+ * tile and channel pair instead of 729. Each input tile is transformed
+ * once and serves the grid of neighbours; each output tile is
+ * transformed back once.
+ *
+ * Per transformed position the sum is a GEMM [M x (grid * C)] x
+ * [(grid * C) x tiles]. A is the transformed weights, packed at prepare.
+ * The B rows of sub-kernel (a, b) are tile row p + a of V shifted by b
+ * tiles, so V is kept per tile row, [position][channel][tile], in a ring
+ * of as many rows as the grid is tall, and the microkernel reads its B
+ * rows in place through one pointer per sub-kernel (kernels/wide.h).
+ *
+ * Work items are tile rows; a thread's run of rows first fills the ring
+ * with the rows above it, so each V row is computed the same way whoever
+ * computes it and results do not depend on the thread count.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/threadpool.h"
+#include "kernels/wide.h"
+#include "ops/conv_common.h"
+#include "ops/conv_engines.h"
+
+#define WIDE_MAX_GRID 5 /* sub-kernels per side: kernels up to 15x15 */
+
+struct conv_wide {
+    const struct imp_wide_ukernel *uk;
+    int64_t c, m, mpad; /* channels; output channels padded to mr */
+    int64_t ih, iw, oh, ow, pad_top, pad_left;
+    int grid_y, grid_x;     /* sub-kernels per side */
+    int64_t tiles_y, tiles_x;
+    size_t ldv;             /* tiles per V row (with the reads past the end) */
+    size_t ldp;             /* staged phase row length, > ldv */
+    size_t vrow;            /* floats of one V row: 25 * C * ldv */
+    float *ua;              /* per position: packed [mpad x grid * C] */
+    size_t ua_stride;
+    float *bias;
+    size_t scratch_per_thread; /* floats */
+    size_t grain;              /* tile rows per work item */
+};
+
+static bool conv_wide_supports(const struct imp_kernel_args *a)
+{
+    const struct imp_tensor *x = a->in[0], *w = a->in[1];
+    if (x->shape.rank != 4 || w->shape.rank != 4 || !w->data ||
+        (a->n_in > 2 && a->in[2] && !a->in[2]->data))
+        return false;
+    struct imp_conv_geom g;
+    if (imp_conv_forward_geometry(a->node, a->in, a->n_in, &g, NULL) != IMP_OK)
+        return false;
+    const int ax = IMP_WIN_AXES - 2;
+    if (g.group != 1 || g.w.s[ax] != 1 || g.w.s[ax + 1] != 1 || g.w.d[ax] != 1 ||
+        g.w.d[ax + 1] != 1)
+        return false;
+    int64_t kh = w->shape.d[2], kw = w->shape.d[3];
+    if (kh > 3 * WIDE_MAX_GRID || kw > 3 * WIDE_MAX_GRID)
+        return false;
+    /* Measured against "direct": see the report in the commit log. */
+    return kh == 9 && kw == 9;
+}
+
+/* U = G g G^T for one 3x3 sub-kernel, in double. */
+static void transform_filter(const double g[3][3], double u[5][5])
+{
+    static const double G[5][3] = {
+        {1.0 / 2, 0, 0},
+        {-1.0 / 2, -1.0 / 2, -1.0 / 2},
+        {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+        {1.0 / 6, 1.0 / 3, 2.0 / 3},
+        {0, 0, 1},
+    };
+    double t[5][3];
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 3; j++)
+            t[i][j] = G[i][0] * g[0][j] + G[i][1] * g[1][j] + G[i][2] * g[2][j];
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 5; j++)
+            u[i][j] = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
+}
+
+static size_t round16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
+static enum imp_status conv_wide_prepare(const struct imp_kernel_args *a, void **state,
+                                         size_t *scratch, struct imp_error *err)
+{
+    const struct imp_shape *xs = &a->in[0]->shape, *ws = &a->in[1]->shape;
+    struct conv_wide *s = calloc(1, sizeof *s);
+    if (!s)
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+    *state = s;
+    struct imp_conv_geom geom;
+    enum imp_status st = imp_conv_forward_geometry(a->node, a->in, a->n_in, &geom, err);
+    if (st != IMP_OK)
+        return st;
+    const int ax = IMP_WIN_AXES - 2;
+    s->c = ws->d[1];
+    s->m = ws->d[0];
+    s->uk = imp_wide_ukernel_for(a->isa, (long long)s->m);
+    const int mr = s->uk->mr, nr = s->uk->nr;
+    s->mpad = (s->m + mr - 1) / mr * mr;
+    s->ih = xs->d[2];
+    s->iw = xs->d[3];
+    s->oh = geom.w.out[ax];
+    s->ow = geom.w.out[ax + 1];
+    s->pad_top = geom.w.pb[ax];
+    s->pad_left = geom.w.pb[ax + 1];
+    const int64_t kh = ws->d[2], kw = ws->d[3];
+    s->grid_y = (int)((kh + 2) / 3);
+    s->grid_x = (int)((kw + 2) / 3);
+    s->tiles_y = (s->oh + 2) / 3;
+    s->tiles_x = (s->ow + 2) / 3;
+    /* The GEMM of the last block reads nr + grid_x - 1 tiles from its start. */
+    s->ldv = (size_t)((s->tiles_x + nr - 1) / nr * nr + s->grid_x - 1);
+    s->ldp = s->ldv + 1;
+    s->vrow = IMP_WIDE_POS * (size_t)s->c * s->ldv;
+
+    /* Transformed weights: position p's A is [mpad][grid * C], k = g * C + c. */
+    const int groups = s->grid_y * s->grid_x;
+    const size_t kdim = (size_t)groups * (size_t)s->c;
+    s->ua_stride = round16((size_t)s->mpad * kdim);
+    s->ua = imp_aligned_alloc(sizeof(float) * s->ua_stride * IMP_WIDE_POS);
+    if (!s->ua)
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory transforming weights");
+    memset(s->ua, 0, sizeof(float) * s->ua_stride * IMP_WIDE_POS);
+    const float *w = a->in[1]->data;
+    for (int64_t m = 0; m < s->m; m++) {
+        const int64_t panel = m / mr, row = m % mr;
+        for (int64_t c = 0; c < s->c; c++) {
+            const float *wk = w + (m * s->c + c) * kh * kw;
+            for (int ga = 0; ga < s->grid_y; ga++) {
+                for (int gb = 0; gb < s->grid_x; gb++) {
+                    double g[3][3], u[5][5];
+                    for (int i = 0; i < 3; i++) {
+                        for (int j = 0; j < 3; j++) {
+                            int64_t y = 3 * ga + i, x = 3 * gb + j;
+                            g[i][j] = y < kh && x < kw ? wk[y * kw + x] : 0.0;
+                        }
+                    }
+                    transform_filter(g, u);
+                    size_t k = (size_t)(ga * s->grid_x + gb) * (size_t)s->c + (size_t)c;
+                    for (int p = 0; p < IMP_WIDE_POS; p++)
+                        s->ua[(size_t)p * s->ua_stride + (size_t)panel * kdim * (size_t)mr +
+                              k * (size_t)mr + (size_t)row] = (float)u[p / 5][p % 5];
+                }
+            }
+        }
+    }
+    if (geom.has_bias) {
+        s->bias = imp_aligned_alloc(sizeof(float) * (size_t)s->m);
+        if (!s->bias)
+            return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+        memcpy(s->bias, a->in[2]->data, sizeof(float) * (size_t)s->m);
+    }
+    /* Per thread: the ring of V rows, the staged input rows and their
+     * column transform, the GEMM results and one block of output tiles. */
+    s->scratch_per_thread = round16((size_t)s->grid_y * s->vrow) + 2 * round16(15 * s->ldp) +
+                            round16(IMP_WIDE_POS * (size_t)s->mpad * (size_t)nr) +
+                            round16(9 * (size_t)nr);
+    int threads = imp_threadpool_size(a->pool);
+    if (threads < 1)
+        threads = 1;
+    *scratch = sizeof(float) * s->scratch_per_thread * (size_t)threads;
+    /* Each run of rows recomputes grid_y - 1 V rows: keep runs long, but
+     * several per thread so a late thread does not hold up the rest. */
+    size_t rows = (size_t)s->tiles_y;
+    s->grain = threads == 1 ? rows : (rows + 4 * (size_t)threads - 1) / (4 * (size_t)threads);
+    if (s->grain < 4)
+        s->grain = 4;
+    return IMP_OK;
+}
+
+static void conv_wide_release(void *state)
+{
+    struct conv_wide *s = state;
+    imp_aligned_free(s->ua);
+    imp_aligned_free(s->bias);
+    free(s);
+}
+
+struct wide_job {
+    const struct conv_wide *s;
+    const float *x; /* one image [C, IH, IW] */
+    float *y;       /* one image [M, OH, OW] */
+    float *scratch;
+};
+
+/* Input rows 3 * vr + r (r < 5) of one channel, split into column phases
+ * (column 3q + s at ph[(r * 3 + s) * ldp + q]), zero outside the image. */
+static void stage_rows(const struct conv_wide *s, const float *plane, int64_t vr, float *ph)
+{
+    const int64_t n = (int64_t)s->ldp;
+    /* Tiles [q_lo, q_hi) have their 3 columns inside the image. */
+    int64_t q_lo = (s->pad_left + 2) / 3, q_hi = (s->iw + s->pad_left) / 3;
+    if (q_hi > n)
+        q_hi = n;
+    if (q_lo > q_hi)
+        q_lo = q_hi;
+    for (int r = 0; r < 5; r++) {
+        int64_t y = 3 * vr + r - s->pad_top;
+        float *p0 = ph + (size_t)(r * 3) * s->ldp, *p1 = p0 + s->ldp, *p2 = p1 + s->ldp;
+        if (y < 0 || y >= s->ih) {
+            memset(p0, 0, sizeof(float) * 3 * s->ldp);
+            continue;
+        }
+        const float *row = plane + y * s->iw;
+        for (int64_t q = 0; q < n; q++) {
+            if (q >= q_lo && q < q_hi) {
+                const float *src = row + 3 * q - s->pad_left;
+                p0[q] = src[0];
+                p1[q] = src[1];
+                p2[q] = src[2];
+                continue;
+            }
+            int64_t x = 3 * q - s->pad_left;
+            p0[q] = x >= 0 && x < s->iw ? row[x] : 0.0f;
+            p1[q] = x + 1 >= 0 && x + 1 < s->iw ? row[x + 1] : 0.0f;
+            p2[q] = x + 2 >= 0 && x + 2 < s->iw ? row[x + 2] : 0.0f;
+        }
+    }
+}
+
+static void wide_rows(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct wide_job *job = ctx;
+    const struct conv_wide *s = job->s;
+    const struct imp_wide_ukernel *uk = s->uk;
+    const int mr = uk->mr, nr = uk->nr, gy = s->grid_y, gx = s->grid_x;
+    const size_t c = (size_t)s->c, kdim = (size_t)(gy * gx) * c;
+    float *ring = job->scratch + (size_t)thread * s->scratch_per_thread;
+    float *ph = ring + round16((size_t)gy * s->vrow);
+    float *tmp = ph + round16(15 * s->ldp);
+    float *mres = tmp + round16(15 * s->ldp);
+    float *yt = mres + round16(IMP_WIDE_POS * (size_t)s->mpad * (size_t)nr);
+    const float *bptr[WIDE_MAX_GRID * WIDE_MAX_GRID];
+
+    for (int64_t vr = (int64_t)begin; vr < (int64_t)end + gy - 1; vr++) {
+        /* V row vr, then (once the ring holds rows ty .. ty + gy - 1) the
+         * output tile row ty. */
+        float *v = ring + (size_t)(vr % gy) * s->vrow;
+        for (size_t ci = 0; ci < c; ci++) {
+            stage_rows(s, job->x + (int64_t)ci * s->ih * s->iw, vr, ph);
+            uk->input(ph, s->ldp, tmp, v + ci * s->ldv, c * s->ldv, s->ldv);
+        }
+        int64_t ty = vr - (gy - 1);
+        if (ty < (int64_t)begin)
+            continue;
+        for (int64_t tx0 = 0; tx0 < s->tiles_x; tx0 += nr) {
+            for (int p = 0; p < IMP_WIDE_POS; p++) {
+                for (int ga = 0; ga < gy; ga++)
+                    for (int gb = 0; gb < gx; gb++)
+                        bptr[ga * gx + gb] = ring + (size_t)((ty + ga) % gy) * s->vrow +
+                                             (size_t)p * c * s->ldv + (size_t)(tx0 + gb);
+                const float *ua = s->ua + (size_t)p * s->ua_stride;
+                float *out = mres + (size_t)p * (size_t)s->mpad * (size_t)nr;
+                for (int64_t m0 = 0; m0 < s->mpad; m0 += mr)
+                    uk->gemm((size_t)(gy * gx), c, ua + (size_t)m0 * kdim, bptr, s->ldv,
+                             out + (size_t)m0 * (size_t)nr, (size_t)nr);
+            }
+            const int64_t count = s->tiles_x - tx0 < nr ? s->tiles_x - tx0 : nr;
+            const int64_t oy = 3 * ty, rows = s->oh - oy < 3 ? s->oh - oy : 3;
+            for (int64_t m = 0; m < s->m; m++) {
+                uk->output(mres + (size_t)m * (size_t)nr, (size_t)s->mpad * (size_t)nr, yt,
+                           (size_t)nr);
+                const float b = s->bias ? s->bias[m] : 0.0f;
+                float *plane = job->y + (m * s->oh + oy) * s->ow;
+                for (int64_t j = 0; j < count; j++) {
+                    const int64_t ox = 3 * (tx0 + j);
+                    const int64_t cols = s->ow - ox < 3 ? s->ow - ox : 3;
+                    for (int64_t r = 0; r < rows; r++)
+                        for (int64_t k = 0; k < cols; k++)
+                            plane[r * s->ow + ox + k] = yt[(r * 3 + k) * nr + j] + b;
+                }
+            }
+        }
+    }
+}
+
+static void conv_wide_run(const struct imp_kernel_args *a)
+{
+    const struct conv_wide *s = a->state;
+    for (int64_t n = 0; n < a->in[0]->shape.d[0]; n++) {
+        struct wide_job job = {
+            .s = s,
+            .x = (const float *)a->in[0]->data + n * s->c * s->ih * s->iw,
+            .y = (float *)a->out[0]->data + n * s->m * s->oh * s->ow,
+            .scratch = a->scratch,
+        };
+        imp_parallel_for(a->pool, (size_t)s->tiles_y, s->grain, wide_rows, &job);
+    }
+}
+
+const struct imp_engine imp_conv_wide_engine = {
+    .name = "wide",
+    .supports = conv_wide_supports,
+    .prepare = conv_wide_prepare,
+    .run = conv_wide_run,
+    .release = conv_wide_release,
+};
