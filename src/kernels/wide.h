@@ -38,9 +38,14 @@ typedef void (*imp_wide_input_fn)(const float *ph, size_t ldp, float *tmp, float
                                   size_t pos_stride, size_t n);
 
 /* Output transform of nr tiles of one output channel: position p of tile
- * j is m[p * pos_stride + j]; writes y[(r * 3 + c) * nr + j]. */
-typedef void (*imp_wide_output_fn)(const float *m, size_t pos_stride, float *y,
-                                   size_t nr);
+ * j is m[p * pos_stride + j]; writes output row r, column 3j + c of the
+ * tiles, plus bias, to y[r * ldy + 3j + c]. */
+typedef void (*imp_wide_output_fn)(const float *m, size_t pos_stride, float bias,
+                                   float *y, size_t ldy, size_t nr);
+
+/* p_s[q] = src[3q + s] for q < n, s < 3. */
+typedef void (*imp_wide_split3_fn)(const float *src, size_t n, float *p0, float *p1,
+                                   float *p2);
 
 struct imp_wide_ukernel {
     enum imp_isa isa;
@@ -48,6 +53,7 @@ struct imp_wide_ukernel {
     imp_wide_gemm_fn gemm;
     imp_wide_input_fn input;
     imp_wide_output_fn output;
+    imp_wide_split3_fn split3;
     const char *name;
 };
 
@@ -61,7 +67,8 @@ const struct imp_wide_ukernel *imp_wide_ukernel_for(enum imp_isa cap, long long 
                                 size_t, float *, size_t);                         \
     void imp_wide_input__##isa(const float *, size_t, float *, float *, size_t,   \
                                size_t);                                           \
-    void imp_wide_output__##isa(const float *, size_t, float *, size_t);
+    void imp_wide_output__##isa(const float *, size_t, float, float *, size_t, size_t); \
+    void imp_wide_split3__##isa(const float *, size_t, float *, float *, float *);
 IMP_WIDE_KERNELS(scalar)
 IMP_WIDE_KERNELS(avx2)
 IMP_WIDE_KERNELS(avx512)

@@ -6,6 +6,7 @@
 #define WIDE_ENTRY(isa_, nr_, sfx, rows)                                      \
     {.isa = isa_, .mr = rows, .nr = nr_, .gemm = imp_wide_gemm_##rows##__##sfx, \
      .input = imp_wide_input__##sfx, .output = imp_wide_output__##sfx,        \
+     .split3 = imp_wide_split3__##sfx,                                         \
      .name = "wide_" #rows "x" #nr_ "__" #sfx}
 
 static const struct imp_wide_ukernel wide_kernels[3][2] = {

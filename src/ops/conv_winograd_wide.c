@@ -15,13 +15,17 @@
  * Per transformed position the sum is a GEMM [M x (grid * C)] x
  * [(grid * C) x tiles]. A is the transformed weights, packed at prepare.
  * The B rows of sub-kernel (a, b) are tile row p + a of V shifted by b
- * tiles, so V is kept per tile row, [position][channel][tile], in a ring
- * of as many rows as the grid is tall, and the microkernel reads its B
- * rows in place through one pointer per sub-kernel (kernels/wide.h).
+ * tiles, so the microkernel reads them in place through one pointer per
+ * sub-kernel (kernels/wide.h) and V is never copied.
  *
- * Work items are tile rows; a thread's run of rows first fills the ring
- * with the rows above it, so each V row is computed the same way whoever
- * computes it and results do not depend on the thread count.
+ * Work items are a column strip of nr tiles (one microkernel width) by a
+ * band of tile rows. An item walks down its band keeping the V rows of
+ * its strip, [position][channel][nr + grid - 1 tiles], in a ring of as
+ * many rows as the grid is tall: a few hundred KB at most, so the GEMMs
+ * read V from L2 rather than from a whole image row of V. An item starts
+ * by computing the V rows above its band, and strips overlap by grid - 1
+ * tiles: each V tile is computed the same way whoever computes it, so
+ * results do not depend on the thread count.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,14 +43,14 @@ struct conv_wide {
     int64_t ih, iw, oh, ow, pad_top, pad_left;
     int grid_y, grid_x;     /* sub-kernels per side */
     int64_t tiles_y, tiles_x;
-    size_t ldv;             /* tiles per V row (with the reads past the end) */
-    size_t ldp;             /* staged phase row length, > ldv */
-    size_t vrow;            /* floats of one V row: 25 * C * ldv */
+    size_t nb;              /* V tiles per strip: nr + grid_x - 1 */
+    size_t ldp;             /* staged phase row length: nb + 1 */
+    size_t vrow;            /* floats of one strip's V row: 25 * C * nb */
+    int64_t strips, bands, band_rows;
     float *ua;              /* per position: packed [mpad x grid * C] */
     size_t ua_stride;
     float *bias;
     size_t scratch_per_thread; /* floats */
-    size_t grain;              /* tile rows per work item */
 };
 
 static bool conv_wide_supports(const struct imp_kernel_args *a)
@@ -122,10 +126,10 @@ static enum imp_status conv_wide_prepare(const struct imp_kernel_args *a, void *
     s->grid_x = (int)((kw + 2) / 3);
     s->tiles_y = (s->oh + 2) / 3;
     s->tiles_x = (s->ow + 2) / 3;
-    /* The GEMM of the last block reads nr + grid_x - 1 tiles from its start. */
-    s->ldv = (size_t)((s->tiles_x + nr - 1) / nr * nr + s->grid_x - 1);
-    s->ldp = s->ldv + 1;
-    s->vrow = IMP_WIDE_POS * (size_t)s->c * s->ldv;
+    s->nb = (size_t)(nr + s->grid_x - 1);
+    s->ldp = s->nb + 1;
+    s->vrow = IMP_WIDE_POS * (size_t)s->c * s->nb;
+    s->strips = (s->tiles_x + nr - 1) / nr;
 
     /* Transformed weights: position p's A is [mpad][grid * C], k = g * C + c. */
     const int groups = s->grid_y * s->grid_x;
@@ -173,12 +177,19 @@ static enum imp_status conv_wide_prepare(const struct imp_kernel_args *a, void *
     if (threads < 1)
         threads = 1;
     *scratch = sizeof(float) * s->scratch_per_thread * (size_t)threads;
-    /* Each run of rows recomputes grid_y - 1 V rows: keep runs long, but
-     * several per thread so a late thread does not hold up the rest. */
-    size_t rows = (size_t)s->tiles_y;
-    s->grain = threads == 1 ? rows : (rows + 4 * (size_t)threads - 1) / (4 * (size_t)threads);
-    if (s->grain < 4)
-        s->grain = 4;
+    /* A band recomputes grid_y - 1 V rows above it: one band per strip on
+     * one thread; with more, enough items (about 4 per thread) that a
+     * late thread does not hold up the rest. */
+    s->bands = 1;
+    if (threads > 1) {
+        s->bands = (4 * threads + s->strips - 1) / s->strips;
+        if (s->bands > (s->tiles_y + 3) / 4)
+            s->bands = (s->tiles_y + 3) / 4;
+        if (s->bands < 1)
+            s->bands = 1;
+    }
+    s->band_rows = (s->tiles_y + s->bands - 1) / s->bands;
+    s->bands = (s->tiles_y + s->band_rows - 1) / s->band_rows;
     return IMP_OK;
 }
 
@@ -197,15 +208,19 @@ struct wide_job {
     float *scratch;
 };
 
-/* Input rows 3 * vr + r (r < 5) of one channel, split into column phases
- * (column 3q + s at ph[(r * 3 + s) * ldp + q]), zero outside the image. */
-static void stage_rows(const struct conv_wide *s, const float *plane, int64_t vr, float *ph)
+/* Input rows 3 * vr + r (r < 5) of one channel under tiles q0 .. q0 + ldp,
+ * split into column phases (column 3 (q0 + q) + s at ph[(r * 3 + s) * ldp
+ * + q]), zero outside the image. */
+static void stage_rows(const struct conv_wide *s, const float *plane, int64_t vr,
+                       int64_t q0, float *ph)
 {
-    const int64_t n = (int64_t)s->ldp;
+    const int64_t n = q0 + (int64_t)s->ldp;
     /* Tiles [q_lo, q_hi) have their 3 columns inside the image. */
     int64_t q_lo = (s->pad_left + 2) / 3, q_hi = (s->iw + s->pad_left) / 3;
     if (q_hi > n)
         q_hi = n;
+    if (q_lo < q0)
+        q_lo = q0;
     if (q_lo > q_hi)
         q_lo = q_hi;
     for (int r = 0; r < 5; r++) {
@@ -216,13 +231,16 @@ static void stage_rows(const struct conv_wide *s, const float *plane, int64_t vr
             continue;
         }
         const float *row = plane + y * s->iw;
-        for (int64_t q = 0; q < n; q++) {
-            if (q >= q_lo && q < q_hi) {
-                const float *src = row + 3 * q - s->pad_left;
-                p0[q] = src[0];
-                p1[q] = src[1];
-                p2[q] = src[2];
-                continue;
+        p0 -= q0;
+        p1 -= q0;
+        p2 -= q0;
+        for (int64_t q = q0; q < n; q++) {
+            if (q == q_lo && q < q_hi) {
+                s->uk->split3(row + 3 * q - s->pad_left, (size_t)(q_hi - q), p0 + q, p1 + q,
+                              p2 + q);
+                q = q_hi;
+                if (q >= n)
+                    break;
             }
             int64_t x = 3 * q - s->pad_left;
             p0[q] = x >= 0 && x < s->iw ? row[x] : 0.0f;
@@ -232,13 +250,13 @@ static void stage_rows(const struct conv_wide *s, const float *plane, int64_t vr
     }
 }
 
-static void wide_rows(void *ctx, size_t begin, size_t end, int thread)
+static void wide_items(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct wide_job *job = ctx;
     const struct conv_wide *s = job->s;
     const struct imp_wide_ukernel *uk = s->uk;
     const int mr = uk->mr, nr = uk->nr, gy = s->grid_y, gx = s->grid_x;
-    const size_t c = (size_t)s->c, kdim = (size_t)(gy * gx) * c;
+    const size_t c = (size_t)s->c, kdim = (size_t)(gy * gx) * c, nb = s->nb;
     float *ring = job->scratch + (size_t)thread * s->scratch_per_thread;
     float *ph = ring + round16((size_t)gy * s->vrow);
     float *tmp = ph + round16(15 * s->ldp);
@@ -246,43 +264,50 @@ static void wide_rows(void *ctx, size_t begin, size_t end, int thread)
     float *yt = mres + round16(IMP_WIDE_POS * (size_t)s->mpad * (size_t)nr);
     const float *bptr[WIDE_MAX_GRID * WIDE_MAX_GRID];
 
-    for (int64_t vr = (int64_t)begin; vr < (int64_t)end + gy - 1; vr++) {
-        /* V row vr, then (once the ring holds rows ty .. ty + gy - 1) the
-         * output tile row ty. */
-        float *v = ring + (size_t)(vr % gy) * s->vrow;
-        for (size_t ci = 0; ci < c; ci++) {
-            stage_rows(s, job->x + (int64_t)ci * s->ih * s->iw, vr, ph);
-            uk->input(ph, s->ldp, tmp, v + ci * s->ldv, c * s->ldv, s->ldv);
-        }
-        int64_t ty = vr - (gy - 1);
-        if (ty < (int64_t)begin)
-            continue;
-        for (int64_t tx0 = 0; tx0 < s->tiles_x; tx0 += nr) {
+    for (size_t item = begin; item < end; item++) {
+        const int64_t q0 = (int64_t)item / s->bands * nr;
+        const int64_t ty0 = (int64_t)item % s->bands * s->band_rows;
+        const int64_t ty1 = ty0 + s->band_rows < s->tiles_y ? ty0 + s->band_rows : s->tiles_y;
+        const int64_t count = s->tiles_x - q0 < nr ? s->tiles_x - q0 : nr;
+        const int64_t ox0 = 3 * q0;
+        for (int64_t vr = ty0; vr < ty1 + gy - 1; vr++) {
+            /* V row vr of the strip, then (once the ring holds rows ty ..
+             * ty + gy - 1) output tile row ty. */
+            float *v = ring + (size_t)(vr % gy) * s->vrow;
+            for (size_t ci = 0; ci < c; ci++) {
+                stage_rows(s, job->x + (int64_t)ci * s->ih * s->iw, vr, q0, ph);
+                uk->input(ph, s->ldp, tmp, v + ci * nb, c * nb, nb);
+            }
+            const int64_t ty = vr - (gy - 1);
+            if (ty < ty0)
+                continue;
             for (int p = 0; p < IMP_WIDE_POS; p++) {
                 for (int ga = 0; ga < gy; ga++)
                     for (int gb = 0; gb < gx; gb++)
                         bptr[ga * gx + gb] = ring + (size_t)((ty + ga) % gy) * s->vrow +
-                                             (size_t)p * c * s->ldv + (size_t)(tx0 + gb);
+                                             (size_t)p * c * nb + (size_t)gb;
                 const float *ua = s->ua + (size_t)p * s->ua_stride;
                 float *out = mres + (size_t)p * (size_t)s->mpad * (size_t)nr;
                 for (int64_t m0 = 0; m0 < s->mpad; m0 += mr)
-                    uk->gemm((size_t)(gy * gx), c, ua + (size_t)m0 * kdim, bptr, s->ldv,
+                    uk->gemm((size_t)(gy * gx), c, ua + (size_t)m0 * kdim, bptr, nb,
                              out + (size_t)m0 * (size_t)nr, (size_t)nr);
             }
-            const int64_t count = s->tiles_x - tx0 < nr ? s->tiles_x - tx0 : nr;
             const int64_t oy = 3 * ty, rows = s->oh - oy < 3 ? s->oh - oy : 3;
+            const bool whole = rows == 3 && ox0 + 3 * nr <= s->ow;
+            const int64_t cols = s->ow - ox0 < 3 * count ? s->ow - ox0 : 3 * count;
             for (int64_t m = 0; m < s->m; m++) {
-                uk->output(mres + (size_t)m * (size_t)nr, (size_t)s->mpad * (size_t)nr, yt,
-                           (size_t)nr);
                 const float b = s->bias ? s->bias[m] : 0.0f;
-                float *plane = job->y + (m * s->oh + oy) * s->ow;
-                for (int64_t j = 0; j < count; j++) {
-                    const int64_t ox = 3 * (tx0 + j);
-                    const int64_t cols = s->ow - ox < 3 ? s->ow - ox : 3;
-                    for (int64_t r = 0; r < rows; r++)
-                        for (int64_t k = 0; k < cols; k++)
-                            plane[r * s->ow + ox + k] = yt[(r * 3 + k) * nr + j] + b;
+                float *dst = job->y + (m * s->oh + oy) * s->ow + ox0;
+                const float *res = mres + (size_t)m * (size_t)nr;
+                const size_t pos_stride = (size_t)s->mpad * (size_t)nr;
+                if (whole) {
+                    uk->output(res, pos_stride, b, dst, (size_t)s->ow, (size_t)nr);
+                    continue;
                 }
+                /* Edge strip or last tile row: through the block buffer. */
+                uk->output(res, pos_stride, b, yt, 3 * (size_t)nr, (size_t)nr);
+                for (int64_t r = 0; r < rows; r++)
+                    memcpy(dst + r * s->ow, yt + r * 3 * nr, sizeof(float) * (size_t)cols);
             }
         }
     }
@@ -298,7 +323,7 @@ static void conv_wide_run(const struct imp_kernel_args *a)
             .y = (float *)a->out[0]->data + n * s->m * s->oh * s->ow,
             .scratch = a->scratch,
         };
-        imp_parallel_for(a->pool, (size_t)s->tiles_y, s->grain, wide_rows, &job);
+        imp_parallel_for(a->pool, (size_t)(s->strips * s->bands), 1, wide_items, &job);
     }
 }
 

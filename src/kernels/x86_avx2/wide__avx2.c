@@ -4,6 +4,47 @@
 
 #include "kernels/wide.h"
 
+/* Stride-3 split and join of 8 triples: two blends gather the lanes
+ * that belong to one phase, one permute puts them in order (and back). */
+static size_t split3_avx2(const float *src, size_t n, float *p0, float *p1, float *p2)
+{
+    const __m256i ia = _mm256_setr_epi32(0, 3, 6, 1, 4, 7, 2, 5);
+    const __m256i ib = _mm256_setr_epi32(1, 4, 7, 2, 5, 0, 3, 6);
+    const __m256i ic = _mm256_setr_epi32(2, 5, 0, 3, 6, 1, 4, 7);
+    size_t q = 0;
+    for (; q + 8 <= n; q += 8, src += 24) {
+        __m256 o0 = _mm256_loadu_ps(src), o1 = _mm256_loadu_ps(src + 8);
+        __m256 o2 = _mm256_loadu_ps(src + 16);
+        __m256 a = _mm256_blend_ps(_mm256_blend_ps(o0, o1, 0x92), o2, 0x24);
+        __m256 b = _mm256_blend_ps(_mm256_blend_ps(o0, o1, 0x24), o2, 0x49);
+        __m256 c = _mm256_blend_ps(_mm256_blend_ps(o0, o1, 0x49), o2, 0x92);
+        _mm256_storeu_ps(p0 + q, _mm256_permutevar8x32_ps(a, ia));
+        _mm256_storeu_ps(p1 + q, _mm256_permutevar8x32_ps(b, ib));
+        _mm256_storeu_ps(p2 + q, _mm256_permutevar8x32_ps(c, ic));
+    }
+    return q;
+}
+
+static size_t join3_avx2(float *dst, size_t n, const float *a0, const float *a1,
+                         const float *a2)
+{
+    const __m256i pa = _mm256_setr_epi32(0, 3, 6, 1, 4, 7, 2, 5);
+    const __m256i pb = _mm256_setr_epi32(5, 0, 3, 6, 1, 4, 7, 2);
+    const __m256i pc = _mm256_setr_epi32(2, 5, 0, 3, 6, 1, 4, 7);
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8, dst += 24) {
+        __m256 xa = _mm256_permutevar8x32_ps(_mm256_loadu_ps(a0 + j), pa);
+        __m256 xb = _mm256_permutevar8x32_ps(_mm256_loadu_ps(a1 + j), pb);
+        __m256 xc = _mm256_permutevar8x32_ps(_mm256_loadu_ps(a2 + j), pc);
+        _mm256_storeu_ps(dst, _mm256_blend_ps(_mm256_blend_ps(xa, xb, 0x92), xc, 0x24));
+        _mm256_storeu_ps(dst + 8, _mm256_blend_ps(_mm256_blend_ps(xa, xb, 0x24), xc, 0x49));
+        _mm256_storeu_ps(dst + 16, _mm256_blend_ps(_mm256_blend_ps(xa, xb, 0x49), xc, 0x92));
+    }
+    return j;
+}
+
+#define WIDE_SPLIT3(src, n, p0, p1, p2) split3_avx2(src, n, p0, p1, p2)
+#define WIDE_JOIN3(dst, n, a0, a1, a2) join3_avx2(dst, n, a0, a1, a2)
 #define WIDE_FN(name) name##__avx2
 #include "kernels/wide_transforms.inc"
 
