@@ -2,6 +2,10 @@
 #include "kernels/wide.h"
 
 #define WIDE_FN(name) name##__scalar
+#define WV float
+#define WL 1
+#define WLOAD(p) (*(p))
+#define WSTORE(p, v) (*(p) = (v))
 #include "kernels/wide_transforms.inc"
 
 #define WIDE_NR 8

@@ -46,6 +46,10 @@ static size_t join3_avx2(float *dst, size_t n, const float *a0, const float *a1,
 #define WIDE_SPLIT3(src, n, p0, p1, p2) split3_avx2(src, n, p0, p1, p2)
 #define WIDE_JOIN3(dst, n, a0, a1, a2) join3_avx2(dst, n, a0, a1, a2)
 #define WIDE_FN(name) name##__avx2
+#define WV __m256
+#define WL 8
+#define WLOAD(p) _mm256_loadu_ps(p)
+#define WSTORE(p, v) _mm256_storeu_ps(p, v)
 #include "kernels/wide_transforms.inc"
 
 #define ACC_INIT(i) __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = c##i##0, c##i##2 = c##i##0;

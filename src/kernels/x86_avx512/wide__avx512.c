@@ -5,6 +5,10 @@
 #include "kernels/wide.h"
 
 #define WIDE_FN(name) name##__avx512
+#define WV __m512
+#define WL 16
+#define WLOAD(p) _mm512_loadu_ps(p)
+#define WSTORE(p, v) _mm512_storeu_ps(p, v)
 #include "kernels/wide_transforms.inc"
 
 #define ACC_INIT(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = c##i##0, c##i##2 = c##i##0;
