@@ -142,6 +142,16 @@ static const struct conv_case cases[] = {
     {2, 6, 5, 6, 4, 4, 2, 1, 1, 1, 1, 1},
     {1, 5, 6, 7, 3, 3, 3, 0, 2, 1, 1, 1},
     {1, 32, 16, 16, 16, 3, 2, 1, 1, 1, 1, 1},
+    /* nested Winograd ("wide"): several strips and bands, 3-row and
+     * 4-row kernels, kernels zero-padded to a multiple of 3 */
+    {1, 8, 20, 100, 3, 9, 1, 0, 1, 1, 1, 0},
+    {1, 3, 60, 90, 8, 9, 1, 4, 1, 1, 1, 0},
+    {2, 3, 30, 61, 5, 9, 1, 4, 1, 1, 0, 0},
+    {1, 4, 23, 31, 5, 11, 1, 5, 1, 1, 1, 0},
+    {1, 2, 40, 50, 1, 12, 1, 0, 1, 1, 0, 0},
+    {1, 32, 14, 17, 32, 5, 1, 2, 1, 1, 0, 0},
+    {1, 32, 13, 19, 33, 7, 1, 0, 1, 1, 1, 0},
+    {1, 33, 12, 29, 34, 6, 1, 1, 1, 1, 1, 0},
 };
 
 /* Largest |got - ref| relative to the largest |ref|: the right yardstick
@@ -162,8 +172,9 @@ static double normalized_error(const float *got, const float *ref, size_t n)
 static void engines_agree_with_reference(void)
 {
     /* GEMM reorders sums only: per-element relative error (floor 1).
-     * Winograd F(4x4,3x3) transforms with constants up to 8 and 1/24:
-     * error against the output's scale. */
+     * Winograd F(4x4,3x3) transforms with constants up to 8 and 1/24, and
+     * nested F(3x3,3x3) ("wide") up to 4 and 1/6: error against the
+     * output's scale. */
     static const char *const engines[] = {"Conv=winograd", "Conv=wide", "Conv=direct",
                                           "Conv=gemm", "ConvTranspose=gemm"};
     static const bool normalized[] = {true, true, false, false, false};
@@ -218,9 +229,9 @@ static void engines_agree_with_reference(void)
 static void fast_engines_are_chosen_by_default(void)
 {
     /* A 3x3 stride-1 conv with enough channels goes to Winograd; 9x9
-     * layers with few input or output channels and stride-2 3x3 layers to
-     * direct; a 1x1, and many channels over a narrow image, to GEMM: the
-     * choices the benchmarks rely on. */
+     * layers, even with few input or output channels, to nested Winograd
+     * ("wide"); stride-2 3x3 layers to direct; a 1x1, and many channels
+     * over a narrow image, to GEMM: the choices the benchmarks rely on. */
     const struct conv_case wino = {1, 16, 12, 12, 16, 3, 1, 1, 1, 1, 1, 0};
     const struct conv_case wide = {1, 3, 12, 12, 16, 9, 1, 4, 1, 1, 1, 0};
     const struct conv_case narrow = {1, 16, 12, 12, 3, 9, 1, 4, 1, 1, 1, 0};
@@ -228,7 +239,7 @@ static void fast_engines_are_chosen_by_default(void)
     const struct conv_case point = {1, 32, 12, 12, 64, 1, 1, 0, 1, 1, 1, 0};
     const struct conv_case deep = {1, 128, 13, 13, 128, 3, 2, 0, 1, 1, 1, 0};
     const struct conv_case *cs[6] = {&wino, &wide, &narrow, &down, &point, &deep};
-    const char *want[6] = {"winograd", "direct", "direct", "direct", "gemm", "gemm"};
+    const char *want[6] = {"winograd", "wide", "wide", "direct", "gemm", "gemm"};
     for (int i = 0; i < 6; i++) {
         struct imp_model *m = conv_model(cs[i], 7);
         struct imp_predictor *p;
