@@ -142,6 +142,14 @@ static const struct conv_case cases[] = {
     {2, 6, 5, 6, 4, 4, 2, 1, 1, 1, 1, 1},
     {1, 5, 6, 7, 3, 3, 3, 0, 2, 1, 1, 1},
     {1, 32, 16, 16, 16, 3, 2, 1, 1, 1, 1, 1},
+    /* Winograd: whole 8-tile groups inside the image and partial ones at
+     * the right and bottom edges, blocks with a partial last panel,
+     * output channels that are no multiple of any microkernel's rows */
+    {1, 8, 38, 70, 16, 3, 1, 0, 1, 1, 1, 0},
+    {2, 16, 35, 67, 13, 3, 1, 1, 1, 1, 1, 0},
+    {1, 4, 22, 134, 8, 3, 1, 0, 1, 1, 0, 0},
+    {1, 33, 18, 99, 40, 3, 1, 1, 1, 1, 1, 0},
+    {1, 6, 7, 9, 10, 3, 1, 5, 1, 1, 1, 0},
     /* nested Winograd ("wide"): several strips and bands, 3-row and
      * 4-row kernels, kernels zero-padded to a multiple of 3 */
     {1, 8, 20, 100, 3, 9, 1, 0, 1, 1, 1, 0},

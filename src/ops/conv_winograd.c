@@ -6,33 +6,47 @@
  * the 3x3 convolution becomes 36 independent products summed over input
  * channels, i.e. 36 GEMMs [M x C] x [C x tiles]: 36 multiplies per tile
  * and channel pair instead of 144, a 4x cut in arithmetic. The weights are
- * transformed and packed once in prepare; per block of nr tiles, the input
- * transform writes straight into the microkernel's packed B layout, the
- * GEMMs run, and the output transform adds the bias and scatters the
- * 4x4 results. Transforms work on nr tiles at once with the tile index
- * innermost, so they vectorise.
+ * transformed and packed once in prepare.
+ *
+ * Tiles go in groups of 8 along a tile row (kernels/winograd.h), so the
+ * per-ISA transform kernels read and write whole rows; groups that cross
+ * the image edge go through small zero-padded patches. Per block of 64
+ * tiles (a thread's unit of work) the input transform writes V straight in
+ * the GEMM microkernel's packed B layout, then for each block of 24 output
+ * channels the 36 GEMMs run and the output transform adds the bias and
+ * writes the 4x4 tiles. Each U matrix is read once per block, so 64
+ * columns share every pass over the weights.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/threadpool.h"
 #include "kernels/gemm.h"
+#include "kernels/winograd.h"
 #include "ops/conv_engines.h"
 #include "ops/conv_common.h"
 
 #define WG_OUT 4  /* output tile */
 #define WG_IN 6   /* input tile  */
 #define WG_POS 36 /* transformed positions per tile */
-#define WG_MAX_NR 32
+#define WG_MAX_GROUPS 16 /* groups per block: 64 tiles rounded up to nr */
+#define WG_NARROW_M 48 /* below this, the ISA's narrow GEMM microkernel */
 
 struct conv_winograd {
     const struct imp_gemm_ukernel *uk;
+    const struct imp_wino_kernels *wk;
     int64_t c, m;           /* input and output channels */
     int64_t ih, iw, oh, ow; /* spatial sizes             */
     int64_t pad_top, pad_left;
-    int64_t tiles_y, tiles_x;
+    int64_t groups_x;       /* tile groups per tile row  */
+    int64_t n_groups;       /* tile groups per image     */
+    int64_t block_groups;   /* tile groups per block     */
+    int64_t block_tiles;    /* block_groups * 8, a multiple of nr */
     float *packed_u;        /* WG_POS packed A matrices [M x C] */
     size_t packed_u_stride; /* floats between positions        */
+    size_t v_pos_stride;    /* C * block_tiles, padded          */
+    int64_t m_block;        /* output channels per GEMM pass, a multiple of mr */
+    size_t m_pos_stride;    /* m_block * block_tiles, padded    */
     float *bias;
     int threads;
     size_t scratch_per_thread; /* floats */
@@ -92,17 +106,23 @@ static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
         return st;
     const struct imp_window win = geom.w;
     const int ax = IMP_WIN_AXES - 2;
-    s->uk = imp_gemm_ukernel_for(a->isa);
     s->c = ws->d[1];
     s->m = ws->d[0];
+    s->wk = imp_wino_kernels_for(a->isa);
+    /* The library's microkernel is a little faster per FMA; the narrow
+     * one wastes no rows on the few output channels of narrow layers. */
+    s->uk = s->wk->gemm_narrow && s->m < WG_NARROW_M
+                ? s->wk->gemm_narrow
+                : imp_gemm_ukernel_for(a->isa);
     s->ih = xs->d[2];
     s->iw = xs->d[3];
     s->oh = win.out[ax];
     s->ow = win.out[ax + 1];
     s->pad_top = win.pb[ax];
     s->pad_left = win.pb[ax + 1];
-    s->tiles_y = (s->oh + WG_OUT - 1) / WG_OUT;
-    s->tiles_x = (s->ow + WG_OUT - 1) / WG_OUT;
+    int64_t tiles_y = (s->oh + WG_OUT - 1) / WG_OUT;
+    s->groups_x = (s->ow + IMP_WINO_OUT_W - 1) / IMP_WINO_OUT_W;
+    s->n_groups = tiles_y * s->groups_x;
     s->threads = imp_threadpool_size(a->pool);
 
     /* Transformed weights, one [M x C] matrix per position, packed. */
@@ -135,9 +155,30 @@ static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
             return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
         memcpy(s->bias, a->in[2]->data, sizeof(float) * (size_t)s->m);
     }
-    /* Per thread: V (36 x C x nr) and the GEMM results (36 x M x nr). */
-    size_t nr = (size_t)s->uk->nr;
-    s->scratch_per_thread = WG_POS * nr * (size_t)(s->c + s->m);
+    /* Tiles per block: enough that each pass over the 36 U matrices feeds
+     * many columns, few enough that V and the GEMM results stay cached. */
+    int64_t nr = s->uk->nr;
+    int64_t nt = (64 + nr - 1) / nr * nr;
+    /* At least 8 blocks where the image allows, so that threads share the
+     * work evenly. (Every column is computed on its own, so the blocking
+     * cannot change the results.) */
+    int64_t eighth = (s->n_groups * IMP_WINO_GROUP / 8 + nr - 1) / nr * nr;
+    if (nt > eighth)
+        nt = eighth > nr ? eighth : nr;
+    s->block_tiles = nt;
+    s->block_groups = nt / IMP_WINO_GROUP;
+    if (s->block_groups > WG_MAX_GROUPS)
+        return imp_fail(err, IMP_ERR_UNSUPPORTED,
+                        "winograd: GEMM microkernel %s is too wide", s->uk->name);
+    /* The 36 positions are written (V) and read (results) together: a
+     * stride of a multiple of 4 KiB would put them all in one cache set. */
+    s->v_pos_stride = (size_t)(s->c * nt) + 16;
+    int64_t mr = s->uk->mr;
+    s->m_block = (24 + mr - 1) / mr * mr;
+    if (s->m_block > s->m)
+        s->m_block = s->m;
+    s->m_pos_stride = (size_t)(s->m_block * nt) + 16;
+    s->scratch_per_thread = WG_POS * (s->v_pos_stride + s->m_pos_stride);
     s->scratch_per_thread = (s->scratch_per_thread + 15) & ~(size_t)15;
     *scratch = sizeof(float) * s->scratch_per_thread * (size_t)s->threads;
     return IMP_OK;
@@ -151,72 +192,6 @@ static void conv_winograd_release(void *state)
     free(s);
 }
 
-/* V = B^T d B for nr tiles at once; d and the result are [6][6][nr]. */
-static void input_transform(const float *d, float *v, int nr)
-{
-    float t[WG_IN][WG_IN][WG_MAX_NR];
-    /* t = B^T d: combine rows */
-    for (int col = 0; col < WG_IN; col++) {
-        for (int j = 0; j < nr; j++) {
-            float d0 = d[(0 * WG_IN + col) * nr + j], d1 = d[(1 * WG_IN + col) * nr + j];
-            float d2 = d[(2 * WG_IN + col) * nr + j], d3 = d[(3 * WG_IN + col) * nr + j];
-            float d4 = d[(4 * WG_IN + col) * nr + j], d5 = d[(5 * WG_IN + col) * nr + j];
-            t[0][col][j] = 4 * d0 - 5 * d2 + d4;
-            t[1][col][j] = -4 * d1 - 4 * d2 + d3 + d4;
-            t[2][col][j] = 4 * d1 - 4 * d2 - d3 + d4;
-            t[3][col][j] = -2 * d1 - d2 + 2 * d3 + d4;
-            t[4][col][j] = 2 * d1 - d2 - 2 * d3 + d4;
-            t[5][col][j] = 4 * d1 - 5 * d3 + d5;
-        }
-    }
-    /* v = t B: combine columns */
-    for (int row = 0; row < WG_IN; row++) {
-        float *o = v + row * WG_IN * nr;
-        for (int j = 0; j < nr; j++) {
-            float t0 = t[row][0][j], t1 = t[row][1][j], t2 = t[row][2][j];
-            float t3 = t[row][3][j], t4 = t[row][4][j], t5 = t[row][5][j];
-            o[0 * nr + j] = 4 * t0 - 5 * t2 + t4;
-            o[1 * nr + j] = -4 * t1 - 4 * t2 + t3 + t4;
-            o[2 * nr + j] = 4 * t1 - 4 * t2 - t3 + t4;
-            o[3 * nr + j] = -2 * t1 - t2 + 2 * t3 + t4;
-            o[4 * nr + j] = 2 * t1 - t2 - 2 * t3 + t4;
-            o[5 * nr + j] = 4 * t1 - 5 * t3 + t5;
-        }
-    }
-}
-
-/* Y = A^T m A for nr tiles; m is [36][nr] (stride between positions
- * `pos_stride`), y is [4][4][nr]. */
-static void output_transform(const float *m, size_t pos_stride, float *y, int nr)
-{
-    float t[WG_OUT][WG_IN][WG_MAX_NR];
-    for (int col = 0; col < WG_IN; col++) {
-        for (int j = 0; j < nr; j++) {
-            float m0 = m[(0 * WG_IN + col) * pos_stride + j];
-            float m1 = m[(1 * WG_IN + col) * pos_stride + j];
-            float m2 = m[(2 * WG_IN + col) * pos_stride + j];
-            float m3 = m[(3 * WG_IN + col) * pos_stride + j];
-            float m4 = m[(4 * WG_IN + col) * pos_stride + j];
-            float m5 = m[(5 * WG_IN + col) * pos_stride + j];
-            t[0][col][j] = m0 + m1 + m2 + m3 + m4;
-            t[1][col][j] = m1 - m2 + 2 * (m3 - m4);
-            t[2][col][j] = m1 + m2 + 4 * (m3 + m4);
-            t[3][col][j] = m1 - m2 + 8 * (m3 - m4) + m5;
-        }
-    }
-    for (int row = 0; row < WG_OUT; row++) {
-        float *o = y + row * WG_OUT * nr;
-        for (int j = 0; j < nr; j++) {
-            float t0 = t[row][0][j], t1 = t[row][1][j], t2 = t[row][2][j];
-            float t3 = t[row][3][j], t4 = t[row][4][j], t5 = t[row][5][j];
-            o[0 * nr + j] = t0 + t1 + t2 + t3 + t4;
-            o[1 * nr + j] = t1 - t2 + 2 * (t3 - t4);
-            o[2 * nr + j] = t1 + t2 + 4 * (t3 + t4);
-            o[3 * nr + j] = t1 - t2 + 8 * (t3 - t4) + t5;
-        }
-    }
-}
-
 struct winograd_job {
     const struct conv_winograd *s;
     const float *x; /* one image [C, IH, IW] */
@@ -224,66 +199,129 @@ struct winograd_job {
     float *scratch;
 };
 
+/* Input transform of one group whose 6 x 34 patch crosses the image edge:
+ * each channel goes through a zero-padded copy. */
+static void input_edge_group(const struct conv_winograd *s, const float *x, int64_t iy0,
+                             int64_t ix0, float *v)
+{
+    float patch[WG_IN * IMP_WINO_PATCH_W];
+    int64_t q0 = ix0 < 0 ? -ix0 : 0;
+    int64_t q1 = s->iw - ix0 < IMP_WINO_PATCH_W ? s->iw - ix0 : IMP_WINO_PATCH_W;
+    for (int64_t c = 0; c < s->c; c++) {
+        const float *plane = x + c * s->ih * s->iw;
+        for (int r = 0; r < WG_IN; r++) {
+            float *row = patch + r * IMP_WINO_PATCH_W;
+            int64_t iy = iy0 + r;
+            if (iy < 0 || iy >= s->ih || q1 <= q0) {
+                memset(row, 0, sizeof(float) * IMP_WINO_PATCH_W);
+                continue;
+            }
+            memset(row, 0, sizeof(float) * (size_t)q0);
+            memcpy(row + q0, plane + iy * s->iw + ix0 + q0, sizeof(float) * (size_t)(q1 - q0));
+            memset(row + q1, 0, sizeof(float) * (size_t)(IMP_WINO_PATCH_W - q1));
+        }
+        s->wk->input(patch, IMP_WINO_PATCH_W, 0, 1, v + (size_t)c * (size_t)s->uk->nr,
+                     (size_t)s->uk->nr, s->v_pos_stride);
+    }
+}
+
+/* Output transform of channel m for groups [g0, g0 + ng) of a block; res
+ * is the channel's row of the GEMM results. */
+static void output_channel(const struct conv_winograd *s, float *y, const float *res,
+                           int64_t m, int64_t g0, int ng)
+{
+    float out_patch[WG_OUT * IMP_WINO_OUT_W];
+    float b = s->bias ? s->bias[m] : 0.0f;
+    float *plane = y + m * s->oh * s->ow;
+    for (int i = 0; i < ng; i++) {
+        int64_t g = g0 + i;
+        int64_t oy0 = (g / s->groups_x) * WG_OUT;
+        int64_t ox0 = (g % s->groups_x) * IMP_WINO_OUT_W;
+        const float *mg = res + (size_t)i * IMP_WINO_GROUP;
+        if (oy0 + WG_OUT <= s->oh && ox0 + IMP_WINO_OUT_W <= s->ow) {
+            s->wk->output(mg, s->m_pos_stride, b, plane + oy0 * s->ow + ox0, (size_t)s->ow);
+            continue;
+        }
+        s->wk->output(mg, s->m_pos_stride, b, out_patch, IMP_WINO_OUT_W);
+        int64_t rows = s->oh - oy0 < WG_OUT ? s->oh - oy0 : WG_OUT;
+        int64_t cols = s->ow - ox0 < IMP_WINO_OUT_W ? s->ow - ox0 : IMP_WINO_OUT_W;
+        for (int64_t r = 0; r < rows; r++)
+            memcpy(plane + (oy0 + r) * s->ow + ox0, out_patch + r * IMP_WINO_OUT_W,
+                   sizeof(float) * (size_t)cols);
+    }
+}
+
 static void winograd_blocks(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct winograd_job *job = ctx;
     const struct conv_winograd *s = job->s;
-    const int nr = s->uk->nr;
-    const int64_t n_tiles = s->tiles_y * s->tiles_x;
+    const size_t nr = (size_t)s->uk->nr, nt = (size_t)s->block_tiles;
+    const size_t c_n = (size_t)s->c;
     float *v = job->scratch + (size_t)thread * s->scratch_per_thread;
-    float *mres = v + WG_POS * (size_t)nr * (size_t)s->c;
-    float d[WG_IN * WG_IN * WG_MAX_NR], vt[WG_IN * WG_IN * WG_MAX_NR];
-    float yt[WG_OUT * WG_OUT * WG_MAX_NR];
-    int64_t oy[WG_MAX_NR], ox[WG_MAX_NR];
+    float *mres = v + WG_POS * s->v_pos_stride;
+    const size_t m_pos_stride = s->m_pos_stride;
 
     for (size_t blk = begin; blk < end; blk++) {
-        int64_t t0 = (int64_t)blk * nr;
-        int count = n_tiles - t0 < nr ? (int)(n_tiles - t0) : nr;
-        for (int j = 0; j < nr; j++) {
-            int64_t t = t0 + (j < count ? j : 0);
-            oy[j] = (t / s->tiles_x) * WG_OUT;
-            ox[j] = (t % s->tiles_x) * WG_OUT;
+        int64_t g0 = (int64_t)blk * s->block_groups;
+        int ng = s->n_groups - g0 < s->block_groups ? (int)(s->n_groups - g0)
+                                                     : (int)s->block_groups;
+        size_t n = (size_t)ng * IMP_WINO_GROUP;
+        /* Channel by channel over the block's groups: the groups of a tile
+         * row read consecutive stretches of the same six input rows, a
+         * pattern the hardware prefetcher follows (group by group, all
+         * channels, would be 6 x C streams). Edge groups go whole. */
+        const float *src[WG_MAX_GROUPS];
+        float *dst[WG_MAX_GROUPS];
+        int n_fast = 0;
+        for (int i = 0; i < ng; i++) {
+            int64_t g = g0 + i;
+            int64_t iy0 = (g / s->groups_x) * WG_OUT - s->pad_top;
+            int64_t ix0 = (g % s->groups_x) * IMP_WINO_OUT_W - s->pad_left;
+            size_t slot = (size_t)i * IMP_WINO_GROUP;
+            float *vg = v + (slot / nr) * c_n * nr + slot % nr;
+            if (iy0 >= 0 && iy0 + WG_IN <= s->ih && ix0 >= 0 &&
+                ix0 + IMP_WINO_PATCH_W <= s->iw) {
+                src[n_fast] = job->x + iy0 * s->iw + ix0;
+                dst[n_fast++] = vg;
+            } else {
+                input_edge_group(s, job->x, iy0, ix0, vg);
+            }
         }
-        /* Input transform, channel by channel, into packed-B panels:
-         * position p's panel is [C][nr] at v + p * C * nr. */
-        for (int64_t c = 0; c < s->c; c++) {
-            const float *plane = job->x + c * s->ih * s->iw;
-            for (int r = 0; r < WG_IN; r++) {
-                for (int q = 0; q < WG_IN; q++) {
-                    float *dst = d + (r * WG_IN + q) * nr;
-                    for (int j = 0; j < nr; j++) {
-                        int64_t iy = oy[j] - s->pad_top + r;
-                        int64_t ix = ox[j] - s->pad_left + q;
-                        dst[j] = (iy >= 0 && iy < s->ih && ix >= 0 && ix < s->iw)
-                                     ? plane[iy * s->iw + ix] : 0.0f;
+        const size_t plane = (size_t)(s->ih * s->iw);
+        for (size_t c = 0; c < c_n; c++) {
+            /* Each channel's stretch of rows is short for the hardware
+             * prefetcher to catch on: ask for the next channel's now. */
+            if (c + 1 < c_n)
+                for (int i = 0; i < n_fast; i++)
+                    for (int r = 0; r < WG_IN; r++) {
+                        const float *row = src[i] + (c + 1) * plane + (size_t)r * (size_t)s->iw;
+                        __builtin_prefetch(row);
+                        __builtin_prefetch(row + 16);
                     }
-                }
-            }
-            input_transform(d, vt, nr);
-            for (int p = 0; p < WG_POS; p++)
-                memcpy(v + ((size_t)p * (size_t)s->c + (size_t)c) * (size_t)nr,
-                       vt + p * nr, sizeof(float) * (size_t)nr);
+            for (int i = 0; i < n_fast; i++)
+                s->wk->input(src[i] + c * plane, (size_t)s->iw, 0, 1, dst[i] + c * nr, nr,
+                             s->v_pos_stride);
         }
-        /* 36 GEMMs: mres[p] = U[p] (M x C) * V[p] (C x nr). */
-        for (int p = 0; p < WG_POS; p++)
-            imp_gemm_packed(s->uk, (int)s->m, nr, (int)s->c,
-                            s->packed_u + (size_t)p * s->packed_u_stride,
-                            v + (size_t)p * (size_t)s->c * (size_t)nr,
-                            mres + (size_t)p * (size_t)s->m * (size_t)nr,
-                            (size_t)nr, NULL);
-        /* Output transform per output channel, then scatter the tiles. */
-        for (int64_t m = 0; m < s->m; m++) {
-            output_transform(mres + (size_t)m * (size_t)nr, (size_t)(s->m * nr), yt, nr);
-            float b = s->bias ? s->bias[m] : 0.0f;
-            float *plane = job->y + m * s->oh * s->ow;
-            for (int j = 0; j < count; j++) {
-                for (int r = 0; r < WG_OUT && oy[j] + r < s->oh; r++) {
-                    float *row = plane + (oy[j] + r) * s->ow + ox[j];
-                    int64_t w = s->ow - ox[j] < WG_OUT ? s->ow - ox[j] : WG_OUT;
-                    for (int q = 0; q < w; q++)
-                        row[q] = yt[(r * WG_OUT + q) * nr + j] + b;
-                }
-            }
+        /* The GEMM reads whole nr-column panels: the columns past the last
+         * group must be finite. */
+        if (n % nr) {
+            size_t slot = n, width = nr - n % nr;
+            float *vp = v + (slot / nr) * c_n * nr + slot % nr;
+            for (size_t p = 0; p < WG_POS; p++)
+                for (size_t c = 0; c < c_n; c++)
+                    memset(vp + p * s->v_pos_stride + c * nr, 0, sizeof(float) * width);
+        }
+        /* Output channels in blocks, so the GEMM results stay in cache
+         * between the GEMMs that write them and the transform that reads
+         * them. */
+        for (int64_t m0 = 0; m0 < s->m; m0 += s->m_block) {
+            int64_t mb = s->m - m0 < s->m_block ? s->m - m0 : s->m_block;
+            for (size_t p = 0; p < WG_POS; p++)
+                imp_gemm_packed(s->uk, (int)mb, (int)n, (int)s->c,
+                                s->packed_u + p * s->packed_u_stride + (size_t)(m0 * s->c),
+                                v + p * s->v_pos_stride, mres + p * m_pos_stride, nt, NULL);
+            for (int64_t m = m0; m < m0 + mb; m++)
+                output_channel(s, job->y, mres + (size_t)(m - m0) * nt, m, g0, ng);
         }
     }
 }
@@ -291,8 +329,7 @@ static void winograd_blocks(void *ctx, size_t begin, size_t end, int thread)
 static void conv_winograd_run(const struct imp_kernel_args *a)
 {
     const struct conv_winograd *s = a->state;
-    const int nr = s->uk->nr;
-    const size_t blocks = (size_t)((s->tiles_y * s->tiles_x + nr - 1) / nr);
+    const size_t blocks = (size_t)((s->n_groups + s->block_groups - 1) / s->block_groups);
     for (int64_t n = 0; n < a->in[0]->shape.d[0]; n++) {
         struct winograd_job job = {
             .s = s,
