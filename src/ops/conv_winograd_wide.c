@@ -177,7 +177,7 @@ static enum imp_status conv_wide_prepare(const struct imp_kernel_args *a, void *
     /* Per thread: the ring of V rows, the staged input rows and their
      * column transform, the GEMM results and one block of output tiles. */
     s->scratch_per_thread = round16((size_t)s->grid_y * s->vrow) + 2 * round16(15 * s->ldp) +
-                            round16(IMP_WIDE_POS * (size_t)s->mpad * (size_t)nr) +
+                            round16(IMP_WIDE_POS * (size_t)mr * (size_t)nr) +
                             round16(9 * (size_t)nr);
     int threads = imp_threadpool_size(a->pool);
     if (threads < 1)
@@ -267,7 +267,7 @@ static void wide_items(void *ctx, size_t begin, size_t end, int thread)
     float *ph = ring + round16((size_t)gy * s->vrow);
     float *tmp = ph + round16(15 * s->ldp);
     float *mres = tmp + round16(15 * s->ldp);
-    float *yt = mres + round16(IMP_WIDE_POS * (size_t)s->mpad * (size_t)nr);
+    float *yt = mres + round16(IMP_WIDE_POS * (size_t)mr * (size_t)nr);
     const float *bptr[WIDE_MAX_GRID * WIDE_MAX_GRID];
 
     for (size_t item = begin; item < end; item++) {
@@ -287,33 +287,39 @@ static void wide_items(void *ctx, size_t begin, size_t end, int thread)
             const int64_t ty = vr - (gy - 1);
             if (ty < ty0)
                 continue;
-            for (int p = 0; p < IMP_WIDE_POS; p++) {
-                for (int ga = 0; ga < gy; ga++)
-                    for (int gb = 0; gb < gx; gb++)
-                        bptr[ga * gx + gb] = ring + (size_t)((ty + ga) % gy) * s->vrow +
-                                             (size_t)p * c * nb + (size_t)gb;
-                const float *ua = s->ua + (size_t)p * s->ua_stride;
-                float *out = mres + (size_t)p * (size_t)s->mpad * (size_t)nr;
-                for (int64_t m0 = 0; m0 < s->mpad; m0 += mr)
-                    uk->gemm((size_t)(gy * gx), c, ua + (size_t)m0 * kdim, bptr, nb,
-                             out + (size_t)m0 * (size_t)nr, (size_t)nr);
-            }
+            const float *base[WIDE_MAX_GRID * WIDE_MAX_GRID];
+            for (int ga = 0; ga < gy; ga++)
+                for (int gb = 0; gb < gx; gb++)
+                    base[ga * gx + gb] = ring + (size_t)((ty + ga) % gy) * s->vrow + (size_t)gb;
             const int64_t oy = 3 * ty, rows = s->oh - oy < 3 ? s->oh - oy : 3;
             const bool whole = rows == 3 && ox0 + 3 * nr <= s->ow;
             const int64_t cols = s->ow - ox0 < 3 * count ? s->ow - ox0 : 3 * count;
-            for (int64_t m = 0; m < s->m; m++) {
-                const float b = s->bias ? s->bias[m] : 0.0f;
-                float *dst = job->y + (m * s->oh + oy) * s->ow + ox0;
-                const float *res = mres + (size_t)m * (size_t)nr;
-                const size_t pos_stride = (size_t)s->mpad * (size_t)nr;
-                if (whole) {
-                    uk->output(res, pos_stride, b, dst, (size_t)s->ow, (size_t)nr);
-                    continue;
+            const size_t pos_stride = (size_t)mr * (size_t)nr;
+            /* One panel of mr output channels at a time, all positions,
+             * then its output transform: the products stay in L1. */
+            for (int64_t m0 = 0; m0 < s->mpad; m0 += mr) {
+                for (int p = 0; p < IMP_WIDE_POS; p++) {
+                    for (int g = 0; g < gy * gx; g++)
+                        bptr[g] = base[g] + (size_t)p * c * nb;
+                    uk->gemm((size_t)(gy * gx), c,
+                             s->ua + (size_t)p * s->ua_stride + (size_t)m0 * kdim, bptr, nb,
+                             mres + (size_t)p * pos_stride, (size_t)nr);
                 }
-                /* Edge strip or last tile row: through the block buffer. */
-                uk->output(res, pos_stride, b, yt, 3 * (size_t)nr, (size_t)nr);
-                for (int64_t r = 0; r < rows; r++)
-                    memcpy(dst + r * s->ow, yt + r * 3 * nr, sizeof(float) * (size_t)cols);
+                const int64_t m1 = m0 + mr < s->m ? m0 + mr : s->m;
+                for (int64_t m = m0; m < m1; m++) {
+                    const float b = s->bias ? s->bias[m] : 0.0f;
+                    float *dst = job->y + (m * s->oh + oy) * s->ow + ox0;
+                    const float *res = mres + (size_t)(m - m0) * (size_t)nr;
+                    if (whole) {
+                        uk->output(res, pos_stride, b, dst, (size_t)s->ow, (size_t)nr);
+                        continue;
+                    }
+                    /* Edge strip or last tile row: through the block buffer. */
+                    uk->output(res, pos_stride, b, yt, 3 * (size_t)nr, (size_t)nr);
+                    for (int64_t r = 0; r < rows; r++)
+                        memcpy(dst + r * s->ow, yt + r * 3 * nr,
+                               sizeof(float) * (size_t)cols);
+                }
             }
         }
     }
