@@ -184,11 +184,12 @@ static enum imp_status conv_wide_prepare(const struct imp_kernel_args *a, void *
         threads = 1;
     *scratch = sizeof(float) * s->scratch_per_thread * (size_t)threads;
     /* A band recomputes grid_y - 1 V rows above it: one band per strip on
-     * one thread; with more, enough items (about 4 per thread) that a
-     * late thread does not hold up the rest. */
+     * one thread; with more, enough items (about 8 per thread) that the
+     * last ones even out the threads, and a late thread does not hold up
+     * the rest. */
     s->bands = 1;
     if (threads > 1) {
-        s->bands = (4 * threads + s->strips - 1) / s->strips;
+        s->bands = (8 * threads + s->strips - 1) / s->strips;
         if (s->bands > (s->tiles_y + 3) / 4)
             s->bands = (s->tiles_y + 3) / 4;
         if (s->bands < 1)
