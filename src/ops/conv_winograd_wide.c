@@ -255,6 +255,18 @@ static void stage_rows(const struct conv_wide *s, const float *plane, int64_t vr
             p2[q] = x + 2 >= 0 && x + 2 < s->iw ? row[x + 2] : 0.0f;
         }
     }
+    /* The next V row needs 3 more input rows; a band walks down a strip of
+     * many channel planes, more streams than the hardware prefetcher
+     * follows, so fetch them while this row is computed. */
+    int64_t x0 = 3 * q0 - s->pad_left, x1 = x0 + 3 * (int64_t)s->ldp;
+    x0 = x0 < 0 ? 0 : x0;
+    x1 = x1 > s->iw ? s->iw : x1;
+    for (int64_t y = 3 * vr + 5 - s->pad_top; y < 3 * vr + 8 - s->pad_top; y++) {
+        if (y < 0 || y >= s->ih)
+            continue;
+        for (int64_t x = x0; x < x1; x += 16)
+            __builtin_prefetch(plane + y * s->iw + x, 0, 3);
+    }
 }
 
 static void wide_items(void *ctx, size_t begin, size_t end, int thread)
@@ -310,6 +322,11 @@ static void wide_items(void *ctx, size_t begin, size_t end, int thread)
                 for (int64_t m = m0; m < m1; m++) {
                     const float b = s->bias ? s->bias[m] : 0.0f;
                     float *dst = job->y + (m * s->oh + oy) * s->ow + ox0;
+                    /* Likewise for the output rows of the next tile row. */
+                    if (ty + 1 < ty1 && whole)
+                        for (int64_t r = 3; r < 6 && oy + r < s->oh; r++)
+                            for (int64_t x = 0; x < cols; x += 16)
+                                __builtin_prefetch(dst + r * s->ow + x, 1, 3);
                     const float *res = mres + (size_t)(m - m0) * (size_t)nr;
                     if (whole) {
                         uk->output(res, pos_stride, b, dst, (size_t)s->ow, (size_t)nr);
