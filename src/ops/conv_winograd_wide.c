@@ -238,21 +238,24 @@ static void stage_rows(const struct conv_wide *s, const float *plane, int64_t vr
             continue;
         }
         const float *row = plane + y * s->iw;
-        p0 -= q0;
-        p1 -= q0;
-        p2 -= q0;
         for (int64_t q = q0; q < n; q++) {
             if (q == q_lo && q < q_hi) {
-                s->uk->split3(row + 3 * q - s->pad_left, (size_t)(q_hi - q), p0 + q, p1 + q,
-                              p2 + q);
+                const size_t at = (size_t)(q - q0);
+                s->uk->split3(row + 3 * q - s->pad_left, (size_t)(q_hi - q), p0 + at, p1 + at,
+                              p2 + at);
                 q = q_hi;
                 if (q >= n)
                     break;
             }
-            int64_t x = 3 * q - s->pad_left;
-            p0[q] = x >= 0 && x < s->iw ? row[x] : 0.0f;
-            p1[q] = x + 1 >= 0 && x + 1 < s->iw ? row[x + 1] : 0.0f;
-            p2[q] = x + 2 >= 0 && x + 2 < s->iw ? row[x + 2] : 0.0f;
+            const int64_t x = 3 * q - s->pad_left;
+            const size_t at = (size_t)(q - q0);
+            if (x >= s->iw || x + 2 < 0) { /* wholly outside: the common edge */
+                p0[at] = p1[at] = p2[at] = 0.0f;
+                continue;
+            }
+            p0[at] = x >= 0 && x < s->iw ? row[x] : 0.0f;
+            p1[at] = x + 1 >= 0 && x + 1 < s->iw ? row[x + 1] : 0.0f;
+            p2[at] = x + 2 >= 0 && x + 2 < s->iw ? row[x + 2] : 0.0f;
         }
     }
     /* The next V row needs 3 more input rows; a band walks down a strip of
