@@ -14,14 +14,14 @@
 #define ACC_INIT(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = c##i##0, c##i##2 = c##i##0;
 #define ACC_FMA(i)                                                           \
     {                                                                        \
-        __m512 ai = _mm512_set1_ps(a[i]);                              \
+        __m512 ai = _mm512_set1_ps(a[i]);                                    \
         c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                          \
         c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                          \
         c##i##2 = _mm512_fmadd_ps(ai, b2, c##i##2);                          \
     }
 #define ACC_STORE(i)                                                         \
     _mm512_storeu_ps(out + i * ldo, c##i##0);                                \
-    _mm512_storeu_ps(out + i * ldo + 16, c##i##1);                            \
+    _mm512_storeu_ps(out + i * ldo + 16, c##i##1);                           \
     _mm512_storeu_ps(out + i * ldo + 32, c##i##2);
 
 #define WIDE_GEMM(MR, INIT, FMA, STORE)                                      \
