@@ -135,6 +135,7 @@ static void declines_what_it_cannot_take(void)
         {16, 20, 20, 16, 3, 3, 1, 1, 1, 1}, /* 3x3: winograd */
         {3, 20, 20, 32, 5, 5, 1, 2, 1, 1},  /* 5x5, few channels: direct wins */
         {4, 40, 40, 4, 17, 17, 1, 0, 1, 1}, /* past 15x15    */
+        {8, 11, 11, 8, 9, 9, 1, 0, 1, 1},   /* one tile wide: lanes wasted */
     };
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         struct imp_model *m = wide_model(&cases[ci]);
