@@ -51,6 +51,10 @@ struct imp_wide_ukernel {
     enum imp_isa isa;
     int mr, nr;
     imp_wide_gemm_fn gemm;
+    /* The same over nr_half tiles (a multiple of the vector width), for a
+     * last strip that narrow; NULL when nr is one vector. */
+    int nr_half;
+    imp_wide_gemm_fn gemm_half;
     imp_wide_input_fn input;
     imp_wide_output_fn output;
     imp_wide_split3_fn split3;
@@ -65,6 +69,10 @@ const struct imp_wide_ukernel *imp_wide_ukernel_for(enum imp_isa cap, long long 
                                 size_t, float *, size_t);                         \
     void imp_wide_gemm_3__##isa(size_t, size_t, const float *, const float *const *, \
                                 size_t, float *, size_t);                         \
+    void imp_wide_gemm_4h__##isa(size_t, size_t, const float *, const float *const *, \
+                                 size_t, float *, size_t);                        \
+    void imp_wide_gemm_3h__##isa(size_t, size_t, const float *, const float *const *, \
+                                 size_t, float *, size_t);                        \
     void imp_wide_input__##isa(const float *, size_t, float *, float *, size_t,   \
                                size_t);                                           \
     void imp_wide_output__##isa(const float *, size_t, float, float *, size_t, size_t); \

@@ -53,6 +53,14 @@ struct conv_wide {
     size_t scratch_per_thread; /* floats */
 };
 
+/* Tiles the GEMMs compute across a row: whole strips of nr, the last one
+ * narrower when it fits the narrow kernel. */
+static int64_t lanes(const struct imp_wide_ukernel *uk, int64_t tiles_x)
+{
+    const int64_t nr = uk->nr, last = tiles_x - (tiles_x - 1) / nr * nr;
+    return (tiles_x - last) + (uk->gemm_half && last <= uk->nr_half ? uk->nr_half : nr);
+}
+
 static bool conv_wide_supports(const struct imp_kernel_args *a)
 {
     const struct imp_tensor *x = a->in[0], *w = a->in[1];
@@ -79,9 +87,9 @@ static bool conv_wide_supports(const struct imp_kernel_args *a)
     /* The GEMMs run over whole strips of nr tiles: on a narrow image most
      * of those lanes would be wasted (at 11 tiles of 24 it lost to direct
      * by 0.65-0.9x, at 15 of 24 it won by 1.45x). */
-    const int64_t nr = imp_wide_ukernel_for(a->isa, (long long)g.m)->nr;
-    const int64_t tiles_x = (g.w.out[ax + 1] + 2) / 3, strips = (tiles_x + nr - 1) / nr;
-    return tiles_x * 5 >= strips * nr * 3;
+    const struct imp_wide_ukernel *uk = imp_wide_ukernel_for(a->isa, (long long)g.m);
+    const int64_t tiles_x = (g.w.out[ax + 1] + 2) / 3;
+    return tiles_x * 5 >= lanes(uk, tiles_x) * 3;
 }
 
 /* U = G g G^T for one 3x3 sub-kernel, in double. */
@@ -296,6 +304,10 @@ static void wide_items(void *ctx, size_t begin, size_t end, int thread)
         const int64_t ty0 = (int64_t)item % s->bands * s->band_rows;
         const int64_t ty1 = ty0 + s->band_rows < s->tiles_y ? ty0 + s->band_rows : s->tiles_y;
         const int64_t count = s->tiles_x - q0 < nr ? s->tiles_x - q0 : nr;
+        /* A last strip that fits the narrow kernel computes only its lanes. */
+        const bool half = uk->gemm_half && count <= uk->nr_half;
+        const imp_wide_gemm_fn gemm = half ? uk->gemm_half : uk->gemm;
+        const int width = half ? uk->nr_half : nr;
         const int64_t ox0 = 3 * q0;
         for (int64_t vr = ty0; vr < ty1 + gy - 1; vr++) {
             /* V row vr of the strip, then (once the ring holds rows ty ..
@@ -313,7 +325,7 @@ static void wide_items(void *ctx, size_t begin, size_t end, int thread)
                 for (int gb = 0; gb < gx; gb++)
                     base[ga * gx + gb] = ring + (size_t)((ty + ga) % gy) * s->vrow + (size_t)gb;
             const int64_t oy = 3 * ty, rows = s->oh - oy < 3 ? s->oh - oy : 3;
-            const bool whole = rows == 3 && ox0 + 3 * nr <= s->ow;
+            const bool whole = rows == 3 && ox0 + 3 * width <= s->ow;
             const int64_t cols = s->ow - ox0 < 3 * count ? s->ow - ox0 : 3 * count;
             const size_t pos_stride = (size_t)mr * (size_t)nr;
             /* One panel of mr output channels at a time, all positions,
@@ -322,7 +334,7 @@ static void wide_items(void *ctx, size_t begin, size_t end, int thread)
                 for (int p = 0; p < IMP_WIDE_POS; p++) {
                     for (int g = 0; g < gy * gx; g++)
                         bptr[g] = base[g] + (size_t)p * c * nb;
-                    uk->gemm((size_t)(gy * gx), c,
+                    gemm((size_t)(gy * gx), c,
                              s->ua + (size_t)p * s->ua_stride + (size_t)m0 * kdim, bptr, nb,
                              mres + (size_t)p * pos_stride, (size_t)nr);
                 }
@@ -337,13 +349,13 @@ static void wide_items(void *ctx, size_t begin, size_t end, int thread)
                                 __builtin_prefetch(dst + r * s->ow + x, 1, 3);
                     const float *res = mres + (size_t)(m - m0) * (size_t)nr;
                     if (whole) {
-                        uk->output(res, pos_stride, b, dst, (size_t)s->ow, (size_t)nr);
+                        uk->output(res, pos_stride, b, dst, (size_t)s->ow, (size_t)width);
                         continue;
                     }
                     /* Edge strip or last tile row: through the block buffer. */
-                    uk->output(res, pos_stride, b, yt, 3 * (size_t)nr, (size_t)nr);
+                    uk->output(res, pos_stride, b, yt, 3 * (size_t)width, (size_t)width);
                     for (int64_t r = 0; r < rows; r++)
-                        memcpy(dst + r * s->ow, yt + r * 3 * nr,
+                        memcpy(dst + r * s->ow, yt + r * 3 * width,
                                sizeof(float) * (size_t)cols);
                 }
             }
