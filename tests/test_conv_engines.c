@@ -160,6 +160,7 @@ static const struct conv_case cases[] = {
     {1, 32, 14, 70, 32, 5, 1, 2, 1, 1, 0, 0},
     {1, 32, 13, 78, 33, 7, 1, 0, 1, 1, 1, 0},
     {1, 33, 12, 73, 34, 6, 1, 1, 1, 1, 1, 0},
+    {1, 5, 14, 146, 7, 9, 1, 0, 1, 1, 1, 0},
 };
 
 /* Largest |got - ref| relative to the largest |ref|: the right yardstick

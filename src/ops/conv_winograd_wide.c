@@ -84,12 +84,13 @@ static bool conv_wide_supports(const struct imp_kernel_args *a)
      * to pay for the transforms). */
     if (!(kh >= 9 && kw >= 9) && !(kh >= 5 && kw >= 5 && g.c >= 32 && g.m >= 32))
         return false;
-    /* The GEMMs run over whole strips of nr tiles: on a narrow image most
-     * of those lanes would be wasted (at 11 tiles of 24 it lost to direct
-     * by 0.65-0.9x, at 15 of 24 it won by 1.45x). */
+    /* The GEMMs run over whole strips of tiles: on a narrow image many of
+     * their lanes would be wasted. With 3 output channels it lost to
+     * direct at 11 tiles of 16 lanes (0.7x) and won at 15 of 16 (1.1x),
+     * 19 of 24 (1.3x). */
     const struct imp_wide_ukernel *uk = imp_wide_ukernel_for(a->isa, (long long)g.m);
     const int64_t tiles_x = (g.w.out[ax + 1] + 2) / 3;
-    return tiles_x * 5 >= lanes(uk, tiles_x) * 3;
+    return tiles_x * 4 >= lanes(uk, tiles_x) * 3;
 }
 
 /* U = G g G^T for one 3x3 sub-kernel, in double. */
