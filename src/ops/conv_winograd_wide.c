@@ -77,11 +77,12 @@ static bool conv_wide_supports(const struct imp_kernel_args *a)
     int64_t kh = w->shape.d[2], kw = w->shape.d[3];
     if (kh > 3 * WIDE_MAX_GRID || kw > 3 * WIDE_MAX_GRID)
         return false;
-    /* Where it beat "direct" (AVX2, 1 thread): every 9x9 to 11x11 layer,
-     * 1.2-1.9x, from 3->8 to 32->32 channels; 5x5 to 7x7 only with many
-     * channels on both sides (1.6-2.3x at 32->32; 0.55-1.0x at 3->32 and
-     * 32->3, where a grid of 2 or 3 sub-kernels saves too few multiplies
-     * to pay for the transforms). */
+    /* Where it beat "direct" (AVX2, 1 thread): the style nets' 9x9 layers
+     * by 1.8-2.0x (3->32, 3->8) and 1.5-1.7x (32->3, 8->3) from 256x256
+     * to 728x728, 11x11 by 1.2-1.6x, 32->32 by 2x; 5x5 to 7x7 only with
+     * many channels on both sides (1.6-2.3x at 32->32; 0.55-1.0x at 3->32
+     * and 32->3, where a grid of 2 or 3 sub-kernels saves too few
+     * multiplies to pay for the transforms). */
     if (!(kh >= 9 && kw >= 9) && !(kh >= 5 && kw >= 5 && g.c >= 32 && g.m >= 32))
         return false;
     /* The GEMMs run over whole strips of tiles: on a narrow image many of
