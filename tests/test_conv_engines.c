@@ -150,6 +150,17 @@ static const struct conv_case cases[] = {
     {1, 4, 22, 134, 8, 3, 1, 0, 1, 1, 0, 0},
     {1, 33, 18, 99, 40, 3, 1, 1, 1, 1, 1, 0},
     {1, 6, 7, 9, 10, 3, 1, 5, 1, 1, 1, 0},
+    /* nested Winograd ("wide"): several strips and bands, 3-row and
+     * 4-row kernels, kernels zero-padded to a multiple of 3 */
+    {1, 8, 20, 100, 3, 9, 1, 0, 1, 1, 1, 0},
+    {1, 3, 60, 90, 8, 9, 1, 4, 1, 1, 1, 0},
+    {2, 3, 30, 61, 5, 9, 1, 4, 1, 1, 0, 0},
+    {1, 4, 23, 71, 5, 11, 1, 5, 1, 1, 1, 0},
+    {1, 2, 40, 81, 1, 12, 1, 0, 1, 1, 0, 0},
+    {1, 32, 14, 70, 32, 5, 1, 2, 1, 1, 0, 0},
+    {1, 32, 13, 78, 33, 7, 1, 0, 1, 1, 1, 0},
+    {1, 33, 12, 73, 34, 6, 1, 1, 1, 1, 1, 0},
+    {1, 5, 14, 146, 7, 9, 1, 0, 1, 1, 1, 0},
 };
 
 /* Largest |got - ref| relative to the largest |ref|: the right yardstick
@@ -170,11 +181,12 @@ static double normalized_error(const float *got, const float *ref, size_t n)
 static void engines_agree_with_reference(void)
 {
     /* GEMM reorders sums only: per-element relative error (floor 1).
-     * Winograd F(4x4,3x3) transforms with constants up to 8 and 1/24:
-     * error against the output's scale. */
-    static const char *const engines[] = {"Conv=winograd", "Conv=direct", "Conv=gemm",
-                                          "ConvTranspose=gemm"};
-    static const bool normalized[] = {true, false, false, false};
+     * Winograd F(4x4,3x3) transforms with constants up to 8 and 1/24, and
+     * nested F(3x3,3x3) ("wide") up to 4 and 1/6: error against the
+     * output's scale. */
+    static const char *const engines[] = {"Conv=winograd", "Conv=wide", "Conv=direct",
+                                          "Conv=gemm", "ConvTranspose=gemm"};
+    static const bool normalized[] = {true, true, false, false, false};
     enum imp_isa best = imp_isa_detect();
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const struct conv_case *cc = &cases[ci];
@@ -226,17 +238,17 @@ static void engines_agree_with_reference(void)
 static void fast_engines_are_chosen_by_default(void)
 {
     /* A 3x3 stride-1 conv with enough channels goes to Winograd; 9x9
-     * layers with few input or output channels and stride-2 3x3 layers to
-     * direct; a 1x1, and many channels over a narrow image, to GEMM: the
-     * choices the benchmarks rely on. */
+     * layers, even with few input or output channels, to nested Winograd
+     * ("wide"); stride-2 3x3 layers to direct; a 1x1, and many channels
+     * over a narrow image, to GEMM: the choices the benchmarks rely on. */
     const struct conv_case wino = {1, 16, 12, 12, 16, 3, 1, 1, 1, 1, 1, 0};
-    const struct conv_case wide = {1, 3, 12, 12, 16, 9, 1, 4, 1, 1, 1, 0};
-    const struct conv_case narrow = {1, 16, 12, 12, 3, 9, 1, 4, 1, 1, 1, 0};
+    const struct conv_case wide = {1, 3, 12, 120, 16, 9, 1, 4, 1, 1, 1, 0};
+    const struct conv_case narrow = {1, 16, 12, 120, 3, 9, 1, 4, 1, 1, 1, 0};
     const struct conv_case down = {1, 32, 18, 18, 64, 3, 2, 0, 1, 1, 1, 0};
     const struct conv_case point = {1, 32, 12, 12, 64, 1, 1, 0, 1, 1, 1, 0};
     const struct conv_case deep = {1, 128, 13, 13, 128, 3, 2, 0, 1, 1, 1, 0};
     const struct conv_case *cs[6] = {&wino, &wide, &narrow, &down, &point, &deep};
-    const char *want[6] = {"winograd", "direct", "direct", "direct", "gemm", "gemm"};
+    const char *want[6] = {"winograd", "wide", "wide", "direct", "gemm", "gemm"};
     for (int i = 0; i < 6; i++) {
         struct imp_model *m = conv_model(cs[i], 7);
         struct imp_predictor *p;
