@@ -18,16 +18,19 @@
 struct imp_dwconv_kernels {
     enum imp_isa isa;
     const char *name;
-    /* y[j] = bias + sum over t < taps of w[t] * base[off[t] + j], j < n,
-     * summed in tap order with one rounding per tap (fused where the ISA
-     * has FMA). */
-    void (*row)(const float *base, const ptrdiff_t *off, const float *w, int64_t taps,
-                float bias, float *y, int64_t n);
-    /* Stages one input row of iw values for a stride of sw: padded column
-     * pc (x[pc - pl] inside the row, 0 outside) goes to
-     * dst[(pc % sw) * phase_len + pc / sw], for pc < sw * phase_len. */
-    void (*stage)(const float *x, int64_t iw, int64_t pl, int64_t sw, int64_t phase_len,
-                  float *dst);
+    /* For r < rows and j < n: y[r * ystride + j] = bias + sum over
+     * t < taps of w[t] * base[r * bstride + off[t] + j], summed in tap
+     * order with one rounding per tap (fused where the ISA has FMA). */
+    void (*rows)(const float *base, ptrdiff_t bstride, const ptrdiff_t *off, const float *w,
+                 int64_t taps, float bias, float *y, ptrdiff_t ystride, int64_t n,
+                 int64_t rows);
+    /* Stages input rows ih0 .. ih0 + rows - 1 of an ih x iw plane x for a
+     * stride of sw, each into sw * phase_len floats of dst (row r at
+     * dst + r * sw * phase_len): padded column pc (x[i][pc - pl] inside
+     * the plane, 0 outside it, rows outside included) goes to
+     * (pc % sw) * phase_len + pc / sw. */
+    void (*stage)(const float *x, int64_t ih, int64_t iw, int64_t ih0, int64_t rows,
+                  int64_t pl, int64_t sw, int64_t phase_len, float *dst);
 };
 
 /* The widest kernel set within `cap` and this CPU. */

@@ -9,7 +9,7 @@
  * band's input rows are staged into per-thread scratch (padded with
  * zeros and split into `stride` column phases, so every tap of a stride-2
  * conv is a unit-stride run), sized to stay in L1, and each output row is
- * one call of the row kernel (kernels/dwconv.h): vectors of outputs,
+ * computed by the row kernel (kernels/dwconv.h): vectors of outputs,
  * every tap an FMA of a broadcast weight with a shifted load. Convs
  * without padding or horizontal stride read the image in place. Every
  * output is summed in the same order (bias, then taps in order) whatever
@@ -154,23 +154,15 @@ static void dw_bands(void *ctx, size_t begin, size_t end, int thread)
         float *y = j->y + (p * s->oh + o0) * s->ow;
         const float *base;
         if (s->staged) {
-            const int64_t in_rows = (rows - 1) * s->sh + (s->kh - 1) * s->dh + 1;
-            const int64_t ih0 = o0 * s->sh - s->pt;
-            for (int64_t r = 0; r < in_rows; r++) {
-                float *dst = buf + r * s->row_len;
-                const int64_t ih = ih0 + r;
-                if (ih < 0 || ih >= s->ih)
-                    memset(dst, 0, sizeof(float) * (size_t)s->row_len);
-                else
-                    k->stage(x + ih * s->iw, s->iw, s->pl, s->sw, s->phase_len, dst);
-            }
+            k->stage(x, s->ih, s->iw, o0 * s->sh - s->pt,
+                     (rows - 1) * s->sh + (s->kh - 1) * s->dh + 1, s->pl, s->sw,
+                     s->phase_len, buf);
             base = buf;
         } else {
             base = x + o0 * s->sh * s->iw;
         }
-        for (int64_t r = 0; r < rows; r++)
-            k->row(base + r * s->sh * s->row_len, s->off, w, s->taps, bias,
-                   y + r * s->ow, s->ow);
+        k->rows(base, (ptrdiff_t)(s->sh * s->row_len), s->off, w, s->taps, bias, y,
+                (ptrdiff_t)s->ow, s->ow, rows);
     }
 }
 
