@@ -25,7 +25,7 @@ struct imp_dwconv_kernels {
                  int64_t taps, float bias, float *y, ptrdiff_t ystride, int64_t n,
                  int64_t rows);
     /* Stages input rows ih0 .. ih0 + rows - 1 of an ih x iw plane x for a
-     * stride of sw, each into sw * phase_len floats of dst (row r at
+     * stride of sw (1 to 16), each into sw * phase_len floats of dst (row r at
      * dst + r * sw * phase_len): padded column pc (x[i][pc - pl] inside
      * the plane, 0 outside it, rows outside included) goes to
      * (pc % sw) * phase_len + pc / sw. */
