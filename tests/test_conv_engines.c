@@ -176,6 +176,9 @@ static const struct conv_case cases[] = {
     {1, 6, 14, 23, 6, 3, 1, 2, 2, 6, 0, 0},
     {1, 3, 16, 45, 3, 7, 2, 3, 1, 3, 1, 0},
     {1, 2, 1, 2, 2, 3, 1, 1, 1, 2, 1, 0},
+    /* ...and layers big enough to be split between threads */
+    {1, 32, 40, 70, 32, 3, 1, 1, 1, 32, 1, 0},
+    {1, 24, 61, 67, 24, 5, 2, 2, 1, 24, 0, 0},
 };
 
 /* Largest |got - ref| relative to the largest |ref|: the right yardstick

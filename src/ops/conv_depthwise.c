@@ -29,6 +29,9 @@
 #define DW_MAX_PAD 64
 /* Staged rows of one band: about this many bytes (L1). */
 #define DW_STAGE_BYTES (24 * 1024)
+/* Below this many multiply-adds (some 20 us on one core) a layer runs on
+ * the calling thread alone. */
+#define DW_MIN_PARALLEL_MACS (256 * 1024)
 
 struct conv_dw {
     const struct imp_dwconv_kernels *k;
@@ -172,8 +175,12 @@ static void conv_dw_run(const struct imp_kernel_args *a)
     struct dw_job j = {.s = s, .x = a->in[0]->data, .w = a->in[1]->data,
                        .b = s->has_bias ? a->in[2]->data : NULL,
                        .y = a->out[0]->data, .scratch = a->scratch};
-    imp_parallel_for(a->pool, (size_t)(s->planes * s->bands),
-                     imp_conv_grain(s->band * s->ow * s->taps), dw_bands, &j);
+    const size_t items = (size_t)(s->planes * s->bands);
+    size_t grain = imp_conv_grain(s->band * s->ow * s->taps);
+    /* A layer this small finishes before a sleeping worker wakes up. */
+    if (s->planes * s->oh * s->ow * s->taps < DW_MIN_PARALLEL_MACS)
+        grain = items;
+    imp_parallel_for(a->pool, items, grain, dw_bands, &j);
 }
 
 const struct imp_engine imp_conv_depthwise_engine = {

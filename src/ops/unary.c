@@ -140,7 +140,7 @@ static void sigmoid_simd_run(const struct imp_kernel_args *a)
 
 static void hard_swish_simd_run(const struct imp_kernel_args *a)
 {
-    unary_simd(a, imp_eltwise_kernels_for(a->isa)->hard_swish, 1 << 16);
+    unary_simd(a, imp_eltwise_kernels_for(a->isa)->hard_swish, 1 << 17);
 }
 
 #define SIMD_FLOAT_OP(ID, simd_fn, ref_fn)                                   \
