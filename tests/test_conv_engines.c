@@ -258,16 +258,20 @@ static void fast_engines_are_chosen_by_default(void)
     /* A 3x3 stride-1 conv with enough channels goes to Winograd; 9x9
      * layers, even with few input or output channels, to nested Winograd
      * ("wide"); stride-2 3x3 layers to direct; a 1x1, and many channels
-     * over a narrow image, to GEMM: the choices the benchmarks rely on. */
+     * over a narrow image, to GEMM; depthwise layers to "depthwise": the
+     * choices the benchmarks rely on. */
     const struct conv_case wino = {1, 16, 12, 12, 16, 3, 1, 1, 1, 1, 1, 0};
     const struct conv_case wide = {1, 3, 12, 120, 16, 9, 1, 4, 1, 1, 1, 0};
     const struct conv_case narrow = {1, 16, 12, 120, 3, 9, 1, 4, 1, 1, 1, 0};
     const struct conv_case down = {1, 32, 18, 18, 64, 3, 2, 0, 1, 1, 1, 0};
     const struct conv_case point = {1, 32, 12, 12, 64, 1, 1, 0, 1, 1, 1, 0};
     const struct conv_case deep = {1, 128, 13, 13, 128, 3, 2, 0, 1, 1, 1, 0};
-    const struct conv_case *cs[6] = {&wino, &wide, &narrow, &down, &point, &deep};
-    const char *want[6] = {"winograd", "wide", "wide", "direct", "gemm", "gemm"};
-    for (int i = 0; i < 6; i++) {
+    const struct conv_case dw3 = {1, 16, 12, 12, 16, 3, 1, 1, 1, 16, 1, 0};
+    const struct conv_case dw5 = {1, 24, 17, 17, 24, 5, 2, 2, 1, 24, 1, 0};
+    const struct conv_case *cs[8] = {&wino, &wide, &narrow, &down, &point, &deep, &dw3, &dw5};
+    const char *want[8] = {"winograd", "wide", "wide", "direct",
+                           "gemm",     "gemm", "depthwise", "depthwise"};
+    for (int i = 0; i < 8; i++) {
         struct imp_model *m = conv_model(cs[i], 7);
         struct imp_predictor *p;
         if (!CHECK(m && imp_predictor_init(m, NULL, &p, NULL) == IMP_OK))
