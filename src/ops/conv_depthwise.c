@@ -97,7 +97,9 @@ static enum imp_status conv_dw_prepare(const struct imp_kernel_args *a, void **s
     const int64_t need_h = (s->oh - 1) * s->sh + (kh - 1) * s->dh + 1;
     s->staged = !(sw == 1 && s->pt == 0 && s->pl == 0 && need_w <= s->iw && need_h <= s->ih);
     if (s->staged) {
-        s->phase_len = (need_w + sw - 1) / sw;
+        /* Phases start on 32-byte boundaries (the scratch is 64-byte
+         * aligned): the unshifted taps' loads then split no cache line. */
+        s->phase_len = ((need_w + sw - 1) / sw + 7) & ~(int64_t)7;
         s->row_len = s->phase_len * sw;
     } else {
         s->phase_len = s->row_len = s->iw;
