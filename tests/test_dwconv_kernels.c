@@ -34,7 +34,11 @@ static void rows_match_plain_c(const struct imp_dwconv_kernels *k)
              * scattered offsets from its base */
             const int64_t rows = 1 + (int64_t)((ti + li) % 5);
             const ptrdiff_t bstride = (ptrdiff_t)(n + 5), ystride = (ptrdiff_t)(n + 2);
-            const int64_t span = (rows - 1) * bstride + n + 3 * taps + 8;
+            const int64_t span = (rows + 2) * bstride + n + 3 * taps + 8;
+            /* 3x3 taps on rows of the input one output row apart (a
+             * stride-1 conv's layout, which pairs rows up) every other
+             * length, scattered otherwise */
+            const bool grid = taps == 9 && li % 2 == 0;
             float *src = malloc(sizeof(float) * (size_t)span);
             float *y = malloc(sizeof(float) * (size_t)(rows * ystride));
             float w[49];
@@ -45,7 +49,8 @@ static void rows_match_plain_c(const struct imp_dwconv_kernels *k)
                 y[i] = 1234.0f;
             for (int64_t t = 0; t < taps; t++) {
                 w[t] = frand(&seed);
-                off[t] = (ptrdiff_t)((t * 7) % (3 * taps + 8));
+                off[t] = grid ? (ptrdiff_t)(t / 3) * bstride + t % 3
+                              : (ptrdiff_t)((t * 7) % (3 * taps + 8));
             }
             const float bias = frand(&seed);
             k->rows(src, bstride, off, w, taps, bias, y, ystride, n, rows);
