@@ -161,6 +161,27 @@ static const struct conv_case cases[] = {
     {1, 32, 13, 78, 33, 7, 1, 0, 1, 1, 1, 0},
     {1, 33, 12, 73, 34, 6, 1, 1, 1, 1, 1, 0},
     {1, 5, 14, 146, 7, 9, 1, 0, 1, 1, 1, 0},
+    /* depthwise (group = C): 3x3 and 5x5, strides 1 and 2, pads 0-2,
+     * odd sizes, rows narrower and wider than every vector width, a
+     * channel multiplier of 2, a dilation, a 7x7 */
+    {1, 16, 13, 11, 16, 3, 1, 1, 1, 16, 1, 0},
+    {2, 8, 17, 37, 8, 3, 2, 1, 1, 8, 0, 0},
+    {1, 12, 9, 70, 12, 5, 1, 2, 1, 12, 1, 0},
+    {1, 6, 31, 29, 6, 5, 2, 2, 1, 6, 1, 0},
+    {1, 5, 8, 8, 5, 3, 1, 0, 1, 5, 0, 0},
+    {1, 7, 10, 67, 7, 3, 2, 0, 1, 7, 1, 0},
+    {1, 4, 5, 3, 4, 5, 1, 2, 1, 4, 1, 0},
+    {1, 3, 33, 130, 3, 3, 1, 1, 1, 3, 1, 0},
+    {1, 4, 11, 19, 8, 3, 1, 1, 1, 4, 1, 0},
+    {1, 6, 14, 23, 6, 3, 1, 2, 2, 6, 0, 0},
+    {1, 3, 16, 45, 3, 7, 2, 3, 1, 3, 1, 0},
+    {1, 2, 1, 2, 2, 3, 1, 1, 1, 2, 1, 0},
+    {1, 4, 19, 23, 4, 3, 2, 2, 2, 4, 1, 0},
+    {1, 6, 20, 25, 6, 5, 3, 2, 1, 6, 1, 0},
+    {2, 3, 9, 17, 9, 3, 2, 1, 1, 3, 1, 0},
+    /* ...and layers big enough to be split between threads */
+    {1, 32, 40, 70, 32, 3, 1, 1, 1, 32, 1, 0},
+    {1, 24, 61, 67, 24, 5, 2, 2, 1, 24, 0, 0},
 };
 
 /* Largest |got - ref| relative to the largest |ref|: the right yardstick
@@ -184,9 +205,9 @@ static void engines_agree_with_reference(void)
      * Winograd F(4x4,3x3) transforms with constants up to 8 and 1/24, and
      * nested F(3x3,3x3) ("wide") up to 4 and 1/6: error against the
      * output's scale. */
-    static const char *const engines[] = {"Conv=winograd", "Conv=wide", "Conv=direct",
-                                          "Conv=gemm", "ConvTranspose=gemm"};
-    static const bool normalized[] = {true, true, false, false, false};
+    static const char *const engines[] = {"Conv=depthwise", "Conv=winograd", "Conv=wide",
+                                          "Conv=direct", "Conv=gemm", "ConvTranspose=gemm"};
+    static const bool normalized[] = {false, true, true, false, false, false};
     enum imp_isa best = imp_isa_detect();
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const struct conv_case *cc = &cases[ci];
@@ -240,16 +261,20 @@ static void fast_engines_are_chosen_by_default(void)
     /* A 3x3 stride-1 conv with enough channels goes to Winograd; 9x9
      * layers, even with few input or output channels, to nested Winograd
      * ("wide"); stride-2 3x3 layers to direct; a 1x1, and many channels
-     * over a narrow image, to GEMM: the choices the benchmarks rely on. */
+     * over a narrow image, to GEMM; depthwise layers to "depthwise": the
+     * choices the benchmarks rely on. */
     const struct conv_case wino = {1, 16, 12, 12, 16, 3, 1, 1, 1, 1, 1, 0};
     const struct conv_case wide = {1, 3, 12, 120, 16, 9, 1, 4, 1, 1, 1, 0};
     const struct conv_case narrow = {1, 16, 12, 120, 3, 9, 1, 4, 1, 1, 1, 0};
     const struct conv_case down = {1, 32, 18, 18, 64, 3, 2, 0, 1, 1, 1, 0};
     const struct conv_case point = {1, 32, 12, 12, 64, 1, 1, 0, 1, 1, 1, 0};
     const struct conv_case deep = {1, 128, 13, 13, 128, 3, 2, 0, 1, 1, 1, 0};
-    const struct conv_case *cs[6] = {&wino, &wide, &narrow, &down, &point, &deep};
-    const char *want[6] = {"winograd", "wide", "wide", "direct", "gemm", "gemm"};
-    for (int i = 0; i < 6; i++) {
+    const struct conv_case dw3 = {1, 16, 12, 12, 16, 3, 1, 1, 1, 16, 1, 0};
+    const struct conv_case dw5 = {1, 24, 17, 17, 24, 5, 2, 2, 1, 24, 1, 0};
+    const struct conv_case *cs[8] = {&wino, &wide, &narrow, &down, &point, &deep, &dw3, &dw5};
+    const char *want[8] = {"winograd", "wide", "wide", "direct",
+                           "gemm",     "gemm", "depthwise", "depthwise"};
+    for (int i = 0; i < 8; i++) {
         struct imp_model *m = conv_model(cs[i], 7);
         struct imp_predictor *p;
         if (!CHECK(m && imp_predictor_init(m, NULL, &p, NULL) == IMP_OK))

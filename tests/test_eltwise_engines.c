@@ -464,32 +464,39 @@ static void upsample_repeat_matches_ref(void)
     free(x);
 }
 
-/* ---- Relu, Tanh, Add ---------------------------------------------------- */
+/* ---- Relu, Tanh, Sigmoid, HardSwish, Add ---------------------------------------------------- */
 
 static void activations_simd_match_ref(void)
 {
     static const int64_t shapes[][4] = {{1, 3, 5, 7}, {2, 1, 1, 1}, {1, 8, 67, 129}};
+    static const enum imp_op ops[] = {IMP_OP_RELU, IMP_OP_TANH, IMP_OP_SIGMOID,
+                                      IMP_OP_HARD_SWISH};
+    static const char *const fast[] = {"Relu=simd", "Tanh=simd", "Sigmoid=simd",
+                                       "HardSwish=simd"};
+    static const char *const ref[] = {"Relu=ref", "Tanh=ref", "Sigmoid=ref",
+                                      "HardSwish=ref"};
+    /* Tanh and Sigmoid: the references use libm's tanhf and expf, each an
+     * ulp or so off; Relu and HardSwish must match bit for bit. */
+    static const double tol[] = {-1, 3e-7, 3e-7, -1};
+    static const float special[] = {-0.0f, NAN, INFINITY, 1e-6f, -INFINITY, 100.0f,
+                                    -100.0f, 1e30f, -1e30f, -3.0f, 3.0f, 89.0f, -89.0f,
+                                    -104.5f, 1e-40f, -1e-40f};
+    const int n_special = (int)(sizeof special / sizeof special[0]);
     unsigned seed = 31;
     for (int k = 0; k < 3; k++) {
         int64_t n = shapes[k][0] * shapes[k][1] * shapes[k][2] * shapes[k][3];
         float *x = random_floats(n, &seed, 0.0f, 6.0f);
-        x[0] = -0.0f;
-        if (n > 3) {
-            x[1] = NAN;
-            x[2] = INFINITY;
-            x[3] = 1e-6f;
-        }
-        for (int op = 0; op < 2; op++) {
+        for (int i = 0; i < n && i < n_special; i++)
+            x[i] = special[i];
+        for (int op = 0; op < 4; op++) {
             struct one_node t;
-            one_begin(&t, op ? IMP_OP_TANH : IMP_OP_RELU, IMP_DTYPE_F32, 4, shapes[k], 0,
-                      NULL, NULL, NULL, NULL, NULL);
+            one_begin(&t, ops[op], IMP_DTYPE_F32, 4, shapes[k], 0, NULL, NULL, NULL, NULL,
+                      NULL);
             struct imp_model *m = one_end(&t);
             if (!CHECK(m != NULL))
                 continue;
-            /* Tanh: the reference is libm's tanhf, itself an ulp or so off. */
-            int acc = compare_engines(m, x, sizeof *x * (size_t)n,
-                                      op ? "Tanh=simd" : "Relu=simd",
-                                      op ? "Tanh=ref" : "Relu=ref", op ? 3e-7 : -1);
+            int acc = compare_engines(m, x, sizeof *x * (size_t)n, fast[op], ref[op],
+                                      tol[op]);
             CHECK(acc > 0);
             imp_model_free(m);
         }
@@ -621,6 +628,54 @@ static void kernels_match_plain_c(void)
             }
             if (!CHECK(ok))
                 printf("  %s tanh n=%lld\n", k->name, (long long)n);
+            /* sigmoid: within an ulp of 1 / (1 + exp(-x)) in double, over
+             * the range where it saturates to 1, where it goes denormal and
+             * to 0, with the special values at the front */
+            static const float sp[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 1e30f,
+                                       -1e30f, 88.0f, -88.0f, -103.0f, -104.0f, -110.0f,
+                                       17.0f, 16.5f, -16.5f, 1e-20f, -2e-40f};
+            for (int64_t i = 0; i < n; i++)
+                w[i] = (float)(i - n / 2) * (i % 3 ? 0.023f : 0.31f) * (i % 2 ? 1 : 17);
+            for (int64_t i = 0; i < n && i < (int64_t)(sizeof sp / sizeof sp[0]); i++)
+                w[(i * 5) % n] = sp[i];
+            k->sigmoid(w, y, n);
+            ok = true;
+            for (int64_t i = 0; i < n; i++) {
+                if (isnan(w[i])) {
+                    ok &= isnan(y[i]) != 0;
+                    continue;
+                }
+                float want = (float)(1.0 / (1.0 + exp(-(double)w[i])));
+                float up = nextafterf(want, INFINITY), down = nextafterf(want, -INFINITY);
+                bool hit = y[i] == want || y[i] == up || y[i] == down;
+                if (!hit)
+                    printf("  %s sigmoid(%.9g) = %.9g, want %.9g\n", k->name, w[i], y[i],
+                           want);
+                ok &= hit && y[i] >= 0.0f && y[i] <= 1.0f;
+            }
+            if (!CHECK(ok))
+                printf("  %s sigmoid n=%lld\n", k->name, (long long)n);
+            memcpy(y, w, sizeof *w * (size_t)n);
+            k->sigmoid(y, y, n); /* in place */
+            ok = true;
+            for (int64_t i = 0; i < n; i++) {
+                float want = (float)(1.0 / (1.0 + exp(-(double)w[i])));
+                ok &= isnan(w[i]) ? isnan(y[i]) != 0 : fabsf(y[i] - want) <= 1.2e-7f;
+            }
+            CHECK(ok);
+            /* hard_swish: the reference expression, bit for bit */
+            for (int64_t i = 0; i < n; i++)
+                w[i] = (float)(i - n / 2) * (i % 3 ? 0.07f : 0.9f);
+            for (int64_t i = 0; i < n && i < (int64_t)(sizeof sp / sizeof sp[0]); i++)
+                w[(i * 3) % n] = sp[i];
+            k->hard_swish(w, y, n);
+            ok = true;
+            for (int64_t i = 0; i < n; i++) {
+                float v = w[i] * fmaxf(0.0f, fminf(1.0f, w[i] / 6.0f + 0.5f));
+                ok &= isnan(v) ? isnan(y[i]) != 0 : memcmp(&v, &y[i], 4) == 0;
+            }
+            if (!CHECK(ok))
+                printf("  %s hard_swish n=%lld\n", k->name, (long long)n);
             free(x);
             free(b);
             free(y);

@@ -1,7 +1,8 @@
 /*
  * Memory-bound element-wise kernels for the non-convolution operators of
  * the image networks: instance-norm statistics and its affine map (with
- * the activation that fusion folds into it), Relu, Tanh, Add, and the
+ * the activation that fusion folds into it), Relu, Tanh, HardSwish,
+ * Sigmoid, Add, and the
  * column doubling of nearest x2 upsampling.
  *
  * One template (eltwise.inc) is compiled per ISA with GCC vector types of
@@ -37,6 +38,12 @@ struct imp_eltwise_kernels {
     void (*repeat2)(const float *x, float *y, int64_t n);
     /* y = tanh(x) within an ulp or so of tanhf; y may be x. */
     void (*tanh)(const float *x, float *y, int64_t n);
+    /* y = x * clamp(x / 6 + 1/2, 0, 1), bit for bit the reference engine's
+     * x * fmaxf(0, fminf(1, x / 6 + 0.5)); y may be x. */
+    void (*hard_swish)(const float *x, float *y, int64_t n);
+    /* y = 1 / (1 + exp(-x)) within an ulp of that value computed in
+     * double and rounded; NaN stays NaN; y may be x. */
+    void (*sigmoid)(const float *x, float *y, int64_t n);
 };
 
 /* The widest kernel set within `cap` and this CPU. */

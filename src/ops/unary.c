@@ -1,9 +1,10 @@
 /* Element-wise operators with one tensor input: activations, Cast, and the
  * legacy per-channel affine ops (ImageScaler, Affine).
  *
- * Relu and Tanh also have a "simd" engine: the per-ISA kernels of
- * kernels/eltwise.inc over slices split between threads (Tanh's is a
- * vector exp in double, within an ulp of the correctly rounded tanh). */
+ * Relu, Tanh, Sigmoid and HardSwish also have a "simd" engine: the
+ * per-ISA kernels of kernels/eltwise.inc over slices split between threads (Tanh's and
+ * Sigmoid's are a vector exp in double, within an ulp of the correctly
+ * rounded result). */
 #include <math.h>
 #include <string.h>
 
@@ -90,9 +91,7 @@ static void affine_run(const struct imp_kernel_args *a)
         .flags = IMP_OPF_INPLACE}
 
 SIMPLE_FLOAT_OP(LEAKY_RELU, leaky_relu_run);
-SIMPLE_FLOAT_OP(SIGMOID, sigmoid_run);
 SIMPLE_FLOAT_OP(HARD_SIGMOID, hard_sigmoid_run);
-SIMPLE_FLOAT_OP(HARD_SWISH, hard_swish_run);
 SIMPLE_FLOAT_OP(SQRT, sqrt_run);
 SIMPLE_FLOAT_OP(AFFINE, affine_run);
 
@@ -132,6 +131,18 @@ static void tanh_simd_run(const struct imp_kernel_args *a)
     unary_simd(a, imp_eltwise_kernels_for(a->isa)->tanh, 8192);
 }
 
+/* Sigmoid costs about what Tanh does; HardSwish a division and a few
+ * logic ops per element, between Relu and Tanh. */
+static void sigmoid_simd_run(const struct imp_kernel_args *a)
+{
+    unary_simd(a, imp_eltwise_kernels_for(a->isa)->sigmoid, 8192);
+}
+
+static void hard_swish_simd_run(const struct imp_kernel_args *a)
+{
+    unary_simd(a, imp_eltwise_kernels_for(a->isa)->hard_swish, 1 << 17);
+}
+
 #define SIMD_FLOAT_OP(ID, simd_fn, ref_fn)                                   \
     static const struct imp_engine ID##_simd = {.name = "simd",              \
                                                 .run = simd_fn};             \
@@ -144,6 +155,8 @@ static void tanh_simd_run(const struct imp_kernel_args *a)
 
 SIMD_FLOAT_OP(RELU, relu_simd_run, relu_run);
 SIMD_FLOAT_OP(TANH, tanh_simd_run, tanh_run);
+SIMD_FLOAT_OP(SIGMOID, sigmoid_simd_run, sigmoid_run);
+SIMD_FLOAT_OP(HARD_SWISH, hard_swish_simd_run, hard_swish_run);
 
 /* ---- Clip: bounds from attributes (opset < 11) or inputs 1 and 2 ------ */
 

@@ -1,0 +1,45 @@
+/*
+ * Kernels of the depthwise Conv engine (ops/conv_depthwise.c): one output
+ * row of one channel at a time, every tap a unit-stride run of a staged
+ * (zero-padded, phase-split) input plane, so one loop serves every kernel
+ * size, stride and dilation.
+ *
+ * One template (dwconv.inc) is compiled per ISA with GCC vector types of
+ * that ISA's width; dispatch picks the widest one within the cap.
+ */
+#ifndef IMP_DWCONV_H
+#define IMP_DWCONV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "impasto.h"
+
+struct imp_dwconv_kernels {
+    enum imp_isa isa;
+    const char *name;
+    /* For r < rows and j < n: y[r * ystride + j] = bias + sum over
+     * t < taps of w[t] * base[r * bstride + off[t] + j], summed in tap
+     * order with one rounding per tap (fused where the ISA has FMA). */
+    void (*rows)(const float *base, ptrdiff_t bstride, const ptrdiff_t *off, const float *w,
+                 int64_t taps, float bias, float *y, ptrdiff_t ystride, int64_t n,
+                 int64_t rows);
+    /* Stages input rows ih0 .. ih0 + rows - 1 of an ih x iw plane x for a
+     * stride of sw (1 to 16), each into sw * phase_len floats of dst (row r at
+     * dst + r * sw * phase_len): padded column pc (x[i][pc - pl] inside
+     * the plane, 0 outside it, rows outside included) goes to
+     * (pc % sw) * phase_len + pc / sw. */
+    void (*stage)(const float *x, int64_t ih, int64_t iw, int64_t ih0, int64_t rows,
+                  int64_t pl, int64_t sw, int64_t phase_len, float *dst);
+};
+
+/* The widest kernel set within `cap` and this CPU. */
+const struct imp_dwconv_kernels *imp_dwconv_kernels_for(enum imp_isa cap);
+
+#define IMP_DWCONV_DECLARE(sfx) extern const struct imp_dwconv_kernels imp_dwconv__##sfx;
+IMP_DWCONV_DECLARE(scalar)
+IMP_DWCONV_DECLARE(avx2)
+IMP_DWCONV_DECLARE(avx512)
+#undef IMP_DWCONV_DECLARE
+
+#endif
