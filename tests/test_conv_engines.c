@@ -165,8 +165,8 @@ static void engines_agree_with_reference(void)
      * Winograd F(4x4,3x3) transforms with constants up to 8 and 1/24:
      * error against the output's scale. */
     static const char *const engines[] = {"Conv=winograd", "Conv=direct", "Conv=gemm",
-                                          "ConvTranspose=gemm"};
-    static const bool normalized[] = {true, false, false, false};
+                                          "ConvTranspose=gemm", "ConvTranspose=phase"};
+    static const bool normalized[] = {true, false, false, false, false};
     enum imp_isa best = imp_isa_detect();
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const struct conv_case *cc = &cases[ci];

@@ -1,0 +1,398 @@
+/*
+ * ConvTranspose engine "phase": a strided transposed convolution split
+ * into its s*s output phases, each an ordinary correlation.
+ *
+ * Along one axis (stride s, dilation d, leading pad pb), output o gets
+ * tap k from input i = (o + pb - k*d) / s when that divides evenly. Write
+ * o = q*s + r: only the taps with k*d = r + pb (mod s) reach phase r, and
+ * they read input q + off_k, off_k = (r + pb - k*d) / s. So the outputs of
+ * phase (ry, rx) form a small image that is a plain correlation of the
+ * input with the phase's sub-kernel (for 3x3 stride 2: 1x1, 1x2, 2x1 and
+ * 2x2 taps, nine in all), with no multiplications by the zeros that a
+ * zero-stuffed input or a gather over all taps would pay for.
+ *
+ * Work items are bands of q rows: band [q0, q0 + B) owns output rows
+ * [q0*s, (q0 + B)*s), so items never share an output. A band stages the
+ * input rows its taps read, zero-padded so every tap is an in-bounds
+ * unit-stride run, computes each phase with the direct-convolution row
+ * kernel (kernels/conv_rows.h) into a small per-thread buffer, and
+ * interleaves the s column phases into the output rows. Each output sums
+ * its taps in one fixed order whatever the band and thread split, so
+ * results do not depend on the thread count.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/threadpool.h"
+#include "kernels/conv_rows.h"
+#include "ops/conv_common.h"
+#include "ops/conv_engines.h"
+
+#define PHASE_MAX_STRIDE 8
+#define PHASE_MAX_K 64 /* kernel extent per axis */
+#define PHASE_MAX_TAPS 1024
+/* Staged input rows of one band: about this many bytes per thread (L2). */
+#define PHASE_STAGE_BYTES (192 * 1024)
+#define PHASE_MAX_BAND 16
+#define PHASE_L1_BYTES (32 * 1024)
+#define PHASE_MIN_STEPS 64
+
+/* One axis: the taps of each phase, and the input offsets they read. */
+struct phase_axis {
+    int64_t s, q[PHASE_MAX_STRIDE];      /* outputs per phase            */
+    int ntaps[PHASE_MAX_STRIDE];         /* taps per phase               */
+    int first[PHASE_MAX_STRIDE];         /* index of its first tap below */
+    int64_t k[PHASE_MAX_K], off[PHASE_MAX_K];
+    int64_t lo, hi;                      /* smallest and largest offset  */
+};
+
+struct phase_plan {
+    int64_t steps, chunk; /* steps = C * taps; chunk: channels per call */
+    float *w;             /* [block][c][tap][IMP_CONV_ROWS_BLOCK]        */
+    ptrdiff_t *tap_off;   /* [c][tap]                                    */
+};
+
+struct convt_phase {
+    imp_conv_rows_fn rows;
+    int64_t n, c, m, ih, iw, oh, ow, kh, kw;
+    struct phase_axis ay, ax;
+    int64_t blocks;
+    int64_t band;       /* q rows per work item */
+    int64_t stage_rows; /* input rows a band reads, per channel */
+    int64_t row_len;    /* staged row: input columns ax.lo .. */
+    size_t stage_floats, buf_floats; /* per thread */
+    float *bias;        /* [blocks][IMP_CONV_ROWS_BLOCK] */
+    struct phase_plan plan[PHASE_MAX_STRIDE * PHASE_MAX_STRIDE];
+};
+
+static int64_t floor_mod(int64_t a, int64_t b)
+{
+    int64_t r = a % b;
+    return r < 0 ? r + b : r;
+}
+
+static void axis_init(struct phase_axis *a, int64_t k, int64_t s, int64_t d, int64_t pb,
+                      int64_t out)
+{
+    memset(a, 0, sizeof *a);
+    a->s = s;
+    int n = 0;
+    a->lo = INT64_MAX;
+    a->hi = INT64_MIN;
+    for (int64_t r = 0; r < s; r++) {
+        a->q[r] = out > r ? (out - r + s - 1) / s : 0;
+        a->first[r] = n;
+        for (int64_t t = 0; t < k; t++) {
+            if (floor_mod(r + pb - t * d, s) != 0)
+                continue;
+            a->k[n] = t;
+            a->off[n] = (r + pb - t * d) / s; /* exact */
+            a->lo = a->off[n] < a->lo ? a->off[n] : a->lo;
+            a->hi = a->off[n] > a->hi ? a->off[n] : a->hi;
+            n++;
+        }
+        a->ntaps[r] = n - a->first[r];
+    }
+}
+
+static bool phase_supports(const struct imp_kernel_args *a)
+{
+    /* Weights and bias are packed in prepare: both must be constants. */
+    if (a->in[0]->shape.rank != 4 || !a->in[1]->data ||
+        (a->n_in > 2 && a->in[2] && !a->in[2]->data))
+        return false;
+    struct imp_conv_geom g;
+    if (imp_conv_transpose_geometry(a->node, a->in, a->n_in, &g, NULL) != IMP_OK)
+        return false;
+    const struct imp_window *w = &g.w;
+    const int ax = IMP_WIN_AXES - 2;
+    if (g.group != 1 || g.c < 1 || g.m < 1 || g.n < 1)
+        return false;
+    if (w->k[ax] * w->k[ax + 1] > PHASE_MAX_TAPS)
+        return false;
+    for (int i = ax; i < ax + 2; i++)
+        if (w->in[i] < 1 || w->s[i] > PHASE_MAX_STRIDE || w->k[i] > PHASE_MAX_K ||
+            w->d[i] > PHASE_MAX_K || w->pb[i] > 4096 || w->pb[i] < -4096)
+            return false;
+    return true;
+}
+
+static void phase_release(void *state)
+{
+    struct convt_phase *s = state;
+    if (!s)
+        return;
+    for (size_t p = 0; p < sizeof s->plan / sizeof s->plan[0]; p++) {
+        imp_aligned_free(s->plan[p].w);
+        free(s->plan[p].tap_off);
+    }
+    imp_aligned_free(s->bias);
+    free(s);
+}
+
+/* Packs phase (ry, rx): weights by output channel block, and the offset of
+ * each (channel, tap) step in the staged band. */
+static enum imp_status plan_phase(struct convt_phase *s, int64_t ry, int64_t rx,
+                                  const float *w, struct imp_error *err)
+{
+    struct phase_plan *p = &s->plan[ry * s->ax.s + rx];
+    const struct phase_axis *ay = &s->ay, *ax = &s->ax;
+    const int64_t nty = ay->ntaps[ry], ntx = ax->ntaps[rx], taps = nty * ntx;
+    p->steps = s->c * taps;
+    if (p->steps == 0)
+        return IMP_OK;
+    p->w = imp_aligned_alloc(sizeof(float) * (size_t)(p->steps * IMP_CONV_ROWS_BLOCK *
+                                                      s->blocks));
+    p->tap_off = malloc(sizeof(ptrdiff_t) * (size_t)p->steps);
+    if (!p->w || !p->tap_off)
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory packing weights");
+    float *dst = p->w;
+    for (int64_t blk = 0; blk < s->blocks; blk++)
+        for (int64_t c = 0; c < s->c; c++)
+            for (int64_t i = 0; i < nty; i++)
+                for (int64_t j = 0; j < ntx; j++)
+                    for (int64_t k = 0; k < IMP_CONV_ROWS_BLOCK; k++) {
+                        const int64_t m = blk * IMP_CONV_ROWS_BLOCK + k;
+                        const int64_t ky = ay->k[ay->first[ry] + i];
+                        const int64_t kx = ax->k[ax->first[rx] + j];
+                        *dst++ = m < s->m ? w[((c * s->m + m) * s->kh + ky) * s->kw + kx]
+                                          : 0.0f;
+                    }
+    const ptrdiff_t chan = (ptrdiff_t)(s->stage_rows * s->row_len);
+    for (int64_t c = 0; c < s->c; c++)
+        for (int64_t i = 0; i < nty; i++)
+            for (int64_t j = 0; j < ntx; j++)
+                p->tap_off[(c * nty + i) * ntx + j] =
+                    (ptrdiff_t)c * chan +
+                    (ptrdiff_t)((ay->off[ay->first[ry] + i] - ay->lo) * s->row_len +
+                                ax->off[ax->first[rx] + j] - ax->lo);
+    /* Channels per kernel call: the band's staged rows they read, and
+     * their weights, should fit L1 ... */
+    const int64_t per_channel =
+        (int64_t)sizeof(float) * (s->stage_rows * s->row_len + taps * IMP_CONV_ROWS_BLOCK);
+    int64_t chunk = PHASE_L1_BYTES / per_channel;
+    /* ...with enough steps per call to amortise loading the accumulators. */
+    const int64_t min_chunk = (PHASE_MIN_STEPS + taps - 1) / taps;
+    chunk = chunk < min_chunk ? min_chunk : chunk;
+    chunk = chunk > s->c ? s->c : chunk;
+    const int64_t chunks = (s->c + chunk - 1) / chunk;
+    p->chunk = (s->c + chunks - 1) / chunks;
+    return IMP_OK;
+}
+
+static enum imp_status phase_prepare(const struct imp_kernel_args *a, void **state,
+                                     size_t *scratch, struct imp_error *err)
+{
+    struct imp_conv_geom g;
+    enum imp_status st = imp_conv_transpose_geometry(a->node, a->in, a->n_in, &g, err);
+    if (st != IMP_OK)
+        return st;
+    struct convt_phase *s = calloc(1, sizeof *s);
+    if (!s)
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+    *state = s;
+    const struct imp_window *win = &g.w;
+    const int ax = IMP_WIN_AXES - 2;
+    s->rows = imp_conv_rows_for(a->isa);
+    s->n = g.n;
+    s->c = g.c;
+    s->m = g.m;
+    s->ih = win->in[ax];
+    s->iw = win->in[ax + 1];
+    s->oh = win->out[ax];
+    s->ow = win->out[ax + 1];
+    s->kh = win->k[ax];
+    s->kw = win->k[ax + 1];
+    axis_init(&s->ay, s->kh, win->s[ax], win->d[ax], win->pb[ax], s->oh);
+    axis_init(&s->ax, s->kw, win->s[ax + 1], win->d[ax + 1], win->pb[ax + 1], s->ow);
+    s->blocks = (s->m + IMP_CONV_ROWS_BLOCK - 1) / IMP_CONV_ROWS_BLOCK;
+
+    s->bias = imp_aligned_alloc(sizeof(float) * IMP_CONV_ROWS_BLOCK * (size_t)s->blocks);
+    if (!s->bias)
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+    const float *b = g.has_bias ? a->in[2]->data : NULL;
+    for (int64_t m = 0; m < s->blocks * IMP_CONV_ROWS_BLOCK; m++)
+        s->bias[m] = b && m < s->m ? b[m] : 0.0f;
+
+    /* A staged row holds input columns ax.lo .. so that phase rx, tap j,
+     * output q reads column q + off_j - ax.lo, inside the row for every q
+     * of the widest phase. */
+    const int64_t qy = s->ay.q[0], qx = s->ax.q[0];
+    s->row_len = qx + s->ax.hi - s->ax.lo;
+    const int64_t span = s->ay.hi - s->ay.lo + 1;
+    /* The band: staged rows in L2, and a few bands per thread. Its size
+     * changes only how the work is cut, never any output's sum. */
+    int64_t band = PHASE_MAX_BAND;
+    for (; band > 1; band--)
+        if ((size_t)((band - 1 + span) * s->row_len * s->c) * sizeof(float) <=
+            PHASE_STAGE_BYTES)
+            break;
+    const int64_t threads = imp_threadpool_size(a->pool);
+    int64_t max_band = qy / (4 * (threads > 0 ? threads : 1));
+    max_band = max_band < 1 ? 1 : max_band;
+    s->band = band < max_band ? band : max_band;
+    s->stage_rows = s->band - 1 + span;
+    s->stage_floats = (size_t)(s->stage_rows * s->row_len * s->c);
+    s->stage_floats = (s->stage_floats + 15) & ~(size_t)15;
+    /* Stride 1 writes straight into the output; otherwise each column
+     * phase of a channel block lands in a buffer first. */
+    if (s->ay.s > 1 || s->ax.s > 1) {
+        s->buf_floats = (size_t)(s->ax.s * IMP_CONV_ROWS_BLOCK * s->band * qx);
+        s->buf_floats = (s->buf_floats + 15) & ~(size_t)15;
+    }
+    *scratch = sizeof(float) * (s->stage_floats + s->buf_floats) * (size_t)threads;
+
+    const float *w = a->in[1]->data;
+    for (int64_t ry = 0; ry < s->ay.s; ry++)
+        for (int64_t rx = 0; rx < s->ax.s; rx++)
+            if ((st = plan_phase(s, ry, rx, w, err)) != IMP_OK)
+                return st;
+    return IMP_OK;
+}
+
+struct phase_job {
+    const struct convt_phase *s;
+    const float *x; /* one image */
+    float *y;
+    float *scratch;
+};
+
+/* Copies input rows [iy0, iy0 + stage_rows) of every channel, columns
+ * from ax.lo on, into the staged layout; zeros outside the image. */
+static void stage(const struct convt_phase *s, const float *x, int64_t iy0, float *dst)
+{
+    int64_t t0 = -s->ax.lo, t1 = s->iw - s->ax.lo; /* columns inside */
+    t0 = t0 < 0 ? 0 : t0 > s->row_len ? s->row_len : t0;
+    t1 = t1 > s->row_len ? s->row_len : t1 < t0 ? t0 : t1;
+    for (int64_t c = 0; c < s->c; c++) {
+        for (int64_t r = 0; r < s->stage_rows; r++) {
+            float *d = dst + (c * s->stage_rows + r) * s->row_len;
+            const int64_t iy = iy0 + r;
+            if (iy < 0 || iy >= s->ih || t1 == t0) {
+                memset(d, 0, sizeof(float) * (size_t)s->row_len);
+                continue;
+            }
+            const float *src = x + (c * s->ih + iy) * s->iw + t0 + s->ax.lo;
+            memset(d, 0, sizeof(float) * (size_t)t0);
+            memcpy(d + t0, src, sizeof(float) * (size_t)(t1 - t0));
+            memset(d + t1, 0, sizeof(float) * (size_t)(s->row_len - t1));
+        }
+    }
+}
+
+/* Output row y[q*sx + rx] = phase rx's row[q], for every column phase. */
+static void interleave(const struct convt_phase *s, const float *buf, size_t phase_stride,
+                       int64_t row_off, float *y)
+{
+    const int64_t sx = s->ax.s;
+    if (sx == 2) {
+        const float *a = buf + row_off * s->ax.q[0], *b = buf + phase_stride +
+                                                           row_off * s->ax.q[1];
+        const int64_t n = s->ax.q[1];
+        for (int64_t q = 0; q < n; q++) {
+            y[2 * q] = a[q];
+            y[2 * q + 1] = b[q];
+        }
+        if (s->ax.q[0] > n)
+            y[2 * n] = a[n];
+        return;
+    }
+    for (int64_t rx = 0; rx < sx; rx++) {
+        const float *a = buf + (size_t)rx * phase_stride + row_off * s->ax.q[rx];
+        for (int64_t q = 0; q < s->ax.q[rx]; q++)
+            y[q * sx + rx] = a[q];
+    }
+}
+
+/* One call of the row kernel per chunk of input channels, later chunks
+ * adding to what the earlier ones stored. */
+static void run_phase(const struct convt_phase *s, const struct phase_plan *p,
+                      struct imp_conv_rows_args *args, int64_t blk)
+{
+    const float *w = p->w + blk * p->steps * IMP_CONV_ROWS_BLOCK;
+    if (p->steps == 0) {
+        args->steps = 0;
+        args->accumulate = 0;
+        s->rows(args);
+        return;
+    }
+    const int64_t taps = p->steps / s->c;
+    for (int64_t c0 = 0; c0 < s->c; c0 += p->chunk) {
+        const int64_t cc = s->c - c0 < p->chunk ? s->c - c0 : p->chunk;
+        args->steps = cc * taps;
+        args->tap_off = p->tap_off + c0 * taps;
+        args->w = w + c0 * taps * IMP_CONV_ROWS_BLOCK;
+        args->accumulate = c0 > 0;
+        s->rows(args);
+    }
+}
+
+static void phase_bands(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct phase_job *j = ctx;
+    const struct convt_phase *s = j->s;
+    const int64_t sy = s->ay.s, sx = s->ax.s, qx = s->ax.q[0];
+    float *stage_buf = j->scratch + (size_t)thread * (s->stage_floats + s->buf_floats);
+    float *buf = stage_buf + s->stage_floats;
+    const size_t phase_stride = (size_t)(IMP_CONV_ROWS_BLOCK * s->band * qx);
+    const bool direct = sy == 1 && sx == 1;
+    for (size_t item = begin; item < end; item++) {
+        const int64_t q0 = (int64_t)item * s->band;
+        stage(s, j->x, q0 + s->ay.lo, stage_buf);
+        for (int64_t ry = 0; ry < sy; ry++) {
+            int64_t rows = s->ay.q[ry] - q0;
+            rows = rows > s->band ? s->band : rows;
+            if (rows <= 0)
+                continue;
+            for (int64_t blk = 0; blk < s->blocks; blk++) {
+                const int64_t m0 = blk * IMP_CONV_ROWS_BLOCK;
+                const int mb = s->m - m0 < IMP_CONV_ROWS_BLOCK ? (int)(s->m - m0)
+                                                               : IMP_CONV_ROWS_BLOCK;
+                struct imp_conv_rows_args args = {
+                    .x = stage_buf, .x_row = (ptrdiff_t)s->row_len,
+                    .bias = s->bias + m0, .rows = rows, .mb = mb};
+                for (int64_t rx = 0; rx < sx; rx++) {
+                    if (s->ax.q[rx] == 0)
+                        continue;
+                    args.ow = s->ax.q[rx];
+                    if (direct) {
+                        args.y = j->y + (m0 * s->oh + q0) * s->ow;
+                        args.y_chan = (ptrdiff_t)(s->oh * s->ow);
+                    } else {
+                        args.y = buf + (size_t)rx * phase_stride;
+                        args.y_chan = (ptrdiff_t)(s->band * qx);
+                    }
+                    run_phase(s, &s->plan[ry * sx + rx], &args, blk);
+                }
+                if (direct)
+                    continue;
+                for (int k = 0; k < mb; k++)
+                    for (int64_t r = 0; r < rows; r++)
+                        interleave(s, buf + (size_t)(k * s->band * qx), phase_stride, r,
+                                   j->y + ((m0 + k) * s->oh + (q0 + r) * sy + ry) * s->ow);
+            }
+        }
+    }
+}
+
+static void phase_run(const struct imp_kernel_args *a)
+{
+    const struct convt_phase *s = a->state;
+    const size_t bands = (size_t)((s->ay.q[0] + s->band - 1) / s->band);
+    for (int64_t n = 0; n < s->n; n++) {
+        struct phase_job job = {
+            .s = s,
+            .x = (const float *)a->in[0]->data + n * s->c * s->ih * s->iw,
+            .y = (float *)a->out[0]->data + n * s->m * s->oh * s->ow,
+            .scratch = a->scratch};
+        imp_parallel_for(a->pool, bands, 1, phase_bands, &job);
+    }
+}
+
+const struct imp_engine imp_conv_transpose_phase_engine = {
+    .name = "phase",
+    .supports = phase_supports,
+    .prepare = phase_prepare,
+    .run = phase_run,
+    .release = phase_release,
+};
