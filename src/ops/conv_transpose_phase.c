@@ -24,45 +24,47 @@
 #include <string.h>
 
 #include "core/threadpool.h"
-#include "kernels/conv_rows.h"
+#include "kernels/convt_rows.h"
 #include "ops/conv_common.h"
 #include "ops/conv_engines.h"
 
-#define PHASE_MAX_STRIDE 8
 #define PHASE_MAX_K 64 /* kernel extent per axis */
 #define PHASE_MAX_TAPS 1024
-/* Staged input rows of one band: about this many bytes per thread (L2). */
-#define PHASE_STAGE_BYTES (192 * 1024)
+/* Staged input rows of one band, with the packed weights that stream
+ * through for every tile: about this many bytes per thread (L2). */
+#define PHASE_L2_BYTES (448 * 1024)
+#define PHASE_MIN_STAGE_BYTES (96 * 1024)
+#define PHASE_MAX_STAGE_BYTES (256 * 1024)
 #define PHASE_MAX_BAND 16
-#define PHASE_L1_BYTES (32 * 1024)
-#define PHASE_MIN_STEPS 64
+/* Input channels per kernel call: their input under one tile (a few rows
+ * of a few lines each) should stay in L1 while every channel block and
+ * phase reads it. */
+#define PHASE_MAX_CHUNK 64
 
 /* One axis: the taps of each phase, and the input offsets they read. */
 struct phase_axis {
-    int64_t s, q[PHASE_MAX_STRIDE];      /* outputs per phase            */
-    int ntaps[PHASE_MAX_STRIDE];         /* taps per phase               */
-    int first[PHASE_MAX_STRIDE];         /* index of its first tap below */
+    int64_t s, q[IMP_CONVT_MAX_STRIDE];  /* outputs per phase            */
+    int ntaps[IMP_CONVT_MAX_STRIDE];     /* taps per phase               */
+    int first[IMP_CONVT_MAX_STRIDE];     /* index of its first tap below */
     int64_t k[PHASE_MAX_K], off[PHASE_MAX_K];
     int64_t lo, hi;                      /* smallest and largest offset  */
 };
 
-struct phase_plan {
-    int64_t steps, chunk; /* steps = C * taps; chunk: channels per call */
-    float *w;             /* [block][c][tap][IMP_CONV_ROWS_BLOCK]        */
-    ptrdiff_t *tap_off;   /* [c][tap]                                    */
-};
-
 struct convt_phase {
-    imp_conv_rows_fn rows;
+    imp_convt_rows_fn rows;
     int64_t n, c, m, ih, iw, oh, ow, kh, kw;
     struct phase_axis ay, ax;
-    int64_t blocks;
+    int64_t chunk;      /* input channels per kernel call */
     int64_t band;       /* q rows per work item */
     int64_t stage_rows; /* input rows a band reads, per channel */
-    int64_t row_len;    /* staged row: input columns ax.lo .. */
-    size_t stage_floats, buf_floats; /* per thread */
-    float *bias;        /* [blocks][IMP_CONV_ROWS_BLOCK] */
-    struct phase_plan plan[PHASE_MAX_STRIDE * PHASE_MAX_STRIDE];
+    int64_t row_len;    /* staged row: input columns from ax.lo on */
+    size_t stage_floats; /* per thread, with the kernels' overread */
+    float *bias;        /* by IMP_CONVT_BLOCK, zeros past m */
+    /* Per phase ry*sx + rx: C * taps steps, weights
+     * [block][c][tap][IMP_CONVT_BLOCK] and offsets [c][tap]. */
+    int64_t steps[IMP_CONVT_MAX_PHASES];
+    float *w[IMP_CONVT_MAX_PHASES];
+    ptrdiff_t *tap_off[IMP_CONVT_MAX_PHASES];
 };
 
 static int64_t floor_mod(int64_t a, int64_t b)
@@ -111,8 +113,8 @@ static bool phase_supports(const struct imp_kernel_args *a)
     if (w->k[ax] * w->k[ax + 1] > PHASE_MAX_TAPS)
         return false;
     for (int i = ax; i < ax + 2; i++)
-        if (w->in[i] < 1 || w->s[i] > PHASE_MAX_STRIDE || w->k[i] > PHASE_MAX_K ||
-            w->d[i] > PHASE_MAX_K || w->pb[i] > 4096 || w->pb[i] < -4096)
+        if (w->in[i] < 1 || w->s[i] > IMP_CONVT_MAX_STRIDE || w->k[i] > PHASE_MAX_K ||
+            w->d[i] > PHASE_MAX_K || w->pb[i] > 4096)
             return false;
     return true;
 }
@@ -122,9 +124,9 @@ static void phase_release(void *state)
     struct convt_phase *s = state;
     if (!s)
         return;
-    for (size_t p = 0; p < sizeof s->plan / sizeof s->plan[0]; p++) {
-        imp_aligned_free(s->plan[p].w);
-        free(s->plan[p].tap_off);
+    for (int p = 0; p < IMP_CONVT_MAX_PHASES; p++) {
+        imp_aligned_free(s->w[p]);
+        free(s->tap_off[p]);
     }
     imp_aligned_free(s->bias);
     free(s);
@@ -135,24 +137,25 @@ static void phase_release(void *state)
 static enum imp_status plan_phase(struct convt_phase *s, int64_t ry, int64_t rx,
                                   const float *w, struct imp_error *err)
 {
-    struct phase_plan *p = &s->plan[ry * s->ax.s + rx];
+    const int p = (int)(ry * s->ax.s + rx);
     const struct phase_axis *ay = &s->ay, *ax = &s->ax;
     const int64_t nty = ay->ntaps[ry], ntx = ax->ntaps[rx], taps = nty * ntx;
-    p->steps = s->c * taps;
-    if (p->steps == 0)
-        return IMP_OK;
-    p->w = imp_aligned_alloc(sizeof(float) * (size_t)(p->steps * IMP_CONV_ROWS_BLOCK *
-                                                      s->blocks));
-    p->tap_off = malloc(sizeof(ptrdiff_t) * (size_t)p->steps);
-    if (!p->w || !p->tap_off)
+    const int64_t blocks = (s->m + IMP_CONVT_BLOCK - 1) / IMP_CONVT_BLOCK;
+    s->steps[p] = s->c * taps;
+    /* A phase no tap reaches (kernel 1, stride 2) is only the bias; it
+     * still gets (unused) arrays, so the kernels never offset NULL. */
+    s->w[p] = imp_aligned_alloc(sizeof(float) *
+                                (size_t)((s->steps[p] + 1) * IMP_CONVT_BLOCK * blocks));
+    s->tap_off[p] = malloc(sizeof(ptrdiff_t) * (size_t)(s->steps[p] + 1));
+    if (!s->w[p] || !s->tap_off[p])
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory packing weights");
-    float *dst = p->w;
-    for (int64_t blk = 0; blk < s->blocks; blk++)
+    float *dst = s->w[p];
+    for (int64_t blk = 0; blk < blocks; blk++)
         for (int64_t c = 0; c < s->c; c++)
             for (int64_t i = 0; i < nty; i++)
                 for (int64_t j = 0; j < ntx; j++)
-                    for (int64_t k = 0; k < IMP_CONV_ROWS_BLOCK; k++) {
-                        const int64_t m = blk * IMP_CONV_ROWS_BLOCK + k;
+                    for (int64_t k = 0; k < IMP_CONVT_BLOCK; k++) {
+                        const int64_t m = blk * IMP_CONVT_BLOCK + k;
                         const int64_t ky = ay->k[ay->first[ry] + i];
                         const int64_t kx = ax->k[ax->first[rx] + j];
                         *dst++ = m < s->m ? w[((c * s->m + m) * s->kh + ky) * s->kw + kx]
@@ -162,21 +165,10 @@ static enum imp_status plan_phase(struct convt_phase *s, int64_t ry, int64_t rx,
     for (int64_t c = 0; c < s->c; c++)
         for (int64_t i = 0; i < nty; i++)
             for (int64_t j = 0; j < ntx; j++)
-                p->tap_off[(c * nty + i) * ntx + j] =
+                s->tap_off[p][(c * nty + i) * ntx + j] =
                     (ptrdiff_t)c * chan +
                     (ptrdiff_t)((ay->off[ay->first[ry] + i] - ay->lo) * s->row_len +
                                 ax->off[ax->first[rx] + j] - ax->lo);
-    /* Channels per kernel call: the band's staged rows they read, and
-     * their weights, should fit L1 ... */
-    const int64_t per_channel =
-        (int64_t)sizeof(float) * (s->stage_rows * s->row_len + taps * IMP_CONV_ROWS_BLOCK);
-    int64_t chunk = PHASE_L1_BYTES / per_channel;
-    /* ...with enough steps per call to amortise loading the accumulators. */
-    const int64_t min_chunk = (PHASE_MIN_STEPS + taps - 1) / taps;
-    chunk = chunk < min_chunk ? min_chunk : chunk;
-    chunk = chunk > s->c ? s->c : chunk;
-    const int64_t chunks = (s->c + chunk - 1) / chunk;
-    p->chunk = (s->c + chunks - 1) / chunks;
     return IMP_OK;
 }
 
@@ -193,7 +185,7 @@ static enum imp_status phase_prepare(const struct imp_kernel_args *a, void **sta
     *state = s;
     const struct imp_window *win = &g.w;
     const int ax = IMP_WIN_AXES - 2;
-    s->rows = imp_conv_rows_for(a->isa);
+    s->rows = imp_convt_rows_for(a->isa);
     s->n = g.n;
     s->c = g.c;
     s->m = g.m;
@@ -205,13 +197,13 @@ static enum imp_status phase_prepare(const struct imp_kernel_args *a, void **sta
     s->kw = win->k[ax + 1];
     axis_init(&s->ay, s->kh, win->s[ax], win->d[ax], win->pb[ax], s->oh);
     axis_init(&s->ax, s->kw, win->s[ax + 1], win->d[ax + 1], win->pb[ax + 1], s->ow);
-    s->blocks = (s->m + IMP_CONV_ROWS_BLOCK - 1) / IMP_CONV_ROWS_BLOCK;
 
-    s->bias = imp_aligned_alloc(sizeof(float) * IMP_CONV_ROWS_BLOCK * (size_t)s->blocks);
+    const int64_t blocks = (s->m + IMP_CONVT_BLOCK - 1) / IMP_CONVT_BLOCK;
+    s->bias = imp_aligned_alloc(sizeof(float) * IMP_CONVT_BLOCK * (size_t)blocks);
     if (!s->bias)
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
     const float *b = g.has_bias ? a->in[2]->data : NULL;
-    for (int64_t m = 0; m < s->blocks * IMP_CONV_ROWS_BLOCK; m++)
+    for (int64_t m = 0; m < blocks * IMP_CONVT_BLOCK; m++)
         s->bias[m] = b && m < s->m ? b[m] : 0.0f;
 
     /* A staged row holds input columns ax.lo .. so that phase rx, tap j,
@@ -220,27 +212,28 @@ static enum imp_status phase_prepare(const struct imp_kernel_args *a, void **sta
     const int64_t qy = s->ay.q[0], qx = s->ax.q[0];
     s->row_len = qx + s->ax.hi - s->ax.lo;
     const int64_t span = s->ay.hi - s->ay.lo + 1;
-    /* The band: staged rows in L2, and a few bands per thread. Its size
+    /* The band: a few per thread for balance, staged rows in L2. Its size
      * changes only how the work is cut, never any output's sum. */
+    const int64_t weight_bytes = (int64_t)sizeof(float) * s->c * s->kh * s->kw * blocks *
+                                 IMP_CONVT_BLOCK;
+    int64_t budget = PHASE_L2_BYTES - weight_bytes;
+    budget = budget < PHASE_MIN_STAGE_BYTES   ? PHASE_MIN_STAGE_BYTES
+             : budget > PHASE_MAX_STAGE_BYTES ? PHASE_MAX_STAGE_BYTES
+                                              : budget;
     int64_t band = PHASE_MAX_BAND;
     for (; band > 1; band--)
-        if ((size_t)((band - 1 + span) * s->row_len * s->c) * sizeof(float) <=
-            PHASE_STAGE_BYTES)
+        if ((band - 1 + span) * s->row_len * s->c * (int64_t)sizeof(float) <= budget)
             break;
     const int64_t threads = imp_threadpool_size(a->pool);
     int64_t max_band = qy / (4 * (threads > 0 ? threads : 1));
     max_band = max_band < 1 ? 1 : max_band;
     s->band = band < max_band ? band : max_band;
     s->stage_rows = s->band - 1 + span;
-    s->stage_floats = (size_t)(s->stage_rows * s->row_len * s->c);
+    s->stage_floats = (size_t)(s->stage_rows * s->row_len * s->c) + IMP_CONVT_OVERREAD;
     s->stage_floats = (s->stage_floats + 15) & ~(size_t)15;
-    /* Stride 1 writes straight into the output; otherwise each column
-     * phase of a channel block lands in a buffer first. */
-    if (s->ay.s > 1 || s->ax.s > 1) {
-        s->buf_floats = (size_t)(s->ax.s * IMP_CONV_ROWS_BLOCK * s->band * qx);
-        s->buf_floats = (s->buf_floats + 15) & ~(size_t)15;
-    }
-    *scratch = sizeof(float) * (s->stage_floats + s->buf_floats) * (size_t)threads;
+    *scratch = sizeof(float) * s->stage_floats * (size_t)(threads > 0 ? threads : 1);
+    const int64_t chunks = (s->c + PHASE_MAX_CHUNK - 1) / PHASE_MAX_CHUNK;
+    s->chunk = (s->c + chunks - 1) / chunks;
 
     const float *w = a->in[1]->data;
     for (int64_t ry = 0; ry < s->ay.s; ry++)
@@ -258,7 +251,8 @@ struct phase_job {
 };
 
 /* Copies input rows [iy0, iy0 + stage_rows) of every channel, columns
- * from ax.lo on, into the staged layout; zeros outside the image. */
+ * from ax.lo on, into the staged layout; zeros outside the image and in
+ * the kernels' overread after it. */
 static void stage(const struct convt_phase *s, const float *x, int64_t iy0, float *dst)
 {
     int64_t t0 = -s->ax.lo, t1 = s->iw - s->ax.lo; /* columns inside */
@@ -278,98 +272,54 @@ static void stage(const struct convt_phase *s, const float *x, int64_t iy0, floa
             memset(d + t1, 0, sizeof(float) * (size_t)(s->row_len - t1));
         }
     }
-}
-
-/* Output row y[q*sx + rx] = phase rx's row[q], for every column phase. */
-static void interleave(const struct convt_phase *s, const float *buf, size_t phase_stride,
-                       int64_t row_off, float *y)
-{
-    const int64_t sx = s->ax.s;
-    if (sx == 2) {
-        const float *a = buf + row_off * s->ax.q[0], *b = buf + phase_stride +
-                                                           row_off * s->ax.q[1];
-        const int64_t n = s->ax.q[1];
-        for (int64_t q = 0; q < n; q++) {
-            y[2 * q] = a[q];
-            y[2 * q + 1] = b[q];
-        }
-        if (s->ax.q[0] > n)
-            y[2 * n] = a[n];
-        return;
-    }
-    for (int64_t rx = 0; rx < sx; rx++) {
-        const float *a = buf + (size_t)rx * phase_stride + row_off * s->ax.q[rx];
-        for (int64_t q = 0; q < s->ax.q[rx]; q++)
-            y[q * sx + rx] = a[q];
-    }
-}
-
-/* One call of the row kernel per chunk of input channels, later chunks
- * adding to what the earlier ones stored. */
-static void run_phase(const struct convt_phase *s, const struct phase_plan *p,
-                      struct imp_conv_rows_args *args, int64_t blk)
-{
-    const float *w = p->w + blk * p->steps * IMP_CONV_ROWS_BLOCK;
-    if (p->steps == 0) {
-        args->steps = 0;
-        args->accumulate = 0;
-        s->rows(args);
-        return;
-    }
-    const int64_t taps = p->steps / s->c;
-    for (int64_t c0 = 0; c0 < s->c; c0 += p->chunk) {
-        const int64_t cc = s->c - c0 < p->chunk ? s->c - c0 : p->chunk;
-        args->steps = cc * taps;
-        args->tap_off = p->tap_off + c0 * taps;
-        args->w = w + c0 * taps * IMP_CONV_ROWS_BLOCK;
-        args->accumulate = c0 > 0;
-        s->rows(args);
-    }
+    const size_t used = (size_t)(s->c * s->stage_rows * s->row_len);
+    memset(dst + used, 0, sizeof(float) * (s->stage_floats - used));
 }
 
 static void phase_bands(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct phase_job *j = ctx;
     const struct convt_phase *s = j->s;
-    const int64_t sy = s->ay.s, sx = s->ax.s, qx = s->ax.q[0];
-    float *stage_buf = j->scratch + (size_t)thread * (s->stage_floats + s->buf_floats);
-    float *buf = stage_buf + s->stage_floats;
-    const size_t phase_stride = (size_t)(IMP_CONV_ROWS_BLOCK * s->band * qx);
-    const bool direct = sy == 1 && sx == 1;
+    const int sy = (int)s->ay.s, sx = (int)s->ax.s;
+    float *staged = j->scratch + (size_t)thread * s->stage_floats;
+    struct imp_convt_rows_args args = {
+        .sx = sx, .sy = sy, .bias = s->bias, .y_chan = (ptrdiff_t)(s->oh * s->ow),
+        .m = s->m};
+    for (int p = 0; p < sx * sy; p++)
+        args.w_block[p] = (ptrdiff_t)(s->steps[p] * IMP_CONVT_BLOCK);
+    for (int rx = 0; rx < sx; rx++)
+        args.qx[rx] = s->ax.q[rx];
     for (size_t item = begin; item < end; item++) {
         const int64_t q0 = (int64_t)item * s->band;
-        stage(s, j->x, q0 + s->ay.lo, stage_buf);
-        for (int64_t ry = 0; ry < sy; ry++) {
-            int64_t rows = s->ay.q[ry] - q0;
-            rows = rows > s->band ? s->band : rows;
-            if (rows <= 0)
-                continue;
-            for (int64_t blk = 0; blk < s->blocks; blk++) {
-                const int64_t m0 = blk * IMP_CONV_ROWS_BLOCK;
-                const int mb = s->m - m0 < IMP_CONV_ROWS_BLOCK ? (int)(s->m - m0)
-                                                               : IMP_CONV_ROWS_BLOCK;
-                struct imp_conv_rows_args args = {
-                    .x = stage_buf, .x_row = (ptrdiff_t)s->row_len,
-                    .bias = s->bias + m0, .rows = rows, .mb = mb};
-                for (int64_t rx = 0; rx < sx; rx++) {
-                    if (s->ax.q[rx] == 0)
-                        continue;
-                    args.ow = s->ax.q[rx];
-                    if (direct) {
-                        args.y = j->y + (m0 * s->oh + q0) * s->ow;
-                        args.y_chan = (ptrdiff_t)(s->oh * s->ow);
-                    } else {
-                        args.y = buf + (size_t)rx * phase_stride;
-                        args.y_chan = (ptrdiff_t)(s->band * qx);
-                    }
-                    run_phase(s, &s->plan[ry * sx + rx], &args, blk);
-                }
-                if (direct)
+        const int64_t q1 = q0 + s->band < s->ay.q[0] ? q0 + s->band : s->ay.q[0];
+        stage(s, j->x, q0 + s->ay.lo, staged);
+        /* The next band's input rows come from memory: fetch them into
+         * L2 a share at a time while this band computes. */
+        const int64_t next = q1 + s->ay.lo, lines = (s->iw + 15) / 16;
+        const int64_t total = s->c * s->stage_rows, share = (total + q1 - q0 - 1) / (q1 - q0);
+        int64_t fetched = 0;
+        for (int64_t q = q0; q < q1; q++) {
+            for (int64_t i = 0; i < share && fetched < total; i++, fetched++) {
+                const int64_t c = fetched / s->stage_rows, iy = next + fetched % s->stage_rows;
+                if (iy < 0 || iy >= s->ih)
                     continue;
-                for (int k = 0; k < mb; k++)
-                    for (int64_t r = 0; r < rows; r++)
-                        interleave(s, buf + (size_t)(k * s->band * qx), phase_stride, r,
-                                   j->y + ((m0 + k) * s->oh + (q0 + r) * sy + ry) * s->ow);
+                const float *src = j->x + (c * s->ih + iy) * s->iw;
+                for (int64_t l = 0; l < lines; l++)
+                    __builtin_prefetch(src + 16 * l, 0, 2);
+            }
+            args.x = staged + (q - q0) * s->row_len;
+            for (int ry = 0; ry < sy; ry++)
+                args.y[ry] = q < s->ay.q[ry] ? j->y + (q * sy + ry) * s->ow : NULL;
+            for (int64_t c0 = 0; c0 < s->c; c0 += s->chunk) {
+                const int64_t cc = s->c - c0 < s->chunk ? s->c - c0 : s->chunk;
+                for (int p = 0; p < sx * sy; p++) {
+                    const int64_t taps = s->steps[p] / s->c;
+                    args.steps[p] = cc * taps;
+                    args.tap_off[p] = s->tap_off[p] + c0 * taps;
+                    args.w[p] = s->w[p] + c0 * taps * IMP_CONVT_BLOCK;
+                }
+                args.accumulate = c0 > 0;
+                s->rows(&args);
             }
         }
     }
