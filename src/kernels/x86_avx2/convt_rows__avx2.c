@@ -30,6 +30,7 @@ phase_tile(const float *x, const ptrdiff_t *off, int64_t steps, const float *w,
         for (int j = 0; j < nv; j++)
             acc[k][j] = accumulate ? _mm256_loadu_ps(tmp + k * TILE_FLOATS + 8 * j) : b;
     }
+#pragma GCC unroll 2
     for (int64_t t = 0; t < steps; t++, w += IMP_CONVT_BLOCK) {
         const float *p = x + off[t];
         if (fetch) {
