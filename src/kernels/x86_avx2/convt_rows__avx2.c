@@ -36,7 +36,7 @@ phase_tile(const float *x, const ptrdiff_t *off, int64_t steps, const float *w,
         if (fetch) {
             /* The next tile's input, from L2 into L1, while this one
              * computes: points 12 floats apart touch every line of its
-             * (at most 25-float) run. */
+             * (at most 24-float) run of this tap. */
             _mm_prefetch((const char *)(p + 8 * nv), _MM_HINT_T0);
             _mm_prefetch((const char *)(p + 8 * nv + 12), _MM_HINT_T0);
             _mm_prefetch((const char *)(p + 8 * nv + 24), _MM_HINT_T0);
