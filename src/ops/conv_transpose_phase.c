@@ -70,11 +70,14 @@ struct convt_phase {
     int64_t row_len;    /* staged row: input columns from ax.lo on */
     size_t stage_floats; /* per thread, with the kernels' overread */
     float *bias;        /* by IMP_CONVT_BLOCK, zeros past m */
-    /* Per phase ry*sx + rx: C * taps steps, weights
-     * [block][c][tap][IMP_CONVT_BLOCK] and offsets [c][tap]. */
-    int64_t steps[IMP_CONVT_MAX_PHASES];
-    float *w[IMP_CONVT_MAX_PHASES];
+    /* Per phase p = ry*sx + rx: its taps, the offsets of its (channel,
+     * tap) steps in the staged band [c][tap], and where its taps start
+     * among all kh*kw. */
+    int64_t taps[IMP_CONVT_MAX_PHASES], first_tap[IMP_CONVT_MAX_PHASES];
     ptrdiff_t *tap_off[IMP_CONVT_MAX_PHASES];
+    /* Weights in the order a kernel call reads them, one stream per tile:
+     * [chunk][block][phase][channel of the chunk][tap][IMP_CONVT_BLOCK]. */
+    float *w;
 };
 
 static int64_t floor_mod(int64_t a, int64_t b)
@@ -134,43 +137,26 @@ static void phase_release(void *state)
     struct convt_phase *s = state;
     if (!s)
         return;
-    for (int p = 0; p < IMP_CONVT_MAX_PHASES; p++) {
-        imp_aligned_free(s->w[p]);
+    for (int p = 0; p < IMP_CONVT_MAX_PHASES; p++)
         free(s->tap_off[p]);
-    }
+    imp_aligned_free(s->w);
     imp_aligned_free(s->bias);
     free(s);
 }
 
-/* Packs phase (ry, rx): weights by output channel block, and the offset of
- * each (channel, tap) step in the staged band. */
+/* The offset of each (channel, tap) step of phase (ry, rx) in the staged
+ * band. A phase no tap reaches (kernel 1, stride 2) gets only the bias; it
+ * still gets an (unused) array, so the kernels never offset NULL. */
 static enum imp_status plan_phase(struct convt_phase *s, int64_t ry, int64_t rx,
-                                  const float *w, struct imp_error *err)
+                                  struct imp_error *err)
 {
     const int p = (int)(ry * s->ax.s + rx);
     const struct phase_axis *ay = &s->ay, *ax = &s->ax;
-    const int64_t nty = ay->ntaps[ry], ntx = ax->ntaps[rx], taps = nty * ntx;
-    const int64_t blocks = (s->m + IMP_CONVT_BLOCK - 1) / IMP_CONVT_BLOCK;
-    s->steps[p] = s->c * taps;
-    /* A phase no tap reaches (kernel 1, stride 2) is only the bias; it
-     * still gets (unused) arrays, so the kernels never offset NULL. */
-    s->w[p] = imp_aligned_alloc(sizeof(float) *
-                                (size_t)((s->steps[p] + 1) * IMP_CONVT_BLOCK * blocks));
-    s->tap_off[p] = malloc(sizeof(ptrdiff_t) * (size_t)(s->steps[p] + 1));
-    if (!s->w[p] || !s->tap_off[p])
-        return imp_fail(err, IMP_ERR_NOMEM, "out of memory packing weights");
-    float *dst = s->w[p];
-    for (int64_t blk = 0; blk < blocks; blk++)
-        for (int64_t c = 0; c < s->c; c++)
-            for (int64_t i = 0; i < nty; i++)
-                for (int64_t j = 0; j < ntx; j++)
-                    for (int64_t k = 0; k < IMP_CONVT_BLOCK; k++) {
-                        const int64_t m = blk * IMP_CONVT_BLOCK + k;
-                        const int64_t ky = ay->k[ay->first[ry] + i];
-                        const int64_t kx = ax->k[ax->first[rx] + j];
-                        *dst++ = m < s->m ? w[((c * s->m + m) * s->kh + ky) * s->kw + kx]
-                                          : 0.0f;
-                    }
+    const int64_t nty = ay->ntaps[ry], ntx = ax->ntaps[rx];
+    s->taps[p] = nty * ntx;
+    s->tap_off[p] = malloc(sizeof(ptrdiff_t) * (size_t)(s->c * s->taps[p] + 1));
+    if (!s->tap_off[p])
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
     const ptrdiff_t chan = (ptrdiff_t)(s->stage_rows * s->row_len);
     for (int64_t c = 0; c < s->c; c++)
         for (int64_t i = 0; i < nty; i++)
@@ -179,6 +165,41 @@ static enum imp_status plan_phase(struct convt_phase *s, int64_t ry, int64_t rx,
                     (ptrdiff_t)c * chan +
                     (ptrdiff_t)((ay->off[ay->first[ry] + i] - ay->lo) * s->row_len +
                                 ax->off[ax->first[rx] + j] - ax->lo);
+    return IMP_OK;
+}
+
+/* Weight (c, m) of tap t of phase (ry, rx), or 0 past the last channel. */
+static float weight(const struct convt_phase *s, const float *w, int64_t ry, int64_t rx,
+                    int64_t t, int64_t c, int64_t m)
+{
+    if (m >= s->m)
+        return 0.0f;
+    const int64_t ntx = s->ax.ntaps[rx];
+    const int64_t ky = s->ay.k[s->ay.first[ry] + t / ntx];
+    const int64_t kx = s->ax.k[s->ax.first[rx] + t % ntx];
+    return w[((c * s->m + m) * s->kh + ky) * s->kw + kx];
+}
+
+static enum imp_status pack_weights(struct convt_phase *s, const float *w,
+                                    struct imp_error *err)
+{
+    const int64_t blocks = (s->m + IMP_CONVT_BLOCK - 1) / IMP_CONVT_BLOCK;
+    const int phases = (int)(s->ay.s * s->ax.s);
+    s->w = imp_aligned_alloc(sizeof(float) *
+                             (size_t)(blocks * s->c * s->kh * s->kw * IMP_CONVT_BLOCK));
+    if (!s->w)
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory packing weights");
+    float *dst = s->w;
+    for (int64_t c0 = 0; c0 < s->c; c0 += s->chunk) {
+        const int64_t c1 = s->c - c0 < s->chunk ? s->c : c0 + s->chunk;
+        for (int64_t blk = 0; blk < blocks; blk++)
+            for (int p = 0; p < phases; p++)
+                for (int64_t c = c0; c < c1; c++)
+                    for (int64_t t = 0; t < s->taps[p]; t++)
+                        for (int64_t k = 0; k < IMP_CONVT_BLOCK; k++)
+                            *dst++ = weight(s, w, p / s->ax.s, p % s->ax.s, t, c,
+                                            blk * IMP_CONVT_BLOCK + k);
+    }
     return IMP_OK;
 }
 
@@ -247,12 +268,15 @@ static enum imp_status phase_prepare(const struct imp_kernel_args *a, void **sta
     const int64_t chunks = (s->c + max_chunk - 1) / max_chunk;
     s->chunk = (s->c + chunks - 1) / chunks;
 
-    const float *w = a->in[1]->data;
+    int64_t first = 0;
     for (int64_t ry = 0; ry < s->ay.s; ry++)
-        for (int64_t rx = 0; rx < s->ax.s; rx++)
-            if ((st = plan_phase(s, ry, rx, w, err)) != IMP_OK)
+        for (int64_t rx = 0; rx < s->ax.s; rx++) {
+            if ((st = plan_phase(s, ry, rx, err)) != IMP_OK)
                 return st;
-    return IMP_OK;
+            s->first_tap[ry * s->ax.s + rx] = first;
+            first += s->taps[ry * s->ax.s + rx];
+        }
+    return pack_weights(s, a->in[1]->data, err);
 }
 
 struct phase_job {
@@ -297,8 +321,8 @@ static void phase_bands(void *ctx, size_t begin, size_t end, int thread)
     struct imp_convt_rows_args args = {
         .sx = sx, .sy = sy, .bias = s->bias, .y_chan = (ptrdiff_t)(s->oh * s->ow),
         .m = s->m};
-    for (int p = 0; p < sx * sy; p++)
-        args.w_block[p] = (ptrdiff_t)(s->steps[p] * IMP_CONVT_BLOCK);
+    const int64_t blocks = (s->m + IMP_CONVT_BLOCK - 1) / IMP_CONVT_BLOCK;
+    const int64_t all_taps = s->kh * s->kw;
     for (int rx = 0; rx < sx; rx++)
         args.qx[rx] = s->ax.q[rx];
     for (size_t item = begin; item < end; item++) {
@@ -324,11 +348,12 @@ static void phase_bands(void *ctx, size_t begin, size_t end, int thread)
                 args.y[ry] = q < s->ay.q[ry] ? j->y + (q * sy + ry) * s->ow : NULL;
             for (int64_t c0 = 0; c0 < s->c; c0 += s->chunk) {
                 const int64_t cc = s->c - c0 < s->chunk ? s->c - c0 : s->chunk;
+                const float *w = s->w + c0 * blocks * all_taps * IMP_CONVT_BLOCK;
                 for (int p = 0; p < sx * sy; p++) {
-                    const int64_t taps = s->steps[p] / s->c;
-                    args.steps[p] = cc * taps;
-                    args.tap_off[p] = s->tap_off[p] + c0 * taps;
-                    args.w[p] = s->w[p] + c0 * taps * IMP_CONVT_BLOCK;
+                    args.steps[p] = cc * s->taps[p];
+                    args.tap_off[p] = s->tap_off[p] + c0 * s->taps[p];
+                    args.w[p] = w + cc * s->first_tap[p] * IMP_CONVT_BLOCK;
+                    args.w_block[p] = (ptrdiff_t)(cc * all_taps * IMP_CONVT_BLOCK);
                 }
                 args.accumulate = c0 > 0;
                 s->rows(&args);
