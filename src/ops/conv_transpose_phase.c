@@ -37,6 +37,7 @@
 
 #define PHASE_MAX_K 64 /* kernel extent per axis */
 #define PHASE_MAX_TAPS 1024
+#define PHASE_MAX_DIM ((int64_t)1 << 24) /* channels, output rows and columns */
 /* Staged input rows of one band, with the packed weights that stream
  * through for every tile: about this many bytes per thread (L2). */
 #define PHASE_L2_BYTES (448 * 1024)
@@ -123,7 +124,10 @@ static bool phase_supports(const struct imp_kernel_args *a)
     const int ax = IMP_WIN_AXES - 2;
     if (g.group != 1 || g.c < 1 || g.m < 1 || g.n < 1)
         return false;
-    if (w->k[ax] * w->k[ax + 1] > PHASE_MAX_TAPS)
+    /* Bounds that keep the staging and offset arithmetic far from
+     * overflow, whatever the model says. */
+    if (w->k[ax] * w->k[ax + 1] > PHASE_MAX_TAPS || g.c > PHASE_MAX_DIM ||
+        w->out[ax] > PHASE_MAX_DIM || w->out[ax + 1] > PHASE_MAX_DIM)
         return false;
     for (int i = ax; i < ax + 2; i++)
         if (w->in[i] < 1 || w->s[i] > IMP_CONVT_MAX_STRIDE || w->k[i] > PHASE_MAX_K ||
