@@ -20,7 +20,8 @@
 static inline __attribute__((always_inline)) void
 phase_tile(const float *x, const ptrdiff_t *off, int64_t steps, const float *w,
            const float *bias, float *tmp, const int mb, const int nv, const bool fetch,
-           const bool accumulate)
+           const bool accumulate, const bool out2, float *y, ptrdiff_t y_chan,
+           const float *even)
 {
     __m256 acc[IMP_CONVT_BLOCK][NV_MAX];
 #pragma GCC unroll 4
@@ -70,11 +71,53 @@ phase_tile(const float *x, const ptrdiff_t *off, int64_t steps, const float *w,
                 acc[k][j] = _mm256_fmadd_ps(wk, v[j], acc[k][j]);
         }
     }
+    if (out2) {
+        /* The odd column phase of a whole stride-2 tile: interleaved with
+         * the even one (in `even`) straight from the registers. */
+#pragma GCC unroll 4
+        for (int k = 0; k < mb; k++)
+#pragma GCC unroll 4
+            for (int j = 0; j < nv; j++) {
+                const __m256 e = _mm256_loadu_ps(even + k * TILE_FLOATS + 8 * j);
+                /* per 128-bit lane: e0 o0 e1 o1 | e4 o4 e5 o5, and the
+                 * high halves; then put the lanes in order */
+                const __m256 lo = _mm256_unpacklo_ps(e, acc[k][j]);
+                const __m256 hi = _mm256_unpackhi_ps(e, acc[k][j]);
+                float *dst = y + k * y_chan + 16 * j;
+                _mm256_storeu_ps(dst, _mm256_permute2f128_ps(lo, hi, 0x20));
+                _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+            }
+        return;
+    }
 #pragma GCC unroll 4
     for (int k = 0; k < mb; k++)
 #pragma GCC unroll 4
         for (int j = 0; j < nv; j++)
             _mm256_storeu_ps(tmp + k * TILE_FLOATS + 8 * j, acc[k][j]);
+}
+
+/* phase_tile with its flags as constants, one copy per combination. */
+static inline __attribute__((always_inline)) void
+phase_tile_as(const float *x, const ptrdiff_t *off, int64_t steps, const float *w,
+              const float *bias, float *tmp, const int mb, const int nv, bool fetch,
+              bool accumulate, bool out2, float *y, ptrdiff_t y_chan, const float *even)
+{
+#define PHASE_TILE(f, acc, o)                                                              \
+    phase_tile(x, off, steps, w, bias, tmp, mb, nv, f, acc, o, y, y_chan, even)
+    if (fetch) {
+        if (accumulate) {
+            if (out2) PHASE_TILE(true, true, true); else PHASE_TILE(true, true, false);
+        } else {
+            if (out2) PHASE_TILE(true, false, true); else PHASE_TILE(true, false, false);
+        }
+    } else {
+        if (accumulate) {
+            if (out2) PHASE_TILE(false, true, true); else PHASE_TILE(false, true, false);
+        } else {
+            if (out2) PHASE_TILE(false, false, true); else PHASE_TILE(false, false, false);
+        }
+    }
+#undef PHASE_TILE
 }
 
 /* Reads the phases of one output row's tile into tmp[rx]: the partial
@@ -171,26 +214,21 @@ tile(const struct imp_convt_rows_args *a, int64_t qa, int64_t blk, const int mb,
         }
         if (a->accumulate)
             read_tile(a, tmp, a->y[ry] + m0 * a->y_chan, qa, mb, nv);
+        /* A whole stride-2 tile stores its odd phase as it finishes. */
+        const bool full2 = a->sx == 2 && qa + 8 * nv <= a->qx[1];
+        float *y = a->y[ry] + m0 * a->y_chan;
         for (int rx = 0; rx < a->sx; rx++) {
             const int p = ry * a->sx + rx;
             if (qa >= a->qx[rx])
                 continue;
-            const float *w = a->w[p] + blk * a->w_block[p];
-            if (blk == 0 && a->accumulate)
-                phase_tile(a->x + qa, a->tap_off[p], a->steps[p], w, a->bias, tmp[rx], mb,
-                           nv, true, true);
-            else if (blk == 0)
-                phase_tile(a->x + qa, a->tap_off[p], a->steps[p], w, a->bias, tmp[rx], mb,
-                           nv, true, false);
-            else if (a->accumulate)
-                phase_tile(a->x + qa, a->tap_off[p], a->steps[p], w, a->bias + m0, tmp[rx],
-                           mb, nv, false, true);
-            else
-                phase_tile(a->x + qa, a->tap_off[p], a->steps[p], w, a->bias + m0, tmp[rx],
-                           mb, nv, false, false);
+            phase_tile_as(a->x + qa, a->tap_off[p], a->steps[p],
+                          a->w[p] + blk * a->w_block[p], a->bias + m0, tmp[rx], mb, nv,
+                          blk == 0, a->accumulate, full2 && rx == 1, y + 2 * qa, a->y_chan,
+                          tmp[0]);
         }
-        write_tile(a, (const float(*)[IMP_CONVT_BLOCK * TILE_FLOATS])tmp,
-                   a->y[ry] + m0 * a->y_chan, qa, mb, nv);
+        if (!full2)
+            write_tile(a, (const float(*)[IMP_CONVT_BLOCK * TILE_FLOATS])tmp, y, qa, mb,
+                       nv);
     }
 }
 
