@@ -182,6 +182,19 @@ static const struct conv_case cases[] = {
     /* ...and layers big enough to be split between threads */
     {1, 32, 40, 70, 32, 3, 1, 1, 1, 32, 1, 0},
     {1, 24, 61, 67, 24, 5, 2, 2, 1, 24, 0, 0},
+    /* the Johnson nets' upsampling layers at small, odd sizes; strides 2
+     * to 4, kernels smaller and larger than the stride, dilation */
+    {1, 128, 6, 7, 64, 3, 2, 1, 1, 1, 1, 1},
+    {1, 64, 9, 13, 32, 3, 2, 1, 1, 1, 1, 1},
+    {1, 32, 11, 10, 16, 3, 2, 1, 1, 1, 0, 1},
+    {1, 16, 13, 27, 8, 3, 2, 1, 1, 1, 1, 1},
+    {1, 64, 5, 9, 32, 3, 2, 0, 1, 1, 1, 1},
+    {2, 7, 6, 5, 9, 3, 3, 1, 1, 1, 1, 1},
+    {1, 6, 7, 8, 5, 4, 2, 1, 1, 1, 0, 1},
+    {1, 5, 5, 6, 3, 5, 3, 2, 1, 1, 1, 1},
+    {1, 4, 6, 9, 6, 3, 4, 1, 1, 1, 1, 1},
+    {1, 3, 5, 7, 4, 2, 3, 0, 1, 1, 1, 1},
+    {1, 3, 5, 7, 4, 3, 2, 0, 2, 1, 1, 1},
 };
 
 /* Largest |got - ref| relative to the largest |ref|: the right yardstick
@@ -206,8 +219,9 @@ static void engines_agree_with_reference(void)
      * nested F(3x3,3x3) ("wide") up to 4 and 1/6: error against the
      * output's scale. */
     static const char *const engines[] = {"Conv=depthwise", "Conv=winograd", "Conv=wide",
-                                          "Conv=direct", "Conv=gemm", "ConvTranspose=gemm"};
-    static const bool normalized[] = {false, true, true, false, false, false};
+                                          "Conv=direct", "Conv=gemm", "ConvTranspose=gemm",
+                                          "ConvTranspose=phase"};
+    static const bool normalized[] = {false, true, true, false, false, false, false};
     enum imp_isa best = imp_isa_detect();
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const struct conv_case *cc = &cases[ci];

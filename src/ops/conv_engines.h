@@ -12,5 +12,6 @@ extern const struct imp_engine imp_conv_direct_engine;   /* not 1x1, not grouped
 extern const struct imp_engine imp_conv_gemm_engine;     /* im2col + GEMM */
 /* ConvTranspose: GEMM, then a scatter of the taps (col2im) */
 extern const struct imp_engine imp_conv_transpose_gemm_engine;
+extern const struct imp_engine imp_conv_transpose_phase_engine; /* per output phase */
 
 #endif

@@ -222,6 +222,6 @@ static const struct imp_engine convt_ref = {
     .name = "ref", .prepare = convt_prepare, .run = convt_run,
     .release = imp_conv_release};
 static const struct imp_engine *const convt_engines[] = {
-    &imp_conv_transpose_gemm_engine, &convt_ref, NULL};
+    &imp_conv_transpose_phase_engine, &imp_conv_transpose_gemm_engine, &convt_ref, NULL};
 const struct imp_op_def imp_opdef_CONV_TRANSPOSE = {
     .infer = convt_infer, .engines = convt_engines};
