@@ -33,7 +33,7 @@ def runs_of(result):
 
 
 def measure(impasto, model, threads, rounds, per_round, warmup):
-    ort_times, imp_times, gflops = [], [], None
+    ort_times, imp_times, macs = [], [], None
     ort_cmd = ["node", os.path.join(HERE, "ort_bench.js"), model, "--threads",
                str(threads), "--runs", str(per_round), "--warmup", str(warmup)]
     imp_cmd = [impasto, "bench", model, "--threads", str(threads), "--runs",
@@ -48,8 +48,11 @@ def measure(impasto, model, threads, rounds, per_round, warmup):
                 ort_times += runs_of(res)
             else:
                 imp_times += runs_of(res)
-                gflops = res.get("gflops", gflops)
-    return statistics.median(imp_times), statistics.median(ort_times), gflops
+                macs = res.get("macs", macs)
+    imp_median = statistics.median(imp_times)
+    # The rate at the reported median, not at one round's median.
+    gflops = 2e-6 * macs / imp_median if macs else None
+    return imp_median, statistics.median(ort_times), gflops
 
 
 def main():
