@@ -44,39 +44,7 @@
 #include "core/util.h"
 #include "ops/op_util.h"
 #include "passes/passes.h"
-
-struct uses {
-    int *count;    /* readers per value; graph outputs count as readers */
-    int *producer; /* node index per value, -1 if none                  */
-    bool *is_output;
-};
-
-static void count_uses(const struct imp_graph *g, struct uses *u)
-{
-    for (int v = 0; v < g->n_values; v++) {
-        u->count[v] = 0;
-        u->producer[v] = -1;
-        u->is_output[v] = false;
-    }
-    for (int i = 0; i < g->n_outputs; i++) {
-        u->count[g->outputs[i]]++;
-        u->is_output[g->outputs[i]] = true;
-    }
-    for (int ni = 0; ni < g->n_nodes; ni++) {
-        const struct imp_node *n = &g->nodes[ni];
-        for (int k = 0; k < n->n_inputs; k++)
-            if (n->inputs[k] >= 0)
-                u->count[n->inputs[k]]++;
-        for (int k = 0; k < n->n_outputs; k++)
-            u->producer[n->outputs[k]] = ni;
-    }
-}
-
-/* Value v is read by exactly one node and is not a graph output. */
-static bool private_value(const struct uses *u, int v)
-{
-    return v >= 0 && u->count[v] == 1 && !u->is_output[v];
-}
+#include "passes/value_uses.h"
 
 static const struct imp_value *const_value(const struct imp_graph *g, int v)
 {
@@ -416,7 +384,7 @@ static int emit_phase_conv(struct imp_graph *g, int ni, int x, const int64_t pad
 
 /* Pattern (a) ending at Conv node ni. Returns 1 if rewritten, 0 if not,
  * -1 on allocation failure. */
-static int rewrite_upsample_conv(struct imp_graph *g, const struct uses *u, int ni)
+static int rewrite_upsample_conv(struct imp_graph *g, const struct imp_value_uses *u, int ni)
 {
     const struct imp_node *n = &g->nodes[ni];
     if (n->n_outputs != 1 || !conv_basics(n, 1) || !weights_ok(g, n, 0))
@@ -425,7 +393,7 @@ static int rewrite_upsample_conv(struct imp_graph *g, const struct uses *u, int 
     bool conv_pads0 = ints_attr_is(n, "pads", zero4, 4, true);
     bool conv_pads1 = ints_attr_is(n, "pads", one4, 4, false);
     int xin = n->inputs[0];
-    if (!private_value(u, xin) || u->producer[xin] < 0)
+    if (!imp_value_private(u, xin) || u->producer[xin] < 0)
         return 0;
     int pad = -1, up = u->producer[xin];
     if (g->nodes[up].op == IMP_OP_PAD) {
@@ -434,7 +402,7 @@ static int rewrite_upsample_conv(struct imp_graph *g, const struct uses *u, int 
         if (!conv_pads0 || p->n_outputs != 1 || p->n_inputs < 1 || !is_pad_hw1(g, p))
             return 0;
         int pin = p->inputs[0];
-        if (!private_value(u, pin) || u->producer[pin] < 0)
+        if (!imp_value_private(u, pin) || u->producer[pin] < 0)
             return 0;
         up = u->producer[pin];
     } else if (!conv_pads1) {
@@ -533,18 +501,13 @@ enum imp_status imp_pass_subpixel(struct imp_graph *g, unsigned kinds,
               (ct && g->nodes[ni].op == IMP_OP_CONV_TRANSPOSE);
     if (!any)
         return IMP_OK;
-    struct uses u;
-    size_t nv = (size_t)g->n_values + 1;
-    u.count = malloc(sizeof(int) * nv);
-    u.producer = malloc(sizeof(int) * nv);
-    u.is_output = malloc(sizeof(bool) * nv);
+    struct imp_value_uses u = IMP_VALUE_USES_INIT;
     bool *drop = calloc((size_t)g->n_nodes + 1, sizeof(bool));
-    enum imp_status st = IMP_OK;
-    if (!u.count || !u.producer || !u.is_output || !drop) {
-        st = imp_fail(err, IMP_ERR_NOMEM, "out of memory in the sub-pixel pass");
+    enum imp_status st = drop ? imp_value_uses_count(g, &u, err)
+                              : imp_fail(err, IMP_ERR_NOMEM,
+                                         "out of memory in the sub-pixel pass");
+    if (st != IMP_OK)
         goto done;
-    }
-    count_uses(g, &u);
     /* Readers counted before any rewrite stay valid: a rewrite only adds
      * values and nodes, and the nodes it orphans are not matched again
      * (each belongs to exactly one pattern through its private values). */
@@ -578,9 +541,7 @@ enum imp_status imp_pass_subpixel(struct imp_graph *g, unsigned kinds,
         st = imp_graph_sort(g, err);
     }
 done:
-    free(u.count);
-    free(u.producer);
-    free(u.is_output);
+    imp_value_uses_free(&u);
     free(drop);
     return st;
 }

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "passes/passes.h"
+#include "passes/value_uses.h"
 
 static bool is_unary_elementwise(enum imp_op op)
 {
@@ -42,33 +43,6 @@ static bool is_binary_elementwise(enum imp_op op)
            op == IMP_OP_DIV || op == IMP_OP_POW;
 }
 
-struct uses {
-    int *count;    /* readers per value, graph outputs count as readers */
-    int *producer; /* node index per value, -1 if none                  */
-    bool *is_output;
-};
-
-static void count_uses(const struct imp_graph *g, struct uses *u)
-{
-    for (int v = 0; v < g->n_values; v++) {
-        u->count[v] = 0;
-        u->producer[v] = -1;
-        u->is_output[v] = false;
-    }
-    for (int i = 0; i < g->n_outputs; i++) {
-        u->count[g->outputs[i]]++;
-        u->is_output[g->outputs[i]] = true;
-    }
-    for (int ni = 0; ni < g->n_nodes; ni++) {
-        const struct imp_node *n = &g->nodes[ni];
-        for (int k = 0; k < n->n_inputs; k++)
-            if (n->inputs[k] >= 0)
-                u->count[n->inputs[k]]++;
-        for (int k = 0; k < n->n_outputs; k++)
-            u->producer[n->outputs[k]] = ni;
-    }
-}
-
 /* The permutation of a Transpose node; false if absent or malformed. */
 static bool get_perm(const struct imp_node *n, int64_t *perm, int *rank)
 {
@@ -87,9 +61,10 @@ static bool get_perm(const struct imp_node *n, int64_t *perm, int *rank)
 }
 
 /* The Transpose node producing value v, if v has exactly one reader. */
-static int sole_transpose(const struct imp_graph *g, const struct uses *u, int v)
+static int sole_transpose(const struct imp_graph *g, const struct imp_value_uses *u,
+                          int v)
 {
-    if (v < 0 || u->count[v] != 1 || u->is_output[v])
+    if (!imp_value_private(u, v))
         return -1;
     int p = u->producer[v];
     return p >= 0 && g->nodes[p].op == IMP_OP_TRANSPOSE ? p : -1;
@@ -133,9 +108,8 @@ static int permuted_constant(struct imp_graph *g, int c, const int64_t *perm,
 
 /* One rewrite somewhere in the graph; returns 1 if it changed something,
  * 0 at the fixpoint, -1 on allocation failure. */
-static int rewrite_once(struct imp_graph *g, struct uses *u)
+static int rewrite_once(struct imp_graph *g, const struct imp_value_uses *u)
 {
-    count_uses(g, u);
     for (int ni = 0; ni < g->n_nodes; ni++) {
         struct imp_node *n = &g->nodes[ni];
         int64_t perm[IMP_MAX_RANK], perm2[IMP_MAX_RANK];
@@ -238,31 +212,15 @@ enum imp_status imp_pass_sink_transposes(struct imp_graph *g, struct imp_error *
         any_transpose = g->nodes[ni].op == IMP_OP_TRANSPOSE;
     if (!any_transpose)
         return IMP_OK;
-    struct uses u;
+    struct imp_value_uses u = IMP_VALUE_USES_INIT;
     enum imp_status st = IMP_OK;
-    /* Values grow as constants get permuted; size the tables generously
-     * and re-allocate when a rewrite outgrows them. */
-    int cap = 0;
-    u.count = NULL;
-    u.producer = NULL;
-    u.is_output = NULL;
     /* Every rewrite strictly moves a Transpose later or removes one, so
      * this terminates; the bound guards against a bug turning it into a
      * hang on a hostile graph. */
     for (int iter = 0; iter < 16 * g->n_nodes + 64; iter++) {
-        if (g->n_values > cap) {
-            cap = g->n_values * 2;
-            free(u.count);
-            free(u.producer);
-            free(u.is_output);
-            u.count = malloc(sizeof(int) * (size_t)cap);
-            u.producer = malloc(sizeof(int) * (size_t)cap);
-            u.is_output = malloc(sizeof(bool) * (size_t)cap);
-            if (!u.count || !u.producer || !u.is_output) {
-                st = imp_fail(err, IMP_ERR_NOMEM, "out of memory");
-                break;
-            }
-        }
+        st = imp_value_uses_count(g, &u, err);
+        if (st != IMP_OK)
+            break;
         int r = rewrite_once(g, &u);
         if (r < 0) {
             st = imp_fail(err, IMP_ERR_NOMEM, "out of memory");
@@ -274,8 +232,6 @@ enum imp_status imp_pass_sink_transposes(struct imp_graph *g, struct imp_error *
         if (st != IMP_OK)
             break;
     }
-    free(u.count);
-    free(u.producer);
-    free(u.is_output);
+    imp_value_uses_free(&u);
     return st;
 }

@@ -1,0 +1,34 @@
+/*
+ * Who reads and who writes each value of a graph: what a rewrite must
+ * know before it replaces a value or drops the node that made it.
+ */
+#ifndef IMP_VALUE_USES_H
+#define IMP_VALUE_USES_H
+
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "core/graph.h"
+
+struct imp_value_uses {
+    int *count;      /* readers per value; being a graph output counts as one */
+    int *producer;   /* index of the node that writes the value, or -1        */
+    bool *is_output; /* the value is a graph output                           */
+    int cap;         /* values the tables have room for                       */
+};
+
+#define IMP_VALUE_USES_INIT {NULL, NULL, NULL, 0}
+
+/* Count for the graph as it is now, growing the tables when the graph has
+ * gained values since the last count. */
+enum imp_status imp_value_uses_count(const struct imp_graph *g, struct imp_value_uses *u,
+                                     struct imp_error *err);
+void imp_value_uses_free(struct imp_value_uses *u);
+
+/* Read by exactly one node and not a graph output: a rewrite may consume it. */
+static inline bool imp_value_private(const struct imp_value_uses *u, int v)
+{
+    return v >= 0 && u->count[v] == 1 && !u->is_output[v];
+}
+
+#endif
