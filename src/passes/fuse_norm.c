@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "passes/passes.h"
+#include "passes/value_uses.h"
 
 /* Value v as n integers, when it is a constant int64/int32 vector of n. */
 static bool const_ints(const struct imp_graph *g, int v, int64_t *out, int n)
@@ -99,27 +100,12 @@ static enum imp_status fuse_pad(struct imp_graph *g, int ni, const int64_t *pads
 
 enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err)
 {
-    /* readers[v]: how many node inputs or graph outputs name value v;
-     * reader[v]: the last node reading it. */
-    int *readers = calloc((size_t)g->n_values + 1, sizeof *readers);
-    int *reader = calloc((size_t)g->n_values + 1, sizeof *reader);
+    struct imp_value_uses u = IMP_VALUE_USES_INIT;
     bool *drop = calloc((size_t)g->n_nodes + 1, sizeof *drop);
-    if (!readers || !reader || !drop) {
-        free(readers);
-        free(reader);
+    if (!drop || imp_value_uses_count(g, &u, err) != IMP_OK) {
         free(drop);
+        imp_value_uses_free(&u);
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
-    }
-    for (int i = 0; i < g->n_outputs; i++)
-        if (g->outputs[i] >= 0 && g->outputs[i] < g->n_values)
-            readers[g->outputs[i]] += 2; /* never the sole reader of anything */
-    for (int ni = 0; ni < g->n_nodes; ni++) {
-        const struct imp_node *n = &g->nodes[ni];
-        for (int k = 0; k < n->n_inputs; k++)
-            if (n->inputs[k] >= 0 && n->inputs[k] < g->n_values) {
-                readers[n->inputs[k]]++;
-                reader[n->inputs[k]] = ni;
-            }
     }
     enum imp_status st = IMP_OK;
     int fused = 0;
@@ -129,9 +115,9 @@ enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err)
             imp_node_attr(n, "activation") || imp_node_attr(n, "pads"))
             continue;
         int y = n->outputs[0];
-        if (y < 0 || y >= g->n_values || readers[y] != 1)
+        if (y >= g->n_values || !imp_value_private(&u, y))
             continue;
-        int ri = reader[y];
+        int ri = u.reader[y];
         const struct imp_node *r = &g->nodes[ri];
         if (r->op != IMP_OP_RELU || r->n_inputs != 1 || r->n_outputs != 1 || drop[ri])
             continue;
@@ -151,9 +137,9 @@ enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err)
             imp_node_attr(n, "pads"))
             continue;
         int y = n->outputs[0];
-        if (y < 0 || y >= g->n_values || readers[y] != 1)
+        if (y >= g->n_values || !imp_value_private(&u, y))
             continue;
-        int pi = reader[y];
+        int pi = u.reader[y];
         const struct imp_node *pn = &g->nodes[pi];
         int64_t pads4[4];
         const char *mode;
@@ -179,8 +165,7 @@ enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err)
         g->n_nodes = kept;
         st = imp_graph_compact(g);
     }
-    free(readers);
-    free(reader);
+    imp_value_uses_free(&u);
     free(drop);
     if (st != IMP_OK)
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory");

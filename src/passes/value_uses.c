@@ -6,6 +6,7 @@ void imp_value_uses_free(struct imp_value_uses *u)
 {
     free(u->count);
     free(u->producer);
+    free(u->reader);
     free(u->is_output);
     *u = (struct imp_value_uses)IMP_VALUE_USES_INIT;
 }
@@ -19,8 +20,9 @@ enum imp_status imp_value_uses_count(const struct imp_graph *g, struct imp_value
         imp_value_uses_free(u);
         u->count = malloc(sizeof(int) * (size_t)cap);
         u->producer = malloc(sizeof(int) * (size_t)cap);
+        u->reader = malloc(sizeof(int) * (size_t)cap);
         u->is_output = malloc(sizeof(bool) * (size_t)cap);
-        if (!u->count || !u->producer || !u->is_output) {
+        if (!u->count || !u->producer || !u->reader || !u->is_output) {
             imp_value_uses_free(u);
             return imp_fail(err, IMP_ERR_NOMEM, "out of memory counting value readers");
         }
@@ -29,19 +31,28 @@ enum imp_status imp_value_uses_count(const struct imp_graph *g, struct imp_value
     for (int v = 0; v < g->n_values; v++) {
         u->count[v] = 0;
         u->producer[v] = -1;
+        u->reader[v] = -1;
         u->is_output[v] = false;
     }
     for (int i = 0; i < g->n_outputs; i++) {
-        u->count[g->outputs[i]]++;
-        u->is_output[g->outputs[i]] = true;
+        int v = g->outputs[i];
+        if (v >= 0 && v < g->n_values) {
+            u->count[v]++;
+            u->is_output[v] = true;
+        }
     }
     for (int ni = 0; ni < g->n_nodes; ni++) {
         const struct imp_node *n = &g->nodes[ni];
-        for (int k = 0; k < n->n_inputs; k++)
-            if (n->inputs[k] >= 0)
-                u->count[n->inputs[k]]++;
+        for (int k = 0; k < n->n_inputs; k++) {
+            int v = n->inputs[k];
+            if (v >= 0 && v < g->n_values) {
+                u->count[v]++;
+                u->reader[v] = ni;
+            }
+        }
         for (int k = 0; k < n->n_outputs; k++)
-            u->producer[n->outputs[k]] = ni;
+            if (n->outputs[k] >= 0 && n->outputs[k] < g->n_values)
+                u->producer[n->outputs[k]] = ni;
     }
     return IMP_OK;
 }

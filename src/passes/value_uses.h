@@ -13,14 +13,16 @@
 struct imp_value_uses {
     int *count;      /* readers per value; being a graph output counts as one */
     int *producer;   /* index of the node that writes the value, or -1        */
+    int *reader;     /* index of the last node that reads it, or -1           */
     bool *is_output; /* the value is a graph output                           */
     int cap;         /* values the tables have room for                       */
 };
 
-#define IMP_VALUE_USES_INIT {NULL, NULL, NULL, 0}
+#define IMP_VALUE_USES_INIT {NULL, NULL, NULL, NULL, 0}
 
 /* Count for the graph as it is now, growing the tables when the graph has
- * gained values since the last count. */
+ * gained values since the last count. Indices outside the value table are
+ * skipped, so a malformed graph cannot make this write out of bounds. */
 enum imp_status imp_value_uses_count(const struct imp_graph *g, struct imp_value_uses *u,
                                      struct imp_error *err);
 void imp_value_uses_free(struct imp_value_uses *u);
