@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 static int passed, failed, current_failures;
@@ -87,4 +88,34 @@ double imp_test_max_rel_error(const float *a, const float *b, size_t n,
             worst = isnan(e) ? INFINITY : e;
     }
     return worst;
+}
+
+float *imp_test_run_once(struct imp_model *m, const struct imp_predictor_options *o,
+                         const float *x, size_t x_bytes, size_t *count,
+                         enum imp_status *status)
+{
+    struct imp_predictor *p;
+    *status = imp_predictor_init(m, o, &p, NULL);
+    if (*status != IMP_OK)
+        return NULL;
+    float *out = NULL;
+    struct imp_tensor_info info;
+    const float *y;
+    *status = imp_predictor_set_input(p, 0, x, x_bytes);
+    if (*status == IMP_OK)
+        *status = imp_predictor_run(p);
+    if (*status == IMP_OK)
+        *status = imp_predictor_output(p, 0, &info, (const void **)&y);
+    if (*status == IMP_OK) {
+        *count = 1;
+        for (int i = 0; i < info.rank; i++)
+            *count *= (size_t)info.dims[i];
+        out = malloc(sizeof(float) * (*count ? *count : 1));
+        if (out)
+            memcpy(out, y, sizeof(float) * *count);
+        else
+            *status = IMP_ERR_NOMEM;
+    }
+    imp_predictor_free(p);
+    return out;
 }

@@ -36,6 +36,14 @@ const char *imp_test_shared(const char *relative, char *buf, size_t size);
 double imp_test_max_rel_error(const float *a, const float *b, size_t n,
                               double floor);
 
+/* Runs a one-input float model once under options `o` (NULL: defaults) and
+ * returns a malloc'd copy of output 0, its element count in *count; or NULL
+ * with *status saying why (init's status when no predictor could be made:
+ * IMP_ERR_UNSUPPORTED when a forced engine declines the node). */
+float *imp_test_run_once(struct imp_model *m, const struct imp_predictor_options *o,
+                         const float *x, size_t x_bytes, size_t *count,
+                         enum imp_status *status);
+
 #define RUN(fn)                \
     do {                       \
         imp_test_begin(#fn);   \

@@ -80,24 +80,10 @@ static float *run(struct imp_model *m, const float *x, size_t x_bytes, const cha
     o.engines = engines;
     o.max_isa = isa;
     o.threads = threads;
-    struct imp_predictor *p;
-    struct imp_error err;
-    if (imp_predictor_init(m, &o, &p, &err) != IMP_OK) {
-        printf("  init %s: %s\n", engines, err.message);
-        return NULL;
-    }
-    float *out = NULL;
-    if (imp_predictor_set_input(p, 0, x, x_bytes) == IMP_OK && imp_predictor_run(p) == IMP_OK) {
-        struct imp_tensor_info info;
-        const float *y;
-        imp_predictor_output(p, 0, &info, (const void **)&y);
-        *count = 1;
-        for (int i = 0; i < info.rank; i++)
-            *count *= (size_t)info.dims[i];
-        out = malloc(sizeof(float) * *count);
-        memcpy(out, y, sizeof(float) * *count);
-    }
-    imp_predictor_free(p);
+    enum imp_status st;
+    float *out = imp_test_run_once(m, &o, x, x_bytes, count, &st);
+    if (!out)
+        printf("  %s: status %d\n", engines, (int)st);
     return out;
 }
 

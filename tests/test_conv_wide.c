@@ -65,26 +65,7 @@ static float *run_wide(struct imp_model *m, const float *x, size_t xn, enum imp_
     o.engines = "Conv=wide";
     o.max_isa = isa;
     o.threads = threads;
-    struct imp_predictor *p;
-    struct imp_error err;
-    *status = imp_predictor_init(m, &o, &p, &err);
-    if (*status != IMP_OK)
-        return NULL;
-    float *out = NULL;
-    imp_predictor_set_input(p, 0, x, sizeof(float) * xn);
-    *status = imp_predictor_run(p);
-    if (*status == IMP_OK) {
-        struct imp_tensor_info info;
-        const float *y;
-        imp_predictor_output(p, 0, &info, (const void **)&y);
-        *count = 1;
-        for (int i = 0; i < info.rank; i++)
-            *count *= (size_t)info.dims[i];
-        out = malloc(sizeof(float) * *count);
-        memcpy(out, y, sizeof(float) * *count);
-    }
-    imp_predictor_free(p);
-    return out;
+    return imp_test_run_once(m, &o, x, sizeof(float) * xn, count, status);
 }
 
 static void same_bits_on_any_thread_count(void)
