@@ -299,7 +299,20 @@ static void try_resize(struct imp_predictor *p, const struct imp_model *m)
             open = true;
         }
     if (open && worth_planning(&m->graph, shapes)) {
-        if (imp_predictor_resize_input(p, 0, shapes[0].rank, shapes[0].d) != IMP_OK)
+        /* Doubling an open dim may take the input past the element limit
+         * (the model loaded with it at 1): a refusal naming the shape is
+         * then the contract, anything else a finding. */
+        int64_t count = imp_shape_count(&shapes[0]);
+        bool too_large = count < 0 || count > IMP_MAX_INPUT_ELEMENTS;
+        enum imp_status st = imp_predictor_resize_input(p, 0, shapes[0].rank, shapes[0].d);
+        if (too_large) {
+            if (st != IMP_ERR_SHAPE || imp_predictor_last_error(p)[0] == '\0')
+                imp_fuzz_die("resize past the input limit gave %s (%s)",
+                             imp_status_name(st), imp_predictor_last_error(p));
+            free(shapes);
+            return;
+        }
+        if (st != IMP_OK)
             imp_fuzz_die("resize of an open dim refused: %s",
                          imp_predictor_last_error(p));
         struct imp_plan_stats stats;
@@ -389,6 +402,17 @@ static void round_trip(const struct imp_model *m)
     imp_model_free(back);
 }
 
+/* The ISA whose kernels run this input, taken from its bytes: a crash
+ * reproduces from the file alone, and over a run every level the CPU has
+ * (or, in an IMP_EMULATE_AVX512 build, emulates) gets its share. */
+static enum imp_isa isa_for(const uint8_t *seed, size_t seed_size)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < seed_size; i++)
+        h = (h ^ seed[i]) * 16777619u;
+    return (enum imp_isa)(h % ((uint32_t)imp_isa_detect() + 1));
+}
+
 void imp_fuzz_exercise_model(const struct imp_model *m, const uint8_t *seed,
                              size_t seed_size)
 {
@@ -398,6 +422,7 @@ void imp_fuzz_exercise_model(const struct imp_model *m, const uint8_t *seed,
         return;
     struct imp_predictor_options opt = imp_predictor_options_default();
     opt.threads = 1; /* deterministic, and no thread start-up per input */
+    opt.max_isa = isa_for(seed, seed_size);
     struct imp_predictor *p = NULL;
     struct imp_error err;
     imp_error_clear(&err);

@@ -82,6 +82,25 @@ static void resize_rejects_fixed_dims(void)
     imp_model_free(m);
 }
 
+static void shape_count_of_zero_dims_and_overflow(void)
+{
+    /* A zero dim anywhere makes the count 0, even after dims whose product
+     * alone would overflow; without one, overflow is -1. */
+    int64_t big = (int64_t)1 << 40;
+    struct imp_shape zero_last = imp_shape_make(3, (int64_t[]){big, big, 0});
+    struct imp_shape zero_first = imp_shape_make(3, (int64_t[]){0, big, big});
+    struct imp_shape overflow = imp_shape_make(3, (int64_t[]){big, big, 2});
+    struct imp_shape open = imp_shape_make(2, (int64_t[]){-1, 3});
+    struct imp_shape scalar = imp_shape_make(0, NULL);
+    struct imp_shape plain = imp_shape_make(3, (int64_t[]){2, 3, 5});
+    CHECK(imp_shape_count(&zero_last) == 0);
+    CHECK(imp_shape_count(&zero_first) == 0);
+    CHECK(imp_shape_count(&overflow) == -1);
+    CHECK(imp_shape_count(&open) == -1);
+    CHECK(imp_shape_count(&scalar) == 1);
+    CHECK(imp_shape_count(&plain) == 30);
+}
+
 static void planner_never_overlaps_live_buffers(void)
 {
     /* Random lifetimes and sizes; verify the invariant directly. */
@@ -211,6 +230,7 @@ int main(void)
 {
     RUN(predictor_runs_sorted_graph_with_open_batch);
     RUN(resize_rejects_fixed_dims);
+    RUN(shape_count_of_zero_dims_and_overflow);
     RUN(planner_never_overlaps_live_buffers);
     RUN(sort_rejects_cycles_and_missing_producers);
     RUN(constants_fold_at_load_and_set_param_overrides);

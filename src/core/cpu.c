@@ -10,7 +10,11 @@ enum imp_isa imp_isa_detect(void)
         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
         return IMP_ISA_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+#ifdef IMP_EMULATE_AVX512
+        return IMP_ISA_AVX512; /* a test build: see kernels/avx512_emulation.h */
+#else
         return IMP_ISA_AVX2;
+#endif
 #endif
     return IMP_ISA_SCALAR;
 }

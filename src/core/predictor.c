@@ -511,7 +511,6 @@ enum imp_status imp_predictor_resize_input(struct imp_predictor *p, int index,
     if (v->shape.rank != rank)
         return imp_fail(&p->error, IMP_ERR_SHAPE,
                         "input '%s' has rank %d, not %d", v->name, v->shape.rank, rank);
-    int64_t count = 1;
     for (int d = 0; d < rank; d++) {
         /* A dim the model fixes is fine at its value, even 0: the model
          * loaded and planned with it. */
@@ -524,12 +523,11 @@ enum imp_status imp_predictor_resize_input(struct imp_predictor *p, int index,
             return imp_fail(&p->error, IMP_ERR_SHAPE,
                             "input '%s': dim %d is fixed at %lld by the model",
                             v->name, d, (long long)v->shape.d[d]);
-        count *= dims[d];
-        if (count > IMP_MAX_INPUT_ELEMENTS)
-            return imp_fail(&p->error, IMP_ERR_SHAPE, "input '%s' is too large",
-                            v->name);
     }
     struct imp_shape s = imp_shape_make(rank, dims);
+    int64_t count = imp_shape_count(&s);
+    if (count < 0 || count > IMP_MAX_INPUT_ELEMENTS)
+        return imp_fail(&p->error, IMP_ERR_SHAPE, "input '%s' is too large", v->name);
     if (imp_shape_equal(&s, &p->input_shapes[index]))
         return IMP_OK;
     void *buf = imp_aligned_alloc((size_t)count * imp_dtype_size(v->dtype));

@@ -6,11 +6,14 @@
 
 int64_t imp_shape_count(const struct imp_shape *s)
 {
+    /* A zero dim makes the count 0 however large the others are: look
+     * for one before multiplying, so that their product cannot overflow. */
+    for (int i = 0; i < s->rank; i++)
+        if (s->d[i] <= 0)
+            return s->d[i] < 0 ? -1 : 0;
     int64_t n = 1;
     for (int i = 0; i < s->rank; i++) {
-        if (s->d[i] < 0)
-            return -1;
-        if (s->d[i] != 0 && n > INT64_MAX / s->d[i])
+        if (n > INT64_MAX / s->d[i])
             return -1;
         n *= s->d[i];
     }
