@@ -474,6 +474,18 @@ nomem:
     return IMP_ERR_NOMEM;
 }
 
+void imp_graph_drop_nodes(struct imp_graph *g, const bool *drop, int n_marked)
+{
+    int kept = 0;
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        if (ni < n_marked && drop[ni])
+            imp_node_release(&g->nodes[ni]);
+        else
+            g->nodes[kept++] = g->nodes[ni];
+    }
+    g->n_nodes = kept;
+}
+
 enum imp_status imp_graph_compact(struct imp_graph *g)
 {
     int *remap = malloc(sizeof(int) * (size_t)(g->n_values + 1));

@@ -83,6 +83,9 @@ void imp_graph_init(struct imp_graph *g);
 void imp_graph_release(struct imp_graph *g);
 /* Free one node's allocations (for passes that drop nodes). */
 void imp_node_release(struct imp_node *n);
+/* Release the nodes i < n_marked with drop[i] set and close the gaps,
+ * keeping the others in order (for passes that replace nodes). */
+void imp_graph_drop_nodes(struct imp_graph *g, const bool *drop, int n_marked);
 /* Drop values nothing refers to and renumber the rest (indices change). */
 enum imp_status imp_graph_compact(struct imp_graph *g);
 

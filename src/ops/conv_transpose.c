@@ -14,6 +14,11 @@
  * the end, where only the bias lands. Without output_shape, VALID uses no
  * padding and NOTSET the explicit pads.
  *
+ * `crop` (impasto's, added by the fold_crop pass; ONNX pads layout, begins
+ * then ends) cuts that many more outputs off each side afterwards: a
+ * legacy Crop after the layer, folded in so that the cut-off pixels are
+ * never computed or copied.
+ *
  * The reference engine gathers rather than scatters, so each thread owns
  * whole output rows: for output row (n, m, od, oh), the kernel taps with
  * od + pb - kd*d divisible by s select the input rows that reach it.
@@ -76,6 +81,14 @@ enum imp_status imp_conv_transpose_geometry(const struct imp_node *node,
                         n_oshape, nsp, nsp + 2);
     /* A full [N, C, ...] output_shape: batch and channels come from X and W. */
     const int64_t *os = n_oshape == nsp + 2 ? oshape + 2 : oshape;
+    int64_t crop[2 * IMP_WIN_AXES] = {0};
+    int n_crop;
+    st = read_ints(node, "crop", &n_crop, crop, 2 * IMP_WIN_AXES, 0, IMP_WIN_DIM_MAX, err);
+    if (st != IMP_OK)
+        return st;
+    if (n_crop != 0 && n_crop != 2 * nsp)
+        return imp_fail(err, IMP_ERR_FORMAT, "crop has %d values; %d expected", n_crop,
+                        2 * nsp);
 
     for (int a = 0; a < nsp; a++) {
         const int i = off + a;
@@ -95,6 +108,8 @@ enum imp_status imp_conv_transpose_geometry(const struct imp_node *node,
         } else {
             out = full - w->pb[i] - w->pe[i];
         }
+        w->pb[i] += crop[a];
+        out -= crop[a] + crop[nsp + a];
         if (out < 1 || out > IMP_WIN_DIM_MAX)
             return imp_fail(err, IMP_ERR_SHAPE,
                             "output spatial axis %d would have size %lld (input "

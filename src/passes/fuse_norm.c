@@ -155,14 +155,7 @@ enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err)
         fused++;
     }
     if (st == IMP_OK && fused > 0) {
-        int kept = 0;
-        for (int ni = 0; ni < g->n_nodes; ni++) {
-            if (drop[ni])
-                imp_node_release(&g->nodes[ni]);
-            else
-                g->nodes[kept++] = g->nodes[ni];
-        }
-        g->n_nodes = kept;
+        imp_graph_drop_nodes(g, drop, g->n_nodes);
         st = imp_graph_compact(g);
     }
     imp_value_uses_free(&u);

@@ -22,5 +22,7 @@ enum imp_status imp_passes_run(struct imp_graph *g, struct imp_error *err)
         st = imp_pass_remove_dead(g, err);
     if (st == IMP_OK)
         st = imp_pass_fuse_norm(g, err); /* after: dead readers would block it */
+    if (st == IMP_OK)
+        st = imp_pass_fold_crop(g, err);
     return st;
 }

@@ -32,6 +32,10 @@ enum imp_status imp_pass_subpixel(struct imp_graph *g, unsigned kinds,
  * see fuse_norm.c). Keeps the graph sorted; leaves no dead nodes, but
  * dead readers left by earlier passes block it. */
 enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err);
+/* A border-only Crop that is the sole reader of a ConvTranspose's output
+ * becomes that node's `crop` attribute (see fold_crop.c). Keeps the graph
+ * sorted; leaves no dead nodes. */
+enum imp_status imp_pass_fold_crop(struct imp_graph *g, struct imp_error *err);
 /* Drop nodes whose outputs nothing reads, and unreferenced constants. */
 enum imp_status imp_pass_remove_dead(struct imp_graph *g, struct imp_error *err);
 

@@ -466,7 +466,8 @@ static int rewrite_conv_transpose(struct imp_graph *g, int ni)
 {
     const struct imp_node *n = &g->nodes[ni];
     if (n->n_outputs != 1 || n->inputs[0] < 0 || !conv_basics(n, 2) ||
-        !weights_ok(g, n, 1) || imp_node_attr(n, "output_shape"))
+        !weights_ok(g, n, 1) || imp_node_attr(n, "output_shape") ||
+        imp_node_attr(n, "crop"))
         return 0;
     int64_t p[4] = {0, 0, 0, 0}, op[2] = {0, 0};
     bool valid = strcmp(imp_node_string(n, "auto_pad", "NOTSET"), "VALID") == 0;
@@ -530,14 +531,7 @@ enum imp_status imp_pass_subpixel(struct imp_graph *g, unsigned kinds,
     if (changed) {
         /* The replaced nodes go now (their output is the DepthToSpace's);
          * the Resize/Pad they read are left for the dead-node pass. */
-        int kept = 0;
-        for (int ni = 0; ni < g->n_nodes; ni++) {
-            if (ni < n_old && drop[ni])
-                imp_node_release(&g->nodes[ni]);
-            else
-                g->nodes[kept++] = g->nodes[ni];
-        }
-        g->n_nodes = kept;
+        imp_graph_drop_nodes(g, drop, n_old);
         st = imp_graph_sort(g, err);
     }
 done:
