@@ -18,8 +18,6 @@
  * node's output. A ConvTranspose that already has `crop` takes no more,
  * so the pass is idempotent.
  */
-#include <stdlib.h>
-
 #include "ops/op_util.h"
 #include "passes/passes.h"
 #include "passes/value_uses.h"
@@ -44,41 +42,34 @@ static bool crop_borders(const struct imp_node *n, int64_t *crop4)
 
 enum imp_status imp_pass_fold_crop(struct imp_graph *g, struct imp_error *err)
 {
-    struct imp_value_uses u = IMP_VALUE_USES_INIT;
-    bool *drop = calloc((size_t)g->n_nodes + 1, sizeof *drop);
-    if (!drop || imp_value_uses_count(g, &u, err) != IMP_OK) {
-        free(drop);
-        imp_value_uses_free(&u);
-        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
-    }
-    enum imp_status st = IMP_OK;
-    int folded = 0;
-    for (int ni = 0; ni < g->n_nodes && st == IMP_OK; ni++) {
+    struct imp_node_rewrite rw;
+    enum imp_status st = imp_node_rewrite_begin(g, &rw, err);
+    if (st != IMP_OK)
+        return st;
+    const struct imp_value_uses *u = &rw.uses;
+    for (int ni = 0; ni < g->n_nodes; ni++) {
         const struct imp_node *n = &g->nodes[ni];
         if (n->op != IMP_OP_CONV_TRANSPOSE || n->n_outputs != 1 || imp_node_attr(n, "crop"))
             continue;
         int y = n->outputs[0];
-        if (y >= g->n_values || !imp_value_private(&u, y))
+        if (y >= g->n_values || !imp_value_private(u, y))
             continue;
-        int ci = u.reader[y];
+        int ci = u->reader[y];
         const struct imp_node *c = &g->nodes[ci];
         int64_t crop4[4];
-        if (c->op != IMP_OP_CROP || drop[ci] || c->inputs[0] != y || !crop_borders(c, crop4))
+        if (c->op != IMP_OP_CROP || rw.drop[ci] || c->inputs[0] != y ||
+            !crop_borders(c, crop4))
             continue;
-        st = imp_node_set_ints(g, ni, "crop", crop4, 4);
-        if (st != IMP_OK)
+        if (imp_node_set_ints(g, ni, "crop", crop4, 4) != IMP_OK) {
+            st = IMP_ERR_NOMEM;
             break;
+        }
         g->nodes[ni].outputs[0] = g->nodes[ci].outputs[0];
-        drop[ci] = true;
-        folded++;
+        imp_node_rewrite_replace(&rw, ci);
     }
-    if (st == IMP_OK && folded > 0) {
-        imp_graph_drop_nodes(g, drop, g->n_nodes);
+    if (imp_node_rewrite_end(g, &rw) > 0 && st == IMP_OK)
         st = imp_graph_compact(g);
-    }
-    imp_value_uses_free(&u);
-    free(drop);
     if (st != IMP_OK)
-        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory folding a Crop");
     return IMP_OK;
 }

@@ -19,7 +19,6 @@
  * to the same graph).
  */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "passes/passes.h"
@@ -100,67 +99,57 @@ static enum imp_status fuse_pad(struct imp_graph *g, int ni, const int64_t *pads
 
 enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err)
 {
-    struct imp_value_uses u = IMP_VALUE_USES_INIT;
-    bool *drop = calloc((size_t)g->n_nodes + 1, sizeof *drop);
-    if (!drop || imp_value_uses_count(g, &u, err) != IMP_OK) {
-        free(drop);
-        imp_value_uses_free(&u);
-        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
-    }
-    enum imp_status st = IMP_OK;
-    int fused = 0;
+    struct imp_node_rewrite rw;
+    enum imp_status st = imp_node_rewrite_begin(g, &rw, err);
+    if (st != IMP_OK)
+        return st;
+    const struct imp_value_uses *u = &rw.uses;
     for (int ni = 0; ni < g->n_nodes && st == IMP_OK; ni++) {
         const struct imp_node *n = &g->nodes[ni];
         if (n->op != IMP_OP_INSTANCE_NORM || n->n_outputs != 1 ||
             imp_node_attr(n, "activation") || imp_node_attr(n, "pads"))
             continue;
         int y = n->outputs[0];
-        if (y >= g->n_values || !imp_value_private(&u, y))
+        if (y >= g->n_values || !imp_value_private(u, y))
             continue;
-        int ri = u.reader[y];
+        int ri = u->reader[y];
         const struct imp_node *r = &g->nodes[ri];
-        if (r->op != IMP_OP_RELU || r->n_inputs != 1 || r->n_outputs != 1 || drop[ri])
+        if (r->op != IMP_OP_RELU || r->n_inputs != 1 || r->n_outputs != 1 || rw.drop[ri])
             continue;
         int z = r->outputs[0];
         st = imp_node_set_string(g, ni, "activation", "Relu");
         if (st != IMP_OK)
             break;
         g->nodes[ni].outputs[0] = z;
-        drop[ri] = true;
-        fused++;
+        imp_node_rewrite_replace(&rw, ri);
     }
     /* Then the Pad after the (possibly just fused) node. Reader counts
      * still hold: a fused node's new output is the Relu's, read as before. */
     for (int ni = 0; ni < g->n_nodes && st == IMP_OK; ni++) {
         const struct imp_node *n = &g->nodes[ni];
-        if (n->op != IMP_OP_INSTANCE_NORM || n->n_outputs != 1 || drop[ni] ||
+        if (n->op != IMP_OP_INSTANCE_NORM || n->n_outputs != 1 || rw.drop[ni] ||
             imp_node_attr(n, "pads"))
             continue;
         int y = n->outputs[0];
-        if (y >= g->n_values || !imp_value_private(&u, y))
+        if (y >= g->n_values || !imp_value_private(u, y))
             continue;
-        int pi = u.reader[y];
+        int pi = u->reader[y];
         const struct imp_node *pn = &g->nodes[pi];
         int64_t pads4[4];
         const char *mode;
         float value;
-        if (pn->op != IMP_OP_PAD || drop[pi] || pn->n_inputs < 1 || pn->inputs[0] != y ||
+        if (pn->op != IMP_OP_PAD || rw.drop[pi] || pn->n_inputs < 1 || pn->inputs[0] != y ||
             !spatial_pad(g, pn, pads4, &mode, &value))
             continue;
         st = fuse_pad(g, ni, pads4, mode, value);
         if (st != IMP_OK)
             break;
         g->nodes[ni].outputs[0] = pn->outputs[0];
-        drop[pi] = true;
-        fused++;
+        imp_node_rewrite_replace(&rw, pi);
     }
-    if (st == IMP_OK && fused > 0) {
-        imp_graph_drop_nodes(g, drop, g->n_nodes);
+    if (imp_node_rewrite_end(g, &rw) > 0 && st == IMP_OK)
         st = imp_graph_compact(g);
-    }
-    imp_value_uses_free(&u);
-    free(drop);
     if (st != IMP_OK)
-        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory fusing into InstanceNormalization");
     return IMP_OK;
 }

@@ -502,40 +502,29 @@ enum imp_status imp_pass_subpixel(struct imp_graph *g, unsigned kinds,
               (ct && g->nodes[ni].op == IMP_OP_CONV_TRANSPOSE);
     if (!any)
         return IMP_OK;
-    struct imp_value_uses u = IMP_VALUE_USES_INIT;
-    bool *drop = calloc((size_t)g->n_nodes + 1, sizeof(bool));
-    enum imp_status st = drop ? imp_value_uses_count(g, &u, err)
-                              : imp_fail(err, IMP_ERR_NOMEM,
-                                         "out of memory in the sub-pixel pass");
+    struct imp_node_rewrite rw;
+    enum imp_status st = imp_node_rewrite_begin(g, &rw, err);
     if (st != IMP_OK)
-        goto done;
+        return st;
     /* Readers counted before any rewrite stay valid: a rewrite only adds
      * values and nodes, and the nodes it orphans are not matched again
      * (each belongs to exactly one pattern through its private values). */
-    int n_old = g->n_nodes, changed = 0;
-    for (int ni = 0; ni < n_old; ni++) {
+    for (int ni = 0; ni < rw.n_nodes; ni++) {
         int rc = 0;
         if (up && g->nodes[ni].op == IMP_OP_CONV)
-            rc = rewrite_upsample_conv(g, &u, ni);
+            rc = rewrite_upsample_conv(g, &rw.uses, ni);
         else if (ct && g->nodes[ni].op == IMP_OP_CONV_TRANSPOSE)
             rc = rewrite_conv_transpose(g, ni);
         if (rc < 0) {
             st = imp_fail(err, IMP_ERR_NOMEM, "out of memory in the sub-pixel pass");
-            goto done;
+            break;
         }
-        if (rc > 0) {
-            drop[ni] = true;
-            changed++;
-        }
+        if (rc > 0)
+            imp_node_rewrite_replace(&rw, ni);
     }
-    if (changed) {
-        /* The replaced nodes go now (their output is the DepthToSpace's);
-         * the Resize/Pad they read are left for the dead-node pass. */
-        imp_graph_drop_nodes(g, drop, n_old);
+    /* The replaced nodes go now (their output is the DepthToSpace's); the
+     * Resize/Pad they read are left for the dead-node pass. */
+    if (imp_node_rewrite_end(g, &rw) > 0 && st == IMP_OK)
         st = imp_graph_sort(g, err);
-    }
-done:
-    imp_value_uses_free(&u);
-    free(drop);
     return st;
 }

@@ -56,3 +56,29 @@ enum imp_status imp_value_uses_count(const struct imp_graph *g, struct imp_value
     }
     return IMP_OK;
 }
+
+enum imp_status imp_node_rewrite_begin(const struct imp_graph *g, struct imp_node_rewrite *rw,
+                                       struct imp_error *err)
+{
+    *rw = (struct imp_node_rewrite){.uses = IMP_VALUE_USES_INIT, .n_nodes = g->n_nodes};
+    rw->drop = calloc((size_t)g->n_nodes + 1, sizeof *rw->drop);
+    if (!rw->drop)
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory planning a graph rewrite");
+    enum imp_status st = imp_value_uses_count(g, &rw->uses, err);
+    if (st != IMP_OK) {
+        free(rw->drop);
+        rw->drop = NULL;
+    }
+    return st;
+}
+
+int imp_node_rewrite_end(struct imp_graph *g, struct imp_node_rewrite *rw)
+{
+    int replaced = rw->replaced;
+    if (replaced)
+        imp_graph_drop_nodes(g, rw->drop, rw->n_nodes);
+    imp_value_uses_free(&rw->uses);
+    free(rw->drop);
+    rw->drop = NULL;
+    return replaced;
+}

@@ -33,4 +33,29 @@ static inline bool imp_value_private(const struct imp_value_uses *u, int v)
     return v >= 0 && u->count[v] == 1 && !u->is_output[v];
 }
 
+/* What a pass that replaces nodes carries: the reader table of the graph
+ * as it was when the pass began, and which of the nodes that existed then
+ * it has replaced. */
+struct imp_node_rewrite {
+    struct imp_value_uses uses;
+    bool *drop;   /* drop[i]: node i (i < n_nodes) is replaced */
+    int n_nodes;  /* nodes when the pass began                 */
+    int replaced; /* how many drop[] marks                       */
+};
+
+/* Count the readers and allocate the marks; on failure nothing is held. */
+enum imp_status imp_node_rewrite_begin(const struct imp_graph *g, struct imp_node_rewrite *rw,
+                                       struct imp_error *err);
+/* Node i is replaced: its outputs now come from elsewhere. */
+static inline void imp_node_rewrite_replace(struct imp_node_rewrite *rw, int i)
+{
+    if (!rw->drop[i]) {
+        rw->drop[i] = true;
+        rw->replaced++;
+    }
+}
+/* Remove the replaced nodes from the graph (the others keep their order)
+ * and free what begin allocated. Returns how many nodes went. */
+int imp_node_rewrite_end(struct imp_graph *g, struct imp_node_rewrite *rw);
+
 #endif
