@@ -119,3 +119,39 @@ float *imp_test_run_once(struct imp_model *m, const struct imp_predictor_options
     imp_predictor_free(p);
     return out;
 }
+
+float imp_test_frand(unsigned *seed)
+{
+    *seed = *seed * 1664525u + 1013904223u;
+    return (float)((*seed >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+int imp_test_conv_graph(struct imp_graph *g, enum imp_op op, const int64_t *xd,
+                        const int64_t *wd, int64_t m, bool bias, unsigned *seed)
+{
+    struct imp_shape xs = imp_shape_make(4, xd), ws = imp_shape_make(4, wd);
+    struct imp_shape bs = imp_shape_make(1, &m);
+    size_t wn = (size_t)(wd[0] * wd[1] * wd[2] * wd[3]);
+    float *w = malloc(sizeof(float) * wn), *b = malloc(sizeof(float) * (size_t)m);
+    if (!w || !b) {
+        free(w);
+        free(b);
+        return -1;
+    }
+    for (size_t i = 0; i < wn; i++)
+        w[i] = imp_test_frand(seed);
+    for (int64_t i = 0; bias && i < m; i++)
+        b[i] = imp_test_frand(seed);
+    int in[3];
+    in[0] = imp_graph_add_value(g, "x", IMP_VALUE_INPUT, IMP_DTYPE_F32, &xs);
+    in[1] = imp_graph_add_const(g, "w", IMP_DTYPE_F32, &ws, w);
+    if (bias)
+        in[2] = imp_graph_add_const(g, "b", IMP_DTYPE_F32, &bs, b);
+    int y = imp_graph_add_value(g, "y", IMP_VALUE_ACTIVATION, IMP_DTYPE_F32, NULL);
+    int node = imp_graph_add_node(g, op, "conv", bias ? 3 : 2, in, 1, &y);
+    imp_graph_add_input(g, in[0]);
+    imp_graph_add_output(g, y);
+    free(w);
+    free(b);
+    return node;
+}

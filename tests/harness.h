@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "impasto.h"
+#include "core/graph.h"
 
 #define IMP_TEST_SKIP 77
 
@@ -43,6 +44,18 @@ double imp_test_max_rel_error(const float *a, const float *b, size_t n,
 float *imp_test_run_once(struct imp_model *m, const struct imp_predictor_options *o,
                          const float *x, size_t x_bytes, size_t *count,
                          enum imp_status *status);
+
+/* Uniform in [-1, 1), from a seed the caller keeps: test data that is the
+ * same on every run and platform. */
+float imp_test_frand(unsigned *seed);
+
+/* Starts the empty graph g as input "x" (shape xd, NCHW) -> node "conv" of
+ * `op` (Conv or ConvTranspose) -> output "y", with weights of shape wd and,
+ * when bias, a bias of m values, drawn in that order from
+ * imp_test_frand(seed). Returns the node's index; the caller sets its
+ * attributes. */
+int imp_test_conv_graph(struct imp_graph *g, enum imp_op op, const int64_t *xd,
+                        const int64_t *wd, int64_t m, bool bias, unsigned *seed);
 
 #define RUN(fn)                \
     do {                       \

@@ -17,12 +17,6 @@ struct conv_case {
     int transpose; /* ConvTranspose (output_padding = stride - 1) */
 };
 
-static float frand(unsigned *s)
-{
-    *s = *s * 1664525u + 1013904223u;
-    return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
-
 static struct imp_model *conv_model(const struct conv_case *cc, unsigned seed)
 {
     struct imp_graph g;
@@ -33,21 +27,10 @@ static struct imp_model *conv_model(const struct conv_case *cc, unsigned seed)
         wd[0] = cc->c;
         wd[1] = cc->m / cc->group;
     }
-    struct imp_shape xs = imp_shape_make(4, xd), ws = imp_shape_make(4, wd);
-    struct imp_shape bs = {.rank = 1, .d = {cc->m}};
-    size_t wn = (size_t)(wd[0] * wd[1] * wd[2] * wd[3]);
-    float *w = malloc(sizeof(float) * wn), *b = malloc(sizeof(float) * (size_t)cc->m);
-    for (size_t i = 0; i < wn; i++)
-        w[i] = frand(&seed);
-    for (int64_t i = 0; i < cc->m; i++)
-        b[i] = frand(&seed);
-    int in[3];
-    in[0] = imp_graph_add_value(&g, "x", IMP_VALUE_INPUT, IMP_DTYPE_F32, &xs);
-    in[1] = imp_graph_add_const(&g, "w", IMP_DTYPE_F32, &ws, w);
-    in[2] = imp_graph_add_const(&g, "b", IMP_DTYPE_F32, &bs, b);
-    int y = imp_graph_add_value(&g, "y", IMP_VALUE_ACTIVATION, IMP_DTYPE_F32, NULL);
-    int node = imp_graph_add_node(&g, cc->transpose ? IMP_OP_CONV_TRANSPOSE : IMP_OP_CONV,
-                                  "conv", cc->bias ? 3 : 2, in, 1, &y);
+    int node = imp_test_conv_graph(&g, cc->transpose ? IMP_OP_CONV_TRANSPOSE : IMP_OP_CONV,
+                                   xd, wd, cc->m, cc->bias, &seed);
+    if (node < 0)
+        return NULL;
     if (cc->transpose && cc->stride > 1) {
         int64_t op2[2] = {cc->stride - 1, cc->stride - 1};
         imp_node_set_ints(&g, node, "output_padding", op2, 2);
@@ -58,10 +41,6 @@ static struct imp_model *conv_model(const struct conv_case *cc, unsigned seed)
     imp_node_set_ints(&g, node, "dilations", d2, 2);
     imp_node_set_ints(&g, node, "pads", p4, 4);
     imp_node_set_int(&g, node, "group", cc->group);
-    imp_graph_add_input(&g, in[0]);
-    imp_graph_add_output(&g, y);
-    free(w);
-    free(b);
     struct imp_model *m = NULL;
     struct imp_error err;
     if (imp_model_from_graph(&g, &m, &err) != IMP_OK)
@@ -215,7 +194,7 @@ static void engines_agree_with_reference(void)
         float *x = malloc(sizeof(float) * xn);
         unsigned seed = 99 + (unsigned)ci;
         for (size_t i = 0; i < xn; i++)
-            x[i] = frand(&seed) * 4.0f;
+            x[i] = imp_test_frand(&seed) * 4.0f;
         size_t n_ref = 0, n_got = 0;
         bool declined;
         float *ref = run_with(m, x, sizeof(float) * xn,

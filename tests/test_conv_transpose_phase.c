@@ -25,32 +25,14 @@ struct tcase {
     int bias;
 };
 
-static float frand(unsigned *s)
-{
-    *s = *s * 1664525u + 1013904223u;
-    return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
-
 static struct imp_model *model(const struct tcase *t, unsigned seed)
 {
     struct imp_graph g;
     imp_graph_init(&g);
     int64_t xd[4] = {t->n, t->c, t->h, t->w}, wd[4] = {t->c, t->m, t->kh, t->kw};
-    struct imp_shape xs = imp_shape_make(4, xd), ws = imp_shape_make(4, wd);
-    struct imp_shape bs = {.rank = 1, .d = {t->m}};
-    size_t wn = (size_t)(t->c * t->m * t->kh * t->kw);
-    float *w = malloc(sizeof(float) * wn), *b = malloc(sizeof(float) * (size_t)t->m);
-    for (size_t i = 0; i < wn; i++)
-        w[i] = frand(&seed);
-    for (int64_t i = 0; i < t->m; i++)
-        b[i] = frand(&seed);
-    int in[3];
-    in[0] = imp_graph_add_value(&g, "x", IMP_VALUE_INPUT, IMP_DTYPE_F32, &xs);
-    in[1] = imp_graph_add_const(&g, "w", IMP_DTYPE_F32, &ws, w);
-    in[2] = imp_graph_add_const(&g, "b", IMP_DTYPE_F32, &bs, b);
-    int y = imp_graph_add_value(&g, "y", IMP_VALUE_ACTIVATION, IMP_DTYPE_F32, NULL);
-    int node = imp_graph_add_node(&g, IMP_OP_CONV_TRANSPOSE, "convt", t->bias ? 3 : 2, in,
-                                  1, &y);
+    int node = imp_test_conv_graph(&g, IMP_OP_CONV_TRANSPOSE, xd, wd, t->m, t->bias, &seed);
+    if (node < 0)
+        return NULL;
     int64_t s2[2] = {t->sh, t->sw}, d2[2] = {t->dh, t->dw};
     imp_node_set_ints(&g, node, "strides", s2, 2);
     imp_node_set_ints(&g, node, "dilations", d2, 2);
@@ -61,10 +43,6 @@ static struct imp_model *model(const struct tcase *t, unsigned seed)
         imp_node_set_ints(&g, node, "output_shape", t->oshape, 2);
     if (t->auto_pad)
         imp_node_set_string(&g, node, "auto_pad", t->auto_pad);
-    imp_graph_add_input(&g, in[0]);
-    imp_graph_add_output(&g, y);
-    free(w);
-    free(b);
     struct imp_model *m = NULL;
     struct imp_error err;
     if (imp_model_from_graph(&g, &m, &err) != IMP_OK)
@@ -137,7 +115,7 @@ static void phase_agrees_with_reference(void)
         float *x = malloc(sizeof(float) * xn);
         unsigned seed = 7 + (unsigned)ci;
         for (size_t i = 0; i < xn; i++)
-            x[i] = frand(&seed) * 3.0f;
+            x[i] = imp_test_frand(&seed) * 3.0f;
         size_t n_ref = 0;
         float *ref = run(m, x, sizeof(float) * xn, "ConvTranspose=ref", IMP_ISA_SCALAR, 1,
                          &n_ref);

@@ -14,43 +14,22 @@ struct wide_case {
     int64_t c, h, w, m, kh, kw, stride, pad, dilation, group;
 };
 
-static float frand(unsigned *s)
-{
-    *s = *s * 1664525u + 1013904223u;
-    return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
-
 static struct imp_model *wide_model(const struct wide_case *wc)
 {
     struct imp_graph g;
     imp_graph_init(&g);
     int64_t xd[4] = {1, wc->c, wc->h, wc->w};
     int64_t wd[4] = {wc->m, wc->c / wc->group, wc->kh, wc->kw};
-    struct imp_shape xs = imp_shape_make(4, xd), ws = imp_shape_make(4, wd);
-    struct imp_shape bs = {.rank = 1, .d = {wc->m}};
-    size_t wn = (size_t)(wd[0] * wd[1] * wd[2] * wd[3]);
-    float *w = malloc(sizeof(float) * wn), *b = malloc(sizeof(float) * (size_t)wc->m);
     unsigned seed = 5;
-    for (size_t i = 0; i < wn; i++)
-        w[i] = frand(&seed);
-    for (int64_t i = 0; i < wc->m; i++)
-        b[i] = frand(&seed);
-    int in[3];
-    in[0] = imp_graph_add_value(&g, "x", IMP_VALUE_INPUT, IMP_DTYPE_F32, &xs);
-    in[1] = imp_graph_add_const(&g, "w", IMP_DTYPE_F32, &ws, w);
-    in[2] = imp_graph_add_const(&g, "b", IMP_DTYPE_F32, &bs, b);
-    int y = imp_graph_add_value(&g, "y", IMP_VALUE_ACTIVATION, IMP_DTYPE_F32, NULL);
-    int node = imp_graph_add_node(&g, IMP_OP_CONV, "conv", 3, in, 1, &y);
+    int node = imp_test_conv_graph(&g, IMP_OP_CONV, xd, wd, wc->m, true, &seed);
+    if (node < 0)
+        return NULL;
     int64_t s2[2] = {wc->stride, wc->stride}, d2[2] = {wc->dilation, wc->dilation};
     int64_t p4[4] = {wc->pad, wc->pad, wc->pad, wc->pad};
     imp_node_set_ints(&g, node, "strides", s2, 2);
     imp_node_set_ints(&g, node, "dilations", d2, 2);
     imp_node_set_ints(&g, node, "pads", p4, 4);
     imp_node_set_int(&g, node, "group", wc->group);
-    imp_graph_add_input(&g, in[0]);
-    imp_graph_add_output(&g, y);
-    free(w);
-    free(b);
     struct imp_model *m = NULL;
     if (imp_model_from_graph(&g, &m, NULL) != IMP_OK)
         return NULL;
@@ -87,7 +66,7 @@ static void same_bits_on_any_thread_count(void)
         float *x = malloc(sizeof(float) * xn);
         unsigned seed = 17;
         for (size_t i = 0; i < xn; i++)
-            x[i] = frand(&seed);
+            x[i] = imp_test_frand(&seed);
         for (int isa = IMP_ISA_SCALAR; isa <= (int)best; isa++) {
             size_t n1 = 0, nt = 0;
             enum imp_status st;
