@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "core/dtype.h"
-#include "core/eval.h"
-#include "core/infer.h"
-#include "core/model.h"
+#include "ops/eval.h"
+#include "runtime/infer.h"
+#include "runtime/model.h"
 #include "formats/formats.h"
 #include "formats/imp_format.h"
 

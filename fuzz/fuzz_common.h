@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "core/graph.h"
-#include "core/model.h"
+#include "runtime/model.h"
 
 /* Fuzz iterations must stay fast: bigger models load but are not run. */
 #define IMP_FUZZ_MAX_VALUE_BYTES ((size_t)64 << 20) /* all tensors, summed */

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "core/graph.h"
-#include "core/model.h"
+#include "runtime/model.h"
 #include "harness.h"
 
 enum tkind { T_DATA = 1, T_CONST, T_OMIT };

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/graph.h"
-#include "core/model.h"
+#include "runtime/model.h"
 #include "harness.h"
 
 enum { C = 16, M = 16, H = 23, W = 29 };

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "core/graph.h"
-#include "core/model.h"
-#include "core/planner.h"
+#include "runtime/model.h"
+#include "runtime/planner.h"
 #include "harness.h"
 
 static struct imp_shape shape4(int64_t n, int64_t c, int64_t h, int64_t w)

@@ -30,8 +30,8 @@
 #include <unistd.h>
 
 #include "../fuzz/fuzz_common.c" /* imp_fuzz_plan_size */
-#include "core/eval.h"
-#include "core/model.h"
+#include "ops/eval.h"
+#include "runtime/model.h"
 #include "core/util.h"
 #include "formats/formats.h"
 #include "formats/imp_format.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/graph.h"
-#include "core/model.h"
+#include "runtime/model.h"
 #include "harness.h"
 #include "passes/passes.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/graph.h"
-#include "core/model.h"
+#include "runtime/model.h"
 #include "formats/formats.h"
 #include "formats/imp_format.h"
 #include "harness.h"

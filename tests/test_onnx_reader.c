@@ -11,7 +11,7 @@
 
 #include "core/dtype.h"
 #include "core/graph.h"
-#include "core/model.h"
+#include "runtime/model.h"
 #include "core/util.h"
 #include "formats/formats.h"
 #include "harness.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "core/graph.h"
-#include "core/model.h"
+#include "runtime/model.h"
 #include "harness.h"
 
 static int count_op(const struct imp_model *m, const char *op)

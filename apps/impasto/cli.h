@@ -39,7 +39,7 @@ extern const struct imp_cli_command imp_cli_convert_command;
 /* "impasto: <what>: <why>" on stderr; returns IMP_CLI_EXIT_FAIL. */
 int imp_cli_fail(const char *what, const char *fmt, ...) IMP_CLI_PRINTF(2, 3);
 /* The same for a message that may already begin with "<what>: " (as the
- * library's and apps/common's do), without saying <what> twice. */
+ * library's and apps/media's do), without saying <what> twice. */
 int imp_cli_fail_message(const char *what, const char *message);
 /* "impasto: <cmd>: <why> (see 'impasto <cmd> --help')"; returns
  * IMP_CLI_EXIT_USAGE. */

@@ -1,6 +1,6 @@
 /*
  * Row kernels for ConvTranspose split into output phases (see
- * ops/conv_transpose_phase.c).
+ * ops/conv/conv_transpose_phase.c).
  *
  * One call computes one row q of every phase image: output rows
  * q*sy + ry, all output channels, every column phase rx interleaved into

@@ -1,5 +1,5 @@
 /*
- * Kernels of the depthwise Conv engine (ops/conv_depthwise.c): one output
+ * Kernels of the depthwise Conv engine (ops/conv/conv_depthwise.c): one output
  * row of one channel at a time, every tap a unit-stride run of a staged
  * (zero-padded, phase-split) input plane, so one loop serves every kernel
  * size, stride and dilation.

@@ -1,5 +1,5 @@
 /*
- * Kernels of the "wide" Conv engine (ops/conv_winograd_wide.c): nested
+ * Kernels of the "wide" Conv engine (ops/conv/conv_winograd_wide.c): nested
  * Winograd F(3x3, 3x3) for kernels larger than 3x3.
  *
  * A K x K kernel is cut into a grid of 3x3 sub-kernels; each output tile

@@ -1,6 +1,6 @@
 /*
  * Transform kernels for the Winograd F(4x4, 3x3) convolution engine
- * (src/ops/conv_winograd.c).
+ * (src/ops/conv/conv_winograd.c).
  *
  * Tiles are handled in groups of IMP_WINO_GROUP horizontally adjacent
  * tiles of one tile row: the group's input is a 6 x 34 patch and its

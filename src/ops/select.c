@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/dtype.h"
-#include "core/eval.h"
+#include "ops/eval.h"
 #include "core/threadpool.h"
 #include "ops/op_util.h"
 #include "ops/tensor_util.h"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/eval.h"
+#include "ops/eval.h"
 #include "passes/passes.h"
 
 enum imp_status imp_pass_fold_constants(struct imp_graph *g,

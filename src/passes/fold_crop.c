@@ -10,7 +10,7 @@
  * The ConvTranspose computes a ring of pixels only for the Crop to copy
  * the rest away: at 720x720 the copy alone costs as much as an instance
  * norm. Here the Crop becomes the ConvTranspose attribute `crop` (see
- * ops/conv_transpose.c), which moves the output window inwards, so the
+ * ops/conv/conv_transpose.c), which moves the output window inwards, so the
  * ring is never computed and nothing is copied.
  *
  * It fires when the Crop cuts borders only (no `scale`), and y has no

@@ -13,7 +13,7 @@
  * The stand-ins are private buffers, so tuning works before the arena
  * exists and never touches the caller's data.
  */
-#include "core/autotune.h"
+#include "runtime/autotune.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,8 +13,8 @@
 
 #include "core/threadpool.h"
 #include "kernels/gemm.h"
-#include "ops/conv_engines.h"
-#include "ops/conv_common.h"
+#include "ops/conv/conv_engines.h"
+#include "ops/conv/conv_common.h"
 
 struct conv_gemm {
     const struct imp_gemm_ukernel *uk;

@@ -1,4 +1,4 @@
-#include "core/eval.h"
+#include "ops/eval.h"
 
 #include "core/dtype.h"
 

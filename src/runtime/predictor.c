@@ -12,11 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/autotune.h"
-#include "core/eval.h"
-#include "core/infer.h"
-#include "core/model.h"
-#include "core/planner.h"
+#include "runtime/autotune.h"
+#include "ops/eval.h"
+#include "runtime/infer.h"
+#include "runtime/model.h"
+#include "runtime/planner.h"
 #include "core/threadpool.h"
 #include "core/util.h"
 

@@ -1,5 +1,5 @@
 /* Checks and geometry shared by Conv and ConvTranspose (conv_common.h). */
-#include "ops/conv_common.h"
+#include "ops/conv/conv_common.h"
 
 #include <stdlib.h>
 

@@ -15,8 +15,8 @@
 
 #include "core/threadpool.h"
 #include "kernels/gemm.h"
-#include "ops/conv_common.h"
-#include "ops/conv_engines.h"
+#include "ops/conv/conv_common.h"
+#include "ops/conv/conv_engines.h"
 
 /* The column buffer is the engine's price: cap it. */
 #define CONVT_MAX_COLS_BYTES ((size_t)256 << 20)

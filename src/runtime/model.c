@@ -1,4 +1,4 @@
-#include "core/model.h"
+#include "runtime/model.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "core/dtype.h"
-#include "core/eval.h"
-#include "core/infer.h"
+#include "ops/eval.h"
+#include "runtime/infer.h"
 #include "core/util.h"
 #include "formats/formats.h"
 #include "passes/passes.h"

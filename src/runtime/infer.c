@@ -1,10 +1,10 @@
-#include "core/infer.h"
+#include "runtime/infer.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/dtype.h"
-#include "core/eval.h"
+#include "ops/eval.h"
 
 void imp_inference_release(struct imp_inference *inf)
 {

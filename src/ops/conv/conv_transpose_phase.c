@@ -32,8 +32,8 @@
 
 #include "core/threadpool.h"
 #include "kernels/convt_rows.h"
-#include "ops/conv_common.h"
-#include "ops/conv_engines.h"
+#include "ops/conv/conv_common.h"
+#include "ops/conv/conv_engines.h"
 
 #define PHASE_MAX_K 64 /* kernel extent per axis */
 #define PHASE_MAX_TAPS 1024

@@ -1,4 +1,4 @@
-#include "core/planner.h"
+#include "runtime/planner.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -23,8 +23,8 @@
  * whole output rows: for output row (n, m, od, oh), the kernel taps with
  * od + pb - kd*d divisible by s select the input rows that reach it.
  */
-#include "ops/conv_common.h"
-#include "ops/conv_engines.h"
+#include "ops/conv/conv_common.h"
+#include "ops/conv/conv_engines.h"
 
 #include <stdlib.h>
 

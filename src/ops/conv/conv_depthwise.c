@@ -21,8 +21,8 @@
 
 #include "core/threadpool.h"
 #include "kernels/dwconv.h"
-#include "ops/conv_common.h"
-#include "ops/conv_engines.h"
+#include "ops/conv/conv_common.h"
+#include "ops/conv/conv_engines.h"
 
 #define DW_MAX_K 16
 #define DW_MAX_STRIDE 4

@@ -24,8 +24,8 @@
 
 #include "core/threadpool.h"
 #include "kernels/conv_rows.h"
-#include "ops/conv_common.h"
-#include "ops/conv_engines.h"
+#include "ops/conv/conv_common.h"
+#include "ops/conv/conv_engines.h"
 
 #define DIRECT_MAX_TAPS 1024
 /* Staged rows of one band: about this many bytes per thread (L2). */

@@ -23,8 +23,8 @@
 #include "core/threadpool.h"
 #include "kernels/gemm.h"
 #include "kernels/winograd.h"
-#include "ops/conv_engines.h"
-#include "ops/conv_common.h"
+#include "ops/conv/conv_engines.h"
+#include "ops/conv/conv_common.h"
 
 #define WG_OUT 4  /* output tile */
 #define WG_IN 6   /* input tile  */

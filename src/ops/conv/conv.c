@@ -12,8 +12,8 @@
 #include <stdlib.h>
 
 #include "core/threadpool.h"
-#include "ops/conv_common.h"
-#include "ops/conv_engines.h"
+#include "ops/conv/conv_common.h"
+#include "ops/conv/conv_engines.h"
 
 enum imp_status imp_conv_forward_geometry(const struct imp_node *node,
                                           const struct imp_tensor *const *in,

@@ -32,8 +32,8 @@
 
 #include "core/threadpool.h"
 #include "kernels/wide.h"
-#include "ops/conv_common.h"
-#include "ops/conv_engines.h"
+#include "ops/conv/conv_common.h"
+#include "ops/conv/conv_engines.h"
 
 #define WIDE_MAX_GRID 5 /* sub-kernels per side: kernels up to 15x15 */
 
