@@ -180,6 +180,26 @@ def modern_expected(w):
     return x.astype(np.float32), m.reshape(1, -1).astype(np.float32)
 
 
+def reshape_input():
+    """Reshape whose target shape is a graph input (a plan-time input)."""
+    node = helper.make_node("Reshape", ["data", "shape"], ["y"], name="reshape")
+    data = helper.make_tensor_value_info("data", F32, [2, 3, 4])
+    shape = helper.make_tensor_value_info("shape", TensorProto.INT64, [2])
+    y = helper.make_tensor_value_info("y", F32, None)
+    return model([node], [data, shape], [y])
+
+
+def no_inputs():
+    """A model without inputs: a Constant, doubled."""
+    nodes = [
+        helper.make_node("Constant", [], ["k"], name="k",
+                         value=helper.make_tensor("kt", F32, [2, 2], [1, 2, 3, 4])),
+        helper.make_node("Add", ["k", "k"], ["y"], name="twice"),
+    ]
+    y = helper.make_tensor_value_info("y", F32, [2, 2])
+    return model(nodes, [], [y])
+
+
 def relu_model(opset=13, ir=7, op="Relu", domain=None, name="n0"):
     node = helper.make_node(op, ["x"], ["y"], name=name, domain=domain)
     x = helper.make_tensor_value_info("x", F32, [1, 4])
@@ -274,6 +294,8 @@ def main():
     models = {"basic": basic(), "unsorted": unsorted(),
               "data_fields": data_fields(), "legacy10": legacy10()}
     models["legacy3"] = legacy3()
+    models["reshape_input"] = reshape_input()
+    models["no_inputs"] = no_inputs()
     for opset, ir in ((19, 9), (20, 9), (21, 10)):
         models[f"modern_op{opset}"], w = modern(opset, ir)
     x, y = modern_expected(w)
