@@ -18,8 +18,13 @@
  * case that now passes is reported so the list gets trimmed.
  *
  * Usage: test_onnx_conformance [SUBSTRING]   only cases whose name has it
+ * Each passing case with more than one input runs again with every input
+ * but the first made a constant, once per engine of each operator in it
+ * (ONNX feeds weights as inputs, which only "ref" engines take), so the
+ * fast engines meet ONNX's geometries too.
+ *
  * IMP_ONNX_NODE_TESTS=dir overrides where the cases are; IMP_CONFORMANCE_
- * VERBOSE=1 prints every case before it runs (to find a crash).
+ * VERBOSE=1 prints every case (and forced engine) before it runs.
  */
 #include <dirent.h>
 #include <math.h>
@@ -30,9 +35,11 @@
 
 #include "harness.h"
 #include "core/dtype.h"
+#include "formats/formats.h"
 #include "formats/onnx_priv.h"
 #include "formats/pb.h"
 #include "ops/op.h"
+#include "runtime/model.h"
 
 #define DEFAULT_DIR "/usr/share/libonnx-testdata/data/node"
 #define REFUSED_LIST IMP_SOURCE_DIR "/tests/data/conformance_refused.txt"
@@ -243,6 +250,9 @@ static bool outputs_match(const struct imp_tensor_info *info, const void *data,
 
 enum outcome { PASSED, REFUSED, FAILED };
 
+/* Forced-engine runs of cases with their weights as constants. */
+static int constant_runs;
+
 static enum outcome refuse(char *why, size_t why_size, const char *what,
                            enum imp_status st, const char *msg)
 {
@@ -321,6 +331,138 @@ static enum outcome run_data_set(struct imp_model *m, struct imp_predictor *p,
     return PASSED;
 }
 
+/* The outputs of data set `set_dir` against predictor p's. */
+static enum outcome compare_outputs(struct imp_model *m, struct imp_predictor *p,
+                                    const char *set_dir, char *why, size_t why_size)
+{
+    char path[1024];
+    enum outcome result = PASSED;
+    for (int k = 0; k < MAX_IO && result == PASSED; k++) {
+        join_numbered(path, sizeof path, set_dir, "output_%d.pb", k);
+        if (!file_exists(path))
+            break;
+        struct imp_onnx_tensor want;
+        if (!read_tensor_file(path, &want, why, why_size))
+            return FAILED;
+        int index = want.name ? imp_model_find_output(m, want.name) : -1;
+        if (index < 0)
+            index = k;
+        struct imp_tensor_info info;
+        const void *data = NULL;
+        enum imp_status st = imp_predictor_output(p, index, &info, &data);
+        if (st != IMP_OK)
+            result = refuse(why, why_size, "output", st, imp_predictor_last_error(p));
+        else if (!outputs_match(&info, data, &want, why, why_size))
+            result = FAILED;
+        imp_onnx_tensor_release(&want);
+    }
+    return result;
+}
+
+/* The same case with every input but the first made a constant (ONNX's
+ * node tests feed weights as inputs, which only "ref" engines take): each
+ * engine of each operator in it is forced in turn, so the fast engines
+ * meet ONNX's geometries too. An engine may decline; one that runs must
+ * match. */
+static enum outcome run_with_constants(const char *dir, char *why, size_t why_size)
+{
+    char path[1024], set_dir[1024];
+    join_path(path, sizeof path, dir, "model.onnx");
+    join_path(set_dir, sizeof set_dir, dir, "test_data_set_0");
+    size_t size;
+    uint8_t *bytes = read_all(path, &size);
+    struct imp_graph g;
+    imp_graph_init(&g);
+    struct imp_error err = {0};
+    if (!bytes || imp_onnx_read(bytes, size, &g, &err) != IMP_OK || g.n_inputs < 2) {
+        free(bytes);
+        imp_graph_release(&g);
+        return PASSED; /* nothing to turn into constants */
+    }
+    free(bytes);
+    struct imp_onnx_tensor first = {0};
+    bool ok = true;
+    for (int k = 0; k < g.n_inputs && ok; k++) {
+        join_numbered(path, sizeof path, set_dir, "input_%d.pb", k);
+        struct imp_onnx_tensor t;
+        if (!file_exists(path) || !read_tensor_file(path, &t, why, why_size)) {
+            ok = false;
+            break;
+        }
+        struct imp_value *v = &g.values[g.inputs[k]];
+        if (t.dtype != v->dtype) {
+            ok = false;
+        } else if (k == 0) {
+            first = t;
+            continue;
+        } else {
+            v->kind = IMP_VALUE_CONST;
+            v->shape = t.shape;
+            v->data = t.data; /* the graph owns it now */
+            v->nbytes = (size_t)imp_shape_count(&t.shape) * imp_dtype_size(t.dtype);
+            v->owned = true;
+            t.data = NULL;
+        }
+        imp_onnx_tensor_release(&t);
+    }
+    if (!ok) {
+        imp_onnx_tensor_release(&first);
+        imp_graph_release(&g);
+        return PASSED; /* a case this mode cannot express */
+    }
+    g.n_inputs = 1;
+    bool present[IMP_OP_COUNT] = {false};
+    for (int i = 0; i < g.n_nodes; i++)
+        present[g.nodes[i].op] = true;
+    struct imp_model *m = NULL;
+    enum imp_status st = imp_model_from_graph(&g, &m, &err);
+    if (st != IMP_OK) {
+        imp_onnx_tensor_release(&first);
+        snprintf(why, why_size, "weights as constants: load: %s", err.message);
+        return FAILED;
+    }
+    enum outcome result = PASSED;
+    for (int op = 0; op < IMP_OP_COUNT && result == PASSED; op++) {
+        const struct imp_engine *const *engines = imp_op_get((enum imp_op)op)->engines;
+        if (!present[op] || !engines || !engines[1])
+            continue;
+        for (int e = 0; engines[e] && result == PASSED; e++) {
+            char spec[96];
+            snprintf(spec, sizeof spec, "%s=%s", imp_op_name((enum imp_op)op),
+                     engines[e]->name);
+            struct imp_predictor_options o = imp_predictor_options_default();
+            o.threads = 1;
+            o.engines = spec;
+            struct imp_predictor *p = NULL;
+            st = imp_predictor_init(m, &o, &p, &err);
+            if (st == IMP_OK)
+                st = imp_predictor_resize_input(p, 0, first.shape.rank, first.shape.d);
+            if (st == IMP_OK)
+                st = imp_predictor_set_input(
+                    p, 0, first.data,
+                    (size_t)imp_shape_count(&first.shape) * imp_dtype_size(first.dtype));
+            if (st == IMP_OK)
+                st = imp_predictor_run(p);
+            if (st == IMP_OK) {
+                result = compare_outputs(m, p, set_dir, why, why_size);
+                constant_runs++;
+                if (getenv("IMP_CONFORMANCE_VERBOSE"))
+                    printf("  with constants: %s\n", spec);
+            }
+            if (result != PASSED) {
+                char inner[512];
+                snprintf(inner, sizeof inner, "%s", why);
+                snprintf(why, why_size, "weights as constants, %s: %s", spec, inner);
+                result = FAILED;
+            }
+            imp_predictor_free(p);
+        }
+    }
+    imp_onnx_tensor_release(&first);
+    imp_model_free(m);
+    return result;
+}
+
 static enum outcome run_case(const char *dir, char *why, size_t why_size)
 {
     char path[1024];
@@ -353,6 +495,8 @@ static enum outcome run_case(const char *dir, char *why, size_t why_size)
     }
     imp_predictor_free(p);
     imp_model_free(m);
+    if (result == PASSED)
+        result = run_with_constants(dir, why, why_size);
     return result;
 }
 
@@ -487,6 +631,8 @@ int main(int argc, char **argv)
            "%s; %.1f%% pass)\n",
            passed, refused, failed, applicable, n_cases, root,
            applicable ? 100.0 * passed / applicable : 0.0);
+    printf("weights as constants: %d forced-engine runs of passing cases agreed\n",
+           constant_runs);
     if (unlisted)
         printf("%d refusal(s) not in tests/data/conformance_refused.txt: the list may "
                "only shrink\n", unlisted);
