@@ -48,6 +48,7 @@ struct imp_predictor {
     /* per graph input: its contents are read at plan time (a Reshape's
      * shape fed by the caller), so a new value re-plans */
     bool *plan_input;
+    bool *plan_input_set; /* set_input has given it a value */
     int n_plan_inputs;
     void **param_data; /* per value: set_param override, owned, or NULL */
 
@@ -229,8 +230,16 @@ static enum imp_status plan(struct imp_predictor *p)
     enum imp_status st = imp_infer_graph(g, p->input_shapes, plan_data, p->param_data,
                                          &p->inf, &p->error);
     free(plan_data);
-    if (st != IMP_OK)
+    if (st != IMP_OK) {
+        /* Zeros for a shape are a likely reason: say which input waits. */
+        for (int i = 0; i < g->n_inputs; i++)
+            if (p->plan_input[i] && !p->plan_input_set[i]) {
+                imp_error_prefix(&p->error, "input '%s' gives shapes and has no value yet",
+                                 g->values[g->inputs[i]].name);
+                break;
+            }
         return st;
+    }
     struct imp_tensor *t = p->inf.tensors;
 
     int n_exec = 0, n_in = 0, n_out = 0;
@@ -473,9 +482,11 @@ enum imp_status imp_predictor_init(const struct imp_model *m,
     p->input_data = calloc((size_t)g->n_inputs + 1, sizeof *p->input_data);
     p->param_data = calloc((size_t)g->n_values + 1, sizeof *p->param_data);
     p->plan_input = calloc((size_t)g->n_inputs + 1, sizeof *p->plan_input);
+    p->plan_input_set = calloc((size_t)g->n_inputs + 1, sizeof *p->plan_input_set);
     p->n_plan_inputs = p->plan_input ? imp_find_plan_inputs(g, p->plan_input) : -1;
     enum imp_status st = IMP_OK;
     if (!p->input_shapes || !p->input_data || !p->param_data || p->n_plan_inputs < 0 ||
+        !p->plan_input_set ||
         (p->opt.engines && !p->engine_spec)) {
         st = imp_fail(err, IMP_ERR_NOMEM, "out of memory");
         goto fail;
@@ -520,6 +531,7 @@ void imp_predictor_free(struct imp_predictor *p)
     free(p->input_data);
     free(p->param_data);
     free(p->plan_input);
+    free(p->plan_input_set);
     free(p->input_shapes);
     free(p->engine_spec);
     imp_aligned_free(p->arena);
@@ -573,6 +585,7 @@ enum imp_status imp_predictor_resize_input(struct imp_predictor *p, int index,
     imp_aligned_free(p->input_data[index]);
     p->input_data[index] = buf;
     p->input_shapes[index] = s;
+    p->plan_input_set[index] = false; /* zeros again */
     release_plan(p);
     return IMP_OK;
 }
@@ -592,6 +605,7 @@ enum imp_status imp_predictor_set_input(struct imp_predictor *p, int index,
     /* A plan-time input re-plans when its contents change. */
     if (p->plan_input[index] && bytes && memcmp(p->input_data[index], data, bytes) != 0)
         release_plan(p);
+    p->plan_input_set[index] = true;
     memcpy(p->input_data[index], data, bytes);
     return IMP_OK;
 }
