@@ -17,12 +17,12 @@
  * tests/data/conformance_refused.txt: that list may only shrink. A listed
  * case that now passes is reported so the list gets trimmed.
  *
- * Usage: test_onnx_conformance [SUBSTRING]   only cases whose name has it
  * Each passing case with more than one input runs again with every input
  * but the first made a constant, once per engine of each operator in it
  * (ONNX feeds weights as inputs, which only "ref" engines take), so the
  * fast engines meet ONNX's geometries too.
  *
+ * Usage: test_onnx_conformance [SUBSTRING]   only cases whose name has it
  * IMP_ONNX_NODE_TESTS=dir overrides where the cases are; IMP_CONFORMANCE_
  * VERBOSE=1 prints every case (and forced engine) before it runs.
  */
@@ -260,12 +260,43 @@ static enum outcome refuse(char *why, size_t why_size, const char *what,
     return REFUSED;
 }
 
+/* The outputs of data set `set_dir` against predictor p's. */
+static enum outcome compare_outputs(struct imp_model *m, struct imp_predictor *p,
+                                    const char *set_dir, char *why, size_t why_size)
+{
+    char path[1024];
+    enum outcome result = PASSED;
+    for (int k = 0; k < MAX_IO && result == PASSED; k++) {
+        join_numbered(path, sizeof path, set_dir, "output_%d.pb", k);
+        if (!file_exists(path))
+            break;
+        struct imp_onnx_tensor want;
+        if (!read_tensor_file(path, &want, why, why_size))
+            return FAILED;
+        int index = want.name ? imp_model_find_output(m, want.name) : -1;
+        if (index < 0)
+            index = k;
+        struct imp_tensor_info info;
+        const void *data = NULL;
+        enum imp_status st = IMP_OK;
+        if (index >= imp_model_output_count(m)) {
+            snprintf(why, why_size, "output %d is missing", k);
+            result = FAILED;
+        } else if ((st = imp_predictor_output(p, index, &info, &data)) != IMP_OK)
+            result = refuse(why, why_size, "output", st, imp_predictor_last_error(p));
+        else if (!outputs_match(&info, data, &want, why, why_size))
+            result = FAILED;
+        imp_onnx_tensor_release(&want);
+    }
+    return result;
+}
+
 /* Runs one data set through p; REFUSED or FAILED with `why`. */
 static enum outcome run_data_set(struct imp_model *m, struct imp_predictor *p,
                                  const char *set_dir, char *why, size_t why_size)
 {
     char path[1024];
-    int n_in = imp_model_input_count(m), n_out = imp_model_output_count(m);
+    int n_in = imp_model_input_count(m);
     enum outcome result = PASSED;
     for (int k = 0; k < MAX_IO; k++) {
         join_numbered(path, sizeof path, set_dir, "input_%d.pb", k);
@@ -304,59 +335,7 @@ static enum outcome run_data_set(struct imp_model *m, struct imp_predictor *p,
     enum imp_status st = imp_predictor_run(p);
     if (st != IMP_OK)
         return refuse(why, why_size, "run", st, imp_predictor_last_error(p));
-    for (int k = 0; k < MAX_IO; k++) {
-        join_numbered(path, sizeof path, set_dir, "output_%d.pb", k);
-        if (!file_exists(path))
-            break;
-        struct imp_onnx_tensor want;
-        if (!read_tensor_file(path, &want, why, why_size))
-            return FAILED;
-        int index = want.name ? imp_model_find_output(m, want.name) : -1;
-        if (index < 0)
-            index = k;
-        struct imp_tensor_info info;
-        const void *data = NULL;
-        if (index >= n_out) {
-            snprintf(why, why_size, "output %d is missing", k);
-            result = FAILED;
-        } else if ((st = imp_predictor_output(p, index, &info, &data)) != IMP_OK) {
-            result = refuse(why, why_size, "output", st, imp_predictor_last_error(p));
-        } else if (!outputs_match(&info, data, &want, why, why_size)) {
-            result = FAILED;
-        }
-        imp_onnx_tensor_release(&want);
-        if (result != PASSED)
-            return result;
-    }
-    return PASSED;
-}
-
-/* The outputs of data set `set_dir` against predictor p's. */
-static enum outcome compare_outputs(struct imp_model *m, struct imp_predictor *p,
-                                    const char *set_dir, char *why, size_t why_size)
-{
-    char path[1024];
-    enum outcome result = PASSED;
-    for (int k = 0; k < MAX_IO && result == PASSED; k++) {
-        join_numbered(path, sizeof path, set_dir, "output_%d.pb", k);
-        if (!file_exists(path))
-            break;
-        struct imp_onnx_tensor want;
-        if (!read_tensor_file(path, &want, why, why_size))
-            return FAILED;
-        int index = want.name ? imp_model_find_output(m, want.name) : -1;
-        if (index < 0)
-            index = k;
-        struct imp_tensor_info info;
-        const void *data = NULL;
-        enum imp_status st = imp_predictor_output(p, index, &info, &data);
-        if (st != IMP_OK)
-            result = refuse(why, why_size, "output", st, imp_predictor_last_error(p));
-        else if (!outputs_match(&info, data, &want, why, why_size))
-            result = FAILED;
-        imp_onnx_tensor_release(&want);
-    }
-    return result;
+    return compare_outputs(m, p, set_dir, why, why_size);
 }
 
 /* The same case with every input but the first made a constant (ONNX's
