@@ -134,15 +134,15 @@ static void put_node(struct imp_pbw *w, const struct imp_graph *g, const struct 
     imp_pbw_release(&m);
 }
 
-/* ValueInfoProto: the element type, and the dims when the graph knows
- * them (an activation of rank 0 is "unknown", not a scalar). Open dims
- * are written as dimensions with neither a value nor a name. */
+/* ValueInfoProto: the element type and the dims, when the graph knows
+ * them (an activation of undefined type has no known shape either). Open
+ * dims are written as dimensions with neither a value nor a name. */
 static void put_value_info(struct imp_pbw *w, uint32_t field, const struct imp_value *v)
 {
     struct imp_pbw tensor = {0}, type = {0}, vi = {0};
     if (onnx_dtype(v->dtype))
         imp_pbw_int(&tensor, TT_ELEM_TYPE, onnx_dtype(v->dtype));
-    if (v->kind != IMP_VALUE_ACTIVATION || v->shape.rank > 0) {
+    if (v->kind != IMP_VALUE_ACTIVATION || onnx_dtype(v->dtype)) {
         struct imp_pbw shape = {0};
         for (int d = 0; d < v->shape.rank; d++) {
             struct imp_pbw dim = {0};

@@ -186,31 +186,84 @@ static bool ends_with(const char *s, const char *suffix)
     return true;
 }
 
+/* Each output's element type and dims as two inferences at different
+ * stand-in sizes for the open input dims find them: dims that differ are
+ * open (-1). Outputs stay undefined when no stand-in fits the model. */
+static void infer_output_types(const struct imp_model *m, struct imp_tensor *types)
+{
+    const struct imp_graph *g = &m->graph;
+    struct imp_shape *shapes = calloc((size_t)g->n_inputs + 1, sizeof *shapes);
+    /* Two sizes per try; larger ones for networks that shrink a lot. */
+    static const int64_t stand_ins[] = {64, 80, 256, 320, 1024, 1280};
+    int found = 0;
+    for (size_t k = 0; shapes && found < 2 && k < sizeof stand_ins / sizeof stand_ins[0]; k++) {
+        for (int i = 0; i < g->n_inputs; i++) {
+            shapes[i] = g->values[g->inputs[i]].shape;
+            for (int d = 0; d < shapes[i].rank; d++)
+                if (shapes[i].d[d] < 0)
+                    shapes[i].d[d] = d == 0 ? 1 + found : stand_ins[k];
+        }
+        struct imp_inference inf;
+        if (imp_infer_graph(g, shapes, NULL, &inf, NULL) != IMP_OK)
+            continue;
+        for (int i = 0; i < g->n_outputs; i++) {
+            const struct imp_tensor *t = &inf.tensors[g->outputs[i]];
+            if (found == 0) {
+                types[i] = (struct imp_tensor){t->dtype, t->shape, NULL};
+                continue;
+            }
+            if (t->shape.rank != types[i].shape.rank) {
+                types[i].shape.rank = 0;
+                types[i].dtype = IMP_DTYPE_UNDEFINED;
+            }
+            for (int d = 0; d < types[i].shape.rank; d++)
+                if (types[i].shape.d[d] != t->shape.d[d])
+                    types[i].shape.d[d] = -1;
+        }
+        imp_inference_release(&inf);
+        found++;
+    }
+    if (found == 1) /* one size fitted: say nothing about the dims */
+        for (int i = 0; i < g->n_outputs; i++)
+            for (int d = 0; d < types[i].shape.rank; d++)
+                types[i].shape.d[d] = -1;
+    free(shapes);
+}
+
 /* A shallow copy of the model's values in which the outputs whose type
- * the file did not say have the one load's trial inference found, and,
- * when no input dim is open (so it holds for every run), its dims. */
+ * the file did not say have the one inference finds (ONNX wants each
+ * output's element type and rank). */
 static struct imp_value *onnx_output_types(const struct imp_model *m)
 {
     const struct imp_graph *g = &m->graph;
     struct imp_value *values = malloc(sizeof *values * ((size_t)g->n_values + 1));
-    if (!values)
+    struct imp_tensor *types = calloc((size_t)g->n_outputs + 1, sizeof *types);
+    if (!values || !types) {
+        free(values);
+        free(types);
         return NULL;
+    }
     if (g->n_values)
         memcpy(values, g->values, sizeof *values * (size_t)g->n_values);
     bool open = false;
     for (int i = 0; i < g->n_inputs; i++)
         for (int d = 0; d < g->values[g->inputs[i]].shape.rank; d++)
             open = open || g->values[g->inputs[i]].shape.d[d] < 0;
+    if (open)
+        infer_output_types(m, types);
+    else
+        for (int i = 0; i < g->n_outputs; i++)
+            types[i] = m->output_guess[i];
     for (int i = 0; i < g->n_outputs; i++) {
         struct imp_value *v = &values[g->outputs[i]];
-        const struct imp_tensor *t = &m->output_guess[i];
-        if (v->kind != IMP_VALUE_ACTIVATION || !imp_dtype_valid(t->dtype))
+        if (v->kind != IMP_VALUE_ACTIVATION || !imp_dtype_valid(types[i].dtype))
             continue;
         if (v->dtype == IMP_DTYPE_UNDEFINED)
-            v->dtype = t->dtype;
-        if (v->shape.rank == 0 && !open)
-            v->shape = t->shape;
+            v->dtype = types[i].dtype;
+        if (v->shape.rank == 0)
+            v->shape = types[i].shape;
     }
+    free(types);
     return values;
 }
 
