@@ -11,6 +11,7 @@
 #include "formats/imp_format.h"
 #include "harness.h"
 #include "runtime/model.h"
+#include "tflite_build.h"
 
 static struct imp_model *relu_model(void)
 {
@@ -472,6 +473,45 @@ static void onnx_metadata_props_are_read(void)
     free(f);
 }
 
+static void tflite_text_metadata_is_read(void)
+{
+    struct tb_tensor t[2] = {
+        {.name = "x", .type = T_FLOAT32, .rank = 4, .dims = {1, 2, 2, 3}},
+        {.name = "y", .type = T_FLOAT32, .rank = 4, .dims = {1, 2, 2, 3}},
+    };
+    struct tb_op relu = {.code = 19 /* RELU */, .n_in = 1, .in = {0}, .n_out = 1, .out = {1}};
+    static const uint8_t binary[6] = {0x1c, 0, 0, 0, 'T', 'F'};
+    struct tb_model tm = {
+        .n_tensors = 2, .tensors = t, .n_ops = 1, .ops = &relu,
+        .n_inputs = 1, .inputs = {0}, .n_outputs = 1, .outputs = {1},
+        .description = "made by a test",
+        .n_meta = 4,
+        .meta_names = {"min_runtime_version", "TFLITE_METADATA", "min_runtime_version",
+                       "note"},
+        .meta_data = {"1.5.0\0\0\0", binary, "9.9", "caf\xc3\xa9\nau lait"},
+        .meta_len = {8, 6, 3, 14},
+    };
+    size_t size = 0;
+    uint8_t *f = tb_build(&tm, &size);
+    if (!CHECK(f != NULL))
+        return;
+    struct imp_model *m = NULL;
+    struct imp_error err;
+    if (CHECK_STATUS(imp_model_load_buffer(f, size, &m, &err), IMP_OK)) {
+        /* Text entries by their names (NUL padding cut, the first of a
+         * repeated name kept), the binary one left out. */
+        CHECK(imp_model_metadata_count(m) == 3);
+        CHECK(strcmp(imp_model_metadata_find(m, "tflite.description"), "made by a test") == 0);
+        CHECK(strcmp(imp_model_metadata_find(m, "min_runtime_version"), "1.5.0") == 0);
+        CHECK(strcmp(imp_model_metadata_find(m, "note"), "caf\xc3\xa9\nau lait") == 0);
+        CHECK(imp_model_metadata_find(m, "TFLITE_METADATA") == NULL);
+    } else {
+        printf("  load: %s\n", err.message);
+    }
+    imp_model_free(m);
+    free(f);
+}
+
 int main(void)
 {
     RUN(imp_round_trip_keeps_pairs_in_order);
@@ -481,5 +521,6 @@ int main(void)
     RUN(two_metadata_sections_are_refused);
     RUN(save_refuses_pairs_that_break_the_rules);
     RUN(onnx_metadata_props_are_read);
+    RUN(tflite_text_metadata_is_read);
     return imp_test_finish();
 }
