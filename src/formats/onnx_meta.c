@@ -6,7 +6,8 @@
  * field, so a model impasto wrote (which keeps "onnx.producer" among its
  * props) reads back with the same pairs. A prop that breaks the metadata
  * rules (core/metadata.h) is damage and fails the load; a field that does
- * is informational and is left out.
+ * is informational and is left out, as is the producer "impasto" (the
+ * files impasto writes).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +108,10 @@ enum imp_status imp_onnx_read_metadata(struct imp_onnx_reader *r,
         st = model.status;
     if (st != IMP_OK)
         return st;
-    if (producer.n && producer.n <= 200 && version.n <= 200) {
+    /* A file impasto wrote says so in producer_name; that is no news,
+     * and leaving it out keeps a model's pairs the same through ONNX. */
+    bool ours = producer.n == 7 && memcmp(producer.p, "impasto", 7) == 0;
+    if (producer.n && !ours && producer.n <= 200 && version.n <= 200) {
         char text[404];
         int n = snprintf(text, sizeof text, "%.*s%s%.*s", (int)producer.n,
                          (const char *)producer.p, version.n ? " " : "",
