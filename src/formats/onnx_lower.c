@@ -385,6 +385,16 @@ static bool src_const_empty(const struct lower *l, int v)
 
 /* ---- the rewrites -------------------------------------------------------------- */
 
+/* Geometry from a hostile file may be anything: arithmetic on it stays
+ * within int64 only for values of a sane size. */
+static bool all_small(const int64_t *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i] < -((int64_t)1 << 40) || v[i] > ((int64_t)1 << 40))
+            return false;
+    return true;
+}
+
 static void lower_instance_norm(struct lower *l)
 {
     static const char *const fused[] = {"activation", "pads", "pad_mode", "pad_value", NULL};
@@ -433,15 +443,16 @@ static void lower_conv_transpose(struct lower *l)
         lower_plain(l, NULL);
         return;
     }
-    if (crop->type != IMP_ATTR_INTS || crop->n != 4 || l->n->n_outputs != 1) {
-        fail(l, IMP_ERR_UNSUPPORTED, "crop is not 4 ints");
+    if (crop->type != IMP_ATTR_INTS || crop->n != 4 || l->n->n_outputs != 1 ||
+        !all_small(crop->ints, 4)) {
+        fail(l, IMP_ERR_UNSUPPORTED, "crop is not 4 ints of a sane size");
         return;
     }
     const int64_t *c = crop->ints; /* top, left, bottom, right */
     const struct imp_attr *pads = imp_node_attr(l->n, "pads");
     const char *auto_pad = imp_node_string(l->n, "auto_pad", "NOTSET");
     int w = input(l, 1);
-    bool two_d = pads ? pads->type == IMP_ATTR_INTS && pads->n == 4
+    bool two_d = pads ? pads->type == IMP_ATTR_INTS && pads->n == 4 && all_small(pads->ints, 4)
                       : w >= 0 && l->src->values[w].shape.rank == 4;
     if (two_d && !imp_node_attr(l->n, "output_shape") && strcmp(auto_pad, "NOTSET") == 0) {
         /* Explicit pads cut outputs off each side, exactly as the crop
@@ -620,7 +631,7 @@ static void lower_scale_bias(struct lower *l)
     int x = input(l, 0);
     const struct imp_attr *bias = attr(l, "bias", IMP_ATTR_FLOATS);
     float beta = imp_node_float(l->n, "beta", 0.0f);
-    bool add = is_affine ? beta != 0.0f : bias != NULL;
+    bool add = is_affine ? beta != 0.0f : bias && bias->n > 0;
     for (int k = 0; k < l->n->n_attrs; k++)
         if (!in_list(l->n->attrs[k].name, is_affine ? affine : image_scaler)) {
             fail(l, IMP_ERR_UNSUPPORTED, "attribute '%.60s' is unknown",
@@ -647,8 +658,9 @@ static void lower_crop(struct lower *l)
     static const char *const legacy[] = {"border", "scale", NULL};
     const struct imp_attr *b = attr(l, "border", IMP_ATTR_INTS);
     const struct imp_attr *s = attr(l, "scale", IMP_ATTR_INTS);
-    if (!b || b->n != 4 || (s && s->n != 2) || l->n->n_outputs != 1) {
-        fail(l, IMP_ERR_UNSUPPORTED, "border must be 4 ints and scale 2");
+    if (!b || b->n != 4 || (s && s->n != 2) || l->n->n_outputs != 1 ||
+        !all_small(b->ints, 4) || (s && !all_small(s->ints, 2))) {
+        fail(l, IMP_ERR_UNSUPPORTED, "border must be 4 ints and scale 2, of a sane size");
         return;
     }
     for (int k = 0; k < l->n->n_attrs; k++)
