@@ -5,7 +5,8 @@
  * Crop, both ways a crop is written back) and a pre-opset-13 Softmax do
  * too, and come back fused; an attribute the writer does not know is
  * refused, not dropped. When Debian's python3-onnx is there, onnx.checker
- * checks every file written (else that part says it is skipped).
+ * checks every file written, and that no node name repeats (ONNX Runtime
+ * refuses that); else that part says it is skipped.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,6 +316,69 @@ static void fused_graph_survives_the_round_trip(void)
     imp_model_free(m);
 }
 
+/* Operators ONNX retired and attribute forms of old opsets, written as
+ * their modern equivalents: ImageScaler, Affine, Upsample shrinking by
+ * nearest (rounding up), Split and Clip with attributes. */
+static void legacy_graph_survives_the_round_trip(void)
+{
+    struct imp_graph g;
+    imp_graph_init(&g);
+    g.source_format = "onnx";
+    int64_t xd[4] = {1, 2, 6, 10};
+    struct imp_shape xs = imp_shape_make(4, xd);
+    int x = imp_graph_add_value(&g, "x", IMP_VALUE_INPUT, IMP_DTYPE_F32, &xs);
+    int a = act(&g, "scaled"), b = act(&g, "affine"), u = act(&g, "up");
+    int s0 = act(&g, "s0"), s1 = act(&g, "s1"), c = act(&g, "clipped");
+    int n = imp_graph_add_node(&g, IMP_OP_IMAGE_SCALER, "scaler", 1, &x, 1, &a);
+    float bias[2] = {1.0f, -2.0f};
+    imp_node_set_float(&g, n, "scale", 0.5f);
+    imp_node_set_floats(&g, n, "bias", bias, 2);
+    n = imp_graph_add_node(&g, IMP_OP_AFFINE, "affine", 1, &a, 1, &b);
+    imp_node_set_float(&g, n, "alpha", 2.0f);
+    imp_node_set_float(&g, n, "beta", 0.25f);
+    n = imp_graph_add_node(&g, IMP_OP_UPSAMPLE, "down", 1, &b, 1, &u);
+    float scales[4] = {1.0f, 1.0f, 0.5f, 0.4f};
+    imp_node_set_floats(&g, n, "scales", scales, 4);
+    imp_node_set_string(&g, n, "mode", "nearest");
+    int outs[2] = {s0, s1};
+    n = imp_graph_add_node(&g, IMP_OP_SPLIT, "split", 1, &u, 2, outs);
+    int64_t split[2] = {1, 1};
+    imp_node_set_ints(&g, n, "split", split, 2);
+    imp_node_set_int(&g, n, "axis", 1);
+    n = imp_graph_add_node(&g, IMP_OP_CLIP, "clip", 1, &s1, 1, &c);
+    imp_node_set_float(&g, n, "min", -1.5f);
+    imp_node_set_float(&g, n, "max", 0.75f);
+    imp_graph_add_input(&g, x);
+    imp_graph_add_output(&g, s0);
+    imp_graph_add_output(&g, c);
+    struct imp_model *m = NULL;
+    struct imp_error err;
+    if (!CHECK_STATUS(imp_model_from_graph(&g, &m, &err), IMP_OK)) {
+        printf("  model: %s\n", err.message);
+        return;
+    }
+    struct imp_model *back = through_onnx(m, "legacy");
+    if (back) {
+        bool modern = true;
+        for (int i = 0; i < back->graph.n_nodes; i++) {
+            enum imp_op op = back->graph.nodes[i].op;
+            modern = modern && op != IMP_OP_IMAGE_SCALER && op != IMP_OP_AFFINE &&
+                     op != IMP_OP_UPSAMPLE && back->graph.nodes[i].n_attrs <= 3;
+        }
+        CHECK(modern);
+        unsigned seed = 9;
+        struct imp_npy in = {IMP_DTYPE_F32, 4, {1, 2, 6, 10}, 120, NULL};
+        in.data = malloc(sizeof(float) * in.count);
+        for (size_t i = 0; in.data && i < in.count; i++)
+            ((float *)in.data)[i] = 2.0f * imp_test_frand(&seed);
+        if (CHECK(in.data != NULL))
+            same_outputs(m, back, &in, 1, "legacy");
+        free(in.data);
+    }
+    imp_model_free(back);
+    imp_model_free(m);
+}
+
 static void unknown_attributes_are_refused(void)
 {
     /* A pass that fuses something new and forgets the writer: a clear
@@ -362,7 +426,10 @@ static void written_files_pass_the_onnx_checker(void)
     snprintf(cmd, sizeof cmd,
              "/usr/bin/python3 -c \"import onnx, sys\n"
              "for p in open(sys.argv[1]).read().split():\n"
-             "    onnx.checker.check_model(onnx.load(p), full_check=True)\n"
+             "    m = onnx.load(p)\n"
+             "    onnx.checker.check_model(m, full_check=True)\n"
+             "    names = [n.name for n in m.graph.node if n.name]\n"
+             "    assert len(names) == len(set(names)), p + ': repeated node names'\n"
              "print('  onnx.checker', onnx.__version__, 'accepts', "
              "len(open(sys.argv[1]).read().split()), 'files')\" '%s'",
              list);
@@ -374,6 +441,7 @@ int main(void)
 {
     RUN(goldens_survive_the_round_trip);
     RUN(fused_graph_survives_the_round_trip);
+    RUN(legacy_graph_survives_the_round_trip);
     RUN(unknown_attributes_are_refused);
     RUN(written_files_pass_the_onnx_checker);
     return imp_test_finish();

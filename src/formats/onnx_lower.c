@@ -39,6 +39,10 @@ struct lower {
     /* Names in use in o: open addressing over value indices. */
     int *slots;
     size_t cap, used;
+    /* Node names in use (ONNX Runtime refuses a model that repeats one):
+     * open addressing over the names' strings, owned by o's nodes. */
+    const char **node_slots;
+    size_t node_cap, node_used;
     /* The source node being lowered. */
     const struct imp_node *n;
     int ni;
@@ -116,6 +120,46 @@ static bool name_unique(struct lower *l, int v, const char *base)
     free(l->o->values[v].name);
     l->o->values[v].name = copy;
     return name_claim(l, v);
+}
+
+static bool node_name_taken(const struct lower *l, const char *name)
+{
+    if (!l->node_cap)
+        return false;
+    for (size_t i = hash_str(name) & (l->node_cap - 1);; i = (i + 1) & (l->node_cap - 1)) {
+        if (!l->node_slots[i])
+            return false;
+        if (strcmp(l->node_slots[i], name) == 0)
+            return true;
+    }
+}
+
+static bool node_name_claim(struct lower *l, const char *name)
+{
+    if ((l->node_used + 1) * 2 > l->node_cap) {
+        size_t cap = l->node_cap ? l->node_cap * 2 : 1024;
+        const char **slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            return false;
+        for (size_t k = 0; k < l->node_cap; k++) {
+            const char *s = l->node_slots[k];
+            if (!s)
+                continue;
+            size_t i = hash_str(s) & (cap - 1);
+            while (slots[i])
+                i = (i + 1) & (cap - 1);
+            slots[i] = s;
+        }
+        free(l->node_slots);
+        l->node_slots = slots;
+        l->node_cap = cap;
+    }
+    size_t i = hash_str(name) & (l->node_cap - 1);
+    while (l->node_slots[i])
+        i = (i + 1) & (l->node_cap - 1);
+    l->node_slots[i] = name;
+    l->node_used++;
+    return true;
 }
 
 /* ---- building blocks ---------------------------------------------------------- */
@@ -204,14 +248,18 @@ static int emit(struct lower *l, enum imp_op op, int n_in, const int *in, int n_
         return -1;
     while (n_in > 0 && in[n_in - 1] < 0)
         n_in--;
-    char name[300];
+    char name[330], base[300];
     if (l->emitted++ == 0)
-        snprintf(name, sizeof name, "%s", l->n->name);
+        snprintf(base, sizeof base, "%.280s", l->n->name);
     else
-        snprintf(name, sizeof name, "%.200s/%s", node_base(l), imp_op_name(op));
+        snprintf(base, sizeof base, "%.200s/%s", node_base(l), imp_op_name(op));
+    /* Empty names may repeat; others get _N until they are new. */
+    snprintf(name, sizeof name, "%s", base);
+    for (long k = 1; name[0] && node_name_taken(l, name); k++)
+        snprintf(name, sizeof name, "%s_%ld", base, k);
     int node = imp_graph_add_node(l->o, op, name, n_in, in, n_out, out);
-    if (node < 0)
-        nomem(l);
+    if (node < 0 || (name[0] && !node_name_claim(l, l->o->nodes[node].name)))
+        return nomem(l), -1;
     return node;
 }
 
@@ -952,6 +1000,7 @@ enum imp_status imp_onnx_lower(const struct imp_graph *src, struct imp_graph *ou
     out->source_format = src->source_format;
     free(l.read);
     free(l.slots);
+    free(l.node_slots);
     if (l.st != IMP_OK)
         imp_graph_release(out);
     return l.st;

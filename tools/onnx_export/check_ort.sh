@@ -2,7 +2,8 @@
 # Checks the ONNX files 'impasto convert' writes against ONNX Runtime:
 # every golden fixture in tests/data/goldens/ (and, when ../shared/models is
 # there, the four Johnson style nets with their fused norms and folded
-# crops) is converted to ONNX, checked with onnx.checker (Debian's
+# crops, and when test_onnx_write has run, its fused and legacy graphs) is
+# converted to ONNX, checked with onnx.checker (Debian's
 # python3-onnx, when present), run by impasto from the original and by ONNX
 # Runtime (npm onnxruntime-node, installed like tools/goldens/make_all.sh
 # does) from the written file, and the outputs compared.
@@ -83,4 +84,15 @@ np.save(sys.argv[1], (rng.random((1, 3, 720, 720)) * 255).astype(np.float32))' "
         one "$net" "$johnson/$net.onnx" "inputImage=$work/photo.npy"
     done
 fi
+# The fused and legacy graphs test_onnx_write builds in C, when it has run:
+# converted once more, so this also checks a second-generation export.
+for name in fused legacy; do
+    f=$build/test_onnx_write_$name.onnx
+    [ -f "$f" ] || continue
+    if [ $name = fused ]; then dims='(1, 3, 7, 9)'; else dims='(1, 2, 6, 10)'; fi
+    "$py" -c "import numpy as np, sys
+np.save(sys.argv[1], (np.random.default_rng(3).random($dims) * 4 - 2).astype(np.float32))" \
+        "$work/$name.x.npy"
+    one "test_$name" "$f" "x=$work/$name.x.npy"
+done
 node "$here/ort_compare.js" "$work/list.txt" "$tol"
