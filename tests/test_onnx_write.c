@@ -422,7 +422,7 @@ static void written_files_pass_the_onnx_checker(void)
     for (int i = 0; i < n_written; i++)
         fprintf(f, "%s\n", written[i]);
     fclose(f);
-    char cmd[1500];
+    char cmd[2600];
     snprintf(cmd, sizeof cmd,
              "/usr/bin/python3 -c \"import onnx, sys\n"
              "for p in open(sys.argv[1]).read().split():\n"
