@@ -2,7 +2,8 @@
 # Checks the ONNX files 'impasto convert' writes against ONNX Runtime:
 # every golden fixture in tests/data/goldens/ (and, when ../shared/models is
 # there, the four Johnson style nets with their fused norms and folded
-# crops, and when test_onnx_write has run, its fused and legacy graphs) is
+# crops, and the TFLite selfie segmenter; when test_onnx_write has run, its
+# fused and legacy graphs too) is
 # converted to ONNX, checked with onnx.checker (Debian's
 # python3-onnx, when present), run by impasto from the original and by ONNX
 # Runtime (npm onnxruntime-node, installed like tools/goldens/make_all.sh
@@ -84,6 +85,16 @@ np.save(sys.argv[1], (rng.random((1, 3, 720, 720)) * 255).astype(np.float32))' "
         one "$net" "$johnson/$net.onnx" "inputImage=$work/photo.npy"
     done
 fi
+selfie=$root/../shared/models/segmentation/mediapipe-selfie/selfie_segmentation.tflite
+if [ -f "$selfie" ] && "$py" -c 'import skimage' 2>/dev/null; then
+    # TFLite -> ONNX, on the astronaut (a person, so the mask is not all 0).
+    "$py" -c 'import numpy as np, skimage.io, skimage.transform, sys
+im = skimage.io.imread(sys.argv[1])[..., :3]
+x = skimage.transform.resize(im, (256, 256), anti_aliasing=True)
+np.save(sys.argv[2], x.astype(np.float32)[None])' "$root/assets/astronaut.png" "$work/astronaut.npy"
+    one selfie "$selfie" "input_1=$work/astronaut.npy"
+fi
+
 # The fused and legacy graphs test_onnx_write builds in C, when it has run:
 # converted once more, so this also checks a second-generation export.
 for name in fused legacy; do
