@@ -463,6 +463,19 @@ static void onnx_metadata_props_are_read(void)
         if (!CHECK(strstr(err.message, bad[i].why) != NULL))
             printf("  got: %s\n", err.message);
     }
+    /* An empty onnx.doc_string survives ONNX as a prop. */
+    {
+        struct imp_model *r = relu_model();
+        struct imp_metadata_entry e[1] = {{"onnx.doc_string", ""}};
+        struct imp_save_options o = imp_save_options_default();
+        o.metadata = e;
+        o.metadata_count = 1;
+        struct imp_model *back = r ? save_load(r, "empty_doc.onnx", &o) : NULL;
+        CHECK(back && imp_model_metadata_count(back) == 1 &&
+              strcmp(imp_model_metadata_find(back, "onnx.doc_string"), "") == 0);
+        imp_model_free(back);
+        imp_model_free(r);
+    }
     /* A doc_string that is not text is left out, not fatal. */
     n = base;
     append_field(f, &n, 0x32, (const uint8_t *)"bin\0ary", 7);

@@ -183,8 +183,10 @@ static void put_model(struct imp_pbw *w, const struct imp_pbw *graph,
     imp_pbw_int(w, M_IR_VERSION, IMP_ONNX_WRITE_IR);
     imp_pbw_string(w, M_PRODUCER_NAME, "impasto");
     imp_pbw_string(w, M_PRODUCER_VERSION, IMP_ONNX_PRODUCER_VERSION);
+    /* An empty doc_string reads back as none: that one stays a prop. */
     const char *doc = imp_metadata_find(meta, "onnx.doc_string");
-    if (doc)
+    bool doc_field = doc && doc[0];
+    if (doc_field)
         imp_pbw_string(w, M_DOC_STRING, doc);
     imp_pbw_message(w, M_GRAPH, graph);
     struct imp_pbw opset = {0};
@@ -193,7 +195,7 @@ static void put_model(struct imp_pbw *w, const struct imp_pbw *graph,
     imp_pbw_message(w, M_OPSET_IMPORT, &opset);
     imp_pbw_release(&opset);
     for (int i = 0; i < meta->n; i++) {
-        if (strcmp(meta->entries[i].key, "onnx.doc_string") == 0)
+        if (doc_field && strcmp(meta->entries[i].key, "onnx.doc_string") == 0)
             continue;
         struct imp_pbw prop = {0};
         imp_pbw_string(&prop, 1, meta->entries[i].key);
