@@ -964,6 +964,48 @@ static enum imp_status copy_values(struct lower *l)
     return l->st;
 }
 
+/* ONNX wants a graph in static single assignment and execution order:
+ * every value defined once (an input, an initializer or one node's
+ * output) before anything reads it, and each graph input and output listed
+ * once. impasto's loader checks as much for the graphs it runs, but a
+ * graph can hold what it never runs (a kind-input value no one feeds). */
+static enum imp_status check_order(struct lower *l)
+{
+    const struct imp_graph *o = l->o;
+    unsigned char *state = calloc((size_t)o->n_values + 1, 1); /* 1 defined, 2 listed */
+    if (!state)
+        return nomem(l);
+    for (int v = 0; v < o->n_values; v++)
+        state[v] = o->values[v].kind == IMP_VALUE_CONST;
+    for (int i = 0; i < o->n_inputs && l->st == IMP_OK; i++) {
+        if (state[o->inputs[i]])
+            fail(l, IMP_ERR_UNSUPPORTED, "graph input %d is listed twice", i);
+        state[o->inputs[i]] = 1;
+    }
+    for (int ni = 0; ni < o->n_nodes && l->st == IMP_OK; ni++) {
+        const struct imp_node *n = &o->nodes[ni];
+        for (int k = 0; k < n->n_inputs && l->st == IMP_OK; k++)
+            if (n->inputs[k] >= 0 && !state[n->inputs[k]])
+                fail(l, IMP_ERR_UNSUPPORTED, "node '%.80s' reads '%.80s', which nothing "
+                     "before it defines", n->name, o->values[n->inputs[k]].name);
+        for (int k = 0; k < n->n_outputs && l->st == IMP_OK; k++) {
+            if (state[n->outputs[k]])
+                fail(l, IMP_ERR_UNSUPPORTED, "'%.80s' is defined twice",
+                     o->values[n->outputs[k]].name);
+            state[n->outputs[k]] = 1;
+        }
+    }
+    for (int i = 0; i < o->n_outputs && l->st == IMP_OK; i++) {
+        if (!state[o->outputs[i]])
+            fail(l, IMP_ERR_UNSUPPORTED, "graph output %d is never defined", i);
+        else if (state[o->outputs[i]] == 2)
+            fail(l, IMP_ERR_UNSUPPORTED, "graph output %d is listed twice", i);
+        state[o->outputs[i]] = 2;
+    }
+    free(state);
+    return l->st;
+}
+
 enum imp_status imp_onnx_lower(const struct imp_graph *src, struct imp_graph *out,
                                struct imp_error *err)
 {
@@ -998,6 +1040,8 @@ enum imp_status imp_onnx_lower(const struct imp_graph *src, struct imp_graph *ou
         if (imp_graph_add_output(out, src->outputs[i]) != IMP_OK)
             nomem(&l);
     out->source_format = src->source_format;
+    if (l.st == IMP_OK)
+        check_order(&l);
     free(l.read);
     free(l.slots);
     free(l.node_slots);
