@@ -104,7 +104,9 @@ static bool same_outputs(const struct imp_model *a, const struct imp_model *b,
                          const struct imp_npy *feeds, int n_feeds, const char *what)
 {
     struct outputs oa, ob;
-    bool ok = CHECK(run(a, feeds, n_feeds, &oa)) & CHECK(run(b, feeds, n_feeds, &ob));
+    bool ran_a = CHECK(run(a, feeds, n_feeds, &oa));
+    bool ran_b = CHECK(run(b, feeds, n_feeds, &ob));
+    bool ok = ran_a && ran_b;
     ok = ok && CHECK(oa.n == ob.n);
     for (int i = 0; ok && i < oa.n; i++) {
         bool same = oa.info[i].dtype == ob.info[i].dtype && oa.info[i].rank == ob.info[i].rank &&
