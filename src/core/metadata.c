@@ -119,7 +119,7 @@ const char *imp_metadata_check(const char *s, size_t n, bool is_key)
     if (n > (is_key ? IMP_META_MAX_KEY : IMP_META_MAX_VALUE))
         return is_key ? "the key is longer than 256 bytes"
                       : "the value is longer than 1 MiB";
-    if (memchr(s, 0, n))
+    if (n && memchr(s, 0, n))
         return is_key ? "the key contains a zero byte" : "the value contains a zero byte";
     if (!imp_utf8_valid(s, n))
         return is_key ? "the key is not UTF-8" : "the value is not UTF-8";

@@ -13,6 +13,7 @@
 #include "core/dtype.h"
 #include "formats/formats.h"
 #include "formats/onnx_lower.h"
+#include "formats/onnx_priv.h"
 #include "formats/pb_write.h"
 
 /* ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto,
@@ -134,6 +135,24 @@ static void put_node(struct imp_pbw *w, const struct imp_graph *g, const struct 
     imp_pbw_release(&m);
 }
 
+/* Dims ONNX readers (ours included: onnx_priv.h) accept: none above 2^40
+ * and no product of the non-zero ones above 2^40. */
+static bool dims_fit(const struct imp_shape *s)
+{
+    int64_t product = 1;
+    for (int d = 0; d < s->rank; d++) {
+        int64_t v = s->d[d];
+        if (v > IMP_ONNX_MAX_DIM)
+            return false;
+        if (v > 0) {
+            if (product > IMP_ONNX_MAX_ELEMS / v)
+                return false;
+            product *= v;
+        }
+    }
+    return true;
+}
+
 /* ValueInfoProto: the element type and the dims, when the graph knows
  * them (an activation of undefined type has no known shape either). Open
  * dims are written as dimensions with neither a value nor a name. */
@@ -144,9 +163,12 @@ static void put_value_info(struct imp_pbw *w, uint32_t field, const struct imp_v
         imp_pbw_int(&tensor, TT_ELEM_TYPE, onnx_dtype(v->dtype));
     if (v->kind != IMP_VALUE_ACTIVATION || onnx_dtype(v->dtype)) {
         struct imp_pbw shape = {0};
+        /* An output declared beyond the limits (it never is at run time)
+         * is written with open dims. */
+        bool fit = dims_fit(&v->shape);
         for (int d = 0; d < v->shape.rank; d++) {
             struct imp_pbw dim = {0};
-            if (v->shape.d[d] >= 0)
+            if (v->shape.d[d] >= 0 && fit)
                 imp_pbw_int(&dim, DIM_VALUE, v->shape.d[d]);
             imp_pbw_message(&shape, SHAPE_DIM, &dim);
             imp_pbw_release(&dim);
@@ -237,6 +259,10 @@ enum imp_status imp_onnx_write(const struct imp_graph *g, uint8_t **data, size_t
         if (v->kind == IMP_VALUE_CONST && !onnx_dtype(v->dtype))
             return imp_fail(err, IMP_ERR_ARGUMENT, "onnx: constant '%.100s' has no type",
                             v->name);
+        if (v->kind != IMP_VALUE_ACTIVATION && !dims_fit(&v->shape))
+            return imp_fail(err, IMP_ERR_UNSUPPORTED,
+                            "onnx: cannot write '%.100s': a dim above 2^40 or more than "
+                            "2^40 elements", v->name);
     }
     struct imp_graph o;
     st = imp_onnx_lower(g, &o, err);
