@@ -59,7 +59,7 @@ struct imp_stylizer_options imp_stylizer_options_default(void)
     o.convention.scale = 1.0f / 255.0f;
     o.tile = -1;
     o.max_memory = (size_t)1 << 30;
-    o.tile_stats = 2;
+    o.tile_stats = 1;
     o.strength = 1.0f;
     return o;
 }
@@ -329,16 +329,21 @@ static int round_up(int v, int m)
 }
 
 /* Tiles along one dim of `len` pixels, each `tile` long, overlapping by at
- * least `overlap`; one tile centred over the picture when it fits. */
-static int place_tiles(struct dim_plan *d, int len, int tile, int overlap)
+ * least `overlap`; one tile centred over the picture when it fits. Starts
+ * stay on the grid of `stride` from where the untiled run would start (the
+ * picture padded to a multiple of the stride, centred): networks with
+ * strided layers paint a pattern of that period, and a tile off the grid
+ * would paint it shifted. */
+static int place_tiles(struct dim_plan *d, int len, int tile, int overlap, int stride)
 {
     d->tile = tile;
-    if (len <= tile) {
+    int padded = (len + stride - 1) / stride * stride;
+    if (padded <= tile) {
         d->n = 1;
     } else {
         if (overlap > tile / 2)
             overlap = tile / 2;
-        d->n = (len - overlap + (tile - overlap) - 1) / (tile - overlap);
+        d->n = (padded - overlap + (tile - overlap) - 1) / (tile - overlap);
         if (d->n < 2)
             d->n = 2;
     }
@@ -349,26 +354,37 @@ static int place_tiles(struct dim_plan *d, int len, int tile, int overlap)
         d->start[0] = -((tile - len) / 2);
         return 0;
     }
+    int origin = -((padded - len) / 2), steps = (padded - tile) / stride;
     for (int i = 0; i < d->n; i++)
-        d->start[i] = (int)((double)i * (len - tile) / (d->n - 1) + 0.5);
+        d->start[i] = origin + stride * (int)((double)i * steps / (d->n - 1) + 0.5);
     return 0;
 }
 
-/* A tile's blending weight at offset t of its `tile` pixels: ramps up over
- * the overlap with the previous tile, down over the next one's. */
+/* A tile's blending weight at offset t of its `tile` pixels, across each
+ * overlap with a neighbour: 0 over the outer third (where the tile's own
+ * border, padded by reflection, still shows in the network's output), a
+ * linear ramp over the middle third, 1 beyond. The neighbour's weight is the
+ * mirror image, so the two sum to 1. */
+static float edge_weight(int t, int ov)
+{
+    float third = ov / 3.0f;
+    float v = (t + 0.5f - third) / (ov - 2 * third);
+    return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
 static float ramp(const struct dim_plan *d, int i, int t)
 {
     float w = 1.0f;
     if (i > 0) {
         int ov = d->start[i - 1] + d->tile - d->start[i];
         if (ov > 0 && t < ov)
-            w = fminf(w, (t + 0.5f) / ov);
+            w = fminf(w, edge_weight(t, ov));
     }
     if (i + 1 < d->n) {
         int ov = d->start[i] + d->tile - d->start[i + 1];
         int from_end = d->tile - 1 - t;
         if (ov > 0 && from_end < ov)
-            w = fminf(w, (from_end + 0.5f) / ov);
+            w = fminf(w, edge_weight(from_end, ov));
     }
     return w;
 }
@@ -397,45 +413,75 @@ static int plan_tiles(struct imp_stylizer *s, int w, int h, struct dim_plan *dx,
                      s->fixed_w ? s->fixed_w : w, s->fixed_h ? s->fixed_h : h);
     int tx = s->fixed_w ? s->fixed_w : tile > 0 && pw > tile ? round_up(tile, s->stride) : pw;
     int ty = s->fixed_h ? s->fixed_h : tile > 0 && ph > tile ? round_up(tile, s->stride) : ph;
-    /* Overlap: an eighth of a tile, at least 16 pixels. */
-    int ox = tx / 8 > 16 ? tx / 8 : 16, oy = ty / 8 > 16 ? ty / 8 : 16;
-    if (place_tiles(dx, w, tx, ox) != 0 || place_tiles(dy, h, ty, oy) != 0)
+    /* Overlap: a quarter of a tile, at least 24 pixels (a third of it is
+     * the blend; see edge_weight). */
+    int ox = tx / 4 > 24 ? tx / 4 : 24, oy = ty / 4 > 24 ? ty / 4 : 24;
+    if (place_tiles(dx, w, tx, ox, s->stride) != 0 || place_tiles(dy, h, ty, oy, s->stride) != 0)
         return failf(why, why_size, "out of memory");
     return 0;
 }
 
-/* Whole-picture instance-norm statistics for tiled runs: one run on the
- * picture shrunk into one tile (MEASURED), held for the tiles. */
-static int measure_downscaled(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
-                              char *why, size_t why_size)
+/* Whole-picture instance-norm statistics for tiled runs, held for the
+ * tiles: one MEASURED run on the whole picture at the largest scale that
+ * fits (open sizes: in max_memory, so at full size when tiling was only
+ * asked for; fixed sizes: shrunk into one tile). */
+static int measure_whole(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
+                         char *why, size_t why_size)
 {
-    int tw = s->run_w, th = s->run_h;
-    double f = fmin((double)tw / w, (double)th / h);
-    int sw = (int)(w * f), sh = (int)(h * f);
-    sw = sw < 1 ? 1 : sw > tw ? tw : sw;
-    sh = sh < 1 ? 1 : sh > th ? th : sh;
+    int tw = s->run_w, th = s->run_h, mw, mh;
+    double f;
+    if (s->fixed_w || s->fixed_h) {
+        f = fmin(1.0, fmin((double)tw / w, (double)th / h));
+        mw = tw;
+        mh = th;
+    } else {
+        f = fmin(1.0, sqrt((double)s->opt.max_memory / (s->bytes_per_pixel * w * h)));
+        for (;; f *= 0.97) {
+            mw = round_up((int)(w * f) > 0 ? (int)(w * f) : 1, s->stride);
+            mh = round_up((int)(h * f) > 0 ? (int)(h * f) : 1, s->stride);
+            if (s->bytes_per_pixel * mw * mh <= (double)s->opt.max_memory || f < 0.01)
+                break;
+        }
+    }
+    int sw = f < 1 ? (int)(w * f) : w, sh = f < 1 ? (int)(h * f) : h;
+    sw = sw < 1 ? 1 : sw > mw ? mw : sw;
+    sh = sh < 1 ? 1 : sh > mh ? mh : sh;
     size_t n = (size_t)w * h * 3, sn = (size_t)sw * sh * 3;
-    float *big = malloc(n * sizeof *big), *small = malloc(sn * sizeof *small);
-    uint8_t *small8 = malloc(sn);
+    float *big = NULL, *small = NULL;
+    uint8_t *small8 = NULL;
+    const uint8_t *src = rgb;
     int rc = -1;
-    if (!big || !small || !small8) {
-        failf(why, why_size, "out of memory");
-        goto done;
+    if (sw != w || sh != h) {
+        big = malloc(n * sizeof *big);
+        small = malloc(sn * sizeof *small);
+        small8 = malloc(sn);
+        if (!big || !small || !small8) {
+            failf(why, why_size, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++)
+            big[i] = rgb[i];
+        if (imp_resample_f32(big, w, h, 3, small, sw, sh) != 0) {
+            failf(why, why_size, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < sn; i++)
+            small8[i] = (uint8_t)(small[i] < 0 ? 0 : small[i] > 255 ? 255 : small[i] + 0.5f);
+        src = small8;
+        free(big);
+        big = NULL;
     }
-    for (size_t i = 0; i < n; i++)
-        big[i] = rgb[i];
-    if (imp_resample_f32(big, w, h, 3, small, sw, sh) != 0) {
-        failf(why, why_size, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < sn; i++)
-        small8[i] = (uint8_t)(small[i] < 0 ? 0 : small[i] > 255 ? 255 : small[i] + 0.5f);
     imp_predictor_set_norm_stats_mode(s->pred, IMP_NORM_STATS_MEASURED, 0);
-    rc = run_region(s, small8, sw, sh, -(tw - sw) / 2, -(th - sh) / 2, why, why_size);
-    if (rc == 0 && (imp_predictor_get_norm_stats(s->pred, 1, s->stats[0], s->stats[1],
-                                                 s->stats_count) != IMP_OK ||
-                    imp_predictor_set_norm_stats(s->pred, s->stats[0], s->stats[1],
-                                                 s->stats_count) != IMP_OK))
+    rc = ensure_size(s, mw, mh, why, why_size);
+    if (rc == 0)
+        rc = run_region(s, src, sw, sh, -(mw - sw) / 2, -(mh - sh) / 2, why, why_size);
+    if (rc == 0 && imp_predictor_get_norm_stats(s->pred, 1, s->stats[0], s->stats[1],
+                                                s->stats_count) != IMP_OK)
+        rc = failf(why, why_size, "%s", imp_predictor_last_error(s->pred));
+    if (rc == 0)
+        rc = ensure_size(s, tw, th, why, why_size);
+    if (rc == 0 && imp_predictor_set_norm_stats(s->pred, s->stats[0], s->stats[1],
+                                                s->stats_count) != IMP_OK)
         rc = failf(why, why_size, "%s", imp_predictor_last_error(s->pred));
 done:
     free(big);
@@ -499,7 +545,7 @@ int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
     int tiles = dx.n * dy.n;
     size_t n = (size_t)w * h;
     if (rc == 0) {
-        acc = malloc(n * 3 * sizeof *acc);
+        acc = tiles > 1 ? calloc(n * 3, sizeof *acc) : malloc(n * 3 * sizeof *acc);
         weight = tiles > 1 ? calloc(n, sizeof *weight) : NULL;
         if (!acc || (tiles > 1 && !weight))
             rc = failf(why, why_size, "out of memory");
@@ -508,7 +554,7 @@ int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
     if (rc == 0 && tiles > 1 && s->opt.tile_stats > 0) {
         rc = alloc_stats(s, why, why_size);
         if (rc == 0 && s->stats_count)
-            rc = measure_downscaled(s, rgb, w, h, why, why_size);
+            rc = measure_whole(s, rgb, w, h, why, why_size);
         if (rc == 0)
             imp_predictor_set_norm_stats_mode(s->pred, s->stats_count ? IMP_NORM_STATS_HELD
                                                                       : IMP_NORM_STATS_MEASURED,

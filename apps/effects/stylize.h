@@ -49,8 +49,12 @@ struct imp_stylizer_options {
     int tile;
     size_t max_memory;
     /* For tiles: every instance norm normalises by the whole picture's
-     * statistics (a measuring pass on a downscaled picture, then rounds
-     * over the tiles). 0 leaves each tile its own statistics. */
+     * statistics, measured by one run on the whole picture at the largest
+     * scale that fits max_memory (fixed-size networks: shrunk into one
+     * tile). N > 1 adds N - 1 rounds over all tiles that replace them by
+     * the tiles' combined measurements (overlaps and tile borders bias
+     * those, so this helps only where the first measure was far off). 0
+     * leaves each tile its own statistics. */
     int tile_stats;
     /* 1 = the network's output; below 1 blends towards the photo. */
     float strength;

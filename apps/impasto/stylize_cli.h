@@ -48,7 +48,8 @@ int imp_stylize_execute(struct imp_stylize_job *job, int magenta);
  * alpha put back, saved. Returns 0 or -1 with why. */
 struct imp_stylizer;
 typedef int (*imp_stylize_paint_fn)(void *ctx, const unsigned char *rgb, int w, int h,
-                                    unsigned char *out, char *why, size_t why_size);
+                                    unsigned char *out, char *note, size_t note_size,
+                                    char *why, size_t why_size);
 int imp_stylize_one_file(const struct imp_stylize_job *job, const char *in,
                          const char *out, imp_stylize_paint_fn paint, void *ctx,
                          char *summary, size_t summary_size, char *why, size_t why_size);

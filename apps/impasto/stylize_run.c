@@ -68,11 +68,11 @@ int imp_stylize_one_file(const struct imp_stylize_job *job, const char *in, cons
         for (size_t i = 0; rgb && i < n; i++)
             memcpy(rgb + i * 3, img.pixels + i * 4, 3);
     }
-    char pwhy[768];
+    char pwhy[768], note[256] = "";
     if (!rgb || !painted) {
         snprintf(why, why_size, "%s: out of memory", in);
         rc = -1;
-    } else if (paint(ctx, rgb, w, h, painted, pwhy, sizeof pwhy) != 0) {
+    } else if (paint(ctx, rgb, w, h, painted, note, sizeof note, pwhy, sizeof pwhy) != 0) {
         snprintf(why, why_size, "%s: %s", in, pwhy);
         rc = -1;
     }
@@ -85,8 +85,8 @@ int imp_stylize_one_file(const struct imp_stylize_job *job, const char *in, cons
         }
         rc = imp_image_save(out, &img, job->quality, why, why_size);
         if (rc == 0)
-            snprintf(summary, summary_size, "%s -> %s (%dx%d%s)", in, out, w, h,
-                     img.channels == 4 ? ", alpha kept" : "");
+            snprintf(summary, summary_size, "%s -> %s (%dx%d%s%s%s)", in, out, w, h,
+                     img.channels == 4 ? ", alpha kept" : "", note[0] ? ", " : "", note);
     }
     if (rgb != img.pixels)
         free(rgb);
@@ -358,10 +358,21 @@ struct network_worker {
 };
 
 static int network_paint(void *ctx, const unsigned char *rgb, int w, int h,
-                         unsigned char *out, char *why, size_t why_size)
+                         unsigned char *out, char *note, size_t note_size, char *why,
+                         size_t why_size)
 {
     struct network_worker *wk = ctx;
-    return imp_stylizer_run(wk->s, rgb, w, h, out, why, why_size);
+    if (imp_stylizer_run(wk->s, rgb, w, h, out, why, why_size) != 0)
+        return -1;
+    struct imp_stylizer_report r;
+    imp_stylizer_last_report(wk->s, &r);
+    if (r.tiles_x * r.tiles_y > 1)
+        snprintf(note, note_size, "%dx%d tiles of %dx%d, network %.0f ms", r.tiles_x,
+                 r.tiles_y, r.run_w, r.run_h, r.network_ms);
+    else
+        snprintf(note, note_size, "run at %dx%d, network %.0f ms", r.run_w, r.run_h,
+                 r.network_ms);
+    return 0;
 }
 
 static void *network_start(void *shared, int threads, char *why, size_t why_size)
