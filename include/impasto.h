@@ -152,7 +152,10 @@ IMP_API enum imp_status imp_predictor_set_input(struct imp_predictor *p, int ind
                                         const void *data, size_t bytes);
 /* Replace a named weight (a model constant) for this predictor only:
  * e.g. instance-norm scale/shift for live style strength. The count of
- * float elements must equal the constant's. */
+ * float elements must equal the constant's. A weight that every reader
+ * takes at run time (instance-norm scale and B) changes in time
+ * proportional to its size, with no re-planning; one that an engine packed
+ * at planning (convolution weights) makes the next run re-plan. */
 IMP_API enum imp_status imp_predictor_set_param(struct imp_predictor *p,
                                         const char *name, const float *data,
                                         size_t count);
