@@ -242,6 +242,9 @@ static int write_png(FILE *f, const struct imp_image *img, char *why, size_t why
     pi.version = PNG_IMAGE_VERSION;
     pi.width = (png_uint_32)img->width;
     pi.height = (png_uint_32)img->height;
+    /* Faster filtering and compression choices: a photo-sized PNG in a
+     * fraction of the time, a few percent larger. */
+    pi.flags = PNG_IMAGE_FLAG_FAST;
     pi.format = img->channels == 1   ? PNG_FORMAT_GRAY
                 : img->channels == 4 ? PNG_FORMAT_RGBA
                                      : PNG_FORMAT_RGB;
