@@ -51,6 +51,12 @@ imp_install_build_deps() {
   imp_apt_install build-essential cmake ninja-build libpng-dev libjpeg-dev
 }
 
+# The photos test_cli_stylize paints end to end (python3-skimage's data
+# folder: chelsea.png and friends); the test skips that part without them.
+imp_install_stylize_deps() {
+  imp_apt_install python3-skimage
+}
+
 # imp_build DIR [CMAKE_ARG...]: configure (Release, warnings as errors
 # unless the arguments say otherwise) and build everything.
 imp_build() {
