@@ -262,6 +262,10 @@ static void bad_input_gives_one_line_and_no_file(void)
         CHECK(files_in(ro) == 0);
     }
     chmod(ro, 0755);
+    /* A folder nobody may create files in, root included. */
+    CHECK(run_cli("stylize '%s' -o /proc/impasto-test-out.png --style '%s'", tmp("ok.png"),
+                  w) == 1 &&
+          lines_of_errors(1) && has(err_text, "/proc/impasto-test-out.png"));
     /* Usage mistakes: exit 2. */
     CHECK(run_cli("stylize '%s'", tmp("ok.png")) == 2 && lines_of_errors(1));
     CHECK(run_cli("stylize '%s' -o '%s' --strength 2", tmp("ok.png"), tmp("o.png")) == 2);

@@ -301,6 +301,8 @@ static void writes_by_extension_and_atomically(void)
         CHECK(access(in_ro, F_OK) != 0);
     }
     chmod(ro, 0755);
+    CHECK(imp_image_save("/proc/impasto-test.png", &rgba, 0, err, sizeof err) != 0 &&
+          strstr(err, "/proc/impasto-test.png") != NULL);
     unlink(in_ro);
     rmdir(ro);
     CHECK(temporaries_left() == 0);
