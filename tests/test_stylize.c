@@ -324,7 +324,8 @@ static void a_model_without_a_picture_input_is_refused(void)
     imp_model_free(m);
 }
 
-/* Frames of one size: the same answer again, no new plan needed. */
+/* Frames of one size: the same answer again, no new plan needed; and
+ * smoothed statistics for video. */
 static void frames_of_one_size_repeat_exactly(void)
 {
     struct imp_model *m = load(STYLES "cin/waves.onnx");
@@ -338,6 +339,22 @@ static void frames_of_one_size_repeat_exactly(void)
     if (s && CHECK(imp_stylizer_run(s, in, w, h, a, why, sizeof why) == 0) &&
         CHECK(imp_stylizer_run(s, in, w, h, b, why, sizeof why) == 0))
         CHECK(memcmp(a, b, n) == 0);
+    /* Video: statistics smoothed over frames (weight 1 keeps the first
+     * frame's), kept by the stylizer across runs. */
+    uint8_t *other = photo(w, h, 8), *c = malloc(n);
+    if (s && CHECK(imp_stylizer_set_norm_stats_mode(s, IMP_NORM_STATS_SMOOTHED, 1.0, why,
+                                                    sizeof why) == 0) &&
+        CHECK(imp_stylizer_run(s, in, w, h, b, why, sizeof why) == 0) &&
+        CHECK(imp_stylizer_run(s, other, w, h, c, why, sizeof why) == 0)) {
+        CHECK(memcmp(a, b, n) == 0); /* the first frame: its own statistics */
+        uint8_t *alone = malloc(n);
+        imp_stylizer_set_norm_stats_mode(s, IMP_NORM_STATS_MEASURED, 0, why, sizeof why);
+        CHECK(imp_stylizer_run(s, other, w, h, alone, why, sizeof why) == 0);
+        CHECK(mean_abs_diff(c, alone, n) > 0.1); /* the second: the first one's */
+        free(alone);
+    }
+    free(other);
+    free(c);
     free(in);
     free(a);
     free(b);

@@ -32,6 +32,8 @@ struct imp_stylizer {
     size_t tensor_cap;
     size_t stats_count;
     double *stats[4]; /* mean, var, summed mean, summed mean of squares */
+    enum imp_norm_stats_mode norm_mode; /* for untiled runs (video: SMOOTHED) */
+    double norm_weight;
     struct imp_stylizer_report report;
 };
 
@@ -308,6 +310,16 @@ void imp_stylizer_set_strength(struct imp_stylizer *s, float strength)
     s->opt.strength = strength < 0 ? 0 : strength > 1 ? 1 : strength;
 }
 
+int imp_stylizer_set_norm_stats_mode(struct imp_stylizer *s, enum imp_norm_stats_mode mode,
+                                     double weight, char *why, size_t why_size)
+{
+    if (imp_predictor_set_norm_stats_mode(s->pred, mode, weight) != IMP_OK)
+        return failf(why, why_size, "%s", imp_predictor_last_error(s->pred));
+    s->norm_mode = mode;
+    s->norm_weight = weight;
+    return 0;
+}
+
 void imp_stylizer_set_preserve_colors(struct imp_stylizer *s, int on)
 {
     s->opt.preserve_colors = on;
@@ -562,7 +574,7 @@ int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
         if (!s->stats_count)
             rounds = 1;
     } else if (rc == 0) {
-        imp_predictor_set_norm_stats_mode(s->pred, IMP_NORM_STATS_MEASURED, 0);
+        imp_predictor_set_norm_stats_mode(s->pred, s->norm_mode, s->norm_weight);
     }
     for (int round = 0; rc == 0 && round < rounds; round++) {
         int last = round == rounds - 1;

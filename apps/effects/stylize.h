@@ -84,6 +84,12 @@ int imp_stylizer_set_param(struct imp_stylizer *s, const char *name, const float
                            size_t count, char *why, size_t why_size);
 void imp_stylizer_set_strength(struct imp_stylizer *s, float strength);
 void imp_stylizer_set_preserve_colors(struct imp_stylizer *s, int on);
+/* The instance-norm statistics of untiled runs (default MEASURED; a video
+ * pipeline sets SMOOTHED against flicker, and imp_predictor_reset_norm_stats
+ * on the stylizer's predictor at a scene cut). Tiled runs hold the whole
+ * picture's statistics instead, and untiled runs return to this mode. */
+int imp_stylizer_set_norm_stats_mode(struct imp_stylizer *s, enum imp_norm_stats_mode mode,
+                                     double weight, char *why, size_t why_size);
 
 /* What the last run did, for reports and benchmarks. */
 struct imp_stylizer_report {
