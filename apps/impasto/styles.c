@@ -63,9 +63,11 @@ void imp_styles_searched(char *buf, size_t size)
     char inst[PATH_MAX + 32];
     install_folder(inst, sizeof inst);
     const char *env = getenv("IMPASTO_MODELS");
-    snprintf(buf, size, "%s%s%s%s%s", env && env[0] ? "$IMPASTO_MODELS, " : "",
-             inst[0] ? inst : "", inst[0] ? " or " : "", IMP_SOURCE_MODELS_DIR,
-             IMP_SOURCE_MODELS_DIR[0] ? "" : "nowhere");
+    if (env && env[0])
+        snprintf(buf, size, "$IMPASTO_MODELS = %s", env);
+    else
+        snprintf(buf, size, "%s%s%s", inst[0] ? inst : "", inst[0] ? " or " : "",
+                 IMP_SOURCE_MODELS_DIR[0] ? IMP_SOURCE_MODELS_DIR : "nowhere");
 }
 
 static int by_name(const void *a, const void *b)
@@ -115,13 +117,18 @@ void imp_styles_find(struct imp_style_list *list)
     char inst[PATH_MAX + 32];
     install_folder(inst, sizeof inst);
     const char *env = getenv("IMPASTO_MODELS");
-    const char *candidates[] = {env ? env : "", inst, IMP_SOURCE_MODELS_DIR};
-    for (int i = 0; i < 3; i++)
+    memset(list, 0, sizeof *list);
+    if (env && env[0]) { /* the user's choice stands alone, even when missing */
+        if (is_dir(env))
+            imp_styles_scan(env, list);
+        return;
+    }
+    const char *candidates[] = {inst, IMP_SOURCE_MODELS_DIR};
+    for (int i = 0; i < 2; i++)
         if (is_dir(candidates[i])) {
             imp_styles_scan(candidates[i], list);
             return;
         }
-    memset(list, 0, sizeof *list);
 }
 
 void imp_styles_names(const struct imp_style_list *list, char *buf, size_t size)

@@ -4,7 +4,8 @@
  *   1. $IMPASTO_MODELS (a folder),
  *   2. <prefix>/share/impasto/models beside an installed bin/impasto,
  *   3. models/ in the source tree that built this program (for build/).
- * The first folder that exists is the one used. A style named "identity"
+ * $IMPASTO_MODELS, when set, is the only folder looked at (a missing one
+ * means no styles); otherwise the first of 2 and 3 that exists is used. A style named "identity"
  * is not a look of its own: it is the conditional network's photo (what
  * strength 0 mixes towards), so it is not listed as a style.
  */
