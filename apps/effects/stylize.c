@@ -613,15 +613,8 @@ int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
         for (size_t p = 0; p < n; p++)
             for (int c = 0; c < 3; c++)
                 acc[p * 3 + c] /= weight[p] > 0 ? weight[p] : 1.0f;
-    if (rc == 0 && s->opt.preserve_colors) {
-        float photo[3 * 256];
-        for (size_t p = 0; p < n; p += 256) {
-            size_t k = n - p < 256 ? n - p : 256;
-            for (size_t i = 0; i < k * 3; i++)
-                photo[i] = rgb[p * 3 + i];
-            imp_keep_photo_colors(acc + p * 3, photo, k);
-        }
-    }
+    if (rc == 0 && s->opt.preserve_colors)
+        imp_keep_photo_colors_u8(acc, rgb, n);
     if (rc == 0) {
         float a = s->opt.strength, b = 1.0f - a;
         for (size_t i = 0; i < n * 3; i++) {
