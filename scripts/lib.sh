@@ -51,6 +51,12 @@ imp_install_build_deps() {
   imp_apt_install build-essential cmake ninja-build libpng-dev libjpeg-dev
 }
 
+# ONNX's own backend node tests (a tiny model, inputs and expected outputs per
+# case), which tests/test_onnx_conformance runs; it skips without them.
+imp_install_conformance_deps() {
+  imp_apt_install libonnx-testdata
+}
+
 # The photos test_cli_stylize paints end to end (python3-skimage's data
 # folder: chelsea.png and friends); the test skips that part without them.
 imp_install_stylize_deps() {
