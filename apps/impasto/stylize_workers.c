@@ -27,7 +27,10 @@ static void draw_bar(struct pool *p)
     for (int i = 0; i < width; i++)
         bar[i] = i < filled ? '#' : '.';
     bar[width] = '\0';
-    fprintf(stderr, "\r[%s] %d/%d%s", bar, p->done, p->n, p->done == p->n ? "\n" : "");
+    const char *label = p->w->label ? p->w->label : "";
+    const char *slash = strrchr(label, '/');
+    fprintf(stderr, "\r%s [%s] %d/%d%s", slash ? slash + 1 : label, bar, p->done, p->n,
+            p->done == p->n ? "\n" : "");
     fflush(stderr);
 }
 

@@ -19,7 +19,7 @@ struct imp_stylize_workers {
     void *(*start)(void *shared, int threads, char *why, size_t why_size);
     imp_stylize_paint_fn paint;
     void (*stop)(void *painter);
-    const char *label;
+    const char *label; /* what paints, for the progress bar */
 };
 
 /* Returns the exit code: 0 when every photo was written. */
