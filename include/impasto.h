@@ -102,9 +102,63 @@ IMP_API enum imp_status imp_model_load_buffer(const void *data, size_t size,
                                       struct imp_error *err);
 IMP_API void imp_model_free(struct imp_model *m);
 
-/* Write the optimised model as .imp (see docs/format.md). */
+/* Write the optimised model as .imp (see docs/format.md), with its
+ * metadata. Same as imp_model_save with the default options and format
+ * IMP_FORMAT_IMP. */
 IMP_API enum imp_status imp_model_save_imp(const struct imp_model *m, const char *path,
                                    struct imp_error *err);
+
+/* ---- metadata ------------------------------------------------------------ */
+
+/* A model carries string key/value pairs: style names, the input
+ * convention, the recipe that made it (docs/format.md lists the well-known
+ * keys, e.g. "impasto.input.range"). They come from an .imp file's
+ * metadata section, from ONNX's metadata_props (plus "onnx.producer" and
+ * "onnx.doc_string" from the model's fields), or from a TFLite model's
+ * metadata entries that are plain text. Keys are unique, non-empty UTF-8;
+ * values UTF-8 without NUL bytes. Keys and values are borrowed from the
+ * model: valid until imp_model_free. */
+IMP_API int imp_model_metadata_count(const struct imp_model *m);
+/* Pair `index` in the model's order (as the file lists them); an index out
+ * of range returns IMP_ERR_ARGUMENT. */
+IMP_API enum imp_status imp_model_metadata_get(const struct imp_model *m, int index,
+                                       const char **key, const char **value);
+/* The value of `key`, or NULL when the model has none. */
+IMP_API const char *imp_model_metadata_find(const struct imp_model *m,
+                                    const char *key);
+
+/* ---- saving ------------------------------------------------------------------ */
+
+enum imp_model_format {
+    IMP_FORMAT_AUTO = 0, /* by the path's extension: .onnx, else .imp */
+    IMP_FORMAT_IMP = 1,  /* impasto's own, docs/format.md                 */
+    IMP_FORMAT_ONNX = 2, /* standard ONNX (opset 17); fused nodes are
+                            written as the standard nodes they stand for */
+};
+
+/* One metadata change; value NULL removes the key. Both are copied. */
+struct imp_metadata_entry {
+    const char *key;
+    const char *value;
+};
+
+struct imp_save_options {
+    enum imp_model_format format;
+    /* Start from no pairs instead of the model's own. */
+    int clear_metadata;
+    /* Applied in order after that: each sets (replacing) or removes one
+     * key. The model itself is not changed. */
+    const struct imp_metadata_entry *metadata;
+    int metadata_count;
+};
+
+IMP_API struct imp_save_options imp_save_options_default(void);
+/* Write the model to `path` atomically (a temporary file in the same folder,
+ * renamed into place: on failure the old file, if any, is untouched). A key
+ * or value that breaks the rules above is IMP_ERR_ARGUMENT naming it. */
+IMP_API enum imp_status imp_model_save(const struct imp_model *m, const char *path,
+                               const struct imp_save_options *opt,
+                               struct imp_error *err);
 
 IMP_API int imp_model_input_count(const struct imp_model *m);
 IMP_API int imp_model_output_count(const struct imp_model *m);

@@ -57,6 +57,12 @@ imp_install_conformance_deps() {
   imp_apt_install libonnx-testdata
 }
 
+# Debian's python3-onnx: test_onnx_write runs onnx.checker over the ONNX
+# files impasto writes (and skips that part when it is absent).
+imp_install_onnx_check_deps() {
+  imp_apt_install python3-onnx
+}
+
 # The photos test_cli_stylize paints end to end (python3-skimage's data
 # folder: chelsea.png and friends); the test skips that part without them.
 imp_install_stylize_deps() {

@@ -417,6 +417,8 @@ enum imp_status imp_onnx_read(const uint8_t *data, size_t size,
     r.g = g;
     r.err = err;
     enum imp_status st = read_model(&r, data, size);
+    if (st == IMP_OK)
+        st = imp_onnx_read_metadata(&r, data, size);
     free(r.hashes);
     free(r.slots);
     free(r.flags);

@@ -90,6 +90,11 @@ enum imp_status imp_onnx_bind(struct imp_onnx_reader *r, int v);
 enum imp_status imp_onnx_set_flag(struct imp_onnx_reader *r, int v, unsigned f);
 bool imp_onnx_has_flag(const struct imp_onnx_reader *r, int v, unsigned f);
 
+/* The model's metadata_props and a few of its fields into g->meta
+ * (onnx_meta.c); a second walk over the ModelProto. */
+enum imp_status imp_onnx_read_metadata(struct imp_onnx_reader *r,
+                                       const uint8_t *data, size_t size);
+
 /* Pass 1 over node `index`: check its operator, create its outputs (and
  * fold Constant nodes into constants). Pass 2: resolve its inputs and add
  * it to the graph with its attributes. Errors name the node. */
