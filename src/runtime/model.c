@@ -211,7 +211,7 @@ static void infer_output_types(const struct imp_model *m, struct imp_tensor *typ
                     shapes[i].d[d] = d == 0 ? 1 + found : stand_ins[k];
         }
         struct imp_inference inf;
-        if (imp_infer_graph(g, shapes, NULL, &inf, NULL) != IMP_OK)
+        if (imp_infer_graph(g, shapes, NULL, NULL, &inf, NULL) != IMP_OK)
             continue;
         for (int i = 0; i < g->n_outputs; i++) {
             const struct imp_tensor *t = &inf.tensors[g->outputs[i]];
