@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "color.h"
 #include "harness.h"
@@ -309,6 +310,47 @@ static void fixed_size_networks_tile_and_never_squash(void)
     imp_model_free(m);
 }
 
+/* The model's own metadata decides the convention (docs/format.md). */
+static void metadata_says_how_pixels_become_numbers(void)
+{
+    struct imp_model *m = load(STYLES "cin/waves.onnx");
+    if (!CHECK(m))
+        return;
+    const struct imp_metadata_entry said[] = {{"impasto.input.channels", "BGR"},
+                                             {"impasto.input.range", "-1,1"},
+                                             {"impasto.output.range", "0,255"},
+                                             {"impasto.input.layout", "NCHW"}};
+    struct imp_save_options so = imp_save_options_default();
+    so.format = IMP_FORMAT_IMP;
+    so.metadata = said;
+    so.metadata_count = 4;
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/imp_test_stylize_meta_%d.imp", (int)getpid());
+    struct imp_error err;
+    CHECK_STATUS(imp_model_save(m, path, &so, &err), IMP_OK);
+    struct imp_model *with = load(path);
+    struct imp_style_convention cv;
+    char why[256];
+    if (CHECK(with) && CHECK(imp_style_detect(with, &cv, why, sizeof why) == 0)) {
+        CHECK(cv.bgr == 1 && !cv.nhwc);
+        CHECK_NEAR(cv.scale, 2.0 / 255.0, 1e-6);
+        CHECK(cv.mean[0] == 1.0f && cv.mean[2] == 1.0f);
+        CHECK(cv.out_lo == 0.0f && cv.out_hi == 255.0f);
+    }
+    imp_model_free(with);
+    /* A malformed value is an error naming the key, not a silent guess. */
+    const struct imp_metadata_entry bad[] = {{"impasto.input.range", "0;255"}};
+    so.metadata = bad;
+    so.metadata_count = 1;
+    CHECK_STATUS(imp_model_save(m, path, &so, &err), IMP_OK);
+    with = load(path);
+    CHECK(with && imp_style_detect(with, &cv, why, sizeof why) != 0 &&
+          strstr(why, "impasto.input.range"));
+    imp_model_free(with);
+    remove(path);
+    imp_model_free(m);
+}
+
 static void a_model_without_a_picture_input_is_refused(void)
 {
     struct imp_model *m = load(STYLES "no_image.onnx");
@@ -421,6 +463,7 @@ int main(void)
     RUN(preserve_colors_keeps_the_photos_chroma);
     RUN(tiles_match_the_whole_picture);
     RUN(fixed_size_networks_tile_and_never_squash);
+    RUN(metadata_says_how_pixels_become_numbers);
     RUN(a_model_without_a_picture_input_is_refused);
     RUN(frames_of_one_size_repeat_exactly);
     RUN(johnson_mosaic_matches_its_reference);

@@ -84,6 +84,23 @@ static int input_layout(const struct imp_tensor_info *in, int *c_dim, char *why,
     return 0;
 }
 
+/* "LO,HI": two finite numbers that differ. */
+static int parse_range(const char *text, float *lo, float *hi)
+{
+    char *end;
+    double a = strtod(text, &end);
+    if (end == text || *end != ',')
+        return -1;
+    const char *second = end + 1;
+    double b = strtod(second, &end);
+    if (end == second || *end || !isfinite(a) || !isfinite(b) || a == b ||
+        fabs(a) > 1e6 || fabs(b) > 1e6)
+        return -1;
+    *lo = (float)a;
+    *hi = (float)b;
+    return 0;
+}
+
 int imp_style_detect(const struct imp_model *m, struct imp_style_convention *c, char *why,
                      size_t why_size)
 {
@@ -103,6 +120,40 @@ int imp_style_detect(const struct imp_model *m, struct imp_style_convention *c, 
             c->scale = 1.0f;
             break;
         }
+    }
+    /* What the model says about itself wins over the guesses. */
+    const char *layout = imp_model_metadata_find(m, "impasto.input.layout");
+    const char *channels = imp_model_metadata_find(m, "impasto.input.channels");
+    const char *range = imp_model_metadata_find(m, "impasto.input.range");
+    const char *out_range = imp_model_metadata_find(m, "impasto.output.range");
+    if (layout) {
+        if (strcmp(layout, "NCHW") != 0 && strcmp(layout, "NHWC") != 0)
+            return failf(why, why_size, "impasto.input.layout '%s' is not NCHW or NHWC",
+                         layout);
+        c->nhwc = strcmp(layout, "NHWC") == 0;
+        if (in.dims[c->nhwc ? 3 : 1] != 3)
+            return failf(why, why_size, "impasto.input.layout says %s, but input '%s' has "
+                                        "no 3 channels there",
+                         layout, in.name);
+    }
+    if (channels) {
+        if (strcmp(channels, "RGB") != 0 && strcmp(channels, "BGR") != 0)
+            return failf(why, why_size, "impasto.input.channels '%s' is not RGB or BGR",
+                         channels);
+        c->bgr = strcmp(channels, "BGR") == 0;
+    }
+    float lo, hi;
+    if (range) {
+        if (parse_range(range, &lo, &hi) != 0)
+            return failf(why, why_size, "impasto.input.range '%s' is not LO,HI", range);
+        c->scale = (hi - lo) / 255.0f;
+        c->mean[0] = c->mean[1] = c->mean[2] = -lo;
+    }
+    if (out_range) {
+        if (parse_range(out_range, &lo, &hi) != 0)
+            return failf(why, why_size, "impasto.output.range '%s' is not LO,HI", out_range);
+        c->out_lo = lo;
+        c->out_hi = hi;
     }
     return 0;
 }
@@ -196,11 +247,21 @@ static int run_region(struct imp_stylizer *s, const uint8_t *rgb, int w, int h, 
                      "must give back the size it takes)",
                      out.name, rw, rh);
     const float *o = data;
+    float omul[3], oadd[3]; /* output value -> 0..255 */
+    for (int k = 0; k < 3; k++) {
+        if (cv->out_lo != cv->out_hi) {
+            omul[k] = 255.0f / (cv->out_hi - cv->out_lo);
+            oadd[k] = -cv->out_lo * omul[k];
+        } else { /* the inverse of the input's mapping */
+            omul[k] = 1.0f / mul[k];
+            oadd[k] = -add[k] / mul[k];
+        }
+    }
     for (size_t p = 0; p < plane; p++)
         for (int c = 0; c < 3; c++) {
             int k = cv->bgr ? 2 - c : c;
             float v = cv->nhwc ? o[p * 3 + k] : o[k * plane + p];
-            s->tile_rgb[p * 3 + c] = (v - add[k]) / mul[k];
+            s->tile_rgb[p * 3 + c] = v * omul[k] + oadd[k];
         }
     return 0;
 }
@@ -258,6 +319,15 @@ int imp_stylizer_create(const struct imp_model *m, const struct imp_stylizer_opt
     s->opt = o ? *o : imp_stylizer_options_default();
     if (input_layout(&in, &s->c_dim, why, why_size) != 0)
         goto fail;
+    if (s->opt.convention.nhwc != (s->c_dim == 3)) { /* the convention decides */
+        int c_dim = s->opt.convention.nhwc ? 3 : 1;
+        if (in.dims[c_dim] != 3 && in.dims[c_dim] >= 0) {
+            failf(why, why_size, "input '%s' has no 3 channels where the %s layout puts them",
+                  in.name, s->opt.convention.nhwc ? "NHWC" : "NCHW");
+            goto fail;
+        }
+        s->c_dim = c_dim;
+    }
     s->h_dim = s->c_dim == 1 ? 2 : 1;
     s->fixed_h = in.dims[s->h_dim] > 0 ? (int)in.dims[s->h_dim] : 0;
     s->fixed_w = in.dims[s->h_dim + 1] > 0 ? (int)in.dims[s->h_dim + 1] : 0;

@@ -31,12 +31,18 @@ struct imp_style_convention {
     int bgr;
     float scale;
     float mean[3]; /* R, G, B */
+    /* The output's value for black and for white when it differs from the
+     * input's (metadata impasto.output.range); both 0: the input's. */
+    float out_lo, out_hi;
 };
 
-/* Fill *c from the model: the layout from which side has the 3 channels;
- * BGR 0..255 when the network starts with an ImageScaler (the Caffe-style
- * convention of the Johnson nets), else RGB 0..1. Returns 0, or -1 with why
- * when input 0 is not a picture (rank 4 with a channel dim of 3). */
+/* Fill *c from the model: its metadata when it says (impasto.input.layout,
+ * .channels, .range and impasto.output.range, docs/format.md); else the
+ * layout from which side has the 3 channels, and BGR 0..255 when the
+ * network starts with an ImageScaler (the Caffe-style convention of the
+ * Johnson nets), else RGB 0..1. Returns 0, or -1 with why when input 0 is
+ * not a picture (rank 4 with a channel dim of 3) or a metadata value is
+ * malformed. */
 int imp_style_detect(const struct imp_model *m, struct imp_style_convention *c, char *why,
                      size_t why_size);
 
