@@ -209,7 +209,10 @@ IMP_API enum imp_status imp_predictor_set_input(struct imp_predictor *p, int ind
                                         const void *data, size_t bytes);
 /* Replace a named weight (a model constant) for this predictor only:
  * e.g. instance-norm scale/shift for live style strength. The count of
- * float elements must equal the constant's. */
+ * float elements must equal the constant's. A weight that every reader
+ * takes at run time (instance-norm scale and B) changes in time
+ * proportional to its size, with no re-planning; one that an engine packed
+ * at planning (convolution weights) makes the next run re-plan. */
 IMP_API enum imp_status imp_predictor_set_param(struct imp_predictor *p,
                                         const char *name, const float *data,
                                         size_t count);
@@ -264,6 +267,13 @@ IMP_API int imp_model_node_count(const struct imp_model *m);
 /* Operator type (ONNX spelling) and name of node i, or NULL. */
 IMP_API const char *imp_model_node_op(const struct imp_model *m, int i);
 IMP_API const char *imp_model_node_name(const struct imp_model *m, int i);
+/* Name of input k of node i (a weight's name for constant inputs), or NULL. */
+IMP_API const char *imp_model_node_input(const struct imp_model *m, int i, int k);
+/* A float32 weight of the optimised model by name, borrowed for the model's
+ * life: what imp_predictor_set_param replaces (e.g. to mix the instance-norm
+ * scales of two styles). IMP_ERR_ARGUMENT when there is no such weight. */
+IMP_API enum imp_status imp_model_param(const struct imp_model *m, const char *name,
+                                        const float **data, size_t *count);
 /* Elements in all float weights (constants) of the optimised model. */
 IMP_API int64_t imp_model_param_count(const struct imp_model *m);
 

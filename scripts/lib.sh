@@ -63,6 +63,12 @@ imp_install_onnx_check_deps() {
   imp_apt_install python3-onnx
 }
 
+# The photos test_cli_stylize paints end to end (python3-skimage's data
+# folder: chelsea.png and friends); the test skips that part without them.
+imp_install_stylize_deps() {
+  imp_apt_install python3-skimage
+}
+
 # imp_build DIR [CMAKE_ARG...]: configure (Release, warnings as errors
 # unless the arguments say otherwise) and build everything.
 imp_build() {

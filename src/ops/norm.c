@@ -349,10 +349,11 @@ static void instance_norm_simd_run(const struct imp_kernel_args *a)
                      instance_norm_simd_planes, &t);
 }
 
+/* Scale and B are read per plane at run: live style weights. */
 static const struct imp_engine instance_norm_simd = {
-    .name = "simd", .run = instance_norm_simd_run};
+    .name = "simd", .run = instance_norm_simd_run, .live_inputs = 1u << 1 | 1u << 2};
 static const struct imp_engine instance_norm_ref = {
-    .name = "ref", .run = instance_norm_run};
+    .name = "ref", .run = instance_norm_run, .live_inputs = 1u << 1 | 1u << 2};
 static const struct imp_engine *const instance_norm_engines[] = {
     &instance_norm_simd, &instance_norm_ref, NULL};
 const struct imp_op_def imp_opdef_INSTANCE_NORM = {

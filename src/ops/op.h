@@ -71,6 +71,11 @@ struct imp_engine {
                                size_t *scratch_bytes, struct imp_error *err);
     void (*run)(const struct imp_kernel_args *a);
     void (*release)(void *state);
+    /* Bit k set: input k's values are read by run alone, never by infer or
+     * prepare (nothing packed, nothing sized from them), so a new value
+     * from imp_predictor_set_param takes effect at the next run with no
+     * re-planning. 0 (the default) re-plans: engines that pack weights. */
+    unsigned live_inputs;
 };
 
 enum imp_op_flags {

@@ -464,6 +464,34 @@ const char *imp_model_node_name(const struct imp_model *m, int i)
     return m->graph.nodes[i].name;
 }
 
+const char *imp_model_node_input(const struct imp_model *m, int i, int k)
+{
+    if (!m || i < 0 || i >= m->graph.n_nodes)
+        return NULL;
+    const struct imp_node *n = &m->graph.nodes[i];
+    if (k < 0 || k >= n->n_inputs || n->inputs[k] < 0)
+        return NULL;
+    return m->graph.values[n->inputs[k]].name;
+}
+
+enum imp_status imp_model_param(const struct imp_model *m, const char *name,
+                                const float **data, size_t *count)
+{
+    if (!m || !name || !data || !count)
+        return IMP_ERR_ARGUMENT;
+    int v = imp_graph_find_value(&m->graph, name);
+    if (v < 0)
+        return IMP_ERR_ARGUMENT;
+    const struct imp_value *val = &m->graph.values[v];
+    int64_t n = imp_shape_count(&val->shape);
+    if (val->kind != IMP_VALUE_CONST || val->dtype != IMP_DTYPE_F32 || n < 0 ||
+        (size_t)n * sizeof(float) > val->nbytes)
+        return IMP_ERR_ARGUMENT;
+    *data = val->data;
+    *count = (size_t)n;
+    return IMP_OK;
+}
+
 int64_t imp_model_param_count(const struct imp_model *m)
 {
     int64_t n = 0;

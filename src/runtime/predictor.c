@@ -610,6 +610,32 @@ enum imp_status imp_predictor_set_input(struct imp_predictor *p, int index,
     return IMP_OK;
 }
 
+/* Whether weight v is read by run alone in the current plan: no node
+ * folded at plan time reads it, no graph output is it, and every running
+ * reader's engine declares that input live (imp_engine.live_inputs). */
+static bool read_live(const struct imp_predictor *p, int v)
+{
+    const struct imp_graph *g = p->g;
+    for (int i = 0; i < g->n_outputs; i++)
+        if (g->outputs[i] == v)
+            return false;
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        if (!p->inf.folded[ni])
+            continue;
+        for (int k = 0; k < g->nodes[ni].n_inputs; k++)
+            if (g->nodes[ni].inputs[k] == v)
+                return false;
+    }
+    for (int i = 0; i < p->n_exec; i++) {
+        const struct exec_node *e = &p->exec[i];
+        for (int k = 0; k < e->node->n_inputs; k++)
+            if (e->node->inputs[k] == v &&
+                (k >= 32 || !(e->engine->live_inputs & (1u << k))))
+                return false;
+    }
+    return true;
+}
+
 enum imp_status imp_predictor_set_param(struct imp_predictor *p,
                                         const char *name, const float *data,
                                         size_t count)
@@ -632,7 +658,12 @@ enum imp_status imp_predictor_set_param(struct imp_predictor *p,
             return imp_fail(&p->error, IMP_ERR_NOMEM, "out of memory");
     }
     memcpy(p->param_data[v], data, count * sizeof(float));
-    /* Engines may have packed the old values: prepare again. */
+    if (p->planned && read_live(p, v)) {
+        /* Every reader takes the values at run: point at the new ones. */
+        p->inf.tensors[v].data = p->param_data[v];
+        return IMP_OK;
+    }
+    /* An engine packed the old values, or planning used them: plan again. */
     release_plan(p);
     return IMP_OK;
 }
