@@ -1,0 +1,39 @@
+/*
+ * Edge-aware mask refinement: the colour guided filter (He, Sun and Tang,
+ * 2010/2013), in its fast form (He and Sun, 2015). Within each window the
+ * refined mask is modelled as an affine function of the photo's colour,
+ * q = a . I + b, fitted by least squares to the coarse mask p with a ridge
+ * `eps` (larger: smoother, smaller: follows colour edges more closely).
+ * The fit is made on a small grid; a and b are smooth, so they are
+ * interpolated up to full resolution and applied to the full-resolution
+ * photo there: the mask's edges then sit on the photo's real edges, not on
+ * the segmentation model's 256x256 grid.
+ */
+#ifndef IMP_FX_GUIDED_FILTER_H
+#define IMP_FX_GUIDED_FILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "grid.h"
+#include "parallel.h"
+
+/* Floats of scratch imp_guided_coefficients needs. */
+size_t imp_guided_scratch_floats(int w, int h, int threads);
+
+/* guide: w x h x 3 interleaved, 0..1; p: the coarse mask, w x h. Writes 4
+ * planes of w x h to coef: a_r, a_g, a_b, b (already box-averaged, the
+ * form the filter's output is read from). r >= 0 is the window radius in
+ * grid pixels, eps > 0. */
+void imp_guided_coefficients(const float *guide, const float *p, int w, int h, int r,
+                             float eps, float *coef, float *scratch,
+                             const struct imp_fx_parallel *par);
+
+/* One full-resolution row y of the refined mask, 0..255, from the photo's
+ * row (8-bit RGB). The coefficient grid is gx->cells x gy->cells; tmp is
+ * scratch for 4 * gx->cells floats. */
+void imp_guided_apply_row(const float *coef, const struct imp_grid_axis *gx,
+                          const struct imp_grid_axis *gy, int y, const uint8_t *rgb_row,
+                          uint8_t *mask_row, float *tmp);
+
+#endif
