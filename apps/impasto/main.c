@@ -6,7 +6,7 @@
 
 static const struct imp_cli_command *const commands[] = {
     &imp_cli_info_command,  &imp_cli_run_command,     &imp_cli_segment_command,
-    &imp_cli_bench_command, &imp_cli_convert_command,
+    &imp_cli_focus_command, &imp_cli_bench_command,   &imp_cli_convert_command,
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 
@@ -25,6 +25,7 @@ static const char outro[] =
     "  impasto info selfie_segmentation.tflite\n"
     "  impasto segment selfie_segmentation.tflite photo.jpg -o mask.png \\\n"
     "      --overlay preview.png\n"
+    "  impasto focus portrait.jpg -o portrait-focus.png --blur 24\n"
     "  impasto run candy.onnx -i inputImage=photo.png --bgr --scale 1 -o out/\n"
     "  impasto bench candy.onnx --threads 4 --runs 20 --profile\n"
     "  impasto convert candy.onnx candy.imp\n"
@@ -53,7 +54,7 @@ static int unknown(const char *name)
 {
     fprintf(stderr,
             "impasto: %s: not a command (the commands are info, run, segment, "
-            "bench and convert; see 'impasto --help')\n",
+            "focus, bench and convert; see 'impasto --help')\n",
             name);
     return IMP_CLI_EXIT_USAGE;
 }
