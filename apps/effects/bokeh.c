@@ -22,8 +22,15 @@ void imp_bokeh_gather_row(const uint8_t *rgb_row, const uint8_t *mask_row, int w
         int x1 = x0 + factor < w ? x0 + factor : w;
         float r = 0, g = 0, b = 0, wsum = 0;
         for (int x = x0; x < x1; x++) {
+            /* Only what is more likely background than person counts, and
+             * fully only where the mask is sure: a pixel on the fence
+             * (hair, a shoulder the model half sees) is mostly person
+             * colour, which must not spread into the blur as a halo. */
+            int m = mask_row[x];
+            if (m >= 128)
+                continue;
             const uint8_t *p = rgb_row + (size_t)x * 3;
-            float wgt = (float)(255 - mask_row[x]) * (1.0f / 255.0f);
+            float wgt = (float)(127 - m) * (1.0f / 127.0f);
             uint8_t top = p[0] > p[1] ? p[0] : p[1];
             top = top > p[2] ? top : p[2];
             float k = wgt * boost[top];
@@ -66,12 +73,22 @@ void imp_bokeh_composite_row(const uint8_t *rgb_row, const uint8_t *mask_row,
         float fx = bx->frac[x], v[4];
         for (int k = 0; k < 4; k++)
             v[k] = c0[k] + fx * (c1[k] - c0[k]);
-        float a = (float)m * (1.0f / 255.0f);
-        for (int k = 0; k < 3; k++) {
+        if (!(v[3] > 1e-12f)) {
             /* No background weight anywhere near (a pixel the person all but
              * covers): the pixel's own light is the best guess. */
-            float bg = v[3] > 1e-12f ? v[k] / v[3] : lin[p[k]];
-            o[k] = imp_srgb_encode(t, a * lin[p[k]] + (1.0f - a) * bg);
+            o[0] = p[0];
+            o[1] = p[1];
+            o[2] = p[2];
+            continue;
         }
+        float inv = 1.0f / v[3];
+        if (m == 0) {
+            for (int k = 0; k < 3; k++)
+                o[k] = imp_srgb_encode(t, v[k] * inv);
+            continue;
+        }
+        float a = (float)m * (1.0f / 255.0f);
+        for (int k = 0; k < 3; k++)
+            o[k] = imp_srgb_encode(t, a * lin[p[k]] + (1.0f - a) * v[k] * inv);
     }
 }

@@ -19,6 +19,7 @@
 
 struct imp_focus {
     int w, h, mw, mh, threads;
+    int refine_r; /* the guided filter's window radius in guide pixels */
     struct imp_focus_options opt;
     struct imp_fx_parallel par;
     struct imp_srgb *srgb;
@@ -48,7 +49,7 @@ static double now_ms(void)
 
 struct imp_focus_options imp_focus_options_default(void)
 {
-    struct imp_focus_options o = {-1.0f, 2.0f, 4, 1e-3f, 320};
+    struct imp_focus_options o = {-1.0f, 2.0f, 2.0f, 1e-3f, 0.15f, 320};
     return o;
 }
 
@@ -74,11 +75,16 @@ struct imp_focus *imp_focus_create(int width, int height, int model_w, int model
     f->blur = f->opt.blur >= 0 ? f->opt.blur : 0.02f * (float)longer;
     if (!(f->blur <= 8.0f * IMP_LENS_MAX_RADIUS)) /* also NaN */
         f->blur = 8.0f * IMP_LENS_MAX_RADIUS;
-    if (f->opt.refine_radius < 0)
-        f->opt.refine_radius = 0;
+    if (!(f->opt.snap >= 0.0f && f->opt.snap < 0.49f))
+        f->opt.snap = f->opt.snap >= 0.49f ? 0.49f : 0.0f;
     if (!(f->opt.refine_eps > 1e-8f))
         f->opt.refine_eps = 1e-8f;
     int gf = imp_grid_factor(longer, f->opt.guide_size);
+    /* The fit's window must span the coarse mask's uncertain band, which
+     * is a model pixel or two wide whatever the frame's size. */
+    double model_px = fmax((double)width / model_w, (double)height / model_h) / gf;
+    double r = f->opt.refine_radius * model_px;
+    f->refine_r = !(r >= 1.0) ? 1 : r > 64 ? 64 : (int)(r + 0.5);
     int bf = (int)(f->blur / BLUR_GRID_RADIUS);
     bf = bf < 1 ? 1 : bf;
     if (imp_grid_axis_init(&f->gx, width, gf) || imp_grid_axis_init(&f->gy, height, gf) ||
@@ -86,7 +92,7 @@ struct imp_focus *imp_focus_create(int width, int height, int model_w, int model
         goto fail;
     size_t gn = (size_t)f->gx.cells * f->gy.cells, bn = (size_t)f->bx.cells * f->by.cells;
     int widest = f->gx.cells > f->bx.cells ? f->gx.cells : f->bx.cells;
-    f->row_tmp_floats = (size_t)widest * 4;
+    f->row_tmp_floats = IMP_GUIDED_ROW_FLOATS(widest);
     f->srgb = malloc(sizeof *f->srgb);
     f->guide = malloc(sizeof *f->guide * gn * 3);
     f->coarse = malloc(sizeof *f->coarse * gn);
@@ -200,7 +206,8 @@ static void mask_and_gather(void *ctx, size_t begin, size_t end, int thread)
         for (int y = y0; y < y1; y++) {
             const uint8_t *src = p->rgb + (size_t)y * f->w * 3;
             uint8_t *m = f->mask + (size_t)y * f->w;
-            imp_guided_apply_row(f->coef, &f->gx, &f->gy, y, src, m, tmp);
+            imp_guided_apply_row(f->coef, &f->gx, &f->gy, y, src, m, tmp, f->opt.snap,
+                                 1.0f - f->opt.snap);
             imp_bokeh_gather_row(src, m, f->w, f->bx.factor, f->srgb, f->boost, cells);
         }
     }
@@ -216,7 +223,7 @@ static void mask_and_replace(void *ctx, size_t begin, size_t end, int thread)
     for (size_t y = begin; y < end; y++) {
         size_t at = y * (size_t)f->w;
         imp_guided_apply_row(f->coef, &f->gx, &f->gy, (int)y, p->rgb + at * 3,
-                             f->mask + at, tmp);
+                             f->mask + at, tmp, f->opt.snap, 1.0f - f->opt.snap);
         imp_background_replace_row(p->rgb + at * 3, f->mask + at, f->background + at * 3,
                                    f->w, f->srgb, p->out + at * 3);
     }
@@ -240,7 +247,7 @@ void imp_focus_render(struct imp_focus *f, const uint8_t *rgb, const float *mask
     double t0 = now_ms();
     int gw = f->gx.cells, gh = f->gy.cells;
     imp_resample_bilinear_f32(mask, f->mw, f->mh, f->coarse, gw, gh);
-    imp_guided_coefficients(f->guide, f->coarse, gw, gh, f->opt.refine_radius,
+    imp_guided_coefficients(f->guide, f->coarse, gw, gh, f->refine_r,
                             f->opt.refine_eps, f->coef, f->fit_scratch, &f->par);
     double t1 = now_ms();
     struct pass p = {f, rgb, out};

@@ -31,8 +31,9 @@
 struct imp_focus_options {
     float blur;           /* disc radius in output pixels; < 0: 2% of the longer side */
     float highlight_gain; /* clipped highlights count (1 + gain) times as bright */
-    int refine_radius;    /* guided filter window radius, in guide pixels */
+    float refine_radius;  /* guided filter window radius, in the model's pixels */
     float refine_eps;     /* guided filter ridge (colour variance, 0..1 units) */
+    float snap;           /* refined values below this are 0, above 1 - snap 1 */
     int guide_size;       /* the guide grid's longer side, about */
 };
 

@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stddef.h>
 
 #include "guided_filter.h"
@@ -79,7 +80,7 @@ void imp_guided_coefficients(const float *guide, const float *p, int w, int h, i
 
 void imp_guided_apply_row(const float *coef, const struct imp_grid_axis *gx,
                           const struct imp_grid_axis *gy, int y, const uint8_t *rgb_row,
-                          uint8_t *mask_row, float *tmp)
+                          uint8_t *mask_row, float *tmp, float lo, float hi)
 {
     int gw = gx->cells;
     size_t plane = (size_t)gw * gy->cells;
@@ -88,13 +89,32 @@ void imp_guided_apply_row(const float *coef, const struct imp_grid_axis *gx,
     /* Rows first, interleaved per cell so each pixel reads 8 neighbours
      * from two runs of 4. The photo's bytes are scaled into the 0..1 the
      * fit used by folding 1/255 into a. */
+    float stretch = 1.0f / (hi - lo);
     for (int c = 0; c < gw; c++)
         for (int k = 0; k < 4; k++) {
             float v0 = r0[k * plane + c], v1 = r1[k * plane + c];
-            tmp[c * 4 + k] = (v0 + fy * (v1 - v0)) * (k < 3 ? 1.0f / 255.0f : 1.0f);
+            float v = v0 + fy * (v1 - v0);
+            /* (a . I + b - lo) * stretch, folded into a and b. */
+            tmp[c * 4 + k] = k < 3 ? v * stretch * (1.0f / 255.0f) : (v - lo) * stretch;
         }
+    /* Where a cell's fit cannot leave 0 (or 255) after rounding, whatever
+     * the colour, mark it: most of a portrait is surely background or
+     * surely person, and between two such cells of one kind every pixel
+     * is that too, without the arithmetic. */
+    signed char *sure = (signed char *)(tmp + 4 * gw);
+    for (int c = 0; c < gw; c++) {
+        const float *t = tmp + c * 4;
+        float reach = 255.0f * (fabsf(t[0]) + fabsf(t[1]) + fabsf(t[2]));
+        float half = 0.5f / 255.0f;
+        sure[c] = t[3] + reach < half ? 0 : t[3] - reach >= 1.0f - half ? 1 : -1;
+    }
     for (int x = 0; x < gx->n; x++) {
-        const float *t0 = tmp + gx->lo[x] * 4, *t1 = tmp + gx->hi[x] * 4;
+        int c0 = gx->lo[x], c1 = gx->hi[x];
+        if (sure[c0] >= 0 && sure[c0] == sure[c1]) {
+            mask_row[x] = sure[c0] ? 255 : 0;
+            continue;
+        }
+        const float *t0 = tmp + c0 * 4, *t1 = tmp + c1 * 4;
         float fx = gx->frac[x];
         const uint8_t *px = rgb_row + (size_t)x * 3;
         float q = 0.0f;

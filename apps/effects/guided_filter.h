@@ -30,10 +30,14 @@ void imp_guided_coefficients(const float *guide, const float *p, int w, int h, i
                              const struct imp_fx_parallel *par);
 
 /* One full-resolution row y of the refined mask, 0..255, from the photo's
- * row (8-bit RGB). The coefficient grid is gx->cells x gy->cells; tmp is
- * scratch for 4 * gx->cells floats. */
+ * row (8-bit RGB). The fit's values are stretched so that lo and below
+ * give 0 and hi and above 255 (0 and 1 keep them as they are): the coarse
+ * mask's hesitant fringe is snapped to sure, and the pixels left between
+ * are the real soft edge. The coefficient grid is gx->cells x gy->cells; tmp is
+ * scratch for IMP_GUIDED_ROW_FLOATS(gx->cells) floats. */
+#define IMP_GUIDED_ROW_FLOATS(cells) (5 * (size_t)(cells))
 void imp_guided_apply_row(const float *coef, const struct imp_grid_axis *gx,
                           const struct imp_grid_axis *gy, int y, const uint8_t *rgb_row,
-                          uint8_t *mask_row, float *tmp);
+                          uint8_t *mask_row, float *tmp, float lo, float hi);
 
 #endif
