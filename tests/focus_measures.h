@@ -23,7 +23,7 @@ static inline double fm_luma(const uint8_t *rgb, size_t i)
 static inline uint8_t *fm_core(const uint8_t *mask, int w, int h, int lo, int hi, int r)
 {
     size_t n = (size_t)w * h;
-    float *in = malloc(sizeof *in * n), *mean = malloc(sizeof *mean * n);
+    float *in = calloc(n, sizeof *in), *mean = calloc(n, sizeof *mean);
     float *col = malloc(sizeof *col * (size_t)w);
     uint8_t *core = malloc(n);
     for (size_t i = 0; i < n; i++)
