@@ -48,18 +48,11 @@ void imp_bokeh_gather_row(const uint8_t *rgb_row, const uint8_t *mask_row, int w
 }
 
 void imp_bokeh_composite_row(const uint8_t *rgb_row, const uint8_t *mask_row,
-                             const float *blurred, const struct imp_grid_axis *bx,
-                             const struct imp_grid_axis *by, int y,
-                             const struct imp_srgb *t, uint8_t *out_row, float *tmp)
+                             const float *sums_row, int n, const struct imp_srgb *t,
+                             uint8_t *out_row)
 {
-    int gw = bx->cells;
-    const float *r0 = blurred + (size_t)by->lo[y] * gw * 4;
-    const float *r1 = blurred + (size_t)by->hi[y] * gw * 4;
-    float fy = by->frac[y];
-    for (int i = 0; i < gw * 4; i++)
-        tmp[i] = r0[i] + fy * (r1[i] - r0[i]);
     const float *lin = t->to_linear;
-    for (int x = 0; x < bx->n; x++) {
+    for (int x = 0; x < n; x++) {
         const uint8_t *p = rgb_row + (size_t)x * 3;
         uint8_t *o = out_row + (size_t)x * 3;
         int m = mask_row[x];
@@ -69,10 +62,7 @@ void imp_bokeh_composite_row(const uint8_t *rgb_row, const uint8_t *mask_row,
             o[2] = p[2];
             continue;
         }
-        const float *c0 = tmp + bx->lo[x] * 4, *c1 = tmp + bx->hi[x] * 4;
-        float fx = bx->frac[x], v[4];
-        for (int k = 0; k < 4; k++)
-            v[k] = c0[k] + fx * (c1[k] - c0[k]);
+        const float *v = sums_row + (size_t)x * 4;
         if (!(v[3] > 1e-12f)) {
             /* No background weight anywhere near (a pixel the person all but
              * covers): the pixel's own light is the best guess. */

@@ -17,7 +17,6 @@
 
 #include <stdint.h>
 
-#include "grid.h"
 #include "srgb.h"
 
 /* Per byte value of a pixel's brightest channel: how much its linear
@@ -31,13 +30,12 @@ void imp_bokeh_gather_row(const uint8_t *rgb_row, const uint8_t *mask_row, int w
                           int factor, const struct imp_srgb *t, const float *boost,
                           float *cells);
 
-/* One output row y: the blurred grid (bx->cells x by->cells x 4, from
- * imp_lens_blur_sum over the gathered cells) interpolated to full
- * resolution, divided out, and composited under the photo's row through
- * the mask. tmp is scratch for 4 * bx->cells floats. */
+/* One output row of n pixels: the blurred grid's sums read back at this
+ * row (n x 4 floats, imp_grid_read_row over imp_lens_blur_sum of the
+ * gathered cells) divided out into the background, and the photo's row
+ * laid over it through the mask. */
 void imp_bokeh_composite_row(const uint8_t *rgb_row, const uint8_t *mask_row,
-                             const float *blurred, const struct imp_grid_axis *bx,
-                             const struct imp_grid_axis *by, int y,
-                             const struct imp_srgb *t, uint8_t *out_row, float *tmp);
+                             const float *sums_row, int n, const struct imp_srgb *t,
+                             uint8_t *out_row);
 
 #endif

@@ -27,12 +27,12 @@ struct imp_focus {
     struct imp_grid_axis gx, gy, bx, by; /* guide and blur grids */
     float *guide;       /* gx.cells x gy.cells x 3 */
     float *coarse;      /* the model's mask on the guide grid */
-    float *coef;        /* 4 planes of guided filter coefficients */
+    float *coef;        /* guided filter coefficients, 4 per guide pixel */
     float *fit_scratch; /* for imp_guided_coefficients */
     float *cells;       /* gathered background, bx.cells x by.cells x 4 */
     float *blurred;     /* the same, disc-blurred */
     float *blur_scratch;
-    float *row_tmp;     /* per thread */
+    float *row_tmp;     /* per thread: grid rows read back at full width */
     size_t row_tmp_floats;
     uint8_t *mask;      /* width x height */
     const uint8_t *background;
@@ -91,8 +91,8 @@ struct imp_focus *imp_focus_create(int width, int height, int model_w, int model
         imp_grid_axis_init(&f->bx, width, bf) || imp_grid_axis_init(&f->by, height, bf))
         goto fail;
     size_t gn = (size_t)f->gx.cells * f->gy.cells, bn = (size_t)f->bx.cells * f->by.cells;
-    int widest = f->gx.cells > f->bx.cells ? f->gx.cells : f->bx.cells;
-    f->row_tmp_floats = IMP_GUIDED_ROW_FLOATS(widest);
+    /* Per thread: a grid cache (two wide rows) and the row read back. */
+    f->row_tmp_floats = (size_t)width * 4 * 3;
     f->srgb = malloc(sizeof *f->srgb);
     f->guide = malloc(sizeof *f->guide * gn * 3);
     f->coarse = malloc(sizeof *f->coarse * gn);
@@ -186,9 +186,17 @@ struct pass {
     uint8_t *out;
 };
 
-static float *thread_tmp(const struct imp_focus *f, int thread)
+/* This thread's scratch: an empty grid cache, and where the row read
+ * back goes. */
+static float *thread_rows(const struct imp_focus *f, int thread,
+                         struct imp_grid_cache *cache)
 {
-    return f->row_tmp + (size_t)thread * f->row_tmp_floats;
+    float *base = f->row_tmp + (size_t)thread * f->row_tmp_floats;
+    size_t wide = (size_t)f->w * 4;
+    cache->wide[0] = base;
+    cache->wide[1] = base + wide;
+    cache->row[0] = cache->row[1] = -1;
+    return base + 2 * wide;
 }
 
 /* The full-resolution mask, one blur-grid row (a band of `factor` rows) at
@@ -197,7 +205,9 @@ static void mask_and_gather(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct pass *p = ctx;
     struct imp_focus *f = p->f;
-    float *tmp = thread_tmp(f, thread);
+    struct imp_grid_cache cache;
+    float *coef = thread_rows(f, thread, &cache);
+    float lo = f->opt.snap, hi = 1.0f - f->opt.snap;
     for (size_t row = begin; row < end; row++) {
         float *cells = f->cells + row * (size_t)f->bx.cells * 4;
         memset(cells, 0, sizeof *cells * (size_t)f->bx.cells * 4);
@@ -206,8 +216,8 @@ static void mask_and_gather(void *ctx, size_t begin, size_t end, int thread)
         for (int y = y0; y < y1; y++) {
             const uint8_t *src = p->rgb + (size_t)y * f->w * 3;
             uint8_t *m = f->mask + (size_t)y * f->w;
-            imp_guided_apply_row(f->coef, &f->gx, &f->gy, y, src, m, tmp, f->opt.snap,
-                                 1.0f - f->opt.snap);
+            imp_grid_read_row(f->coef, 4, &f->gx, &f->gy, y, &cache, coef);
+            imp_guided_apply_row(coef, src, f->w, lo, hi, m);
             imp_bokeh_gather_row(src, m, f->w, f->bx.factor, f->srgb, f->boost, cells);
         }
     }
@@ -219,11 +229,13 @@ static void mask_and_replace(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct pass *p = ctx;
     struct imp_focus *f = p->f;
-    float *tmp = thread_tmp(f, thread);
+    struct imp_grid_cache cache;
+    float *coef = thread_rows(f, thread, &cache);
     for (size_t y = begin; y < end; y++) {
         size_t at = y * (size_t)f->w;
-        imp_guided_apply_row(f->coef, &f->gx, &f->gy, (int)y, p->rgb + at * 3,
-                             f->mask + at, tmp, f->opt.snap, 1.0f - f->opt.snap);
+        imp_grid_read_row(f->coef, 4, &f->gx, &f->gy, (int)y, &cache, coef);
+        imp_guided_apply_row(coef, p->rgb + at * 3, f->w, f->opt.snap, 1.0f - f->opt.snap,
+                             f->mask + at);
         imp_background_replace_row(p->rgb + at * 3, f->mask + at, f->background + at * 3,
                                    f->w, f->srgb, p->out + at * 3);
     }
@@ -233,11 +245,13 @@ static void composite(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct pass *p = ctx;
     struct imp_focus *f = p->f;
-    float *tmp = thread_tmp(f, thread);
+    struct imp_grid_cache cache;
+    float *sums = thread_rows(f, thread, &cache);
     for (size_t y = begin; y < end; y++) {
         size_t at = y * (size_t)f->w;
-        imp_bokeh_composite_row(p->rgb + at * 3, f->mask + at, f->blurred, &f->bx, &f->by,
-                                (int)y, f->srgb, p->out + at * 3, tmp);
+        imp_grid_read_row(f->blurred, 4, &f->bx, &f->by, (int)y, &cache, sums);
+        imp_bokeh_composite_row(p->rgb + at * 3, f->mask + at, sums, f->w, f->srgb,
+                                p->out + at * 3);
     }
 }
 

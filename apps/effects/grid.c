@@ -49,3 +49,59 @@ int imp_grid_factor(int n, int target)
     int f = (int)floor((double)n / target + 0.5);
     return f < 1 ? 1 : f;
 }
+
+/* One grid row interpolated along x to full width. */
+static void widen(const float *grid_row, int ch, const struct imp_grid_axis *ax, float *wide)
+{
+    if (ch == 4) { /* the common case, unrolled */
+        for (int x = 0; x < ax->n; x++) {
+            const float *a = grid_row + (size_t)ax->lo[x] * 4;
+            const float *b = grid_row + (size_t)ax->hi[x] * 4;
+            float f = ax->frac[x], *w = wide + (size_t)x * 4;
+            w[0] = a[0] + f * (b[0] - a[0]);
+            w[1] = a[1] + f * (b[1] - a[1]);
+            w[2] = a[2] + f * (b[2] - a[2]);
+            w[3] = a[3] + f * (b[3] - a[3]);
+        }
+        return;
+    }
+    for (int x = 0; x < ax->n; x++) {
+        const float *a = grid_row + (size_t)ax->lo[x] * ch;
+        const float *b = grid_row + (size_t)ax->hi[x] * ch;
+        float f = ax->frac[x];
+        for (int k = 0; k < ch; k++)
+            wide[(size_t)x * ch + k] = a[k] + f * (b[k] - a[k]);
+    }
+}
+
+/* Separate, with restrict, so the compiler knows the rows do not overlap
+ * and makes it a vector loop. */
+static void blend(const float *restrict a, const float *restrict b, float f, size_t n,
+                  float *restrict out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = a[i] + f * (b[i] - a[i]);
+}
+
+static const float *cached_row(const float *grid, int ch, const struct imp_grid_axis *ax,
+                               int row, int keep, struct imp_grid_cache *cache)
+{
+    for (int s = 0; s < 2; s++)
+        if (cache->row[s] == row)
+            return cache->wide[s];
+    /* Evict the slot that does not hold the other row this y needs. */
+    int s = cache->row[0] == keep ? 1 : 0;
+    widen(grid + (size_t)row * ax->cells * ch, ch, ax, cache->wide[s]);
+    cache->row[s] = row;
+    return cache->wide[s];
+}
+
+void imp_grid_read_row(const float *grid, int channels, const struct imp_grid_axis *ax,
+                       const struct imp_grid_axis *ay, int y, struct imp_grid_cache *cache,
+                       float *out)
+{
+    int lo = ay->lo[y], hi = ay->hi[y];
+    const float *a = cached_row(grid, channels, ax, lo, hi, cache);
+    const float *b = cached_row(grid, channels, ax, hi, lo, cache);
+    blend(a, b, ay->frac[y], (size_t)ax->n * channels, out);
+}

@@ -21,6 +21,21 @@ struct imp_grid_axis {
 int imp_grid_axis_init(struct imp_grid_axis *a, int n, int factor);
 void imp_grid_axis_free(struct imp_grid_axis *a);
 
+/* Reading a grid back row by row: the grid's rows are widened (interpolated
+ * along x) once each and kept while the next full-resolution rows still
+ * need them, so the per-pixel work is a vector blend of two wide rows. */
+struct imp_grid_cache {
+    float *wide[2]; /* each ax->n * channels floats, caller-owned */
+    int row[2];     /* the grid row each holds; -1: none */
+};
+
+/* Full-resolution row y of a grid (ax->cells x ay->cells x channels,
+ * interleaved), interpolated both ways, into out (ax->n * channels
+ * floats). Set cache->row[] to -1 before a run of rows. */
+void imp_grid_read_row(const float *grid, int channels, const struct imp_grid_axis *ax,
+                       const struct imp_grid_axis *ay, int y, struct imp_grid_cache *cache,
+                       float *out);
+
 /* The integer factor that brings n pixels down to about `target` cells
  * (at least 1). */
 int imp_grid_factor(int n, int target);

@@ -1,4 +1,3 @@
-#include <math.h>
 #include <stddef.h>
 
 #include "guided_filter.h"
@@ -74,54 +73,25 @@ void imp_guided_coefficients(const float *guide, const float *p, int w, int h, i
         ab[2 * n + i] = (float)a_b;
         ab[3 * n + i] = (float)(mp - a_r * mr - a_g * mg - a_b * mb);
     }
-    struct box_job cj = {ab, coef, cols, w, h, r};
+    /* Averaged into the planes of the means (free by now), then
+     * interleaved so that reading them back is one pass. */
+    struct box_job cj = {ab, mean, cols, w, h, r};
     imp_fx_parallel_for(par, 4, 1, box_planes, &cj);
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 4; k++)
+            coef[i * 4 + k] = mean[k * n + i];
 }
 
-void imp_guided_apply_row(const float *coef, const struct imp_grid_axis *gx,
-                          const struct imp_grid_axis *gy, int y, const uint8_t *rgb_row,
-                          uint8_t *mask_row, float *tmp, float lo, float hi)
+void imp_guided_apply_row(const float *coef_row, const uint8_t *rgb_row, int n, float lo,
+                          float hi, uint8_t *mask_row)
 {
-    int gw = gx->cells;
-    size_t plane = (size_t)gw * gy->cells;
-    const float *r0 = coef + (size_t)gy->lo[y] * gw, *r1 = coef + (size_t)gy->hi[y] * gw;
-    float fy = gy->frac[y];
-    /* Rows first, interleaved per cell so each pixel reads 8 neighbours
-     * from two runs of 4. The photo's bytes are scaled into the 0..1 the
-     * fit used by folding 1/255 into a. */
-    float stretch = 1.0f / (hi - lo);
-    for (int c = 0; c < gw; c++)
-        for (int k = 0; k < 4; k++) {
-            float v0 = r0[k * plane + c], v1 = r1[k * plane + c];
-            float v = v0 + fy * (v1 - v0);
-            /* (a . I + b - lo) * stretch, folded into a and b. */
-            tmp[c * 4 + k] = k < 3 ? v * stretch * (1.0f / 255.0f) : (v - lo) * stretch;
-        }
-    /* Where a cell's fit cannot leave 0 (or 255) after rounding, whatever
-     * the colour, mark it: most of a portrait is surely background or
-     * surely person, and between two such cells of one kind every pixel
-     * is that too, without the arithmetic. */
-    signed char *sure = (signed char *)(tmp + 4 * gw);
-    for (int c = 0; c < gw; c++) {
-        const float *t = tmp + c * 4;
-        float reach = 255.0f * (fabsf(t[0]) + fabsf(t[1]) + fabsf(t[2]));
-        float half = 0.5f / 255.0f;
-        sure[c] = t[3] + reach < half ? 0 : t[3] - reach >= 1.0f - half ? 1 : -1;
-    }
-    for (int x = 0; x < gx->n; x++) {
-        int c0 = gx->lo[x], c1 = gx->hi[x];
-        if (sure[c0] >= 0 && sure[c0] == sure[c1]) {
-            mask_row[x] = sure[c0] ? 255 : 0;
-            continue;
-        }
-        const float *t0 = tmp + c0 * 4, *t1 = tmp + c1 * 4;
-        float fx = gx->frac[x];
-        const uint8_t *px = rgb_row + (size_t)x * 3;
-        float q = 0.0f;
-        for (int k = 0; k < 3; k++)
-            q += (t0[k] + fx * (t1[k] - t0[k])) * (float)px[k];
-        q += t0[3] + fx * (t1[3] - t0[3]);
-        q = q > 0.0f ? (q < 1.0f ? q : 1.0f) : 0.0f;
-        mask_row[x] = (uint8_t)(q * 255.0f + 0.5f);
+    float stretch = 255.0f / (hi - lo), shift = lo * stretch;
+    for (int x = 0; x < n; x++) {
+        const float *t = coef_row + (size_t)x * 4;
+        const uint8_t *p = rgb_row + (size_t)x * 3;
+        float q = (t[0] * p[0] + t[1] * p[1] + t[2] * p[2]) * (1.0f / 255.0f) + t[3];
+        q = q * stretch - shift;
+        q = q > 0.0f ? (q < 255.0f ? q : 255.0f) : 0.0f;
+        mask_row[x] = (uint8_t)(q + 0.5f);
     }
 }

@@ -15,29 +15,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "grid.h"
 #include "parallel.h"
 
 /* Floats of scratch imp_guided_coefficients needs. */
 size_t imp_guided_scratch_floats(int w, int h, int threads);
 
-/* guide: w x h x 3 interleaved, 0..1; p: the coarse mask, w x h. Writes 4
- * planes of w x h to coef: a_r, a_g, a_b, b (already box-averaged, the
- * form the filter's output is read from). r >= 0 is the window radius in
- * grid pixels, eps > 0. */
+/* guide: w x h x 3 interleaved, 0..1; p: the coarse mask, w x h. Writes
+ * w x h x 4 floats to coef, interleaved: a_r, a_g, a_b, b (already
+ * window-averaged, the form the filter's output is read from). r >= 0 is
+ * the window radius in grid pixels, eps > 0. */
 void imp_guided_coefficients(const float *guide, const float *p, int w, int h, int r,
                              float eps, float *coef, float *scratch,
                              const struct imp_fx_parallel *par);
 
-/* One full-resolution row y of the refined mask, 0..255, from the photo's
- * row (8-bit RGB). The fit's values are stretched so that lo and below
- * give 0 and hi and above 255 (0 and 1 keep them as they are): the coarse
- * mask's hesitant fringe is snapped to sure, and the pixels left between
- * are the real soft edge. The coefficient grid is gx->cells x gy->cells; tmp is
- * scratch for IMP_GUIDED_ROW_FLOATS(gx->cells) floats. */
-#define IMP_GUIDED_ROW_FLOATS(cells) (5 * (size_t)(cells))
-void imp_guided_apply_row(const float *coef, const struct imp_grid_axis *gx,
-                          const struct imp_grid_axis *gy, int y, const uint8_t *rgb_row,
-                          uint8_t *mask_row, float *tmp, float lo, float hi);
+/* One full-resolution row of n pixels of the refined mask, 0..255, from
+ * the photo's row (8-bit RGB) and the coefficients read back at that row
+ * (n x 4 floats, imp_grid_read_row). The fit's values are stretched so
+ * that lo and below give 0 and hi and above 255 (0 and 1 keep them as
+ * they are): the coarse mask's hesitant fringe is snapped to sure, and the
+ * pixels left between are the real soft edge. */
+void imp_guided_apply_row(const float *coef_row, const uint8_t *rgb_row, int n, float lo,
+                          float hi, uint8_t *mask_row);
 
 #endif
