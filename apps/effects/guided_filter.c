@@ -27,59 +27,91 @@ static void box_planes(void *ctx, size_t begin, size_t end, int thread)
                      j->cols + (size_t)thread * j->w);
 }
 
-void imp_guided_coefficients(const float *guide, const float *p, int w, int h, int r,
-                             float eps, float *coef, float *scratch,
-                             const struct imp_fx_parallel *par)
+struct fit {
+    const float *guide, *p;
+    float *in, *mean, *ab, *coef;
+    size_t n;
+    double eps;
+};
+
+/* The products whose window means the fit needs: I, p, I I^T (upper
+ * triangle), I p. */
+static void products(void *ctx, size_t begin, size_t end, int thread)
 {
-    size_t n = (size_t)w * h;
-    float *in = scratch, *mean = scratch + N_MEANS * n, *ab = mean + N_MEANS * n;
-    float *cols = ab + 4 * n;
-    /* The products whose window means the fit needs: I, p, I I^T (upper
-     * triangle), I p. */
-    for (size_t i = 0; i < n; i++) {
-        float R = guide[i * 3], G = guide[i * 3 + 1], B = guide[i * 3 + 2], P = p[i];
+    const struct fit *f = ctx;
+    size_t n = f->n;
+    (void)thread;
+    for (size_t i = begin; i < end; i++) {
+        const float *g = f->guide + i * 3;
+        float R = g[0], G = g[1], B = g[2], P = f->p[i];
         float v[N_MEANS] = {R,     G,     B,     P,     R * R, R * G, R * B,
                             G * G, G * B, B * B, R * P, G * P, B * P};
         for (int k = 0; k < N_MEANS; k++)
-            in[k * n + i] = v[k];
+            f->in[k * n + i] = v[k];
     }
-    struct box_job bj = {in, mean, cols, w, h, r};
-    imp_fx_parallel_for(par, N_MEANS, 1, box_planes, &bj);
+}
 
-    for (size_t i = 0; i < n; i++) {
+/* Per window: a = (cov(I) + eps)^-1 cov(I, p), b = mean p - a . mean I. */
+static void solve(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct fit *f = ctx;
+    size_t n = f->n;
+    double eps = f->eps;
+    (void)thread;
+    for (size_t i = begin; i < end; i++) {
         double m[N_MEANS];
         for (int k = 0; k < N_MEANS; k++)
-            m[k] = mean[k * n + i];
+            m[k] = f->mean[k * n + i];
         double mr = m[0], mg = m[1], mb = m[2], mp = m[3];
-        /* Covariance of the colour in the window (+ eps on the diagonal)
-         * and of colour with mask. */
         double s_rr = m[4] - mr * mr + eps, s_rg = m[5] - mr * mg, s_rb = m[6] - mr * mb;
         double s_gg = m[7] - mg * mg + eps, s_gb = m[8] - mg * mb;
         double s_bb = m[9] - mb * mb + eps;
         double c_r = m[10] - mr * mp, c_g = m[11] - mg * mp, c_b = m[12] - mb * mp;
-        /* a = S^-1 c through the adjugate of the symmetric 3x3 S. */
+        /* The inverse through the adjugate of the symmetric 3x3. */
         double i_rr = s_gg * s_bb - s_gb * s_gb, i_rg = s_gb * s_rb - s_rg * s_bb;
         double i_rb = s_rg * s_gb - s_gg * s_rb, i_gg = s_rr * s_bb - s_rb * s_rb;
         double i_gb = s_rb * s_rg - s_rr * s_gb, i_bb = s_rr * s_gg - s_rg * s_rg;
         double det = s_rr * i_rr + s_rg * i_rg + s_rb * i_rb;
         double a_r = 0, a_g = 0, a_b = 0;
         if (det > 1e-30) {
-            a_r = (i_rr * c_r + i_rg * c_g + i_rb * c_b) / det;
-            a_g = (i_rg * c_r + i_gg * c_g + i_gb * c_b) / det;
-            a_b = (i_rb * c_r + i_gb * c_g + i_bb * c_b) / det;
+            double inv = 1.0 / det;
+            a_r = (i_rr * c_r + i_rg * c_g + i_rb * c_b) * inv;
+            a_g = (i_rg * c_r + i_gg * c_g + i_gb * c_b) * inv;
+            a_b = (i_rb * c_r + i_gb * c_g + i_bb * c_b) * inv;
         }
-        ab[i] = (float)a_r;
-        ab[n + i] = (float)a_g;
-        ab[2 * n + i] = (float)a_b;
-        ab[3 * n + i] = (float)(mp - a_r * mr - a_g * mg - a_b * mb);
+        f->ab[i] = (float)a_r;
+        f->ab[n + i] = (float)a_g;
+        f->ab[2 * n + i] = (float)a_b;
+        f->ab[3 * n + i] = (float)(mp - a_r * mr - a_g * mg - a_b * mb);
     }
-    /* Averaged into the planes of the means (free by now), then
-     * interleaved so that reading them back is one pass. */
-    struct box_job cj = {ab, mean, cols, w, h, r};
-    imp_fx_parallel_for(par, 4, 1, box_planes, &cj);
-    for (size_t i = 0; i < n; i++)
+}
+
+/* The averaged coefficients (in the planes of the means, free by then)
+ * interleaved, so that reading them back is one pass. */
+static void interleave(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct fit *f = ctx;
+    (void)thread;
+    for (size_t i = begin; i < end; i++)
         for (int k = 0; k < 4; k++)
-            coef[i * 4 + k] = mean[k * n + i];
+            f->coef[i * 4 + k] = f->mean[k * f->n + i];
+}
+
+void imp_guided_coefficients(const float *guide, const float *p, int w, int h, int r,
+                             float eps, float *coef, float *scratch,
+                             const struct imp_fx_parallel *par)
+{
+    size_t n = (size_t)w * h, grain = 4096;
+    struct fit f = {guide, p, scratch, scratch + N_MEANS * n, scratch + 2 * N_MEANS * n,
+                    coef, n, eps};
+    float *cols = f.ab + 4 * n;
+    imp_fx_parallel_for(par, n, grain, products, &f);
+    struct box_job bj = {f.in, f.mean, cols, w, h, r};
+    imp_fx_parallel_for(par, N_MEANS, 1, box_planes, &bj);
+    imp_fx_parallel_for(par, n, grain, solve, &f);
+    struct box_job cj = {f.ab, f.mean, cols, w, h, r};
+    imp_fx_parallel_for(par, 4, 1, box_planes, &cj);
+    imp_fx_parallel_for(par, n, grain, interleave, &f);
 }
 
 void imp_guided_apply_row(const float *coef_row, const uint8_t *rgb_row, int n, float lo,
