@@ -480,6 +480,38 @@ static void pipeline_on_a_synthetic_portrait(void)
     free(s);
 }
 
+/* A small clipped light on a dark background becomes a flat, bright disc
+ * of the blur's radius (a lens), not a dim bell (a Gaussian on bytes). */
+static void highlights_bloom_into_discs(void)
+{
+    enum { W = 160, H = 120, R = 24 };
+    uint8_t *rgb = malloc(W * H * 3), *out = malloc(W * H * 3);
+    memset(rgb, 20, W * H * 3);
+    for (int y = 59; y <= 61; y++)
+        for (int x = 79; x <= 81; x++)
+            memset(rgb + (y * W + x) * 3, 255, 3);
+    struct imp_focus_options o = imp_focus_options_default();
+    o.blur = R;
+    struct imp_focus *f = imp_focus_create(W, H, 16, 12, &o, NULL);
+    float input[16 * 12 * 3], none[16 * 12] = {0};
+    if (!CHECK(f != NULL))
+        return;
+    imp_focus_prepare(f, rgb, input);
+    imp_focus_render(f, rgb, none, out);
+    int centre = out[(60 * W + 80) * 3], inner = out[(60 * W + 80 + 14) * 3];
+    int beyond = out[(60 * W + 80 + R + 4) * 3], far = out[(10 * W + 10) * 3];
+    printf("  disc: centre %d, at 0.6 R %d, just beyond R %d, far %d\n", centre, inner,
+           beyond, far);
+    /* 9 clipped pixels spread over the disc's ~1900: averaged as bytes
+     * they would lift it to 21; as boosted light, to 39. */
+    CHECK(centre >= 35);
+    CHECK(inner - 20 >= (centre - 20) * 8 / 10);  /* flat inside */
+    CHECK(beyond <= 23 && far == 20);             /* and nothing beyond the rim */
+    imp_focus_free(f);
+    free(rgb);
+    free(out);
+}
+
 static void create_refuses_bad_sizes(void)
 {
     CHECK(imp_focus_create(0, 10, 8, 8, NULL, NULL) == NULL);
@@ -507,6 +539,7 @@ int main(void)
     RUN(bokeh_blurs_background_light_only);
     RUN(background_mixes_in_linear_light_and_covers);
     RUN(pipeline_on_a_synthetic_portrait);
+    RUN(highlights_bloom_into_discs);
     RUN(create_refuses_bad_sizes);
     return imp_test_finish();
 }
