@@ -80,8 +80,9 @@ static void grid_axis_interpolates_between_cell_centres(void)
     CHECK(a.lo[2] == 0 && a.hi[2] == 1 && fabsf(a.frac[2] - 0.125f) < 1e-6f);
     CHECK(a.lo[5] == 0 && a.hi[5] == 1 && fabsf(a.frac[5] - 0.875f) < 1e-6f);
     CHECK(a.lo[9] == 1 && a.hi[9] == 2 && fabsf(a.frac[9] - 0.875f) < 1e-6f);
-    CHECK(imp_grid_axis_init(&a, 11, 4) == 0 && a.lo[10] == 2 && a.frac[10] == 0.0f);
     imp_grid_axis_free(&a);
+    /* Past the last centre (10.5 for 11 pixels): clamped to it. */
+    CHECK(imp_grid_axis_init(&a, 11, 4) == 0 && a.lo[10] == 2 && a.frac[10] == 0.0f);
     imp_grid_axis_free(&a);
     CHECK(imp_grid_axis_init(&a, 0, 4) != 0);
     CHECK(imp_grid_factor(1280, 320) == 4 && imp_grid_factor(100, 320) == 1);
