@@ -39,7 +39,7 @@ struct imp_focus_options {
 
 struct imp_focus_options imp_focus_options_default(void);
 
-/* Milliseconds the last frame spent in each step. */
+/* Milliseconds the last frame spent in each step (wall clock). */
 struct imp_focus_stats {
     double shrink_ms;    /* photo to guide and model input */
     double refine_ms;    /* mask to guide, guided filter fit */
@@ -77,6 +77,8 @@ void imp_focus_render(struct imp_focus *f, const uint8_t *rgb, const float *mask
  * valid until the next render. */
 const uint8_t *imp_focus_mask(const struct imp_focus *f);
 const struct imp_focus_stats *imp_focus_stats(const struct imp_focus *f);
+/* The same steps in CPU time of the whole process (all threads). */
+const struct imp_focus_stats *imp_focus_cpu_stats(const struct imp_focus *f);
 /* The blur radius in use (pixels) and the grid factors chosen. */
 float imp_focus_blur_radius(const struct imp_focus *f);
 void imp_focus_grids(const struct imp_focus *f, int *guide_factor, int *blur_factor);

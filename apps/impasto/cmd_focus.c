@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "background.h"
@@ -39,7 +40,8 @@ static const char help[] =
     "                        The two are looked for in $IMP_SELFIE_DIR, then\n"
     "                        where scripts/build.sh fetches them\n"
     "      --runs N          process the photo N times and print each step's\n"
-    "                        median time (a benchmark; the output is the same)\n" IMP_CLI_MODEL_HELP
+    "                        median and fastest time, and its median CPU time\n"
+    "                        (a benchmark; the output is the same)\n" IMP_CLI_MODEL_HELP
     "  -h, --help            show this help\n"
     "\n"
     "examples:\n"
@@ -93,6 +95,14 @@ static int save_png_atomic(const char *path, const struct imp_image *img, char *
         return imp_cli_fail_message(path, why);
     }
     return 0;
+}
+
+/* CPU time of the whole process, all threads. */
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static int compare_doubles(const void *a, const void *b)
@@ -155,7 +165,8 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
     size_t np = (size_t)photo.width * photo.height;
     uint8_t *out = malloc(np * 3), *bg_frame = r->background ? malloc(np * 3) : NULL;
     float *input = NULL, *planar = NULL, *mask = NULL;
-    double *times = calloc((size_t)r->runs * N_TIMES, sizeof *times);
+    /* Per run: the steps' wall-clock times, then their CPU times. */
+    double *times = calloc((size_t)r->runs * N_TIMES * 2, sizeof *times);
     char out_tmp[4096] = "", mask_tmp[4096] = "";
     rc = imp_cli_rgb_input_size(&s, &mh, &mw, &nchw);
     if (rc)
@@ -188,13 +199,13 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
     }
 
     for (int run = 0; run < r->runs; run++) {
-        double *t = times + (size_t)run * N_TIMES;
-        double t0 = imp_cli_now_ms();
+        double *t = times + (size_t)run * N_TIMES * 2, *cpu = t + N_TIMES;
+        double t0 = imp_cli_now_ms(), c0 = cpu_ms();
         imp_focus_prepare(fx, photo.pixels, input);
         rc = imp_cli_set_rgb_input(&s, input, mh, mw, nchw, planar);
         if (rc)
             goto done;
-        double t1 = imp_cli_now_ms();
+        double t1 = imp_cli_now_ms(), c1 = cpu_ms();
         enum imp_status st = imp_predictor_run(s.pred);
         if (st != IMP_OK) {
             rc = imp_cli_pred_fail(&s, st);
@@ -210,17 +221,16 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
                               ow, oh, mw, mh);
             goto done;
         }
-        double t2 = imp_cli_now_ms();
+        double t2 = imp_cli_now_ms(), c2 = cpu_ms();
         imp_focus_render(fx, photo.pixels, mask, out);
-        double t3 = imp_cli_now_ms();
-        const struct imp_focus_stats *st_fx = imp_focus_stats(fx);
-        t[T_SHRINK] = t1 - t0;
-        t[T_MODEL] = t2 - t1;
-        t[T_REFINE] = st_fx->refine_ms;
-        t[T_MASK] = st_fx->mask_ms;
-        t[T_BLUR] = st_fx->blur_ms;
-        t[T_COMPOSITE] = st_fx->composite_ms;
-        t[T_TOTAL] = t3 - t0;
+        double t3 = imp_cli_now_ms(), c3 = cpu_ms();
+        const struct imp_focus_stats *w = imp_focus_stats(fx), *c = imp_focus_cpu_stats(fx);
+        double wall[N_TIMES] = {t1 - t0,      t2 - t1,      w->refine_ms,      w->mask_ms,
+                                w->blur_ms,   w->composite_ms, t3 - t0};
+        double used[N_TIMES] = {c1 - c0,      c2 - c1,      c->refine_ms,      c->mask_ms,
+                                c->blur_ms,   c->composite_ms, c3 - c0};
+        memcpy(t, wall, sizeof wall);
+        memcpy(cpu, used, sizeof used);
     }
 
     struct imp_image result = {photo.width, photo.height, 3, out};
@@ -256,16 +266,19 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
     printf("mask     refined on a 1/%d grid; person on %.1f%% of the photo%s%s\n", gf,
            100.0 * (double)person / (double)np, r->mask ? " -> " : "",
            r->mask ? r->mask : "");
-    /* Each step's median over the runs (and, with several, the fastest
-     * run: the steadier figure on a busy machine). */
-    for (int pass = 0; pass < (r->runs > 1 ? 2 : 1); pass++) {
-        printf(pass ? "         min   " : r->runs > 1 ? "time     median" : "time    ");
+    /* Each step's median over the runs; with several, also the fastest run
+     * and the median CPU time of the process (all threads): on a busy
+     * machine those are the steadier figures. */
+    static const char *const rows[3] = {"median", "min", "cpu"};
+    for (int row = 0; row < (r->runs > 1 ? 3 : 1); row++) {
+        printf(r->runs > 1 ? (row ? "         %-6s" : "time     %-6s") : "time    %.0s",
+               rows[row]);
         for (int k = 0; k < N_TIMES; k++) {
             double v[r->runs];
             for (int run = 0; run < r->runs; run++)
-                v[run] = times[(size_t)run * N_TIMES + k];
+                v[run] = times[(size_t)run * N_TIMES * 2 + (row == 2 ? N_TIMES : 0) + k];
             double m = median(v, r->runs); /* sorts v */
-            printf(" %s %.2f", time_names[k], pass ? v[0] : m);
+            printf(" %s %.2f", time_names[k], row == 1 ? v[0] : m);
         }
         printf(" ms\n");
     }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The cost of each step of `impasto focus` at 1280x720, 1920x1080 and 12 MP
 # (4000x3000), on the bundled astronaut photo scaled and cropped to each size
-# (ImageMagick's convert). Prints impasto's per-step medians and minimums
-# over --runs, then the whole 12 MP command once (PNG decode and encode
-# included) with /usr/bin/time.
+# (ImageMagick's convert). Prints impasto's per-step wall-clock medians and
+# minimums over --runs and the median CPU time of each step (the steady
+# figure on a shared machine), then the whole 12 MP command once (PNG
+# decode and encode included) with /usr/bin/time.
 #
 #   bench/focus/run.sh [IMPASTO] [RUNS] [THREADS]
 #
