@@ -523,6 +523,28 @@ static void create_refuses_bad_sizes(void)
     struct imp_focus *f = imp_focus_create(16, 16, 8, 8, &o, NULL);
     CHECK(f != NULL && imp_focus_blur_radius(f) <= 512.0f);
     imp_focus_free(f);
+    /* Options out of range are brought into it, and a frame still renders. */
+    o = imp_focus_options_default();
+    o.guide_size = 0;
+    o.highlight_gain = -5.0f;
+    o.snap = 2.0f;
+    o.refine_radius = NAN;
+    f = imp_focus_create(40000, 2, 8, 8, &o, NULL);
+    int gf = 0, bf = 0;
+    if (CHECK(f != NULL)) {
+        imp_focus_grids(f, &gf, &bf);
+        CHECK(gf >= 1 && gf <= 4096 && bf >= 1);
+        uint8_t *rgb = calloc(40000 * 2, 3), *out = malloc(40000 * 2 * 3);
+        float input[8 * 8 * 3], mask[8 * 8];
+        for (int i = 0; i < 64; i++)
+            mask[i] = i % 2;
+        imp_focus_prepare(f, rgb, input);
+        imp_focus_render(f, rgb, mask, out);
+        CHECK(out[0] == 0 && out[40000 * 2 * 3 - 1] == 0);
+        free(rgb);
+        free(out);
+    }
+    imp_focus_free(f);
 }
 
 int main(void)

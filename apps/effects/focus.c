@@ -100,6 +100,12 @@ struct imp_focus *imp_focus_create(int width, int height, int model_w, int model
         f->opt.snap = f->opt.snap >= 0.49f ? 0.49f : 0.0f;
     if (!(f->opt.refine_eps > 1e-8f))
         f->opt.refine_eps = 1e-8f;
+    if (!(f->opt.highlight_gain >= 0.0f && f->opt.highlight_gain <= 100.0f))
+        f->opt.highlight_gain = f->opt.highlight_gain > 100.0f ? 100.0f : 0.0f;
+    /* At least 16 guide pixels across, which also keeps a cell's byte sums
+     * (factor <= 4096) within 32 bits. */
+    if (f->opt.guide_size < 16)
+        f->opt.guide_size = 16;
     int gf = imp_grid_factor(longer, f->opt.guide_size);
     /* The fit's window must span the coarse mask's uncertain band, which
      * is a model pixel or two wide whatever the frame's size. */
