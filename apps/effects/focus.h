@@ -34,7 +34,8 @@ struct imp_focus_options {
     float refine_radius;  /* guided filter window radius, in the model's pixels */
     float refine_eps;     /* guided filter ridge (colour variance, 0..1 units) */
     float snap;           /* refined values below this are 0, above 1 - snap 1 */
-    int guide_size;       /* the guide grid's longer side, about */
+    int guide_size;       /* the guide grid's longer side, about; keep it near the
+                             model's size (its input is read from the guide) */
 };
 
 struct imp_focus_options imp_focus_options_default(void);
