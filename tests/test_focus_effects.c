@@ -129,7 +129,12 @@ static void guided_filter_moves_the_mask_onto_the_edge(void)
     for (int x = 0; x < W; x++)
         for (int c = 0; c < 3; c++)
             row_rgb[x * 3 + c] = (uint8_t)(guide[(8 * W + x) * 3 + c] * 255.0f + 0.5f);
-    imp_guided_apply_row(coef + 8 * W * 4, row_rgb, W, 0.0f, 1.0f, row_mask);
+    struct imp_grid_axis gx, gy;
+    imp_grid_axis_init(&gx, W, 1);
+    imp_grid_axis_init(&gy, H, 1);
+    signed char sure[W * H], flags[W];
+    imp_guided_sure_cells(coef, W * H, 0.0f, 1.0f, sure);
+    imp_guided_apply_row(coef, sure, &gx, &gy, 8, row_rgb, 0.0f, 1.0f, row_mask, flags);
     /* The coarse mask changes most at x = 24, by at most 21 levels a pixel;
      * the refined one changes most across the colour edge (19 -> 20), and
      * by far more. */
@@ -154,11 +159,14 @@ static void guided_filter_moves_the_mask_onto_the_edge(void)
     for (int i = 0; i < W * H; i++)
         p[i] = 0.25f;
     imp_guided_coefficients(guide, p, W, H, 3, 1e-3f, coef, scratch, NULL);
-    imp_guided_apply_row(coef + 3 * W * 4, row_rgb, W, 0.0f, 1.0f, row_mask);
+    imp_guided_sure_cells(coef, W * H, 0.0f, 1.0f, sure);
+    imp_guided_apply_row(coef, sure, &gx, &gy, 3, row_rgb, 0.0f, 1.0f, row_mask, flags);
     int off = 0;
     for (int x = 0; x < W; x++)
         off += abs(row_mask[x] - 64) > 0;
     CHECK(off == 0);
+    imp_grid_axis_free(&gx);
+    imp_grid_axis_free(&gy);
     free(scratch);
 }
 
@@ -195,32 +203,56 @@ static void grid_rows_read_back_bilinearly(void)
     imp_grid_axis_free(&gy);
 }
 
-/* The fit applied to bytes, stretched between lo and hi. */
-static void guided_apply_stretches_the_fit(void)
+/* The fit read back from a grid (x3) and applied to bytes, stretched
+ * between lo and hi, against the formula; a third of the cells are flat
+ * 0 or 1, so the shortcut for sure cells runs too and must agree. */
+static void guided_apply_matches_the_formula(void)
 {
-    enum { N = 64 };
-    float coef[N * 4];
-    uint8_t rgb[N * 3], mask[N];
+    enum { GW = 9, GH = 4, F = 3, W = GW * F - 1, H = GH * F };
+    float coef[GW * GH * 4];
     unsigned seed = 9;
-    for (int i = 0; i < N * 4; i++)
-        coef[i] = i % 4 == 3 ? 0.5f + 0.6f * imp_test_frand(&seed) : 0.4f * imp_test_frand(&seed);
-    for (int i = 0; i < N * 3; i++)
-        rgb[i] = (uint8_t)(i * 37 % 256);
-    imp_guided_apply_row(coef, rgb, N, 0.1f, 0.8f, mask);
-    int bad = 0, zeros = 0, full = 0;
-    for (int x = 0; x < N; x++) {
-        const float *t = coef + x * 4;
-        double q = t[3];
+    for (int c = 0; c < GW * GH; c++) {
+        int flat = c % 3 == 0;
         for (int k = 0; k < 3; k++)
-            q += t[k] * rgb[x * 3 + k] / 255.0;
-        q = (q - 0.1) / 0.7;
-        q = q < 0 ? 0 : q > 1 ? 1 : q;
-        bad += abs(mask[x] - (int)(q * 255 + 0.5)) > 1;
-        zeros += mask[x] == 0;
-        full += mask[x] == 255;
+            coef[c * 4 + k] = flat ? 0.0f : 0.4f * imp_test_frand(&seed);
+        coef[c * 4 + 3] = flat ? (c % 2 ? 1.0f : 0.0f) : 0.5f + 0.6f * imp_test_frand(&seed);
+    }
+    struct imp_grid_axis gx, gy;
+    imp_grid_axis_init(&gx, W, F);
+    imp_grid_axis_init(&gy, H, F);
+    signed char sure[GW * GH], flags[GW];
+    imp_guided_sure_cells(coef, GW * GH, 0.1f, 0.8f, sure);
+    int n_sure = 0;
+    for (int c = 0; c < GW * GH; c++)
+        n_sure += sure[c] >= 0;
+    CHECK(n_sure >= GW * GH / 3);
+    uint8_t rgb[W * 3], mask[W];
+    for (int i = 0; i < W * 3; i++)
+        rgb[i] = (uint8_t)(i * 37 % 256);
+    int bad = 0, zeros = 0, full = 0;
+    for (int y = 0; y < H; y++) {
+        imp_guided_apply_row(coef, sure, &gx, &gy, y, rgb, 0.1f, 0.8f, mask, flags);
+        for (int x = 0; x < W; x++) {
+            double q = 0, fy = gy.frac[y], fx = gx.frac[x];
+            for (int k = 0; k < 4; k++) {
+#define C(r, c) coef[((r)*GW + (c)) * 4 + k]
+                double top = C(gy.lo[y], gx.lo[x]) * (1 - fx) + C(gy.lo[y], gx.hi[x]) * fx;
+                double bottom = C(gy.hi[y], gx.lo[x]) * (1 - fx) + C(gy.hi[y], gx.hi[x]) * fx;
+#undef C
+                double v = top * (1 - fy) + bottom * fy;
+                q += k < 3 ? v * rgb[x * 3 + k] / 255.0 : v;
+            }
+            q = (q - 0.1) / 0.7;
+            q = q < 0 ? 0 : q > 1 ? 1 : q;
+            bad += abs(mask[x] - (int)(q * 255 + 0.5)) > 1;
+            zeros += mask[x] == 0;
+            full += mask[x] == 255;
+        }
     }
     CHECK(bad == 0);
     CHECK(zeros > 0 && full > 0); /* both ends of the stretch were reached */
+    imp_grid_axis_free(&gx);
+    imp_grid_axis_free(&gy);
 }
 
 static void lens_disc_is_round_and_flat(void)
@@ -556,7 +588,7 @@ int main(void)
     RUN(downsample_averages_each_cell);
     RUN(guided_filter_moves_the_mask_onto_the_edge);
     RUN(grid_rows_read_back_bilinearly);
-    RUN(guided_apply_stretches_the_fit);
+    RUN(guided_apply_matches_the_formula);
     RUN(lens_disc_is_round_and_flat);
     RUN(lens_blur_matches_a_direct_disc_sum);
     RUN(bokeh_blurs_background_light_only);

@@ -28,6 +28,7 @@ struct imp_focus {
     float *guide;       /* gx.cells x gy.cells x 3 */
     float *coarse;      /* the model's mask on the guide grid */
     float *coef;        /* guided filter coefficients, 4 per guide pixel */
+    signed char *sure;  /* per guide pixel: surely 0, surely 1, or -1 */
     float *fit_scratch; /* for imp_guided_coefficients */
     float *cells;       /* gathered background, bx.cells x by.cells x 4 */
     float *blurred;     /* the same, disc-blurred */
@@ -118,12 +119,14 @@ struct imp_focus *imp_focus_create(int width, int height, int model_w, int model
         imp_grid_axis_init(&f->bx, width, bf) || imp_grid_axis_init(&f->by, height, bf))
         goto fail;
     size_t gn = (size_t)f->gx.cells * f->gy.cells, bn = (size_t)f->bx.cells * f->by.cells;
-    /* Per thread: a grid cache (two wide rows) and the row read back. */
+    /* Per thread: a grid cache (two wide rows) and the row read back; the
+     * mask's row flags (a byte per guide cell) fit in the same space. */
     f->row_tmp_floats = (size_t)width * 4 * 3;
     f->srgb = malloc(sizeof *f->srgb);
     f->guide = malloc(sizeof *f->guide * gn * 3);
     f->coarse = malloc(sizeof *f->coarse * gn);
     f->coef = malloc(sizeof *f->coef * gn * 4);
+    f->sure = malloc(gn);
     f->fit_scratch = malloc(sizeof *f->fit_scratch *
                             imp_guided_scratch_floats(f->gx.cells, f->gy.cells, f->threads));
     f->cells = malloc(sizeof *f->cells * bn * 4);
@@ -132,8 +135,8 @@ struct imp_focus *imp_focus_create(int width, int height, int model_w, int model
                              imp_lens_blur_scratch_floats(f->bx.cells, f->by.cells, 4));
     f->row_tmp = malloc(sizeof *f->row_tmp * f->row_tmp_floats * f->threads);
     f->mask = malloc((size_t)width * height);
-    if (!f->srgb || !f->guide || !f->coarse || !f->coef || !f->fit_scratch || !f->cells ||
-        !f->blurred || !f->blur_scratch || !f->row_tmp || !f->mask)
+    if (!f->srgb || !f->guide || !f->coarse || !f->coef || !f->sure || !f->fit_scratch ||
+        !f->cells || !f->blurred || !f->blur_scratch || !f->row_tmp || !f->mask)
         goto fail;
     imp_srgb_init(f->srgb);
     imp_bokeh_boost_table(f->srgb, f->opt.highlight_gain, f->boost);
@@ -155,6 +158,7 @@ void imp_focus_free(struct imp_focus *f)
     free(f->guide);
     free(f->coarse);
     free(f->coef);
+    free(f->sure);
     free(f->fit_scratch);
     free(f->cells);
     free(f->blurred);
@@ -232,8 +236,7 @@ static void mask_and_gather(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct pass *p = ctx;
     struct imp_focus *f = p->f;
-    struct imp_grid_cache cache;
-    float *coef = thread_rows(f, thread, &cache);
+    signed char *flags = (signed char *)(f->row_tmp + (size_t)thread * f->row_tmp_floats);
     float lo = f->opt.snap, hi = 1.0f - f->opt.snap;
     for (size_t row = begin; row < end; row++) {
         float *cells = f->cells + row * (size_t)f->bx.cells * 4;
@@ -243,8 +246,7 @@ static void mask_and_gather(void *ctx, size_t begin, size_t end, int thread)
         for (int y = y0; y < y1; y++) {
             const uint8_t *src = p->rgb + (size_t)y * f->w * 3;
             uint8_t *m = f->mask + (size_t)y * f->w;
-            imp_grid_read_row(f->coef, 4, &f->gx, &f->gy, y, &cache, coef);
-            imp_guided_apply_row(coef, src, f->w, lo, hi, m);
+            imp_guided_apply_row(f->coef, f->sure, &f->gx, &f->gy, y, src, lo, hi, m, flags);
             imp_bokeh_gather_row(src, m, f->w, f->bx.factor, f->srgb, f->boost, cells);
         }
     }
@@ -256,13 +258,11 @@ static void mask_and_replace(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct pass *p = ctx;
     struct imp_focus *f = p->f;
-    struct imp_grid_cache cache;
-    float *coef = thread_rows(f, thread, &cache);
+    signed char *flags = (signed char *)(f->row_tmp + (size_t)thread * f->row_tmp_floats);
     for (size_t y = begin; y < end; y++) {
         size_t at = y * (size_t)f->w;
-        imp_grid_read_row(f->coef, 4, &f->gx, &f->gy, (int)y, &cache, coef);
-        imp_guided_apply_row(coef, p->rgb + at * 3, f->w, f->opt.snap, 1.0f - f->opt.snap,
-                             f->mask + at);
+        imp_guided_apply_row(f->coef, f->sure, &f->gx, &f->gy, (int)y, p->rgb + at * 3,
+                             f->opt.snap, 1.0f - f->opt.snap, f->mask + at, flags);
         imp_background_replace_row(p->rgb + at * 3, f->mask + at, f->background + at * 3,
                                    f->w, f->srgb, p->out + at * 3);
     }
@@ -291,6 +291,7 @@ void imp_focus_render(struct imp_focus *f, const uint8_t *rgb, const float *mask
     imp_resample_bilinear_f32(mask, f->mw, f->mh, f->coarse, gw, gh);
     imp_guided_coefficients(f->guide, f->coarse, gw, gh, f->refine_r,
                             f->opt.refine_eps, f->coef, f->fit_scratch, &f->par);
+    imp_guided_sure_cells(f->coef, (size_t)gw * gh, f->opt.snap, 1.0f - f->opt.snap, f->sure);
     lap(&m, &w->refine_ms, &c->refine_ms);
     struct pass p = {f, rgb, out};
     if (f->background) {

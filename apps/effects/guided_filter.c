@@ -114,13 +114,52 @@ void imp_guided_coefficients(const float *guide, const float *p, int w, int h, i
     imp_fx_parallel_for(par, n, grain, interleave, &f);
 }
 
-void imp_guided_apply_row(const float *coef_row, const uint8_t *rgb_row, int n, float lo,
-                          float hi, uint8_t *mask_row)
+void imp_guided_sure_cells(const float *coef, size_t n, float lo, float hi,
+                           signed char *sure)
 {
+    /* Over colours in [0, 1]^3 the fit a . I + b ranges from b plus the
+     * negative a's to b plus the positive ones; rounding takes half a
+     * level either way. */
+    float half = 0.5f / 255.0f * (hi - lo);
+    for (size_t i = 0; i < n; i++) {
+        const float *t = coef + i * 4;
+        float low = t[3], high = t[3];
+        for (int k = 0; k < 3; k++) {
+            low += t[k] < 0 ? t[k] : 0;
+            high += t[k] > 0 ? t[k] : 0;
+        }
+        sure[i] = high < lo + half ? 0 : low >= hi - half ? 1 : -1;
+    }
+}
+
+void imp_guided_apply_row(const float *coef, const signed char *sure,
+                          const struct imp_grid_axis *gx, const struct imp_grid_axis *gy,
+                          int y, const uint8_t *rgb_row, float lo, float hi,
+                          uint8_t *mask_row, signed char *tmp)
+{
+    int gw = gx->cells;
+    const float *r0 = coef + (size_t)gy->lo[y] * gw * 4, *r1 = coef + (size_t)gy->hi[y] * gw * 4;
+    const signed char *s0 = sure + (size_t)gy->lo[y] * gw, *s1 = sure + (size_t)gy->hi[y] * gw;
+    float fy = gy->frac[y];
+    /* A pixel is sure when the (up to) four cells it mixes are sure alike:
+     * its fit is a blend of theirs. */
+    for (int c = 0; c < gw; c++)
+        tmp[c] = s0[c] == s1[c] ? s0[c] : -1;
     float stretch = 255.0f / (hi - lo), shift = lo * stretch;
-    for (int x = 0; x < n; x++) {
-        const float *t = coef_row + (size_t)x * 4;
+    for (int x = 0; x < gx->n; x++) {
+        int c0 = gx->lo[x], c1 = gx->hi[x];
+        if (tmp[c0] >= 0 && tmp[c0] == tmp[c1]) {
+            mask_row[x] = tmp[c0] ? 255 : 0;
+            continue;
+        }
+        const float *a0 = r0 + c0 * 4, *a1 = r0 + c1 * 4, *b0 = r1 + c0 * 4, *b1 = r1 + c1 * 4;
+        float fx = gx->frac[x];
         const uint8_t *p = rgb_row + (size_t)x * 3;
+        float t[4];
+        for (int k = 0; k < 4; k++) {
+            float top = a0[k] + fx * (a1[k] - a0[k]), bottom = b0[k] + fx * (b1[k] - b0[k]);
+            t[k] = top + fy * (bottom - top);
+        }
         float q = (t[0] * p[0] + t[1] * p[1] + t[2] * p[2]) * (1.0f / 255.0f) + t[3];
         q = q * stretch - shift;
         q = q > 0.0f ? (q < 255.0f ? q : 255.0f) : 0.0f;

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "grid.h"
 #include "parallel.h"
 
 /* Floats of scratch imp_guided_coefficients needs. */
@@ -28,13 +29,24 @@ void imp_guided_coefficients(const float *guide, const float *p, int w, int h, i
                              float eps, float *coef, float *scratch,
                              const struct imp_fx_parallel *par);
 
-/* One full-resolution row of n pixels of the refined mask, 0..255, from
- * the photo's row (8-bit RGB) and the coefficients read back at that row
- * (n x 4 floats, imp_grid_read_row). The fit's values are stretched so
- * that lo and below give 0 and hi and above 255 (0 and 1 keep them as
- * they are): the coarse mask's hesitant fringe is snapped to sure, and the
- * pixels left between are the real soft edge. */
-void imp_guided_apply_row(const float *coef_row, const uint8_t *rgb_row, int n, float lo,
-                          float hi, uint8_t *mask_row);
+/* Which coefficient cells cannot give anything but 0 (or 255) once
+ * stretched between lo and hi, whatever the colour (0..1 per channel):
+ * sure[i] = 0 or 1 for those, -1 for the rest. n cells of coef. Most of a
+ * portrait is surely background or surely person; apply_row fills those
+ * runs without arithmetic. */
+void imp_guided_sure_cells(const float *coef, size_t n, float lo, float hi,
+                           signed char *sure);
+
+/* One full-resolution row y of the refined mask, 0..255, from the photo's
+ * row (8-bit RGB): the coefficient grid (gx->cells x gy->cells x 4, with
+ * its sure cells) interpolated to each pixel and applied to its colour.
+ * The fit's values are stretched so that lo and below give 0 and hi and
+ * above 255 (0 and 1 keep them as they are): the coarse mask's hesitant
+ * fringe is snapped to sure, and the pixels left between are the real soft
+ * edge. tmp is scratch for gx->cells bytes. */
+void imp_guided_apply_row(const float *coef, const signed char *sure,
+                          const struct imp_grid_axis *gx, const struct imp_grid_axis *gy,
+                          int y, const uint8_t *rgb_row, float lo, float hi,
+                          uint8_t *mask_row, signed char *tmp);
 
 #endif
