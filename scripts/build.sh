@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Set up and run the main job on a fresh Debian 12 machine: install the
 # build dependencies, build impasto, fetch the MediaPipe selfie
-# segmentation model from npm and cut the person out of the bundled photo.
+# segmentation models from npm, cut the person out of the bundled photo and
+# blur its background.
 #
-#   bash scripts/build.sh            # writes out/astronaut-mask.png and
-#                                    # out/astronaut-overlay.png
+#   bash scripts/build.sh            # writes out/astronaut-mask.png,
+#                                    # out/astronaut-overlay.png and
+#                                    # out/astronaut-focus.png
 #   IMP_SELFIE_MODEL=path.tflite bash scripts/build.sh   # use a local copy
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -18,6 +20,9 @@ cd "$IMP_ROOT"
 mkdir -p out
 build/apps/impasto/impasto segment "$model" assets/astronaut.png \
   -o out/astronaut-mask.png --overlay out/astronaut-overlay.png
+build/apps/impasto/impasto focus assets/astronaut.png --model "$model" \
+  -o out/astronaut-focus.png
 printf '\nimpasto is built: %s\n' "$IMP_ROOT/build/apps/impasto/impasto"
 printf 'person mask:      %s\n' "$IMP_ROOT/out/astronaut-mask.png"
 printf 'overlay:          %s\n' "$IMP_ROOT/out/astronaut-overlay.png"
+printf 'background blur:  %s\n' "$IMP_ROOT/out/astronaut-focus.png"

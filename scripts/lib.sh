@@ -6,11 +6,13 @@
 IMP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 IMP_JOBS=${IMP_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
-# The selfie model the main job runs, pinned: npm package, version, and the
-# sha256 of the .tflite inside it.
+# The selfie models the main job and `impasto focus` run, pinned: npm
+# package, version, and the sha256 of each .tflite inside it (general
+# 256x256, landscape 144x256).
 IMP_SELFIE_PACKAGE=@mediapipe/selfie_segmentation
 IMP_SELFIE_VERSION=0.1.1675465747
 IMP_SELFIE_SHA256=8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27
+IMP_SELFIE_LANDSCAPE_SHA256=4aafe6223bb8dac6fac8ca8ed56852870a33051ef3f6238822d282a109962894
 
 imp_log() { printf '==> %s\n' "$*" >&2; }
 imp_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -82,32 +84,51 @@ imp_build() {
 
 imp_sha256() { sha256sum "$1" | cut -d' ' -f1; }
 
-# Print the path of the selfie segmentation model, fetching it from the
-# npm registry into third_party/npm/ (ignored by git) the first time.
-# IMP_SELFIE_MODEL=/path/to/selfie_segmentation.tflite skips the fetch.
+# Fetch both selfie segmentation models from the npm registry into
+# third_party/npm/ (ignored by git), unless they are there already with the
+# right sha256; `impasto focus` finds them there by itself.
+imp_selfie_fetch() {
+  local dir="$IMP_ROOT/third_party/npm/selfie_segmentation-$IMP_SELFIE_VERSION"
+  local general="$dir/package/selfie_segmentation.tflite"
+  local landscape="$dir/package/selfie_segmentation_landscape.tflite"
+  if [ -f "$general" ] && [ "$(imp_sha256 "$general")" = "$IMP_SELFIE_SHA256" ] &&
+    [ -f "$landscape" ] && [ "$(imp_sha256 "$landscape")" = "$IMP_SELFIE_LANDSCAPE_SHA256" ]; then
+    return 0
+  fi
+  command -v npm >/dev/null 2>&1 || imp_apt_install nodejs npm
+  imp_log "fetching $IMP_SELFIE_PACKAGE@$IMP_SELFIE_VERSION from the npm registry"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  # npm pack only downloads the tarball: no install scripts run.
+  local tarball
+  tarball=$(cd "$dir" && npm pack --ignore-scripts --silent \
+    "$IMP_SELFIE_PACKAGE@$IMP_SELFIE_VERSION" 2>/dev/null | tail -n 1) ||
+    imp_die "npm could not fetch $IMP_SELFIE_PACKAGE@$IMP_SELFIE_VERSION"
+  [ -f "$dir/$tarball" ] || imp_die "npm pack made no tarball in $dir"
+  tar -xzf "$dir/$tarball" -C "$dir" package/selfie_segmentation.tflite \
+    package/selfie_segmentation_landscape.tflite ||
+    imp_die "$tarball does not hold both selfie segmentation models"
+  [ "$(imp_sha256 "$general")" = "$IMP_SELFIE_SHA256" ] ||
+    imp_die "$general does not have the expected sha256 $IMP_SELFIE_SHA256"
+  [ "$(imp_sha256 "$landscape")" = "$IMP_SELFIE_LANDSCAPE_SHA256" ] ||
+    imp_die "$landscape does not have the expected sha256 $IMP_SELFIE_LANDSCAPE_SHA256"
+}
+
+# Print the path of the (general) selfie segmentation model, fetching both
+# models the first time. IMP_SELFIE_MODEL=/path/to/selfie_segmentation.tflite
+# skips the fetch.
 imp_selfie_model() {
   if [ -n "${IMP_SELFIE_MODEL:-}" ]; then
     [ -f "$IMP_SELFIE_MODEL" ] || imp_die "IMP_SELFIE_MODEL=$IMP_SELFIE_MODEL: no such file"
     printf '%s\n' "$IMP_SELFIE_MODEL"
     return 0
   fi
-  local dir="$IMP_ROOT/third_party/npm/selfie_segmentation-$IMP_SELFIE_VERSION"
-  local model="$dir/package/selfie_segmentation.tflite"
-  if [ ! -f "$model" ] || [ "$(imp_sha256 "$model")" != "$IMP_SELFIE_SHA256" ]; then
-    command -v npm >/dev/null 2>&1 || imp_apt_install nodejs npm
-    imp_log "fetching $IMP_SELFIE_PACKAGE@$IMP_SELFIE_VERSION from the npm registry"
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    # npm pack only downloads the tarball: no install scripts run.
-    local tarball
-    tarball=$(cd "$dir" && npm pack --ignore-scripts --silent \
-      "$IMP_SELFIE_PACKAGE@$IMP_SELFIE_VERSION" 2>/dev/null | tail -n 1) ||
-      imp_die "npm could not fetch $IMP_SELFIE_PACKAGE@$IMP_SELFIE_VERSION"
-    [ -f "$dir/$tarball" ] || imp_die "npm pack made no tarball in $dir"
-    tar -xzf "$dir/$tarball" -C "$dir" package/selfie_segmentation.tflite ||
-      imp_die "$tarball holds no package/selfie_segmentation.tflite"
-    [ "$(imp_sha256 "$model")" = "$IMP_SELFIE_SHA256" ] ||
-      imp_die "$model does not have the expected sha256 $IMP_SELFIE_SHA256"
-  fi
-  printf '%s\n' "$model"
+  imp_selfie_fetch
+  printf '%s\n' "$IMP_ROOT/third_party/npm/selfie_segmentation-$IMP_SELFIE_VERSION/package/selfie_segmentation.tflite"
+}
+
+# The same for the landscape (144x256) model; no override.
+imp_selfie_landscape_model() {
+  imp_selfie_fetch
+  printf '%s\n' "$IMP_ROOT/third_party/npm/selfie_segmentation-$IMP_SELFIE_VERSION/package/selfie_segmentation_landscape.tflite"
 }

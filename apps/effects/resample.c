@@ -99,3 +99,36 @@ done:
     free_taps(&ty);
     return rc;
 }
+
+/* Where output index o of `out` falls on an axis of `in` samples. */
+static void bilinear_tap(int o, int in, int out, int *i0, int *i1, float *frac)
+{
+    double x = (o + 0.5) * ((double)in / out) - 0.5;
+    if (x < 0)
+        x = 0;
+    int lo = (int)x;
+    if (lo > in - 1)
+        lo = in - 1;
+    *i0 = lo;
+    *i1 = lo + 1 < in ? lo + 1 : lo;
+    *frac = *i1 == lo ? 0.0f : (float)(x - lo);
+}
+
+void imp_resample_bilinear_f32(const float *src, int sw, int sh, float *dst, int dw,
+                               int dh)
+{
+    for (int y = 0; y < dh; y++) {
+        int y0, y1;
+        float fy;
+        bilinear_tap(y, sh, dh, &y0, &y1, &fy);
+        const float *r0 = src + (size_t)y0 * sw, *r1 = src + (size_t)y1 * sw;
+        for (int x = 0; x < dw; x++) {
+            int x0, x1;
+            float fx;
+            bilinear_tap(x, sw, dw, &x0, &x1, &fx);
+            float top = r0[x0] + fx * (r0[x1] - r0[x0]);
+            float bottom = r1[x0] + fx * (r1[x1] - r1[x0]);
+            dst[(size_t)y * dw + x] = top + fy * (bottom - top);
+        }
+    }
+}

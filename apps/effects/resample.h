@@ -11,4 +11,10 @@
 int imp_resample_f32(const float *src, int sw, int sh, int c, float *dst, int dw,
                      int dh);
 
+/* One channel, bilinear with pixel centres aligned and edges clamped, and
+ * no allocation (for a per-frame path that must not fail): for smooth
+ * pictures such as masks, or when shrinking by less than 2x. */
+void imp_resample_bilinear_f32(const float *src, int sw, int sh, float *dst, int dw,
+                               int dh);
+
 #endif

@@ -18,6 +18,27 @@
 #define IMP_CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define IMP_CLI_PRINTF(a, b)
+/* ---- person segmentation models (segmentation.c) ---------------------------- */
+
+/* A mask's height and width from a one-channel output's shape ([1,H,W,1],
+ * [1,1,H,W], [1,H,W] or [H,W]); -1 when it is none of those. */
+int imp_cli_mask_size(const struct imp_tensor_info *t, int *h, int *w);
+/* Output 0 of the last run as floats: *mask is malloc'd (the caller frees
+ * it), its size in *h, *w. Returns 0 or an exit code after printing. */
+int imp_cli_mask_output(struct imp_cli_session *s, float **mask, int *h, int *w);
+/* The fixed size of the model's one float32 RGB input, [1,H,W,3] (*nchw 0)
+ * or [1,3,H,W] (*nchw 1). Returns 0 or an exit code after printing. */
+int imp_cli_rgb_input_size(struct imp_cli_session *s, int *h, int *w, int *nchw);
+/* Feed h x w x 3 floats (RGB, interleaved) to input 0, reordered into
+ * `planar` (h * w * 3 floats) first when the model is NCHW. */
+int imp_cli_set_rgb_input(struct imp_cli_session *s, const float *rgb, int h, int w,
+                          int nchw, float *planar);
+/* The path of MediaPipe's "general" or "landscape" selfie model: in
+ * $IMP_SELFIE_DIR, else where scripts/build.sh fetches it (under the
+ * current folder, then the source tree). NULL after printing the failure
+ * when it is in none of them. */
+const char *imp_cli_selfie_model(const char *name, char *buf, size_t size);
+
 #endif
 
 #define IMP_CLI_EXIT_FAIL 1
@@ -37,6 +58,7 @@ extern const struct imp_cli_command imp_cli_bench_command;
 extern const struct imp_cli_command imp_cli_convert_command;
 extern const struct imp_cli_command imp_cli_stylize_command;
 extern const struct imp_cli_command imp_cli_styles_command;
+extern const struct imp_cli_command imp_cli_focus_command;
 
 /* "impasto: <what>: <why>" on stderr; returns IMP_CLI_EXIT_FAIL. */
 int imp_cli_fail(const char *what, const char *fmt, ...) IMP_CLI_PRINTF(2, 3);
@@ -220,5 +242,26 @@ int imp_cli_image_flag(struct imp_cli_image_flags *f, const char *cmd, int id,
 int imp_cli_set_image_input(struct imp_cli_session *s, int index,
                             const struct imp_image *img,
                             const struct imp_cli_image_flags *f, const char *what);
+
+/* ---- person segmentation models (segmentation.c) ---------------------------- */
+
+/* A mask's height and width from a one-channel output's shape ([1,H,W,1],
+ * [1,1,H,W], [1,H,W] or [H,W]); -1 when it is none of those. */
+int imp_cli_mask_size(const struct imp_tensor_info *t, int *h, int *w);
+/* Output 0 of the last run as floats: *mask is malloc'd (the caller frees
+ * it), its size in *h, *w. Returns 0 or an exit code after printing. */
+int imp_cli_mask_output(struct imp_cli_session *s, float **mask, int *h, int *w);
+/* The fixed size of the model's one float32 RGB input, [1,H,W,3] (*nchw 0)
+ * or [1,3,H,W] (*nchw 1). Returns 0 or an exit code after printing. */
+int imp_cli_rgb_input_size(struct imp_cli_session *s, int *h, int *w, int *nchw);
+/* Feed h x w x 3 floats (RGB, interleaved) to input 0, reordered into
+ * `planar` (h * w * 3 floats) first when the model is NCHW. */
+int imp_cli_set_rgb_input(struct imp_cli_session *s, const float *rgb, int h, int w,
+                          int nchw, float *planar);
+/* The path of MediaPipe's "general" or "landscape" selfie model: in
+ * $IMP_SELFIE_DIR, else where scripts/build.sh fetches it (under the
+ * current folder, then the source tree). NULL after printing the failure
+ * when it is in none of them. */
+const char *imp_cli_selfie_model(const char *name, char *buf, size_t size);
 
 #endif

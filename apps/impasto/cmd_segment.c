@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "npy.h"
 #include "resample.h"
 
 static const char help[] =
@@ -29,28 +28,6 @@ static const char help[] =
     "  impasto segment selfie_segmentation.tflite assets/astronaut.png \\\n"
     "      -o out/astronaut-mask.png --overlay out/astronaut-overlay.png\n";
 
-/* Where the mask is in the output: [1,H,W,1], [1,1,H,W], [1,H,W] or [H,W]. */
-static int mask_size(const struct imp_tensor_info *t, int *h, int *w)
-{
-    const int64_t *d = t->dims;
-    if (t->rank == 4 && d[0] == 1 && d[3] == 1) {
-        *h = (int)d[1];
-        *w = (int)d[2];
-    } else if (t->rank == 4 && d[0] == 1 && d[1] == 1) {
-        *h = (int)d[2];
-        *w = (int)d[3];
-    } else if (t->rank == 3 && d[0] == 1) {
-        *h = (int)d[1];
-        *w = (int)d[2];
-    } else if (t->rank == 2) {
-        *h = (int)d[0];
-        *w = (int)d[1];
-    } else {
-        return -1;
-    }
-    return *h > 0 && *w > 0 ? 0 : -1;
-}
-
 static uint8_t to_byte(float v)
 {
     v = v < 0 ? 0 : v > 1 ? 1 : v; /* also turns NaN into 1: never garbage */
@@ -60,29 +37,20 @@ static uint8_t to_byte(float v)
 static int write_results(struct imp_cli_session *s, const struct imp_image *photo,
                          const char *mask_path, const char *overlay_path)
 {
-    struct imp_tensor_info t;
-    const void *data;
-    if (imp_predictor_output(s->pred, 0, &t, &data) != IMP_OK)
-        return imp_cli_pred_fail(s, IMP_ERR_ARGUMENT);
-    char dims[160];
-    imp_cli_format_dims(dims, sizeof dims, t.rank, t.dims, ", ");
+    float *mask;
     int mh, mw;
-    if (mask_size(&t, &mh, &mw) != 0)
-        return imp_cli_fail(s->path, "output '%s' is %s, not a one-channel mask", t.name,
-                            dims);
-    size_t n = (size_t)mh * mw, np = (size_t)photo->width * photo->height;
-    float *mask = malloc(sizeof *mask * n);
+    int rc = imp_cli_mask_output(s, &mask, &mh, &mw);
+    if (rc)
+        return rc;
+    size_t np = (size_t)photo->width * photo->height;
     float *big = malloc(sizeof *big * np);
     struct imp_image out = {photo->width, photo->height, 1, malloc(np)};
     struct imp_image over = {photo->width, photo->height, 3,
                              overlay_path ? malloc(np * 3) : NULL};
-    int rc = 0;
     char why[512];
-    if (!mask || !big || !out.pixels || (overlay_path && !over.pixels) ||
-        imp_convert_elements(t.dtype, data, IMP_DTYPE_F32, mask, n) != 0 ||
+    if (!big || !out.pixels || (overlay_path && !over.pixels) ||
         imp_resample_f32(mask, mw, mh, 1, big, photo->width, photo->height) != 0) {
-        rc = imp_cli_fail(s->path, "out of memory or output dtype %s is not a number",
-                          imp_dtype_name(t.dtype));
+        rc = imp_cli_fail(s->path, "out of memory");
         goto done;
     }
     size_t person = 0;

@@ -5,9 +5,9 @@
 #include "cli.h"
 
 static const struct imp_cli_command *const commands[] = {
-    &imp_cli_stylize_command, &imp_cli_styles_command, &imp_cli_info_command,
-    &imp_cli_run_command,     &imp_cli_segment_command, &imp_cli_bench_command,
-    &imp_cli_convert_command,
+    &imp_cli_stylize_command, &imp_cli_styles_command, &imp_cli_focus_command,
+    &imp_cli_info_command,    &imp_cli_run_command,    &imp_cli_segment_command,
+    &imp_cli_bench_command,   &imp_cli_convert_command,
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 
@@ -27,6 +27,7 @@ static const char outro[] =
     "  impasto info selfie_segmentation.tflite\n"
     "  impasto segment selfie_segmentation.tflite photo.jpg -o mask.png \\\n"
     "      --overlay preview.png\n"
+    "  impasto focus portrait.jpg -o portrait-focus.png --blur 24\n"
     "  impasto run candy.onnx -i inputImage=photo.png --bgr --scale 1 -o out/\n"
     "  impasto bench candy.onnx --threads 4 --runs 20 --profile\n"
     "  impasto convert candy.onnx candy.imp\n"
@@ -53,10 +54,12 @@ static const struct imp_cli_command *find(const char *name)
 
 static int unknown(const char *name)
 {
-    fprintf(stderr,
-            "impasto: %s: not a command (the commands are stylize, styles, info, run, "
-            "segment, bench and convert; see 'impasto --help')\n",
-            name);
+    /* The list comes from the table, so it never falls behind it. */
+    fprintf(stderr, "impasto: %s: not a command (the commands are", name);
+    for (int i = 0; i < N_COMMANDS; i++)
+        fprintf(stderr, "%s %s", i == 0 ? "" : i == N_COMMANDS - 1 ? " and" : ",",
+                commands[i]->name);
+    fprintf(stderr, "; see 'impasto --help')\n");
     return IMP_CLI_EXIT_USAGE;
 }
 

@@ -9,7 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef IMP_SOURCE_MODELS_DIR
+/* A build-tree program finds the source tree's models/ (CMake passes the
+ * source folder); an installed one has none. */
+#ifdef IMP_SOURCE_DIR
+#define IMP_SOURCE_MODELS_DIR IMP_SOURCE_DIR "/models"
+#else
 #define IMP_SOURCE_MODELS_DIR ""
 #endif
 

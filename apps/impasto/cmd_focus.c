@@ -1,0 +1,373 @@
+/* impasto focus: a portrait with its background blurred like a lens (or
+ * replaced), from a person segmentation model. The work per frame is
+ * apps/effects/focus.h; this file wires files, the model and threads. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "background.h"
+#include "cli.h"
+#include "core/threadpool.h"
+#include "focus.h"
+
+static const char help[] =
+    "usage: impasto focus PHOTO -o OUT.png [--blur RADIUS] [--mask MASK.png]\n"
+    "                     [--background IMAGE|#RRGGBB] [--model general|landscape|FILE]\n"
+    "\n"
+    "Blur a portrait's background the way a lens does, keeping the person\n"
+    "sharp: MediaPipe's selfie segmentation finds the person, the mask is\n"
+    "refined against the photo's own edges (hair, shoulders), and the\n"
+    "background is blurred from background pixels only, with a flat disc in\n"
+    "linear light, so bright spots bloom into discs and no halo of the person\n"
+    "is smeared round them. Or lay the person over another background.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output OUT.png  the picture to write (PNG)\n"
+    "  -b, --blur RADIUS     the blur disc's radius in pixels of the photo\n"
+    "                        (default: 2% of its longer side; 0: no blur)\n"
+    "  -m, --mask MASK.png   also write the refined person mask (8-bit gray,\n"
+    "                        255 = person)\n"
+    "      --background B    replace the background instead of blurring it: a\n"
+    "                        picture (scaled to cover, centred) or a colour as\n"
+    "                        #RRGGBB\n"
+    "      --model M         general (256x256), landscape (144x256) or a model\n"
+    "                        file; default: landscape for photos wider than 4:3.\n"
+    "                        The two are looked for in $IMP_SELFIE_DIR, then\n"
+    "                        where scripts/build.sh fetches them\n"
+    "      --runs N          process the photo N times and print each step's\n"
+    "                        median and fastest time, and its median CPU time\n"
+    "                        (a benchmark; the output is the same)\n" IMP_CLI_MODEL_HELP
+    "  -h, --help            show this help\n"
+    "\n"
+    "examples:\n"
+    "  impasto focus me.jpg -o me-focus.png\n"
+    "  impasto focus me.jpg -o me-focus.png --blur 40 --mask me-mask.png\n"
+    "  impasto focus me.jpg -o me-green.png --background '#00b140'\n"
+    "  impasto focus me.jpg -o me-beach.png --background beach.jpg\n"
+    "  impasto focus assets/astronaut.png -o out/astronaut-focus.png --runs 20\n";
+
+/* The effects' parallel-for, run on the runtime's thread pool. */
+static void pool_run(void *pool, size_t n, size_t grain, imp_fx_task fn, void *ctx)
+{
+    imp_parallel_for(pool, n, grain, (imp_parallel_fn)fn, ctx);
+}
+
+/* "#RRGGBB" to bytes; -1 when it is not one. */
+static int parse_colour(const char *text, uint8_t rgb[3])
+{
+    if (text[0] != '#' || strlen(text) != 7)
+        return -1;
+    for (int i = 1; i < 7; i++)
+        if (!isxdigit((unsigned char)text[i]))
+            return -1;
+    unsigned long v = strtoul(text + 1, NULL, 16);
+    rgb[0] = (uint8_t)(v >> 16);
+    rgb[1] = (uint8_t)(v >> 8);
+    rgb[2] = (uint8_t)v;
+    return 0;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && strcasecmp(s + n - k, tail) == 0;
+}
+
+/* Written under a temporary name in the same folder, then renamed: a
+ * reader never sees half a file, and a failure leaves nothing behind. */
+static int save_png_atomic(const char *path, const struct imp_image *img, char *tmp,
+                           size_t tmp_size)
+{
+    snprintf(tmp, tmp_size, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return imp_cli_fail(path, "cannot create a file beside it: %s", strerror(errno));
+    close(fd);
+    char why[512];
+    if (imp_image_save_png(tmp, img, why, sizeof why) != 0) {
+        unlink(tmp);
+        tmp[0] = '\0';
+        return imp_cli_fail_message(path, why);
+    }
+    return 0;
+}
+
+/* CPU time of the whole process, all threads. */
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, compare_doubles);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+struct request {
+    const char *in, *out, *mask, *background, *model;
+    float blur;
+    int runs;
+};
+
+/* Per-step times of every run, for the medians. */
+enum { T_SHRINK, T_MODEL, T_REFINE, T_MASK, T_BLUR, T_COMPOSITE, T_TOTAL, N_TIMES };
+static const char *const time_names[N_TIMES] = {
+    "shrink", "model", "refine", "mask", "blur", "composite", "total"};
+
+static int focus_photo(const struct request *r, const struct imp_cli_model_flags *flags)
+{
+    struct imp_image photo = {0}, bg = {0};
+    char why[512], model_buf[1024];
+    uint8_t colour[3];
+    int has_colour = r->background && parse_colour(r->background, colour) == 0;
+    if (imp_image_load(r->in, &photo, why, sizeof why) != 0)
+        return imp_cli_fail_message(r->in, why);
+    const char *model = r->model;
+    const char *kind = "file";
+    if (!model || strcmp(model, "general") == 0 || strcmp(model, "landscape") == 0) {
+        kind = model ? model : 3 * photo.width > 4 * photo.height ? "landscape" : "general";
+        model = imp_cli_selfie_model(kind, model_buf, sizeof model_buf);
+        if (!model) {
+            imp_image_free(&photo);
+            return IMP_CLI_EXIT_FAIL;
+        }
+    }
+    if (r->background && !has_colour &&
+        imp_image_load(r->background, &bg, why, sizeof why) != 0) {
+        imp_image_free(&photo);
+        return imp_cli_fail_message(r->background, why);
+    }
+
+    struct imp_cli_session s;
+    int rc = imp_cli_open(model, flags, &s);
+    if (rc) {
+        imp_image_free(&photo);
+        imp_image_free(&bg);
+        return rc;
+    }
+    int mh = 0, mw = 0, nchw = 0;
+    struct imp_threadpool *pool = NULL;
+    struct imp_focus *fx = NULL;
+    size_t np = (size_t)photo.width * photo.height;
+    uint8_t *out = malloc(np * 3), *bg_frame = r->background ? malloc(np * 3) : NULL;
+    float *input = NULL, *planar = NULL, *mask = NULL;
+    /* Per run: the steps' wall-clock times, then their CPU times. */
+    double *times = calloc((size_t)r->runs * N_TIMES * 2, sizeof *times);
+    char out_tmp[4096] = "", mask_tmp[4096] = "";
+    rc = imp_cli_rgb_input_size(&s, &mh, &mw, &nchw);
+    if (rc)
+        goto done;
+    input = malloc(sizeof *input * (size_t)mh * mw * 3);
+    planar = malloc(sizeof *planar * (size_t)mh * mw * 3);
+    if (!out || (r->background && !bg_frame) || !input || !planar || !times) {
+        rc = imp_cli_fail(r->in, "out of memory");
+        goto done;
+    }
+    pool = imp_threadpool_create(s.threads);
+    struct imp_fx_parallel par = {pool_run, pool, s.threads};
+    struct imp_focus_options opt = imp_focus_options_default();
+    opt.blur = r->blur;
+    fx = imp_focus_create(photo.width, photo.height, mw, mh, &opt, &par);
+    if (!fx) {
+        rc = imp_cli_fail(r->in, "out of memory (or a photo too large) for the effect");
+        goto done;
+    }
+    if (bg_frame) {
+        if (has_colour) {
+            for (size_t i = 0; i < np; i++)
+                memcpy(bg_frame + i * 3, colour, 3);
+        } else if (imp_background_cover(bg.pixels, bg.width, bg.height, bg_frame,
+                                        photo.width, photo.height) != 0) {
+            rc = imp_cli_fail(r->background, "out of memory");
+            goto done;
+        }
+        imp_focus_set_background(fx, bg_frame);
+    }
+
+    for (int run = 0; run < r->runs; run++) {
+        double *t = times + (size_t)run * N_TIMES * 2, *cpu = t + N_TIMES;
+        double t0 = imp_cli_now_ms(), c0 = cpu_ms();
+        imp_focus_prepare(fx, photo.pixels, input);
+        rc = imp_cli_set_rgb_input(&s, input, mh, mw, nchw, planar);
+        if (rc)
+            goto done;
+        double t1 = imp_cli_now_ms(), c1 = cpu_ms();
+        enum imp_status st = imp_predictor_run(s.pred);
+        if (st != IMP_OK) {
+            rc = imp_cli_pred_fail(&s, st);
+            goto done;
+        }
+        int oh, ow;
+        free(mask);
+        rc = imp_cli_mask_output(&s, &mask, &oh, &ow);
+        if (rc)
+            goto done;
+        if (oh != mh || ow != mw) {
+            rc = imp_cli_fail(model, "its mask is %dx%d, its input %dx%d: they must match",
+                              ow, oh, mw, mh);
+            goto done;
+        }
+        double t2 = imp_cli_now_ms(), c2 = cpu_ms();
+        imp_focus_render(fx, photo.pixels, mask, out);
+        double t3 = imp_cli_now_ms(), c3 = cpu_ms();
+        const struct imp_focus_stats *w = imp_focus_stats(fx), *c = imp_focus_cpu_stats(fx);
+        double wall[N_TIMES] = {t1 - t0,      t2 - t1,      w->refine_ms,      w->mask_ms,
+                                w->blur_ms,   w->composite_ms, t3 - t0};
+        double used[N_TIMES] = {c1 - c0,      c2 - c1,      c->refine_ms,      c->mask_ms,
+                                c->blur_ms,   c->composite_ms, c3 - c0};
+        memcpy(t, wall, sizeof wall);
+        memcpy(cpu, used, sizeof used);
+    }
+
+    struct imp_image result = {photo.width, photo.height, 3, out};
+    struct imp_image mask_img = {photo.width, photo.height, 1,
+                                 (uint8_t *)imp_focus_mask(fx)};
+    rc = save_png_atomic(r->out, &result, out_tmp, sizeof out_tmp);
+    if (rc == 0 && r->mask)
+        rc = save_png_atomic(r->mask, &mask_img, mask_tmp, sizeof mask_tmp);
+    if (rc == 0 && rename(out_tmp, r->out) != 0)
+        rc = imp_cli_fail(r->out, "cannot write it: %s", strerror(errno));
+    if (rc == 0)
+        out_tmp[0] = '\0';
+    if (rc == 0 && r->mask && rename(mask_tmp, r->mask) != 0)
+        rc = imp_cli_fail(r->mask, "cannot write it: %s", strerror(errno));
+    if (rc == 0)
+        mask_tmp[0] = '\0';
+    if (rc)
+        goto done;
+
+    int gf, bf;
+    imp_focus_grids(fx, &gf, &bf);
+    size_t person = 0;
+    for (size_t i = 0; i < np; i++)
+        person += mask_img.pixels[i] >= 128;
+    printf("focus    %s -> %s (%dx%d, %s)\n", r->in, r->out, photo.width, photo.height,
+           r->background ? (has_colour ? "background colour" : "background replaced")
+                         : "background blurred");
+    printf("model    %s %s, %dx%d input (%d threads, %s)\n", kind, model, mw, mh,
+           s.threads, imp_isa_name(s.isa));
+    if (!r->background)
+        printf("blur     disc radius %.1f px (computed on a 1/%d grid)\n",
+               imp_focus_blur_radius(fx), bf);
+    printf("mask     refined on a 1/%d grid; person on %.1f%% of the photo%s%s\n", gf,
+           100.0 * (double)person / (double)np, r->mask ? " -> " : "",
+           r->mask ? r->mask : "");
+    /* Each step's median over the runs; with several, also the fastest run
+     * and the median CPU time of the process (all threads): on a busy
+     * machine those are the steadier figures. */
+    static const char *const rows[3] = {"median", "min", "cpu"};
+    for (int row = 0; row < (r->runs > 1 ? 3 : 1); row++) {
+        printf(r->runs > 1 ? (row ? "         %-6s" : "time     %-6s") : "time    %.0s",
+               rows[row]);
+        for (int k = 0; k < N_TIMES; k++) {
+            double v[r->runs];
+            for (int run = 0; run < r->runs; run++)
+                v[run] = times[(size_t)run * N_TIMES * 2 + (row == 2 ? N_TIMES : 0) + k];
+            double m = median(v, r->runs); /* sorts v */
+            printf(" %s %.2f", time_names[k], row == 1 ? v[0] : m);
+        }
+        printf(" ms\n");
+    }
+done:
+    if (out_tmp[0])
+        unlink(out_tmp);
+    if (mask_tmp[0])
+        unlink(mask_tmp);
+    imp_focus_free(fx);
+    imp_threadpool_free(pool);
+    imp_cli_close(&s);
+    imp_image_free(&photo);
+    imp_image_free(&bg);
+    free(out);
+    free(bg_frame);
+    free(input);
+    free(planar);
+    free(mask);
+    free(times);
+    return rc;
+}
+
+static int focus_main(int argc, char **argv)
+{
+    enum { OPT_OUTPUT = 1, OPT_BLUR, OPT_MASK, OPT_BACKGROUND, OPT_MODEL, OPT_RUNS };
+    static const struct imp_cli_option opts[] = {
+        IMP_CLI_MODEL_OPTIONS,
+        {"output", 'o', 1, OPT_OUTPUT},
+        {"blur", 'b', 1, OPT_BLUR},
+        {"mask", 'm', 1, OPT_MASK},
+        {"background", 0, 1, OPT_BACKGROUND},
+        {"model", 0, 1, OPT_MODEL},
+        {"runs", 0, 1, OPT_RUNS},
+        {0},
+    };
+    const char *cmd = "focus";
+    struct imp_cli_model_flags flags;
+    imp_cli_model_flags_init(&flags);
+    struct request r = {0};
+    r.blur = -1.0f;
+    r.runs = 1;
+    struct imp_cli_args a;
+    imp_cli_args_init(&a, &imp_cli_focus_command, argc, argv);
+    for (int id; (id = imp_cli_args_next(&a, opts)) != IMP_CLI_ARG_END;) {
+        if (id == IMP_CLI_ARG_HELP)
+            return 0;
+        if (id == IMP_CLI_ARG_ERROR)
+            return IMP_CLI_EXIT_USAGE;
+        if (id == IMP_CLI_ARG_POSITIONAL) {
+            if (r.in)
+                return imp_cli_usage(cmd, "unexpected argument '%s'", a.value);
+            r.in = a.value;
+        } else if (id == OPT_OUTPUT) {
+            r.out = a.value;
+        } else if (id == OPT_MASK) {
+            r.mask = a.value;
+        } else if (id == OPT_BACKGROUND) {
+            r.background = a.value;
+        } else if (id == OPT_MODEL) {
+            r.model = a.value;
+        } else if (id == OPT_BLUR) {
+            if (imp_cli_parse_float(cmd, "--blur", a.value, &r.blur))
+                return IMP_CLI_EXIT_USAGE;
+            if (!(r.blur >= 0 && r.blur <= 512))
+                return imp_cli_usage(cmd, "--blur wants a radius from 0 to 512 pixels, not '%s'",
+                                     a.value);
+        } else if (id == OPT_RUNS) {
+            if (imp_cli_parse_int(cmd, "--runs", a.value, 1, 10000, &r.runs))
+                return IMP_CLI_EXIT_USAGE;
+        } else if (imp_cli_model_flag(&flags, cmd, id, a.value) < 0) {
+            return IMP_CLI_EXIT_USAGE;
+        }
+    }
+    if (!r.in)
+        return imp_cli_usage(cmd, "give a PHOTO");
+    if (!r.out)
+        return imp_cli_usage(cmd, "give the picture to write with -o OUT.png");
+    if (!ends_with(r.out, ".png") || (r.mask && !ends_with(r.mask, ".png")))
+        return imp_cli_usage(cmd, "%s: focus writes PNG files only (name them .png)",
+                             ends_with(r.out, ".png") ? r.mask : r.out);
+    uint8_t colour[3];
+    if (r.background && r.background[0] == '#' && parse_colour(r.background, colour) != 0)
+        return imp_cli_usage(cmd, "--background '%s' is not a colour written #RRGGBB",
+                             r.background);
+    if (flags.n_shapes)
+        return imp_cli_usage(cmd, "--shape does not apply: the photo sets the shapes");
+    return focus_photo(&r, &flags);
+}
+
+const struct imp_cli_command imp_cli_focus_command = {
+    "focus", "blur a portrait's background like a lens (or replace it)", help,
+    focus_main};
