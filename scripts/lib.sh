@@ -51,6 +51,13 @@ imp_install_build_deps() {
   imp_apt_install build-essential cmake ninja-build libpng-dev libjpeg-dev
 }
 
+# apps/media's video files (FFmpeg's libraries, found with pkg-config) and
+# the ffmpeg program the video tests make their sample files with.
+imp_install_video_deps() {
+  imp_apt_install pkg-config libavformat-dev libavcodec-dev libswscale-dev \
+    libswresample-dev libavutil-dev ffmpeg
+}
+
 # imp_build DIR [CMAKE_ARG...]: configure (Release, warnings as errors
 # unless the arguments say otherwise) and build everything.
 imp_build() {
