@@ -163,6 +163,44 @@ IMP_API enum imp_status imp_predictor_output(struct imp_predictor *p, int index,
                                      const void **data);
 IMP_API const char *imp_predictor_last_error(const struct imp_predictor *p);
 
+/* ---- instance-norm statistics (tiles, video) ------------------------------ */
+
+/* How every InstanceNormalization of the model gets the mean and variance it
+ * normalises each (n, c) plane by. Tiles of one large picture should share
+ * the whole picture's statistics (else each tile gets its own colours), and
+ * the frames of a video should not each jump to their own (flicker). */
+enum imp_norm_stats_mode {
+    IMP_NORM_STATS_MEASURED = 0, /* measured on this run's input (ONNX; default) */
+    IMP_NORM_STATS_HELD = 1,     /* the held statistics, as set                  */
+    IMP_NORM_STATS_SMOOTHED = 2, /* held = weight * held + (1 - weight) * measured,
+                                    then normalised by held: an exponential
+                                    average over the frames of a video           */
+};
+/* Takes effect at the next run, without re-planning; weight (SMOOTHED only)
+ * in [0, 1]. While nothing is held (at first, after a reset, or after a
+ * resize changed the sizes), a run in HELD or SMOOTHED mode normalises by
+ * what it measures and holds that. */
+IMP_API enum imp_status imp_predictor_set_norm_stats_mode(struct imp_predictor *p,
+                                                  enum imp_norm_stats_mode mode,
+                                                  double weight);
+/* Entries of a statistics vector: the sum over the model's
+ * InstanceNormalization nodes, in graph order, of N x C (planes, n-major)
+ * at the current input shapes. Plans if needed. */
+IMP_API enum imp_status imp_predictor_norm_stats_count(struct imp_predictor *p,
+                                               size_t *count);
+/* Copies what the last run measured (measured != 0; in HELD mode that is
+ * what each norm's input gave with the held statistics upstream), or what
+ * is held (0; zeros when nothing is). count must equal the entry count. */
+IMP_API enum imp_status imp_predictor_get_norm_stats(struct imp_predictor *p,
+                                             int measured, double *mean,
+                                             double *var, size_t count);
+/* Sets the held statistics (variances >= 0, all finite). */
+IMP_API enum imp_status imp_predictor_set_norm_stats(struct imp_predictor *p,
+                                             const double *mean,
+                                             const double *var, size_t count);
+/* Forgets the held statistics (a scene cut). */
+IMP_API void imp_predictor_reset_norm_stats(struct imp_predictor *p);
+
 /* ---- introspection (reports, bench, info) -------------------------------- */
 
 IMP_API int imp_model_node_count(const struct imp_model *m);

@@ -19,6 +19,11 @@
  *                             written by the map and the border copied
  *                             from it while the plane is still in cache.
  *
+ * Which statistics an instance norm normalises by is the predictor's to
+ * say (ops/norm_stats.h): its own measurement by default, or statistics the
+ * caller holds (tiles of one picture) or smooths across runs (video). Both
+ * engines report what they measured either way.
+ *
  * The "simd" engine measures each plane in one pass (double sums shifted
  * by a rough mean, see kernels/eltwise.inc) and maps it in double vectors
  * while the plane is still in L2: it differs from the reference only in
@@ -30,6 +35,7 @@
 #include "core/dtype.h"
 #include "core/threadpool.h"
 #include "kernels/eltwise.h"
+#include "ops/norm_stats.h"
 #include "ops/op_util.h"
 #include "ops/tensor_util.h"
 
@@ -218,6 +224,7 @@ struct instance_task {
     double eps;
     bool relu;
     const struct imp_eltwise_kernels *k;
+    struct imp_norm_stats_slot *stats; /* the predictor's control, or NULL */
     /* The plane as h rows of w written at (top, left) of an output plane
      * of out_plane floats with rows of ow; unpadded: 1 row of plane. */
     struct norm_pad pad;
@@ -262,7 +269,7 @@ static void instance_norm_planes(void *ctx, size_t begin, size_t end, int thread
                 s[k] += x[i + k];
         for (; i < n; i++)
             s[0] += x[i];
-        const double mean = (s[0] + s[1] + s[2] + s[3]) / (double)n;
+        double mean = (s[0] + s[1] + s[2] + s[3]) / (double)n;
         double q[4] = {0, 0, 0, 0};
         for (i = 0; i + 4 <= n; i += 4)
             for (int k = 0; k < 4; k++) {
@@ -273,7 +280,8 @@ static void instance_norm_planes(void *ctx, size_t begin, size_t end, int thread
             double dv = x[i] - mean;
             q[0] += dv * dv;
         }
-        const double var = (q[0] + q[1] + q[2] + q[3]) / (double)n;
+        double var = (q[0] + q[1] + q[2] + q[3]) / (double)n;
+        imp_norm_stats_pick(t->stats, (int64_t)p, &mean, &var);
         const double a = t->scale[ch] / sqrt(var + t->eps), b = t->bias[ch];
         for (int64_t r = 0; r < t->h; r++) {
             const float *xr = x + r * t->w;
@@ -295,7 +303,7 @@ static void instance_norm_run(const struct imp_kernel_args *a)
         .x = a->in[0]->data, .scale = a->in[1]->data, .bias = a->in[2]->data,
         .y = a->out[0]->data, .channels = s->d[1], .plane = plane_size(s),
         .eps = imp_node_float(a->node, "epsilon", 1e-5f),
-        .relu = instance_norm_relu(a->node)};
+        .relu = instance_norm_relu(a->node), .stats = a->norm_stats};
     instance_task_layout(&t, a->node, s);
     int64_t planes = s->d[0] * s->d[1];
     int64_t grain = 65536 / t.plane;
@@ -314,6 +322,7 @@ static void instance_norm_simd_planes(void *ctx, size_t begin, size_t end, int t
         const int64_t ch = (int64_t)p % t->channels;
         double mean, var;
         t->k->stats(x, n, &mean, &var);
+        imp_norm_stats_pick(t->stats, (int64_t)p, &mean, &var);
         const double a = t->scale[ch] / sqrt(var + t->eps);
         struct imp_norm_coef c = {
             .mean = mean, .a = a, .b = t->bias[ch], .relu = t->relu};
@@ -331,7 +340,8 @@ static void instance_norm_simd_run(const struct imp_kernel_args *a)
         .x = a->in[0]->data, .scale = a->in[1]->data, .bias = a->in[2]->data,
         .y = a->out[0]->data, .channels = s->d[1], .plane = plane_size(s),
         .eps = imp_node_float(a->node, "epsilon", 1e-5f),
-        .relu = instance_norm_relu(a->node), .k = imp_eltwise_kernels_for(a->isa)};
+        .relu = instance_norm_relu(a->node), .k = imp_eltwise_kernels_for(a->isa),
+        .stats = a->norm_stats};
     instance_task_layout(&t, a->node, s);
     int64_t planes = s->d[0] * s->d[1];
     int64_t grain = 32768 / t.plane;

@@ -31,6 +31,7 @@ enum imp_op {
 
 struct imp_node;
 struct imp_threadpool;
+struct imp_norm_stats_slot;
 
 struct imp_infer_ctx {
     const struct imp_node *node;
@@ -51,6 +52,9 @@ struct imp_kernel_args {
     void *scratch; /* scratch_bytes from prepare, 64-byte aligned         */
     struct imp_threadpool *pool;
     enum imp_isa isa; /* the cap in force for this predictor              */
+    /* InstanceNormalization only: the predictor's control over the
+     * statistics (ops/norm_stats.h), or NULL to measure them as ONNX says. */
+    struct imp_norm_stats_slot *norm_stats;
 };
 
 struct imp_engine {

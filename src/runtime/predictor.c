@@ -6,6 +6,7 @@
  * (weight packing), then memory planning into one arena. Running walks the
  * prepared nodes and calls their engines; it allocates nothing.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "ops/eval.h"
 #include "runtime/infer.h"
 #include "runtime/model.h"
+#include "runtime/norm_stats.h"
 #include "runtime/planner.h"
 #include "core/threadpool.h"
 #include "core/util.h"
@@ -53,6 +55,7 @@ struct imp_predictor {
     uint8_t *arena;
     size_t arena_cap;
     struct imp_plan_stats stats;
+    struct imp_norm_stats_table norm_stats; /* survives re-planning */
 
     struct imp_error error;
 };
@@ -317,6 +320,17 @@ static enum imp_status plan(struct imp_predictor *p)
             goto done;
     }
 
+    /* After the engines: autotuning runs them on stand-in data, which must
+     * not touch the statistics the caller holds. */
+    imp_norm_stats_begin_plan(&p->norm_stats);
+    for (int i = 0; i < p->n_exec; i++) {
+        struct exec_node *e = &p->exec[i];
+        st = imp_norm_stats_attach(&p->norm_stats, g, (int)(e->node - g->nodes),
+                                   &e->args, &p->error);
+        if (st != IMP_OK)
+            goto done;
+    }
+
     /* Buffers: one per activation, shared by aliases and in-place ops. */
     int n_bufs = 0;
     size_t naive = 0;
@@ -489,6 +503,7 @@ void imp_predictor_free(struct imp_predictor *p)
     free(p->engine_spec);
     imp_aligned_free(p->arena);
     imp_threadpool_free(p->pool);
+    imp_norm_stats_free(&p->norm_stats);
     free(p);
 }
 
@@ -612,7 +627,87 @@ enum imp_status imp_predictor_run(struct imp_predictor *p)
         for (int i = 0; i < p->n_exec; i++)
             p->exec[i].engine->run(&p->exec[i].args);
     }
+    imp_norm_stats_after_run(&p->norm_stats);
     return IMP_OK;
+}
+
+enum imp_status imp_predictor_set_norm_stats_mode(struct imp_predictor *p,
+                                                  enum imp_norm_stats_mode mode,
+                                                  double weight)
+{
+    if (!p)
+        return IMP_ERR_ARGUMENT;
+    if (mode != IMP_NORM_STATS_MEASURED && mode != IMP_NORM_STATS_HELD &&
+        mode != IMP_NORM_STATS_SMOOTHED)
+        return imp_fail(&p->error, IMP_ERR_ARGUMENT, "unknown norm statistics mode %d",
+                        (int)mode);
+    if (!(weight >= 0.0 && weight <= 1.0))
+        return imp_fail(&p->error, IMP_ERR_ARGUMENT,
+                        "norm statistics weight %g is not in [0, 1]", weight);
+    imp_norm_stats_set_mode(&p->norm_stats, mode, weight);
+    return IMP_OK;
+}
+
+enum imp_status imp_predictor_norm_stats_count(struct imp_predictor *p, size_t *count)
+{
+    if (!p || !count)
+        return IMP_ERR_ARGUMENT;
+    if (!p->planned) {
+        enum imp_status st = plan(p);
+        if (st != IMP_OK)
+            return st;
+    }
+    *count = imp_norm_stats_entries(&p->norm_stats);
+    return IMP_OK;
+}
+
+/* The entry count, checked against the caller's. */
+static enum imp_status norm_stats_check_count(struct imp_predictor *p, size_t count)
+{
+    size_t want;
+    enum imp_status st = imp_predictor_norm_stats_count(p, &want);
+    if (st != IMP_OK)
+        return st;
+    if (count != want)
+        return imp_fail(&p->error, IMP_ERR_SHAPE,
+                        "the model has %zu norm statistics entries at this shape, not %zu",
+                        want, count);
+    return IMP_OK;
+}
+
+enum imp_status imp_predictor_get_norm_stats(struct imp_predictor *p, int measured,
+                                             double *mean, double *var, size_t count)
+{
+    if (!p || ((!mean || !var) && count))
+        return IMP_ERR_ARGUMENT;
+    enum imp_status st = norm_stats_check_count(p, count);
+    if (st != IMP_OK)
+        return st;
+    imp_norm_stats_copy_out(&p->norm_stats, measured, mean, var);
+    return IMP_OK;
+}
+
+enum imp_status imp_predictor_set_norm_stats(struct imp_predictor *p, const double *mean,
+                                             const double *var, size_t count)
+{
+    if (!p || ((!mean || !var) && count))
+        return IMP_ERR_ARGUMENT;
+    enum imp_status st = norm_stats_check_count(p, count);
+    if (st != IMP_OK)
+        return st;
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(mean[i]) || !isfinite(var[i]) || var[i] < 0.0)
+            return imp_fail(&p->error, IMP_ERR_ARGUMENT,
+                            "norm statistics entry %zu is not a finite mean and a "
+                            "finite variance >= 0", i);
+    imp_norm_stats_copy_in(&p->norm_stats, mean, var);
+    return IMP_OK;
+}
+
+void imp_predictor_reset_norm_stats(struct imp_predictor *p)
+{
+    if (p)
+        imp_norm_stats_reset(&p->norm_stats);
 }
 
 enum imp_status imp_predictor_output(struct imp_predictor *p, int index,
