@@ -20,6 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* FFmpeg's own log lines would break the one-line error promise: off. */
+void imp_video_quiet_logs(void);
+
 /* Frames wider or taller than this are refused as hostile. */
 #define IMP_VIDEO_MAX_SIDE 16384
 

@@ -14,6 +14,11 @@
  * interleaved in any sense we can keep, and the reader stops. */
 #define MAX_PENDING_AUDIO 100000
 
+void imp_video_quiet_logs(void)
+{
+    av_log_set_level(AV_LOG_QUIET);
+}
+
 const char *imp_av_error(int code, char *buf, size_t size)
 {
     if (av_strerror(code, buf, size) < 0)
