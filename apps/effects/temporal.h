@@ -21,7 +21,7 @@
 double imp_temporal_cut_score(const uint8_t *a, const uint8_t *b, int w, int h);
 #define IMP_TEMPORAL_CUT 30.0
 
-/* Where a pixel's 4x4 block and its neighbours changed by less than the
+/* Where a pixel's 8x8 block and its neighbours changed by less than the
  * noise between prev_src and src (both w x h x 3), out = blend * prev_out +
  * (1 - blend) * out; where they changed more, out stays; between, a linear
  * ramp. blend in 0..1. work holds at least imp_temporal_work_size(w, h)
