@@ -107,18 +107,20 @@ void imp_temporal_blend(uint8_t *out, const uint8_t *prev_out, const uint8_t *sr
             still = still < 0 ? 0 : still > 1 ? 1 : still;
             weight[(size_t)by * bw + bx] = blend * still;
         }
+    /* Fixed point (weights out of 256) keeps the per-pixel loop cheap: it
+     * runs on every pixel of every frame in the encoding thread. */
     for (int y = 0; y < h; y++) {
         const float *wrow = weight + (size_t)(y / MOTION_BLOCK) * bw;
         uint8_t *o = out + (size_t)y * w * 3;
         const uint8_t *p = prev_out + (size_t)y * w * 3;
-        for (int x = 0; x < w; x++) {
-            float a = wrow[x / MOTION_BLOCK];
-            if (a <= 0)
+        for (int bx = 0; bx < bw; bx++) {
+            unsigned a = (unsigned)(wrow[bx] * 256.0f + 0.5f);
+            if (a == 0)
                 continue;
-            for (int c = 0; c < 3; c++) {
-                int i = x * 3 + c;
-                o[i] = (uint8_t)(o[i] + a * (float)(p[i] - o[i]) + 0.5f);
-            }
+            int x0 = bx * MOTION_BLOCK * 3;
+            int x1 = (bx + 1) * MOTION_BLOCK < w ? (bx + 1) * MOTION_BLOCK * 3 : w * 3;
+            for (int i = x0; i < x1; i++)
+                o[i] = (uint8_t)(((256 - a) * o[i] + a * p[i] + 128) >> 8);
         }
     }
 }

@@ -241,32 +241,45 @@ struct encoder {
     int64_t written;
 };
 
-static int blend_and_keep(struct encoder *e, struct slot *s)
+/* Pulls the frame towards the previous output where the source is still. */
+static int blend(struct encoder *e, struct slot *s)
 {
     const struct imp_video_frame *f = &s->frame;
-    size_t bytes = (size_t)f->width * f->height * 3;
-    float blend = video_blend_weight(e->p->c->stabilize);
-    if (blend <= 0)
+    float amount = video_blend_weight(e->p->c->stabilize);
+    if (amount <= 0)
         return 0;
-    if (!e->have_prev || e->prev_w != f->width || e->prev_h != f->height) {
-        free(e->prev_out);
-        free(e->prev_src);
-        free(e->work);
-        e->prev_out = malloc(bytes);
-        e->prev_src = malloc(bytes);
-        e->work = malloc(imp_temporal_work_size(f->width, f->height) * sizeof *e->work);
-        if (!e->prev_out || !e->prev_src || !e->work)
-            return -1;
-        e->prev_w = f->width;
-        e->prev_h = f->height;
-    } else if (!s->cut) {
+    if (e->have_prev && e->prev_w == f->width && e->prev_h == f->height && !s->cut) {
         imp_temporal_blend(s->styled, e->prev_out, f->rgb, e->prev_src, f->width,
-                           f->height, blend, e->work);
+                           f->height, amount, e->work);
+        return 0;
     }
-    memcpy(e->prev_out, s->styled, bytes);
-    memcpy(e->prev_src, f->rgb, bytes);
+    free(e->work);
+    e->work = malloc(imp_temporal_work_size(f->width, f->height) * sizeof *e->work);
+    e->have_prev = 0;
+    return e->work ? 0 : -1;
+}
+
+/* After writing: the frame becomes the previous one. Its buffers are
+ * swapped with the encoder's rather than copied (the slot frees or reuses
+ * what it gets back, which has the same size). */
+static void keep(struct encoder *e, struct slot *s)
+{
+    if (video_blend_weight(e->p->c->stabilize) <= 0)
+        return;
+    uint8_t *t = e->prev_out;
+    e->prev_out = s->styled;
+    s->styled = t;
+    t = e->prev_src;
+    e->prev_src = s->frame.rgb;
+    s->frame.rgb = t;
+    if (!e->have_prev || e->prev_w != s->frame.width || e->prev_h != s->frame.height) {
+        /* What came back is of another size (or nothing): not for reuse. */
+        free(s->styled);
+        s->styled = NULL;
+    }
+    e->prev_w = s->frame.width;
+    e->prev_h = s->frame.height;
     e->have_prev = 1;
-    return 0;
 }
 
 static void *encoder_main(void *arg)
@@ -293,7 +306,7 @@ static void *encoder_main(void *arg)
             return NULL;
         struct imp_video_frame out = s->frame;
         if (s->frame.rgb) {
-            if (blend_and_keep(e, s)) {
+            if (blend(e, s)) {
                 fail(p, "out of memory");
                 return NULL;
             }
@@ -304,6 +317,7 @@ static void *encoder_main(void *arg)
             return NULL;
         }
         if (s->frame.rgb) {
+            keep(e, s);
             e->written++;
             if (p->c->progress)
                 p->c->progress(p->c->progress_ctx, e->written);
