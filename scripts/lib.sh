@@ -51,11 +51,13 @@ imp_install_build_deps() {
   imp_apt_install build-essential cmake ninja-build libpng-dev libjpeg-dev
 }
 
-# apps/media's video files (FFmpeg's libraries, found with pkg-config) and
-# the ffmpeg program the video tests make their sample files with.
+# apps/media's video files and cameras (FFmpeg's libraries, found with
+# pkg-config) and windows (SDL2); the ffmpeg program the video tests make
+# their sample files with, and Xvfb + ImageMagick for the window test.
 imp_install_video_deps() {
   imp_apt_install pkg-config libavformat-dev libavcodec-dev libswscale-dev \
-    libswresample-dev libavutil-dev ffmpeg
+    libswresample-dev libavutil-dev libavdevice-dev libsdl2-dev ffmpeg xvfb xauth \
+    imagemagick
 }
 
 # imp_build DIR [CMAKE_ARG...]: configure (Release, warnings as errors

@@ -7,6 +7,7 @@
 static const struct imp_cli_command *const commands[] = {
     &imp_cli_info_command,  &imp_cli_run_command,     &imp_cli_segment_command,
     &imp_cli_bench_command, &imp_cli_convert_command, &imp_cli_video_command,
+    &imp_cli_live_command,
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 
@@ -29,6 +30,7 @@ static const char outro[] =
     "  impasto bench candy.onnx --threads 4 --runs 20 --profile\n"
     "  impasto convert candy.onnx candy.imp\n"
     "  impasto video clip.mp4 -o clip-styled.mp4 --style style.onnx\n"
+    "  impasto live --style style.onnx --camera /dev/video0\n"
     "\n"
     "A failure prints one line, 'impasto: <what>: <why>', and exits with 1\n"
     "(2 for a mistake on the command line).\n";
@@ -54,7 +56,7 @@ static int unknown(const char *name)
 {
     fprintf(stderr,
             "impasto: %s: not a command (the commands are info, run, segment, "
-            "bench, convert and video; see 'impasto --help')\n",
+            "bench, convert, video and live; see 'impasto --help')\n",
             name);
     return IMP_CLI_EXIT_USAGE;
 }

@@ -60,6 +60,11 @@ void imp_video_frame_free(struct imp_video_frame *f);
 
 int imp_video_reader_open(const char *path, struct imp_video_reader **out, char *err,
                           size_t err_size);
+/* A device or a generated source by FFmpeg input format: "v4l2" with
+ * "/dev/video0", "lavfi" with "testsrc2=size=640x480:rate=30", ... */
+int imp_video_reader_open_format(const char *format, const char *url,
+                                 struct imp_video_reader **out, char *err,
+                                 size_t err_size);
 const struct imp_video_info *imp_video_reader_info(const struct imp_video_reader *r);
 /* The size next() scales frames to (default: the source's). */
 int imp_video_reader_set_output_size(struct imp_video_reader *r, int width, int height,
@@ -75,6 +80,7 @@ struct imp_video_writer_options {
     const char *codec;  /* encoder name; NULL: the container's usual one */
     int crf;            /* quality (lower is better); -1: the encoder's default */
     const char *preset; /* encoder speed preset; NULL: a fast one */
+    int no_audio;       /* leave the source's audio out */
 };
 struct imp_video_writer_options imp_video_writer_options_default(void);
 

@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
+#include <libavdevice/avdevice.h>
 #include <libavutil/display.h>
 #include <libavutil/imgutils.h>
 
@@ -153,8 +156,32 @@ static void fill_info(struct imp_video_reader *r)
     }
 }
 
+static int open_input(const char *format, const char *path,
+                      struct imp_video_reader **out, char *err, size_t err_size);
+
 int imp_video_reader_open(const char *path, struct imp_video_reader **out, char *err,
                           size_t err_size)
+{
+    return open_input(NULL, path, out, err, err_size);
+}
+
+static pthread_once_t devices_once = PTHREAD_ONCE_INIT;
+
+static void register_devices(void)
+{
+    avdevice_register_all();
+}
+
+int imp_video_reader_open_format(const char *format, const char *url,
+                                 struct imp_video_reader **out, char *err,
+                                 size_t err_size)
+{
+    pthread_once(&devices_once, register_devices);
+    return open_input(format, url, out, err, err_size);
+}
+
+static int open_input(const char *format, const char *path,
+                      struct imp_video_reader **out, char *err, size_t err_size)
 {
     *out = NULL;
     char why[256];
@@ -168,7 +195,12 @@ int imp_video_reader_open(const char *path, struct imp_video_reader **out, char 
         imp_video_reader_close(r);
         return imp_video_fail(err, err_size, path, "out of memory");
     }
-    int rc = avformat_open_input(&r->fmt, path, NULL, NULL);
+    const AVInputFormat *ifmt = NULL;
+    if (format && !(ifmt = av_find_input_format(format))) {
+        imp_video_reader_close(r);
+        return imp_video_fail(err, err_size, path, "FFmpeg has no '%s' input here", format);
+    }
+    int rc = avformat_open_input(&r->fmt, path, ifmt, NULL);
     if (rc < 0) {
         imp_video_reader_close(r);
         return imp_video_fail(err, err_size, path, "cannot open as a video: %s",

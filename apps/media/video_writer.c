@@ -32,7 +32,7 @@ struct imp_video_writer {
 
 struct imp_video_writer_options imp_video_writer_options_default(void)
 {
-    struct imp_video_writer_options o = {NULL, -1, NULL};
+    struct imp_video_writer_options o = {NULL, -1, NULL, 0};
     return o;
 }
 
@@ -309,7 +309,8 @@ int imp_video_writer_open(const char *path, const struct imp_video_reader *src,
         return imp_video_fail(err, err_size, path, "cannot make a %s file: %s", ofmt->name,
                               imp_av_error(rc, why, sizeof why));
     }
-    if (open_video(w, src, &o, err, err_size) || open_audio(w, src, err, err_size)) {
+    if (open_video(w, src, &o, err, err_size) ||
+        (!o.no_audio && open_audio(w, src, err, err_size))) {
         imp_video_writer_close(w);
         return -1;
     }
@@ -380,7 +381,7 @@ int imp_video_writer_write(struct imp_video_writer *w, const struct imp_video_fr
 {
     if (w->finished)
         return imp_video_fail(err, err_size, w->path, "already finished");
-    if (write_audio(w, f->audio, err, err_size))
+    if (w->ast && write_audio(w, f->audio, err, err_size))
         return -1;
     if (!f->rgb)
         return 0;
