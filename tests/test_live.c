@@ -1,0 +1,210 @@
+/*
+ * impasto live without a camera: an FFmpeg test source played in real time,
+ * headless into a file and as YUV4MPEG2 piped into ffmpeg, and in a window
+ * under Xvfb whose screenshot must show the stylized picture. The style
+ * network is the tiny fixture.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "image.h"
+#include "video.h"
+
+static const char *cli = IMP_BINARY_DIR "/apps/impasto/impasto";
+static const char *style = IMP_SOURCE_DIR "/tests/data/style/tiny_style.onnx";
+static const char *source = "lavfi:testsrc2=size=160x120:rate=30";
+static char dir[64];
+static char err_text[16384];
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    char line[3072], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "( %s ) 2>'%s/stderr' </dev/null", line, dir);
+    int st = system(cmd);
+    char path[128];
+    snprintf(path, sizeof path, "%s/stderr", dir);
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(err_text, 1, sizeof err_text - 1, f) : 0;
+    err_text[n] = '\0';
+    if (f)
+        fclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static const char *tmp(const char *name)
+{
+    static char paths[16][256];
+    static int next;
+    char *p = paths[next++ % 16];
+    snprintf(p, 256, "%s/%s", dir, name);
+    return p;
+}
+
+/* Frame `index` of a video and the count of its frames. */
+static int frame_of(const char *path, int index, struct imp_image *img)
+{
+    char err[512];
+    struct imp_video_reader *r;
+    if (imp_video_reader_open(path, &r, err, sizeof err)) {
+        printf("  %s\n", err);
+        return -1;
+    }
+    int n = 0;
+    struct imp_video_frame f;
+    while (imp_video_reader_next(r, &f, err, sizeof err) == 1) {
+        if (n == index) {
+            img->width = f.width;
+            img->height = f.height;
+            img->channels = 3;
+            img->pixels = f.rgb;
+            f.rgb = NULL;
+        }
+        n++;
+        imp_video_frame_free(&f);
+    }
+    imp_video_frame_free(&f);
+    imp_video_reader_close(r);
+    return n;
+}
+
+static void mean_rgb(const uint8_t *px, int stride_w, int x0, int y0, int w, int h,
+                     double m[3])
+{
+    m[0] = m[1] = m[2] = 0;
+    for (int y = y0; y < y0 + h; y++)
+        for (int x = x0; x < x0 + w; x++)
+            for (int c = 0; c < 3; c++)
+                m[c] += px[((size_t)y * stride_w + x) * 3 + c];
+    for (int c = 0; c < 3; c++)
+        m[c] /= (double)w * h;
+}
+
+static void headless_writes_the_frames_asked_for(void)
+{
+    const char *out = tmp("live.mp4");
+    CHECK(sh("'%s' live --style '%s' --input '%s' --headless --frames 45 -o '%s'", cli,
+             style, source, out) == 0);
+    printf("  %s", err_text);
+    CHECK(strstr(err_text, "45 frames") != NULL);
+    struct imp_image img = {0};
+    CHECK(frame_of(out, 0, &img) == 45);
+    CHECK(img.width == 160 && img.height == 120);
+    imp_image_free(&img);
+    /* Real time: 45 frames of a 30 fps source take about 1.5 s. */
+    double secs = 0;
+    const char *in = strstr(err_text, " frames in ");
+    if (in)
+        secs = atof(in + 11);
+    CHECK(secs > 1.2 && secs < 4);
+}
+
+static void y4m_pipes_into_ffmpeg(void)
+{
+    const char *out = tmp("piped.mkv");
+    CHECK(sh("'%s' live --style '%s' --input '%s' --headless --frames 20 -o - | ffmpeg "
+             "-nostdin -v error -y -f yuv4mpegpipe -i - -c:v ffv1 '%s'",
+             cli, style, source, out) == 0);
+    struct imp_image piped = {0}, direct = {0};
+    CHECK(frame_of(out, 5, &piped) == 20);
+    CHECK(piped.width == 160 && piped.height == 120);
+    /* The same picture as the file output (up to 4:2:0 and rounding). */
+    CHECK(frame_of(tmp("live.mp4"), 5, &direct) == 45);
+    if (piped.pixels && direct.pixels) {
+        double a[3], b[3];
+        mean_rgb(piped.pixels, 160, 0, 0, 160, 120, a);
+        mean_rgb(direct.pixels, 160, 0, 0, 160, 120, b);
+        for (int c = 0; c < 3; c++)
+            CHECK(fabs(a[c] - b[c]) < 8);
+    }
+    imp_image_free(&piped);
+    imp_image_free(&direct);
+}
+
+static void window_under_xvfb_shows_the_stylized_picture(void)
+{
+    if (system("command -v xvfb-run >/dev/null && command -v import >/dev/null") != 0) {
+        printf("  (skipped: xvfb-run or ImageMagick's import is missing)\n");
+        return;
+    }
+    const char *shot = tmp("shot.png");
+    /* The window opens at the source's size in the middle of a 320x240
+     * screen; the screenshot is taken while it plays. */
+    CHECK(sh("xvfb-run -a -s '-screen 0 320x240x24' sh -c \"'%s' live --style '%s' "
+             "--input '%s' --frames 60 & sleep 1.2; import -window root '%s'; wait\"",
+             cli, style, source, shot) == 0);
+    struct imp_image img = {0}, styled = {0}, plain = {0};
+    char err[512];
+    CHECK(imp_image_load(shot, &img, err, sizeof err) == 0);
+    CHECK(frame_of(tmp("live.mp4"), 20, &styled) == 45);
+    if (img.pixels && styled.pixels && img.width == 320 && img.height == 240) {
+        /* The window's picture: the middle 160x120 of the screen; its
+         * left-hand colour bars are static in the test source. */
+        double screen[3], want[3];
+        mean_rgb(img.pixels, 320, 80, 90, 100, 60, screen);
+        mean_rgb(styled.pixels, 160, 0, 30, 100, 60, want);
+        printf("  screenshot bars %.0f %.0f %.0f, stylized %.0f %.0f %.0f\n", screen[0],
+               screen[1], screen[2], want[0], want[1], want[2]);
+        for (int c = 0; c < 3; c++)
+            CHECK(fabs(screen[c] - want[c]) < 12);
+        /* ...and not the unstylized source. */
+        CHECK(sh("ffmpeg -nostdin -v error -y -f lavfi -i %s -frames:v 1 '%s'", source + 6,
+                 tmp("plain.png")) == 0);
+        CHECK(imp_image_load(tmp("plain.png"), &plain, err, sizeof err) == 0);
+        if (plain.pixels) {
+            double src[3];
+            mean_rgb(plain.pixels, 160, 0, 30, 100, 60, src);
+            CHECK(fabs(src[0] - want[0]) + fabs(src[1] - want[1]) + fabs(src[2] - want[2]) >
+                  40);
+        }
+    } else {
+        CHECK(!"screenshot of 320x240 and the stylized frame");
+    }
+    imp_image_free(&img);
+    imp_image_free(&styled);
+    imp_image_free(&plain);
+}
+
+static void missing_camera_or_display_fails_with_one_line(void)
+{
+    CHECK(sh("'%s' live --style '%s' --camera /dev/nonexistent-camera", cli, style) == 1);
+    CHECK(strncmp(err_text, "impasto: /dev/nonexistent-camera: ", 34) == 0);
+    CHECK(sh("env -u DISPLAY -u WAYLAND_DISPLAY '%s' live --style '%s' --input '%s'", cli,
+             style, source) == 1);
+    CHECK(strstr(err_text, "no display") != NULL);
+    CHECK(sh("'%s' live --style '%s' --input '%s' --headless --virtual-camera "
+             "/dev/nonexistent-loopback",
+             cli, style, source) == 1);
+    CHECK(sh("'%s' live --style '%s' --headless", cli, style) == 2);
+}
+
+int main(void)
+{
+    if (access(cli, X_OK) != 0)
+        imp_test_skip("the impasto program is not built");
+    if (system("ffmpeg -version >/dev/null 2>&1") != 0)
+        imp_test_skip("the ffmpeg program is not installed");
+    imp_video_quiet_logs();
+    snprintf(dir, sizeof dir, "/tmp/imp_test_live_XXXXXX");
+    if (!mkdtemp(dir))
+        return 1;
+    RUN(headless_writes_the_frames_asked_for);
+    RUN(y4m_pipes_into_ffmpeg);
+    RUN(window_under_xvfb_shows_the_stylized_picture);
+    RUN(missing_camera_or_display_fails_with_one_line);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        printf("note: could not remove %s\n", dir);
+    return imp_test_finish();
+}
