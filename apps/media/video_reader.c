@@ -227,6 +227,12 @@ static int open_input(const char *format, const char *path,
                               "no decoder for its video codec (%s)",
                               d ? d->name : "unknown");
     }
+    if (r->fmt->streams[vi]->disposition & AV_DISPOSITION_ATTACHED_PIC) {
+        /* A music file's cover picture is one frame, not a video. */
+        imp_video_reader_close(r);
+        return imp_video_fail(err, err_size, path,
+                              "has no video stream (only a cover picture)");
+    }
     r->video = r->fmt->streams[vi];
     int ai = av_find_best_stream(r->fmt, AVMEDIA_TYPE_AUDIO, -1, vi, NULL, 0);
     if (ai >= 0)
