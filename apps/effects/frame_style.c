@@ -187,3 +187,25 @@ void imp_frame_style_free(struct imp_frame_style *s)
     free(s->work2);
     memset(s, 0, sizeof *s);
 }
+
+void imp_frame_style_finish(uint8_t *out, const uint8_t *src, size_t pixels,
+                            float strength, int keep_colours)
+{
+    if (strength >= 1 && !keep_colours)
+        return;
+    for (size_t i = 0; i < pixels; i++) {
+        uint8_t *o = out + i * 3;
+        const uint8_t *s = src + i * 3;
+        float r = o[0], g = o[1], b = o[2];
+        if (keep_colours) {
+            float shift = 0.299f * (r - s[0]) + 0.587f * (g - s[1]) + 0.114f * (b - s[2]);
+            r = s[0] + shift;
+            g = s[1] + shift;
+            b = s[2] + shift;
+        }
+        float v[3] = {s[0] + strength * (r - s[0]), s[1] + strength * (g - s[1]),
+                      s[2] + strength * (b - s[2])};
+        for (int c = 0; c < 3; c++)
+            o[c] = (uint8_t)(v[c] < 0 ? 0 : v[c] > 255 ? 255 : v[c] + 0.5f);
+    }
+}

@@ -42,4 +42,11 @@ int imp_frame_style_run(struct imp_frame_style *s, const uint8_t *rgb, int w, in
                         uint8_t *out, char *err, size_t err_size);
 void imp_frame_style_free(struct imp_frame_style *s);
 
+/* The last touches on a stylized frame `out` of its source `src` (both
+ * pixels x 3): the style's strength 0..1 (a mix with the source), and with
+ * keep_colours the style's brightness under the source's colours (BT.601
+ * luma moved, chroma kept). */
+void imp_frame_style_finish(uint8_t *out, const uint8_t *src, size_t pixels,
+                            float strength, int keep_colours);
+
 #endif

@@ -183,29 +183,6 @@ static void capture_stop(struct capture *c)
 
 /* ---- looks ----------------------------------------------------------------------- */
 
-/* strength 0..1 of the style over the source; colours kept: the style's
- * brightness with the source's colour (YCbCr, BT.601). */
-static void finish_look(uint8_t *out, const uint8_t *src, size_t pixels, float strength,
-                        int keep_colours)
-{
-    for (size_t i = 0; i < pixels; i++) {
-        uint8_t *o = out + i * 3;
-        const uint8_t *s = src + i * 3;
-        float r = o[0], g = o[1], b = o[2];
-        if (keep_colours) {
-            float y = 0.299f * r + 0.587f * g + 0.114f * b;
-            float ys = 0.299f * s[0] + 0.587f * s[1] + 0.114f * s[2];
-            r = s[0] + (y - ys);
-            g = s[1] + (y - ys);
-            b = s[2] + (y - ys);
-        }
-        float k = strength;
-        float v[3] = {s[0] + k * (r - s[0]), s[1] + k * (g - s[1]), s[2] + k * (b - s[2])};
-        for (int c = 0; c < 3; c++)
-            o[c] = (uint8_t)(v[c] < 0 ? 0 : v[c] > 255 ? 255 : v[c] + 0.5f);
-    }
-}
-
 /* Source and stylized side by side, into a buffer of 2w x h. */
 static void side_by_side(uint8_t *dst, const uint8_t *left, const uint8_t *right, int w,
                          int h)
@@ -590,9 +567,8 @@ static int live_main(int argc, char **argv)
         memcpy(L.prev_src, f.rgb, bytes);
         L.prev_w = f.width;
         L.prev_h = f.height;
-        if (L.strength < 1 || L.keep_colours)
-            finish_look(L.styled, f.rgb, (size_t)f.width * f.height, L.strength,
-                        L.keep_colours);
+        imp_frame_style_finish(L.styled, f.rgb, (size_t)f.width * f.height, L.strength,
+                               L.keep_colours);
         double proc = imp_cli_now_ms() - t0;
         proc_avg = frames ? 0.9 * proc_avg + 0.1 * proc : proc;
         /* Outputs. */

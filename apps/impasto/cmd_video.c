@@ -32,6 +32,9 @@ static const char help[] =
     "      --style MODEL     the style network: ONNX, TFLite or .imp taking and\n"
     "                        giving [1, 3, H, W] RGB pictures\n"
     "      --range R         the network's pixel values: 1 (0..1, default) or 255\n"
+    "      --strength S      0 (the source) to 1 (the full style, default)\n"
+    "      --preserve-colors keep the source's colours: the style's light and\n"
+    "                        shade only\n"
     "      --stabilize S     0 (off) to 1 (strongest); default 0.8\n"
     "      --size WxH|H      run the network at this size (H alone keeps the\n"
     "                        aspect); the output keeps the source's size\n"
@@ -147,6 +150,8 @@ static int video_main(int argc, char **argv)
         OPT_PRESET,
         OPT_PREDICTORS,
         OPT_QUIET,
+        OPT_STRENGTH,
+        OPT_KEEP_COLOURS,
     };
     static const struct imp_cli_option opts[] = {
         IMP_CLI_MODEL_OPTIONS,
@@ -160,6 +165,8 @@ static int video_main(int argc, char **argv)
         {"preset", 0, 1, OPT_PRESET},
         {"predictors", 0, 1, OPT_PREDICTORS},
         {"quiet", 'q', 0, OPT_QUIET},
+        {"strength", 0, 1, OPT_STRENGTH},
+        {"preserve-colors", 0, 0, OPT_KEEP_COLOURS},
         {0},
     };
     const char *cmd = "video";
@@ -167,7 +174,8 @@ static int video_main(int argc, char **argv)
     imp_cli_model_flags_init(&flags);
     struct imp_video_writer_options wopt = imp_video_writer_options_default();
     const char *in_path = NULL, *out_path = NULL, *style_path = NULL;
-    float range = 1, stabilize = 0.8f;
+    float range = 1, stabilize = 0.8f, strength = 1;
+    int keep_colours = 0;
     int size_w = 0, size_h = 0, predictors = 0, quiet = 0;
     struct imp_cli_args a;
     imp_cli_args_init(&a, &imp_cli_video_command, argc, argv);
@@ -224,6 +232,16 @@ static int video_main(int argc, char **argv)
             break;
         case OPT_QUIET:
             quiet = 1;
+            break;
+        case OPT_STRENGTH:
+            if (imp_cli_parse_float(cmd, "--strength", a.value, &strength))
+                return IMP_CLI_EXIT_USAGE;
+            if (!(strength >= 0 && strength <= 1))
+                return imp_cli_usage(cmd, "--strength wants a number from 0 to 1, not '%s'",
+                                     a.value);
+            break;
+        case OPT_KEEP_COLOURS:
+            keep_colours = 1;
             break;
         default: {
             int r = imp_cli_model_flag(&flags, cmd, id, a.value);
@@ -284,6 +302,8 @@ static int video_main(int argc, char **argv)
     cfg.predictors = predictors;
     cfg.range = range;
     cfg.stabilize = stabilize;
+    cfg.strength = strength;
+    cfg.keep_colours = keep_colours;
     cfg.reader = reader;
     cfg.writer = writer;
     cfg.stop = &stop_requested;

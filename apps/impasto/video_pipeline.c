@@ -221,6 +221,11 @@ static void *worker_main(void *arg)
                 fail(p, err);
                 return NULL;
             }
+            /* After the network and before the temporal blend, which then
+             * compares like with like. */
+            imp_frame_style_finish(s->styled, s->frame.rgb,
+                                   (size_t)s->frame.width * s->frame.height,
+                                   p->c->strength, p->c->keep_colours);
         }
         pthread_mutex_lock(&p->lock);
         s->state = SLOT_DONE;

@@ -30,6 +30,8 @@ struct video_pipeline_config {
     int predictors;
     float range;                      /* the model's pixel range: 1 or 255 */
     float stabilize;                  /* 0 (off) .. 1 */
+    float strength;                   /* 0..1: the style mixed with the source */
+    int keep_colours;                 /* the style's light and shade only */
     struct imp_video_reader *reader;  /* already set to the processing size */
     struct imp_video_writer *writer;
     volatile sig_atomic_t *stop;      /* set (by a signal) to finish early */
