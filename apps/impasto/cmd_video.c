@@ -322,6 +322,10 @@ static int video_main(int argc, char **argv)
         rc = imp_cli_fail(in_path, "%s", err);
         goto done;
     }
+    if (res.frames == 0 && !res.interrupted) {
+        rc = imp_cli_fail(in_path, "no frame of its video stream could be decoded");
+        goto done;
+    }
     if (imp_video_writer_finish(writer, err, sizeof err)) {
         rc = imp_cli_fail_message(out_path, err);
         goto done;
