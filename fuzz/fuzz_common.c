@@ -187,7 +187,7 @@ bool imp_fuzz_plan_size(const struct imp_graph *g, const struct imp_shape *shape
     struct imp_inference inf;
     struct imp_error err;
     *total = *largest = 0;
-    if (imp_infer_graph(g, shapes, NULL, &inf, &err) != IMP_OK)
+    if (imp_infer_graph(g, shapes, NULL, NULL, &inf, &err) != IMP_OK)
         return false;
     for (int v = 0; v < inf.n_values; v++) {
         int64_t n = imp_shape_count(&inf.tensors[v].shape);

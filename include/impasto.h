@@ -147,7 +147,10 @@ IMP_API void imp_predictor_free(struct imp_predictor *p);
 IMP_API enum imp_status imp_predictor_resize_input(struct imp_predictor *p, int index,
                                            int rank, const int64_t *dims);
 /* Copy `bytes` bytes in; dtype must match the input's dtype and bytes its
- * current size. */
+ * current size. An input whose contents decide shapes (a Reshape's shape, a
+ * Resize's scales fed by the caller) is read when planning: a new value for
+ * it re-plans before the next run, as a resize does, and ends the borrow of
+ * the outputs. */
 IMP_API enum imp_status imp_predictor_set_input(struct imp_predictor *p, int index,
                                         const void *data, size_t bytes);
 /* Replace a named weight (a model constant) for this predictor only:

@@ -60,6 +60,12 @@ imp_install_video_deps() {
     imagemagick
 }
 
+# ONNX's own backend node tests (a tiny model, inputs and expected outputs per
+# case), which tests/test_onnx_conformance runs; it skips without them.
+imp_install_conformance_deps() {
+  imp_apt_install libonnx-testdata
+}
+
 # imp_build DIR [CMAKE_ARG...]: configure (Release, warnings as errors
 # unless the arguments say otherwise) and build everything.
 imp_build() {

@@ -33,6 +33,7 @@ run_suite() {
 
 imp_install_build_deps
 imp_install_video_deps
+imp_install_conformance_deps
 status=0
 if [ $release = 1 ]; then
   imp_build "$IMP_ROOT/build"

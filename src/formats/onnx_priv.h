@@ -32,6 +32,11 @@ enum imp_status imp_onnx_read_tensor(struct imp_pb *pb,
                                      struct imp_onnx_tensor *t);
 void imp_onnx_tensor_release(struct imp_onnx_tensor *t);
 
+/* Rewrites node `node` of r->g, read under an opset below 7, into the
+ * form the operators read (src/formats/onnx_legacy.c). */
+struct imp_onnx_reader;
+enum imp_status imp_onnx_legacy_node(struct imp_onnx_reader *r, int node);
+
 /* A ValueInfoProto. elem_type is ONNX's number (0 when absent); shape has
  * -1 for symbolic or missing dims; has_shape is false when the rank is
  * unknown. kind names a non-tensor type ("sequence", ...) or is NULL. */

@@ -57,6 +57,11 @@ struct imp_kernel_args {
     struct imp_norm_stats_slot *norm_stats;
 };
 
+/* What supports and prepare may rely on: an input's `data` is set then only
+ * when its contents are fixed for the whole plan (constants, values folded
+ * at plan time, plan-time graph inputs). Every other input (a graph input,
+ * an activation) has NULL data until run, so an engine that packs or reads
+ * an operand in prepare must decline a node whose operand has no data. */
 struct imp_engine {
     const char *name;
     /* NULL means "supports everything". */
@@ -83,6 +88,11 @@ struct imp_op_def {
     enum imp_status (*infer)(struct imp_infer_ctx *c);
     const struct imp_engine *const *engines; /* NULL-terminated, ref last */
     unsigned flags;
+    /* Inputs (bit k: input k) whose contents decide output shapes or how
+     * the node is prepared: Reshape's shape, Resize's scales, Pad's pads.
+     * A graph input that reaches one of them is read at plan time like a
+     * constant, and a new value for it re-plans (src/runtime/plan_inputs.c). */
+    unsigned plan_inputs;
 };
 
 #define IMP_OP(id, name, family) extern const struct imp_op_def imp_opdef_##id;

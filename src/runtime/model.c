@@ -8,6 +8,7 @@
 #include "core/dtype.h"
 #include "ops/eval.h"
 #include "runtime/infer.h"
+#include "runtime/plan_inputs.h"
 #include "core/util.h"
 #include "formats/formats.h"
 #include "passes/passes.h"
@@ -51,9 +52,15 @@ static enum imp_status finish_load(struct imp_model *m, struct imp_error *err)
      * first, and outputs are reported as the model declares them. */
     struct imp_inference inf;
     struct imp_error trial;
-    st = imp_infer_graph(g, m->input_shapes, NULL, &inf, &trial);
+    /* Plan-time inputs (a Reshape's shape fed by the caller) are unknown
+     * until the caller sets them: like open dims, they may make the trial
+     * fail without anything being wrong. */
+    int plan_inputs = imp_find_plan_inputs(g, NULL);
+    if (plan_inputs < 0)
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+    st = imp_infer_graph(g, m->input_shapes, NULL, NULL, &inf, &trial);
     if (st != IMP_OK) {
-        if (!open_dims || st == IMP_ERR_NOMEM) {
+        if ((!open_dims && plan_inputs == 0) || st == IMP_ERR_NOMEM) {
             if (err)
                 *err = trial;
             return st;

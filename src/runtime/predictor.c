@@ -18,6 +18,7 @@
 #include "runtime/infer.h"
 #include "runtime/model.h"
 #include "runtime/norm_stats.h"
+#include "runtime/plan_inputs.h"
 #include "runtime/planner.h"
 #include "core/threadpool.h"
 #include "core/util.h"
@@ -44,6 +45,11 @@ struct imp_predictor {
 
     struct imp_shape *input_shapes;
     void **input_data; /* per graph input, owned, sized to its shape */
+    /* per graph input: its contents are read at plan time (a Reshape's
+     * shape fed by the caller), so a new value re-plans */
+    bool *plan_input;
+    bool *plan_input_set; /* set_input has given it a value */
+    int n_plan_inputs;
     void **param_data; /* per value: set_param override, owned, or NULL */
 
     bool planned;
@@ -214,13 +220,27 @@ static enum imp_status plan(struct imp_predictor *p)
 {
     const struct imp_graph *g = p->g;
     release_plan(p);
-    enum imp_status st =
-        imp_infer_graph(g, p->input_shapes, p->param_data, &p->inf, &p->error);
-    if (st != IMP_OK)
-        return st;
-    struct imp_tensor *t = p->inf.tensors;
+    /* Only plan-time inputs are known while planning: engines see no data
+     * for the others, so none can pack or read what changes per run. */
+    void **plan_data = calloc((size_t)g->n_inputs + 1, sizeof *plan_data);
+    if (!plan_data)
+        return imp_fail(&p->error, IMP_ERR_NOMEM, "out of memory planning");
     for (int i = 0; i < g->n_inputs; i++)
-        t[g->inputs[i]].data = p->input_data[i];
+        plan_data[i] = p->plan_input[i] ? p->input_data[i] : NULL;
+    enum imp_status st = imp_infer_graph(g, p->input_shapes, plan_data, p->param_data,
+                                         &p->inf, &p->error);
+    free(plan_data);
+    if (st != IMP_OK) {
+        /* Zeros for a shape are a likely reason: say which input waits. */
+        for (int i = 0; i < g->n_inputs; i++)
+            if (p->plan_input[i] && !p->plan_input_set[i]) {
+                imp_error_prefix(&p->error, "input '%s' gives shapes and has no value yet",
+                                 g->values[g->inputs[i]].name);
+                break;
+            }
+        return st;
+    }
+    struct imp_tensor *t = p->inf.tensors;
 
     int n_exec = 0, n_in = 0, n_out = 0;
     for (int ni = 0; ni < g->n_nodes; ni++) {
@@ -330,6 +350,11 @@ static enum imp_status plan(struct imp_predictor *p)
         if (st != IMP_OK)
             goto done;
     }
+
+    /* Engines are prepared: now every input gets its data, for running
+     * and for the views below. */
+    for (int i = 0; i < g->n_inputs; i++)
+        t[g->inputs[i]].data = p->input_data[i];
 
     /* Buffers: one per activation, shared by aliases and in-place ops. */
     int n_bufs = 0;
@@ -456,8 +481,12 @@ enum imp_status imp_predictor_init(const struct imp_model *m,
     p->input_shapes = calloc((size_t)g->n_inputs + 1, sizeof *p->input_shapes);
     p->input_data = calloc((size_t)g->n_inputs + 1, sizeof *p->input_data);
     p->param_data = calloc((size_t)g->n_values + 1, sizeof *p->param_data);
+    p->plan_input = calloc((size_t)g->n_inputs + 1, sizeof *p->plan_input);
+    p->plan_input_set = calloc((size_t)g->n_inputs + 1, sizeof *p->plan_input_set);
+    p->n_plan_inputs = p->plan_input ? imp_find_plan_inputs(g, p->plan_input) : -1;
     enum imp_status st = IMP_OK;
-    if (!p->input_shapes || !p->input_data || !p->param_data ||
+    if (!p->input_shapes || !p->input_data || !p->param_data || p->n_plan_inputs < 0 ||
+        !p->plan_input_set ||
         (p->opt.engines && !p->engine_spec)) {
         st = imp_fail(err, IMP_ERR_NOMEM, "out of memory");
         goto fail;
@@ -472,10 +501,12 @@ enum imp_status imp_predictor_init(const struct imp_model *m,
         memset(p->input_data[i], 0, input_bytes(p, i));
     }
     /* Plan now so errors surface here. When the model leaves dims open,
-     * the stand-in shape may not fit it: planning then waits for the
-     * caller's resize (and any error comes from run). */
+     * the stand-in shape may not fit it, nor zeros a plan-time input:
+     * planning then waits for the caller's resize or input (and any error
+     * comes from run). */
     st = plan(p);
-    if (st != IMP_OK && (!has_open_dims(g) || st == IMP_ERR_NOMEM)) {
+    if (st != IMP_OK && ((!has_open_dims(g) && p->n_plan_inputs == 0) ||
+                         st == IMP_ERR_NOMEM)) {
         if (err)
             *err = p->error;
         goto fail;
@@ -499,6 +530,8 @@ void imp_predictor_free(struct imp_predictor *p)
         imp_aligned_free(p->param_data[v]);
     free(p->input_data);
     free(p->param_data);
+    free(p->plan_input);
+    free(p->plan_input_set);
     free(p->input_shapes);
     free(p->engine_spec);
     imp_aligned_free(p->arena);
@@ -552,6 +585,7 @@ enum imp_status imp_predictor_resize_input(struct imp_predictor *p, int index,
     imp_aligned_free(p->input_data[index]);
     p->input_data[index] = buf;
     p->input_shapes[index] = s;
+    p->plan_input_set[index] = false; /* zeros again */
     release_plan(p);
     return IMP_OK;
 }
@@ -568,6 +602,10 @@ enum imp_status imp_predictor_set_input(struct imp_predictor *p, int index,
         return imp_fail(&p->error, IMP_ERR_SHAPE,
                         "input '%s' takes %zu bytes, got %zu",
                         p->g->values[p->g->inputs[index]].name, want, bytes);
+    /* A plan-time input re-plans when its contents change. */
+    if (p->plan_input[index] && bytes && memcmp(p->input_data[index], data, bytes) != 0)
+        release_plan(p);
+    p->plan_input_set[index] = true;
     memcpy(p->input_data[index], data, bytes);
     return IMP_OK;
 }
