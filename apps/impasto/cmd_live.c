@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "frame_style.h"
 #include "live_out.h"
+#include "readout.h"
 #include "temporal.h"
 #include "video.h"
 #include "window.h"
@@ -23,7 +24,8 @@ static const char help[] =
     "usage: impasto live --style MODEL [--style MODEL...] [--camera /dev/videoN |\n"
     "                    --input FILE|lavfi:SPEC] [options]\n"
     "\n"
-    "Stylize a camera live and show it in a window. Without a camera, --input\n"
+    "Stylize a camera live and show it in a window, with a readout of the frame\n"
+    "rate and the capture-to-display latency. Without a camera, --input\n"
     "plays a file or an FFmpeg test source in real time. Frames that come while\n"
     "one is being stylized are skipped, so what is shown is always recent; when\n"
     "frames take longer than the deadline the network runs at a lower\n"
@@ -53,6 +55,7 @@ static const char help[] =
     "  + / - (up / down)     strength of the style\n"
     "  c                     keep the camera's colours (the style's light and shade)\n"
     "  space                 camera picture side by side\n"
+    "  i                     FPS and latency readout on / off\n"
     "  s                     snapshot to live-snapshot-N.png\n"
     "  r                     start / stop recording to live-N.mp4\n"
     "  f                     fullscreen\n"
@@ -250,6 +253,8 @@ struct live {
     size_t cap_bytes;
     int prev_w, prev_h;
     int snapshots, recordings;
+    int readout; /* FPS and latency drawn on the window's picture */
+    double fps;
 };
 
 static int grow_buffers(struct live *L, int w, int h, int sw, int sh)
@@ -314,6 +319,8 @@ static void on_key(struct live *L, int key, const struct imp_video_frame *f, cha
         L->keep_colours = !L->keep_colours;
     else if (key == ' ')
         L->side = !L->side;
+    else if (key == 'i')
+        L->readout = !L->readout;
     else if (key == 'f' && L->win)
         imp_window_toggle_fullscreen(L->win);
     else if (key == 's') {
@@ -369,6 +376,7 @@ static int live_main(int argc, char **argv)
     L.range = 1;
     L.stabilize = 0.8f;
     L.strength = 1;
+    L.readout = 1;
     const char *camera = NULL, *input = NULL, *output = NULL, *vcam_path = NULL;
     int size_w = 0, size_h = 0, deadline = 33, headless = 0, max_frames = 0;
     struct imp_cli_args a;
@@ -590,13 +598,20 @@ static int live_main(int argc, char **argv)
                 bad = imp_v4l2_out_write(L.vcam, L.full, err, sizeof err);
         }
         if (!bad && L.win) {
-            if (L.side) {
+            /* The readout goes on the window's copy only, never into outputs. */
+            int sw2 = L.side ? 2 * f.width : f.width;
+            if (L.side)
                 side_by_side(L.shown, f.rgb, L.styled, f.width, f.height);
-                bad = imp_window_show(L.win, L.shown, 2 * f.width, f.height, err,
-                                      sizeof err);
-            } else {
-                bad = imp_window_show(L.win, L.styled, f.width, f.height, err, sizeof err);
+            else
+                memcpy(L.shown, L.styled, bytes);
+            if (L.readout) {
+                char text[64];
+                snprintf(text, sizeof text, "%.1f FPS %.0f MS %dX%d", L.fps, latency_avg,
+                         f.width, f.height);
+                int k = f.height >= 240 ? 2 : 1;
+                imp_readout_draw(L.shown, sw2, f.height, 3 * k, 3 * k, k, text);
             }
+            bad = imp_window_show(L.win, L.shown, sw2, f.height, err, sizeof err);
         }
         if (bad) {
             imp_video_frame_free(&f);
@@ -626,6 +641,7 @@ static int live_main(int argc, char **argv)
         }
         double now = imp_cli_now_ms();
         double fps = frames / ((now - t_start) / 1000.0);
+        L.fps = fps;
         if (L.win) {
             if (now - last_title > 500) {
                 char title[256];
