@@ -23,8 +23,10 @@
 /* FFmpeg's own log lines would break the one-line error promise: off. */
 void imp_video_quiet_logs(void);
 
-/* Frames wider or taller than this are refused as hostile. */
+/* Frames wider or taller than this, or of more pixels (8K UHD fits), are
+ * refused as hostile: a pipeline holds a dozen or more frames at once. */
 #define IMP_VIDEO_MAX_SIDE 16384
+#define IMP_VIDEO_MAX_PIXELS (1u << 25)
 
 struct imp_video_reader;
 struct imp_video_writer;

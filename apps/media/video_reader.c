@@ -245,12 +245,13 @@ static int open_input(const char *format, const char *path,
     AVCodecParameters *par = r->video->codecpar;
     if (par->width <= 0 || par->height <= 0 || par->width > IMP_VIDEO_MAX_SIDE ||
         par->height > IMP_VIDEO_MAX_SIDE ||
-        (size_t)par->width * par->height > IMP_IMAGE_MAX_PIXELS) {
+        (size_t)par->width * par->height > IMP_VIDEO_MAX_PIXELS) {
         int w = par->width, h = par->height;
         imp_video_reader_close(r);
         return imp_video_fail(err, err_size, path,
-                              "video size %dx%d is out of range (1 to %d a side)", w, h,
-                              IMP_VIDEO_MAX_SIDE);
+                              "video size %dx%d is out of range (1 to %d a side, %u "
+                              "pixels)",
+                              w, h, IMP_VIDEO_MAX_SIDE, IMP_VIDEO_MAX_PIXELS);
     }
     r->dec = avcodec_alloc_context3(codec);
     if (!r->dec) {
@@ -287,7 +288,7 @@ int imp_video_reader_set_output_size(struct imp_video_reader *r, int width, int 
                                      char *err, size_t err_size)
 {
     if (width < 1 || height < 1 || width > IMP_VIDEO_MAX_SIDE ||
-        height > IMP_VIDEO_MAX_SIDE)
+        height > IMP_VIDEO_MAX_SIDE || (size_t)width * height > IMP_VIDEO_MAX_PIXELS)
         return imp_video_fail(err, err_size, r->path, "size %dx%d is out of range",
                               width, height);
     r->out_w = width;
@@ -304,7 +305,8 @@ static int convert(struct imp_video_reader *r, struct imp_video_frame *f, char *
     AVFrame *fr = r->frame;
     /* A stream may change size midway; each frame is checked on its own. */
     if (fr->width <= 0 || fr->height <= 0 || fr->width > IMP_VIDEO_MAX_SIDE ||
-        fr->height > IMP_VIDEO_MAX_SIDE || fr->format < 0)
+        fr->height > IMP_VIDEO_MAX_SIDE ||
+        (size_t)fr->width * fr->height > IMP_VIDEO_MAX_PIXELS || fr->format < 0)
         return imp_video_fail(err, err_size, r->path, "frame %lld has a bad size %dx%d",
                               (long long)r->next_index, fr->width, fr->height);
     enum AVPixelFormat src = (enum AVPixelFormat)fr->format;
