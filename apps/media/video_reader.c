@@ -10,7 +10,6 @@
 #include <libavutil/display.h>
 #include <libavutil/imgutils.h>
 
-#include "image.h"
 #include "video_internal.h"
 
 /* Audio packets held between two frames: past this the file is not
