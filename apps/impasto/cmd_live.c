@@ -40,7 +40,7 @@ static const char help[] =
     "                        such as lavfi:testsrc2=size=640x480:rate=30\n"
     "      --size WxH|H      start the network at this size (default: the source's)\n"
     "      --deadline MS     the time a frame may take (default 33)\n"
-    "      --stabilize S     0 (off) to 1: smooth flicker over time (default 0.8)\n"
+    "      --stabilize S     0 (off) to 1: smooth flicker over time (default 1)\n"
     "  -o, --output OUT      also write the stylized video: a file (.mp4, .mkv, ...)\n"
     "                        or '-' for YUV4MPEG2 on standard output\n"
     "      --virtual-camera DEV\n"
@@ -374,7 +374,7 @@ static int live_main(int argc, char **argv)
     struct live L;
     memset(&L, 0, sizeof L);
     L.range = 1;
-    L.stabilize = 0.8f;
+    L.stabilize = 1;
     L.strength = 1;
     L.readout = 1;
     const char *camera = NULL, *input = NULL, *output = NULL, *vcam_path = NULL;

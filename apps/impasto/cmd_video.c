@@ -35,7 +35,7 @@ static const char help[] =
     "      --strength S      0 (the source) to 1 (the full style, default)\n"
     "      --preserve-colors keep the source's colours: the style's light and\n"
     "                        shade only\n"
-    "      --stabilize S     0 (off) to 1 (strongest); default 0.8\n"
+    "      --stabilize S     0 (off) to 1 (strongest, default)\n"
     "      --size WxH|H      run the network at this size (H alone keeps the\n"
     "                        aspect); the output keeps the source's size\n"
     "      --crf N           encoder quality, lower is better (x264: 0-51,\n"
@@ -174,7 +174,7 @@ static int video_main(int argc, char **argv)
     imp_cli_model_flags_init(&flags);
     struct imp_video_writer_options wopt = imp_video_writer_options_default();
     const char *in_path = NULL, *out_path = NULL, *style_path = NULL;
-    float range = 1, stabilize = 0.8f, strength = 1;
+    float range = 1, stabilize = 1, strength = 1;
     int keep_colours = 0;
     int size_w = 0, size_h = 0, predictors = 0, quiet = 0;
     struct imp_cli_args a;
