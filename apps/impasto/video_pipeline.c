@@ -164,13 +164,14 @@ static int run_frame(struct worker *wk, struct slot *s, int smoothed, char *err,
     if (!smoothed)
         return imp_frame_style_run(&wk->style, f->rgb, f->width, f->height, s->styled,
                                    err, err_size);
-    int reset;
+    int reset = 0, rc = 0;
     pthread_mutex_lock(&p->lock);
-    int rc = take_state(wk, s, &reset);
+    size_t n = p->count; /* 0: a model without instance norms */
+    if (n)
+        rc = take_state(wk, s, &reset);
     pthread_mutex_unlock(&p->lock);
     if (rc)
         return -1;
-    size_t n = p->count;
     if (n) {
         if (reset)
             imp_predictor_reset_norm_stats(wk->pred);
