@@ -408,7 +408,10 @@ int imp_video_writer_write(struct imp_video_writer *w, const struct imp_video_fr
         return imp_video_fail(err, err_size, w->path, "out of memory");
     const uint8_t *src[4] = {f->rgb, NULL, NULL, NULL};
     int stride[4] = {f->width * 3, 0, 0, 0};
-    sws_scale(w->sws, src, stride, 0, f->height, w->frame->data, w->frame->linesize);
+    if (sws_scale(w->sws, src, stride, 0, f->height, w->frame->data, w->frame->linesize) !=
+        enc->height)
+        return imp_video_fail(err, err_size, w->path, "frame %lld did not convert",
+                              (long long)f->index);
     w->frame->pts = f->pts;
     w->frame->color_range = enc->color_range;
     w->frame->sample_aspect_ratio = enc->sample_aspect_ratio;
