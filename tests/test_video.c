@@ -221,7 +221,7 @@ static void keeps_variable_frame_rate_timestamps_at_a_lower_network_size(void)
     unload(&b);
 }
 
-static void reencodes_audio_the_container_cannot_hold(void)
+static void copies_audio_the_container_holds_and_reencodes_the_rest(void)
 {
     /* PCM cannot go into WebM: it becomes Opus, as long as it was. */
     const char *src = tmp("pcm.mkv"), *out = tmp("pcm.webm");
@@ -243,6 +243,12 @@ static void reencodes_audio_the_container_cannot_hold(void)
     double total = atof(out_text);
     printf("  webm lasts %.3f s\n", total);
     CHECK(fabs(total - 1.5) < 0.06);
+    unload(&b);
+    /* QuickTime holds PCM as it is. */
+    CHECK(video(src, tmp("pcm.mov"), "") == 0);
+    CHECK(strstr(out_text, "pcm_s16le (copied)") != NULL);
+    CHECK(load(tmp("pcm.mov"), &b));
+    CHECK(b.n == 30 && b.info.has_audio);
     unload(&b);
 }
 
@@ -432,7 +438,7 @@ int main(void)
     }
     RUN(keeps_size_rotation_aspect_range_rate_and_audio);
     RUN(keeps_variable_frame_rate_timestamps_at_a_lower_network_size);
-    RUN(reencodes_audio_the_container_cannot_hold);
+    RUN(copies_audio_the_container_holds_and_reencodes_the_rest);
     RUN(stabilize_takes_out_flicker_of_a_static_scene);
     RUN(stabilize_does_not_ghost_a_moving_scene);
     RUN(scene_cuts_start_afresh_and_results_do_not_depend_on_timing);
