@@ -13,6 +13,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 imp_install_build_deps
+imp_install_video_deps
 imp_build "$IMP_ROOT/build"
 model=$(imp_selfie_model)
 

@@ -53,6 +53,15 @@ imp_install_build_deps() {
   imp_apt_install build-essential cmake ninja-build libpng-dev libjpeg-dev
 }
 
+# apps/media's video files and cameras (FFmpeg's libraries, found with
+# pkg-config) and windows (SDL2); the ffmpeg program the video tests make
+# their sample files with, and Xvfb + ImageMagick for the window test.
+imp_install_video_deps() {
+  imp_apt_install pkg-config libavformat-dev libavcodec-dev libswscale-dev \
+    libswresample-dev libavutil-dev libavdevice-dev libsdl2-dev ffmpeg xvfb xauth \
+    imagemagick
+}
+
 # ONNX's own backend node tests (a tiny model, inputs and expected outputs per
 # case), which tests/test_onnx_conformance runs; it skips without them.
 imp_install_conformance_deps() {

@@ -32,6 +32,7 @@ run_suite() {
 }
 
 imp_install_build_deps
+imp_install_video_deps
 imp_install_conformance_deps
 imp_install_onnx_check_deps
 imp_install_stylize_deps

@@ -59,6 +59,8 @@ extern const struct imp_cli_command imp_cli_convert_command;
 extern const struct imp_cli_command imp_cli_stylize_command;
 extern const struct imp_cli_command imp_cli_styles_command;
 extern const struct imp_cli_command imp_cli_focus_command;
+extern const struct imp_cli_command imp_cli_video_command;
+extern const struct imp_cli_command imp_cli_live_command;
 
 /* "impasto: <what>: <why>" on stderr; returns IMP_CLI_EXIT_FAIL. */
 int imp_cli_fail(const char *what, const char *fmt, ...) IMP_CLI_PRINTF(2, 3);

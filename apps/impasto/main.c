@@ -5,9 +5,10 @@
 #include "cli.h"
 
 static const struct imp_cli_command *const commands[] = {
-    &imp_cli_stylize_command, &imp_cli_styles_command, &imp_cli_focus_command,
-    &imp_cli_info_command,    &imp_cli_run_command,    &imp_cli_segment_command,
-    &imp_cli_bench_command,   &imp_cli_convert_command,
+    &imp_cli_stylize_command, &imp_cli_styles_command, &imp_cli_video_command,
+    &imp_cli_live_command,    &imp_cli_focus_command,  &imp_cli_info_command,
+    &imp_cli_run_command,     &imp_cli_segment_command, &imp_cli_bench_command,
+    &imp_cli_convert_command,
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 
@@ -31,6 +32,8 @@ static const char outro[] =
     "  impasto run candy.onnx -i inputImage=photo.png --bgr --scale 1 -o out/\n"
     "  impasto bench candy.onnx --threads 4 --runs 20 --profile\n"
     "  impasto convert candy.onnx candy.imp\n"
+    "  impasto video clip.mp4 -o clip-styled.mp4 --style style.onnx\n"
+    "  impasto live --style style.onnx --camera /dev/video0\n"
     "\n"
     "A failure prints one line, 'impasto: <what>: <why>', and exits with 1\n"
     "(2 for a mistake on the command line).\n";

@@ -1,0 +1,354 @@
+/* impasto video: a video file through a style network, into a new file. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "video.h"
+#include "video_pipeline.h"
+
+static const char help[] =
+    "usage: impasto video IN -o OUT --style MODEL [options]\n"
+    "\n"
+    "Stylize every frame of a video file. Any file FFmpeg reads goes in; the\n"
+    "container of OUT comes from its extension (.mp4, .mkv, .webm, .mov). The\n"
+    "new file keeps the source's timestamps (a variable frame rate too), frame\n"
+    "rate, rotation, pixel aspect, colour range and audio (copied when the\n"
+    "container can hold it, else re-encoded). It is written under a temporary\n"
+    "name and renamed when complete; Ctrl-C stops early and still leaves a\n"
+    "playable file of the frames done.\n"
+    "\n"
+    "Style networks flicker: each frame gets its own instance-norm statistics,\n"
+    "and sensor noise turns into moving texture. --stabilize smooths the\n"
+    "statistics over time and blends each frame with the previous output where\n"
+    "the picture did not move; a scene cut starts afresh.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output OUT      the video to write\n"
+    "      --style MODEL     the style network: ONNX, TFLite or .imp taking and\n"
+    "                        giving [1, 3, H, W] RGB pictures\n"
+    "      --range R         the network's pixel values: 1 (0..1, default) or 255\n"
+    "      --strength S      0 (the source) to 1 (the full style, default)\n"
+    "      --preserve-colors keep the source's colours: the style's light and\n"
+    "                        shade only\n"
+    "      --stabilize S     0 (off) to 1 (strongest, default)\n"
+    "      --size WxH|H      run the network at this size (H alone keeps the\n"
+    "                        aspect); the output keeps the source's size\n"
+    "      --crf N           encoder quality, lower is better (x264: 0-51,\n"
+    "                        default 23; VP9: 0-63, default 32)\n"
+    "      --codec NAME      video encoder (default: libx264 for mp4, mkv, mov;\n"
+    "                        libvpx-vp9 for webm; see 'ffmpeg -encoders')\n"
+    "      --preset NAME     encoder speed preset (x264 default: veryfast)\n"
+    "      --predictors N    frames run side by side, each by its own predictor\n"
+    "                        on the one model (default: one per thread)\n"
+    "  -q, --quiet           no progress bar\n" IMP_CLI_MODEL_HELP
+    "  -h, --help            show this help\n"
+    "\n"
+    "examples:\n"
+    "  impasto video holiday.mp4 -o holiday-candy.mp4 --style candy.onnx --range 255\n"
+    "  impasto video talk.mkv -o talk.webm --style style.imp --size 360 --crf 30\n"
+    "  impasto video clip.mov -o flicker.mp4 --style style.onnx --stabilize 0\n";
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_interrupt(int sig)
+{
+    stop_requested = 1;
+    signal(sig, SIG_DFL); /* a second Ctrl-C ends at once */
+}
+
+struct progress {
+    int64_t total; /* 0 when unknown */
+    double start_ms, last_ms;
+    int tty, quiet;
+};
+
+static void show_progress(void *ctx, int64_t done)
+{
+    struct progress *pr = ctx;
+    if (pr->quiet)
+        return;
+    double now = imp_cli_now_ms();
+    int last = pr->total > 0 && done >= pr->total;
+    if (!last && now - pr->last_ms < (pr->tty ? 100.0 : 2000.0))
+        return;
+    pr->last_ms = now;
+    double secs = (now - pr->start_ms) / 1000.0;
+    double fps = secs > 0 ? (double)done / secs : 0;
+    char eta[32] = "";
+    if (pr->total > 0 && fps > 0 && done < pr->total) {
+        int left = (int)((double)(pr->total - done) / fps + 0.5);
+        snprintf(eta, sizeof eta, "  ETA %d:%02d", left / 60, left % 60);
+    }
+    if (pr->total > 0) {
+        int pct = (int)(100 * done / pr->total);
+        pct = pct > 100 ? 100 : pct;
+        if (pr->tty) {
+            char bar[31];
+            int fill = pct * 30 / 100;
+            for (int i = 0; i < 30; i++)
+                bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+            bar[30] = '\0';
+            fprintf(stderr, "\r[%s] %3d%%  frame %lld/%lld  %.1f fps%s   ", bar, pct,
+                    (long long)done, (long long)pr->total, fps, eta);
+        } else {
+            fprintf(stderr, "frame %lld/%lld (%d%%), %.1f fps%s\n", (long long)done,
+                    (long long)pr->total, pct, fps, eta);
+        }
+    } else {
+        fprintf(stderr, pr->tty ? "\rframe %lld  %.1f fps   " : "frame %lld, %.1f fps\n",
+                (long long)done, fps);
+    }
+    fflush(stderr);
+}
+
+/* "640x360" or "360" (the height; the width follows the aspect, even). */
+static int parse_size(const char *text, int *w, int *h)
+{
+    char *end;
+    errno = 0;
+    long a = strtol(text, &end, 10);
+    if (errno || end == text || a < 8 || a > IMP_VIDEO_MAX_SIDE)
+        return -1;
+    if (*end == '\0') {
+        *w = 0;
+        *h = (int)a;
+        return 0;
+    }
+    if (*end != 'x')
+        return -1;
+    const char *second = end + 1;
+    long b = strtol(second, &end, 10);
+    if (errno || end == second || *end || b < 8 || b > IMP_VIDEO_MAX_SIDE)
+        return -1;
+    *w = (int)a;
+    *h = (int)b;
+    return 0;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+static int video_main(int argc, char **argv)
+{
+    enum {
+        OPT_OUTPUT = 1,
+        OPT_STYLE,
+        OPT_RANGE,
+        OPT_STABILIZE,
+        OPT_SIZE,
+        OPT_CRF,
+        OPT_CODEC,
+        OPT_PRESET,
+        OPT_PREDICTORS,
+        OPT_QUIET,
+        OPT_STRENGTH,
+        OPT_KEEP_COLOURS,
+    };
+    static const struct imp_cli_option opts[] = {
+        IMP_CLI_MODEL_OPTIONS,
+        {"output", 'o', 1, OPT_OUTPUT},
+        {"style", 0, 1, OPT_STYLE},
+        {"range", 0, 1, OPT_RANGE},
+        {"stabilize", 0, 1, OPT_STABILIZE},
+        {"size", 0, 1, OPT_SIZE},
+        {"crf", 0, 1, OPT_CRF},
+        {"codec", 0, 1, OPT_CODEC},
+        {"preset", 0, 1, OPT_PRESET},
+        {"predictors", 0, 1, OPT_PREDICTORS},
+        {"quiet", 'q', 0, OPT_QUIET},
+        {"strength", 0, 1, OPT_STRENGTH},
+        {"preserve-colors", 0, 0, OPT_KEEP_COLOURS},
+        {0},
+    };
+    const char *cmd = "video";
+    struct imp_cli_model_flags flags;
+    imp_cli_model_flags_init(&flags);
+    struct imp_video_writer_options wopt = imp_video_writer_options_default();
+    const char *in_path = NULL, *out_path = NULL, *style_path = NULL;
+    float range = 1, stabilize = 1, strength = 1;
+    int keep_colours = 0;
+    int size_w = 0, size_h = 0, predictors = 0, quiet = 0;
+    struct imp_cli_args a;
+    imp_cli_args_init(&a, &imp_cli_video_command, argc, argv);
+    for (int id; (id = imp_cli_args_next(&a, opts)) != IMP_CLI_ARG_END;) {
+        if (id == IMP_CLI_ARG_HELP)
+            return 0;
+        if (id == IMP_CLI_ARG_ERROR)
+            return IMP_CLI_EXIT_USAGE;
+        switch (id) {
+        case IMP_CLI_ARG_POSITIONAL:
+            if (in_path)
+                return imp_cli_usage(cmd, "unexpected argument '%s'", a.value);
+            in_path = a.value;
+            break;
+        case OPT_OUTPUT:
+            out_path = a.value;
+            break;
+        case OPT_STYLE:
+            style_path = a.value;
+            break;
+        case OPT_RANGE:
+            if (imp_cli_parse_float(cmd, "--range", a.value, &range))
+                return IMP_CLI_EXIT_USAGE;
+            if (range != 1 && range != 255)
+                return imp_cli_usage(cmd, "--range wants 1 or 255, not '%s'", a.value);
+            break;
+        case OPT_STABILIZE:
+            if (imp_cli_parse_float(cmd, "--stabilize", a.value, &stabilize))
+                return IMP_CLI_EXIT_USAGE;
+            if (!(stabilize >= 0 && stabilize <= 1))
+                return imp_cli_usage(cmd, "--stabilize wants a number from 0 to 1, not '%s'",
+                                     a.value);
+            break;
+        case OPT_SIZE:
+            if (parse_size(a.value, &size_w, &size_h))
+                return imp_cli_usage(cmd,
+                                     "--size wants WxH or H (8 to %d), such as 640x360 or "
+                                     "360, not '%s'",
+                                     IMP_VIDEO_MAX_SIDE, a.value);
+            break;
+        case OPT_CRF:
+            if (imp_cli_parse_int(cmd, "--crf", a.value, 0, 63, &wopt.crf))
+                return IMP_CLI_EXIT_USAGE;
+            break;
+        case OPT_CODEC:
+            wopt.codec = a.value;
+            break;
+        case OPT_PRESET:
+            wopt.preset = a.value;
+            break;
+        case OPT_PREDICTORS:
+            if (imp_cli_parse_int(cmd, "--predictors", a.value, 1, 64, &predictors))
+                return IMP_CLI_EXIT_USAGE;
+            break;
+        case OPT_QUIET:
+            quiet = 1;
+            break;
+        case OPT_STRENGTH:
+            if (imp_cli_parse_float(cmd, "--strength", a.value, &strength))
+                return IMP_CLI_EXIT_USAGE;
+            if (!(strength >= 0 && strength <= 1))
+                return imp_cli_usage(cmd, "--strength wants a number from 0 to 1, not '%s'",
+                                     a.value);
+            break;
+        case OPT_KEEP_COLOURS:
+            keep_colours = 1;
+            break;
+        default: {
+            int r = imp_cli_model_flag(&flags, cmd, id, a.value);
+            if (r <= 0)
+                return r < 0 ? IMP_CLI_EXIT_USAGE
+                             : imp_cli_usage(cmd, "option not valid here");
+        }
+        }
+    }
+    if (!in_path)
+        return imp_cli_usage(cmd, "give the video to read");
+    if (!out_path)
+        return imp_cli_usage(cmd, "give the video to write with -o OUT");
+    if (!style_path)
+        return imp_cli_usage(cmd, "give the style network with --style MODEL");
+    if (strcmp(in_path, out_path) == 0 || same_file(in_path, out_path))
+        return imp_cli_fail(out_path, "is the input video; write to another file");
+
+    imp_video_quiet_logs();
+    char err[512];
+    struct imp_video_reader *reader = NULL;
+    struct imp_video_writer *writer = NULL;
+    struct imp_cli_session s;
+    memset(&s, 0, sizeof s);
+    int rc = imp_cli_load(style_path, &s);
+    if (rc)
+        return rc;
+    if (imp_video_reader_open(in_path, &reader, err, sizeof err)) {
+        rc = imp_cli_fail_message(in_path, err);
+        goto done;
+    }
+    const struct imp_video_info *info = imp_video_reader_info(reader);
+    int pw = info->width, ph = info->height;
+    if (size_h) {
+        ph = size_h;
+        pw = size_w ? size_w
+                    : (int)((double)info->width * size_h / info->height / 2 + 0.5) * 2;
+        pw = pw < 8 ? 8 : pw;
+        if (imp_video_reader_set_output_size(reader, pw, ph, err, sizeof err)) {
+            rc = imp_cli_fail_message(in_path, err);
+            goto done;
+        }
+    }
+    if (imp_video_writer_open(out_path, reader, &wopt, &writer, err, sizeof err)) {
+        rc = imp_cli_fail_message(out_path, err);
+        goto done;
+    }
+    int threads = flags.opt.threads > 0 ? flags.opt.threads
+                                        : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    threads = threads < 1 ? 1 : threads;
+    if (predictors == 0)
+        predictors = threads;
+    struct video_pipeline_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.model = s.model;
+    cfg.opt = flags.opt;
+    cfg.opt.threads = threads / predictors > 0 ? threads / predictors : 1;
+    cfg.predictors = predictors;
+    cfg.range = range;
+    cfg.stabilize = stabilize;
+    cfg.strength = strength;
+    cfg.keep_colours = keep_colours;
+    cfg.reader = reader;
+    cfg.writer = writer;
+    cfg.stop = &stop_requested;
+    struct progress pr = {info->frames, imp_cli_now_ms(), 0, isatty(2), quiet};
+    cfg.progress = show_progress;
+    cfg.progress_ctx = &pr;
+    signal(SIGINT, on_interrupt);
+    signal(SIGTERM, on_interrupt);
+    struct video_pipeline_result res;
+    int failed = video_pipeline_run(&cfg, &res, err, sizeof err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (pr.tty && !quiet)
+        fputc('\n', stderr);
+    if (failed) {
+        rc = imp_cli_fail(in_path, "%s", err);
+        goto done;
+    }
+    if (res.frames == 0 && !res.interrupted) {
+        rc = imp_cli_fail(in_path, "no frame of its video stream could be decoded");
+        goto done;
+    }
+    if (imp_video_writer_finish(writer, err, sizeof err)) {
+        rc = imp_cli_fail_message(out_path, err);
+        goto done;
+    }
+    double secs = (imp_cli_now_ms() - pr.start_ms) / 1000.0;
+    printf("video    %s (%dx%d, %lld frames, %s; audio: %s)\n", out_path, info->width,
+           info->height, (long long)res.frames, imp_video_writer_codec(writer),
+           info->has_audio ? imp_video_writer_audio(writer) : "none");
+    printf("took     %.2f s, %.1f fps (network at %dx%d, %d predictors x %d threads, "
+           "stabilize %.2g, %lld scene cuts)\n",
+           secs, secs > 0 ? (double)res.frames / secs : 0.0, pw, ph, predictors,
+           cfg.opt.threads, stabilize, (long long)res.cuts);
+    if (res.interrupted) {
+        printf("stopped  early on request: the file holds the first %lld frames\n",
+               (long long)res.frames);
+        rc = 130;
+    }
+done:
+    imp_video_writer_close(writer);
+    imp_video_reader_close(reader);
+    imp_cli_close(&s);
+    return rc;
+}
+
+const struct imp_cli_command imp_cli_video_command = {
+    "video", "stylize a video file, without flicker", help, video_main};

@@ -1,0 +1,58 @@
+/*
+ * The video pipeline: decode (the calling thread) -> a pool of predictors
+ * on one shared model -> blend and encode in frame order (one thread).
+ * Frames travel through a ring of slots; each stage waits on the slot it
+ * needs next, so at most `ring` frames are in memory.
+ *
+ * Temporal stability (stabilize > 0) keeps frame order even though the
+ * predictors run frames side by side. The instance-norm statistics follow
+ * one chain, folded in frame order by whichever worker finishes:
+ *     S_k = w * S_{k-1} + (1 - w) * measured_k      (S_k = measured_k at a cut)
+ * and frame k runs in SMOOTHED mode holding S_{k-P} (P = predictors: the
+ * newest state that frame order guarantees, without making the predictors
+ * wait for each other), or S_{k-1} for the few frames after a scene cut, so
+ * that no frame of a new scene is normalised with the old one's statistics.
+ * With one predictor this is exactly the library's own exponential average.
+ * The result does not depend on thread timing.
+ */
+#ifndef IMP_VIDEO_PIPELINE_H
+#define IMP_VIDEO_PIPELINE_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "impasto.h"
+#include "video.h"
+
+struct video_pipeline_config {
+    const struct imp_model *model;   /* shared by every predictor */
+    struct imp_predictor_options opt; /* threads: per predictor */
+    int predictors;
+    float range;                      /* the model's pixel range: 1 or 255 */
+    float stabilize;                  /* 0 (off) .. 1 */
+    float strength;                   /* 0..1: the style mixed with the source */
+    int keep_colours;                 /* the style's light and shade only */
+    struct imp_video_reader *reader;  /* already set to the processing size */
+    struct imp_video_writer *writer;
+    volatile sig_atomic_t *stop;      /* set (by a signal) to finish early */
+    /* Called from the encoding thread after each frame is written. */
+    void (*progress)(void *ctx, int64_t frames_written);
+    void *progress_ctx;
+};
+
+struct video_pipeline_result {
+    int64_t frames;
+    int64_t cuts;    /* scene cuts found (the first frame not counted) */
+    int interrupted; /* stopped early through *stop */
+};
+
+/* Runs the whole video through. Returns 0, or -1 with one line in err. The
+ * writer is not finished: the caller finishes (or closes) it. */
+int video_pipeline_run(const struct video_pipeline_config *c,
+                       struct video_pipeline_result *r, char *err, size_t err_size);
+
+/* The norm-statistics weight and the output blend for a --stabilize value. */
+double video_norm_weight(float stabilize);
+float video_blend_weight(float stabilize);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * What the video reader and writer share (FFmpeg types; not for callers).
+ */
+#ifndef IMP_APP_VIDEO_INTERNAL_H
+#define IMP_APP_VIDEO_INTERNAL_H
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libswscale/swscale.h>
+
+#include "video.h"
+
+struct imp_video_packets {
+    AVPacket **items;
+    int count, capacity;
+};
+
+struct imp_video_reader {
+    char *path;
+    AVFormatContext *fmt;
+    AVStream *video, *audio; /* audio may be NULL */
+    AVCodecContext *dec;
+    struct SwsContext *sws;
+    AVPacket *pkt;
+    AVFrame *frame;
+    int out_w, out_h;
+    int64_t next_index;
+    int64_t last_pts;
+    int draining, done;
+    struct imp_video_packets *pending_audio; /* since the last frame */
+    struct imp_video_info info;
+};
+
+/* "why" for an FFmpeg error code. */
+const char *imp_av_error(int code, char *buf, size_t size);
+/* Writes "path: fmt..." into err and returns -1. */
+int imp_video_fail(char *err, size_t size, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The sws colour matrix table for an FFmpeg colour space. */
+const int *imp_video_sws_coefficients(enum AVColorSpace cs);
+
+#endif

@@ -1,0 +1,460 @@
+/* Video files in: demux, decode, convert to RGB (libavformat/codec/swscale). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pthread.h>
+
+#include <libavdevice/avdevice.h>
+#include <libavutil/display.h>
+#include <libavutil/imgutils.h>
+
+#include "video_internal.h"
+
+/* Audio packets held between two frames: past this the file is not
+ * interleaved in any sense we can keep, and the reader stops. */
+#define MAX_PENDING_AUDIO 100000
+
+void imp_video_quiet_logs(void)
+{
+    av_log_set_level(AV_LOG_QUIET);
+}
+
+const char *imp_av_error(int code, char *buf, size_t size)
+{
+    if (av_strerror(code, buf, size) < 0)
+        snprintf(buf, size, "FFmpeg error %d", code);
+    return buf;
+}
+
+int imp_video_fail(char *err, size_t size, const char *path, const char *fmt, ...)
+{
+    char why[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    snprintf(err, size, "%s: %s", path, why);
+    return -1;
+}
+
+const int *imp_video_sws_coefficients(enum AVColorSpace cs)
+{
+    /* swscale's tables are indexed by the same numbers as AVColorSpace for
+     * the spaces it knows; anything else gets BT.601, its default. */
+    switch (cs) {
+    case AVCOL_SPC_BT709:
+    case AVCOL_SPC_FCC:
+    case AVCOL_SPC_BT470BG:
+    case AVCOL_SPC_SMPTE170M:
+    case AVCOL_SPC_SMPTE240M:
+    case AVCOL_SPC_BT2020_NCL:
+    case AVCOL_SPC_BT2020_CL:
+        return sws_getCoefficients((int)cs);
+    default:
+        return sws_getCoefficients(SWS_CS_DEFAULT);
+    }
+}
+
+/* ---- audio packet lists ------------------------------------------------------ */
+
+static int packets_push(struct imp_video_packets **list, AVPacket *pkt)
+{
+    struct imp_video_packets *l = *list;
+    if (!l) {
+        l = calloc(1, sizeof *l);
+        if (!l)
+            return -1;
+        *list = l;
+    }
+    if (l->count == MAX_PENDING_AUDIO)
+        return -1;
+    if (l->count == l->capacity) {
+        int cap = l->capacity ? l->capacity * 2 : 16;
+        AVPacket **items = realloc(l->items, (size_t)cap * sizeof *items);
+        if (!items)
+            return -1;
+        l->items = items;
+        l->capacity = cap;
+    }
+    AVPacket *copy = av_packet_clone(pkt);
+    if (!copy)
+        return -1;
+    l->items[l->count++] = copy;
+    return 0;
+}
+
+static void packets_free(struct imp_video_packets *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < l->count; i++)
+        av_packet_free(&l->items[i]);
+    free(l->items);
+    free(l);
+}
+
+void imp_video_frame_free(struct imp_video_frame *f)
+{
+    free(f->rgb);
+    packets_free(f->audio);
+    memset(f, 0, sizeof *f);
+}
+
+/* ---- open ------------------------------------------------------------------------ */
+
+static void fill_info(struct imp_video_reader *r)
+{
+    struct imp_video_info *in = &r->info;
+    AVStream *st = r->video;
+    in->width = r->dec->width;
+    in->height = r->dec->height;
+    AVRational fps = st->avg_frame_rate;
+    if (fps.num <= 0 || fps.den <= 0)
+        fps = st->r_frame_rate;
+    if (fps.num > 0 && fps.den > 0) {
+        in->fps_num = fps.num;
+        in->fps_den = fps.den;
+    } else {
+        in->fps_num = 0;
+        in->fps_den = 1;
+    }
+    if (st->duration > 0 && st->time_base.num > 0)
+        in->duration = (double)st->duration * av_q2d(st->time_base);
+    else if (r->fmt->duration > 0)
+        in->duration = (double)r->fmt->duration / AV_TIME_BASE;
+    if (st->nb_frames > 0)
+        in->frames = st->nb_frames;
+    else if (in->duration > 0 && in->fps_num > 0)
+        in->frames = (int64_t)(in->duration * in->fps_num / in->fps_den + 0.5);
+    size_t size = 0;
+    const uint8_t *matrix = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    if (matrix && size >= 9 * sizeof(int32_t)) {
+        double deg = av_display_rotation_get((const int32_t *)matrix);
+        if (deg == deg) /* not NaN */
+            in->rotation = deg == 0 ? 0 : deg; /* no -0 */
+    }
+    AVRational sar = av_guess_sample_aspect_ratio(r->fmt, st, NULL);
+    if (sar.num > 0 && sar.den > 0) {
+        in->sar_num = sar.num;
+        in->sar_den = sar.den;
+    } else {
+        in->sar_num = 0;
+        in->sar_den = 1;
+    }
+    in->full_range = r->dec->color_range == AVCOL_RANGE_JPEG ||
+                     r->dec->pix_fmt == AV_PIX_FMT_YUVJ420P ||
+                     r->dec->pix_fmt == AV_PIX_FMT_YUVJ422P ||
+                     r->dec->pix_fmt == AV_PIX_FMT_YUVJ444P;
+    in->has_audio = r->audio != NULL;
+    in->codec = r->dec->codec ? r->dec->codec->name : "?";
+    if (r->audio) {
+        const AVCodecDescriptor *d = avcodec_descriptor_get(r->audio->codecpar->codec_id);
+        in->audio_codec = d ? d->name : "unknown";
+    }
+}
+
+static int open_input(const char *format, const char *path,
+                      struct imp_video_reader **out, char *err, size_t err_size);
+
+int imp_video_reader_open(const char *path, struct imp_video_reader **out, char *err,
+                          size_t err_size)
+{
+    return open_input(NULL, path, out, err, err_size);
+}
+
+static pthread_once_t devices_once = PTHREAD_ONCE_INIT;
+
+static void register_devices(void)
+{
+    avdevice_register_all();
+}
+
+int imp_video_reader_open_format(const char *format, const char *url,
+                                 struct imp_video_reader **out, char *err,
+                                 size_t err_size)
+{
+    pthread_once(&devices_once, register_devices);
+    return open_input(format, url, out, err, err_size);
+}
+
+static int open_input(const char *format, const char *path,
+                      struct imp_video_reader **out, char *err, size_t err_size)
+{
+    *out = NULL;
+    char why[256];
+    struct imp_video_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return imp_video_fail(err, err_size, path, "out of memory");
+    r->path = strdup(path);
+    r->pkt = av_packet_alloc();
+    r->frame = av_frame_alloc();
+    if (!r->path || !r->pkt || !r->frame) {
+        imp_video_reader_close(r);
+        return imp_video_fail(err, err_size, path, "out of memory");
+    }
+    const AVInputFormat *ifmt = NULL;
+    if (format && !(ifmt = av_find_input_format(format))) {
+        imp_video_reader_close(r);
+        return imp_video_fail(err, err_size, path, "FFmpeg has no '%s' input here", format);
+    }
+    int rc = avformat_open_input(&r->fmt, path, ifmt, NULL);
+    if (rc < 0) {
+        imp_video_reader_close(r);
+        return imp_video_fail(err, err_size, path, "cannot open as a video: %s",
+                              imp_av_error(rc, why, sizeof why));
+    }
+    rc = avformat_find_stream_info(r->fmt, NULL);
+    if (rc < 0) {
+        imp_video_reader_close(r);
+        return imp_video_fail(err, err_size, path, "cannot read the streams: %s",
+                              imp_av_error(rc, why, sizeof why));
+    }
+    const AVCodec *codec = NULL;
+    int vi = av_find_best_stream(r->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    if (vi == AVERROR_STREAM_NOT_FOUND) {
+        imp_video_reader_close(r);
+        return imp_video_fail(err, err_size, path, "has no video stream");
+    }
+    if (vi < 0 || !codec) {
+        const AVCodecDescriptor *d =
+            vi >= 0 ? avcodec_descriptor_get(r->fmt->streams[vi]->codecpar->codec_id)
+                    : NULL;
+        imp_video_reader_close(r);
+        return imp_video_fail(err, err_size, path,
+                              "no decoder for its video codec (%s)",
+                              d ? d->name : "unknown");
+    }
+    if (r->fmt->streams[vi]->disposition & AV_DISPOSITION_ATTACHED_PIC) {
+        /* A music file's cover picture is one frame, not a video. */
+        imp_video_reader_close(r);
+        return imp_video_fail(err, err_size, path,
+                              "has no video stream (only a cover picture)");
+    }
+    r->video = r->fmt->streams[vi];
+    int ai = av_find_best_stream(r->fmt, AVMEDIA_TYPE_AUDIO, -1, vi, NULL, 0);
+    if (ai >= 0)
+        r->audio = r->fmt->streams[ai];
+    /* Only the streams we use are demuxed. */
+    for (unsigned i = 0; i < r->fmt->nb_streams; i++)
+        if ((int)i != vi && (int)i != ai)
+            r->fmt->streams[i]->discard = AVDISCARD_ALL;
+
+    AVCodecParameters *par = r->video->codecpar;
+    if (par->width <= 0 || par->height <= 0 || par->width > IMP_VIDEO_MAX_SIDE ||
+        par->height > IMP_VIDEO_MAX_SIDE ||
+        (size_t)par->width * par->height > IMP_VIDEO_MAX_PIXELS) {
+        int w = par->width, h = par->height;
+        imp_video_reader_close(r);
+        return imp_video_fail(err, err_size, path,
+                              "video size %dx%d is out of range (1 to %d a side, %u "
+                              "pixels)",
+                              w, h, IMP_VIDEO_MAX_SIDE, IMP_VIDEO_MAX_PIXELS);
+    }
+    r->dec = avcodec_alloc_context3(codec);
+    if (!r->dec) {
+        imp_video_reader_close(r);
+        return imp_video_fail(err, err_size, path, "out of memory");
+    }
+    rc = avcodec_parameters_to_context(r->dec, par);
+    if (rc >= 0) {
+        r->dec->pkt_timebase = r->video->time_base;
+        /* The pipeline keeps the cores busy with the model; a second
+         * decoding thread only adds latency. */
+        r->dec->thread_count = 1;
+        rc = avcodec_open2(r->dec, codec, NULL);
+    }
+    if (rc < 0) {
+        imp_video_reader_close(r);
+        return imp_video_fail(err, err_size, path, "cannot open the %s decoder: %s",
+                              codec->name, imp_av_error(rc, why, sizeof why));
+    }
+    r->last_pts = AV_NOPTS_VALUE;
+    fill_info(r);
+    r->out_w = r->info.width;
+    r->out_h = r->info.height;
+    *out = r;
+    return 0;
+}
+
+const struct imp_video_info *imp_video_reader_info(const struct imp_video_reader *r)
+{
+    return &r->info;
+}
+
+int imp_video_reader_set_output_size(struct imp_video_reader *r, int width, int height,
+                                     char *err, size_t err_size)
+{
+    if (width < 1 || height < 1 || width > IMP_VIDEO_MAX_SIDE ||
+        height > IMP_VIDEO_MAX_SIDE || (size_t)width * height > IMP_VIDEO_MAX_PIXELS)
+        return imp_video_fail(err, err_size, r->path, "size %dx%d is out of range",
+                              width, height);
+    r->out_w = width;
+    r->out_h = height;
+    return 0;
+}
+
+/* ---- decode ------------------------------------------------------------------------ */
+
+/* The decoded frame in r->frame as RGB at the output size. */
+static int convert(struct imp_video_reader *r, struct imp_video_frame *f, char *err,
+                   size_t err_size)
+{
+    AVFrame *fr = r->frame;
+    /* A stream may change size midway; each frame is checked on its own. */
+    if (fr->width <= 0 || fr->height <= 0 || fr->width > IMP_VIDEO_MAX_SIDE ||
+        fr->height > IMP_VIDEO_MAX_SIDE ||
+        (size_t)fr->width * fr->height > IMP_VIDEO_MAX_PIXELS || fr->format < 0)
+        return imp_video_fail(err, err_size, r->path, "frame %lld has a bad size %dx%d",
+                              (long long)r->next_index, fr->width, fr->height);
+    enum AVPixelFormat src = (enum AVPixelFormat)fr->format;
+    int full = fr->color_range == AVCOL_RANGE_JPEG || src == AV_PIX_FMT_YUVJ420P ||
+               src == AV_PIX_FMT_YUVJ422P || src == AV_PIX_FMT_YUVJ444P;
+    /* swscale warns about the deprecated J formats; the range is set below. */
+    if (src == AV_PIX_FMT_YUVJ420P)
+        src = AV_PIX_FMT_YUV420P;
+    else if (src == AV_PIX_FMT_YUVJ422P)
+        src = AV_PIX_FMT_YUV422P;
+    else if (src == AV_PIX_FMT_YUVJ444P)
+        src = AV_PIX_FMT_YUV444P;
+    r->sws = sws_getCachedContext(r->sws, fr->width, fr->height, src, r->out_w, r->out_h,
+                                  AV_PIX_FMT_RGB24, SWS_BILINEAR, NULL, NULL, NULL);
+    if (!r->sws)
+        return imp_video_fail(err, err_size, r->path,
+                              "cannot convert %s frames of %dx%d to RGB",
+                              av_get_pix_fmt_name(src) ? av_get_pix_fmt_name(src) : "?",
+                              fr->width, fr->height);
+    const int *coef = imp_video_sws_coefficients(fr->colorspace);
+    sws_setColorspaceDetails(r->sws, coef, full, sws_getCoefficients(SWS_CS_DEFAULT), 1, 0,
+                             1 << 16, 1 << 16);
+    size_t bytes = (size_t)r->out_w * r->out_h * 3;
+    f->rgb = malloc(bytes);
+    if (!f->rgb)
+        return imp_video_fail(err, err_size, r->path, "out of memory");
+    uint8_t *dst[4] = {f->rgb, NULL, NULL, NULL};
+    int stride[4] = {r->out_w * 3, 0, 0, 0};
+    int rows = sws_scale(r->sws, (const uint8_t *const *)fr->data, fr->linesize, 0,
+                         fr->height, dst, stride);
+    if (rows != r->out_h) {
+        free(f->rgb);
+        f->rgb = NULL;
+        return imp_video_fail(err, err_size, r->path, "frame %lld did not convert",
+                              (long long)r->next_index);
+    }
+    f->width = r->out_w;
+    f->height = r->out_h;
+    return 0;
+}
+
+/* One frame out of the decoder: 1, or 0 when it needs input, 2 at its end,
+ * -1 on an error. Frames whose time does not move forward are dropped: an
+ * encoder cannot take them, and a valid stream has none. */
+static int receive(struct imp_video_reader *r, struct imp_video_frame *f, char *err,
+                   size_t err_size)
+{
+    for (;;) {
+        int rc = avcodec_receive_frame(r->dec, r->frame);
+        if (rc == AVERROR(EAGAIN))
+            return 0;
+        if (rc == AVERROR_EOF)
+            return 2;
+        if (rc < 0) {
+            char why[256];
+            return imp_video_fail(err, err_size, r->path, "cannot decode frame %lld: %s",
+                                  (long long)r->next_index,
+                                  imp_av_error(rc, why, sizeof why));
+        }
+        int64_t pts = r->frame->best_effort_timestamp;
+        if (pts == AV_NOPTS_VALUE)
+            pts = r->last_pts == AV_NOPTS_VALUE ? 0 : r->last_pts + 1;
+        if (r->last_pts != AV_NOPTS_VALUE && pts <= r->last_pts) {
+            av_frame_unref(r->frame);
+            continue;
+        }
+        rc = convert(r, f, err, err_size);
+        av_frame_unref(r->frame);
+        if (rc)
+            return -1;
+        r->last_pts = pts;
+        f->pts = pts;
+        f->index = r->next_index++;
+        int64_t start = r->video->start_time == AV_NOPTS_VALUE ? 0 : r->video->start_time;
+        f->seconds = (double)(pts - start) * av_q2d(r->video->time_base);
+        return 1;
+    }
+}
+
+int imp_video_reader_next(struct imp_video_reader *r, struct imp_video_frame *f,
+                          char *err, size_t err_size)
+{
+    memset(f, 0, sizeof *f);
+    char why[256];
+    int rc;
+    while (!r->done) {
+        rc = receive(r, f, err, err_size);
+        if (rc < 0)
+            return -1;
+        if (rc == 1) {
+            f->audio = r->pending_audio;
+            r->pending_audio = NULL;
+            return 1;
+        }
+        if (rc == 2) {
+            r->done = 1;
+            break;
+        }
+        if (r->draining) { /* flushed and no frame: should not happen */
+            r->done = 1;
+            break;
+        }
+        rc = av_read_frame(r->fmt, r->pkt);
+        if (rc == AVERROR_EOF) {
+            r->draining = 1;
+            rc = avcodec_send_packet(r->dec, NULL);
+            if (rc < 0 && rc != AVERROR_EOF)
+                return imp_video_fail(err, err_size, r->path, "cannot flush the decoder: %s",
+                                      imp_av_error(rc, why, sizeof why));
+            continue;
+        }
+        if (rc < 0)
+            return imp_video_fail(err, err_size, r->path, "cannot read: %s",
+                                  imp_av_error(rc, why, sizeof why));
+        if (r->audio && r->pkt->stream_index == r->audio->index) {
+            rc = packets_push(&r->pending_audio, r->pkt);
+            av_packet_unref(r->pkt);
+            if (rc)
+                return imp_video_fail(err, err_size, r->path,
+                                      "too much audio between two frames");
+            continue;
+        }
+        if (r->pkt->stream_index != r->video->index) {
+            av_packet_unref(r->pkt);
+            continue;
+        }
+        rc = avcodec_send_packet(r->dec, r->pkt);
+        av_packet_unref(r->pkt);
+        /* A damaged packet is the decoder's to conceal; only a decoder that
+         * refuses to go on ends the file. */
+        if (rc < 0 && rc != AVERROR_INVALIDDATA && rc != AVERROR(EAGAIN))
+            return imp_video_fail(err, err_size, r->path, "cannot decode: %s",
+                                  imp_av_error(rc, why, sizeof why));
+    }
+    f->audio = r->pending_audio;
+    r->pending_audio = NULL;
+    return 0;
+}
+
+void imp_video_reader_close(struct imp_video_reader *r)
+{
+    if (!r)
+        return;
+    packets_free(r->pending_audio);
+    sws_freeContext(r->sws);
+    avcodec_free_context(&r->dec);
+    avformat_close_input(&r->fmt);
+    av_packet_free(&r->pkt);
+    av_frame_free(&r->frame);
+    free(r->path);
+    free(r);
+}

@@ -1,0 +1,452 @@
+/*
+ * impasto video end to end, on small videos this test makes with the ffmpeg
+ * program (FFmpeg's lavfi sources): what the new file keeps of the source
+ * (frames, timestamps, frame rate, size, rotation, aspect, range, audio),
+ * the flicker and ghosting measures of --stabilize, the pipeline's
+ * independence from thread timing, Ctrl-C, and bad input. The style network
+ * is the tiny fixture tests/data/style/tiny_style.onnx.
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "video.h"
+
+static const char *cli = IMP_BINARY_DIR "/apps/impasto/impasto";
+static const char *style = IMP_SOURCE_DIR "/tests/data/style/tiny_style.onnx";
+static char dir[64];
+static char out_text[16384], err_text[16384];
+
+static void slurp(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* A path in the test's folder; each test uses fewer than 64. */
+static const char *tmp(const char *name)
+{
+    static char paths[64][256];
+    static int next;
+    char *p = paths[next++ % 64];
+    snprintf(p, 256, "%s/%s", dir, name);
+    return p;
+}
+
+/* A shell command; its exit code, stdout and stderr in out_text/err_text. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    char cmd[4096], line[3072];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "%s >'%s/stdout' 2>'%s/stderr' </dev/null", line, dir, dir);
+    int st = system(cmd);
+    char path[128];
+    snprintf(path, sizeof path, "%s/stdout", dir);
+    slurp(path, out_text, sizeof out_text);
+    snprintf(path, sizeof path, "%s/stderr", dir);
+    slurp(path, err_text, sizeof err_text);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ffmpeg making a test video; fails the test when it cannot. */
+static bool make(const char *args, const char *out)
+{
+    int rc = sh("ffmpeg -nostdin -hide_banner -loglevel error -y %s '%s'", args, out);
+    if (rc != 0)
+        printf("  ffmpeg %s failed: %s\n", args, err_text);
+    return rc == 0;
+}
+
+static int video(const char *in, const char *out, const char *more)
+{
+    return sh("'%s' video '%s' -o '%s' --style '%s' -q %s", cli, in, out, style, more);
+}
+
+static bool one_error_line(void)
+{
+    const char *nl = strchr(err_text, '\n');
+    bool ok = strncmp(err_text, "impasto: ", 9) == 0 && nl && nl[1] == '\0';
+    if (!ok)
+        printf("  stderr was: [%s]\n", err_text);
+    return ok;
+}
+
+/* ffprobe's one number for a stream entry, or -1. */
+static double probe(const char *path, const char *stream, const char *entry)
+{
+    if (sh("ffprobe -v error -select_streams %s -show_entries stream=%s -of "
+           "default=nw=1:nk=1 '%s'",
+           stream, entry, path) != 0)
+        return -1;
+    char *end;
+    double v = strtod(out_text, &end);
+    return end == out_text ? -1 : v;
+}
+
+/* Every frame of a video, decoded with apps/media's reader. */
+struct clip {
+    struct imp_video_info info;
+    int n, w, h;
+    uint8_t **rgb;
+    double *seconds;
+};
+
+static bool load(const char *path, struct clip *c)
+{
+    memset(c, 0, sizeof *c);
+    char err[512];
+    struct imp_video_reader *r;
+    if (imp_video_reader_open(path, &r, err, sizeof err)) {
+        printf("  %s\n", err);
+        return false;
+    }
+    c->info = *imp_video_reader_info(r);
+    c->info.codec = c->info.audio_codec = NULL; /* borrowed from r */
+    c->w = c->info.width;
+    c->h = c->info.height;
+    int cap = 0, rc;
+    struct imp_video_frame f;
+    while ((rc = imp_video_reader_next(r, &f, err, sizeof err)) == 1) {
+        if (c->n == cap) {
+            cap = cap ? 2 * cap : 64;
+            c->rgb = realloc(c->rgb, (size_t)cap * sizeof *c->rgb);
+            c->seconds = realloc(c->seconds, (size_t)cap * sizeof *c->seconds);
+        }
+        c->rgb[c->n] = f.rgb;
+        c->seconds[c->n] = f.seconds;
+        c->n++;
+        f.rgb = NULL;
+        imp_video_frame_free(&f);
+    }
+    imp_video_frame_free(&f);
+    imp_video_reader_close(r);
+    if (rc < 0)
+        printf("  %s\n", err);
+    return rc == 0;
+}
+
+static void unload(struct clip *c)
+{
+    for (int i = 0; i < c->n; i++)
+        free(c->rgb[i]);
+    free(c->rgb);
+    free(c->seconds);
+    memset(c, 0, sizeof *c);
+}
+
+static bool no_leftovers(void)
+{
+    bool ok = sh("ls -a '%s' | grep -c '\\.part$'", dir) == 1; /* grep found none */
+    if (!ok)
+        printf("  temporary files left: %s\n", out_text);
+    return ok;
+}
+
+/* ---- what the new file keeps -------------------------------------------------------- */
+
+static void keeps_size_rotation_aspect_range_rate_and_audio(void)
+{
+    /* Odd size, 25 fps, 2 s, full-range pixels, 2:3 pixels, sine audio,
+     * rotated 90 degrees by its display matrix (added by a stream copy). */
+    const char *plain = tmp("plain.mp4"), *src = tmp("src.mp4"), *out = tmp("out.mp4");
+    CHECK(make("-f lavfi -i testsrc2=size=162x98:rate=25 -f lavfi -i "
+               "sine=frequency=440:sample_rate=44100 -t 2 -vf "
+               "scale=161:97:out_range=full,setsar=2/3 -pix_fmt yuvj444p -c:v libx264 "
+               "-c:a aac",
+               plain));
+    CHECK(sh("ffmpeg -nostdin -v error -y -i '%s' -c copy -metadata:s:v:0 rotate=90 '%s'",
+             plain, src) == 0);
+    CHECK(video(src, out, "") == 0);
+    CHECK(strstr(out_text, "video    ") != NULL);
+    CHECK(no_leftovers());
+    struct clip a, b;
+    CHECK(load(src, &a));
+    CHECK(load(out, &b));
+    CHECK(a.n == 50 && b.n == a.n);
+    CHECK(b.w == 161 && b.h == 97);
+    CHECK(b.info.rotation == 90 && a.info.rotation == 90);
+    CHECK(b.info.fps_num == 25 && b.info.fps_den == 1);
+    CHECK(b.info.sar_num * 3 == b.info.sar_den * 2);
+    CHECK(a.info.full_range == 1 && b.info.full_range == 1);
+    CHECK(b.info.has_audio);
+    for (int i = 0; i < a.n && i < b.n; i++)
+        CHECK(fabs(a.seconds[i] - b.seconds[i]) < 1e-6);
+    double dur_a = probe(src, "a:0", "duration"), dur_b = probe(out, "a:0", "duration");
+    printf("  audio %.3f s -> %.3f s; video %.3f s\n", dur_a, dur_b,
+           probe(out, "v:0", "duration"));
+    CHECK(dur_a > 1.9 && fabs(dur_a - dur_b) < 0.03);
+    CHECK(fabs(probe(out, "v:0", "duration") - 2.0) < 0.05);
+    unload(&a);
+    unload(&b);
+}
+
+static void keeps_variable_frame_rate_timestamps_at_a_lower_network_size(void)
+{
+    /* 30 fps with frames dropped in an irregular pattern: a VFR stream. */
+    const char *src = tmp("vfr.mkv"), *out = tmp("vfr-out.mp4");
+    CHECK(make("-f lavfi -i testsrc2=size=96x64:rate=30 -t 2 -vf "
+               "select='not(eq(mod(n\\,5)\\,2))*not(eq(mod(n\\,7)\\,3))' -fps_mode vfr "
+               "-c:v libx264",
+               src));
+    /* The network at a third of the size; the file keeps the source's. */
+    CHECK(video(src, out, "--size 32") == 0);
+    CHECK(strstr(out_text, "network at 48x32") != NULL);
+    struct clip a, b;
+    CHECK(load(src, &a) && load(out, &b));
+    CHECK(b.w == 96 && b.h == 64);
+    printf("  %d frames in, %d out\n", a.n, b.n);
+    CHECK(a.n > 30 && a.n < 60 && b.n == a.n);
+    int irregular = 0;
+    for (int i = 0; i < a.n && i < b.n; i++) {
+        CHECK(fabs(a.seconds[i] - b.seconds[i]) < 1e-3);
+        if (i > 1 && fabs((a.seconds[i] - a.seconds[i - 1]) -
+                          (a.seconds[i - 1] - a.seconds[i - 2])) > 1e-3)
+            irregular++;
+    }
+    CHECK(irregular > 5); /* the source really is VFR */
+    unload(&a);
+    unload(&b);
+}
+
+static void copies_audio_the_container_holds_and_reencodes_the_rest(void)
+{
+    /* PCM cannot go into WebM: it becomes Opus, as long as it was. */
+    const char *src = tmp("pcm.mkv"), *out = tmp("pcm.webm");
+    CHECK(make("-f lavfi -i testsrc2=size=64x48:rate=20 -f lavfi -i "
+               "sine=frequency=300:sample_rate=22050 -t 1.5 -c:v libx264 -c:a pcm_s16le",
+               src));
+    CHECK(video(src, out, "--crf 40") == 0);
+    CHECK(strstr(out_text, "re-encoded") != NULL);
+    struct clip b;
+    CHECK(load(out, &b));
+    CHECK(b.n == 30 && b.info.has_audio);
+    CHECK(sh("ffprobe -v error -select_streams a:0 -show_entries stream=codec_name -of "
+             "default=nw=1:nk=1 '%s'",
+             out) == 0 &&
+          strncmp(out_text, "opus", 4) == 0);
+    /* WebM keeps the duration in the container, not the stream. */
+    CHECK(sh("ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 '%s'",
+             out) == 0);
+    double total = atof(out_text);
+    printf("  webm lasts %.3f s\n", total);
+    CHECK(fabs(total - 1.5) < 0.06);
+    unload(&b);
+    /* QuickTime holds PCM as it is. */
+    CHECK(video(src, tmp("pcm.mov"), "") == 0);
+    CHECK(strstr(out_text, "pcm_s16le (copied)") != NULL);
+    CHECK(load(tmp("pcm.mov"), &b));
+    CHECK(b.n == 30 && b.info.has_audio);
+    unload(&b);
+}
+
+/* ---- stabilization ----------------------------------------------------------------- */
+
+static double mean_abs_change(const struct clip *c)
+{
+    double sum = 0;
+    size_t n = (size_t)c->w * c->h * 3;
+    for (int i = 1; i < c->n; i++)
+        for (size_t k = 0; k < n; k++)
+            sum += abs((int)c->rgb[i][k] - (int)c->rgb[i - 1][k]);
+    return sum / ((double)n * (c->n - 1));
+}
+
+static double psnr(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    double se = 0;
+    for (size_t k = 0; k < n; k++) {
+        double d = (double)a[k] - b[k];
+        se += d * d;
+    }
+    return se == 0 ? 99 : 10 * log10(255.0 * 255.0 / (se / (double)n));
+}
+
+static void stabilize_takes_out_flicker_of_a_static_scene(void)
+{
+    /* A still picture with fresh sensor noise on every frame; outputs are
+     * lossless (FFV1) so only the pipeline is measured. */
+    const char *src = tmp("static.mkv");
+    CHECK(make("-f lavfi -i smptebars=size=128x96:rate=25 -t 2 -vf "
+               "noise=alls=14:allf=t -c:v ffv1",
+               src));
+    CHECK(video(src, tmp("static-0.mkv"), "--codec ffv1 --stabilize 0") == 0);
+    CHECK(video(src, tmp("static-1.mkv"), "--codec ffv1 --stabilize 1") == 0);
+    struct clip in, off, on;
+    CHECK(load(src, &in) && load(tmp("static-0.mkv"), &off) &&
+          load(tmp("static-1.mkv"), &on));
+    double f_in = mean_abs_change(&in), f_off = mean_abs_change(&off),
+           f_on = mean_abs_change(&on);
+    printf("  mean |frame-to-frame change|: source %.2f, per-frame %.2f, stabilized "
+           "%.2f (%.1fx less)\n",
+           f_in, f_off, f_on, f_off / f_on);
+    CHECK(off.n == 50 && on.n == 50);
+    CHECK(f_off > 1.0);            /* the network does flicker */
+    CHECK(f_off >= 3.0 * f_on);    /* and stabilization takes it out */
+    unload(&in);
+    unload(&off);
+    unload(&on);
+}
+
+static void stabilize_does_not_ghost_a_moving_scene(void)
+{
+    const char *src = tmp("moving.mkv");
+    CHECK(make("-f lavfi -i testsrc2=size=128x96:rate=25 -t 2 -c:v ffv1", src));
+    CHECK(video(src, tmp("moving-0.mkv"), "--codec ffv1 --stabilize 0") == 0);
+    CHECK(video(src, tmp("moving-1.mkv"), "--codec ffv1 --stabilize 1") == 0);
+    struct clip off, on;
+    CHECK(load(tmp("moving-0.mkv"), &off) && load(tmp("moving-1.mkv"), &on));
+    CHECK(off.n == 50 && on.n == 50);
+    double worst = 99, sum = 0;
+    for (int i = 0; i < off.n && i < on.n; i++) {
+        double p = psnr(on.rgb[i], off.rgb[i], (size_t)on.w * on.h * 3);
+        worst = p < worst ? p : worst;
+        sum += p;
+    }
+    printf("  PSNR against per-frame stylization: worst %.1f dB, mean %.1f dB\n", worst,
+           sum / on.n);
+    CHECK(worst >= 30.0);
+    unload(&off);
+    unload(&on);
+}
+
+static void scene_cuts_start_afresh_and_results_do_not_depend_on_timing(void)
+{
+    /* Two scenes back to back; three predictors twice over must give the
+     * same bytes (the statistics follow frame order, not thread timing). */
+    const char *src = tmp("cut.mkv");
+    CHECK(make("-f lavfi -i testsrc2=size=96x64:rate=25:duration=1 -f lavfi -i "
+               "smptebars=size=96x64:rate=25:duration=1 -filter_complex "
+               "[0:v][1:v]concat=n=2:v=1[v] -map [v] -c:v ffv1",
+               src));
+    CHECK(video(src, tmp("cut-a.mkv"), "--codec ffv1 --predictors 3 --threads 3") == 0);
+    CHECK(strstr(out_text, " 1 scene cuts") != NULL);
+    CHECK(video(src, tmp("cut-b.mkv"), "--codec ffv1 --predictors 3 --threads 3") == 0);
+    CHECK(video(src, tmp("cut-0.mkv"), "--codec ffv1 --stabilize 0") == 0);
+    struct clip a, b, off;
+    CHECK(load(tmp("cut-a.mkv"), &a) && load(tmp("cut-b.mkv"), &b) &&
+          load(tmp("cut-0.mkv"), &off));
+    CHECK(a.n == 50 && b.n == 50 && off.n == 50);
+    size_t n = (size_t)a.w * a.h * 3;
+    int same = 0;
+    for (int i = 0; i < a.n && i < b.n; i++)
+        same += memcmp(a.rgb[i], b.rgb[i], n) == 0;
+    CHECK(same == a.n);
+    /* The first frame of the new scene is its own per-frame stylization. */
+    if (a.n == 50 && off.n == 50)
+        CHECK(psnr(a.rgb[25], off.rgb[25], n) > 45);
+    unload(&a);
+    unload(&b);
+    unload(&off);
+}
+
+/* ---- interruption and bad input ---------------------------------------------------- */
+
+static void ctrl_c_finishes_a_playable_file(void)
+{
+    const char *src = tmp("long.mp4"), *out = tmp("long-out.mp4");
+    CHECK(make("-f lavfi -i testsrc2=size=320x240:rate=30 -t 20 -c:v libx264 -preset "
+               "ultrafast",
+               src));
+    int pipefd[2];
+    if (pipe(pipefd) != 0)
+        return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pipefd[1], 2);
+        close(pipefd[0]);
+        execl(cli, cli, "video", src, "-o", out, "--style", style, "--threads", "1",
+              (char *)NULL);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    /* The first progress line means frames are flowing: interrupt then. */
+    char buf[256];
+    ssize_t got = read(pipefd[0], buf, sizeof buf);
+    kill(pid, SIGINT);
+    while (read(pipefd[0], buf, sizeof buf) > 0) {
+    }
+    close(pipefd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(got > 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 130);
+    struct clip c;
+    CHECK(load(out, &c));
+    printf("  interrupted after %d of 600 frames\n", c.n);
+    CHECK(c.n > 0 && c.n < 600);
+    CHECK(no_leftovers());
+    unload(&c);
+}
+
+static void bad_input_fails_with_one_line_and_no_file(void)
+{
+    const char *good = tmp("good.mp4"), *out = tmp("bad-out.mp4");
+    CHECK(make("-f lavfi -i testsrc2=size=64x48:rate=10 -t 2 -c:v libx264", good));
+    /* Truncated: the index (moov) of an mp4 comes last. */
+    CHECK(sh("head -c 3000 '%s' > '%s'", good, tmp("cut.mp4")) == 0);
+    CHECK(video(tmp("cut.mp4"), out, "") == 1 && one_error_line());
+    /* No video stream. */
+    CHECK(make("-f lavfi -i sine=frequency=440 -t 1", tmp("audio.wav")));
+    CHECK(video(tmp("audio.wav"), out, "") == 1 && one_error_line() &&
+          strstr(err_text, "no video stream"));
+    /* Not a video at all. */
+    CHECK(sh("head -c 5000 /dev/urandom > '%s'", tmp("noise.mp4")) == 0);
+    CHECK(video(tmp("noise.mp4"), out, "") == 1 && one_error_line());
+    /* An encoder FFmpeg does not have, a container it does not know. */
+    CHECK(video(good, out, "--codec nosuchcodec") == 1 && one_error_line() &&
+          strstr(err_text, "nosuchcodec"));
+    CHECK(video(good, tmp("out.xyz"), "") == 1 && one_error_line());
+    /* Nowhere to write. */
+    CHECK(video(good, "/nonexistent-dir/out.mp4", "") == 1 && one_error_line());
+    /* The output must not be the input. */
+    CHECK(video(good, good, "") == 1 && one_error_line());
+    /* Usage mistakes. */
+    CHECK(sh("'%s' video '%s' --style '%s'", cli, good, style) == 2);
+    CHECK(video(good, out, "--stabilize 2") == 2);
+    CHECK(video(good, out, "--size 0x0") == 2);
+    CHECK(access(out, F_OK) != 0);
+    CHECK(no_leftovers());
+    CHECK(sh("'%s' video --help", cli) == 0 && strstr(out_text, "examples:"));
+}
+
+int main(void)
+{
+    if (access(cli, X_OK) != 0)
+        imp_test_skip("the impasto program is not built");
+    if (system("ffmpeg -version >/dev/null 2>&1") != 0 ||
+        system("ffprobe -version >/dev/null 2>&1") != 0)
+        imp_test_skip("the ffmpeg and ffprobe programs are not installed "
+                      "(scripts/lib.sh imp_install_video_deps)");
+    imp_video_quiet_logs();
+    snprintf(dir, sizeof dir, "/tmp/imp_test_video_XXXXXX");
+    if (!mkdtemp(dir)) {
+        printf("cannot make a temporary folder\n");
+        return 1;
+    }
+    RUN(keeps_size_rotation_aspect_range_rate_and_audio);
+    RUN(keeps_variable_frame_rate_timestamps_at_a_lower_network_size);
+    RUN(copies_audio_the_container_holds_and_reencodes_the_rest);
+    RUN(stabilize_takes_out_flicker_of_a_static_scene);
+    RUN(stabilize_does_not_ghost_a_moving_scene);
+    RUN(scene_cuts_start_afresh_and_results_do_not_depend_on_timing);
+    RUN(ctrl_c_finishes_a_playable_file);
+    RUN(bad_input_fails_with_one_line_and_no_file);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        printf("note: could not remove %s\n", dir);
+    return imp_test_finish();
+}
