@@ -117,6 +117,16 @@ void imp_tnet_forward(struct imp_tnet *net, const float *input, int last_value);
  * of the parameters, which are overwritten, not accumulated. */
 void imp_tnet_backward(struct imp_tnet *net);
 
+/* ---- the student ------------------------------------------------------- */
+
+/* The style network we train: early downsampling, residual blocks at a
+ * quarter of the size, nearest x2 + conv upsampling, reflection padding,
+ * conditional instance norm (one scale and shift per style), a sigmoid
+ * output. Input and output RGB 0..1. `width` is the first layer's
+ * channels (the others 2x and 4x of it); e.g. 16 with 3 blocks. Returns
+ * NULL on bad arguments; *output receives the output value. */
+struct imp_tnet *imp_student_create(int n_styles, int width, int res_blocks, int *output);
+
 /* ---- the perceptual loss ------------------------------------------------- */
 
 /* The loss network of a perceptual loss: VGG19's convolutions up to

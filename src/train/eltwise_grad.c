@@ -41,26 +41,33 @@ void tk_act_forward(enum tk_act a, const float *x, float *y, size_t n,
     imp_parallel_for(pool, n, TK_GRAIN, act_fwd_items, &j);
 }
 
+/* One loop per activation and mode, so that each vectorises. */
 static void act_bwd_items(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct elt_job *j = ctx;
     const float *y = j->a, *dy = j->b;
     float *dx = j->y;
-    for (size_t i = begin; i < end; i++) {
-        float d;
-        switch (j->act) {
-        case TK_RELU:
-            d = y[i] > 0.0f ? dy[i] : 0.0f;
-            break;
-        case TK_SIGMOID:
-            d = dy[i] * y[i] * (1.0f - y[i]);
-            break;
-        default:
-            d = dy[i] * (1.0f - y[i] * y[i]);
-            break;
-        }
-        dx[i] = j->acc ? dx[i] + d : d;
+#define ACT_LOOP(expr)                                   \
+    do {                                                 \
+        if (j->acc)                                      \
+            for (size_t i = begin; i < end; i++)         \
+                dx[i] += (expr);                         \
+        else                                             \
+            for (size_t i = begin; i < end; i++)         \
+                dx[i] = (expr);                          \
+    } while (0)
+    switch (j->act) {
+    case TK_RELU:
+        ACT_LOOP(y[i] > 0.0f ? dy[i] : 0.0f);
+        break;
+    case TK_SIGMOID:
+        ACT_LOOP(dy[i] * y[i] * (1.0f - y[i]));
+        break;
+    case TK_TANH:
+        ACT_LOOP(dy[i] * (1.0f - y[i] * y[i]));
+        break;
     }
+#undef ACT_LOOP
 }
 
 void tk_act_backward(enum tk_act a, const float *y, const float *dy, float *dx, size_t n,

@@ -467,6 +467,8 @@ enum imp_status imp_tnet_plan(struct imp_tnet *net, const struct imp_tnet_plan_o
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory for a %.1f MiB training arena",
                         (double)count.used / (1024.0 * 1024.0));
     }
+    /* Touch every page now, so the first step does not pay for them. */
+    memset(net->arena, 0, count.used);
     struct carver cv = {net->arena, 0};
     lay_out(net, &cv);
     memset(net->style_of, 0, sizeof(int) * (size_t)o->batch);

@@ -1,5 +1,6 @@
 #include "train/train_conv.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "core/threadpool.h"
@@ -68,6 +69,38 @@ static inline float tap(const struct tconv_geom *g, const float *plane, int iy, 
     return plane[(size_t)iy * (size_t)g->w + (size_t)ix];
 }
 
+/* One panel row: the taps (ky, kx) of output pixels ox0 .. ox0 + w - 1
+ * of output row oy. */
+static void im2col_row(const struct tconv_geom *g, const float *plane, int oy, int ox0, int w,
+                       int ky, int kx, float *dst)
+{
+    const int d = g->dilate;
+    int iy = oy * g->stride - g->pad_t + ky;
+    if (iy < 0 || iy % d || iy / d >= g->h) {
+        memset(dst, 0, sizeof(float) * (size_t)w);
+        return;
+    }
+    const float *row = plane + (size_t)(iy / d) * (size_t)g->w;
+    int ix0 = ox0 * g->stride - g->pad_l + kx;
+    if (d == 1) {
+        if (g->stride == 1 && ix0 >= 0 && ix0 + w <= g->w) {
+            memcpy(dst, row + ix0, sizeof(float) * (size_t)w);
+            return;
+        }
+        for (int j = 0; j < w; j++) {
+            int ix = ix0 + j * g->stride;
+            dst[j] = ix >= 0 && ix < g->w ? row[ix] : 0.0f;
+        }
+        return;
+    }
+    /* A dilated input (a strided layer's data gradient): every d-th
+     * column is a pixel, the others zeros. */
+    for (int j = 0; j < w; j++) {
+        int ix = ix0 + j * g->stride;
+        dst[j] = ix >= 0 && ix % d == 0 && ix / d < g->w ? row[ix / d] : 0.0f;
+    }
+}
+
 /* B panels [C*k*k x cols] of image x for output pixels [p0, p0 + cols),
  * columns past `cols` up to the panel width zero. */
 static void pack_im2col(const struct tconv_geom *g, int nr, const float *x, int p0, int cols,
@@ -78,8 +111,22 @@ static void pack_im2col(const struct tconv_geom *g, int nr, const float *x, int 
     int iy0[32], ix0[32];
     for (int q = 0; q < cols; q += nr) {
         int w = cols - q < nr ? cols - q : nr;
+        int first = p0 + q, oy = first / g->ow, ox = first % g->ow;
+        /* The common case: the panel's pixels lie in one output row, so
+         * each tap reads one input row (a plain run when undilated). */
+        if (ox + w <= g->ow) {
+            for (int c = 0; c < g->c; c++)
+                for (int ky = 0; ky < k; ky++)
+                    for (int kx = 0; kx < k; kx++) {
+                        im2col_row(g, x + (size_t)c * plane, oy, ox, w, ky, kx, packed);
+                        for (int j = w; j < nr; j++)
+                            packed[j] = 0.0f;
+                        packed += nr;
+                    }
+            continue;
+        }
         for (int j = 0; j < w; j++) {
-            int p = p0 + q + j;
+            int p = first + j;
             iy0[j] = (p / g->ow) * g->stride - g->pad_t;
             ix0[j] = (p % g->ow) * g->stride - g->pad_l;
         }
@@ -148,18 +195,33 @@ static void pack_col_t(const struct tconv_geom *g, int nr, const float *x, int p
         int w = cols - q < nr ? cols - q : nr;
         const float *xc[32];
         int ky[32], kx[32];
+        ptrdiff_t off[32];
+        int ky_max = 0, kx_max = 0, ky_min = k, kx_min = k;
         for (int j = 0; j < w; j++) {
             int col = kk0 + q + j;
             xc[j] = x + (size_t)(col / kk) * plane;
             ky[j] = col % kk / k;
             kx[j] = col % k;
+            off[j] = (ptrdiff_t)(col / kk) * (ptrdiff_t)plane + (ptrdiff_t)ky[j] * g->w + kx[j];
+            ky_max = ky[j] > ky_max ? ky[j] : ky_max;
+            kx_max = kx[j] > kx_max ? kx[j] : kx_max;
+            ky_min = ky[j] < ky_min ? ky[j] : ky_min;
+            kx_min = kx[j] < kx_min ? kx[j] : kx_min;
         }
         for (int p = 0; p < rows; p++) {
             int pix = p0 + p;
             int iy = (pix / g->ow) * g->stride - g->pad_t;
             int ix = (pix % g->ow) * g->stride - g->pad_l;
-            for (int j = 0; j < w; j++)
-                packed[j] = tap(g, xc[j], iy + ky[j], ix + kx[j]);
+            /* Inside the image for every tap of the panel: a plain gather. */
+            if (g->dilate == 1 && iy + ky_min >= 0 && iy + ky_max < g->h && ix + kx_min >= 0 &&
+                ix + kx_max < g->w) {
+                const float *base = x + (ptrdiff_t)iy * g->w + ix;
+                for (int j = 0; j < w; j++)
+                    packed[j] = base[off[j]];
+            } else {
+                for (int j = 0; j < w; j++)
+                    packed[j] = tap(g, xc[j], iy + ky[j], ix + kx[j]);
+            }
             for (int j = w; j < nr; j++)
                 packed[j] = 0.0f;
             packed += nr;
