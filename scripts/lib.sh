@@ -51,6 +51,14 @@ imp_install_build_deps() {
   imp_apt_install build-essential cmake ninja-build libpng-dev libjpeg-dev
 }
 
+# Natural photographs for training style networks (scripts/photos.sh): Debian
+# packages whose pictures are photographs, and scikit-image's sample data.
+IMP_PHOTO_PACKAGES=(mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04
+                    palapeli-data python3-skimage)
+imp_install_photo_deps() {
+  imp_apt_install "${IMP_PHOTO_PACKAGES[@]}"
+}
+
 # imp_build DIR [CMAKE_ARG...]: configure (Release, warnings as errors
 # unless the arguments say otherwise) and build everything.
 imp_build() {
