@@ -127,6 +127,15 @@ void imp_tnet_backward(struct imp_tnet *net);
  * NULL on bad arguments; *output receives the output value. */
 struct imp_tnet *imp_student_create(int n_styles, int width, int res_blocks, int *output);
 
+/* Writes the network as a .imp model the runtime runs (input "input",
+ * [1, C, ?, ?]; output "output"). Each norm layer becomes an
+ * InstanceNormalization whose scale and shift ("normN.scale",
+ * "normN.shift", replaceable live with imp_predictor_set_param) are the
+ * styles mixed by `style_mix` (n_styles weights, or NULL for style 0).
+ * The file is checked by loading it, then written atomically. */
+enum imp_status imp_tnet_export_imp(const struct imp_tnet *net, const float *style_mix,
+                                    const char *path, struct imp_error *err);
+
 /* ---- the perceptual loss ------------------------------------------------- */
 
 /* The loss network of a perceptual loss: VGG19's convolutions up to

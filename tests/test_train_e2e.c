@@ -300,11 +300,63 @@ static void test_resume_is_bit_identical(void)
     trainer_free(&c);
 }
 
+/* The trained student exported as .imp runs in the runtime with the same
+ * numbers as in training (style 1 of 2). */
+static void test_export_runs_in_the_runtime(void)
+{
+    struct trainer t;
+    if (!trainer_init(&t, 1, IMP_ISA_BEST)) {
+        trainer_free(&t);
+        return;
+    }
+    for (int s = 0; s < 3; s++)
+        train_step(&t);
+    char path[] = "/tmp/impasto-export-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    struct imp_error err = {0};
+    const float mix[2] = {0.0f, 1.0f};
+    if (!CHECK(imp_tnet_export_imp(t.student, mix, path, &err) == IMP_OK)) {
+        printf("  %s\n", err.message);
+        trainer_free(&t);
+        unlink(path);
+        return;
+    }
+    int style_of[B] = {1, 1};
+    imp_tnet_set_styles(t.student, style_of, NULL);
+    photos(&t.rng, t.x);
+    imp_tnet_forward(t.student, t.x, -1);
+    struct imp_model *m = NULL;
+    struct imp_predictor *p = NULL;
+    const int64_t dims[4] = {1, 3, S, S};
+    const void *out = NULL;
+    struct imp_tensor_info info;
+    bool ok = CHECK(imp_model_load_file(path, &m, &err) == IMP_OK) &&
+              CHECK(imp_predictor_init(m, NULL, &p, &err) == IMP_OK) &&
+              CHECK(imp_predictor_resize_input(p, 0, 4, dims) == IMP_OK) &&
+              CHECK(imp_predictor_set_input(p, 0, t.x, sizeof(float) * 3 * S * S) == IMP_OK) &&
+              CHECK(imp_predictor_run(p) == IMP_OK) &&
+              CHECK(imp_predictor_output(p, 0, &info, &out) == IMP_OK);
+    if (ok) {
+        double e = imp_test_max_rel_error(out, imp_tnet_value(t.student, t.out), 3 * S * S,
+                                          1e-3);
+        printf("  runtime vs training forward: max rel error %.3g\n", e);
+        CHECK(e < 1e-4);
+    } else {
+        printf("  %s %s\n", err.message, p ? imp_predictor_last_error(p) : "");
+    }
+    imp_predictor_free(p);
+    imp_model_free(m);
+    unlink(path);
+    trainer_free(&t);
+}
+
 int main(void)
 {
     RUN(test_perceptual_gradient_matches_finite_differences);
     RUN(test_loss_falls);
     RUN(test_one_and_two_threads_agree);
     RUN(test_resume_is_bit_identical);
+    RUN(test_export_runs_in_the_runtime);
     return imp_test_finish();
 }
