@@ -60,7 +60,7 @@ int main(int argc, char **argv)
     int styles[3] = {relu[1], relu[3], relu[7]};
     struct imp_ploss_options po = {.content_value = relu[3], .style_values = styles,
                                    .n_style_values = 3, .content_weight = 1,
-                                   .style_weight = 10, .tv_weight = 1e-6};
+                                   .style_weight = 5, .tv_weight = 1e-6};
     struct imp_ploss *pl;
     struct imp_tnet_plan_options o = {.batch = batch, .height = size, .width = size,
                                       .threads = threads, .max_isa = IMP_ISA_BEST,

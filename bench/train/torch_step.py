@@ -107,10 +107,10 @@ def main():
             target = features(convs, x, 3)[3]
         fy = features(convs, y, 7)
         content = F.mse_loss(fy[3], target)
-        style_loss = sum(((gram(fy[i]) - style[i]) ** 2).sum() / a.batch for i in style_ids)
+        style_loss = sum(F.mse_loss(gram(fy[i]), style[i].expand(a.batch, -1, -1)) for i in style_ids)
         tv = ((y[:, :, :, 1:] - y[:, :, :, :-1]) ** 2).sum() + \
              ((y[:, :, 1:, :] - y[:, :, :-1, :]) ** 2).sum()
-        loss = content + 10 * style_loss + 1e-6 * tv / a.batch
+        loss = content + 5 * style_loss + 1e-6 * tv / a.batch
         loss.backward()
         opt.step()
         t = time.perf_counter() - t0

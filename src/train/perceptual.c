@@ -2,8 +2,9 @@
  * The perceptual loss of Johnson et al. (2016) around a frozen loss
  * network:
  *   content = wc * mean over elements of (F(gen) - F(content))^2 at one value,
- *   style   = ws * sum over style values of the batch mean of
- *             ||G(F(gen)) - G(F(painting))||^2, G(F) = F F^T / (C H W),
+ *   style   = ws * sum over style values of the batch mean of the mean
+ *             over the C x C entries of (G(F(gen)) - G(F(painting)))^2,
+ *             G(F) = F F^T / (C H W) (Johnson's weights: wc 1, ws 5, wt 1e-6),
  *   tv      = wt * batch mean of the sum of squared differences between
  *             neighbouring pixels of gen.
  * The painting's Gram matrices are computed once per style. Gram matrices
@@ -196,7 +197,7 @@ struct style_job {
 };
 
 /* Per sample: the Gram matrix, its loss, and the gradient
- * coef * 4 / (C H W) * (G - A) F added into the seed. */
+ * coef / C^2 * 4 / (C H W) * (G - A) F added into the seed. */
 static void style_items(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct style_job *j = ctx;
@@ -215,9 +216,9 @@ static void style_items(void *ctx, size_t begin, size_t end, int thread)
             g[i] -= a[i];
             loss += (double)g[i] * (double)g[i];
         }
-        pl->sample_loss[n] += j->coef * loss;
+        pl->sample_loss[n] += j->coef / (double)cc * loss;
         /* grad += k * (G - A) F, per block of pixels */
-        float k = (float)(j->coef * 4.0 / (double)chw);
+        float k = (float)(j->coef / (double)cc * 4.0 / (double)chw);
         float *pa = scratch;
         float *pb = pa + round16((c + (size_t)uk->mr - 1) / (size_t)uk->mr * (size_t)uk->mr * c);
         float *tile = pb + round16(c * PL_COLS);
