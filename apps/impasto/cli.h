@@ -35,6 +35,7 @@ extern const struct imp_cli_command imp_cli_run_command;
 extern const struct imp_cli_command imp_cli_segment_command;
 extern const struct imp_cli_command imp_cli_bench_command;
 extern const struct imp_cli_command imp_cli_convert_command;
+extern const struct imp_cli_command imp_cli_train_command;
 
 /* "impasto: <what>: <why>" on stderr; returns IMP_CLI_EXIT_FAIL. */
 int imp_cli_fail(const char *what, const char *fmt, ...) IMP_CLI_PRINTF(2, 3);

@@ -6,7 +6,7 @@
 
 static const struct imp_cli_command *const commands[] = {
     &imp_cli_info_command,  &imp_cli_run_command,     &imp_cli_segment_command,
-    &imp_cli_bench_command, &imp_cli_convert_command,
+    &imp_cli_bench_command, &imp_cli_convert_command, &imp_cli_train_command,
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 
@@ -28,6 +28,7 @@ static const char outro[] =
     "  impasto run candy.onnx -i inputImage=photo.png --bgr --scale 1 -o out/\n"
     "  impasto bench candy.onnx --threads 4 --runs 20 --profile\n"
     "  impasto convert candy.onnx candy.imp\n"
+    "  impasto train --style wave.jpg --content photos/ -o wave.imp --time-limit 30m\n"
     "\n"
     "A failure prints one line, 'impasto: <what>: <why>', and exits with 1\n"
     "(2 for a mistake on the command line).\n";
@@ -53,7 +54,7 @@ static int unknown(const char *name)
 {
     fprintf(stderr,
             "impasto: %s: not a command (the commands are info, run, segment, "
-            "bench and convert; see 'impasto --help')\n",
+            "bench, convert and train; see 'impasto --help')\n",
             name);
     return IMP_CLI_EXIT_USAGE;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -24,7 +25,11 @@ enum imp_status atomic_write(const char *path, const struct atomic_chunk *chunks
         free(tmp);
         return st;
     }
-    int e = 0;
+    /* mkstemp makes the file private; give it the mode a plain creat()
+     * would have. */
+    mode_t mask = umask(0);
+    umask(mask);
+    int e = fchmod(fd, 0666 & ~mask) != 0 ? errno : 0;
     for (int i = 0; i < n && !e; i++) {
         const char *p = chunks[i].data;
         size_t left = chunks[i].size;
