@@ -100,7 +100,7 @@ def main():
     style = [gram(f) for f in features(convs, x[:1], 7)]
     style_ids = (1, 3, 7)
     for s in range(a.steps + 1):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         opt.zero_grad()
         y = net(x)
         with torch.no_grad():
@@ -113,9 +113,9 @@ def main():
         loss = content + 5 * style_loss + 1e-6 * tv / a.batch
         loss.backward()
         opt.step()
-        t = time.perf_counter() - t0
-        print(f"{'warm-up ' if s == 0 else ''}step {s}: wall {t:.3f} s loss {loss.item():.4g}",
-              flush=True)
+        t, c = time.perf_counter() - t0, time.process_time() - c0
+        print(f"{'warm-up ' if s == 0 else ''}step {s}: wall {t:.3f} s, cpu {c:.3f} s "
+              f"loss {loss.item():.4g}", flush=True)
 
 
 if __name__ == "__main__":
