@@ -180,6 +180,21 @@ static void a_short_run_writes_a_model_and_resumes(void)
     CHECK(rc == 1 && one_error_line("out.imp.ckpt"));
 }
 
+/* Ctrl-C: a checkpoint and the models are written, exit 130. */
+static void ctrl_c_writes_a_checkpoint(void)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --style %s --content %s -o %s --vgg %s --size 32 --batch 1 "
+             "--width 4 --blocks 0 --iterations 100000000 >/dev/null 2>&1 & pid=$!; "
+             "sleep 2; kill -INT $pid; wait $pid; exit $?",
+             cli, tmp("paint.png"), tmp("photos"), tmp("int.imp"), tmp("vgg"));
+    int st = system(cmd);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 130);
+    struct stat sb;
+    CHECK(stat(tmp("int.imp.ckpt"), &sb) == 0 && stat(tmp("int.imp"), &sb) == 0);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/impasto-cli-train-XXXXXX");
@@ -187,6 +202,7 @@ int main(void)
         return 1;
     RUN(bad_inputs_fail_with_one_line);
     RUN(a_short_run_writes_a_model_and_resumes);
+    RUN(ctrl_c_writes_a_checkpoint);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -269,6 +269,8 @@ static int train_main(int argc, char **argv)
     if (rc >= 0)
         goto free_styles;
     rc = 0;
+    /* From here on Ctrl-C stops the run between steps, with a checkpoint. */
+    signal(SIGINT, on_sigint);
     char why[512];
     struct imp_error err = {0};
     const size_t one = 3 * (size_t)r.size * (size_t)r.size, in_n = one * (size_t)r.batch;
@@ -336,7 +338,6 @@ static int train_main(int argc, char **argv)
     }
     adam.lr = r.lr;
 
-    signal(SIGINT, on_sigint);
     const int tty = isatty(fileno(stdout));
     const double t0 = imp_cli_now_ms();
     double last_print = 0;
