@@ -93,7 +93,7 @@ static bool trainer_init(struct trainer *t, int threads, enum imp_isa isa)
     struct imp_error err = {0};
     struct imp_ploss_options po = {.content_value = content, .style_values = styles,
                                    .n_style_values = 2, .content_weight = 1.0,
-                                   .style_weight = 1000.0, .tv_weight = 1e-3};
+                                   .style_weight = 1000.0, .tv_weight = 1e-8};
     struct imp_tnet_plan_options o = {.batch = B, .height = S, .width = S, .threads = threads,
                                       .max_isa = isa, .seeds = &t->out, .n_seeds = 1};
     bool ok = CHECK(imp_ploss_create(t->loss_net, &po, 2, B, S, S, threads, isa, &t->pl,
@@ -146,7 +146,7 @@ static void test_perceptual_gradient_matches_finite_differences(void)
     struct imp_error err = {0};
     struct imp_ploss_options po = {.content_value = content, .style_values = styles,
                                    .n_style_values = 2, .content_weight = 1.0,
-                                   .style_weight = 600.0, .tv_weight = 0.01};
+                                   .style_weight = 600.0, .tv_weight = 1e-7};
     if (!CHECK(imp_ploss_create(net, &po, 2, B, S, S, 1, IMP_ISA_BEST, &pl, &err) == IMP_OK)) {
         printf("  %s\n", err.message);
         imp_tnet_free(net);

@@ -110,7 +110,7 @@ def main():
         style_loss = sum(F.mse_loss(gram(fy[i]), style[i].expand(a.batch, -1, -1)) for i in style_ids)
         tv = ((y[:, :, :, 1:] - y[:, :, :, :-1]) ** 2).sum() + \
              ((y[:, :, 1:, :] - y[:, :, :-1, :]) ** 2).sum()
-        loss = content + 5 * style_loss + 1e-6 * tv / a.batch
+        loss = content + 5 * style_loss + 1e-6 * 255.0 ** 2 * tv / a.batch
         loss.backward()
         opt.step()
         t, c = time.perf_counter() - t0, time.process_time() - c0

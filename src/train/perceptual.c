@@ -6,7 +6,8 @@
  *             over the C x C entries of (G(F(gen)) - G(F(painting)))^2,
  *             G(F) = F F^T / (C H W) (Johnson's weights: wc 1, ws 5, wt 1e-6),
  *   tv      = wt * batch mean of the sum of squared differences between
- *             neighbouring pixels of gen.
+ *             neighbouring pixels of gen, on the 0..255 scale the loss
+ *             network sees (so that Johnson's wt = 1e-6 means what it did).
  * The painting's Gram matrices are computed once per style. Gram matrices
  * and their gradients are GEMMs on the runtime's microkernels, one work
  * item per sample (a fixed order of sums).
@@ -333,7 +334,7 @@ struct imp_ploss_value imp_ploss_eval(struct imp_ploss *pl, const float *gen,
     size_t gen_n = (size_t)pl->batch * 3 * (size_t)pl->h * (size_t)pl->w;
     memcpy(grad_gen, imp_tnet_grad(net, 0), sizeof(float) * gen_n);
     out.tv = total_variation(gen, grad_gen, (size_t)pl->batch * 3, pl->h, pl->w,
-                             pl->o.tv_weight / (double)pl->batch);
+                             pl->o.tv_weight * 255.0 * 255.0 / (double)pl->batch);
     out.total = out.content + out.style + out.tv;
     return out;
 }
