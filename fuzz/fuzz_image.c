@@ -1,5 +1,6 @@
 /*
- * PNG/JPEG decoding (apps/common/image.c). imp_image_load takes a path, so
+ * PNG/JPEG decoding (apps/media/image.c, exif.c), both with the alpha kept
+ * (imp_image_load_rgba) and dropped (imp_image_load). imp_image_load takes a path, so
  * the bytes go through one temporary file per process; on Linux it is
  * unlinked at once and reached through /proc/self/fd, so a crash leaves
  * nothing behind. Images declaring over 4 M pixels are skipped (below).
@@ -81,27 +82,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (imp_fuzz_image_declared_pixels(data, size) > IMP_FUZZ_IMAGE_MAX_PIXELS)
         return 0;
     const char *path = imp_fuzz_image_file(data, size);
-    struct imp_image img;
-    char msg[256] = "";
-    if (imp_image_load(path, &img, msg, sizeof msg) != 0) {
-        if (msg[0] == '\0')
-            imp_fuzz_die("image: failed without a message");
-        if (img.pixels)
-            imp_fuzz_die("image: failed but left pixels behind");
-        return 0;
+    for (int keep_alpha = 0; keep_alpha < 2; keep_alpha++) {
+        struct imp_image img;
+        char msg[256] = "";
+        int rc = keep_alpha ? imp_image_load_rgba(path, &img, msg, sizeof msg)
+                            : imp_image_load(path, &img, msg, sizeof msg);
+        if (rc != 0) {
+            if (msg[0] == '\0')
+                imp_fuzz_die("image: failed without a message");
+            if (img.pixels)
+                imp_fuzz_die("image: failed but left pixels behind");
+            return 0;
+        }
+        if (img.width <= 0 || img.height <= 0 ||
+            (img.channels != 3 && !(keep_alpha && img.channels == 4)) || !img.pixels ||
+            (size_t)img.width * (size_t)img.height > IMP_IMAGE_MAX_PIXELS)
+            imp_fuzz_die("image: decoded to %dx%dx%d", img.width, img.height,
+                         img.channels);
+        /* Every pixel must be inside the allocation. */
+        volatile uint8_t x = 0;
+        size_t n = (size_t)img.width * (size_t)img.height * (size_t)img.channels;
+        for (size_t i = 0; i < n; i += 61)
+            x ^= img.pixels[i];
+        x ^= img.pixels[n - 1];
+        (void)x;
+        imp_image_free(&img);
     }
-    if (img.width <= 0 || img.height <= 0 ||
-        (img.channels != 1 && img.channels != 3) || !img.pixels ||
-        (size_t)img.width * (size_t)img.height > IMP_IMAGE_MAX_PIXELS)
-        imp_fuzz_die("image: decoded to %dx%dx%d", img.width, img.height,
-                     img.channels);
-    /* Every pixel must be inside the allocation. */
-    volatile uint8_t x = 0;
-    size_t n = (size_t)img.width * (size_t)img.height * (size_t)img.channels;
-    for (size_t i = 0; i < n; i += 61)
-        x ^= img.pixels[i];
-    x ^= img.pixels[n - 1];
-    (void)x;
-    imp_image_free(&img);
     return 0;
 }

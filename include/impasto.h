@@ -102,9 +102,63 @@ IMP_API enum imp_status imp_model_load_buffer(const void *data, size_t size,
                                       struct imp_error *err);
 IMP_API void imp_model_free(struct imp_model *m);
 
-/* Write the optimised model as .imp (see docs/format.md). */
+/* Write the optimised model as .imp (see docs/format.md), with its
+ * metadata. Same as imp_model_save with the default options and format
+ * IMP_FORMAT_IMP. */
 IMP_API enum imp_status imp_model_save_imp(const struct imp_model *m, const char *path,
                                    struct imp_error *err);
+
+/* ---- metadata ------------------------------------------------------------ */
+
+/* A model carries string key/value pairs: style names, the input
+ * convention, the recipe that made it (docs/format.md lists the well-known
+ * keys, e.g. "impasto.input.range"). They come from an .imp file's
+ * metadata section, from ONNX's metadata_props (plus "onnx.producer" and
+ * "onnx.doc_string" from the model's fields), or from a TFLite model's
+ * metadata entries that are plain text. Keys are unique, non-empty UTF-8;
+ * values UTF-8 without NUL bytes. Keys and values are borrowed from the
+ * model: valid until imp_model_free. */
+IMP_API int imp_model_metadata_count(const struct imp_model *m);
+/* Pair `index` in the model's order (as the file lists them); an index out
+ * of range returns IMP_ERR_ARGUMENT. */
+IMP_API enum imp_status imp_model_metadata_get(const struct imp_model *m, int index,
+                                       const char **key, const char **value);
+/* The value of `key`, or NULL when the model has none. */
+IMP_API const char *imp_model_metadata_find(const struct imp_model *m,
+                                    const char *key);
+
+/* ---- saving ------------------------------------------------------------------ */
+
+enum imp_model_format {
+    IMP_FORMAT_AUTO = 0, /* by the path's extension: .onnx, else .imp */
+    IMP_FORMAT_IMP = 1,  /* impasto's own, docs/format.md                 */
+    IMP_FORMAT_ONNX = 2, /* standard ONNX (opset 17); fused nodes are
+                            written as the standard nodes they stand for */
+};
+
+/* One metadata change; value NULL removes the key. Both are copied. */
+struct imp_metadata_entry {
+    const char *key;
+    const char *value;
+};
+
+struct imp_save_options {
+    enum imp_model_format format;
+    /* Start from no pairs instead of the model's own. */
+    int clear_metadata;
+    /* Applied in order after that: each sets (replacing) or removes one
+     * key. The model itself is not changed. */
+    const struct imp_metadata_entry *metadata;
+    int metadata_count;
+};
+
+IMP_API struct imp_save_options imp_save_options_default(void);
+/* Write the model to `path` atomically (a temporary file in the same folder,
+ * renamed into place: on failure the old file, if any, is untouched). A key
+ * or value that breaks the rules above is IMP_ERR_ARGUMENT naming it. */
+IMP_API enum imp_status imp_model_save(const struct imp_model *m, const char *path,
+                               const struct imp_save_options *opt,
+                               struct imp_error *err);
 
 IMP_API int imp_model_input_count(const struct imp_model *m);
 IMP_API int imp_model_output_count(const struct imp_model *m);
@@ -147,12 +201,18 @@ IMP_API void imp_predictor_free(struct imp_predictor *p);
 IMP_API enum imp_status imp_predictor_resize_input(struct imp_predictor *p, int index,
                                            int rank, const int64_t *dims);
 /* Copy `bytes` bytes in; dtype must match the input's dtype and bytes its
- * current size. */
+ * current size. An input whose contents decide shapes (a Reshape's shape, a
+ * Resize's scales fed by the caller) is read when planning: a new value for
+ * it re-plans before the next run, as a resize does, and ends the borrow of
+ * the outputs. */
 IMP_API enum imp_status imp_predictor_set_input(struct imp_predictor *p, int index,
                                         const void *data, size_t bytes);
 /* Replace a named weight (a model constant) for this predictor only:
  * e.g. instance-norm scale/shift for live style strength. The count of
- * float elements must equal the constant's. */
+ * float elements must equal the constant's. A weight that every reader
+ * takes at run time (instance-norm scale and B) changes in time
+ * proportional to its size, with no re-planning; one that an engine packed
+ * at planning (convolution weights) makes the next run re-plan. */
 IMP_API enum imp_status imp_predictor_set_param(struct imp_predictor *p,
                                         const char *name, const float *data,
                                         size_t count);
@@ -163,12 +223,57 @@ IMP_API enum imp_status imp_predictor_output(struct imp_predictor *p, int index,
                                      const void **data);
 IMP_API const char *imp_predictor_last_error(const struct imp_predictor *p);
 
+/* ---- instance-norm statistics (tiles, video) ------------------------------ */
+
+/* How every InstanceNormalization of the model gets the mean and variance it
+ * normalises each (n, c) plane by. Tiles of one large picture should share
+ * the whole picture's statistics (else each tile gets its own colours), and
+ * the frames of a video should not each jump to their own (flicker). */
+enum imp_norm_stats_mode {
+    IMP_NORM_STATS_MEASURED = 0, /* measured on this run's input (ONNX; default) */
+    IMP_NORM_STATS_HELD = 1,     /* the held statistics, as set                  */
+    IMP_NORM_STATS_SMOOTHED = 2, /* held = weight * held + (1 - weight) * measured,
+                                    then normalised by held: an exponential
+                                    average over the frames of a video           */
+};
+/* Takes effect at the next run, without re-planning; weight (SMOOTHED only)
+ * in [0, 1]. While nothing is held (at first, after a reset, or after a
+ * resize changed the sizes), a run in HELD or SMOOTHED mode normalises by
+ * what it measures and holds that. */
+IMP_API enum imp_status imp_predictor_set_norm_stats_mode(struct imp_predictor *p,
+                                                  enum imp_norm_stats_mode mode,
+                                                  double weight);
+/* Entries of a statistics vector: the sum over the model's
+ * InstanceNormalization nodes, in graph order, of N x C (planes, n-major)
+ * at the current input shapes. Plans if needed. */
+IMP_API enum imp_status imp_predictor_norm_stats_count(struct imp_predictor *p,
+                                               size_t *count);
+/* Copies what the last run measured (measured != 0; in HELD mode that is
+ * what each norm's input gave with the held statistics upstream), or what
+ * is held (0; zeros when nothing is). count must equal the entry count. */
+IMP_API enum imp_status imp_predictor_get_norm_stats(struct imp_predictor *p,
+                                             int measured, double *mean,
+                                             double *var, size_t count);
+/* Sets the held statistics (variances >= 0, all finite). */
+IMP_API enum imp_status imp_predictor_set_norm_stats(struct imp_predictor *p,
+                                             const double *mean,
+                                             const double *var, size_t count);
+/* Forgets the held statistics (a scene cut). */
+IMP_API void imp_predictor_reset_norm_stats(struct imp_predictor *p);
+
 /* ---- introspection (reports, bench, info) -------------------------------- */
 
 IMP_API int imp_model_node_count(const struct imp_model *m);
 /* Operator type (ONNX spelling) and name of node i, or NULL. */
 IMP_API const char *imp_model_node_op(const struct imp_model *m, int i);
 IMP_API const char *imp_model_node_name(const struct imp_model *m, int i);
+/* Name of input k of node i (a weight's name for constant inputs), or NULL. */
+IMP_API const char *imp_model_node_input(const struct imp_model *m, int i, int k);
+/* A float32 weight of the optimised model by name, borrowed for the model's
+ * life: what imp_predictor_set_param replaces (e.g. to mix the instance-norm
+ * scales of two styles). IMP_ERR_ARGUMENT when there is no such weight. */
+IMP_API enum imp_status imp_model_param(const struct imp_model *m, const char *name,
+                                        const float **data, size_t *count);
 /* Elements in all float weights (constants) of the optimised model. */
 IMP_API int64_t imp_model_param_count(const struct imp_model *m);
 

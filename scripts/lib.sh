@@ -51,6 +51,24 @@ imp_install_build_deps() {
   imp_apt_install build-essential cmake ninja-build libpng-dev libjpeg-dev
 }
 
+# ONNX's own backend node tests (a tiny model, inputs and expected outputs per
+# case), which tests/test_onnx_conformance runs; it skips without them.
+imp_install_conformance_deps() {
+  imp_apt_install libonnx-testdata
+}
+
+# Debian's python3-onnx: test_onnx_write runs onnx.checker over the ONNX
+# files impasto writes (and skips that part when it is absent).
+imp_install_onnx_check_deps() {
+  imp_apt_install python3-onnx
+}
+
+# The photos test_cli_stylize paints end to end (python3-skimage's data
+# folder: chelsea.png and friends); the test skips that part without them.
+imp_install_stylize_deps() {
+  imp_apt_install python3-skimage
+}
+
 # Natural photographs for training style networks (scripts/photos.sh): Debian
 # packages whose pictures are photographs, and scikit-image's sample data.
 IMP_PHOTO_PACKAGES=(mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04

@@ -32,6 +32,9 @@ run_suite() {
 }
 
 imp_install_build_deps
+imp_install_conformance_deps
+imp_install_onnx_check_deps
+imp_install_stylize_deps
 status=0
 if [ $release = 1 ]; then
   imp_build "$IMP_ROOT/build"

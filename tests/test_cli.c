@@ -255,7 +255,7 @@ static void usage_errors_exit_2_with_one_line(void)
         "info m.onnx --threads",
         "bench m.onnx --runs 0",
         "bench m.onnx --json=yes",
-        "run m.onnx -o out",
+        "run -o out",
         "run m.onnx -i x.npy",
         "run m.onnx -i x.npy -o out --scale abc",
         "run m.onnx -i x.npy -o out --mean 1,2",
@@ -398,6 +398,51 @@ static void run_writes_every_output_as_npy(void)
           one_error_line());
     CHECK(run_cli("run '%s' -i '%s' -o '%s/o'", model, model, dir) == 1 &&
           one_error_line() && has(err_text, "not a .npy, PNG or JPEG"));
+}
+
+/* A Reshape's target shape given as a .npy, twice with different shapes,
+ * and a model without inputs, which needs no -i at all. */
+static void run_takes_shape_inputs_and_models_without_inputs(void)
+{
+    const char *reshape = IMP_SOURCE_DIR "/tests/data/onnx/reshape_input.onnx";
+    float x[24];
+    for (int i = 0; i < 24; i++)
+        x[i] = (float)i;
+    int64_t xd[3] = {2, 3, 4}, sd[1] = {2};
+    char err[256];
+    CHECK(imp_npy_save_f32(tmp("data.npy"), 3, xd, x, err, sizeof err) == 0);
+    const float shapes[2][2] = {{4, 6}, {-1, 8}};
+    const int64_t rows[2] = {4, 3}, cols[2] = {6, 8};
+    for (int k = 0; k < 2; k++) {
+        CHECK(imp_npy_save_f32(tmp("shape.npy"), 1, sd, shapes[k], err, sizeof err) == 0);
+        CHECK(run_cli("run '%s' -i data='%s' -i shape='%s' -o '%s/rs'", reshape,
+                      tmp("data.npy"), tmp("shape.npy"), dir) == 0);
+        char path[256];
+        snprintf(path, sizeof path, "%s/rs/y.npy", dir);
+        struct imp_npy y;
+        if (!CHECK(imp_npy_load(path, &y, err, sizeof err) == 0)) {
+            printf("  %s\n", err);
+            continue;
+        }
+        CHECK(y.rank == 2 && y.dims[0] == rows[k] && y.dims[1] == cols[k]);
+        for (size_t i = 0; i < y.count && i < 24; i++)
+            CHECK(((float *)y.data)[i] == x[i]);
+        imp_npy_free(&y);
+    }
+    const char *none = IMP_SOURCE_DIR "/tests/data/onnx/no_inputs.onnx";
+    CHECK(run_cli("run '%s' -o '%s/none'", none, dir) == 0 && has(out_text, "no inputs"));
+    char path[256];
+    snprintf(path, sizeof path, "%s/none/y.npy", dir);
+    struct imp_npy y;
+    if (CHECK(imp_npy_load(path, &y, err, sizeof err) == 0)) {
+        CHECK(y.count == 4);
+        for (size_t i = 0; i < y.count && i < 4; i++)
+            CHECK(((float *)y.data)[i] == 2.0f * (float)(i + 1));
+        imp_npy_free(&y);
+    }
+    /* A model with inputs still wants them. */
+    CHECK(run_cli("run '%s' -o '%s/o'", reshape, dir) == 2 && one_error_line() &&
+          has(err_text, "-i"));
 }
 
 static void run_feeds_photos_with_scale_mean_and_channel_order(void)
@@ -574,6 +619,7 @@ int main(void)
     RUN(bad_files_fail_with_one_line);
     RUN(info_describes_the_model);
     RUN(run_writes_every_output_as_npy);
+    RUN(run_takes_shape_inputs_and_models_without_inputs);
     RUN(run_feeds_photos_with_scale_mean_and_channel_order);
     RUN(segment_writes_mask_and_overlay_at_photo_size);
     RUN(bench_reports_latency_and_json);

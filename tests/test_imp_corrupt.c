@@ -319,7 +319,8 @@ static void section_table_checks(void)
     expect_u64(f, size, 80, size - goff + 1, IMP_ERR_FORMAT, "past the end");
     expect_u64(f, size, 104, UINT64_MAX - 100, IMP_ERR_FORMAT, "past the end");
     expect_u32(f, size, 88, 1, IMP_ERR_FORMAT, "a second graph section");
-    expect_u32(f, size, 88, 3, IMP_ERR_FORMAT, "unknown section kind 3");
+    expect_u32(f, size, 88, 4, IMP_ERR_FORMAT, "unknown section kind 4");
+    expect_u32(f, size, 88, 3, IMP_ERR_FORMAT, "no weights section");
     expect_u64(f, size, 96, goff, IMP_ERR_FORMAT, "overlap");
     /* Graph section one byte longer (into the padding). */
     if (CHECK(goff + gsize < woff))

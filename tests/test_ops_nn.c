@@ -210,16 +210,72 @@ static void norms_reject_bad_models(void)
             char name[4] = {'p', (char)('0' + i), 0};
             in[i] = nn_const(&t, name, 1, variant == 2 && i == 4 ? c3 : c2, data);
         }
-        nn_node_outs(&t, IMP_OP_BATCH_NORM, 5, in, variant == 0 ? 3 : 1);
+        nn_node_outs(&t, IMP_OP_BATCH_NORM, 5, in, variant == 0 ? 3 : variant == 1 ? 4 : 1);
         if (variant == 1)
             nn_int(&t, "training_mode", 1);
         if (variant == 0)
             NN_EXPECT_ERROR(&t, IMP_ERR_UNSUPPORTED, "training");
         else if (variant == 1)
-            NN_EXPECT_ERROR(&t, IMP_ERR_UNSUPPORTED, "training_mode");
+            NN_EXPECT_ERROR(&t, IMP_ERR_UNSUPPORTED, "4 outputs");
         else
             NN_EXPECT_ERROR(&t, IMP_ERR_SHAPE, "input_var");
     }
+}
+
+/* training_mode=1: the batch's own statistics, and the running ones moved
+ * towards them by (1 - momentum); worked out by hand for x [2, 2, 1, 2]. */
+static void batch_norm_training_mode(void)
+{
+    const float x[8] = {1, 3, 0, 0, 5, 7, 2, 2}; /* ch0: 1 3 5 7, ch1: 0 0 2 2 */
+    const float scale[2] = {1, 2}, bias[2] = {0, 1}, mean[2] = {0, 10}, var[2] = {1, 1};
+    const double s5 = sqrt(5.0); /* ch0: mean 4, var 5; ch1: mean 1, var 1 */
+    const double want_y[8] = {-3 / s5, -1 / s5, -1, -1, 1 / s5, 3 / s5, 3, 3};
+    const double want_mean[2] = {2, 5.5}, want_var[2] = {3, 1};
+    struct imp_graph g;
+    imp_graph_init(&g);
+    int64_t xd[4] = {2, 2, 1, 2}, cd[1] = {2};
+    struct imp_shape xs = imp_shape_make(4, xd), cs = imp_shape_make(1, cd);
+    int in[5] = {imp_graph_add_value(&g, "x", IMP_VALUE_INPUT, IMP_DTYPE_F32, &xs),
+                 imp_graph_add_const(&g, "s", IMP_DTYPE_F32, &cs, scale),
+                 imp_graph_add_const(&g, "b", IMP_DTYPE_F32, &cs, bias),
+                 imp_graph_add_const(&g, "m", IMP_DTYPE_F32, &cs, mean),
+                 imp_graph_add_const(&g, "v", IMP_DTYPE_F32, &cs, var)};
+    imp_graph_add_input(&g, in[0]);
+    int out[3];
+    for (int k = 0; k < 3; k++) {
+        char name[4] = {'y', (char)('0' + k), 0};
+        out[k] = imp_graph_add_value(&g, name, IMP_VALUE_ACTIVATION, IMP_DTYPE_UNDEFINED,
+                                     NULL);
+        imp_graph_add_output(&g, out[k]);
+    }
+    int node = imp_graph_add_node(&g, IMP_OP_BATCH_NORM, "bn", 5, in, 3, out);
+    imp_node_set_int(&g, node, "training_mode", 1);
+    imp_node_set_float(&g, node, "momentum", 0.5f);
+    imp_node_set_float(&g, node, "epsilon", 0.0f);
+    struct imp_model *m = NULL;
+    struct imp_predictor *p = NULL;
+    struct imp_error err;
+    if (!CHECK(imp_model_from_graph(&g, &m, &err) == IMP_OK) ||
+        !CHECK(imp_predictor_init(m, NULL, &p, &err) == IMP_OK)) {
+        printf("  %s\n", err.message);
+        imp_model_free(m);
+        return;
+    }
+    const void *y[3] = {NULL};
+    struct imp_tensor_info info;
+    CHECK(imp_predictor_set_input(p, 0, x, sizeof x) == IMP_OK);
+    if (CHECK(imp_predictor_run(p) == IMP_OK)) {
+        for (int k = 0; k < 3; k++)
+            CHECK(imp_predictor_output(p, k, &info, &y[k]) == IMP_OK);
+        for (int i = 0; y[0] && i < 8; i++)
+            CHECK_NEAR(((const float *)y[0])[i], want_y[i], 1e-6);
+        for (int c = 0; y[1] && y[2] && c < 2; c++) {
+            CHECK_NEAR(((const float *)y[1])[c], want_mean[c], 1e-6);
+            CHECK_NEAR(((const float *)y[2])[c], want_var[c], 1e-6);
+        }
+    }
+    imp_predictor_free(p);
+    imp_model_free(m);
 }
 
 /* ---- Gemm and MatMul --------------------------------------------------------------- */
@@ -519,6 +575,7 @@ int main(void)
     RUN(instance_norm_matches_formula);
     RUN(instance_norm_accurate_on_large_planes);
     RUN(batch_norm_matches_formula);
+    RUN(batch_norm_training_mode);
     RUN(norms_reject_bad_models);
     RUN(gemm_matches_formula);
     RUN(matmul_matches_numpy_semantics);

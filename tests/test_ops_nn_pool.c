@@ -298,9 +298,9 @@ static void pools_reject_bad_models(void)
 
     nn_begin(&t);
     int x = nn_input(&t, "x", 4, xd, data);
-    nn_node_outs(&t, IMP_OP_MAX_POOL, 1, &x, 2);
+    nn_node_outs(&t, IMP_OP_AVERAGE_POOL, 1, &x, 2);
     nn_ints(&t, "kernel_shape", 2, (int64_t[]){2, 2});
-    NN_EXPECT_ERROR(&t, IMP_ERR_UNSUPPORTED, "Indices");
+    NN_EXPECT_ERROR(&t, IMP_ERR_FORMAT, "1 expected");
 
     nn_begin(&t);
     x = nn_input(&t, "x", 4, xd, data);
@@ -346,11 +346,68 @@ static void pools_reject_bad_models(void)
     NN_EXPECT_ERROR(&t, IMP_ERR_UNSUPPORTED, "int32");
 }
 
+/* MaxPool's Indices (row-major, and column-major with storage_order=1)
+ * and integer inputs, on a 3x4 picture whose windows are worked out by
+ * hand: the first largest value of each 2x2 window. */
+static void max_pool_indices_and_integers(void)
+{
+    static const float x[12] = {1, 5, 2, 2, 7, 0, 9, 3, 4, 8, 6, 6};
+    static const uint8_t xu[12] = {1, 5, 2, 2, 7, 0, 9, 3, 4, 8, 6, 6};
+    const float want[6] = {7, 9, 9, 8, 9, 9};
+    const int64_t rows[6] = {4, 6, 6, 9, 6, 6}, cols[6] = {1, 7, 7, 5, 7, 7};
+    for (int variant = 0; variant < 3; variant++) {
+        bool u8 = variant == 2, column = variant == 1;
+        struct imp_graph g;
+        imp_graph_init(&g);
+        int64_t xd[4] = {1, 1, 3, 4};
+        struct imp_shape xs = imp_shape_make(4, xd);
+        int in = imp_graph_add_value(&g, "x", IMP_VALUE_INPUT,
+                                     u8 ? IMP_DTYPE_U8 : IMP_DTYPE_F32, &xs);
+        imp_graph_add_input(&g, in);
+        int out[2] = {imp_graph_add_value(&g, "y", IMP_VALUE_ACTIVATION, IMP_DTYPE_UNDEFINED,
+                                          NULL),
+                      imp_graph_add_value(&g, "i", IMP_VALUE_ACTIVATION, IMP_DTYPE_UNDEFINED,
+                                          NULL)};
+        int node = imp_graph_add_node(&g, IMP_OP_MAX_POOL, "pool", 1, &in, 2, out);
+        imp_node_set_ints(&g, node, "kernel_shape", (int64_t[]){2, 2}, 2);
+        imp_node_set_int(&g, node, "storage_order", column);
+        imp_graph_add_output(&g, out[0]);
+        imp_graph_add_output(&g, out[1]);
+        struct imp_model *m = NULL;
+        struct imp_predictor *p = NULL;
+        struct imp_error err;
+        if (!CHECK(imp_model_from_graph(&g, &m, &err) == IMP_OK) ||
+            !CHECK(imp_predictor_init(m, NULL, &p, &err) == IMP_OK)) {
+            printf("  %s\n", err.message);
+            imp_model_free(m);
+            continue;
+        }
+        const void *y = NULL, *idx = NULL;
+        struct imp_tensor_info yi, ii;
+        CHECK(imp_predictor_set_input(p, 0, u8 ? (const void *)xu : (const void *)x,
+                                      u8 ? sizeof xu : sizeof x) == IMP_OK);
+        if (CHECK(imp_predictor_run(p) == IMP_OK) &&
+            CHECK(imp_predictor_output(p, 0, &yi, &y) == IMP_OK) &&
+            CHECK(imp_predictor_output(p, 1, &ii, &idx) == IMP_OK) &&
+            CHECK(yi.dtype == (u8 ? IMP_DTYPE_U8 : IMP_DTYPE_F32)) &&
+            CHECK(ii.dtype == IMP_DTYPE_I64 && ii.dims[2] == 2 && ii.dims[3] == 3)) {
+            for (int k = 0; k < 6; k++) {
+                double v = u8 ? ((const uint8_t *)y)[k] : ((const float *)y)[k];
+                CHECK(v == want[k]);
+                CHECK(((const int64_t *)idx)[k] == (column ? cols[k] : rows[k]));
+            }
+        }
+        imp_predictor_free(p);
+        imp_model_free(m);
+    }
+}
+
 int main(void)
 {
     RUN(pools_match_direct_formula);
     RUN(pools_hand_values);
     RUN(global_average_pool_works);
     RUN(pools_reject_bad_models);
+    RUN(max_pool_indices_and_integers);
     return imp_test_finish();
 }

@@ -158,6 +158,69 @@ static void pow_with_integer_exponent(void)
     EXPECT_F32(&s, 1, DIMS(3), ((float[]){2.0f, 3.0f, 0.5f}), 1e-6);
 }
 
+/* uint8 and int8 wrap like the C types they are; division truncates, by
+ * zero gives 0 and -128 / -1 wraps to -128. */
+static void small_integer_arithmetic(void)
+{
+    uint8_t ua[4] = {250, 3, 7, 0}, ub[4] = {10, 5, 2, 0};
+    struct tspec s = {
+        .op = IMP_OP_ADD,
+        .n_in = 2,
+        .in = {TV(T_DATA, IMP_DTYPE_U8, ua, 4), TV(T_DATA, IMP_DTYPE_U8, ub, 4)}};
+    EXPECT_OUT(&s, 0, IMP_DTYPE_U8, 1, DIMS(4), ((uint8_t[]){4, 8, 9, 0}));
+    s.op = IMP_OP_SUB;
+    EXPECT_OUT(&s, 0, IMP_DTYPE_U8, 1, DIMS(4), ((uint8_t[]){240, 254, 5, 0}));
+    s.op = IMP_OP_MUL;
+    EXPECT_OUT(&s, 0, IMP_DTYPE_U8, 1, DIMS(4), ((uint8_t[]){196, 15, 14, 0}));
+    s.op = IMP_OP_DIV;
+    EXPECT_OUT(&s, 0, IMP_DTYPE_U8, 1, DIMS(4), ((uint8_t[]){25, 0, 3, 0}));
+    int8_t ia[3] = {-128, -7, 100}, ib[3] = {-1, 2, 0};
+    s.in[0] = TV(T_DATA, IMP_DTYPE_I8, ia, 3);
+    s.in[1] = TV(T_DATA, IMP_DTYPE_I8, ib, 3);
+    EXPECT_OUT(&s, 0, IMP_DTYPE_I8, 1, DIMS(3), ((int8_t[]){-128, -3, 0}));
+    s.op = IMP_OP_ADD;
+    EXPECT_OUT(&s, 0, IMP_DTYPE_I8, 1, DIMS(3), ((int8_t[]){127, -5, 100}));
+}
+
+/* Integer bases: exact powers that wrap; a float exponent truncates the
+ * float power; a negative integer exponent truncates 1 / x^n. */
+static void pow_with_integer_base(void)
+{
+    int64_t b64[5] = {3, -2, 2, 1, 5}, e64[5] = {4, 3, 64, -3, -1};
+    struct tspec s = {
+        .op = IMP_OP_POW,
+        .n_in = 2,
+        .in = {TV(T_DATA, IMP_DTYPE_I64, b64, 5), TV(T_DATA, IMP_DTYPE_I64, e64, 5)}};
+    EXPECT_OUT(&s, 0, IMP_DTYPE_I64, 1, DIMS(5), ((int64_t[]){81, -8, 0, 1, 0}));
+    float ef[5] = {0.5f, 2.0f, 1.5f, 3.0f, 2.1f};
+    s.in[1] = TV(T_DATA, IMP_DTYPE_F32, ef, 5);
+    EXPECT_OUT(&s, 0, IMP_DTYPE_I64, 1, DIMS(5), ((int64_t[]){1, 4, 2, 1, 29}));
+    int32_t b32[3] = {2, -3, 65536}, e32[3] = {10, 3, 2};
+    s.in[0] = TV(T_DATA, IMP_DTYPE_I32, b32, 3);
+    s.in[1] = TV(T_DATA, IMP_DTYPE_I32, e32, 3);
+    EXPECT_OUT(&s, 0, IMP_DTYPE_I32, 1, DIMS(3), ((int32_t[]){1024, -27, 0}));
+}
+
+/* Clip on integers: bounds of the input's type, either one optional. */
+static void clip_integers(void)
+{
+    int8_t x[5] = {-128, -5, 0, 6, 127}, lo = -4, hi = 5;
+    struct tspec s = {.op = IMP_OP_CLIP,
+                      .n_in = 3,
+                      .in = {TV(T_DATA, IMP_DTYPE_I8, x, 5), TV0(T_CONST, IMP_DTYPE_I8, &lo),
+                             TV0(T_CONST, IMP_DTYPE_I8, &hi)}};
+    EXPECT_OUT(&s, 0, IMP_DTYPE_I8, 1, DIMS(5), ((int8_t[]){-4, -4, 0, 5, 5}));
+    s.in[1] = TOMIT;
+    EXPECT_OUT(&s, 0, IMP_DTYPE_I8, 1, DIMS(5), ((int8_t[]){-128, -5, 0, 5, 5}));
+    uint8_t u[3] = {0, 100, 255}, ulo = 10;
+    s.in[0] = TV(T_DATA, IMP_DTYPE_U8, u, 3);
+    s.in[1] = TV0(T_CONST, IMP_DTYPE_U8, &ulo);
+    s.n_in = 2;
+    EXPECT_OUT(&s, 0, IMP_DTYPE_U8, 1, DIMS(3), ((uint8_t[]){10, 100, 255}));
+    s.in[1] = TV0(T_CONST, IMP_DTYPE_I8, &lo);
+    EXPECT_FAIL(&s, IMP_ERR_FORMAT, "bound 1 is int8");
+}
+
 static void prelu_slopes(void)
 {
     float x[12], want[12];
@@ -191,11 +254,11 @@ static void binary_errors(void)
     EXPECT_FAIL(&s, IMP_ERR_SHAPE, "do not broadcast");
     s.in[1] = TV(T_DATA, IMP_DTYPE_I64, i, 4);
     EXPECT_FAIL(&s, IMP_ERR_FORMAT, "must match");
-    s.in[0] = TV(T_DATA, IMP_DTYPE_U8, u, 2, 3);
-    s.in[1] = TV(T_DATA, IMP_DTYPE_U8, u, 2, 3);
+    s.in[0] = TV(T_DATA, IMP_DTYPE_BOOL, u, 2, 3);
+    s.in[1] = TV(T_DATA, IMP_DTYPE_BOOL, u, 2, 3);
     EXPECT_FAIL(&s, IMP_ERR_UNSUPPORTED, "not supported");
     s.op = IMP_OP_POW;
-    s.in[0] = TV(T_DATA, IMP_DTYPE_I64, i, 4);
+    s.in[0] = TV(T_DATA, IMP_DTYPE_U8, u, 2, 3);
     s.in[1] = TV(T_DATA, IMP_DTYPE_I64, i, 4);
     EXPECT_FAIL(&s, IMP_ERR_UNSUPPORTED, "base");
     s.op = IMP_OP_MUL;
@@ -246,6 +309,9 @@ int main(void)
     RUN(int64_shape_arithmetic);
     RUN(int32_arithmetic);
     RUN(pow_with_integer_exponent);
+    RUN(small_integer_arithmetic);
+    RUN(pow_with_integer_base);
+    RUN(clip_integers);
     RUN(prelu_slopes);
     RUN(binary_errors);
     RUN(add_runs_in_place_after_relu);

@@ -76,7 +76,8 @@ static void pad_1d_modes(void)
                        .n_in = 2,
                        .no_fold = true,
                        .in = {FIN(v4, 4), TV(T_DATA, IMP_DTYPE_I64, pads, 2)}};
-    EXPECT_FAIL(&s, IMP_ERR_UNSUPPORTED, "known at load time");
+    /* Pads fed by the caller are read when planning. */
+    EXPECT_F32(&s, 1, DIMS(6), ((float[]){0, 1, 2, 3, 4, 0}), 0);
 }
 
 /* numpy's rule for the source index of padded position i (relative to the
@@ -185,6 +186,7 @@ struct rcfg {
     int exclude;
     float extrap;
     const float *roi; /* per axis start, then per axis end (rank 4) */
+    bool by_scales;   /* output sizes come from scales               */
 };
 
 /* Taps along one axis for output index o: indices (clamped) and weights;
@@ -194,8 +196,11 @@ static int ref_taps(const struct rcfg *c, int64_t o, int64_t lin, int64_t lout,
 {
     /* Coordinates in float, as ONNX Runtime (the golden reference)
      * computes them: it decides which side of .5 or of an integer a
-     * sampling position falls on. */
+     * sampling position falls on. Where the output length divides, it is
+     * in * scale, unrounded, when sizes come from scales: ONNX's own
+     * reference (its backend tests) does that, and ONNX Runtime does not. */
     float xo = (float)o, sc = (float)scale, li = (float)lin, lo = (float)lout, xf;
+    float len = c->by_scales ? sc * li : lo;
     const char *m = c->coord;
     if (strcmp(m, "half_pixel") == 0)
         xf = (xo + 0.5f) / sc - 0.5f;
@@ -203,15 +208,15 @@ static int ref_taps(const struct rcfg *c, int64_t o, int64_t lin, int64_t lout,
         float adj = lo / (sc * li);
         xf = li / 2 * (1 - adj) + (xo + 0.5f) / sc - 0.5f;
     } else if (strcmp(m, "pytorch_half_pixel") == 0)
-        xf = lout > 1 ? (xo + 0.5f) / sc - 0.5f : 0;
+        xf = len > 1 ? (xo + 0.5f) / sc - 0.5f : 0;
     else if (strcmp(m, "align_corners") == 0)
-        xf = lout == 1 ? 0 : xo * (li - 1) / (lo - 1);
+        xf = len == 1 ? 0 : xo * (li - 1) / (len - 1);
     else if (strcmp(m, "asymmetric") == 0)
         xf = xo / sc;
     else if (strcmp(m, "tf_half_pixel_for_nn") == 0)
         xf = (xo + 0.5f) / sc;
     else /* tf_crop_and_resize */
-        xf = lout > 1 ? (float)rs * (li - 1) + xo * (float)(re - rs) * (li - 1) / (lo - 1)
+        xf = len > 1 ? (float)rs * (li - 1) + xo * (float)(re - rs) * (li - 1) / (len - 1)
                       : 0.5f * (float)(rs + re) * (li - 1);
     double x = xf;
     *ex = strcmp(m, "tf_crop_and_resize") == 0 && (x < 0 || x > (double)(lin - 1));
@@ -340,7 +345,7 @@ static void resize_matches_reference(void)
                 for (int nm = 0; nm < (m == 0 ? 4 : 1); nm++) {
                     for (int excl = 0; excl < (m == 2 ? 2 : 1); excl++) {
                         struct rcfg c = {mode, coords[k], nearests[nm],       -0.5f,
-                                         excl, 7.5f,      k == 6 ? roi : NULL};
+                                         excl, 7.5f,      k == 6 ? roi : NULL, !by_sizes};
                         ref_resize(&c, x, xd, od, sc, want);
                         struct tspec s = {
                             .op = IMP_OP_RESIZE,
@@ -445,7 +450,7 @@ static void resize_axes_and_aspect_ratio(void)
     static float x[24], want[256];
     t_fill(x, 24, 3);
     /* Opset 18 axes: sizes for H and W only. */
-    struct rcfg c = {"linear", "half_pixel", "round_prefer_floor", -0.75f, 0, 0, NULL};
+    struct rcfg c = {"linear", "half_pixel", "round_prefer_floor", -0.75f, 0, 0, NULL, false};
     ref_resize(&c, x, DIMS(1, 1, 4, 6), DIMS(1, 1, 5, 3), (float[]){1, 1, 1.25f, 0.5f},
                want);
     struct tspec s = {
@@ -574,7 +579,14 @@ static void resize_errors(void)
                        .n_in = 3,
                        .no_fold = true,
                        .in = {FIN(x, 1, 1, 4, 4), TOMIT, FIN(scales, 4)}};
-    EXPECT_FAIL(&s, IMP_ERR_UNSUPPORTED, "input 2 must be known");
+    /* Scales fed by the caller are read when planning: x2 nearest. */
+    float ramp[16], twice[64];
+    for (int i = 0; i < 16; i++)
+        ramp[i] = (float)i;
+    for (int i = 0; i < 64; i++)
+        twice[i] = ramp[(i / 8 / 2) * 4 + (i % 8) / 2];
+    s.in[0] = FIN(ramp, 1, 1, 4, 4);
+    EXPECT_F32(&s, 4, DIMS(1, 1, 8, 8), twice, 0);
 }
 
 int main(void)

@@ -1,8 +1,10 @@
 /* Load-time passes seen from outside: the graph shrinks, the numbers do
  * not change. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/dtype.h"
 #include "core/graph.h"
 #include "runtime/model.h"
 #include "harness.h"
@@ -114,9 +116,57 @@ static void a_transpose_with_other_readers_stays_for_them(void)
     imp_model_free(m);
 }
 
+/* x -> Cast(to FLOAT16) -> y: the fp16 pass keeps the rounding (a Cast to
+ * fp16 and one back), and a model saved as .imp and loaded again keeps
+ * exactly that pair rather than gaining another. */
+static void cast_to_half_rounds_and_survives_a_reload(void)
+{
+    struct imp_graph g;
+    imp_graph_init(&g);
+    int64_t d[1] = {4};
+    struct imp_shape s = imp_shape_make(1, d);
+    int x = imp_graph_add_value(&g, "x", IMP_VALUE_INPUT, IMP_DTYPE_F32, &s);
+    int y = imp_graph_add_value(&g, "y", IMP_VALUE_ACTIVATION, IMP_DTYPE_F16, &s);
+    int cast = imp_graph_add_node(&g, IMP_OP_CAST, "cast", 1, &x, 1, &y);
+    imp_node_set_int(&g, cast, "to", 10); /* FLOAT16 */
+    imp_graph_add_input(&g, x);
+    imp_graph_add_output(&g, y);
+    struct imp_model *m = NULL, *again = NULL;
+    struct imp_error err;
+    if (!CHECK(imp_model_from_graph(&g, &m, &err) == IMP_OK))
+        return;
+    CHECK(imp_model_node_count(m) == 2);
+    char path[256];
+    snprintf(path, sizeof path, "%s/test_passes_cast.imp", IMP_BINARY_DIR);
+    if (CHECK(imp_model_save_imp(m, path, &err) == IMP_OK) &&
+        CHECK(imp_model_load_file(path, &again, &err) == IMP_OK))
+        CHECK(imp_model_node_count(again) == 2);
+    const float in[4] = {0.1f, 1.0f / 3.0f, 70000.0f, -2.5e-8f};
+    struct imp_model *models[2] = {m, again};
+    for (int k = 0; k < 2; k++) {
+        if (!models[k])
+            continue;
+        size_t count = 0;
+        enum imp_status st;
+        float *out = imp_test_run_once(models[k], NULL, in, sizeof in, &count, &st);
+        if (!CHECK(out != NULL && count == 4)) {
+            free(out);
+            continue;
+        }
+        for (int i = 0; i < 4; i++)
+            CHECK(out[i] == imp_half_to_float(imp_float_to_half(in[i])));
+        CHECK(out[0] != in[0] && out[2] > 1e30f); /* rounded; beyond fp16 is inf */
+        free(out);
+    }
+    imp_model_free(again);
+    imp_model_free(m);
+    remove(path);
+}
+
 int main(void)
 {
     RUN(transposes_around_elementwise_ops_cancel);
     RUN(a_transpose_with_other_readers_stays_for_them);
+    RUN(cast_to_half_rounds_and_survives_a_reload);
     return imp_test_finish();
 }

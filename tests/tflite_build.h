@@ -59,6 +59,12 @@ struct tb_model {
     const struct tb_op *ops;
     int n_inputs, inputs[4];
     int n_outputs, outputs[4];
+    /* Model.description and Model.metadata entries (name, buffer bytes). */
+    const char *description;
+    int n_meta;
+    const char *meta_names[4];
+    const void *meta_data[4];
+    size_t meta_len[4];
 };
 
 struct tb_buf {
@@ -168,7 +174,8 @@ static uint8_t *tb_build(const struct tb_model *m, size_t *size)
     if (f.oom)
         return NULL;
     memcpy(f.b + 4, "TFL3", 4);
-    size_t model = tb_table(&f, 5, 0x17);
+    size_t model = tb_table(&f, 7, 0x17 | (m->description ? 0x08 : 0) |
+                                       (m->n_meta ? 0x40 : 0));
     tb_ref(&f, root, model);
     tb_w(&f, tb_field(model, 0), 3, 4);
 
@@ -235,8 +242,26 @@ static uint8_t *tb_build(const struct tb_model *m, size_t *size)
                    tb_vec(&f, 1, (uint32_t)o->n_custom, o->custom_options));
     }
 
-    size_t bufs = tb_vec(&f, 4, (uint32_t)m->n_tensors + 1, NULL);
+    if (m->description)
+        tb_ref(&f, tb_field(model, 3), tb_string(&f, m->description));
+    if (m->n_meta) {
+        /* Metadata buffers follow the tensors' ones. */
+        size_t metas = tb_vec(&f, 4, (uint32_t)m->n_meta, NULL);
+        tb_ref(&f, tb_field(model, 6), metas);
+        for (int k = 0; k < m->n_meta; k++) {
+            size_t e = tb_table(&f, 2, 0x3);
+            tb_ref(&f, metas + 4 + 4 * (size_t)k, e);
+            tb_ref(&f, tb_field(e, 0), tb_string(&f, m->meta_names[k]));
+            tb_w(&f, tb_field(e, 1), (uint32_t)(m->n_tensors + 1 + k), 4);
+        }
+    }
+    size_t bufs = tb_vec(&f, 4, (uint32_t)(m->n_tensors + 1 + m->n_meta), NULL);
     tb_ref(&f, tb_field(model, 4), bufs);
+    for (int k = 0; k < m->n_meta; k++) {
+        size_t b = tb_table(&f, 1, 1);
+        tb_ref(&f, bufs + 4 + 4 * (size_t)(m->n_tensors + 1 + k), b);
+        tb_ref(&f, tb_field(b, 0), tb_vec(&f, 1, (uint32_t)m->meta_len[k], m->meta_data[k]));
+    }
     for (int i = 0; i <= m->n_tensors; i++) {
         const struct tb_tensor *t = i ? &m->tensors[i - 1] : NULL;
         bool has = t && t->data;

@@ -126,6 +126,80 @@ def legacy10():
     return model(nodes, [x], [y, p, k], [scales], opset=10, ir=5)
 
 
+def legacy3():
+    """Opset 3: Concat without an axis (it meant 1) and Cast to a type
+    name (opsets 1-5 spelled `to` as a string)."""
+    nodes = [
+        helper.make_node("Concat", ["a", "b"], ["c"], name="concat"),
+        helper.make_node("Cast", ["c"], ["y"], name="cast", to="INT32"),
+    ]
+    a = helper.make_tensor_value_info("a", F32, [1, 2])
+    b = helper.make_tensor_value_info("b", F32, [1, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.INT32, [1, 5])
+    return model(nodes, [a, b], [y], opset=3, ir=3)
+
+
+def modern(opset, ir):
+    """What today's exporters write (opsets 19-21), with shape operands as
+    inputs: Pad-19 (pads input), Conv, Relu, AveragePool-19, ReduceMean-18
+    (axes input), Reshape-19, Cast-21. Returns the model; modern_expected()
+    computes its output with numpy."""
+    rng = np.random.default_rng(7)
+    w = rng.uniform(-1, 1, (3, 2, 3, 3)).astype(np.float32)
+    inits = [numpy_helper.from_array(w, "w"),
+             numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "pads"),
+             numpy_helper.from_array(np.array([1], np.int64), "axes"),
+             numpy_helper.from_array(np.array([1, -1], np.int64), "shape")]
+    nodes = [
+        helper.make_node("Pad", ["x", "pads"], ["p"], name="pad", mode="edge"),
+        helper.make_node("Conv", ["p", "w"], ["c"], name="conv"),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("AveragePool", ["r"], ["a"], name="pool",
+                         kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("ReduceMean", ["a", "axes"], ["m"], name="mean", keepdims=1),
+        helper.make_node("Reshape", ["m", "shape"], ["f"], name="flat"),
+        helper.make_node("Cast", ["f"], ["y"], name="cast", to=TensorProto.FLOAT),
+    ]
+    x = helper.make_tensor_value_info("x", F32, [1, 2, 6, 6])
+    y = helper.make_tensor_value_info("y", F32, [1, 9])
+    return model(nodes, [x], [y], inits, opset=opset, ir=ir), w
+
+
+def modern_expected(w):
+    """modern()'s output for x = ramp / 36, by plain numpy."""
+    x = (np.arange(72, dtype=np.float64) / 36.0 - 1.0).reshape(1, 2, 6, 6)
+    p = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), mode="edge")
+    c = np.zeros((1, 3, 6, 6))
+    for m in range(3):
+        for i in range(6):
+            for j in range(6):
+                c[0, m, i, j] = np.sum(p[0, :, i:i + 3, j:j + 3] * w[m])
+    r = np.maximum(c, 0)
+    a = r.reshape(1, 3, 3, 2, 3, 2).mean(axis=(3, 5))
+    m = a.mean(axis=1, keepdims=True)
+    return x.astype(np.float32), m.reshape(1, -1).astype(np.float32)
+
+
+def reshape_input():
+    """Reshape whose target shape is a graph input (a plan-time input)."""
+    node = helper.make_node("Reshape", ["data", "shape"], ["y"], name="reshape")
+    data = helper.make_tensor_value_info("data", F32, [2, 3, 4])
+    shape = helper.make_tensor_value_info("shape", TensorProto.INT64, [2])
+    y = helper.make_tensor_value_info("y", F32, None)
+    return model([node], [data, shape], [y])
+
+
+def no_inputs():
+    """A model without inputs: a Constant, doubled."""
+    nodes = [
+        helper.make_node("Constant", [], ["k"], name="k",
+                         value=helper.make_tensor("kt", F32, [2, 2], [1, 2, 3, 4])),
+        helper.make_node("Add", ["k", "k"], ["y"], name="twice"),
+    ]
+    y = helper.make_tensor_value_info("y", F32, [2, 2])
+    return model(nodes, [], [y])
+
+
 def relu_model(opset=13, ir=7, op="Relu", domain=None, name="n0"):
     node = helper.make_node(op, ["x"], ["y"], name=name, domain=domain)
     x = helper.make_tensor_value_info("x", F32, [1, 4])
@@ -143,9 +217,14 @@ def with_init(tensor, opset=13):
 
 def bad_models():
     out = {}
-    out["bad_opset"] = relu_model(opset=6, ir=3)
-    out["bad_opset_new"] = relu_model(opset=19, ir=9)
+    out["bad_opset"] = relu_model(opset=0, ir=3)
+    out["bad_opset_new"] = relu_model(opset=24, ir=10)
     out["unknown_op"] = relu_model(op="FooBar", name="mystery")
+    legacy_axis = relu_model(op="Add", opset=6, ir=3)
+    legacy_axis.graph.node[0].input.append("x")
+    legacy_axis.graph.node[0].attribute.extend(
+        [helper.make_attribute("broadcast", 1), helper.make_attribute("axis", 1)])
+    out["legacy_broadcast_axis"] = legacy_axis
     out["custom_domain"] = relu_model(op="Relu", domain="com.example",
                                       name="custom")
 
@@ -214,6 +293,14 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     models = {"basic": basic(), "unsorted": unsorted(),
               "data_fields": data_fields(), "legacy10": legacy10()}
+    models["legacy3"] = legacy3()
+    models["reshape_input"] = reshape_input()
+    models["no_inputs"] = no_inputs()
+    for opset, ir in ((19, 9), (20, 9), (21, 10)):
+        models[f"modern_op{opset}"], w = modern(opset, ir)
+    x, y = modern_expected(w)
+    np.save(os.path.join(out_dir, "modern.x.npy"), x)
+    np.save(os.path.join(out_dir, "modern.y.npy"), y)
     models.update(bad_models())
     for name, m in sorted(models.items()):
         path = os.path.join(out_dir, name + ".onnx")

@@ -35,6 +35,8 @@ extern const struct imp_cli_command imp_cli_run_command;
 extern const struct imp_cli_command imp_cli_segment_command;
 extern const struct imp_cli_command imp_cli_bench_command;
 extern const struct imp_cli_command imp_cli_convert_command;
+extern const struct imp_cli_command imp_cli_stylize_command;
+extern const struct imp_cli_command imp_cli_styles_command;
 extern const struct imp_cli_command imp_cli_train_command;
 
 /* "impasto: <what>: <why>" on stderr; returns IMP_CLI_EXIT_FAIL. */

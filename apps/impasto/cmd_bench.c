@@ -21,6 +21,10 @@ static const char help[] =
     "      --seed N          seed for the random inputs (default 1)\n"
     "      --profile         time every node too: a table by node, slowest\n"
     "                        first, and a summary by operator type\n"
+    "      --set-param NAME  before every run, change this weight (its own\n"
+    "                        values, scaled by 1 or 1.01 in turn; repeat the\n"
+    "                        flag for more): the timings then include\n"
+    "                        imp_predictor_set_param, as a live slider does\n"
     "      --json            print one JSON line instead (median_ms, min_ms,\n"
     "                        max_ms, gflops, threads, isa, model, shape, ...)\n" IMP_CLI_MODEL_HELP
     "  -h, --help            show this help\n"
@@ -29,11 +33,58 @@ static const char help[] =
     "  impasto bench selfie_segmentation.tflite\n"
     "  impasto bench candy.onnx --threads 1 --runs 5 --profile\n"
     "  impasto bench model.onnx --shape input=1x3x512x512 --isa avx2 --json\n"
-    "  impasto bench model.onnx --engine Conv=ref --runs 3\n";
+    "  impasto bench model.onnx --engine Conv=ref --runs 3\n"
+    "  impasto bench candy.onnx --set-param InstanceNormalization_scale\n";
+
+#define BENCH_MAX_PARAMS 64
 
 struct bench_opts {
     int runs, warmup, seed, profile, json;
+    const char *params[BENCH_MAX_PARAMS];
+    int n_params;
 };
+
+/* Each --set-param weight, twice: as loaded and scaled by 1.01. */
+struct live_param {
+    const char *name;
+    float *values[2];
+    size_t count;
+};
+
+static void free_live(struct live_param *lp, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(lp[i].values[0]);
+        free(lp[i].values[1]);
+    }
+}
+
+static int prepare_live(struct imp_cli_session *s, const struct bench_opts *o,
+                        struct live_param *lp)
+{
+    for (int i = 0; i < o->n_params; i++) {
+        const float *d;
+        size_t count;
+        if (imp_model_param(s->model, o->params[i], &d, &count) != IMP_OK) {
+            free_live(lp, i);
+            return imp_cli_fail(s->path, "--set-param: no float weight named '%s'",
+                                o->params[i]);
+        }
+        lp[i].name = o->params[i];
+        lp[i].count = count;
+        lp[i].values[0] = malloc(sizeof(float) * (count ? count : 1));
+        lp[i].values[1] = malloc(sizeof(float) * (count ? count : 1));
+        if (!lp[i].values[0] || !lp[i].values[1]) {
+            free_live(lp, i + 1);
+            return imp_cli_fail(s->path, "out of memory");
+        }
+        for (size_t k = 0; k < count; k++) {
+            lp[i].values[0][k] = d[k];
+            lp[i].values[1][k] = d[k] * 1.01f;
+        }
+    }
+    return 0;
+}
 
 static uint64_t next_random(uint64_t *state)
 {
@@ -232,20 +283,31 @@ static int bench(struct imp_cli_session *s, const struct bench_opts *o)
     enum imp_status status = imp_predictor_plan_stats(s->pred, &st);
     if (status != IMP_OK)
         return imp_cli_pred_fail(s, status);
+    struct live_param live[BENCH_MAX_PARAMS];
+    if ((rc = prepare_live(s, o, live)) != 0)
+        return rc;
     double *ms = malloc(sizeof *ms * (size_t)o->runs);
-    if (!ms)
+    if (!ms) {
+        free_live(live, o->n_params);
         return imp_cli_fail(s->path, "out of memory");
+    }
     for (int r = 0; r < o->warmup + o->runs; r++) {
         double t0 = imp_cli_now_ms();
-        status = imp_predictor_run(s->pred);
+        for (int i = 0; i < o->n_params && status == IMP_OK; i++)
+            status = imp_predictor_set_param(s->pred, live[i].name, live[i].values[r % 2],
+                                             live[i].count);
+        if (status == IMP_OK)
+            status = imp_predictor_run(s->pred);
         double t1 = imp_cli_now_ms();
         if (status != IMP_OK) {
             free(ms);
+            free_live(live, o->n_params);
             return imp_cli_pred_fail(s, status);
         }
         if (r >= o->warmup)
             ms[r - o->warmup] = t1 - t0;
     }
+    free_live(live, o->n_params);
     qsort(ms, (size_t)o->runs, sizeof *ms, cmp_double);
     double median = o->runs % 2 ? ms[o->runs / 2]
                                 : 0.5 * (ms[o->runs / 2 - 1] + ms[o->runs / 2]);
@@ -280,7 +342,7 @@ static int bench(struct imp_cli_session *s, const struct bench_opts *o)
 
 static int bench_main(int argc, char **argv)
 {
-    enum { OPT_RUNS = 1, OPT_WARMUP, OPT_SEED, OPT_PROFILE, OPT_JSON };
+    enum { OPT_RUNS = 1, OPT_WARMUP, OPT_SEED, OPT_PROFILE, OPT_JSON, OPT_SET_PARAM };
     static const struct imp_cli_option opts[] = {
         IMP_CLI_MODEL_OPTIONS,
         {"shape", 0, 1, IMP_CLI_OPT_SHAPE},
@@ -289,12 +351,13 @@ static int bench_main(int argc, char **argv)
         {"seed", 0, 1, OPT_SEED},
         {"profile", 0, 0, OPT_PROFILE},
         {"json", 0, 0, OPT_JSON},
+        {"set-param", 0, 1, OPT_SET_PARAM},
         {0},
     };
     const char *cmd = "bench";
     struct imp_cli_model_flags flags;
     imp_cli_model_flags_init(&flags);
-    struct bench_opts o = {10, 2, 1, 0, 0};
+    struct bench_opts o = {10, 2, 1, 0, 0, {0}, 0};
     const char *path = NULL;
     struct imp_cli_args a;
     imp_cli_args_init(&a, &imp_cli_bench_command, argc, argv);
@@ -324,6 +387,11 @@ static int bench_main(int argc, char **argv)
             break;
         case OPT_JSON:
             o.json = 1;
+            break;
+        case OPT_SET_PARAM:
+            if (o.n_params == BENCH_MAX_PARAMS)
+                return imp_cli_usage(cmd, "at most %d --set-param", BENCH_MAX_PARAMS);
+            o.params[o.n_params++] = a.value;
             break;
         default:
             bad = imp_cli_model_flag(&flags, cmd, id, a.value) < 0;

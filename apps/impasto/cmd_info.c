@@ -10,9 +10,10 @@ static const char help[] =
     "\n"
     "Describe a model (ONNX, TFLite or .imp): its source format, inputs and\n"
     "outputs (dims the model leaves open show as ?), the operators it uses\n"
-    "after load-time optimisation, its parameter count, and, for one input\n"
-    "shape, the multiply-accumulates of a run and the activation memory the\n"
-    "planner needs against the naive sum.\n"
+    "after load-time optimisation, its parameter count, its metadata (the\n"
+    "key/value pairs it carries: long values are cut, control characters\n"
+    "escaped), and, for one input shape, the multiply-accumulates of a run\n"
+    "and the activation memory the planner needs against the naive sum.\n"
     "\n"
     "options:\n"
     "      --shape NAME=DIMS report for this input shape instead of the\n"
@@ -66,6 +67,45 @@ static void print_tensor(const struct imp_tensor_info *t)
     printf("  %-28s %-4s %s\n", t->name, imp_dtype_name(t->dtype), dims);
 }
 
+/* A metadata value on one line: control bytes escaped, long values cut
+ * (at a character boundary) with their full size said. */
+static void print_meta_value(const char *v)
+{
+    enum { SHOW = 120 };
+    size_t n = strlen(v), shown = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (shown >= SHOW && (c & 0xc0) != 0x80) {
+            printf("... (%zu bytes)", n);
+            break;
+        }
+        if (c == '\n')
+            fputs("\\n", stdout);
+        else if (c == '\t')
+            fputs("\\t", stdout);
+        else if (c < 0x20 || c == 0x7f)
+            printf("\\x%02x", c);
+        else
+            putchar(c);
+        if ((c & 0xc0) != 0x80)
+            shown++;
+    }
+    putchar('\n');
+}
+
+static void print_metadata(const struct imp_model *m)
+{
+    int n = imp_model_metadata_count(m);
+    printf("metadata    %d\n", n);
+    for (int i = 0; i < n; i++) {
+        const char *key, *value;
+        if (imp_model_metadata_get(m, i, &key, &value) != IMP_OK)
+            continue;
+        printf("  %-28s ", key);
+        print_meta_value(value);
+    }
+}
+
 static void print_static(const struct imp_cli_session *s)
 {
     const struct imp_model *m = s->model;
@@ -111,6 +151,8 @@ static void print_static(const struct imp_cli_session *s)
             printf("  %-28s %d\n", ops[k].op, ops[k].count);
     }
     free(ops);
+    if (imp_model_metadata_count(m) > 0)
+        print_metadata(m);
 }
 
 static int info_main(int argc, char **argv)

@@ -9,7 +9,7 @@
 #include "npy.h"
 
 static const char help[] =
-    "usage: impasto run MODEL -i [NAME=]FILE... -o OUT_DIR [options]\n"
+    "usage: impasto run MODEL [-i [NAME=]FILE...] -o OUT_DIR [options]\n"
     "\n"
     "Run a model once and write each output as OUT_DIR/<output name>.npy\n"
     "(float32; characters other than letters, digits, '.', '-' and '_' in\n"
@@ -17,7 +17,9 @@ static const char help[] =
     "input's shape (open dims follow the file) and is converted to the\n"
     "input's dtype. A PNG or JPEG photo is resized (bilinear; area average\n"
     "when shrinking) to the input's height and width where the model fixes\n"
-    "them, and used at its own size where it leaves them open.\n"
+    "them, and used at its own size where it leaves them open. An input\n"
+    "that gives a shape or sizes (a Reshape's shape, a Resize's scales) is\n"
+    "read like any other. A model without inputs needs no -i.\n"
     "\n"
     "options:\n"
     "  -i, --input [NAME=]FILE\n"
@@ -30,6 +32,8 @@ static const char help[] =
     "examples:\n"
     "  impasto run squeezenet.onnx -i data_0=cat.npy -o out/\n"
     "  impasto run selfie_segmentation.tflite -i photo.jpg -o out/\n"
+    "  impasto run reshape.onnx -i data=x.npy -i shape=shape.npy -o out/\n"
+    "  impasto run constant.onnx -o out/         # a model without inputs\n"
     "  impasto run candy.onnx -i inputImage=photo.png --bgr --scale 1 -o out/\n"
     "  impasto run SqueezeNet_fp16.onnx -i cat.jpg --bgr --scale 1 \\\n"
     "      --mean 123,117,104 -o out/\n";
@@ -286,8 +290,6 @@ static int run_main(int argc, char **argv)
     }
     if (!path)
         return imp_cli_usage(cmd, "give a MODEL file");
-    if (!n_inputs)
-        return imp_cli_usage(cmd, "give the inputs with -i NAME=FILE");
     if (!out_dir)
         return imp_cli_usage(cmd, "give an output folder with -o DIR");
 
@@ -296,6 +298,10 @@ static int run_main(int argc, char **argv)
     if (rc)
         return rc;
     int n_model_inputs = imp_model_input_count(s.model);
+    if (!n_inputs && n_model_inputs > 0) {
+        imp_cli_close(&s);
+        return imp_cli_usage(cmd, "give the inputs with -i NAME=FILE");
+    }
     int *given = calloc((size_t)n_model_inputs + 1, sizeof *given);
     if (!given) {
         imp_cli_close(&s);
@@ -320,6 +326,8 @@ static int run_main(int argc, char **argv)
         } else {
             char shapes[512];
             imp_cli_format_input_shapes(&s, shapes, sizeof shapes);
+            if (!shapes[0])
+                snprintf(shapes, sizeof shapes, "no inputs");
             printf("ran %s for %s in %.2f ms (%d threads, %s)\n", path, shapes, ms,
                    s.threads, imp_isa_name(s.isa));
             rc = write_outputs(&s, out_dir);

@@ -5,8 +5,9 @@
 #include "cli.h"
 
 static const struct imp_cli_command *const commands[] = {
-    &imp_cli_info_command,  &imp_cli_run_command,     &imp_cli_segment_command,
-    &imp_cli_bench_command, &imp_cli_convert_command, &imp_cli_train_command,
+    &imp_cli_stylize_command, &imp_cli_styles_command, &imp_cli_info_command,
+    &imp_cli_run_command,     &imp_cli_segment_command, &imp_cli_bench_command,
+    &imp_cli_convert_command, &imp_cli_train_command,
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 
@@ -22,6 +23,7 @@ static const char intro[] =
 static const char outro[] =
     "\n"
     "examples:\n"
+    "  impasto stylize photo.jpg -o painting.jpg --style candy.onnx\n"
     "  impasto info selfie_segmentation.tflite\n"
     "  impasto segment selfie_segmentation.tflite photo.jpg -o mask.png \\\n"
     "      --overlay preview.png\n"
@@ -53,8 +55,8 @@ static const struct imp_cli_command *find(const char *name)
 static int unknown(const char *name)
 {
     fprintf(stderr,
-            "impasto: %s: not a command (the commands are info, run, segment, "
-            "bench, convert and train; see 'impasto --help')\n",
+            "impasto: %s: not a command (the commands are stylize, styles, info, run, "
+            "segment, bench, convert and train; see 'impasto --help')\n",
             name);
     return IMP_CLI_EXIT_USAGE;
 }

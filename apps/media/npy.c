@@ -1,5 +1,7 @@
 #include "npy.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -369,16 +371,20 @@ int imp_npy_save_f32(const char *path, int rank, const int64_t *dims,
     pre[8] = (uint8_t)(hlen & 0xff);
     pre[9] = (uint8_t)(hlen >> 8);
 
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return failf(err, err_size, "%s: %s", path, strerror(errno));
+    struct imp_atomic_file af;
+    char why[256];
+    if (imp_atomic_open(path, &af, why, sizeof why) != 0)
+        return failf(err, err_size, "%s: %s", path, why);
+    FILE *f = af.file;
     int ok = fwrite(pre, 1, sizeof pre, f) == sizeof pre &&
              fwrite(header, 1, hlen, f) == hlen &&
              fwrite(data, sizeof(float), count, f) == count;
-    if (fclose(f) != 0)
-        ok = 0;
-    if (!ok)
+    if (!ok) {
+        imp_atomic_abandon(&af);
         return failf(err, err_size, "%s: write failed", path);
+    }
+    if (imp_atomic_commit(&af, why, sizeof why) != 0)
+        return failf(err, err_size, "%s: %s", path, why);
     return 0;
 }
 

@@ -41,6 +41,7 @@ void imp_graph_release(struct imp_graph *g)
     free(g->nodes);
     free(g->inputs);
     free(g->outputs);
+    imp_metadata_release(&g->meta);
     memset(g, 0, sizeof *g);
 }
 
@@ -431,6 +432,8 @@ enum imp_status imp_graph_clone(const struct imp_graph *src,
 {
     imp_graph_init(dst);
     dst->source_format = src->source_format;
+    if (!imp_metadata_copy(&src->meta, &dst->meta))
+        goto nomem;
     for (int i = 0; i < src->n_values; i++) {
         const struct imp_value *v = &src->values[i];
         int id;

@@ -15,6 +15,7 @@
 
 #include "impasto.h"
 #include "core/error.h"
+#include "core/metadata.h"
 #include "core/tensor.h"
 #include "ops/op.h"
 
@@ -77,6 +78,9 @@ struct imp_graph {
     int *outputs;
     int n_outputs;
     const char *source_format; /* static string: "onnx", "tflite", "imp" */
+    /* Key/value pairs the model carries through every format; no pass
+     * looks at them. */
+    struct imp_metadata meta;
 };
 
 void imp_graph_init(struct imp_graph *g);

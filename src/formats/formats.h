@@ -27,6 +27,8 @@ enum imp_status imp_tflite_read(const uint8_t *data, size_t size,
 enum imp_status imp_imp_read(const uint8_t *data, size_t size, bool borrow,
                              struct imp_graph *g, struct imp_error *err);
 /* Serialise to a malloc'd buffer. */
+enum imp_status imp_onnx_write(const struct imp_graph *g, uint8_t **data,
+                               size_t *size, struct imp_error *err);
 enum imp_status imp_imp_write(const struct imp_graph *g, uint8_t **data,
                               size_t *size, struct imp_error *err);
 

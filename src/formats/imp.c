@@ -26,6 +26,8 @@ struct layout {
     bool strict; /* file's minor version <= ours: reserved must be zero */
     uint64_t graph_off, graph_size;
     uint64_t weights_off, weights_size;
+    bool has_meta;
+    uint64_t meta_off, meta_size;
 };
 
 /* A bounds-checked walk over the graph section. The first error wins and
@@ -36,6 +38,7 @@ struct cursor {
     size_t pos;
     uint64_t base; /* file offset of the section, for messages */
     bool strict;
+    const char *section; /* "graph" or "metadata", for messages */
     struct imp_error *err;
     enum imp_status status;
     char ctx[160]; /* "value 3 'conv1.w'" while reading that record */
@@ -65,8 +68,8 @@ static bool fail_at(struct cursor *c, enum imp_status st, size_t at,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    c->status = imp_fail(c->err, st, "imp: graph section%s%s: %s (byte %llu)",
-                         c->ctx[0] ? ": " : "", c->ctx, msg,
+    c->status = imp_fail(c->err, st, "imp: %s section%s%s: %s (byte %llu)",
+                         c->section, c->ctx[0] ? ": " : "", c->ctx, msg,
                          (unsigned long long)(c->base + at));
     return false;
 }
@@ -173,6 +176,12 @@ static bool rd_reserved(struct cursor *c, size_t n, const char *what)
 
 /* ---- header and section table ------------------------------------------ */
 
+/* Two non-empty byte ranges, both inside the file, share a byte. */
+static bool overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
+{
+    return an && bn && a < b + bn && b < a + an;
+}
+
 static enum imp_status read_layout(const uint8_t *data, size_t size,
                                    struct layout *L, struct imp_error *err)
 {
@@ -268,6 +277,10 @@ static enum imp_status read_layout(const uint8_t *data, size_t size,
             seen = &have_weights;
             L->weights_off = off;
             L->weights_size = len;
+        } else if (kind == IMP_FMT_SECTION_METADATA) {
+            seen = &L->has_meta;
+            L->meta_off = off;
+            L->meta_size = len;
         } else if (L->strict) {
             return imp_fail(err, IMP_ERR_FORMAT,
                             "imp: section table: entry %llu: unknown section "
@@ -280,19 +293,24 @@ static enum imp_status read_layout(const uint8_t *data, size_t size,
             return imp_fail(err, IMP_ERR_FORMAT,
                             "imp: section table: entry %llu: a second %s "
                             "section (byte %zu)",
-                            idx, kind == IMP_FMT_SECTION_GRAPH ? "graph" : "weights",
+                            idx, kind == IMP_FMT_SECTION_GRAPH     ? "graph"
+                                 : kind == IMP_FMT_SECTION_WEIGHTS ? "weights"
+                                                                   : "metadata",
                             at);
         *seen = true;
     }
     if (!have_graph || !have_weights)
         return imp_fail(err, IMP_ERR_FORMAT, "imp: section table: no %s section",
                         have_graph ? "weights" : "graph");
-    if (L->graph_size && L->weights_size &&
-        L->graph_off < L->weights_off + L->weights_size &&
-        L->weights_off < L->graph_off + L->graph_size)
+    if (overlap(L->graph_off, L->graph_size, L->weights_off, L->weights_size))
         return imp_fail(err, IMP_ERR_FORMAT,
                         "imp: section table: the graph and weights sections "
                         "overlap");
+    if (L->has_meta && (overlap(L->meta_off, L->meta_size, L->graph_off, L->graph_size) ||
+                        overlap(L->meta_off, L->meta_size, L->weights_off, L->weights_size)))
+        return imp_fail(err, IMP_ERR_FORMAT,
+                        "imp: section table: the metadata section overlaps "
+                        "another section");
     return IMP_OK;
 }
 
@@ -642,6 +660,58 @@ static bool read_graph(struct reader *r)
     return true;
 }
 
+/* ---- metadata section ------------------------------------------------------ */
+
+static bool read_metadata(struct reader *r)
+{
+    struct cursor *c = &r->c;
+    struct imp_metadata *meta = &r->g->meta;
+    uint32_t count;
+    c->ctx[0] = '\0';
+    /* Each pair is at least two string lengths. */
+    if (!rd_count(c, "entry count", 8, &count))
+        return false;
+    if (count > IMP_META_MAX_ENTRIES)
+        return fail_at(c, IMP_ERR_FORMAT, 0, "%u entries, more than the %d allowed",
+                       count, IMP_META_MAX_ENTRIES);
+    meta->entries = calloc((size_t)count + 1, sizeof *meta->entries);
+    if (!meta->entries) {
+        c->status = imp_fail(c->err, IMP_ERR_NOMEM, "imp: out of memory");
+        return false;
+    }
+    meta->cap = (int)count + 1;
+    for (uint32_t i = 0; i < count; i++) {
+        struct imp_meta_entry *e = &meta->entries[i];
+        snprintf(c->ctx, sizeof c->ctx, "entry %u", i);
+        size_t at = c->pos;
+        if (!rd_str(c, "key", &e->key)) {
+            meta->n = (int)i;
+            return false;
+        }
+        meta->n = (int)i + 1; /* released with the graph from here on */
+        const char *why = imp_metadata_check(e->key, strlen(e->key), true);
+        char q[48];
+        quote_name(q, sizeof q, e->key);
+        if (why)
+            return fail_at(c, IMP_ERR_FORMAT, at, "%s", why);
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(meta->entries[j].key, e->key) == 0)
+                return fail_at(c, IMP_ERR_FORMAT, at, "key '%s' appears twice", q);
+        snprintf(c->ctx, sizeof c->ctx, "entry %u '%s'", i, q);
+        at = c->pos;
+        if (!rd_str(c, "value", &e->value))
+            return false;
+        why = imp_metadata_check(e->value, strlen(e->value), false);
+        if (why)
+            return fail_at(c, IMP_ERR_FORMAT, at, "%s", why);
+    }
+    c->ctx[0] = '\0';
+    if (c->pos != c->size)
+        return fail_at(c, IMP_ERR_FORMAT, c->pos, "%zu unexpected bytes after the last entry",
+                       c->size - c->pos);
+    return true;
+}
+
 enum imp_status imp_imp_read(const uint8_t *data, size_t size, bool borrow,
                              struct imp_graph *g, struct imp_error *err)
 {
@@ -662,9 +732,19 @@ enum imp_status imp_imp_read(const uint8_t *data, size_t size, bool borrow,
     r.c.size = (size_t)r.L.graph_size;
     r.c.base = r.L.graph_off;
     r.c.strict = r.L.strict;
+    r.c.section = "graph";
     r.c.err = err;
     r.c.status = IMP_OK;
-    if (!read_graph(&r)) {
+    bool ok = read_graph(&r);
+    if (ok && r.L.has_meta) {
+        r.c.p = data + (size_t)r.L.meta_off;
+        r.c.size = (size_t)r.L.meta_size;
+        r.c.pos = 0;
+        r.c.base = r.L.meta_off;
+        r.c.section = "metadata";
+        ok = read_metadata(&r);
+    }
+    if (!ok) {
         imp_graph_release(g);
         return r.c.status;
     }

@@ -10,7 +10,7 @@
 
 #define IMP_FMT_MAGIC "IMPASTO\0"
 #define IMP_FMT_MAJOR 1
-#define IMP_FMT_MINOR 0
+#define IMP_FMT_MINOR 1
 #define IMP_FMT_ALIGN 64
 
 /* Header field offsets. */
@@ -24,7 +24,13 @@
 #define IMP_FMT_OFF_HEADER_CRC 60
 
 #define IMP_FMT_SECTION_ENTRY 24
-enum imp_fmt_section { IMP_FMT_SECTION_GRAPH = 1, IMP_FMT_SECTION_WEIGHTS = 2 };
+enum imp_fmt_section {
+    IMP_FMT_SECTION_GRAPH = 1,
+    IMP_FMT_SECTION_WEIGHTS = 2,
+    IMP_FMT_SECTION_METADATA = 3, /* since 1.1; optional */
+};
+/* Files without metadata are written as 1.0, exactly as before 1.1. */
+#define IMP_FMT_MINOR_METADATA 1
 
 /* The most a graph-section count may be: an int in the IR, with room for
  * the allocations that add one. */

@@ -190,6 +190,27 @@ static enum imp_status check_node(const struct imp_graph *g, int i,
     return IMP_OK;
 }
 
+static enum imp_status check_metadata(const struct imp_metadata *m,
+                                      struct imp_error *err)
+{
+    if (m->n < 0 || m->n > IMP_META_MAX_ENTRIES)
+        return refuse(err, "%d metadata entries (at most %d)", m->n,
+                      IMP_META_MAX_ENTRIES);
+    for (int i = 0; i < m->n; i++) {
+        const struct imp_meta_entry *e = &m->entries[i];
+        const char *why = !e->key || !e->value ? "a key or value is missing"
+                          : imp_metadata_check(e->key, strlen(e->key), true);
+        if (!why)
+            why = imp_metadata_check(e->value, strlen(e->value), false);
+        if (why)
+            return refuse(err, "metadata entry %d: %s", i, why);
+        for (int j = 0; j < i; j++)
+            if (strcmp(m->entries[j].key, e->key) == 0)
+                return refuse(err, "metadata key '%.100s' appears twice", e->key);
+    }
+    return IMP_OK;
+}
+
 static enum imp_status check_graph(const struct imp_graph *g, struct imp_error *err)
 {
     if (g->n_values < 0 || g->n_nodes < 0 || g->n_inputs < 0 || g->n_outputs < 0)
@@ -199,6 +220,8 @@ static enum imp_status check_graph(const struct imp_graph *g, struct imp_error *
         st = check_value(g, i, err);
     for (int i = 0; i < g->n_nodes && st == IMP_OK; i++)
         st = check_node(g, i, err);
+    if (st == IMP_OK)
+        st = check_metadata(&g->meta, err);
     if (st != IMP_OK)
         return st;
     for (int i = 0; i < g->n_inputs; i++)
@@ -286,6 +309,15 @@ static void put_graph(struct out *o, const struct imp_graph *g,
         put_index(o, g->outputs[i]);
 }
 
+static void put_metadata(struct out *o, const struct imp_metadata *m)
+{
+    put_u32(o, (uint32_t)m->n);
+    for (int i = 0; i < m->n; i++) {
+        put_str(o, m->entries[i].key);
+        put_str(o, m->entries[i].value);
+    }
+}
+
 static bool host_is_little_endian(void)
 {
     const uint16_t one = 1;
@@ -338,28 +370,35 @@ enum imp_status imp_imp_write(const struct imp_graph *g, uint8_t **data,
             return refuse(err, "weights too large");
         }
     }
-    struct out gs = {0};
+    struct out gs = {0}, ms = {0};
     put_graph(&gs, g, offsets);
-    if (gs.oom) {
+    bool with_meta = g->meta.n > 0;
+    if (with_meta)
+        put_metadata(&ms, &g->meta);
+    if (gs.oom || ms.oom) {
         free(gs.p);
+        free(ms.p);
         free(offsets);
         return imp_fail(err, IMP_ERR_NOMEM, "imp: out of memory");
     }
 
-    const int n_sections = 2;
+    /* graph, weights, then metadata when there is any */
+    const int n_sections = with_meta ? 3 : 2;
     uint64_t graph_off = align_up(IMP_FMT_HEADER_SIZE + n_sections * IMP_FMT_SECTION_ENTRY);
     uint64_t weights_off = align_up(graph_off + gs.n);
-    uint64_t total = weights_off + weights_size;
+    uint64_t meta_off = with_meta ? align_up(weights_off + weights_size) : 0;
+    uint64_t total = with_meta ? meta_off + ms.n : weights_off + weights_size;
     uint8_t *file = total <= SIZE_MAX / 2 ? calloc(1, (size_t)total) : NULL;
     if (!file) {
         free(gs.p);
+        free(ms.p);
         free(offsets);
         return imp_fail(err, IMP_ERR_NOMEM, "imp: out of memory (%llu bytes)",
                         (unsigned long long)total);
     }
     memcpy(file, IMP_FMT_MAGIC, 8);
     imp_st16(file + IMP_FMT_OFF_MAJOR, IMP_FMT_MAJOR);
-    imp_st16(file + IMP_FMT_OFF_MINOR, IMP_FMT_MINOR);
+    imp_st16(file + IMP_FMT_OFF_MINOR, with_meta ? IMP_FMT_MINOR_METADATA : 0);
     imp_st32(file + IMP_FMT_OFF_SECTIONS, (uint32_t)n_sections);
     imp_st64(file + IMP_FMT_OFF_FILE_SIZE, total);
     uint8_t *entry = file + IMP_FMT_HEADER_SIZE;
@@ -370,11 +409,19 @@ enum imp_status imp_imp_write(const struct imp_graph *g, uint8_t **data,
     imp_st32(entry, IMP_FMT_SECTION_WEIGHTS);
     imp_st64(entry + 8, weights_off);
     imp_st64(entry + 16, weights_size);
+    if (with_meta) {
+        entry += IMP_FMT_SECTION_ENTRY;
+        imp_st32(entry, IMP_FMT_SECTION_METADATA);
+        imp_st64(entry + 8, meta_off);
+        imp_st64(entry + 16, ms.n);
+        memcpy(file + meta_off, ms.p, ms.n);
+    }
     if (gs.n)
         memcpy(file + graph_off, gs.p, gs.n);
     for (int i = 0; i < g->n_values; i++)
         if (g->values[i].kind == IMP_VALUE_CONST && g->values[i].nbytes)
             put_le_elements(file + weights_off + offsets[i], &g->values[i]);
+    free(ms.p);
     free(gs.p);
     free(offsets);
     imp_st32(file + IMP_FMT_OFF_BODY_CRC,

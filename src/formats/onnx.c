@@ -19,9 +19,11 @@ enum { M_IR_VERSION = 1, M_GRAPH = 7, M_OPSET_IMPORT = 8 };
 enum { G_NODE = 1, G_INITIALIZER = 5, G_INPUT = 11, G_OUTPUT = 12,
        G_SPARSE_INITIALIZER = 15 };
 
-/* The default-domain opsets whose operators we implement. */
-#define MIN_OPSET 7
-#define MAX_OPSET 18
+/* The default-domain opsets whose operators we implement: from the first
+ * (src/formats/onnx_legacy.c reads what opsets 1-6 spelled differently) to
+ * 23, whose changes to our operators are new element types only. */
+#define MIN_OPSET 1
+#define MAX_OPSET 23
 /* IR 3 introduced opset_import; 11 (ONNX 1.18) is the newest we know. */
 #define MIN_IR 3
 #define MAX_IR 11
@@ -415,6 +417,8 @@ enum imp_status imp_onnx_read(const uint8_t *data, size_t size,
     r.g = g;
     r.err = err;
     enum imp_status st = read_model(&r, data, size);
+    if (st == IMP_OK)
+        st = imp_onnx_read_metadata(&r, data, size);
     free(r.hashes);
     free(r.slots);
     free(r.flags);

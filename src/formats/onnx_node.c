@@ -674,6 +674,8 @@ enum imp_status imp_onnx_build_node(struct imp_onnx_reader *r,
         st = read_attrs(r, &h, node);
     if (st == IMP_OK)
         st = normalise(r, node);
+    if (st == IMP_OK && r->opset < 7)
+        st = imp_onnx_legacy_node(r, node);
     if (st != IMP_OK)
         imp_error_prefix(r->err, "%s", h.label);
     hdr_release(&h);

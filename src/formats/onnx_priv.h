@@ -32,6 +32,11 @@ enum imp_status imp_onnx_read_tensor(struct imp_pb *pb,
                                      struct imp_onnx_tensor *t);
 void imp_onnx_tensor_release(struct imp_onnx_tensor *t);
 
+/* Rewrites node `node` of r->g, read under an opset below 7, into the
+ * form the operators read (src/formats/onnx_legacy.c). */
+struct imp_onnx_reader;
+enum imp_status imp_onnx_legacy_node(struct imp_onnx_reader *r, int node);
+
 /* A ValueInfoProto. elem_type is ONNX's number (0 when absent); shape has
  * -1 for symbolic or missing dims; has_shape is false when the rank is
  * unknown. kind names a non-tensor type ("sequence", ...) or is NULL. */
@@ -84,6 +89,11 @@ int imp_onnx_find(const struct imp_onnx_reader *r, const uint8_t *p, size_t n);
 enum imp_status imp_onnx_bind(struct imp_onnx_reader *r, int v);
 enum imp_status imp_onnx_set_flag(struct imp_onnx_reader *r, int v, unsigned f);
 bool imp_onnx_has_flag(const struct imp_onnx_reader *r, int v, unsigned f);
+
+/* The model's metadata_props and a few of its fields into g->meta
+ * (onnx_meta.c); a second walk over the ModelProto. */
+enum imp_status imp_onnx_read_metadata(struct imp_onnx_reader *r,
+                                       const uint8_t *data, size_t size);
 
 /* Pass 1 over node `index`: check its operator, create its outputs (and
  * fold Constant nodes into constants). Pass 2: resolve its inputs and add

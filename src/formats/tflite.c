@@ -17,7 +17,8 @@
 
 /* Model */
 enum { MODEL_VERSION = 0, MODEL_OPCODES = 1, MODEL_SUBGRAPHS = 2,
-       MODEL_BUFFERS = 4 };
+       MODEL_DESCRIPTION = 3, MODEL_BUFFERS = 4, MODEL_METADATA = 6 };
+enum { META_NAME = 0, META_BUFFER = 1 };
 /* OperatorCode */
 enum { OPC_DEPRECATED_CODE = 0, OPC_CUSTOM = 1, OPC_BUILTIN_CODE = 3 };
 /* SubGraph */
@@ -567,6 +568,74 @@ static enum imp_status scan_ops(struct imp_tfl_reader *r, const struct imp_fb_ve
     return IMP_OK;
 }
 
+/* Text a person would read: the metadata rules, and no control bytes
+ * but tabs and line breaks (the binary entries, like TFLITE_METADATA's
+ * flatbuffer, fail this and are left out). */
+static bool plain_text(const char *s, size_t n)
+{
+    if (imp_metadata_check(s, n, false))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+static enum imp_status add_meta(struct imp_tfl_reader *r, const char *key,
+                                const char *text, size_t n)
+{
+    struct imp_metadata *meta = &r->g->meta;
+    if (imp_metadata_check(key, strlen(key), true) || imp_metadata_find(meta, key) ||
+        meta->n >= IMP_META_MAX_ENTRIES || !plain_text(text, n))
+        return IMP_OK;
+    char *v = malloc(n + 1);
+    if (!v)
+        return imp_tfl_nomem(r);
+    memcpy(v, text, n);
+    v[n] = '\0';
+    bool ok = imp_metadata_set(meta, key, v);
+    free(v);
+    return ok ? IMP_OK : imp_tfl_nomem(r);
+}
+
+/* Model.description and the Model.metadata entries whose buffers hold
+ * plain text (e.g. min_runtime_version), by their own names. Trailing NUL
+ * padding is not part of the text. */
+static enum imp_status read_metadata(struct imp_tfl_reader *r,
+                                     const struct imp_fb_table *model)
+{
+    const char *s;
+    size_t n;
+    enum imp_status st = IMP_OK;
+    if (imp_fb_string(model, MODEL_DESCRIPTION, &s, &n) && n)
+        st = add_meta(r, "tflite.description", s, n);
+    struct imp_fb_vec entries;
+    imp_fb_vector(model, MODEL_METADATA, 4, &entries);
+    for (uint32_t i = 0; st == IMP_OK && i < entries.n && !imp_fb_bad(&r->fb); i++) {
+        struct imp_fb_table e;
+        const char *name;
+        size_t name_len;
+        if (!imp_fb_vec_table(&entries, i, &e) ||
+            !imp_fb_string(&e, META_NAME, &name, &name_len) || strlen(name) != name_len)
+            continue;
+        uint32_t buf = imp_fb_u32(&e, META_BUFFER, 0);
+        if (buf == 0 || buf >= r->buffers.n)
+            continue;
+        const uint8_t *d;
+        size_t len;
+        st = buffer_bytes(r, buf, name, &d, &len);
+        while (st == IMP_OK && len > 0 && d[len - 1] == 0)
+            len--;
+        if (st == IMP_OK && d && len)
+            st = add_meta(r, name, (const char *)d, len);
+    }
+    if (st == IMP_OK && imp_fb_bad(&r->fb))
+        return bad_bytes(r, "metadata");
+    return st;
+}
+
 static enum imp_status read_model(struct imp_tfl_reader *r)
 {
     struct imp_fb_table model;
@@ -656,6 +725,9 @@ static enum imp_status read_model(struct imp_tfl_reader *r)
         if (imp_graph_add_output(r->g, v) != IMP_OK)
             return imp_tfl_nomem(r);
     }
+    st = read_metadata(r, &model);
+    if (st != IMP_OK)
+        return st;
     return imp_graph_sort(r->g, r->err);
 }
 

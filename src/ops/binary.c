@@ -125,22 +125,64 @@ static void bplan_make(const struct imp_shape *out, const struct imp_shape *a,
  * leaves undefined get defined answers: x/0 = 0, INT_MIN/-1 = INT_MIN. */
 #define WRAP(T, U, OP) ((T)((U)x OP (U)z))
 #define IDIV(T, U) (z == 0 ? (T)0 : z == -1 ? (T)(0u - (U)x) : (T)(x / z))
+#define UDIV(T) (z == 0 ? (T)0 : (T)(x / z))
+
+/* Integer powers: exact, wrapping like the products they are; a negative
+ * exponent truncates 1 / x^n toward zero, as numpy's cast would. */
+static inline int64_t ipow(int64_t x, int64_t n)
+{
+    if (n < 0)
+        return x == 1 ? 1 : x == -1 ? (n % 2 ? -1 : 1) : 0;
+    uint64_t r = 1, b = (uint64_t)x;
+    for (uint64_t e = (uint64_t)n; e; e >>= 1) {
+        if (e & 1)
+            r *= b;
+        b *= b;
+    }
+    return (int64_t)r;
+}
+
+/* A float power cast to an integer type: truncated, NaN as 0 and values
+ * beyond the type saturated (C leaves those conversions undefined). */
+static inline int64_t fpow_int(double base, double e, double lo, double hi)
+{
+    double v = pow(base, e);
+    if (isnan(v))
+        return 0;
+    return v <= lo ? (int64_t)lo : v >= hi ? (int64_t)hi : (int64_t)v;
+}
+#define I64_RANGE -9223372036854775808.0, 9223372036854775807.0
+#define I32_RANGE -2147483648.0, 2147483647.0
 
 BIN_LOOP(add_f32, float, float, float, x + z)
 BIN_LOOP(add_i64, int64_t, int64_t, int64_t, WRAP(int64_t, uint64_t, +))
 BIN_LOOP(add_i32, int32_t, int32_t, int32_t, WRAP(int32_t, uint32_t, +))
+BIN_LOOP(add_i8, int8_t, int8_t, int8_t, WRAP(int8_t, uint32_t, +))
+BIN_LOOP(add_u8, uint8_t, uint8_t, uint8_t, WRAP(uint8_t, uint32_t, +))
 BIN_LOOP(sub_f32, float, float, float, x - z)
 BIN_LOOP(sub_i64, int64_t, int64_t, int64_t, WRAP(int64_t, uint64_t, -))
 BIN_LOOP(sub_i32, int32_t, int32_t, int32_t, WRAP(int32_t, uint32_t, -))
+BIN_LOOP(sub_i8, int8_t, int8_t, int8_t, WRAP(int8_t, uint32_t, -))
+BIN_LOOP(sub_u8, uint8_t, uint8_t, uint8_t, WRAP(uint8_t, uint32_t, -))
 BIN_LOOP(mul_f32, float, float, float, x * z)
 BIN_LOOP(mul_i64, int64_t, int64_t, int64_t, WRAP(int64_t, uint64_t, *))
 BIN_LOOP(mul_i32, int32_t, int32_t, int32_t, WRAP(int32_t, uint32_t, *))
+BIN_LOOP(mul_i8, int8_t, int8_t, int8_t, WRAP(int8_t, uint32_t, *))
+BIN_LOOP(mul_u8, uint8_t, uint8_t, uint8_t, WRAP(uint8_t, uint32_t, *))
 BIN_LOOP(div_f32, float, float, float, x / z)
 BIN_LOOP(div_i64, int64_t, int64_t, int64_t, IDIV(int64_t, uint64_t))
 BIN_LOOP(div_i32, int32_t, int32_t, int32_t, IDIV(int32_t, uint32_t))
+BIN_LOOP(div_i8, int8_t, int8_t, int8_t, IDIV(int8_t, uint32_t))
+BIN_LOOP(div_u8, uint8_t, uint8_t, uint8_t, UDIV(uint8_t))
 BIN_LOOP(pow_f32, float, float, float, powf(x, z))
 BIN_LOOP(pow_i64, float, int64_t, float, powf(x, (float)z))
 BIN_LOOP(pow_i32, float, int32_t, float, powf(x, (float)z))
+BIN_LOOP(pow_i64_i64, int64_t, int64_t, int64_t, ipow(x, z))
+BIN_LOOP(pow_i64_i32, int64_t, int32_t, int64_t, ipow(x, z))
+BIN_LOOP(pow_i64_f32, int64_t, float, int64_t, fpow_int((double)x, z, I64_RANGE))
+BIN_LOOP(pow_i32_i64, int32_t, int64_t, int32_t, (int32_t)(uint32_t)(uint64_t)ipow(x, z))
+BIN_LOOP(pow_i32_i32, int32_t, int32_t, int32_t, (int32_t)(uint32_t)(uint64_t)ipow(x, z))
+BIN_LOOP(pow_i32_f32, int32_t, float, int32_t, (int32_t)fpow_int(x, z, I32_RANGE))
 BIN_LOOP(prelu_f32, float, float, float, x < 0.0f ? z * x : x)
 
 typedef void (*bin_loop_fn)(const struct bplan *, const void *, const void *,
@@ -163,7 +205,7 @@ static enum imp_status broadcast_out(struct imp_infer_ctx *c)
 }
 
 /* Add, Sub, Mul, Div: float32 for activations, int64/int32 for the shape
- * arithmetic exporters emit. */
+ * arithmetic exporters emit, int8/uint8 for quantised pictures. */
 static enum imp_status arith_infer(struct imp_infer_ctx *c)
 {
     enum imp_status st = imp_need_inputs(c, 0, 1);
@@ -172,9 +214,10 @@ static enum imp_status arith_infer(struct imp_infer_ctx *c)
     enum imp_dtype ta = c->in[0]->dtype, tb = c->in[1]->dtype;
     IMP_CHECK(c, ta == tb, IMP_ERR_FORMAT, "inputs are %s and %s; they must match",
               imp_dtype_name(ta), imp_dtype_name(tb));
-    IMP_CHECK(c, ta == IMP_DTYPE_F32 || ta == IMP_DTYPE_I64 || ta == IMP_DTYPE_I32,
+    IMP_CHECK(c, ta == IMP_DTYPE_F32 || ta == IMP_DTYPE_I64 || ta == IMP_DTYPE_I32 ||
+                     ta == IMP_DTYPE_I8 || ta == IMP_DTYPE_U8,
               IMP_ERR_UNSUPPORTED,
-              "%s inputs are not supported (float32, int64, int32 are)",
+              "%s inputs are not supported (float32, int64, int32, int8, uint8 are)",
               imp_dtype_name(ta));
     return broadcast_out(c);
 }
@@ -185,8 +228,9 @@ static enum imp_status pow_infer(struct imp_infer_ctx *c)
     if (st != IMP_OK)
         return st;
     enum imp_dtype ta = c->in[0]->dtype, tb = c->in[1]->dtype;
-    IMP_CHECK(c, ta == IMP_DTYPE_F32, IMP_ERR_UNSUPPORTED,
-              "base is %s; only float32 is supported", imp_dtype_name(ta));
+    IMP_CHECK(c, ta == IMP_DTYPE_F32 || ta == IMP_DTYPE_I64 || ta == IMP_DTYPE_I32,
+              IMP_ERR_UNSUPPORTED, "base is %s; float32, int64 or int32 expected",
+              imp_dtype_name(ta));
     IMP_CHECK(c, tb == IMP_DTYPE_F32 || tb == IMP_DTYPE_I64 || tb == IMP_DTYPE_I32,
               IMP_ERR_UNSUPPORTED, "exponent is %s; float32, int64 or int32 expected",
               imp_dtype_name(tb));
@@ -253,6 +297,8 @@ static void run_loop(const struct imp_kernel_args *a, bin_loop_fn fn,
         case IMP_DTYPE_F32: fn = name##_f32; break;                          \
         case IMP_DTYPE_I64: fn = name##_i64; break;                          \
         case IMP_DTYPE_I32: fn = name##_i32; break;                          \
+        case IMP_DTYPE_I8: fn = name##_i8; break;                            \
+        case IMP_DTYPE_U8: fn = name##_u8; break;                            \
         default: break;                                                      \
         }                                                                    \
         run_loop(a, fn, &a->in[1]->shape);                                   \
@@ -263,16 +309,17 @@ ARITH_RUN(sub)
 ARITH_RUN(mul)
 ARITH_RUN(div)
 
+/* By base type (rows: f32, i64, i32) and exponent type (f32, i64, i32). */
 static void pow_run(const struct imp_kernel_args *a)
 {
-    bin_loop_fn fn = NULL;
-    switch (a->in[1]->dtype) {
-    case IMP_DTYPE_F32: fn = pow_f32; break;
-    case IMP_DTYPE_I64: fn = pow_i64; break;
-    case IMP_DTYPE_I32: fn = pow_i32; break;
-    default: break;
-    }
-    run_loop(a, fn, &a->in[1]->shape);
+    static const bin_loop_fn table[3][3] = {
+        {pow_f32, pow_i64, pow_i32},
+        {pow_i64_f32, pow_i64_i64, pow_i64_i32},
+        {pow_i32_f32, pow_i32_i64, pow_i32_i32},
+    };
+    int row = a->in[0]->dtype == IMP_DTYPE_F32 ? 0 : a->in[0]->dtype == IMP_DTYPE_I64 ? 1 : 2;
+    int col = a->in[1]->dtype == IMP_DTYPE_F32 ? 0 : a->in[1]->dtype == IMP_DTYPE_I64 ? 1 : 2;
+    run_loop(a, table[row][col], &a->in[1]->shape);
 }
 
 static void prelu_run(const struct imp_kernel_args *a)

@@ -19,6 +19,11 @@
  *                             written by the map and the border copied
  *                             from it while the plane is still in cache.
  *
+ * Which statistics an instance norm normalises by is the predictor's to
+ * say (ops/norm_stats.h): its own measurement by default, or statistics the
+ * caller holds (tiles of one picture) or smooths across runs (video). Both
+ * engines report what they measured either way.
+ *
  * The "simd" engine measures each plane in one pass (double sums shifted
  * by a rough mean, see kernels/eltwise.inc) and maps it in double vectors
  * while the plane is still in L2: it differs from the reference only in
@@ -30,6 +35,7 @@
 #include "core/dtype.h"
 #include "core/threadpool.h"
 #include "kernels/eltwise.h"
+#include "ops/norm_stats.h"
 #include "ops/op_util.h"
 #include "ops/tensor_util.h"
 
@@ -218,6 +224,7 @@ struct instance_task {
     double eps;
     bool relu;
     const struct imp_eltwise_kernels *k;
+    struct imp_norm_stats_slot *stats; /* the predictor's control, or NULL */
     /* The plane as h rows of w written at (top, left) of an output plane
      * of out_plane floats with rows of ow; unpadded: 1 row of plane. */
     struct norm_pad pad;
@@ -262,7 +269,7 @@ static void instance_norm_planes(void *ctx, size_t begin, size_t end, int thread
                 s[k] += x[i + k];
         for (; i < n; i++)
             s[0] += x[i];
-        const double mean = (s[0] + s[1] + s[2] + s[3]) / (double)n;
+        double mean = (s[0] + s[1] + s[2] + s[3]) / (double)n;
         double q[4] = {0, 0, 0, 0};
         for (i = 0; i + 4 <= n; i += 4)
             for (int k = 0; k < 4; k++) {
@@ -273,7 +280,8 @@ static void instance_norm_planes(void *ctx, size_t begin, size_t end, int thread
             double dv = x[i] - mean;
             q[0] += dv * dv;
         }
-        const double var = (q[0] + q[1] + q[2] + q[3]) / (double)n;
+        double var = (q[0] + q[1] + q[2] + q[3]) / (double)n;
+        imp_norm_stats_pick(t->stats, (int64_t)p, &mean, &var);
         const double a = t->scale[ch] / sqrt(var + t->eps), b = t->bias[ch];
         for (int64_t r = 0; r < t->h; r++) {
             const float *xr = x + r * t->w;
@@ -295,7 +303,7 @@ static void instance_norm_run(const struct imp_kernel_args *a)
         .x = a->in[0]->data, .scale = a->in[1]->data, .bias = a->in[2]->data,
         .y = a->out[0]->data, .channels = s->d[1], .plane = plane_size(s),
         .eps = imp_node_float(a->node, "epsilon", 1e-5f),
-        .relu = instance_norm_relu(a->node)};
+        .relu = instance_norm_relu(a->node), .stats = a->norm_stats};
     instance_task_layout(&t, a->node, s);
     int64_t planes = s->d[0] * s->d[1];
     int64_t grain = 65536 / t.plane;
@@ -314,6 +322,7 @@ static void instance_norm_simd_planes(void *ctx, size_t begin, size_t end, int t
         const int64_t ch = (int64_t)p % t->channels;
         double mean, var;
         t->k->stats(x, n, &mean, &var);
+        imp_norm_stats_pick(t->stats, (int64_t)p, &mean, &var);
         const double a = t->scale[ch] / sqrt(var + t->eps);
         struct imp_norm_coef c = {
             .mean = mean, .a = a, .b = t->bias[ch], .relu = t->relu};
@@ -331,7 +340,8 @@ static void instance_norm_simd_run(const struct imp_kernel_args *a)
         .x = a->in[0]->data, .scale = a->in[1]->data, .bias = a->in[2]->data,
         .y = a->out[0]->data, .channels = s->d[1], .plane = plane_size(s),
         .eps = imp_node_float(a->node, "epsilon", 1e-5f),
-        .relu = instance_norm_relu(a->node), .k = imp_eltwise_kernels_for(a->isa)};
+        .relu = instance_norm_relu(a->node), .k = imp_eltwise_kernels_for(a->isa),
+        .stats = a->norm_stats};
     instance_task_layout(&t, a->node, s);
     int64_t planes = s->d[0] * s->d[1];
     int64_t grain = 32768 / t.plane;
@@ -339,32 +349,40 @@ static void instance_norm_simd_run(const struct imp_kernel_args *a)
                      instance_norm_simd_planes, &t);
 }
 
+/* Scale and B are read per plane at run: live style weights. */
 static const struct imp_engine instance_norm_simd = {
-    .name = "simd", .run = instance_norm_simd_run};
+    .name = "simd", .run = instance_norm_simd_run, .live_inputs = 1u << 1 | 1u << 2};
 static const struct imp_engine instance_norm_ref = {
-    .name = "ref", .run = instance_norm_run};
+    .name = "ref", .run = instance_norm_run, .live_inputs = 1u << 1 | 1u << 2};
 static const struct imp_engine *const instance_norm_engines[] = {
     &instance_norm_simd, &instance_norm_ref, NULL};
 const struct imp_op_def imp_opdef_INSTANCE_NORM = {
     .infer = instance_norm_infer, .engines = instance_norm_engines,
     .flags = IMP_OPF_INPLACE};
 
-/* ---- BatchNormalization (inference) --------------------------------------- */
+/* ---- BatchNormalization ----------------------------------------------------- */
 
+/* Inference uses the given mean and variance. training_mode=1 (opset 14 on)
+ * normalises with the batch's own statistics and may also output the
+ * running mean and variance updated by them. */
 static enum imp_status batch_norm_infer(struct imp_infer_ctx *c)
 {
     static const char *const names[] = {"X", "scale", "B", "input_mean", "input_var"};
-    IMP_CHECK(c, c->n_out == 1, IMP_ERR_UNSUPPORTED,
-              "%d outputs: training-mode outputs (running mean/var) are not "
-              "supported",
+    bool training = imp_node_int(c->node, "training_mode", 0) != 0;
+    IMP_CHECK(c, c->n_out == 1 || (training && c->n_out <= 3), IMP_ERR_UNSUPPORTED,
+              "%d outputs without training_mode=1: the training outputs of opsets "
+              "before 14 are not supported",
               c->n_out);
-    IMP_CHECK(c, imp_node_int(c->node, "training_mode", 0) == 0, IMP_ERR_UNSUPPORTED,
-              "training_mode is not supported");
     /* Opset < 9: spatial=0 means per-element statistics, which no model we
      * know uses. */
     IMP_CHECK(c, imp_node_int(c->node, "spatial", 1) == 1, IMP_ERR_UNSUPPORTED,
               "spatial=0 (per-activation statistics) is not supported");
-    return norm_check(c, 4, names, 2);
+    enum imp_status st = norm_check(c, 4, names, 2);
+    for (int k = 1; st == IMP_OK && k < c->n_out; k++) {
+        c->out[k].dtype = IMP_DTYPE_F32;
+        c->out[k].shape = (struct imp_shape){.rank = 1, .d = {c->in[0]->shape.d[1]}};
+    }
+    return st;
 }
 
 struct batch_task {
@@ -389,8 +407,51 @@ static void batch_norm_planes(void *ctx, size_t begin, size_t end, int thread)
     }
 }
 
+/* training_mode=1: per channel the batch's mean and (population) variance,
+ * in double, then the same map as inference with them. */
+static void batch_norm_training_run(const struct imp_kernel_args *a)
+{
+    const struct imp_shape *s = &a->in[0]->shape;
+    const int64_t n = s->d[0], channels = s->d[1], plane = plane_size(s);
+    const float *x = a->in[0]->data, *scale = a->in[1]->data, *bias = a->in[2]->data;
+    const float *in_mean = a->in[3]->data, *in_var = a->in[4]->data;
+    float *y = a->out[0]->data;
+    float *run_mean = a->n_out > 1 ? a->out[1]->data : NULL;
+    float *run_var = a->n_out > 2 ? a->out[2]->data : NULL;
+    const double eps = imp_node_float(a->node, "epsilon", 1e-5f);
+    const double momentum = imp_node_float(a->node, "momentum", 0.9f);
+    const double count = (double)(n * plane);
+    for (int64_t ch = 0; ch < channels; ch++) {
+        double sum = 0.0, sq = 0.0;
+        for (int64_t b = 0; b < n; b++)
+            for (int64_t i = 0; i < plane; i++)
+                sum += x[(b * channels + ch) * plane + i];
+        const double mean = count > 0 ? sum / count : 0.0;
+        for (int64_t b = 0; b < n; b++)
+            for (int64_t i = 0; i < plane; i++) {
+                double d = x[(b * channels + ch) * plane + i] - mean;
+                sq += d * d;
+            }
+        const double var = count > 0 ? sq / count : 0.0;
+        const double k = scale[ch] / sqrt(var + eps);
+        for (int64_t b = 0; b < n; b++)
+            for (int64_t i = 0; i < plane; i++) {
+                int64_t at = (b * channels + ch) * plane + i;
+                y[at] = (float)((x[at] - mean) * k + bias[ch]);
+            }
+        if (run_mean)
+            run_mean[ch] = (float)(in_mean[ch] * momentum + mean * (1.0 - momentum));
+        if (run_var)
+            run_var[ch] = (float)(in_var[ch] * momentum + var * (1.0 - momentum));
+    }
+}
+
 static void batch_norm_run(const struct imp_kernel_args *a)
 {
+    if (imp_node_int(a->node, "training_mode", 0) != 0) {
+        batch_norm_training_run(a);
+        return;
+    }
     const struct imp_shape *s = &a->in[0]->shape;
     struct batch_task t = {
         .x = a->in[0]->data, .scale = a->in[1]->data, .bias = a->in[2]->data,

@@ -31,6 +31,7 @@ enum imp_op {
 
 struct imp_node;
 struct imp_threadpool;
+struct imp_norm_stats_slot;
 
 struct imp_infer_ctx {
     const struct imp_node *node;
@@ -51,8 +52,16 @@ struct imp_kernel_args {
     void *scratch; /* scratch_bytes from prepare, 64-byte aligned         */
     struct imp_threadpool *pool;
     enum imp_isa isa; /* the cap in force for this predictor              */
+    /* InstanceNormalization only: the predictor's control over the
+     * statistics (ops/norm_stats.h), or NULL to measure them as ONNX says. */
+    struct imp_norm_stats_slot *norm_stats;
 };
 
+/* What supports and prepare may rely on: an input's `data` is set then only
+ * when its contents are fixed for the whole plan (constants, values folded
+ * at plan time, plan-time graph inputs). Every other input (a graph input,
+ * an activation) has NULL data until run, so an engine that packs or reads
+ * an operand in prepare must decline a node whose operand has no data. */
 struct imp_engine {
     const char *name;
     /* NULL means "supports everything". */
@@ -62,6 +71,11 @@ struct imp_engine {
                                size_t *scratch_bytes, struct imp_error *err);
     void (*run)(const struct imp_kernel_args *a);
     void (*release)(void *state);
+    /* Bit k set: input k's values are read by run alone, never by infer or
+     * prepare (nothing packed, nothing sized from them), so a new value
+     * from imp_predictor_set_param takes effect at the next run with no
+     * re-planning. 0 (the default) re-plans: engines that pack weights. */
+    unsigned live_inputs;
 };
 
 enum imp_op_flags {
@@ -79,6 +93,11 @@ struct imp_op_def {
     enum imp_status (*infer)(struct imp_infer_ctx *c);
     const struct imp_engine *const *engines; /* NULL-terminated, ref last */
     unsigned flags;
+    /* Inputs (bit k: input k) whose contents decide output shapes or how
+     * the node is prepared: Reshape's shape, Resize's scales, Pad's pads.
+     * A graph input that reaches one of them is read at plan time like a
+     * constant, and a new value for it re-plans (src/runtime/plan_inputs.c). */
+    unsigned plan_inputs;
 };
 
 #define IMP_OP(id, name, family) extern const struct imp_op_def imp_opdef_##id;

@@ -378,4 +378,6 @@ static const struct imp_engine pad_ref = {
     .name = "ref", .prepare = pad_prepare, .run = pad_run, .release = pad_release};
 static const struct imp_engine *const pad_engines[] = {&pad_planes_engine, &pad_ref,
                                                        NULL};
-const struct imp_op_def imp_opdef_PAD = {.infer = pad_infer, .engines = pad_engines};
+/* pads and axes (constant_value is read when it runs) */
+const struct imp_op_def imp_opdef_PAD = {.infer = pad_infer, .engines = pad_engines,
+                                         .plan_inputs = (1u << 1) | (1u << 3)};

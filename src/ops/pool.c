@@ -45,16 +45,20 @@ static enum imp_status pool_geometry(const struct imp_node *node,
     if (n_in != 1 || !in[0])
         return imp_fail(err, IMP_ERR_FORMAT, "%d inputs; exactly 1 (X) expected",
                         n_in);
-    if (is_max && n_out == 2)
-        return imp_fail(err, IMP_ERR_UNSUPPORTED,
-                        "MaxPool's second output (Indices) is not supported");
-    if (n_out != 1)
-        return imp_fail(err, IMP_ERR_FORMAT, "%d outputs; 1 expected", n_out);
+    if (n_out != 1 && !(is_max && n_out == 2))
+        return imp_fail(err, IMP_ERR_FORMAT, "%d outputs; %s expected", n_out,
+                        is_max ? "1 or 2 (Y, Indices)" : "1");
     const struct imp_tensor *x = in[0];
-    if (x->dtype != IMP_DTYPE_F32)
-        return imp_fail(err, IMP_ERR_UNSUPPORTED,
-                        "input is %s; only float32 is supported",
-                        imp_dtype_name(x->dtype));
+    bool small_int = x->dtype == IMP_DTYPE_U8 || x->dtype == IMP_DTYPE_I8;
+    if (x->dtype != IMP_DTYPE_F32 && !(is_max && small_int))
+        return imp_fail(err, IMP_ERR_UNSUPPORTED, "input is %s; only float32%s is supported",
+                        imp_dtype_name(x->dtype), is_max ? " (or int8, uint8)" : "");
+    if (is_max) {
+        int64_t order = imp_node_int(node, "storage_order", 0);
+        if (order != 0 && order != 1)
+            return imp_fail(err, IMP_ERR_FORMAT, "storage_order must be 0 or 1, not %lld",
+                            (long long)order);
+    }
     int rank = x->shape.rank;
     if (rank < 3)
         return imp_fail(err, IMP_ERR_SHAPE,
@@ -101,8 +105,12 @@ static enum imp_status pool_infer_common(struct imp_infer_ctx *c, bool is_max)
         pool_geometry(c->node, c->in, c->n_in, c->n_out, is_max, &g, c->err);
     if (st != IMP_OK)
         return st;
-    c->out[0].dtype = IMP_DTYPE_F32;
+    c->out[0].dtype = c->in[0]->dtype;
     pool_output_shape(&c->in[0]->shape, &g, &c->out[0].shape);
+    if (c->n_out == 2) { /* MaxPool's Indices */
+        c->out[1].dtype = IMP_DTYPE_I64;
+        c->out[1].shape = c->out[0].shape;
+    }
     return IMP_OK;
 }
 
@@ -240,9 +248,84 @@ static void pool_run_common(const struct imp_kernel_args *a, bool is_max)
     imp_parallel_for(a->pool, (size_t)rows, grain < 1 ? 1 : (size_t)grain, pool_rows, &t);
 }
 
+/* MaxPool of any input type, with the Indices output: each window's first
+ * largest element (in row-major tap order) and its flat index in X, counted
+ * row-major or, with storage_order=1, column-major over the spatial axes. */
+struct argmax_task {
+    const struct pool_geom *g;
+    const struct imp_tensor *x;
+    void *y;
+    int64_t *indices; /* or NULL */
+    bool column_major;
+};
+
+static void argmax_rows(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct argmax_task *t = ctx;
+    const struct imp_window *w = &t->g->w;
+    const int64_t ID = w->in[0], IH = w->in[1], IW = w->in[2];
+    const int64_t OD = w->out[0], OH = w->out[1], OW = w->out[2];
+    const enum imp_dtype dt = t->x->dtype;
+    (void)thread;
+    for (size_t r = begin; r < end; r++) {
+        int64_t rest = (int64_t)r;
+        const int64_t oh = rest % OH;
+        rest /= OH;
+        const int64_t od = rest % OD, plane = rest / OD;
+        const int64_t base = plane * ID * IH * IW;
+        const int64_t sd = od * w->s[0] - w->pb[0], sh = oh * w->s[1] - w->pb[1];
+        int64_t kd0, kd1, kh0, kh1;
+        tap_range(sd, w->k[0], w->d[0], 0, ID, &kd0, &kd1);
+        tap_range(sh, w->k[1], w->d[1], 0, IH, &kh0, &kh1);
+        for (int64_t ow = 0; ow < OW; ow++) {
+            const int64_t sw = ow * w->s[2] - w->pb[2];
+            int64_t kw0, kw1;
+            tap_range(sw, w->k[2], w->d[2], 0, IW, &kw0, &kw1);
+            double best = -INFINITY;
+            int64_t bd = 0, bh = 0, bw = 0;
+            bool any = false;
+            for (int64_t kd = kd0; kd < kd1; kd++)
+                for (int64_t kh = kh0; kh < kh1; kh++)
+                    for (int64_t kw = kw0; kw < kw1; kw++) {
+                        int64_t d = sd + kd * w->d[0], h = sh + kh * w->d[1],
+                                x = sw + kw * w->d[2];
+                        double v = imp_load_f64(dt, t->x->data,
+                                                (size_t)(base + (d * IH + h) * IW + x));
+                        if (!any || v > best) {
+                            best = v;
+                            bd = d, bh = h, bw = x;
+                            any = true;
+                        }
+                    }
+            const int64_t o = (int64_t)r * OW + ow;
+            switch (dt) {
+            case IMP_DTYPE_U8: ((uint8_t *)t->y)[o] = (uint8_t)best; break;
+            case IMP_DTYPE_I8: ((int8_t *)t->y)[o] = (int8_t)best; break;
+            default: ((float *)t->y)[o] = (float)best; break;
+            }
+            if (t->indices)
+                t->indices[o] = base + (t->column_major ? (bw * IH + bh) * ID + bd
+                                                        : (bd * IH + bh) * IW + bw);
+        }
+    }
+}
+
 static void max_pool_run(const struct imp_kernel_args *a)
 {
-    pool_run_common(a, true);
+    if (a->in[0]->dtype == IMP_DTYPE_F32 && a->n_out == 1) {
+        pool_run_common(a, true);
+        return;
+    }
+    const struct pool_geom *g = a->state;
+    struct argmax_task t = {
+        .g = g, .x = a->in[0], .y = a->out[0]->data,
+        .indices = a->n_out == 2 ? a->out[1]->data : NULL,
+        .column_major = imp_node_int(a->node, "storage_order", 0) == 1};
+    const struct imp_window *w = &g->w;
+    int64_t rows = g->planes * w->out[0] * w->out[1];
+    int64_t row_work = w->out[2] * w->k[0] * w->k[1] * w->k[2];
+    int64_t grain = row_work > 0 ? 16384 / row_work : 1;
+    imp_parallel_for(a->pool, (size_t)rows, grain < 1 ? 1 : (size_t)grain, argmax_rows, &t);
 }
 
 static void avg_pool_run(const struct imp_kernel_args *a)

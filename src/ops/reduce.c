@@ -248,4 +248,5 @@ static void reduce_mean_release(void *state)
 
 IMP_REF_ENGINES(REDUCE_MEAN, reduce_mean_run, reduce_mean_prepare, reduce_mean_release);
 const struct imp_op_def imp_opdef_REDUCE_MEAN = {.infer = reduce_mean_infer,
-                                                 .engines = REDUCE_MEAN_engines};
+                                                 .engines = REDUCE_MEAN_engines,
+                                                 .plan_inputs = 1u << 1};

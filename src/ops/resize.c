@@ -63,6 +63,10 @@ struct rs_params {
     bool exclude_outside;
     struct imp_shape out;
     float scale[IMP_MAX_RANK];
+    /* The axis's size came from its scale: coordinate maps that divide by
+     * the output length use in * scale, unrounded, as ONNX's reference
+     * does (a 4-wide axis shrunk by 0.6 counts as 2.4 long, not 2). */
+    bool from_scale[IMP_MAX_RANK];
     float roi_start[IMP_MAX_RANK], roi_end[IMP_MAX_RANK];
 };
 
@@ -297,6 +301,7 @@ static enum imp_status rs_parse(const struct imp_node *n,
             if (!(o < (float)RS_MAX_DIM))
                 return imp_fail(err, IMP_ERR_SHAPE, "output would be absurdly large");
             p->out.d[d] = (int64_t)o;
+            p->from_scale[d] = true;
         }
     }
     if (p->mode != RS_NEAREST && x->dtype != IMP_DTYPE_F32)
@@ -337,22 +342,23 @@ static enum imp_status upsample_infer(struct imp_infer_ctx *c)
 static float original_coord(const struct rs_params *p, int d, int64_t o, int64_t len_in,
                             int64_t len_out)
 {
-    float xr = (float)o, s = p->scale[d], lo = (float)len_out, li = (float)len_in;
+    float xr = (float)o, s = p->scale[d], li = (float)len_in;
+    float lo = p->from_scale[d] ? s * li : (float)len_out;
     switch (p->coord) {
     case RS_HALF_PIXEL: return (xr + 0.5f) / s - 0.5f;
     case RS_HALF_PIXEL_SYMMETRIC: {
-        float adjustment = lo / (s * li);
+        float adjustment = (float)len_out / (s * li);
         float center = li / 2.0f;
         float offset = center * (1.0f - adjustment);
         return offset + (xr + 0.5f) / s - 0.5f;
     }
-    case RS_PYTORCH_HALF_PIXEL: return len_out > 1 ? (xr + 0.5f) / s - 0.5f : 0.0f;
-    case RS_ALIGN_CORNERS: return len_out == 1 ? 0.0f : xr * (li - 1.0f) / (lo - 1.0f);
+    case RS_PYTORCH_HALF_PIXEL: return lo > 1.0f ? (xr + 0.5f) / s - 0.5f : 0.0f;
+    case RS_ALIGN_CORNERS: return lo == 1.0f ? 0.0f : xr * (li - 1.0f) / (lo - 1.0f);
     case RS_ASYMMETRIC: return xr / s;
     case RS_TF_HALF_PIXEL_FOR_NN: return (xr + 0.5f) / s;
     case RS_TF_CROP_AND_RESIZE: {
         float a = p->roi_start[d], b = p->roi_end[d];
-        if (len_out > 1)
+        if (lo > 1.0f)
             return a * (li - 1.0f) + (xr * (b - a) * (li - 1.0f)) / (lo - 1.0f);
         return 0.5f * (a + b) * (li - 1.0f);
     }
@@ -768,8 +774,10 @@ static const struct imp_engine resize_ref = {
     .release = resize_release};
 static const struct imp_engine *const resize_engines[] = {&resize_repeat, &resize_ref,
                                                           NULL};
+/* roi, scales, sizes */
 const struct imp_op_def imp_opdef_RESIZE = {.infer = resize_infer,
-                                            .engines = resize_engines};
+                                            .engines = resize_engines,
+                                            .plan_inputs = 0xeu};
 
 static const struct imp_engine upsample_repeat = {
     .name = "repeat", .supports = upsample_repeat_supports, .run = repeat_run};
@@ -779,4 +787,5 @@ static const struct imp_engine upsample_ref = {
 static const struct imp_engine *const upsample_engines[] = {&upsample_repeat,
                                                             &upsample_ref, NULL};
 const struct imp_op_def imp_opdef_UPSAMPLE = {.infer = upsample_infer,
-                                              .engines = upsample_engines};
+                                              .engines = upsample_engines,
+                                              .plan_inputs = 1u << 1};

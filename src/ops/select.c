@@ -303,8 +303,10 @@ static void free_state(void *state)
 }
 
 IMP_REF_ENGINES(SLICE, slice_run, slice_prepare, free_state);
+/* starts, ends, axes, steps */
 const struct imp_op_def imp_opdef_SLICE = {.infer = slice_infer,
-                                           .engines = SLICE_engines};
+                                           .engines = SLICE_engines,
+                                           .plan_inputs = 0x1eu};
 
 /* ---- Split ---------------------------------------------------------------- */
 
@@ -421,7 +423,8 @@ static void split_run(const struct imp_kernel_args *a)
 
 IMP_REF_ENGINES(SPLIT, split_run, NULL, NULL);
 const struct imp_op_def imp_opdef_SPLIT = {.infer = split_infer,
-                                           .engines = SPLIT_engines};
+                                           .engines = SPLIT_engines,
+                                           .plan_inputs = 1u << 1};
 
 /* ---- Crop (legacy, opset 1) ------------------------------------------------ */
 

@@ -184,15 +184,16 @@ static enum imp_status unsqueeze_infer(struct imp_infer_ctx *c)
     return IMP_OK;
 }
 
-#define VIEW_OP(ID, infer_fn)                                                \
+#define VIEW_OP(ID, infer_fn, plan)                                          \
     IMP_REF_ENGINES(ID, view_run, NULL, NULL);                               \
     const struct imp_op_def imp_opdef_##ID = {                               \
-        .infer = infer_fn, .engines = ID##_engines, .flags = IMP_OPF_ALIAS}
+        .infer = infer_fn, .engines = ID##_engines, .flags = IMP_OPF_ALIAS,   \
+        .plan_inputs = plan}
 
-VIEW_OP(RESHAPE, reshape_infer);
-VIEW_OP(FLATTEN, flatten_infer);
-VIEW_OP(SQUEEZE, squeeze_infer);
-VIEW_OP(UNSQUEEZE, unsqueeze_infer);
+VIEW_OP(RESHAPE, reshape_infer, 1u << 1);
+VIEW_OP(FLATTEN, flatten_infer, 0);
+VIEW_OP(SQUEEZE, squeeze_infer, 1u << 1);
+VIEW_OP(UNSQUEEZE, unsqueeze_infer, 1u << 1);
 
 /* ---- Transpose ---------------------------------------------------------- */
 
@@ -400,4 +401,5 @@ static void constant_of_shape_run(const struct imp_kernel_args *a)
 
 IMP_REF_ENGINES(CONSTANT_OF_SHAPE, constant_of_shape_run, NULL, NULL);
 const struct imp_op_def imp_opdef_CONSTANT_OF_SHAPE = {
-    .infer = constant_of_shape_infer, .engines = CONSTANT_OF_SHAPE_engines};
+    .infer = constant_of_shape_infer, .engines = CONSTANT_OF_SHAPE_engines,
+    .plan_inputs = 1u << 0};

@@ -160,12 +160,52 @@ SIMD_FLOAT_OP(HARD_SWISH, hard_swish_simd_run, hard_swish_run);
 
 /* ---- Clip: bounds from attributes (opset < 11) or inputs 1 and 2 ------ */
 
+/* Clip-12 and later take integers too (bounds of the input's type). */
+static bool clip_integer(enum imp_dtype t)
+{
+    return t == IMP_DTYPE_I64 || t == IMP_DTYPE_I32 || t == IMP_DTYPE_I8 ||
+           t == IMP_DTYPE_U8;
+}
+
 static enum imp_status clip_infer(struct imp_infer_ctx *c)
 {
     for (int i = 1; i < c->n_in && i < 3; i++)
         IMP_CHECK(c, !c->in[i] || imp_numel(c->in[i]) == 1, IMP_ERR_SHAPE,
                   "bound %d must be a scalar", i);
+    if (c->n_in >= 1 && c->in[0] && clip_integer(c->in[0]->dtype)) {
+        for (int i = 1; i < c->n_in && i < 3; i++)
+            IMP_CHECK(c, !c->in[i] || c->in[i]->dtype == c->in[0]->dtype, IMP_ERR_FORMAT,
+                      "bound %d is %s but the input is %s", i,
+                      imp_dtype_name(c->in[i]->dtype), imp_dtype_name(c->in[0]->dtype));
+        c->out[0].dtype = c->in[0]->dtype;
+        c->out[0].shape = c->in[0]->shape;
+        return IMP_OK;
+    }
     return infer_float_unary(c);
+}
+
+/* Integer Clip: each element through int64, bounds defaulting to the
+ * type's range (no bound at all). */
+static void clip_integer_run(const struct imp_kernel_args *a)
+{
+    enum imp_dtype t = a->in[0]->dtype;
+    int64_t lo = INT64_MIN, hi = INT64_MAX;
+    if (a->n_in > 1 && a->in[1])
+        lo = imp_load_i64(t, a->in[1]->data, 0);
+    if (a->n_in > 2 && a->in[2])
+        hi = imp_load_i64(t, a->in[2]->data, 0);
+    const void *x = a->in[0]->data;
+    void *y = a->out[0]->data;
+    for (int64_t i = 0, n = imp_numel(a->in[0]); i < n; i++) {
+        int64_t v = imp_load_i64(t, x, (size_t)i);
+        v = v < lo ? lo : v > hi ? hi : v;
+        switch (t) {
+        case IMP_DTYPE_I64: ((int64_t *)y)[i] = v; break;
+        case IMP_DTYPE_I32: ((int32_t *)y)[i] = (int32_t)v; break;
+        case IMP_DTYPE_I8: ((int8_t *)y)[i] = (int8_t)v; break;
+        default: ((uint8_t *)y)[i] = (uint8_t)v; break;
+        }
+    }
 }
 
 static float clip_bound(const struct imp_kernel_args *a, int i, const char *attr,
@@ -178,6 +218,10 @@ static float clip_bound(const struct imp_kernel_args *a, int i, const char *attr
 
 static void clip_run(const struct imp_kernel_args *a)
 {
+    if (clip_integer(a->in[0]->dtype)) {
+        clip_integer_run(a);
+        return;
+    }
     const float *x = a->in[0]->data;
     float *y = a->out[0]->data;
     float lo = clip_bound(a, 1, "min", -INFINITY);

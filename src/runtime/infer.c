@@ -21,6 +21,7 @@ void imp_inference_release(struct imp_inference *inf)
 
 enum imp_status imp_infer_graph(const struct imp_graph *g,
                                 const struct imp_shape *input_shapes,
+                                void *const *input_data,
                                 void *const *const_data,
                                 struct imp_inference *inf,
                                 struct imp_error *err)
@@ -54,6 +55,7 @@ enum imp_status imp_infer_graph(const struct imp_graph *g,
         int v = g->inputs[i];
         inf->tensors[v].dtype = g->values[v].dtype;
         inf->tensors[v].shape = input_shapes[i];
+        inf->tensors[v].data = input_data ? input_data[i] : NULL;
         has[v] = true;
     }
 

@@ -16,11 +16,14 @@ struct imp_inference {
 };
 
 /* `input_shapes` gives the shape of each graph input (in graph input
- * order); `const_data` may override constant data per value (NULL entries:
- * use the graph's). Nodes whose inputs are all known are evaluated now.
- * On failure the message names the node. */
+ * order); `input_data` (may be NULL) the contents of those read at plan
+ * time (NULL entries: unknown until run); `const_data` may override
+ * constant data per value (NULL entries: use the graph's). Nodes whose
+ * inputs are all known are evaluated now. On failure the message names
+ * the node. */
 enum imp_status imp_infer_graph(const struct imp_graph *g,
                                 const struct imp_shape *input_shapes,
+                                void *const *input_data,
                                 void *const *const_data,
                                 struct imp_inference *inf,
                                 struct imp_error *err);

@@ -1,13 +1,16 @@
 #include "runtime/model.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/dtype.h"
+#include "core/file_atomic.h"
 #include "ops/eval.h"
 #include "runtime/infer.h"
+#include "runtime/plan_inputs.h"
 #include "core/util.h"
 #include "formats/formats.h"
 #include "passes/passes.h"
@@ -51,9 +54,15 @@ static enum imp_status finish_load(struct imp_model *m, struct imp_error *err)
      * first, and outputs are reported as the model declares them. */
     struct imp_inference inf;
     struct imp_error trial;
-    st = imp_infer_graph(g, m->input_shapes, NULL, &inf, &trial);
+    /* Plan-time inputs (a Reshape's shape fed by the caller) are unknown
+     * until the caller sets them: like open dims, they may make the trial
+     * fail without anything being wrong. */
+    int plan_inputs = imp_find_plan_inputs(g, NULL);
+    if (plan_inputs < 0)
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+    st = imp_infer_graph(g, m->input_shapes, NULL, NULL, &inf, &trial);
     if (st != IMP_OK) {
-        if (!open_dims || st == IMP_ERR_NOMEM) {
+        if ((!open_dims && plan_inputs == 0) || st == IMP_ERR_NOMEM) {
             if (err)
                 *err = trial;
             return st;
@@ -166,28 +175,208 @@ void imp_model_free(struct imp_model *m)
     free(m);
 }
 
-enum imp_status imp_model_save_imp(const struct imp_model *m, const char *path,
-                                   struct imp_error *err)
+struct imp_save_options imp_save_options_default(void)
+{
+    struct imp_save_options o;
+    memset(&o, 0, sizeof o);
+    return o;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    if (n < k)
+        return false;
+    for (size_t i = 0; i < k; i++)
+        if (tolower((unsigned char)s[n - k + i]) != suffix[i])
+            return false;
+    return true;
+}
+
+/* Each output's element type and dims as two inferences at different
+ * stand-in sizes for the open input dims find them: dims that differ are
+ * open (-1). Outputs stay undefined when no stand-in fits the model. */
+static void infer_output_types(const struct imp_model *m, struct imp_tensor *types)
+{
+    const struct imp_graph *g = &m->graph;
+    struct imp_shape *shapes = calloc((size_t)g->n_inputs + 1, sizeof *shapes);
+    /* Two sizes per try; larger ones for networks that shrink a lot. */
+    static const int64_t stand_ins[] = {64, 80, 256, 320, 1024, 1280};
+    int found = 0;
+    for (size_t k = 0; shapes && found < 2 && k < sizeof stand_ins / sizeof stand_ins[0]; k++) {
+        for (int i = 0; i < g->n_inputs; i++) {
+            shapes[i] = g->values[g->inputs[i]].shape;
+            for (int d = 0; d < shapes[i].rank; d++)
+                if (shapes[i].d[d] < 0)
+                    shapes[i].d[d] = d == 0 ? 1 + found : stand_ins[k];
+        }
+        struct imp_inference inf;
+        if (imp_infer_graph(g, shapes, NULL, NULL, &inf, NULL) != IMP_OK)
+            continue;
+        for (int i = 0; i < g->n_outputs; i++) {
+            const struct imp_tensor *t = &inf.tensors[g->outputs[i]];
+            if (found == 0) {
+                types[i] = (struct imp_tensor){t->dtype, t->shape, NULL};
+                continue;
+            }
+            if (t->shape.rank != types[i].shape.rank) {
+                types[i].shape.rank = 0;
+                types[i].dtype = IMP_DTYPE_UNDEFINED;
+            }
+            for (int d = 0; d < types[i].shape.rank; d++)
+                if (types[i].shape.d[d] != t->shape.d[d])
+                    types[i].shape.d[d] = -1;
+        }
+        imp_inference_release(&inf);
+        found++;
+    }
+    if (found == 1) /* one size fitted: say nothing about the dims */
+        for (int i = 0; i < g->n_outputs; i++)
+            for (int d = 0; d < types[i].shape.rank; d++)
+                types[i].shape.d[d] = -1;
+    free(shapes);
+}
+
+/* A shallow copy of the model's values in which the outputs whose type
+ * the file did not say have the one inference finds (ONNX wants each
+ * output's element type and rank). */
+static struct imp_value *onnx_output_types(const struct imp_model *m)
+{
+    const struct imp_graph *g = &m->graph;
+    struct imp_value *values = malloc(sizeof *values * ((size_t)g->n_values + 1));
+    struct imp_tensor *types = calloc((size_t)g->n_outputs + 1, sizeof *types);
+    if (!values || !types) {
+        free(values);
+        free(types);
+        return NULL;
+    }
+    if (g->n_values)
+        memcpy(values, g->values, sizeof *values * (size_t)g->n_values);
+    bool open = false;
+    for (int i = 0; i < g->n_inputs; i++)
+        for (int d = 0; d < g->values[g->inputs[i]].shape.rank; d++)
+            open = open || g->values[g->inputs[i]].shape.d[d] < 0;
+    if (open)
+        infer_output_types(m, types);
+    else
+        for (int i = 0; i < g->n_outputs; i++)
+            types[i] = m->output_guess[i];
+    for (int i = 0; i < g->n_outputs; i++) {
+        struct imp_value *v = &values[g->outputs[i]];
+        if (v->kind != IMP_VALUE_ACTIVATION || !imp_dtype_valid(types[i].dtype))
+            continue;
+        if (v->dtype == IMP_DTYPE_UNDEFINED)
+            v->dtype = types[i].dtype;
+        if (v->shape.rank == 0)
+            v->shape = types[i].shape;
+    }
+    free(types);
+    return values;
+}
+
+/* The model's pairs with the options' changes applied. */
+static enum imp_status save_metadata(const struct imp_model *m,
+                                     const struct imp_save_options *o,
+                                     struct imp_metadata *meta,
+                                     struct imp_error *err)
+{
+    memset(meta, 0, sizeof *meta);
+    if (!o->clear_metadata && !imp_metadata_copy(&m->graph.meta, meta))
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+    if (o->metadata_count < 0 || (o->metadata_count > 0 && !o->metadata))
+        return imp_fail(err, IMP_ERR_ARGUMENT, "bad metadata list");
+    for (int i = 0; i < o->metadata_count; i++) {
+        const struct imp_metadata_entry *e = &o->metadata[i];
+        const char *why = !e->key ? "the key is NULL"
+                                  : imp_metadata_check(e->key, strlen(e->key), true);
+        if (!why && e->value)
+            why = imp_metadata_check(e->value, strlen(e->value), false);
+        if (why)
+            return imp_fail(err, IMP_ERR_ARGUMENT, "metadata entry %d '%.64s': %s", i,
+                            e->key && !imp_metadata_check(e->key, strlen(e->key), true)
+                                ? e->key : "?",
+                            why);
+        if (!e->value) {
+            imp_metadata_remove(meta, e->key);
+        } else if (!imp_metadata_set(meta, e->key, e->value)) {
+            return imp_fail(err, IMP_ERR_ARGUMENT,
+                            meta->n >= IMP_META_MAX_ENTRIES
+                                ? "more than %d metadata entries"
+                                : "out of memory setting metadata (%d entries)",
+                            IMP_META_MAX_ENTRIES);
+        }
+    }
+    return IMP_OK;
+}
+
+enum imp_status imp_model_save(const struct imp_model *m, const char *path,
+                               const struct imp_save_options *opt,
+                               struct imp_error *err)
 {
     imp_error_clear(err);
     if (!m || !path)
         return imp_fail(err, IMP_ERR_ARGUMENT, "null argument");
-    uint8_t *data;
-    size_t size;
-    enum imp_status st = imp_imp_write(&m->graph, &data, &size, err);
+    struct imp_save_options o = opt ? *opt : imp_save_options_default();
+    enum imp_model_format format = o.format;
+    if (format == IMP_FORMAT_AUTO)
+        format = ends_with(path, ".onnx") ? IMP_FORMAT_ONNX : IMP_FORMAT_IMP;
+    if (format != IMP_FORMAT_IMP && format != IMP_FORMAT_ONNX)
+        return imp_fail(err, IMP_ERR_ARGUMENT, "unknown model format %d", (int)format);
+    /* The writers only read the graph: a shallow copy with other pairs. */
+    struct imp_graph view = m->graph;
+    struct imp_value *values = NULL;
+    if (format == IMP_FORMAT_ONNX) {
+        /* ONNX wants each output's type; the trial inference knows it. */
+        values = onnx_output_types(m);
+        if (!values)
+            return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+        view.values = values;
+    }
+    enum imp_status st = save_metadata(m, &o, &view.meta, err);
+    uint8_t *data = NULL;
+    size_t size = 0;
+    if (st == IMP_OK)
+        st = format == IMP_FORMAT_ONNX ? imp_onnx_write(&view, &data, &size, err)
+                                       : imp_imp_write(&view, &data, &size, err);
+    imp_metadata_release(&view.meta);
+    free(values);
     if (st != IMP_OK)
         return st;
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        free(data);
-        return imp_fail(err, IMP_ERR_IO, "%s: %s", path, strerror(errno));
-    }
-    size_t wrote = fwrite(data, 1, size, f);
-    int closed = fclose(f);
+    int e = imp_write_file_atomic(path, data, size);
     free(data);
-    if (wrote != size || closed != 0)
-        return imp_fail(err, IMP_ERR_IO, "%s: write failed", path);
+    if (e != 0)
+        return imp_fail(err, IMP_ERR_IO, "%s: %s", path, strerror(e));
     return IMP_OK;
+}
+
+enum imp_status imp_model_save_imp(const struct imp_model *m, const char *path,
+                                   struct imp_error *err)
+{
+    struct imp_save_options o = imp_save_options_default();
+    o.format = IMP_FORMAT_IMP;
+    return imp_model_save(m, path, &o, err);
+}
+
+int imp_model_metadata_count(const struct imp_model *m)
+{
+    return m ? m->graph.meta.n : 0;
+}
+
+enum imp_status imp_model_metadata_get(const struct imp_model *m, int index,
+                                       const char **key, const char **value)
+{
+    if (!m || index < 0 || index >= m->graph.meta.n)
+        return IMP_ERR_ARGUMENT;
+    if (key)
+        *key = m->graph.meta.entries[index].key;
+    if (value)
+        *value = m->graph.meta.entries[index].value;
+    return IMP_OK;
+}
+
+const char *imp_model_metadata_find(const struct imp_model *m, const char *key)
+{
+    return m ? imp_metadata_find(&m->graph.meta, key) : NULL;
 }
 
 int imp_model_input_count(const struct imp_model *m)
@@ -273,6 +462,34 @@ const char *imp_model_node_name(const struct imp_model *m, int i)
     if (!m || i < 0 || i >= m->graph.n_nodes)
         return NULL;
     return m->graph.nodes[i].name;
+}
+
+const char *imp_model_node_input(const struct imp_model *m, int i, int k)
+{
+    if (!m || i < 0 || i >= m->graph.n_nodes)
+        return NULL;
+    const struct imp_node *n = &m->graph.nodes[i];
+    if (k < 0 || k >= n->n_inputs || n->inputs[k] < 0)
+        return NULL;
+    return m->graph.values[n->inputs[k]].name;
+}
+
+enum imp_status imp_model_param(const struct imp_model *m, const char *name,
+                                const float **data, size_t *count)
+{
+    if (!m || !name || !data || !count)
+        return IMP_ERR_ARGUMENT;
+    int v = imp_graph_find_value(&m->graph, name);
+    if (v < 0)
+        return IMP_ERR_ARGUMENT;
+    const struct imp_value *val = &m->graph.values[v];
+    int64_t n = imp_shape_count(&val->shape);
+    if (val->kind != IMP_VALUE_CONST || val->dtype != IMP_DTYPE_F32 || n < 0 ||
+        (size_t)n * sizeof(float) > val->nbytes)
+        return IMP_ERR_ARGUMENT;
+    *data = val->data;
+    *count = (size_t)n;
+    return IMP_OK;
 }
 
 int64_t imp_model_param_count(const struct imp_model *m)

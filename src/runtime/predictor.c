@@ -6,6 +6,7 @@
  * (weight packing), then memory planning into one arena. Running walks the
  * prepared nodes and calls their engines; it allocates nothing.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 #include "ops/eval.h"
 #include "runtime/infer.h"
 #include "runtime/model.h"
+#include "runtime/norm_stats.h"
+#include "runtime/plan_inputs.h"
 #include "runtime/planner.h"
 #include "core/threadpool.h"
 #include "core/util.h"
@@ -42,6 +45,11 @@ struct imp_predictor {
 
     struct imp_shape *input_shapes;
     void **input_data; /* per graph input, owned, sized to its shape */
+    /* per graph input: its contents are read at plan time (a Reshape's
+     * shape fed by the caller), so a new value re-plans */
+    bool *plan_input;
+    bool *plan_input_set; /* set_input has given it a value */
+    int n_plan_inputs;
     void **param_data; /* per value: set_param override, owned, or NULL */
 
     bool planned;
@@ -53,6 +61,7 @@ struct imp_predictor {
     uint8_t *arena;
     size_t arena_cap;
     struct imp_plan_stats stats;
+    struct imp_norm_stats_table norm_stats; /* survives re-planning */
 
     struct imp_error error;
 };
@@ -211,13 +220,27 @@ static enum imp_status plan(struct imp_predictor *p)
 {
     const struct imp_graph *g = p->g;
     release_plan(p);
-    enum imp_status st =
-        imp_infer_graph(g, p->input_shapes, p->param_data, &p->inf, &p->error);
-    if (st != IMP_OK)
-        return st;
-    struct imp_tensor *t = p->inf.tensors;
+    /* Only plan-time inputs are known while planning: engines see no data
+     * for the others, so none can pack or read what changes per run. */
+    void **plan_data = calloc((size_t)g->n_inputs + 1, sizeof *plan_data);
+    if (!plan_data)
+        return imp_fail(&p->error, IMP_ERR_NOMEM, "out of memory planning");
     for (int i = 0; i < g->n_inputs; i++)
-        t[g->inputs[i]].data = p->input_data[i];
+        plan_data[i] = p->plan_input[i] ? p->input_data[i] : NULL;
+    enum imp_status st = imp_infer_graph(g, p->input_shapes, plan_data, p->param_data,
+                                         &p->inf, &p->error);
+    free(plan_data);
+    if (st != IMP_OK) {
+        /* Zeros for a shape are a likely reason: say which input waits. */
+        for (int i = 0; i < g->n_inputs; i++)
+            if (p->plan_input[i] && !p->plan_input_set[i]) {
+                imp_error_prefix(&p->error, "input '%s' gives shapes and has no value yet",
+                                 g->values[g->inputs[i]].name);
+                break;
+            }
+        return st;
+    }
+    struct imp_tensor *t = p->inf.tensors;
 
     int n_exec = 0, n_in = 0, n_out = 0;
     for (int ni = 0; ni < g->n_nodes; ni++) {
@@ -316,6 +339,22 @@ static enum imp_status plan(struct imp_predictor *p)
         if (st != IMP_OK)
             goto done;
     }
+
+    /* After the engines: autotuning runs them on stand-in data, which must
+     * not touch the statistics the caller holds. */
+    imp_norm_stats_begin_plan(&p->norm_stats);
+    for (int i = 0; i < p->n_exec; i++) {
+        struct exec_node *e = &p->exec[i];
+        st = imp_norm_stats_attach(&p->norm_stats, g, (int)(e->node - g->nodes),
+                                   &e->args, &p->error);
+        if (st != IMP_OK)
+            goto done;
+    }
+
+    /* Engines are prepared: now every input gets its data, for running
+     * and for the views below. */
+    for (int i = 0; i < g->n_inputs; i++)
+        t[g->inputs[i]].data = p->input_data[i];
 
     /* Buffers: one per activation, shared by aliases and in-place ops. */
     int n_bufs = 0;
@@ -442,8 +481,12 @@ enum imp_status imp_predictor_init(const struct imp_model *m,
     p->input_shapes = calloc((size_t)g->n_inputs + 1, sizeof *p->input_shapes);
     p->input_data = calloc((size_t)g->n_inputs + 1, sizeof *p->input_data);
     p->param_data = calloc((size_t)g->n_values + 1, sizeof *p->param_data);
+    p->plan_input = calloc((size_t)g->n_inputs + 1, sizeof *p->plan_input);
+    p->plan_input_set = calloc((size_t)g->n_inputs + 1, sizeof *p->plan_input_set);
+    p->n_plan_inputs = p->plan_input ? imp_find_plan_inputs(g, p->plan_input) : -1;
     enum imp_status st = IMP_OK;
-    if (!p->input_shapes || !p->input_data || !p->param_data ||
+    if (!p->input_shapes || !p->input_data || !p->param_data || p->n_plan_inputs < 0 ||
+        !p->plan_input_set ||
         (p->opt.engines && !p->engine_spec)) {
         st = imp_fail(err, IMP_ERR_NOMEM, "out of memory");
         goto fail;
@@ -458,10 +501,12 @@ enum imp_status imp_predictor_init(const struct imp_model *m,
         memset(p->input_data[i], 0, input_bytes(p, i));
     }
     /* Plan now so errors surface here. When the model leaves dims open,
-     * the stand-in shape may not fit it: planning then waits for the
-     * caller's resize (and any error comes from run). */
+     * the stand-in shape may not fit it, nor zeros a plan-time input:
+     * planning then waits for the caller's resize or input (and any error
+     * comes from run). */
     st = plan(p);
-    if (st != IMP_OK && (!has_open_dims(g) || st == IMP_ERR_NOMEM)) {
+    if (st != IMP_OK && ((!has_open_dims(g) && p->n_plan_inputs == 0) ||
+                         st == IMP_ERR_NOMEM)) {
         if (err)
             *err = p->error;
         goto fail;
@@ -485,10 +530,13 @@ void imp_predictor_free(struct imp_predictor *p)
         imp_aligned_free(p->param_data[v]);
     free(p->input_data);
     free(p->param_data);
+    free(p->plan_input);
+    free(p->plan_input_set);
     free(p->input_shapes);
     free(p->engine_spec);
     imp_aligned_free(p->arena);
     imp_threadpool_free(p->pool);
+    imp_norm_stats_free(&p->norm_stats);
     free(p);
 }
 
@@ -537,6 +585,7 @@ enum imp_status imp_predictor_resize_input(struct imp_predictor *p, int index,
     imp_aligned_free(p->input_data[index]);
     p->input_data[index] = buf;
     p->input_shapes[index] = s;
+    p->plan_input_set[index] = false; /* zeros again */
     release_plan(p);
     return IMP_OK;
 }
@@ -553,8 +602,38 @@ enum imp_status imp_predictor_set_input(struct imp_predictor *p, int index,
         return imp_fail(&p->error, IMP_ERR_SHAPE,
                         "input '%s' takes %zu bytes, got %zu",
                         p->g->values[p->g->inputs[index]].name, want, bytes);
+    /* A plan-time input re-plans when its contents change. */
+    if (p->plan_input[index] && bytes && memcmp(p->input_data[index], data, bytes) != 0)
+        release_plan(p);
+    p->plan_input_set[index] = true;
     memcpy(p->input_data[index], data, bytes);
     return IMP_OK;
+}
+
+/* Whether weight v is read by run alone in the current plan: no node
+ * folded at plan time reads it, no graph output is it, and every running
+ * reader's engine declares that input live (imp_engine.live_inputs). */
+static bool read_live(const struct imp_predictor *p, int v)
+{
+    const struct imp_graph *g = p->g;
+    for (int i = 0; i < g->n_outputs; i++)
+        if (g->outputs[i] == v)
+            return false;
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        if (!p->inf.folded[ni])
+            continue;
+        for (int k = 0; k < g->nodes[ni].n_inputs; k++)
+            if (g->nodes[ni].inputs[k] == v)
+                return false;
+    }
+    for (int i = 0; i < p->n_exec; i++) {
+        const struct exec_node *e = &p->exec[i];
+        for (int k = 0; k < e->node->n_inputs; k++)
+            if (e->node->inputs[k] == v &&
+                (k >= 32 || !(e->engine->live_inputs & (1u << k))))
+                return false;
+    }
+    return true;
 }
 
 enum imp_status imp_predictor_set_param(struct imp_predictor *p,
@@ -579,7 +658,12 @@ enum imp_status imp_predictor_set_param(struct imp_predictor *p,
             return imp_fail(&p->error, IMP_ERR_NOMEM, "out of memory");
     }
     memcpy(p->param_data[v], data, count * sizeof(float));
-    /* Engines may have packed the old values: prepare again. */
+    if (p->planned && read_live(p, v)) {
+        /* Every reader takes the values at run: point at the new ones. */
+        p->inf.tensors[v].data = p->param_data[v];
+        return IMP_OK;
+    }
+    /* An engine packed the old values, or planning used them: plan again. */
     release_plan(p);
     return IMP_OK;
 }
@@ -612,7 +696,87 @@ enum imp_status imp_predictor_run(struct imp_predictor *p)
         for (int i = 0; i < p->n_exec; i++)
             p->exec[i].engine->run(&p->exec[i].args);
     }
+    imp_norm_stats_after_run(&p->norm_stats);
     return IMP_OK;
+}
+
+enum imp_status imp_predictor_set_norm_stats_mode(struct imp_predictor *p,
+                                                  enum imp_norm_stats_mode mode,
+                                                  double weight)
+{
+    if (!p)
+        return IMP_ERR_ARGUMENT;
+    if (mode != IMP_NORM_STATS_MEASURED && mode != IMP_NORM_STATS_HELD &&
+        mode != IMP_NORM_STATS_SMOOTHED)
+        return imp_fail(&p->error, IMP_ERR_ARGUMENT, "unknown norm statistics mode %d",
+                        (int)mode);
+    if (!(weight >= 0.0 && weight <= 1.0))
+        return imp_fail(&p->error, IMP_ERR_ARGUMENT,
+                        "norm statistics weight %g is not in [0, 1]", weight);
+    imp_norm_stats_set_mode(&p->norm_stats, mode, weight);
+    return IMP_OK;
+}
+
+enum imp_status imp_predictor_norm_stats_count(struct imp_predictor *p, size_t *count)
+{
+    if (!p || !count)
+        return IMP_ERR_ARGUMENT;
+    if (!p->planned) {
+        enum imp_status st = plan(p);
+        if (st != IMP_OK)
+            return st;
+    }
+    *count = imp_norm_stats_entries(&p->norm_stats);
+    return IMP_OK;
+}
+
+/* The entry count, checked against the caller's. */
+static enum imp_status norm_stats_check_count(struct imp_predictor *p, size_t count)
+{
+    size_t want;
+    enum imp_status st = imp_predictor_norm_stats_count(p, &want);
+    if (st != IMP_OK)
+        return st;
+    if (count != want)
+        return imp_fail(&p->error, IMP_ERR_SHAPE,
+                        "the model has %zu norm statistics entries at this shape, not %zu",
+                        want, count);
+    return IMP_OK;
+}
+
+enum imp_status imp_predictor_get_norm_stats(struct imp_predictor *p, int measured,
+                                             double *mean, double *var, size_t count)
+{
+    if (!p || ((!mean || !var) && count))
+        return IMP_ERR_ARGUMENT;
+    enum imp_status st = norm_stats_check_count(p, count);
+    if (st != IMP_OK)
+        return st;
+    imp_norm_stats_copy_out(&p->norm_stats, measured, mean, var);
+    return IMP_OK;
+}
+
+enum imp_status imp_predictor_set_norm_stats(struct imp_predictor *p, const double *mean,
+                                             const double *var, size_t count)
+{
+    if (!p || ((!mean || !var) && count))
+        return IMP_ERR_ARGUMENT;
+    enum imp_status st = norm_stats_check_count(p, count);
+    if (st != IMP_OK)
+        return st;
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(mean[i]) || !isfinite(var[i]) || var[i] < 0.0)
+            return imp_fail(&p->error, IMP_ERR_ARGUMENT,
+                            "norm statistics entry %zu is not a finite mean and a "
+                            "finite variance >= 0", i);
+    imp_norm_stats_copy_in(&p->norm_stats, mean, var);
+    return IMP_OK;
+}
+
+void imp_predictor_reset_norm_stats(struct imp_predictor *p)
+{
+    if (p)
+        imp_norm_stats_reset(&p->norm_stats);
 }
 
 enum imp_status imp_predictor_output(struct imp_predictor *p, int index,

@@ -16,7 +16,7 @@
 #include "core/error.h"
 #include "formats/imp_format.h"
 #include "impasto_train.h"
-#include "train/atomic_file.h"
+#include "core/file_atomic.h"
 
 #define CK_MAGIC "IMPCKPT"
 #define CK_VERSION 1
@@ -79,12 +79,12 @@ enum imp_status imp_checkpoint_save(const char *path, const struct imp_checkpoin
     floats_le(buf + CK_HEADER + 4 * n, c->adam->m, n);
     floats_le(buf + CK_HEADER + 8 * n, c->adam->v, n);
     imp_st32(buf + size - 4, imp_crc32c(buf, size - 4));
-    struct atomic_chunk chunk = {buf, size};
-    enum imp_status st = atomic_write(path, &chunk, 1, err);
+    int e = imp_write_file_atomic(path, buf, size);
     free(buf);
-    if (st != IMP_OK)
-        imp_error_prefix(err, "checkpoint");
-    return st;
+    if (e)
+        return imp_fail(err, IMP_ERR_IO, "checkpoint %s: %s (nothing written)", path,
+                        strerror(e));
+    return IMP_OK;
 }
 
 enum imp_status imp_checkpoint_load(const char *path, struct imp_checkpoint *c,

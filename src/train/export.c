@@ -1,5 +1,6 @@
 /* A training network as a runtime model (.imp): the layer list becomes an
  * ONNX-semantics graph, one node per layer. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +8,7 @@
 #include "core/error.h"
 #include "core/graph.h"
 #include "formats/formats.h"
-#include "train/atomic_file.h"
+#include "core/file_atomic.h"
 #include "train/tnet_priv.h"
 
 static int add_const(struct imp_graph *g, const char *name, int rank, const int64_t *dims,
@@ -169,8 +170,9 @@ enum imp_status imp_tnet_export_imp(const struct imp_tnet *net, const float *sty
     st = imp_model_load_buffer(data, size, &m, err);
     imp_model_free(m);
     if (st == IMP_OK) {
-        struct atomic_chunk chunk = {data, size};
-        st = atomic_write(path, &chunk, 1, err);
+        int e = imp_write_file_atomic(path, data, size);
+        if (e)
+            st = imp_fail(err, IMP_ERR_IO, "%s: %s (nothing written)", path, strerror(e));
     } else {
         imp_error_prefix(err, "export: the runtime does not load the model");
     }

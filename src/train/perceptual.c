@@ -40,7 +40,7 @@ struct imp_ploss {
     float *scratch;         /* per thread: packed panels and a tile */
     size_t scratch_per;
     double *sample_loss;    /* per sample                           */
-    float *zeros_input;
+    float *zeros_input;     /* a batch of zeros but for the painting */
 };
 
 static size_t round16(size_t v) { return (v + 15) & ~(size_t)15; }
@@ -109,7 +109,7 @@ enum imp_status imp_ploss_create(struct imp_tnet *loss_net, const struct imp_plo
     int d[4];
     imp_tnet_value_shape(loss_net, o->content_value, d);
     size_t content = (size_t)d[0] * (size_t)d[1] * (size_t)d[2] * (size_t)d[3];
-    size_t max_cc = 0, max_c = 0, max_hw = 0;
+    size_t max_cc = 0, max_c = 0;
     pl->grams_per_style = 0;
     for (int i = 0; i < o->n_style_values; i++) {
         imp_tnet_value_shape(loss_net, pl->style_values[i], d);
@@ -118,9 +118,7 @@ enum imp_status imp_ploss_create(struct imp_tnet *loss_net, const struct imp_plo
         pl->grams_per_style += round16(cc);
         max_cc = cc > max_cc ? cc : max_cc;
         max_c = (size_t)d[1] > max_c ? (size_t)d[1] : max_c;
-        max_hw = (size_t)d[2] * (size_t)d[3] > max_hw ? (size_t)d[2] * (size_t)d[3] : max_hw;
     }
-    (void)max_hw;
     size_t mr = (size_t)pl->uk->mr, nr = (size_t)pl->uk->nr;
     size_t cpad_m = (max_c + mr - 1) / mr * mr, cpad_n = (max_c + nr - 1) / nr * nr;
     /* Gram: A = F block [C x cols] packed, B = F block^T [cols x C]

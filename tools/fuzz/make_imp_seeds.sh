@@ -28,4 +28,15 @@ for f in "$root"/fuzz/corpus/onnx/*.onnx "$root"/fuzz/corpus/tflite/*.tflite; do
     echo "skipped $name: $("$cli" info "$f" 2>&1 | tail -1)"
   fi
 done
+# Seeds with a metadata section (format 1.1), and ONNX seeds as impasto's
+# ONNX writer makes them (metadata_props, lowered fused nodes).
+meta=(--meta impasto.input.layout=NCHW --meta impasto.input.range=0,255
+      --meta "impasto.style.wave.title=$(printf 'The Great Wave\noff Kanagawa \xe7\xa5\x9e')"
+      --meta empty=)
+for name in conv_relu johnson_opset7; do
+  "$cli" convert "$root/fuzz/corpus/onnx/$name.onnx" "$out/${name}_meta.imp" "${meta[@]}" >/dev/null
+  "$cli" convert "$root/fuzz/corpus/onnx/$name.onnx" \
+    "$root/fuzz/corpus/onnx/written_${name}_meta.onnx" "${meta[@]}" >/dev/null
+  made=$((made + 1))
+done
 echo "$made .imp seeds in $out ($(du -cb "$out"/*.imp 2>/dev/null | tail -1 | cut -f1) bytes)"

@@ -710,7 +710,8 @@ def main():
     helper_models()
     with open(os.path.join(OUT, "manifest.txt"), "w") as fh:
         fh.write("# Golden fixtures: model=FILE in:NAME=FILE... out:NAME=FILE...\n"
-                 "# Made by tools/goldens/make_all.sh; outputs come from ONNX Runtime.\n")
+                 "# Made by tools/goldens/make_all.sh; outputs come from ONNX Runtime, except\n"
+                 "# where it departs from ONNX's specification (onnx_reference_resize.py).\n")
         for name, ins, _ in MODELS:
             fh.write(" ".join(["model=%s.onnx" % name] +
                               ["in:%s=%s" % p for p in ins]) + "\n")

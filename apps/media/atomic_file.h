@@ -1,0 +1,28 @@
+/*
+ * Atomic output files: the bytes go to a temporary file beside the final
+ * one (same folder, so the rename cannot cross file systems) and are renamed
+ * over the final name only when complete. A failure at any point leaves the
+ * final name as it was: no half picture, no half array.
+ */
+#ifndef IMP_APP_ATOMIC_FILE_H
+#define IMP_APP_ATOMIC_FILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct imp_atomic_file {
+    FILE *file;         /* write here */
+    char *final_path;   /* malloc'd */
+    char *temp_path;    /* malloc'd: "<dir>/.<name>.XXXXXX" */
+};
+
+/* Returns 0, or -1 with why (e.g. the folder is not writable). */
+int imp_atomic_open(const char *path, struct imp_atomic_file *af, char *why,
+                    size_t why_size);
+/* Flush, close and rename into place. Returns 0, or -1 with why (and the
+ * temporary file removed). */
+int imp_atomic_commit(struct imp_atomic_file *af, char *why, size_t why_size);
+/* Close and remove the temporary file. */
+void imp_atomic_abandon(struct imp_atomic_file *af);
+
+#endif
