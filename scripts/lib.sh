@@ -80,6 +80,14 @@ imp_install_stylize_deps() {
   imp_apt_install python3-skimage
 }
 
+# Natural photographs for training style networks (scripts/photos.sh): Debian
+# packages whose pictures are photographs, and scikit-image's sample data.
+IMP_PHOTO_PACKAGES=(mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04
+                    palapeli-data python3-skimage)
+imp_install_photo_deps() {
+  imp_apt_install "${IMP_PHOTO_PACKAGES[@]}"
+}
+
 # imp_build DIR [CMAKE_ARG...]: configure (Release, warnings as errors
 # unless the arguments say otherwise) and build everything.
 imp_build() {

@@ -220,11 +220,11 @@ static struct imp_image test_photo(int w, int h)
 static void help_teaches_every_command(void)
 {
     CHECK(run_cli("--help") == 0);
-    const char *cmds[] = {"info", "run", "segment", "bench", "convert"};
-    for (int i = 0; i < 5; i++) {
+    const char *cmds[] = {"info", "run", "segment", "bench", "convert", "train"};
+    for (int i = 0; i < 6; i++) {
         CHECK(has(out_text, cmds[i]));
     }
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
         CHECK(run_cli("%s --help", cmds[i]) == 0);
         CHECK(has(out_text, "usage: impasto ") && has(out_text, "examples:"));
         char help_text[sizeof out_text];

@@ -8,7 +8,7 @@ static const struct imp_cli_command *const commands[] = {
     &imp_cli_stylize_command, &imp_cli_styles_command, &imp_cli_video_command,
     &imp_cli_live_command,    &imp_cli_focus_command,  &imp_cli_info_command,
     &imp_cli_run_command,     &imp_cli_segment_command, &imp_cli_bench_command,
-    &imp_cli_convert_command,
+    &imp_cli_convert_command, &imp_cli_train_command,
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 
@@ -34,6 +34,7 @@ static const char outro[] =
     "  impasto convert candy.onnx candy.imp\n"
     "  impasto video clip.mp4 -o clip-styled.mp4 --style style.onnx\n"
     "  impasto live --style style.onnx --camera /dev/video0\n"
+    "  impasto train --style wave.jpg --content photos/ -o wave.imp --time-limit 30m\n"
     "\n"
     "A failure prints one line, 'impasto: <what>: <why>', and exits with 1\n"
     "(2 for a mistake on the command line).\n";

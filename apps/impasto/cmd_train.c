@@ -1,0 +1,421 @@
+/* impasto train: learn style networks from paintings (the training library,
+ * include/impasto_train.h), with checkpoints, previews and a time limit. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "image.h"
+#include "impasto_train.h"
+#include "train_data.h"
+
+#define TRAIN_MAX_STYLES 32
+#define TRAIN_MAX_PHOTOS 4000
+
+static const char help[] =
+    "usage: impasto train --style PAINTING[,PAINTING...] --content DIR -o OUT.imp [options]\n"
+    "\n"
+    "Train a fast style network on this CPU: one network for all the paintings\n"
+    "given (conditional instance norm), judged by VGG19's features (Johnson et\n"
+    "al. 2016). Photos come from DIR (every .jpg/.jpeg/.png), as random crops\n"
+    "and flips. OUT.imp gets the first style; each further style K is written\n"
+    "beside it as OUT-K.imp. A checkpoint is written every --checkpoint-every\n"
+    "steps, at the end, and when Ctrl-C stops the run (exit 130); --resume\n"
+    "continues one to the same bytes as a run that never stopped.\n"
+    "\n"
+    "options:\n"
+    "      --style P[,P...]  paintings (PNG or JPEG), one style each\n"
+    "      --content DIR     folder of photographs (see scripts/photos.sh)\n"
+    "  -o, --output OUT.imp the trained network\n"
+    "      --vgg DIR         VGG19 TF.js files (default:\n"
+    "                        ../shared/models/backbones/vgg19-imagenet-keras-tfjs-partial)\n"
+    "      --iterations N    Adam steps (default 2000)\n"
+    "      --size S          training crops are S x S (default 256)\n"
+    "      --batch B         crops per step (default 4)\n"
+    "      --content-weight W   (default 1)\n"
+    "      --style-weight W     (default 5)\n"
+    "      --tv-weight W        (default 1e-6)\n"
+    "      --lr R            Adam's learning rate (default 1e-3)\n"
+    "      --width W         first layer's channels; then 2W and 4W (default 16)\n"
+    "      --blocks N        residual blocks (default 3)\n"
+    "      --seed N          initial weights and crops (default 1)\n"
+    "      --checkpoint F    checkpoint file (default OUT.imp.ckpt)\n"
+    "      --checkpoint-every N  (default 200)\n"
+    "      --resume F        continue from checkpoint F (same recipe)\n"
+    "      --time-limit T    stop after T (e.g. 1800, 30m, 1h) and save\n"
+    "      --preview PHOTO   write PHOTO stylised (one tile per style) ...\n"
+    "      --preview-every N ... to OUT.imp.preview.png every N steps (default 100)\n"
+    "  -t, --threads N       worker threads (default 2)\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "examples:\n"
+    "  bash scripts/photos.sh --link photos/\n"
+    "  impasto train --style wave.jpg --content photos/ -o wave.imp --time-limit 30m\n"
+    "  impasto train --style wave.jpg,scream.jpg --content photos/ -o two.imp \\\n"
+    "      --preview me.jpg --preview-every 50\n"
+    "  impasto train --style wave.jpg --content photos/ -o wave.imp --resume wave.imp.ckpt\n";
+
+enum {
+    O_STYLE = 1, O_CONTENT, O_OUTPUT, O_VGG, O_ITER, O_SIZE, O_BATCH, O_CW, O_SW, O_TW, O_LR,
+    O_WIDTH, O_BLOCKS, O_SEED, O_CKPT, O_CKPT_EVERY, O_RESUME, O_TIME, O_PREVIEW,
+    O_PREVIEW_EVERY, O_THREADS,
+};
+
+static volatile sig_atomic_t interrupted;
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+struct recipe {
+    char *styles[TRAIN_MAX_STYLES];
+    int n_styles;
+    const char *content, *output, *vgg, *checkpoint, *resume, *preview;
+    int iterations, size, batch, width, blocks, seed, ckpt_every, preview_every, threads;
+    float cw, sw, tw, lr;
+    double time_limit; /* seconds, 0: none */
+};
+
+/* "1800", "30m", "1.5h", "90s" */
+static int parse_duration(const char *text, double *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    double k = *end == 'h' ? 3600 : *end == 'm' ? 60 : 1;
+    if (end == text || v <= 0 || (*end && (strchr("hms", *end) == NULL || end[1])))
+        return -1;
+    *out = v * k;
+    return 0;
+}
+
+/* FNV-1a over the numbers that make checkpoints of two runs compatible. */
+static uint64_t recipe_tag(const struct recipe *r, size_t n_params)
+{
+    int64_t v[] = {(int64_t)n_params, r->n_styles, r->size, r->batch, r->width, r->blocks,
+                   r->seed};
+    uint64_t h = 1469598103934665603ull;
+    const unsigned char *p = (const unsigned char *)v;
+    for (size_t i = 0; i < sizeof v; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+static int parse(int argc, char **argv, struct recipe *r)
+{
+    static const struct imp_cli_option opts[] = {
+        {"style", 0, 1, O_STYLE},       {"content", 0, 1, O_CONTENT},
+        {"output", 'o', 1, O_OUTPUT},   {"vgg", 0, 1, O_VGG},
+        {"iterations", 0, 1, O_ITER},   {"size", 0, 1, O_SIZE},
+        {"batch", 0, 1, O_BATCH},       {"content-weight", 0, 1, O_CW},
+        {"style-weight", 0, 1, O_SW},   {"tv-weight", 0, 1, O_TW},
+        {"lr", 0, 1, O_LR},             {"width", 0, 1, O_WIDTH},
+        {"blocks", 0, 1, O_BLOCKS},     {"seed", 0, 1, O_SEED},
+        {"checkpoint", 0, 1, O_CKPT},   {"checkpoint-every", 0, 1, O_CKPT_EVERY},
+        {"resume", 0, 1, O_RESUME},     {"time-limit", 0, 1, O_TIME},
+        {"preview", 0, 1, O_PREVIEW},   {"preview-every", 0, 1, O_PREVIEW_EVERY},
+        {"threads", 't', 1, O_THREADS}, {0},
+    };
+    const char *cmd = "train";
+    *r = (struct recipe){.vgg = "../shared/models/backbones/vgg19-imagenet-keras-tfjs-partial",
+                         .iterations = 2000, .size = 256, .batch = 4, .width = 16,
+                         .blocks = 3, .seed = 1, .ckpt_every = 200, .preview_every = 100,
+                         .threads = 2, .cw = 1.0f, .sw = 5.0f, .tw = 1e-6f, .lr = 1e-3f};
+    struct imp_cli_args a;
+    imp_cli_args_init(&a, &imp_cli_train_command, argc, argv);
+    for (int id; (id = imp_cli_args_next(&a, opts)) != IMP_CLI_ARG_END;) {
+        if (id == IMP_CLI_ARG_HELP)
+            return 0;
+        if (id == IMP_CLI_ARG_ERROR)
+            return IMP_CLI_EXIT_USAGE;
+        const char *v = a.value;
+        int bad = 0;
+        switch (id) {
+        case IMP_CLI_ARG_POSITIONAL:
+            return imp_cli_usage(cmd, "unexpected argument '%s'", v);
+        case O_STYLE: {
+            char *copy = strdup(v), *save = NULL;
+            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (r->n_styles == TRAIN_MAX_STYLES) {
+                    free(copy);
+                    return imp_cli_usage(cmd, "at most %d styles", TRAIN_MAX_STYLES);
+                }
+                r->styles[r->n_styles++] = strdup(t);
+            }
+            free(copy);
+            break;
+        }
+        case O_CONTENT: r->content = v; break;
+        case O_OUTPUT: r->output = v; break;
+        case O_VGG: r->vgg = v; break;
+        case O_ITER: bad = imp_cli_parse_int(cmd, "--iterations", v, 1, 100000000, &r->iterations); break;
+        case O_SIZE: bad = imp_cli_parse_int(cmd, "--size", v, 32, 2048, &r->size); break;
+        case O_BATCH: bad = imp_cli_parse_int(cmd, "--batch", v, 1, 64, &r->batch); break;
+        case O_CW: bad = imp_cli_parse_float(cmd, "--content-weight", v, &r->cw); break;
+        case O_SW: bad = imp_cli_parse_float(cmd, "--style-weight", v, &r->sw); break;
+        case O_TW: bad = imp_cli_parse_float(cmd, "--tv-weight", v, &r->tw); break;
+        case O_LR: bad = imp_cli_parse_float(cmd, "--lr", v, &r->lr); break;
+        case O_WIDTH: bad = imp_cli_parse_int(cmd, "--width", v, 1, 256, &r->width); break;
+        case O_BLOCKS: bad = imp_cli_parse_int(cmd, "--blocks", v, 0, 16, &r->blocks); break;
+        case O_SEED: bad = imp_cli_parse_int(cmd, "--seed", v, 0, 2147483647, &r->seed); break;
+        case O_CKPT: r->checkpoint = v; break;
+        case O_CKPT_EVERY: bad = imp_cli_parse_int(cmd, "--checkpoint-every", v, 1, 100000000, &r->ckpt_every); break;
+        case O_RESUME: r->resume = v; break;
+        case O_TIME:
+            if (parse_duration(v, &r->time_limit) != 0)
+                return imp_cli_usage(cmd, "--time-limit '%s' is not a duration like 1800, "
+                                     "30m or 1h", v);
+            break;
+        case O_PREVIEW: r->preview = v; break;
+        case O_PREVIEW_EVERY: bad = imp_cli_parse_int(cmd, "--preview-every", v, 1, 100000000, &r->preview_every); break;
+        case O_THREADS: bad = imp_cli_parse_int(cmd, "--threads", v, 1, 256, &r->threads); break;
+        }
+        if (bad)
+            return IMP_CLI_EXIT_USAGE;
+    }
+    if (!r->n_styles)
+        return imp_cli_usage(cmd, "give the paintings with --style");
+    if (!r->content)
+        return imp_cli_usage(cmd, "give a folder of photographs with --content");
+    if (!r->output)
+        return imp_cli_usage(cmd, "give the output network with -o OUT.imp");
+    if (r->cw < 0 || r->sw < 0 || r->tw < 0 || !(r->lr > 0))
+        return imp_cli_usage(cmd, "weights must be >= 0 and --lr > 0");
+    return -1; /* go on */
+}
+
+/* OUT.imp for style 0, OUT-K.imp for style K. */
+static void style_path(const char *out, int k, char *buf, size_t size)
+{
+    if (k == 0) {
+        snprintf(buf, size, "%s", out);
+        return;
+    }
+    const char *dot = strrchr(out, '.');
+    int stem = dot && !strchr(dot, '/') ? (int)(dot - out) : (int)strlen(out);
+    snprintf(buf, size, "%.*s-%d%s", stem, out, k, dot && !strchr(dot, '/') ? dot : "");
+}
+
+static int save_all(struct imp_tnet *student, const struct recipe *r, struct imp_checkpoint *ck,
+                    const char *ckpt_path)
+{
+    struct imp_error err = {0};
+    if (imp_checkpoint_save(ckpt_path, ck, &err) != IMP_OK)
+        return imp_cli_fail_message(ckpt_path, err.message);
+    float mix[TRAIN_MAX_STYLES];
+    for (int k = 0; k < r->n_styles; k++) {
+        char path[4096];
+        style_path(r->output, k, path, sizeof path);
+        for (int s = 0; s < r->n_styles; s++)
+            mix[s] = s == k;
+        if (imp_tnet_export_imp(student, mix, path, &err) != IMP_OK)
+            return imp_cli_fail_message(path, err.message);
+    }
+    return 0;
+}
+
+static int write_preview(struct imp_tnet *student, int out_value, const struct recipe *r,
+                         const float *photo, float *batch_in)
+{
+    size_t one = 3 * (size_t)r->size * (size_t)r->size;
+    int styles[64];
+    int tiles = r->n_styles < r->batch ? r->n_styles : r->batch;
+    for (int n = 0; n < r->batch; n++) {
+        memcpy(batch_in + (size_t)n * one, photo, sizeof(float) * one);
+        styles[n] = n % r->n_styles;
+    }
+    imp_tnet_set_styles(student, styles, NULL);
+    imp_tnet_forward(student, batch_in, -1);
+    const float *y = imp_tnet_value(student, out_value);
+    struct imp_image img = {.width = r->size * tiles, .height = r->size, .channels = 3};
+    img.pixels = malloc((size_t)img.width * (size_t)img.height * 3);
+    if (!img.pixels)
+        return imp_cli_fail("preview", "out of memory");
+    for (int t = 0; t < tiles; t++)
+        for (int yy = 0; yy < r->size; yy++)
+            for (int x = 0; x < r->size; x++)
+                for (int c = 0; c < 3; c++) {
+                    float v = y[(size_t)t * one +
+                                ((size_t)c * (size_t)r->size + (size_t)yy) * (size_t)r->size +
+                                (size_t)x] * 255.0f + 0.5f;
+                    img.pixels[((size_t)yy * (size_t)img.width + (size_t)(t * r->size + x)) * 3 +
+                               (size_t)c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+                }
+    char path[4096], tmp[4200], why[256];
+    snprintf(path, sizeof path, "%s.preview.png", r->output);
+    snprintf(tmp, sizeof tmp, "%s.tmp.png", path);
+    int rc = 0;
+    if (imp_image_save_png(tmp, &img, why, sizeof why) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        rc = imp_cli_fail(path, "cannot write the preview");
+    }
+    free(img.pixels);
+    return rc;
+}
+
+/* The data readers' messages already begin with the file they name. */
+static int fail_line(const char *message)
+{
+    fprintf(stderr, "impasto: %s\n", message);
+    return IMP_CLI_EXIT_FAIL;
+}
+
+static int train_main(int argc, char **argv)
+{
+    struct recipe r;
+    int rc = parse(argc, argv, &r);
+    if (rc >= 0)
+        goto free_styles;
+    rc = 0;
+    /* From here on Ctrl-C stops the run between steps, with a checkpoint. */
+    signal(SIGINT, on_sigint);
+    char why[512];
+    struct imp_error err = {0};
+    const size_t one = 3 * (size_t)r.size * (size_t)r.size, in_n = one * (size_t)r.batch;
+    float *paintings = malloc(sizeof(float) * one * (size_t)r.n_styles);
+    float *x = malloc(sizeof(float) * in_n), *g = malloc(sizeof(float) * in_n);
+    float *preview = r.preview ? malloc(sizeof(float) * one) : NULL;
+    struct train_photos photos = {0};
+    struct imp_tnet *vgg = NULL, *student = NULL;
+    struct imp_ploss *pl = NULL;
+    struct imp_adam adam = {0};
+    if (!paintings || !x || !g || (r.preview && !preview)) {
+        rc = imp_cli_fail("train", "out of memory");
+        goto done;
+    }
+    for (int k = 0; k < r.n_styles && !rc; k++)
+        if (train_load_square(r.styles[k], r.size, paintings + (size_t)k * one, why,
+                              sizeof why) != 0)
+            rc = fail_line(why);
+    if (!rc && r.preview && train_load_square(r.preview, r.size, preview, why, sizeof why) != 0)
+        rc = fail_line(why);
+    if (!rc && train_photos_load(r.content, r.size, TRAIN_MAX_PHOTOS, &photos, why,
+                                 sizeof why) != 0)
+        rc = fail_line(why);
+    int relu[8];
+    if (!rc && imp_vgg19_load(r.vgg, &vgg, relu, &err) != IMP_OK)
+        rc = imp_cli_fail_message("--vgg", err.message);
+    if (rc)
+        goto done;
+
+    int out_value;
+    student = imp_student_create(r.n_styles, r.width, r.blocks, &out_value);
+    if (!student) {
+        rc = imp_cli_fail("train", "out of memory building the network");
+        goto done;
+    }
+    imp_tnet_init_params(student, (uint64_t)r.seed);
+    int style_values[3] = {relu[1], relu[3], relu[7]};
+    struct imp_ploss_options po = {.content_value = relu[3], .style_values = style_values,
+                                   .n_style_values = 3, .content_weight = r.cw,
+                                   .style_weight = r.sw, .tv_weight = r.tw};
+    struct imp_tnet_plan_options o = {.batch = r.batch, .height = r.size, .width = r.size,
+                                      .threads = r.threads, .max_isa = IMP_ISA_BEST,
+                                      .seeds = &out_value, .n_seeds = 1};
+    if (imp_ploss_create(vgg, &po, r.n_styles, r.batch, r.size, r.size, r.threads,
+                         IMP_ISA_BEST, &pl, &err) != IMP_OK ||
+        imp_tnet_plan(student, &o, &err) != IMP_OK ||
+        imp_adam_init(&adam, imp_tnet_param_count(student), r.lr, &err) != IMP_OK) {
+        rc = imp_cli_fail_message("train", err.message);
+        goto done;
+    }
+    for (int k = 0; k < r.n_styles; k++)
+        imp_ploss_set_style(pl, k, paintings + (size_t)k * one, &err);
+
+    struct imp_rng rng = {(uint64_t)r.seed * 0x9E3779B97F4A7C15ull + 1};
+    char ckpt_path[4096];
+    snprintf(ckpt_path, sizeof ckpt_path, "%s", r.checkpoint ? r.checkpoint : r.output);
+    if (!r.checkpoint)
+        strncat(ckpt_path, ".ckpt", sizeof ckpt_path - strlen(ckpt_path) - 1);
+    struct imp_checkpoint ck = {.n_params = imp_tnet_param_count(student),
+                                .params = imp_tnet_params(student), .adam = &adam, .rng = &rng,
+                                .tag = recipe_tag(&r, imp_tnet_param_count(student))};
+    if (r.resume && imp_checkpoint_load(r.resume, &ck, &err) != IMP_OK) {
+        rc = imp_cli_fail_message(r.resume, err.message);
+        goto done;
+    }
+    adam.lr = r.lr;
+
+    const int tty = isatty(fileno(stdout));
+    const double t0 = imp_cli_now_ms();
+    double last_print = 0;
+    printf("training %d style%s on %d photos: %zu parameters, batch %d of %dx%d, %d threads%s\n",
+           r.n_styles, r.n_styles > 1 ? "s" : "", photos.n, imp_tnet_param_count(student),
+           r.batch, r.size, r.size, r.threads, r.resume ? " (resumed)" : "");
+    int styles[64];
+    const int64_t first_step = adam.step;
+    while (adam.step < r.iterations && !interrupted) {
+        double elapsed = (imp_cli_now_ms() - t0) / 1000.0;
+        if (r.time_limit > 0 && elapsed >= r.time_limit)
+            break;
+        for (int n = 0; n < r.batch; n++) {
+            if (train_photos_sample(&photos, &rng, r.size, x + (size_t)n * one) != 0) {
+                rc = imp_cli_fail("train", "out of memory cropping photos");
+                goto done;
+            }
+            styles[n] = (int)(imp_rng_next(&rng) % (uint64_t)r.n_styles);
+        }
+        imp_tnet_set_styles(student, styles, NULL);
+        imp_tnet_forward(student, x, -1);
+        struct imp_ploss_value v =
+            imp_ploss_eval(pl, imp_tnet_value(student, out_value), x, styles, g);
+        memcpy(imp_tnet_grad(student, out_value), g, sizeof(float) * in_n);
+        imp_tnet_backward(student);
+        imp_adam_step(&adam, imp_tnet_params(student), imp_tnet_param_grads(student));
+
+        double now = (imp_cli_now_ms() - t0) / 1000.0;
+        double per_step = now / (double)(adam.step - first_step);
+        double eta = per_step * (double)(r.iterations - adam.step);
+        if (r.time_limit > 0 && r.time_limit - now < eta)
+            eta = r.time_limit - now;
+        if (tty || now - last_print >= 10.0 || adam.step == r.iterations) {
+            printf("%sstep %lld/%d  loss %.4g (content %.3g, style %.3g, tv %.3g)  "
+                   "%.2f img/s  ETA %.0f s%s", tty ? "\r" : "", (long long)adam.step,
+                   r.iterations, v.total, v.content, v.style, v.tv,
+                   (double)r.batch / per_step, eta < 0 ? 0 : eta, tty ? "   " : "\n");
+            fflush(stdout);
+            last_print = now;
+        }
+        if (adam.step % r.ckpt_every == 0 && (rc = save_all(student, &r, &ck, ckpt_path)))
+            goto done;
+        if (preview && adam.step % r.preview_every == 0 &&
+            (rc = write_preview(student, out_value, &r, preview, x)))
+            goto done;
+    }
+    if (tty)
+        printf("\n");
+    rc = save_all(student, &r, &ck, ckpt_path);
+    if (!rc && preview)
+        rc = write_preview(student, out_value, &r, preview, x);
+    if (!rc) {
+        printf("%s at step %lld after %.0f s: wrote %s (and %d more style%s), checkpoint %s\n",
+               interrupted ? "interrupted" : "stopped", (long long)adam.step,
+               (imp_cli_now_ms() - t0) / 1000.0, r.output, r.n_styles - 1,
+               r.n_styles == 2 ? "" : "s", ckpt_path);
+        if (interrupted)
+            rc = 130;
+    }
+done:
+    imp_adam_release(&adam);
+    imp_ploss_free(pl);
+    imp_tnet_free(student);
+    imp_tnet_free(vgg);
+    train_photos_free(&photos);
+    free(paintings);
+    free(x);
+    free(g);
+    free(preview);
+free_styles:
+    for (int k = 0; k < r.n_styles; k++)
+        free(r.styles[k]);
+    return rc;
+}
+
+const struct imp_cli_command imp_cli_train_command = {
+    .name = "train",
+    .summary = "learn style networks from paintings (VGG19 perceptual loss)",
+    .help = help,
+    .main = train_main,
+};
