@@ -105,6 +105,7 @@ static void conv_rows(void *ctx, size_t begin, size_t end, int thread)
                 }
             }
         }
+        imp_activation_apply(&g->act, y, OW);
     }
 }
 
