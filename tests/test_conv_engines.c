@@ -144,13 +144,16 @@ static const struct conv_case cases[] = {
     /* 1x1 ("pointwise"): pixels no multiple of any panel width, output
      * channels no multiple of any microkernel's rows, a batch, a single
      * pixel, a block split into channel parts between threads, many
-     * column blocks */
+     * column blocks, dot products for few pixels */
     {1, 12, 10, 9, 6, 1, 1, 0, 1, 1, 1, 0},
     {2, 24, 7, 7, 37, 1, 1, 0, 1, 1, 0, 0},
     {1, 40, 1, 1, 10, 1, 1, 0, 1, 1, 1, 0},
     {1, 96, 14, 14, 200, 1, 1, 0, 1, 1, 1, 0},
     {1, 16, 56, 57, 24, 1, 1, 0, 1, 1, 1, 0},
     {1, 300, 3, 5, 9, 1, 1, 0, 1, 1, 1, 0},
+    /* ...and the few-pixel maps that take dot products instead of tiles */
+    {2, 33, 1, 3, 7, 1, 1, 0, 1, 1, 1, 0},
+    {1, 70, 2, 2, 130, 1, 1, 0, 1, 1, 0, 0},
     /* ...and layers big enough to be split between threads */
     {1, 32, 40, 70, 32, 3, 1, 1, 1, 32, 1, 0},
     {1, 24, 61, 67, 24, 5, 2, 2, 1, 24, 0, 0},

@@ -23,8 +23,6 @@
 
 #define GEMV_MAX_M 4
 
-typedef float v8f __attribute__((vector_size(32)));
-
 struct gemm_packed {
     const struct imp_gemm_ukernel *uk;
     int64_t m, n, k, mpad; /* mpad: M rounded up to the microkernel's nr */
@@ -136,29 +134,6 @@ static void gemm_packed_panels(void *ctx, size_t begin, size_t end, int thread)
     }
 }
 
-/* sum x[p] * w[p] over k, in 8-float vectors with four sums. */
-static float dot(const float *x, const float *w, int64_t k)
-{
-    v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
-    int64_t p = 0;
-    for (; p + 32 <= k; p += 32) {
-        v8f xv[4], wv[4];
-        memcpy(xv, x + p, sizeof xv);
-        memcpy(wv, w + p, sizeof wv);
-        s0 += xv[0] * wv[0];
-        s1 += xv[1] * wv[1];
-        s2 += xv[2] * wv[2];
-        s3 += xv[3] * wv[3];
-    }
-    v8f s = (s0 + s1) + (s2 + s3);
-    float r = 0.0f;
-    for (int i = 0; i < 8; i++)
-        r += s[i];
-    for (; p < k; p++)
-        r += x[p] * w[p];
-    return r;
-}
-
 struct gemv_job {
     const struct gemm_packed *s;
     const float *x, *c; /* op(A) rows, contiguous */
@@ -173,7 +148,7 @@ static void gemv_rows(void *ctx, size_t begin, size_t end, int thread)
     for (size_t jn = begin; jn < end; jn++) {
         const float *w = s->rows + (int64_t)jn * s->k;
         for (int64_t i = 0; i < s->m; i++) {
-            float v = s->alpha * dot(j->x + i * s->k, w, s->k);
+            float v = s->alpha * imp_dot_f32(j->x + i * s->k, w, s->k);
             if (j->c)
                 v += s->beta * j->c[i * s->c_si + (int64_t)jn * s->c_sj];
             j->y[i * s->n + (int64_t)jn] = v;

@@ -12,6 +12,11 @@
  * written. On small images the columns alone do not give every thread
  * work, so the output channels are split too (each part packs the same
  * columns; the copy is a small fraction of the products).
+ *
+ * A picture of a few pixels (the 1x1 maps of squeeze-and-excitation
+ * blocks) would fill the microkernel's nr columns with padding, so there
+ * each output is a dot product of a weight row, kept unpacked, with the
+ * pixel's channels (gathered per image).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +29,8 @@
 /* Below this many multiply-adds a layer stays on the calling thread: the
  * pool's hand-off costs several microseconds. */
 #define PW_MIN_PARALLEL_MACS (192 * 1024)
+/* Up to this many pixels per image, dot products instead of tiles. */
+#define PW_DOT_MAX_HW 4
 
 struct conv_pw {
     const struct imp_gemm_ukernel *uk;
@@ -33,6 +40,7 @@ struct conv_pw {
     int64_t m_parts;     /* output channel ranges per column block */
     int64_t m_per_part;  /* a multiple of mr */
     float *packed_w, *bias;
+    float *rows;         /* unpacked weights, for images of <= PW_DOT_MAX_HW pixels */
     size_t block_floats; /* packed block per thread */
     struct imp_activation act;
 };
@@ -61,6 +69,7 @@ static void conv_pw_release(void *state)
         return;
     imp_aligned_free(s->packed_w);
     imp_aligned_free(s->bias);
+    free(s->rows);
     free(s);
 }
 
@@ -85,17 +94,26 @@ static enum imp_status conv_pw_prepare(const struct imp_kernel_args *a, void **s
     imp_activation_bind(&s->act, a->isa);
     const int64_t mr = s->uk->mr, nr = s->uk->nr;
 
-    s->packed_w = imp_aligned_alloc(sizeof(float) *
-                                    imp_gemm_packed_a_size(s->uk, (int)s->m, (int)s->c));
-    if (!s->packed_w)
-        return imp_fail(err, IMP_ERR_NOMEM, "out of memory packing weights");
-    imp_gemm_pack_a(s->uk, (int)s->m, (int)s->c, a->in[1]->data, (size_t)s->c, s->packed_w);
     if (g.has_bias) {
         s->bias = imp_aligned_alloc(sizeof(float) * (size_t)s->m);
         if (!s->bias)
             return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
         memcpy(s->bias, a->in[2]->data, sizeof(float) * (size_t)s->m);
     }
+    if (s->hw <= PW_DOT_MAX_HW) {
+        s->rows = malloc(sizeof(float) * (size_t)(s->m * s->c));
+        if (!s->rows)
+            return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+        memcpy(s->rows, a->in[1]->data, sizeof(float) * (size_t)(s->m * s->c));
+        /* the image's pixels, channels contiguous */
+        *scratch = sizeof(float) * (size_t)(s->c * s->hw);
+        return IMP_OK;
+    }
+    s->packed_w = imp_aligned_alloc(sizeof(float) *
+                                    imp_gemm_packed_a_size(s->uk, (int)s->m, (int)s->c));
+    if (!s->packed_w)
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory packing weights");
+    imp_gemm_pack_a(s->uk, (int)s->m, (int)s->c, a->in[1]->data, (size_t)s->c, s->packed_w);
 
     /* A packed block of about 64 KB: it stays in L2 while all the output
      * channel panels stream over it. */
@@ -190,9 +208,52 @@ static void pw_items(void *ctx, size_t begin, size_t end, int thread)
     }
 }
 
+struct pw_dot_job {
+    const struct conv_pw *s;
+    const float *xt; /* [hw][c] */
+    float *y;        /* this image's [m][hw] */
+};
+
+static void pw_dot_rows(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct pw_dot_job *j = ctx;
+    const struct conv_pw *s = j->s;
+    (void)thread;
+    for (size_t mi = begin; mi < end; mi++) {
+        const float *w = s->rows + (int64_t)mi * s->c;
+        float *y = j->y + (int64_t)mi * s->hw;
+        for (int64_t p = 0; p < s->hw; p++)
+            y[p] = (s->bias ? s->bias[mi] : 0.0f) + imp_dot_f32(j->xt + p * s->c, w, s->c);
+        imp_activation_apply(&s->act, y, s->hw);
+    }
+}
+
+/* Each image: its pixels' channel vectors gathered, then one dot product
+ * per output. */
+static void conv_pw_dot_run(const struct imp_kernel_args *a)
+{
+    const struct conv_pw *s = a->state;
+    float *xt = a->scratch;
+    for (int64_t img = 0; img < s->n; img++) {
+        const float *x = (const float *)a->in[0]->data + img * s->c * s->hw;
+        for (int64_t ci = 0; ci < s->c; ci++)
+            for (int64_t p = 0; p < s->hw; p++)
+                xt[p * s->c + ci] = x[ci * s->hw + p];
+        struct pw_dot_job j = {.s = s, .xt = xt,
+                               .y = (float *)a->out[0]->data + img * s->m * s->hw};
+        int64_t grain = PW_MIN_PARALLEL_MACS / (s->c * s->hw);
+        imp_parallel_for(a->pool, (size_t)s->m, grain < 1 ? 1 : (size_t)grain, pw_dot_rows,
+                         &j);
+    }
+}
+
 static void conv_pw_run(const struct imp_kernel_args *a)
 {
     const struct conv_pw *s = a->state;
+    if (s->rows) {
+        conv_pw_dot_run(a);
+        return;
+    }
     struct pw_job j = {.s = s, .x = a->in[0]->data, .y = a->out[0]->data,
                        .scratch = a->scratch};
     const size_t items = (size_t)(s->n * s->col_blocks * s->m_parts);
