@@ -141,6 +141,19 @@ static const struct conv_case cases[] = {
     {1, 4, 19, 23, 4, 3, 2, 2, 2, 4, 1, 0},
     {1, 6, 20, 25, 6, 5, 3, 2, 1, 6, 1, 0},
     {2, 3, 9, 17, 9, 3, 2, 1, 1, 3, 1, 0},
+    /* 1x1 ("pointwise"): pixels no multiple of any panel width, output
+     * channels no multiple of any microkernel's rows, a batch, a single
+     * pixel, a block split into channel parts between threads, many
+     * column blocks, dot products for few pixels */
+    {1, 12, 10, 9, 6, 1, 1, 0, 1, 1, 1, 0},
+    {2, 24, 7, 7, 37, 1, 1, 0, 1, 1, 0, 0},
+    {1, 40, 1, 1, 10, 1, 1, 0, 1, 1, 1, 0},
+    {1, 96, 14, 14, 200, 1, 1, 0, 1, 1, 1, 0},
+    {1, 16, 56, 57, 24, 1, 1, 0, 1, 1, 1, 0},
+    {1, 300, 3, 5, 9, 1, 1, 0, 1, 1, 1, 0},
+    /* ...and the few-pixel maps that take dot products instead of tiles */
+    {2, 33, 1, 3, 7, 1, 1, 0, 1, 1, 1, 0},
+    {1, 70, 2, 2, 130, 1, 1, 0, 1, 1, 0, 0},
     /* ...and layers big enough to be split between threads */
     {1, 32, 40, 70, 32, 3, 1, 1, 1, 32, 1, 0},
     {1, 24, 61, 67, 24, 5, 2, 2, 1, 24, 0, 0},
@@ -181,9 +194,9 @@ static void engines_agree_with_reference(void)
      * nested F(3x3,3x3) ("wide") up to 4 and 1/6: error against the
      * output's scale. */
     static const char *const engines[] = {"Conv=depthwise", "Conv=winograd", "Conv=wide",
-                                          "Conv=direct", "Conv=gemm", "ConvTranspose=gemm",
-                                          "ConvTranspose=phase"};
-    static const bool normalized[] = {false, true, true, false, false, false, false};
+                                          "Conv=direct", "Conv=pointwise", "Conv=gemm",
+                                          "ConvTranspose=gemm", "ConvTranspose=phase"};
+    static const bool normalized[] = {false, true, true, false, false, false, false, false};
     enum imp_isa best = imp_isa_detect();
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const struct conv_case *cc = &cases[ci];
@@ -236,8 +249,8 @@ static void fast_engines_are_chosen_by_default(void)
 {
     /* A 3x3 stride-1 conv with enough channels goes to Winograd; 9x9
      * layers, even with few input or output channels, to nested Winograd
-     * ("wide"); stride-2 3x3 layers to direct; a 1x1, and many channels
-     * over a narrow image, to GEMM; depthwise layers to "depthwise": the
+     * ("wide"); stride-2 3x3 layers to direct; a 1x1 to "pointwise"; many
+     * channels over a narrow image to GEMM; depthwise layers to "depthwise": the
      * choices the benchmarks rely on. */
     const struct conv_case wino = {1, 16, 12, 12, 16, 3, 1, 1, 1, 1, 1, 0};
     const struct conv_case wide = {1, 3, 12, 120, 16, 9, 1, 4, 1, 1, 1, 0};
@@ -249,7 +262,7 @@ static void fast_engines_are_chosen_by_default(void)
     const struct conv_case dw5 = {1, 24, 17, 17, 24, 5, 2, 2, 1, 24, 1, 0};
     const struct conv_case *cs[8] = {&wino, &wide, &narrow, &down, &point, &deep, &dw3, &dw5};
     const char *want[8] = {"winograd", "wide", "wide", "direct",
-                           "gemm",     "gemm", "depthwise", "depthwise"};
+                           "pointwise", "gemm", "depthwise", "depthwise"};
     for (int i = 0; i < 8; i++) {
         struct imp_model *m = conv_model(cs[i], 7);
         struct imp_predictor *p;

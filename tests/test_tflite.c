@@ -14,6 +14,7 @@
 #include "formats/fb.h"
 #include "formats/formats.h"
 #include "harness.h"
+#include "runtime/model.h"
 
 #define SELFIE "models/segmentation/mediapipe-selfie/selfie_segmentation.tflite"
 #define LANDSCAPE \
@@ -63,6 +64,18 @@ static int count_op(const struct imp_model *m, const char *op)
     return n;
 }
 
+/* Conv nodes carrying the fused activation `act` (passes/fuse_activation.c). */
+static int count_fused(const struct imp_model *m, const char *act)
+{
+    int n = 0;
+    for (int i = 0; i < m->graph.n_nodes; i++) {
+        const struct imp_node *node = &m->graph.nodes[i];
+        n += node->op == IMP_OP_CONV &&
+             strcmp(imp_node_string(node, "activation", ""), act) == 0;
+    }
+    return n;
+}
+
 /* ---- I/O and translation ------------------------------------------------ */
 
 static void selfie_io_and_ops(void)
@@ -82,13 +95,17 @@ static void selfie_io_and_ops(void)
     /* The file: 43 CONV_2D + 11 DEPTHWISE_CONV_2D, 1 custom transposed
      * conv, 10 AVERAGE_POOL_2D, 22 RELU, 11 LOGISTIC, 11 HARD_SWISH,
      * 14 ADD, 10 MUL, 3 RESIZE_BILINEAR; its 110 DEQUANTIZEs of fp16
-     * weights are constants now. */
+     * weights are constants now, and every activation after a conv is
+     * fused into it (the last Sigmoid follows the transposed conv). */
     CHECK(count_op(m, "Conv") == 54);
     CHECK(count_op(m, "ConvTranspose") == 1);
     CHECK(count_op(m, "AveragePool") == 10);
-    CHECK(count_op(m, "Relu") == 22);
-    CHECK(count_op(m, "Sigmoid") == 11);
-    CHECK(count_op(m, "HardSwish") == 11);
+    CHECK(count_op(m, "Relu") == 0);
+    CHECK(count_op(m, "Sigmoid") == 1);
+    CHECK(count_op(m, "HardSwish") == 0);
+    CHECK(count_fused(m, "Relu") == 22);
+    CHECK(count_fused(m, "Sigmoid") == 10);
+    CHECK(count_fused(m, "HardSwish") == 11);
     CHECK(count_op(m, "Add") == 14);
     CHECK(count_op(m, "Mul") == 10);
     CHECK(count_op(m, "Resize") == 3);
@@ -128,11 +145,13 @@ static void magenta_io_and_ops(void)
     CHECK_STATUS(imp_model_output_info(m, 0, &t), IMP_OK);
     CHECK(strcmp(t.name, "mobilenet_conv/Conv/BiasAdd") == 0);
     CHECK(dims_are(&t, 4, 1, 1, 1, 100));
-    /* 53 CONV_2D/DEPTHWISE_CONV_2D, 1 MEAN, 10 ADD; 35 fused RELU6. */
+    /* 53 CONV_2D/DEPTHWISE_CONV_2D, 1 MEAN, 10 ADD; 35 fused RELU6, each
+     * a Clip that fusion puts back into its conv. */
     CHECK(count_op(m, "Conv") == 53);
     CHECK(count_op(m, "ReduceMean") == 1);
     CHECK(count_op(m, "Add") == 10);
-    CHECK(count_op(m, "Clip") == 35);
+    CHECK(count_op(m, "Clip") == 0);
+    CHECK(count_fused(m, "Clip") == 35);
     CHECK(count_op(m, "Transpose") == 2);
     int64_t params = imp_model_param_count(m);
     CHECK(params > 2300000 && params < 2400000);

@@ -3,7 +3,9 @@
 
 The Johnson et al. (2016) transformer and a narrow variant, each with
 nearest-upsample+conv or transposed-conv upsampling, at the resolutions the
-benchmark uses. Weights are random: speed does not depend on them.
+benchmark uses; and the MobileNet-class networks of Debian's
+python3-torchvision (classifiers at 224x224, the LR-ASPP segmentation net at
+512x512). Weights are random: speed does not depend on them.
 """
 import argparse
 import os
@@ -63,6 +65,44 @@ VARIANTS = {
 }
 SIZES = {"256x256": (256, 256), "640x480": (480, 640)}
 
+# torchvision constructor name -> (file stem, input height and width).
+MOBILE = {
+    "mobilenet_v2": ("mobilenetv2", 224),
+    "mobilenet_v3_small": ("mobilenetv3-small", 224),
+    "mobilenet_v3_large": ("mobilenetv3-large", 224),
+    "lraspp_mobilenet_v3_large": ("lraspp-mobilenetv3-large", 512),
+}
+
+
+class FirstOutput(nn.Module):
+    """The segmentation models return a dict; export only its "out" tensor."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x)["out"]
+
+
+def export_mobile(out_dir):
+    import torchvision
+    for ctor, (stem, size) in MOBILE.items():
+        path = os.path.join(out_dir, f"{stem}-{size}x{size}.onnx")
+        if os.path.exists(path):
+            continue
+        if ctor.startswith("lraspp"):
+            # No download: random weights everywhere, backbone included.
+            model = FirstOutput(torchvision.models.segmentation.__dict__[ctor](
+                weights=None, weights_backbone=None))
+        else:
+            model = torchvision.models.__dict__[ctor](weights=None)
+        model.eval()
+        x = torch.rand(1, 3, size, size)
+        torch.onnx.export(model, x, path, input_names=["input"],
+                          output_names=["output"], opset_version=13)
+        print("wrote", path)
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
@@ -81,6 +121,7 @@ def main():
                 torch.onnx.export(model, x, path, input_names=["input"],
                                   output_names=["output"], opset_version=13)
                 print("wrote", path)
+    export_mobile(args.out_dir)
 
 
 if __name__ == "__main__":

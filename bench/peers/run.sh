@@ -2,16 +2,21 @@
 # One command for the peer benchmark: installs ONNX Runtime (npm
 # onnxruntime-node) into this folder, exports the benchmark models with
 # Debian's python3-torch, builds impasto, and prints impasto vs ORT.
-#   bench/peers/run.sh [--quick] [--threads 1,2] [--markdown FILE]
+#   bench/peers/run.sh [--quick] [--mobile|--johnson] [--threads 1,2] [--markdown FILE]
 # --quick: 256x256 models only, fewer runs (a smoke test, not for BENCHMARKS.md).
+# --mobile: only the MobileNet-class networks; --johnson: only the style nets.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 quick=0
+want_johnson=1
+want_mobile=1
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
+    --mobile) want_johnson=0 ;;
+    --johnson) want_mobile=0 ;;
     *) args+=("$1") ;;
   esac
   shift
@@ -37,14 +42,23 @@ ninja -C "$root/build" impasto >/dev/null
 models_dir="$here/models"
 /usr/bin/python3 "$here/export_models.py" "$models_dir" >/dev/null
 models=()
-for v in johnson narrow; do
-  for up in upsample convtranspose; do
-    models+=("$models_dir/$v-$up-256x256.onnx")
-    [ $quick = 1 ] || models+=("$models_dir/$v-$up-640x480.onnx")
+if [ $want_mobile = 1 ]; then
+  # torchvision architectures (export_models.py): classifiers at 224x224,
+  # the LR-ASPP segmentation net at 512x512 (not in --quick).
+  models+=("$models_dir"/mobilenetv2-224x224.onnx
+           "$models_dir"/mobilenetv3-{small,large}-224x224.onnx)
+  [ $quick = 1 ] || models+=("$models_dir/lraspp-mobilenetv3-large-512x512.onnx")
+fi
+if [ $want_johnson = 1 ]; then
+  for v in johnson narrow; do
+    for up in upsample convtranspose; do
+      models+=("$models_dir/$v-$up-256x256.onnx")
+      [ $quick = 1 ] || models+=("$models_dir/$v-$up-640x480.onnx")
+    done
   done
-done
+fi
 shared="$root/../shared/models/style/johnson-instancenorm-onnx"
-if [ $quick = 0 ] && [ -d "$shared" ]; then
+if [ $quick = 0 ] && [ $want_johnson = 1 ] && [ -d "$shared" ]; then
   # The four Johnson nets share one graph (only weights differ), so one of
   # them times all four; IMP_BENCH_ALL_JOHNSON=1 runs each.
   if [ "${IMP_BENCH_ALL_JOHNSON:-0}" = 1 ]; then

@@ -367,12 +367,22 @@ static void add_simd_run(const struct imp_kernel_args *a)
 static const struct imp_engine add_simd = {
     .name = "simd", .supports = add_simd_supports, .run = add_simd_run};
 static const struct imp_engine add_ref = {.name = "ref", .run = add_run};
-static const struct imp_engine *const add_engines[] = {&add_simd, &add_ref, NULL};
+/* Same shape or constant over trailing axes: "planes" (binary_planes.c). */
+extern const struct imp_engine imp_add_planes_engine, imp_sub_planes_engine,
+    imp_mul_planes_engine, imp_div_planes_engine;
+static const struct imp_engine *const add_engines[] = {&add_simd, &imp_add_planes_engine,
+                                                       &add_ref, NULL};
 const struct imp_op_def imp_opdef_ADD = {
     .infer = arith_infer, .engines = add_engines, .flags = IMP_OPF_INPLACE};
 
-BINARY_OP(SUB, arith_infer, sub_run);
-BINARY_OP(MUL, arith_infer, mul_run);
-BINARY_OP(DIV, arith_infer, div_run);
+#define PLANES_OP(ID, planes, run_fn)                                        \
+    static const struct imp_engine ID##_ref = {.name = "ref", .run = run_fn}; \
+    static const struct imp_engine *const ID##_engines[] = {&planes, &ID##_ref, NULL}; \
+    const struct imp_op_def imp_opdef_##ID = {                               \
+        .infer = arith_infer, .engines = ID##_engines, .flags = IMP_OPF_INPLACE}
+
+PLANES_OP(SUB, imp_sub_planes_engine, sub_run);
+PLANES_OP(MUL, imp_mul_planes_engine, mul_run);
+PLANES_OP(DIV, imp_div_planes_engine, div_run);
 BINARY_OP(POW, pow_infer, pow_run);
 BINARY_OP(PRELU, prelu_infer, prelu_run);

@@ -174,7 +174,12 @@ static void gemm_run(const struct imp_kernel_args *a)
     imp_parallel_for(a->pool, (size_t)t.m, grain < 1 ? 1 : (size_t)grain, gemm_rows, &t);
 }
 
-IMP_REF_ENGINES(GEMM, gemm_run, gemm_prepare, NULL);
+/* Constant weights: the packed GEMM (gemm_packed.c). */
+extern const struct imp_engine imp_gemm_packed_engine;
+static const struct imp_engine GEMM_ref = {
+    .name = "ref", .prepare = gemm_prepare, .run = gemm_run};
+static const struct imp_engine *const GEMM_engines[] = {&imp_gemm_packed_engine, &GEMM_ref,
+                                                        NULL};
 const struct imp_op_def imp_opdef_GEMM = {.infer = gemm_infer, .engines = GEMM_engines};
 
 /* ---- MatMul ---------------------------------------------------------------- */

@@ -246,7 +246,13 @@ static void reduce_mean_release(void *state)
     free(state);
 }
 
-IMP_REF_ENGINES(REDUCE_MEAN, reduce_mean_run, reduce_mean_prepare, reduce_mean_release);
+/* Over trailing axes: "planes" (reduce_planes.c). */
+extern const struct imp_engine imp_reduce_mean_planes_engine;
+static const struct imp_engine REDUCE_MEAN_ref = {
+    .name = "ref", .prepare = reduce_mean_prepare, .run = reduce_mean_run,
+    .release = reduce_mean_release};
+static const struct imp_engine *const REDUCE_MEAN_engines[] = {
+    &imp_reduce_mean_planes_engine, &REDUCE_MEAN_ref, NULL};
 const struct imp_op_def imp_opdef_REDUCE_MEAN = {.infer = reduce_mean_infer,
                                                  .engines = REDUCE_MEAN_engines,
                                                  .plan_inputs = 1u << 1};

@@ -11,6 +11,7 @@
 #include "core/dtype.h"
 #include "core/threadpool.h"
 #include "kernels/eltwise.h"
+#include "ops/activation.h"
 #include "ops/op_util.h"
 
 /* Shape passes through; float ops insist on float32 (fp16 is widened at
@@ -90,8 +91,17 @@ static void affine_run(const struct imp_kernel_args *a)
         .infer = infer_float_unary, .engines = ID##_engines,                 \
         .flags = IMP_OPF_INPLACE}
 
-SIMPLE_FLOAT_OP(LEAKY_RELU, leaky_relu_run);
-SIMPLE_FLOAT_OP(HARD_SIGMOID, hard_sigmoid_run);
+/* LeakyRelu, HardSigmoid and Clip: "simd" engines in activation.c. */
+#define ACTIVATION_OP(ID, simd_engine, ref_fn, infer_fn)                     \
+    static const struct imp_engine ID##_ref = {.name = "ref", .run = ref_fn}; \
+    static const struct imp_engine *const ID##_engines[] = {                 \
+        &simd_engine, &ID##_ref, NULL};                                      \
+    const struct imp_op_def imp_opdef_##ID = {                               \
+        .infer = infer_fn, .engines = ID##_engines, .flags = IMP_OPF_INPLACE}
+
+ACTIVATION_OP(LEAKY_RELU, imp_leaky_relu_simd_engine, leaky_relu_run, infer_float_unary);
+ACTIVATION_OP(HARD_SIGMOID, imp_hard_sigmoid_simd_engine, hard_sigmoid_run,
+              infer_float_unary);
 SIMPLE_FLOAT_OP(SQRT, sqrt_run);
 SIMPLE_FLOAT_OP(AFFINE, affine_run);
 
@@ -230,9 +240,7 @@ static void clip_run(const struct imp_kernel_args *a)
         y[i] = fminf(fmaxf(x[i], lo), hi);
 }
 
-IMP_REF_ENGINES(CLIP, clip_run, NULL, NULL);
-const struct imp_op_def imp_opdef_CLIP = {
-    .infer = clip_infer, .engines = CLIP_engines, .flags = IMP_OPF_INPLACE};
+ACTIVATION_OP(CLIP, imp_clip_simd_engine, clip_run, clip_infer);
 
 /* ---- ImageScaler: y = scale * x + bias[c] on NCHW --------------------- */
 

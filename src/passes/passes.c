@@ -24,5 +24,9 @@ enum imp_status imp_passes_run(struct imp_graph *g, struct imp_error *err)
         st = imp_pass_fuse_norm(g, err); /* after: dead readers would block it */
     if (st == IMP_OK)
         st = imp_pass_fold_crop(g, err);
+    if (st == IMP_OK)
+        st = imp_pass_fold_batchnorm(g, err);
+    if (st == IMP_OK)
+        st = imp_pass_fuse_activation(g, err);
     return st;
 }

@@ -36,6 +36,14 @@ enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err);
  * becomes that node's `crop` attribute (see fold_crop.c). Keeps the graph
  * sorted; leaves no dead nodes. */
 enum imp_status imp_pass_fold_crop(struct imp_graph *g, struct imp_error *err);
+/* A BatchNormalization with constant operands that is the sole reader of
+ * a Conv's output (constant weights) is folded into the Conv's weights
+ * and bias (see fold_batchnorm.c). Keeps the graph sorted. */
+enum imp_status imp_pass_fold_batchnorm(struct imp_graph *g, struct imp_error *err);
+/* An activation (or an x * gate(x) pair) that is the sole reader of a
+ * Conv's output becomes that Conv's `activation` attributes (see
+ * fuse_activation.c). Keeps the graph sorted; leaves no dead nodes. */
+enum imp_status imp_pass_fuse_activation(struct imp_graph *g, struct imp_error *err);
 /* Drop nodes whose outputs nothing reads, and unreferenced constants. */
 enum imp_status imp_pass_remove_dead(struct imp_graph *g, struct imp_error *err);
 

@@ -585,12 +585,52 @@ def write_dicts():
          b"\xff\xe0JFIF\x00", b"\xff\xeeAdobe"])
 
 
+def mobile_seed():
+    """A MobileNet-style block for the fusion passes: Conv + BatchNorm +
+    Clip (ReLU6), a depthwise Conv with x * HardSigmoid(x), a squeeze-and-
+    excitation gate (GlobalAveragePool, 1x1 Convs, Relu, HardSigmoid, Mul),
+    a Conv + Sigmoid pair (SiLU), and a Gemm head. Its own generator, so
+    the other seeds stay byte for byte what they were."""
+    r = np.random.default_rng(11)
+    f = lambda *s: (r.standard_normal(s) * 0.3).astype(np.float32)
+    n = helper.make_node
+    save("onnx", "mobile_block.onnx", model(
+        [n("Conv", ["x", "W0", "B0"], ["c0"], pads=[1, 1, 1, 1], strides=[2, 2]),
+         n("BatchNormalization", ["c0", "s0", "b0", "m0", "v0"], ["n0"], epsilon=1e-3),
+         n("Clip", ["n0", "lo", "hi"], ["r0"]),
+         n("Conv", ["r0", "Wd", "Bd"], ["d"], pads=[1, 1, 1, 1], group=8),
+         n("HardSigmoid", ["d"], ["dh"], alpha=1.0 / 6, beta=0.5),
+         n("Mul", ["d", "dh"], ["dm"]),
+         n("GlobalAveragePool", ["dm"], ["g"]),
+         n("Conv", ["g", "We1", "Be1"], ["e1"]),
+         n("Relu", ["e1"], ["e1r"]),
+         n("Conv", ["e1r", "We2", "Be2"], ["e2"]),
+         n("HardSigmoid", ["e2"], ["e2h"], alpha=1.0 / 6, beta=0.5),
+         n("Mul", ["dm", "e2h"], ["se"]),
+         n("Conv", ["se", "Wp", "Bp"], ["p"]),
+         n("Sigmoid", ["p"], ["ps"]),
+         n("Mul", ["ps", "p"], ["silu"]),
+         n("GlobalAveragePool", ["silu"], ["gp"]),
+         n("Flatten", ["gp"], ["fl"]),
+         n("Gemm", ["fl", "Wf", "Bf"], ["y"], transB=1)],
+        [vi("x", [1, 3, 16, 16])], [vi("y", [1, 5])],
+        [init("W0", f(8, 3, 3, 3)), init("B0", f(8)), init("s0", 1 + f(8)),
+         init("b0", f(8)), init("m0", f(8)), init("v0", 1 + np.abs(f(8))),
+         init("lo", np.array(0.0, np.float32)), init("hi", np.array(6.0, np.float32)),
+         init("Wd", f(8, 1, 3, 3)), init("Bd", f(8)),
+         init("We1", f(4, 8, 1, 1)), init("Be1", f(4)),
+         init("We2", f(8, 4, 1, 1)), init("Be2", f(8)),
+         init("Wp", f(12, 8, 1, 1)), init("Bp", f(12)),
+         init("Wf", f(5, 12)), init("Bf", f(5))]))
+
+
 def main():
     write_dicts()
     onnx_seeds()
     tflite_seeds()
     image_seeds()
     npy_seeds()
+    mobile_seed()
     total = 0
     for d, _, files in os.walk(CORPUS):
         total += sum(os.path.getsize(os.path.join(d, f)) for f in files)

@@ -105,6 +105,7 @@ static void conv_rows(void *ctx, size_t begin, size_t end, int thread)
                 }
             }
         }
+        imp_activation_apply(&g->act, y, OW);
     }
 }
 
@@ -126,6 +127,7 @@ static const struct imp_engine conv_ref = {
 /* Best first: each fast engine declines the nodes it cannot take. */
 static const struct imp_engine *const conv_engines[] = {
     &imp_conv_depthwise_engine, &imp_conv_winograd_engine, &imp_conv_wide_engine,
-    &imp_conv_direct_engine,    &imp_conv_gemm_engine,     &conv_ref,
+    &imp_conv_direct_engine,    &imp_conv_pointwise_engine, &imp_conv_gemm_engine,
+    &conv_ref,
     NULL};
 const struct imp_op_def imp_opdef_CONV = {.infer = conv_infer, .engines = conv_engines};

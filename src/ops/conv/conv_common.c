@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "core/dtype.h"
+#include "ops/activation.h"
 
 enum imp_status imp_conv_check_f32(const struct imp_tensor *const *in, int n_in,
                                    struct imp_error *err)
@@ -92,6 +93,12 @@ enum imp_status imp_conv_geometry(const struct imp_node *node,
                             (long long)g->m);
     }
     g->has_bias = b != NULL;
+    g->act = (struct imp_activation){.kind = IMP_ACT_NONE};
+    if (!transpose) {
+        st = imp_activation_from_node(node, IMP_ISA_SCALAR, &g->act, err);
+        if (st != IMP_OK)
+            return st;
+    }
     return imp_window_parse(node, rank - 2, &xs->d[2], &ws->d[2], &g->w, err);
 }
 
@@ -129,6 +136,7 @@ enum imp_status imp_conv_prepare_geometry(const struct imp_kernel_args *a,
         free(g);
         return st;
     }
+    imp_activation_bind(&g->act, a->isa);
     *state = g;
     *scratch_bytes = 0;
     return IMP_OK;

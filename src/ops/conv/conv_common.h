@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "kernels/activation.h"
 #include "ops/op_util.h"
 #include "ops/window.h"
 
@@ -15,6 +16,10 @@ struct imp_conv_geom {
     int64_t m, mg;  /* output channels, and per group         */
     int64_t group;
     bool has_bias;
+    /* Conv's fused activation (attribute `activation`, ops/activation.h),
+     * its kernels bound to the predictor's ISA cap by prepare; NONE for
+     * ConvTranspose. Every engine applies it to the outputs it stores. */
+    struct imp_activation act;
 };
 
 /* X, W and (when present) B must be float32. */

@@ -42,6 +42,7 @@ struct conv_dw {
     int64_t phase_len, row_len;    /* staged layout of one input row */
     size_t stage_floats;           /* per thread */
     ptrdiff_t *off;                /* per tap, from the row under output row 0 */
+    struct imp_activation act;     /* fused, applied to each band as stored */
 };
 
 static bool conv_dw_supports(const struct imp_kernel_args *a)
@@ -91,7 +92,8 @@ static enum imp_status conv_dw_prepare(const struct imp_kernel_args *a, void **s
         .ih = win->in[ax], .iw = win->in[ax + 1], .oh = win->out[ax],
         .ow = win->out[ax + 1], .taps = kh * kw, .kh = kh, .sh = win->s[ax], .sw = sw,
         .dh = win->d[ax], .pt = win->pb[ax], .pl = win->pb[ax + 1],
-        .has_bias = g.has_bias};
+        .has_bias = g.has_bias, .act = g.act};
+    imp_activation_bind(&s->act, a->isa);
     /* Columns the taps reach, from the first padded one. */
     const int64_t need_w = (s->ow - 1) * sw + (kw - 1) * dw + 1;
     const int64_t need_h = (s->oh - 1) * s->sh + (kh - 1) * s->dh + 1;
@@ -168,6 +170,7 @@ static void dw_bands(void *ctx, size_t begin, size_t end, int thread)
         }
         k->rows(base, (ptrdiff_t)(s->sh * s->row_len), s->off, w, s->taps, bias, y,
                 (ptrdiff_t)s->ow, s->ow, rows);
+        imp_activation_apply(&s->act, y, rows * s->ow);
     }
 }
 

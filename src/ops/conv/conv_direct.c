@@ -48,6 +48,7 @@ struct conv_direct {
     float *w, *bias;                        /* packed by block */
     ptrdiff_t *tap_off;
     ptrdiff_t x_chan, x_row;
+    struct imp_activation act; /* fused, applied to each block of a band */
 };
 
 static bool direct_geometry(const struct imp_kernel_args *a, struct imp_conv_geom *g,
@@ -114,7 +115,8 @@ static enum imp_status conv_direct_prepare(const struct imp_kernel_args *a,
         .ih = win->in[ax], .iw = win->in[ax + 1], .oh = win->out[ax],
         .ow = win->out[ax + 1], .taps = kh * kw, .kh = kh, .sh = win->s[ax],
         .sw = win->s[ax + 1], .dh = win->d[ax], .pt = win->pb[ax],
-        .pl = win->pb[ax + 1]};
+        .pl = win->pb[ax + 1], .act = g.act};
+    imp_activation_bind(&s->act, a->isa);
     const int64_t dw = win->d[ax + 1];
     s->blocks = (g.m + IMP_CONV_ROWS_BLOCK - 1) / IMP_CONV_ROWS_BLOCK;
     s->staged = s->sw != 1 || s->pt || s->pl || win->pe[ax] || win->pe[ax + 1];
@@ -298,6 +300,8 @@ static void direct_bands(void *ctx, size_t begin, size_t end, int thread)
                 args.accumulate = c0 > 0;
                 s->rows(&args);
             }
+            /* The block's rows are contiguous per channel. */
+            imp_activation_apply_rows(&s->act, args.y, args.mb, rows * s->ow, s->oh * s->ow);
         }
     }
 }

@@ -9,6 +9,7 @@ extern const struct imp_engine imp_conv_depthwise_engine; /* group == C, M = C *
 extern const struct imp_engine imp_conv_winograd_engine; /* 3x3 stride 1  */
 extern const struct imp_engine imp_conv_wide_engine;     /* >3x3 stride 1: nested Winograd */
 extern const struct imp_engine imp_conv_direct_engine;   /* not 1x1, not grouped: tiles */
+extern const struct imp_engine imp_conv_pointwise_engine; /* 1x1: GEMM on NCHW */
 extern const struct imp_engine imp_conv_gemm_engine;     /* im2col + GEMM */
 /* ConvTranspose: GEMM, then a scatter of the taps (col2im) */
 extern const struct imp_engine imp_conv_transpose_gemm_engine;

@@ -25,6 +25,7 @@ struct conv_gemm {
     float *packed_w; /* groups x packed A */
     size_t packed_w_group_stride;
     float *bias; /* M values or NULL */
+    struct imp_activation act; /* fused, applied to each block as stored */
 };
 
 /* 2-D with constant weights, and not depthwise: K of a few taps starves
@@ -53,6 +54,8 @@ static enum imp_status conv_gemm_prepare(const struct imp_kernel_args *a,
     if (st != IMP_OK)
         return st;
     s->win = geom.w;
+    s->act = geom.act;
+    imp_activation_bind(&s->act, a->isa);
     s->uk = imp_gemm_ukernel_for(a->isa);
     s->groups = geom.group;
     s->m_per_group = geom.mg;
@@ -169,6 +172,7 @@ static void conv_gemm_blocks(void *ctx, size_t begin, size_t end, int thread)
         imp_gemm_packed(s->uk, (int)s->m_per_group, (int)n, (int)s->k_per_group,
                         j->packed_w, packed_b, j->y + col0, (size_t)j->cols,
                         j->bias);
+        imp_activation_apply_rows(&s->act, j->y + col0, s->m_per_group, n, j->cols);
     }
 }
 

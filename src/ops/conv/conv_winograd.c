@@ -50,6 +50,7 @@ struct conv_winograd {
     float *bias;
     int threads;
     size_t scratch_per_thread; /* floats */
+    struct imp_activation act; /* fused, applied to each output tile */
 };
 
 static bool conv_winograd_supports(const struct imp_kernel_args *a)
@@ -149,6 +150,8 @@ static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
                         u + (size_t)p * (size_t)(s->m * s->c), (size_t)s->c,
                         s->packed_u + (size_t)p * s->packed_u_stride);
     free(u);
+    s->act = geom.act;
+    imp_activation_bind(&s->act, a->isa);
     if (geom.has_bias) {
         s->bias = imp_aligned_alloc(sizeof(float) * (size_t)s->m);
         if (!s->bias)
@@ -239,10 +242,13 @@ static void output_channel(const struct conv_winograd *s, float *y, const float 
         int64_t ox0 = (g % s->groups_x) * IMP_WINO_OUT_W;
         const float *mg = res + (size_t)i * IMP_WINO_GROUP;
         if (oy0 + WG_OUT <= s->oh && ox0 + IMP_WINO_OUT_W <= s->ow) {
-            s->wk->output(mg, s->m_pos_stride, b, plane + oy0 * s->ow + ox0, (size_t)s->ow);
+            float *dst = plane + oy0 * s->ow + ox0;
+            s->wk->output(mg, s->m_pos_stride, b, dst, (size_t)s->ow);
+            imp_activation_apply_rows(&s->act, dst, WG_OUT, IMP_WINO_OUT_W, s->ow);
             continue;
         }
         s->wk->output(mg, s->m_pos_stride, b, out_patch, IMP_WINO_OUT_W);
+        imp_activation_apply(&s->act, out_patch, WG_OUT * IMP_WINO_OUT_W);
         int64_t rows = s->oh - oy0 < WG_OUT ? s->oh - oy0 : WG_OUT;
         int64_t cols = s->ow - ox0 < IMP_WINO_OUT_W ? s->ow - ox0 : IMP_WINO_OUT_W;
         for (int64_t r = 0; r < rows; r++)

@@ -50,6 +50,7 @@ struct conv_wide {
     float *ua;              /* per position: packed [mpad x grid * C] */
     size_t ua_stride;
     float *bias;
+    struct imp_activation act; /* fused, applied to each block of output tiles */
     size_t scratch_per_thread; /* floats */
 };
 
@@ -183,6 +184,8 @@ static enum imp_status conv_wide_prepare(const struct imp_kernel_args *a, void *
             }
         }
     }
+    s->act = geom.act;
+    imp_activation_bind(&s->act, a->isa);
     if (geom.has_bias) {
         s->bias = imp_aligned_alloc(sizeof(float) * (size_t)s->m);
         if (!s->bias)
@@ -352,10 +355,12 @@ static void wide_items(void *ctx, size_t begin, size_t end, int thread)
                     const float *res = mres + (size_t)(m - m0) * (size_t)nr;
                     if (whole) {
                         uk->output(res, pos_stride, b, dst, (size_t)s->ow, (size_t)width);
+                        imp_activation_apply_rows(&s->act, dst, 3, 3 * width, s->ow);
                         continue;
                     }
                     /* Edge strip or last tile row: through the block buffer. */
                     uk->output(res, pos_stride, b, yt, 3 * (size_t)width, (size_t)width);
+                    imp_activation_apply(&s->act, yt, 9 * (int64_t)width);
                     for (int64_t r = 0; r < rows; r++)
                         memcpy(dst + r * s->ow, yt + r * 3 * width,
                                sizeof(float) * (size_t)cols);
