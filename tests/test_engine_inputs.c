@@ -38,6 +38,8 @@ struct node_case {
 
 static const int64_t pads_hw[8] = {0, 0, 1, 2, 0, 0, 2, 1};
 static const float scales_x2[4] = {1, 1, 2, 2};
+static const int64_t axes_hw[2] = {2, 3};
+static const float clip_lo = -0.25f, clip_hi = 0.5f;
 
 #define F(...) {IMP_DTYPE_F32, TV_RANK(__VA_ARGS__), {__VA_ARGS__}, NULL}
 #define TV_RANK(...) ((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)))
@@ -70,6 +72,17 @@ static const struct node_case cases[] = {
     {"sigmoid", IMP_OP_SIGMOID, 1, {F(3, 50)}, 0, 0, 0, 0, NULL},
     {"hard swish", IMP_OP_HARD_SWISH, 1, {F(3, 50)}, 0, 0, 0, 0, NULL},
     {"depth to space", IMP_OP_DEPTH_TO_SPACE, 1, {F(1, 8, 3, 4)}, 0, 0, 0, 0, NULL},
+    {"reduce mean hw", IMP_OP_REDUCE_MEAN, 2,
+     {F(1, 6, 5, 7), {IMP_DTYPE_I64, 1, {2}, axes_hw}}, 0, 0, 0, 0, NULL},
+    {"gemm", IMP_OP_GEMM, 3, {F(4, 16), F(16, 8), F(8)}, 0, 0, 0, 0, NULL},
+    {"leaky relu", IMP_OP_LEAKY_RELU, 1, {F(3, 50)}, 0, 0, 0, 0, NULL},
+    {"hard sigmoid", IMP_OP_HARD_SIGMOID, 1, {F(3, 50)}, 0, 0, 0, 0, NULL},
+    {"clip", IMP_OP_CLIP, 3,
+     {F(3, 50), {IMP_DTYPE_F32, 0, {0}, &clip_lo}, {IMP_DTYPE_F32, 0, {0}, &clip_hi}},
+     0, 0, 0, 0, NULL},
+    {"sub", IMP_OP_SUB, 2, {F(2, 3, 7), F(2, 3, 7)}, 0, 0, 0, 0, NULL},
+    {"mul per channel", IMP_OP_MUL, 2, {F(1, 8, 5, 6), F(1, 8, 1, 1)}, 0, 0, 0, 0, NULL},
+    {"div", IMP_OP_DIV, 2, {F(2, 3, 7), F(2, 3, 7)}, 0, 0, 0, 0, NULL},
 };
 
 static size_t operand_count(const struct operand *o)

@@ -204,9 +204,16 @@ static void test_real_vgg19(void)
         results[frozen] = malloc(sizeof(float) * n);
         memcpy(results[frozen], imp_tnet_value(net, relus[7]), sizeof(float) * n);
         if (frozen == 0) {
-            double e = imp_test_max_rel_error(results[0], results[1], n, 1.0);
-            printf("  relu3_4: frozen (runtime engines) vs GEMM path, max rel error %.3g\n", e);
-            CHECK(e < 1e-3);
+            /* Relative to each value, but never to less than 1% of the map's
+             * largest: a Relu output near zero is the difference of large
+             * sums, which Winograd and GEMM round differently. */
+            double peak = 0.0;
+            for (size_t k = 0; k < n; k++)
+                peak = fabs(results[1][k]) > peak ? fabs(results[1][k]) : peak;
+            double e = imp_test_max_rel_error(results[0], results[1], n, 0.01 * peak);
+            printf("  relu3_4: frozen (runtime engines) vs GEMM path, max rel error %.3g "
+                   "(largest value %.4g)\n", e, peak);
+            CHECK(peak > 1.0 && e < 1e-3);
         }
     }
     free(results[0]);

@@ -4,6 +4,10 @@
  *
  *   InstanceNormalization activation=Relu, pads  ->  InstanceNormalization,
  *                                                    Relu, Pad
+ *   Conv activation=NAME     ->  Conv, then the activation's node (Relu,
+ *                                Clip, LeakyRelu, HardSigmoid, HardSwish,
+ *                                Sigmoid), or Sigmoid / HardSigmoid and a
+ *                                Mul for Silu / HardSilu
  *   ConvTranspose crop       ->  its pads grown by the crop (no output_shape
  *                                or auto_pad), else ConvTranspose + Slice
  *   Softmax coerce_2d        ->  Shape, Flatten, Softmax, Reshape
@@ -22,6 +26,7 @@
  */
 #include "formats/onnx_lower_priv.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +127,12 @@ static void set_int(struct lower *l, int node, const char *name, int64_t v)
         imp_olw_nomem(l);
 }
 
+static void set_float(struct lower *l, int node, const char *name, float v)
+{
+    if (node >= 0 && l->st == IMP_OK && imp_node_set_float(l->o, node, name, v) != IMP_OK)
+        imp_olw_nomem(l);
+}
+
 static void set_ints(struct lower *l, int node, const char *name, const int64_t *v, int n)
 {
     if (node >= 0 && l->st == IMP_OK && imp_node_set_ints(l->o, node, name, v, n) != IMP_OK)
@@ -206,6 +217,69 @@ static void lower_instance_norm(struct lower *l)
         in[2] = imp_olw_const_scalar(l, "pad_value", imp_node_float(l->n, "pad_value", 0.0f));
     node = imp_olw_emit(l, IMP_OP_PAD, 3, in, 1, &y);
     set_string(l, node, "mode", mode);
+}
+
+/* The standard nodes a Conv's fused activation stands for, from `x` to `y`
+ * (the names and parameters of ops/activation.h). */
+static void lower_activation(struct lower *l, const char *name, int x, int y)
+{
+    float alpha = imp_node_float(l->n, "activation_alpha", 0.0f);
+    float beta = imp_node_float(l->n, "activation_beta", 0.0f);
+    static const struct {
+        const char *name;
+        enum imp_op op;
+    } single[] = {{"Relu", IMP_OP_RELU}, {"HardSwish", IMP_OP_HARD_SWISH},
+                  {"Sigmoid", IMP_OP_SIGMOID}};
+    for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
+        if (strcmp(name, single[i].name) == 0) {
+            imp_olw_emit(l, single[i].op, 1, &x, 1, &y);
+            return;
+        }
+    if (strcmp(name, "Clip") == 0) {
+        /* Infinite bounds are the open ones: inputs left out. */
+        int in[3] = {x, alpha == -INFINITY ? -1 : imp_olw_const_scalar(l, "clip_min", alpha),
+                     beta == INFINITY ? -1 : imp_olw_const_scalar(l, "clip_max", beta)};
+        imp_olw_emit(l, IMP_OP_CLIP, 3, in, 1, &y);
+    } else if (strcmp(name, "LeakyRelu") == 0) {
+        int node = imp_olw_emit(l, IMP_OP_LEAKY_RELU, 1, &x, 1, &y);
+        set_float(l, node, "alpha", alpha);
+    } else if (strcmp(name, "HardSigmoid") == 0 || strcmp(name, "HardSilu") == 0) {
+        bool gate = strcmp(name, "HardSilu") == 0;
+        int h = gate ? imp_olw_add_act(l, "gate") : y;
+        int node = imp_olw_emit(l, IMP_OP_HARD_SIGMOID, 1, &x, 1, &h);
+        set_float(l, node, "alpha", alpha);
+        set_float(l, node, "beta", beta);
+        if (gate) {
+            int in[2] = {x, h};
+            imp_olw_emit(l, IMP_OP_MUL, 2, in, 1, &y);
+        }
+    } else if (strcmp(name, "Silu") == 0) {
+        int h = imp_olw_add_act(l, "gate");
+        imp_olw_emit(l, IMP_OP_SIGMOID, 1, &x, 1, &h);
+        int in[2] = {x, h};
+        imp_olw_emit(l, IMP_OP_MUL, 2, in, 1, &y);
+    } else {
+        imp_olw_fail(l, IMP_ERR_UNSUPPORTED, "fused activation \"%.40s\" is unknown", name);
+    }
+}
+
+static void lower_conv(struct lower *l)
+{
+    static const char *const fused[] = {"activation", "activation_alpha", "activation_beta",
+                                        NULL};
+    const struct imp_attr *act = imp_node_attr(l->n, "activation");
+    if (!act) {
+        lower_plain(l, NULL);
+        return;
+    }
+    if (act->type != IMP_ATTR_STRING || !act->s || l->n->n_outputs != 1) {
+        imp_olw_fail(l, IMP_ERR_UNSUPPORTED, "activation is not a string on a one-output Conv");
+        return;
+    }
+    int pre = imp_olw_add_act(l, "preactivation");
+    int node = imp_olw_emit(l, IMP_OP_CONV, l->n->n_inputs, l->n->inputs, 1, &pre);
+    imp_olw_copy_attrs(l, node, IMP_OP_CONV, fused);
+    lower_activation(l, act->s, pre, l->n->outputs[0]);
 }
 
 static void lower_conv_transpose(struct lower *l)
@@ -608,6 +682,7 @@ void imp_olw_lower_node(struct lower *l)
 {
     switch (l->n->op) {
     case IMP_OP_INSTANCE_NORM: lower_instance_norm(l); break;
+    case IMP_OP_CONV: lower_conv(l); break;
     case IMP_OP_CONV_TRANSPOSE: lower_conv_transpose(l); break;
     case IMP_OP_SOFTMAX: lower_softmax(l); break;
     case IMP_OP_REDUCE_MEAN: lower_reduce_mean(l); break;

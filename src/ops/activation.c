@@ -119,8 +119,16 @@ static void leaky_relu_simd_run(const struct imp_kernel_args *a)
     act_run(&act, a->in[0]->data, a->out[0]->data, imp_numel(a->in[0]), a->pool);
 }
 
-const struct imp_engine imp_clip_simd_engine = {.name = "simd", .run = clip_simd_run};
-const struct imp_engine imp_hard_sigmoid_simd_engine = {.name = "simd",
-                                                        .run = hard_sigmoid_simd_run};
-const struct imp_engine imp_leaky_relu_simd_engine = {.name = "simd",
-                                                      .run = leaky_relu_simd_run};
+/* The vector kernels read and write float32; the operators also take
+ * integer tensors (Clip on uint8, say), which stay with the reference. */
+static bool float32_only(const struct imp_kernel_args *a)
+{
+    return a->in[0]->dtype == IMP_DTYPE_F32 && a->out[0]->dtype == IMP_DTYPE_F32;
+}
+
+const struct imp_engine imp_clip_simd_engine = {
+    .name = "simd", .supports = float32_only, .run = clip_simd_run};
+const struct imp_engine imp_hard_sigmoid_simd_engine = {
+    .name = "simd", .supports = float32_only, .run = hard_sigmoid_simd_run};
+const struct imp_engine imp_leaky_relu_simd_engine = {
+    .name = "simd", .supports = float32_only, .run = leaky_relu_simd_run};
