@@ -4,79 +4,19 @@
  * test writes itself (so it needs nothing from ../shared).
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "harness.h"
 #include "image.h"
 #include "npy.h"
 #include "resample.h"
 
-static const char *cli = IMP_BINARY_DIR "/apps/impasto/impasto";
-static char dir[64];
-static char out_text[65536], err_text[65536];
-
-static void slurp(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
-}
-
-/* Run impasto with these arguments (a shell word list); returns its exit
- * code with stdout and stderr in out_text and err_text. */
-static int run_cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run_cli(const char *fmt, ...)
-{
-    char args[2048], cmd[4096], out_path[128], err_path[128];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(out_path, sizeof out_path, "%s/stdout", dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", dir);
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s' </dev/null", cli, args, out_path,
-             err_path);
-    int st = system(cmd);
-    slurp(out_path, out_text, sizeof out_text);
-    slurp(err_path, err_text, sizeof err_text);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* The error promise: exactly one line, "impasto: <what>: <why>". */
-static bool one_error_line(void)
-{
-    const char *nl = strchr(err_text, '\n');
-    bool ok = strncmp(err_text, "impasto: ", 9) == 0 && nl && nl[1] == '\0' &&
-              strstr(err_text + 9, ": ") != NULL;
-    if (!ok)
-        printf("  stderr was: [%s]\n", err_text);
-    return ok;
-}
-
-static bool has(const char *text, const char *what)
-{
-    bool ok = strstr(text, what) != NULL;
-    if (!ok)
-        printf("  missing '%s' in:\n%s\n", what, text);
-    return ok;
-}
-
-static const char *tmp(const char *name)
-{
-    static char paths[8][256];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, 256, "%s/%s", dir, name);
-    return p;
-}
+static struct imp_test_cli io;
 
 static void write_bytes(const char *path, const void *data, size_t n)
 {
@@ -219,21 +159,21 @@ static struct imp_image test_photo(int w, int h)
 
 static void help_teaches_every_command(void)
 {
-    CHECK(run_cli("--help") == 0);
+    CHECK(imp_test_cli_run(&io, "--help") == 0);
     const char *cmds[] = {"info", "run", "segment", "bench", "convert", "train"};
     for (int i = 0; i < 6; i++) {
-        CHECK(has(out_text, cmds[i]));
+        CHECK(imp_test_has(io.out, cmds[i]));
     }
     for (int i = 0; i < 6; i++) {
-        CHECK(run_cli("%s --help", cmds[i]) == 0);
-        CHECK(has(out_text, "usage: impasto ") && has(out_text, "examples:"));
-        char help_text[sizeof out_text];
-        strcpy(help_text, out_text);
-        CHECK(run_cli("help %s", cmds[i]) == 0);
-        CHECK(strcmp(help_text, out_text) == 0);
+        CHECK(imp_test_cli_run(&io, "%s --help", cmds[i]) == 0);
+        CHECK(imp_test_has(io.out, "usage: impasto ") && imp_test_has(io.out, "examples:"));
+        char help_text[sizeof io.out];
+        strcpy(help_text, io.out);
+        CHECK(imp_test_cli_run(&io, "help %s", cmds[i]) == 0);
+        CHECK(strcmp(help_text, io.out) == 0);
     }
-    CHECK(run_cli("--version") == 0 && has(out_text, "impasto "));
-    CHECK(run_cli("%s", "") == 2 && has(out_text, "commands:"));
+    CHECK(imp_test_cli_run(&io, "--version") == 0 && imp_test_has(io.out, "impasto "));
+    CHECK(imp_test_cli_run(&io, "%s", "") == 2 && imp_test_has(io.out, "commands:"));
 }
 
 static void usage_errors_exit_2_with_one_line(void)
@@ -267,25 +207,28 @@ static void usage_errors_exit_2_with_one_line(void)
         "convert a b c",
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        int rc = run_cli("%s", bad[k]);
-        if (!CHECK(rc == 2) || !CHECK(one_error_line()) || !CHECK(has(err_text, "--help")))
+        int rc = imp_test_cli_run(&io, "%s", bad[k]);
+        if (!CHECK(rc == 2) || !CHECK(imp_test_cli_one_error_line(&io, NULL)) ||
+            !CHECK(imp_test_has(io.err, "--help")))
             printf("  for: impasto %s (exit %d)\n", bad[k], rc);
-        CHECK(out_text[0] == '\0');
+        CHECK(io.out[0] == '\0');
     }
 }
 
 static void bad_files_fail_with_one_line(void)
 {
-    write_bytes(tmp("empty.onnx"), "", 0);
+    write_bytes(imp_test_cli_path(&io, "empty.onnx"), "", 0);
     uint8_t junk[300];
     for (int i = 0; i < 300; i++)
         junk[i] = (uint8_t)(i * 97 + 13);
-    write_bytes(tmp("junk.onnx"), junk, sizeof junk);
+    write_bytes(imp_test_cli_path(&io, "junk.onnx"), junk, sizeof junk);
     uint8_t fake_tflite[64] = {16, 0, 0, 0, 'T', 'F', 'L', '3', 0xff, 0xff, 0xff, 0x7f};
-    write_bytes(tmp("fake.tflite"), fake_tflite, sizeof fake_tflite);
-    write_bytes(tmp("fake.imp"), "IMPASTO\0\1\0\0\0garbage", 20);
-    const char *models[] = {"/nonexistent/model.onnx", tmp("empty.onnx"),
-                            tmp("junk.onnx"), tmp("fake.tflite"), tmp("fake.imp"), dir};
+    write_bytes(imp_test_cli_path(&io, "fake.tflite"), fake_tflite, sizeof fake_tflite);
+    write_bytes(imp_test_cli_path(&io, "fake.imp"), "IMPASTO\0\1\0\0\0garbage", 20);
+    const char *models[] = {
+        "/nonexistent/model.onnx",           imp_test_cli_path(&io, "empty.onnx"),
+        imp_test_cli_path(&io, "junk.onnx"), imp_test_cli_path(&io, "fake.tflite"),
+        imp_test_cli_path(&io, "fake.imp"),  io.dir};
     for (size_t k = 0; k < sizeof models / sizeof models[0]; k++) {
         const char *cmds[] = {"info '%s'", "bench '%s' --runs 1",
                               "run '%s' -i x.npy -o out", "segment '%s' photo.png -o m.png",
@@ -293,14 +236,14 @@ static void bad_files_fail_with_one_line(void)
         for (int c = 0; c < 5; c++) {
             char fmt[128];
             snprintf(fmt, sizeof fmt, "%s", cmds[c]);
-            int rc = run_cli(fmt, models[k]);
-            if (!CHECK(rc == 1) || !CHECK(one_error_line()))
+            int rc = imp_test_cli_run(&io, fmt, models[k]);
+            if (!CHECK(rc == 1) || !CHECK(imp_test_cli_one_error_line(&io, NULL)))
                 printf("  for: %s on %s (exit %d)\n", cmds[c], models[k], rc);
         }
     }
     /* The one line names the file that was wrong. */
-    CHECK(run_cli("info /nonexistent/model.onnx") == 1);
-    CHECK(has(err_text, "impasto: /nonexistent/model.onnx: "));
+    CHECK(imp_test_cli_run(&io, "info /nonexistent/model.onnx") == 1);
+    CHECK(imp_test_has(io.err, "impasto: /nonexistent/model.onnx: "));
 }
 
 /* ---- end to end on models this test writes -------------------------------- */
@@ -325,31 +268,34 @@ static float sigmoid(float v)
 static void info_describes_the_model(void)
 {
     char model[256];
-    snprintf(model, sizeof model, "%s", tmp("sigmoid.onnx"));
+    snprintf(model, sizeof model, "%s", imp_test_cli_path(&io, "sigmoid.onnx"));
     write_sigmoid_model(model, -1, -1);
     if (!CHECK(model_loads(model)))
         return;
-    CHECK(run_cli("info '%s'", model) == 0);
-    CHECK(has(out_text, "onnx") && has(out_text, "[1, 3, ?, ?]") &&
-          has(out_text, "Sigmoid") && has(out_text, "activations: "));
-    CHECK(run_cli("info '%s' --shape x=1x3x20x30", model) == 0);
-    CHECK(has(out_text, "x=1x3x20x30") && has(out_text, "[1, 3, 20, 30]"));
+    CHECK(imp_test_cli_run(&io, "info '%s'", model) == 0);
+    CHECK(imp_test_has(io.out, "onnx") && imp_test_has(io.out, "[1, 3, ?, ?]") &&
+          imp_test_has(io.out, "Sigmoid") && imp_test_has(io.out, "activations: "));
+    CHECK(imp_test_cli_run(&io, "info '%s' --shape x=1x3x20x30", model) == 0);
+    CHECK(imp_test_has(io.out, "x=1x3x20x30") && imp_test_has(io.out, "[1, 3, 20, 30]"));
     /* 1*3*20*30 floats: 7200 bytes = 7.0 KiB, planned in place. */
-    CHECK(has(out_text, "7.0 KiB naive"));
-    CHECK(run_cli("info '%s' --shape 1x3x5x5", model) == 0 && has(out_text, "x=1x3x5x5"));
-    CHECK(run_cli("info '%s' --shape y=1x3x4x4", model) == 1 && one_error_line() &&
-          has(err_text, "no input named 'y' (inputs: 'x')"));
-    CHECK(run_cli("info '%s' --shape x=1x4x4x4", model) == 1 && one_error_line() &&
-          has(err_text, "fixed"));
-    CHECK(run_cli("info '%s' --shape x=1x3x4", model) == 1 && one_error_line());
-    CHECK(run_cli("info '%s' --engine Sigmoid=nope", model) == 1 && one_error_line() &&
-          has(err_text, "nope"));
+    CHECK(imp_test_has(io.out, "7.0 KiB naive"));
+    CHECK(imp_test_cli_run(&io, "info '%s' --shape 1x3x5x5", model) == 0 &&
+          imp_test_has(io.out, "x=1x3x5x5"));
+    CHECK(imp_test_cli_run(&io, "info '%s' --shape y=1x3x4x4", model) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL) &&
+          imp_test_has(io.err, "no input named 'y' (inputs: 'x')"));
+    CHECK(imp_test_cli_run(&io, "info '%s' --shape x=1x4x4x4", model) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL) && imp_test_has(io.err, "fixed"));
+    CHECK(imp_test_cli_run(&io, "info '%s' --shape x=1x3x4", model) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL));
+    CHECK(imp_test_cli_run(&io, "info '%s' --engine Sigmoid=nope", model) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL) && imp_test_has(io.err, "nope"));
 }
 
 static void run_writes_every_output_as_npy(void)
 {
     char model[256];
-    snprintf(model, sizeof model, "%s", tmp("sigmoid.onnx"));
+    snprintf(model, sizeof model, "%s", imp_test_cli_path(&io, "sigmoid.onnx"));
     write_sigmoid_model(model, -1, -1);
     if (!CHECK(model_loads(model)))
         return;
@@ -358,14 +304,14 @@ static void run_writes_every_output_as_npy(void)
         x[i] = (float)i * 0.37f - 5.0f;
     int64_t dims[4] = {1, 3, 2, 5};
     char err[256];
-    CHECK(imp_npy_save_f32(tmp("x.npy"), 4, dims, x, err, sizeof err) == 0);
+    CHECK(imp_npy_save_f32(imp_test_cli_path(&io, "x.npy"), 4, dims, x, err, sizeof err) == 0);
     const char *outs[] = {"x=", ""}; /* named, and unnamed: input 0 */
     for (int k = 0; k < 2; k++) {
-        CHECK(run_cli("run '%s' -i %s'%s' -o '%s/out%d' --threads 2", model, outs[k],
-                      tmp("x.npy"), dir, k) == 0);
+        CHECK(imp_test_cli_run(&io, "run '%s' -i %s'%s' -o '%s/out%d' --threads 2", model, outs[k],
+                               imp_test_cli_path(&io, "x.npy"), io.dir, k) == 0);
         char path[256];
-        snprintf(path, sizeof path, "%s/out%d/prob_out_0.npy", dir, k);
-        CHECK(has(out_text, path));
+        snprintf(path, sizeof path, "%s/out%d/prob_out_0.npy", io.dir, k);
+        CHECK(imp_test_has(io.out, path));
         struct imp_npy y;
         if (!CHECK(imp_npy_load(path, &y, err, sizeof err) == 0)) {
             printf("  %s\n", err);
@@ -378,26 +324,33 @@ static void run_writes_every_output_as_npy(void)
     }
     /* Bad values for the input: one line each, naming the file. */
     static const char bad_npy[] = "\x93NUMPY\1\0\xff\0{'descr'";
-    write_bytes(tmp("bad.npy"), bad_npy, sizeof bad_npy - 1);
-    CHECK(run_cli("run '%s' -i x='%s' -o '%s/o'", model, tmp("bad.npy"), dir) == 1 &&
-          one_error_line() && has(err_text, "bad.npy"));
+    write_bytes(imp_test_cli_path(&io, "bad.npy"), bad_npy, sizeof bad_npy - 1);
+    CHECK(imp_test_cli_run(&io, "run '%s' -i x='%s' -o '%s/o'", model,
+                           imp_test_cli_path(&io, "bad.npy"), io.dir) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL) && imp_test_has(io.err, "bad.npy"));
     int64_t rank3[3] = {3, 2, 5};
-    CHECK(imp_npy_save_f32(tmp("rank3.npy"), 3, rank3, x, err, sizeof err) == 0);
-    CHECK(run_cli("run '%s' -i x='%s' -o '%s/o'", model, tmp("rank3.npy"), dir) == 1 &&
-          one_error_line() && has(err_text, "rank"));
+    CHECK(imp_npy_save_f32(imp_test_cli_path(&io, "rank3.npy"), 3, rank3, x, err, sizeof err) == 0);
+    CHECK(imp_test_cli_run(&io, "run '%s' -i x='%s' -o '%s/o'", model,
+                           imp_test_cli_path(&io, "rank3.npy"), io.dir) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL) && imp_test_has(io.err, "rank"));
     int64_t four[4] = {1, 4, 1, 5};
-    CHECK(imp_npy_save_f32(tmp("c4.npy"), 4, four, x, err, sizeof err) == 0);
-    CHECK(run_cli("run '%s' -i '%s' -o '%s/o'", model, tmp("c4.npy"), dir) == 1 &&
-          one_error_line());
-    CHECK(run_cli("run '%s' -i y='%s' -o '%s/o'", model, tmp("x.npy"), dir) == 1 &&
-          one_error_line() && has(err_text, "no input named 'y'"));
-    CHECK(run_cli("run '%s' -i '%s' -i '%s' -o '%s/o'", model, tmp("x.npy"), tmp("x.npy"),
-                  dir) == 1 &&
-          one_error_line() && has(err_text, "twice"));
-    CHECK(run_cli("run '%s' -i '%s' -o '%s'", model, tmp("x.npy"), tmp("x.npy")) == 1 &&
-          one_error_line());
-    CHECK(run_cli("run '%s' -i '%s' -o '%s/o'", model, model, dir) == 1 &&
-          one_error_line() && has(err_text, "not a .npy, PNG or JPEG"));
+    CHECK(imp_npy_save_f32(imp_test_cli_path(&io, "c4.npy"), 4, four, x, err, sizeof err) == 0);
+    CHECK(imp_test_cli_run(&io, "run '%s' -i '%s' -o '%s/o'", model,
+                           imp_test_cli_path(&io, "c4.npy"), io.dir) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL));
+    CHECK(imp_test_cli_run(&io, "run '%s' -i y='%s' -o '%s/o'", model,
+                           imp_test_cli_path(&io, "x.npy"), io.dir) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL) && imp_test_has(io.err, "no input named 'y'"));
+    CHECK(imp_test_cli_run(&io, "run '%s' -i '%s' -i '%s' -o '%s/o'", model,
+                           imp_test_cli_path(&io, "x.npy"), imp_test_cli_path(&io, "x.npy"),
+                           io.dir) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL) && imp_test_has(io.err, "twice"));
+    CHECK(imp_test_cli_run(&io, "run '%s' -i '%s' -o '%s'", model, imp_test_cli_path(&io, "x.npy"),
+                           imp_test_cli_path(&io, "x.npy")) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL));
+    CHECK(imp_test_cli_run(&io, "run '%s' -i '%s' -o '%s/o'", model, model, io.dir) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL) &&
+          imp_test_has(io.err, "not a .npy, PNG or JPEG"));
 }
 
 /* A Reshape's target shape given as a .npy, twice with different shapes,
@@ -410,15 +363,17 @@ static void run_takes_shape_inputs_and_models_without_inputs(void)
         x[i] = (float)i;
     int64_t xd[3] = {2, 3, 4}, sd[1] = {2};
     char err[256];
-    CHECK(imp_npy_save_f32(tmp("data.npy"), 3, xd, x, err, sizeof err) == 0);
+    CHECK(imp_npy_save_f32(imp_test_cli_path(&io, "data.npy"), 3, xd, x, err, sizeof err) == 0);
     const float shapes[2][2] = {{4, 6}, {-1, 8}};
     const int64_t rows[2] = {4, 3}, cols[2] = {6, 8};
     for (int k = 0; k < 2; k++) {
-        CHECK(imp_npy_save_f32(tmp("shape.npy"), 1, sd, shapes[k], err, sizeof err) == 0);
-        CHECK(run_cli("run '%s' -i data='%s' -i shape='%s' -o '%s/rs'", reshape,
-                      tmp("data.npy"), tmp("shape.npy"), dir) == 0);
+        CHECK(imp_npy_save_f32(imp_test_cli_path(&io, "shape.npy"), 1, sd, shapes[k], err,
+                               sizeof err) == 0);
+        CHECK(imp_test_cli_run(&io, "run '%s' -i data='%s' -i shape='%s' -o '%s/rs'", reshape,
+                               imp_test_cli_path(&io, "data.npy"),
+                               imp_test_cli_path(&io, "shape.npy"), io.dir) == 0);
         char path[256];
-        snprintf(path, sizeof path, "%s/rs/y.npy", dir);
+        snprintf(path, sizeof path, "%s/rs/y.npy", io.dir);
         struct imp_npy y;
         if (!CHECK(imp_npy_load(path, &y, err, sizeof err) == 0)) {
             printf("  %s\n", err);
@@ -430,9 +385,10 @@ static void run_takes_shape_inputs_and_models_without_inputs(void)
         imp_npy_free(&y);
     }
     const char *none = IMP_SOURCE_DIR "/tests/data/onnx/no_inputs.onnx";
-    CHECK(run_cli("run '%s' -o '%s/none'", none, dir) == 0 && has(out_text, "no inputs"));
+    CHECK(imp_test_cli_run(&io, "run '%s' -o '%s/none'", none, io.dir) == 0 &&
+          imp_test_has(io.out, "no inputs"));
     char path[256];
-    snprintf(path, sizeof path, "%s/none/y.npy", dir);
+    snprintf(path, sizeof path, "%s/none/y.npy", io.dir);
     struct imp_npy y;
     if (CHECK(imp_npy_load(path, &y, err, sizeof err) == 0)) {
         CHECK(y.count == 4);
@@ -441,26 +397,26 @@ static void run_takes_shape_inputs_and_models_without_inputs(void)
         imp_npy_free(&y);
     }
     /* A model with inputs still wants them. */
-    CHECK(run_cli("run '%s' -o '%s/o'", reshape, dir) == 2 && one_error_line() &&
-          has(err_text, "-i"));
+    CHECK(imp_test_cli_run(&io, "run '%s' -o '%s/o'", reshape, io.dir) == 2 &&
+          imp_test_cli_one_error_line(&io, NULL) && imp_test_has(io.err, "-i"));
 }
 
 static void run_feeds_photos_with_scale_mean_and_channel_order(void)
 {
     char model[256];
-    snprintf(model, sizeof model, "%s", tmp("sigmoid.onnx"));
+    snprintf(model, sizeof model, "%s", imp_test_cli_path(&io, "sigmoid.onnx"));
     write_sigmoid_model(model, -1, -1);
     if (!CHECK(model_loads(model)))
         return;
     struct imp_image img = test_photo(5, 4);
     char err[256];
-    CHECK(imp_image_save_png(tmp("photo.png"), &img, err, sizeof err) == 0);
+    CHECK(imp_image_save_png(imp_test_cli_path(&io, "photo.png"), &img, err, sizeof err) == 0);
     /* Open H, W: the photo is used at its own size, NCHW from the 3. */
-    CHECK(run_cli("run '%s' -i '%s' -o '%s/img' --bgr --mean 0.1,0.2,0.3 --std 2", model,
-                  tmp("photo.png"), dir) == 0);
+    CHECK(imp_test_cli_run(&io, "run '%s' -i '%s' -o '%s/img' --bgr --mean 0.1,0.2,0.3 --std 2",
+                           model, imp_test_cli_path(&io, "photo.png"), io.dir) == 0);
     struct imp_npy y;
     char path[256];
-    snprintf(path, sizeof path, "%s/img/prob_out_0.npy", dir);
+    snprintf(path, sizeof path, "%s/img/prob_out_0.npy", io.dir);
     if (CHECK(imp_npy_load(path, &y, err, sizeof err) == 0)) {
         CHECK(y.rank == 4 && y.dims[1] == 3 && y.dims[2] == 4 && y.dims[3] == 5);
         const float *v = y.data;
@@ -476,11 +432,11 @@ static void run_feeds_photos_with_scale_mean_and_channel_order(void)
     }
     /* Fixed H, W: the photo is resized to them. */
     char fixed[256];
-    snprintf(fixed, sizeof fixed, "%s", tmp("sigmoid_3x2.onnx"));
+    snprintf(fixed, sizeof fixed, "%s", imp_test_cli_path(&io, "sigmoid_3x2.onnx"));
     write_sigmoid_model(fixed, 3, 2);
-    CHECK(run_cli("run '%s' -i x='%s' -o '%s/fixed' --scale 1", fixed, tmp("photo.png"),
-                  dir) == 0);
-    snprintf(path, sizeof path, "%s/fixed/prob_out_0.npy", dir);
+    CHECK(imp_test_cli_run(&io, "run '%s' -i x='%s' -o '%s/fixed' --scale 1", fixed,
+                           imp_test_cli_path(&io, "photo.png"), io.dir) == 0);
+    snprintf(path, sizeof path, "%s/fixed/prob_out_0.npy", io.dir);
     if (CHECK(imp_npy_load(path, &y, err, sizeof err) == 0)) {
         CHECK(y.count == 18 && y.dims[2] == 3 && y.dims[3] == 2);
         float rgb[60], small[18];
@@ -493,31 +449,32 @@ static void run_feeds_photos_with_scale_mean_and_channel_order(void)
         imp_npy_free(&y);
     }
     /* Read as NHWC, [1,3,3,2] has 2 channels. */
-    CHECK(run_cli("run '%s' -i '%s' -o '%s/o' --image-layout nhwc", fixed, tmp("photo.png"),
-                  dir) == 1 &&
-          one_error_line() && has(err_text, "channels"));
+    CHECK(imp_test_cli_run(&io, "run '%s' -i '%s' -o '%s/o' --image-layout nhwc", fixed,
+                           imp_test_cli_path(&io, "photo.png"), io.dir) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL) && imp_test_has(io.err, "channels"));
     imp_image_free(&img);
 }
 
 static void segment_writes_mask_and_overlay_at_photo_size(void)
 {
     char open_model[256], fixed_model[256];
-    snprintf(open_model, sizeof open_model, "%s", tmp("gray.onnx"));
-    snprintf(fixed_model, sizeof fixed_model, "%s", tmp("gray_4x4.onnx"));
+    snprintf(open_model, sizeof open_model, "%s", imp_test_cli_path(&io, "gray.onnx"));
+    snprintf(fixed_model, sizeof fixed_model, "%s", imp_test_cli_path(&io, "gray_4x4.onnx"));
     write_gray_model(open_model, -1, -1);
     write_gray_model(fixed_model, 4, 4);
     if (!CHECK(model_loads(open_model)))
         return;
     struct imp_image img = test_photo(9, 7);
     char err[256];
-    CHECK(imp_image_save_png(tmp("photo.png"), &img, err, sizeof err) == 0);
+    CHECK(imp_image_save_png(imp_test_cli_path(&io, "photo.png"), &img, err, sizeof err) == 0);
     for (int fixed = 0; fixed < 2; fixed++) {
-        CHECK(run_cli("segment '%s' '%s' -o '%s' --overlay '%s'",
-                      fixed ? fixed_model : open_model, tmp("photo.png"), tmp("mask.png"),
-                      tmp("overlay.png")) == 0);
-        CHECK(has(out_text, "mask.png") && has(out_text, "overlay.png"));
+        CHECK(imp_test_cli_run(
+                  &io, "segment '%s' '%s' -o '%s' --overlay '%s'", fixed ? fixed_model : open_model,
+                  imp_test_cli_path(&io, "photo.png"), imp_test_cli_path(&io, "mask.png"),
+                  imp_test_cli_path(&io, "overlay.png")) == 0);
+        CHECK(imp_test_has(io.out, "mask.png") && imp_test_has(io.out, "overlay.png"));
         struct imp_image mask, over;
-        if (!CHECK(imp_image_load(tmp("mask.png"), &mask, err, sizeof err) == 0))
+        if (!CHECK(imp_image_load(imp_test_cli_path(&io, "mask.png"), &mask, err, sizeof err) == 0))
             continue;
         CHECK(mask.width == 9 && mask.height == 7);
         /* The model's mask is the channel mean (0..1); at 4x4 it is the
@@ -539,81 +496,84 @@ static void segment_writes_mask_and_overlay_at_photo_size(void)
             worst = abs(got - want) > worst ? abs(got - want) : worst;
         }
         CHECK(worst <= 1);
-        if (CHECK(imp_image_load(tmp("overlay.png"), &over, err, sizeof err) == 0)) {
+        if (CHECK(imp_image_load(imp_test_cli_path(&io, "overlay.png"), &over, err, sizeof err) ==
+                  0)) {
             CHECK(over.width == 9 && over.height == 7);
             imp_image_free(&over);
         }
         imp_image_free(&mask);
     }
     /* A model whose output is not one channel cannot make a mask. */
-    write_sigmoid_model(tmp("sigmoid.onnx"), -1, -1);
-    CHECK(run_cli("segment '%s' '%s' -o '%s'", tmp("sigmoid.onnx"), tmp("photo.png"),
-                  tmp("mask.png")) == 1 &&
-          one_error_line() && has(err_text, "one-channel mask"));
-    CHECK(run_cli("segment '%s' /nonexistent.png -o '%s'", open_model, tmp("mask.png")) ==
-              1 &&
-          one_error_line() && has(err_text, "/nonexistent.png"));
-    CHECK(run_cli("segment '%s' '%s' -o /nonexistent/dir/mask.png", open_model,
-                  tmp("photo.png")) == 1 &&
-          one_error_line());
+    write_sigmoid_model(imp_test_cli_path(&io, "sigmoid.onnx"), -1, -1);
+    CHECK(imp_test_cli_run(&io, "segment '%s' '%s' -o '%s'", imp_test_cli_path(&io, "sigmoid.onnx"),
+                           imp_test_cli_path(&io, "photo.png"),
+                           imp_test_cli_path(&io, "mask.png")) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL) && imp_test_has(io.err, "one-channel mask"));
+    CHECK(imp_test_cli_run(&io, "segment '%s' /nonexistent.png -o '%s'", open_model,
+                           imp_test_cli_path(&io, "mask.png")) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL) && imp_test_has(io.err, "/nonexistent.png"));
+    CHECK(imp_test_cli_run(&io, "segment '%s' '%s' -o /nonexistent/io.dir/mask.png", open_model,
+                           imp_test_cli_path(&io, "photo.png")) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL));
     imp_image_free(&img);
 }
 
 static void bench_reports_latency_and_json(void)
 {
     char model[256];
-    snprintf(model, sizeof model, "%s", tmp("sigmoid.onnx"));
+    snprintf(model, sizeof model, "%s", imp_test_cli_path(&io, "sigmoid.onnx"));
     write_sigmoid_model(model, -1, -1);
     if (!CHECK(model_loads(model)))
         return;
-    CHECK(run_cli("bench '%s' --runs 3 --warmup 1 --shape x=1x3x16x16", model) == 0);
-    CHECK(has(out_text, "median") && has(out_text, "x=1x3x16x16"));
-    CHECK(run_cli("bench '%s' --runs 4 --shape x=1x3x8x8 --json --threads 1 --isa scalar",
-                  model) == 0);
-    CHECK(out_text[0] == '{' && strchr(out_text, '\n') == out_text + strlen(out_text) - 1);
-    CHECK(has(out_text, "\"median_ms\":") && has(out_text, "\"min_ms\":") &&
-          has(out_text, "\"max_ms\":") && has(out_text, "\"gflops\":") &&
-          has(out_text, "\"threads\":1") && has(out_text, "\"isa\":\"scalar\"") &&
-          has(out_text, "\"shape\":\"x=1x3x8x8\"") && has(out_text, "\"model\":\""));
-    CHECK(run_cli("bench '%s' --runs 2 --profile", model) == 0);
-    CHECK(has(out_text, "per node") && has(out_text, "per operator type") &&
-          has(out_text, "Sigmoid"));
-    CHECK(run_cli("bench '%s' --runs 1 --autotune --profile --threads 1", model) == 0);
-    CHECK(has(out_text, "Sigmoid") && has(out_text, "median"));
-    CHECK(run_cli("bench '%s' --runs 1 --engine Sigmoid=nope", model) == 1 &&
-          one_error_line());
+    CHECK(imp_test_cli_run(&io, "bench '%s' --runs 3 --warmup 1 --shape x=1x3x16x16", model) == 0);
+    CHECK(imp_test_has(io.out, "median") && imp_test_has(io.out, "x=1x3x16x16"));
+    CHECK(imp_test_cli_run(&io,
+                           "bench '%s' --runs 4 --shape x=1x3x8x8 --json --threads 1 --isa scalar",
+                           model) == 0);
+    CHECK(io.out[0] == '{' && strchr(io.out, '\n') == io.out + strlen(io.out) - 1);
+    CHECK(imp_test_has(io.out, "\"median_ms\":") && imp_test_has(io.out, "\"min_ms\":") &&
+          imp_test_has(io.out, "\"max_ms\":") && imp_test_has(io.out, "\"gflops\":") &&
+          imp_test_has(io.out, "\"threads\":1") && imp_test_has(io.out, "\"isa\":\"scalar\"") &&
+          imp_test_has(io.out, "\"shape\":\"x=1x3x8x8\"") && imp_test_has(io.out, "\"model\":\""));
+    CHECK(imp_test_cli_run(&io, "bench '%s' --runs 2 --profile", model) == 0);
+    CHECK(imp_test_has(io.out, "per node") && imp_test_has(io.out, "per operator type") &&
+          imp_test_has(io.out, "Sigmoid"));
+    CHECK(imp_test_cli_run(&io, "bench '%s' --runs 1 --autotune --profile --threads 1", model) ==
+          0);
+    CHECK(imp_test_has(io.out, "Sigmoid") && imp_test_has(io.out, "median"));
+    CHECK(imp_test_cli_run(&io, "bench '%s' --runs 1 --engine Sigmoid=nope", model) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL));
     /* A misspelt operator is not an error, but it is said. */
-    CHECK(run_cli("bench '%s' --runs 1 --engine sigmoid=ref", model) == 0 &&
-          has(err_text, "warning"));
+    CHECK(imp_test_cli_run(&io, "bench '%s' --runs 1 --engine sigmoid=ref", model) == 0 &&
+          imp_test_has(io.err, "warning"));
 }
 
 static void convert_writes_a_loadable_imp(void)
 {
     char model[256];
-    snprintf(model, sizeof model, "%s", tmp("sigmoid.onnx"));
+    snprintf(model, sizeof model, "%s", imp_test_cli_path(&io, "sigmoid.onnx"));
     write_sigmoid_model(model, -1, -1);
     if (!CHECK(model_loads(model)))
         return;
-    int rc = run_cli("convert '%s' '%s'", model, tmp("sigmoid.imp"));
-    if (rc == 1 && strstr(err_text, "not written yet")) {
+    int rc =
+        imp_test_cli_run(&io, "convert '%s' '%s'", model, imp_test_cli_path(&io, "sigmoid.imp"));
+    if (rc == 1 && strstr(io.err, "not written yet")) {
         printf("  note: the .imp writer is not in this build\n");
         return;
     }
-    CHECK(rc == 0 && has(out_text, "sigmoid.imp"));
-    CHECK(run_cli("info '%s'", tmp("sigmoid.imp")) == 0 && has(out_text, "imp") &&
-          has(out_text, "Sigmoid"));
-    CHECK(run_cli("convert '%s' /nonexistent/dir/x.imp", model) == 1 && one_error_line());
+    CHECK(rc == 0 && imp_test_has(io.out, "sigmoid.imp"));
+    CHECK(imp_test_cli_run(&io, "info '%s'", imp_test_cli_path(&io, "sigmoid.imp")) == 0 &&
+          imp_test_has(io.out, "imp") && imp_test_has(io.out, "Sigmoid"));
+    CHECK(imp_test_cli_run(&io, "convert '%s' /nonexistent/io.dir/x.imp", model) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL));
 }
 
 int main(void)
 {
-    if (access(cli, X_OK) != 0)
+    if (access(imp_test_cli_binary, X_OK) != 0)
         imp_test_skip("the impasto program is not built (IMP_BUILD_APPS=OFF)");
-    snprintf(dir, sizeof dir, "/tmp/imp_test_cli_XXXXXX");
-    if (!mkdtemp(dir)) {
-        printf("cannot make a temporary folder\n");
+    if (!imp_test_cli_open(&io, "imp_test_cli_"))
         return 1;
-    }
     RUN(help_teaches_every_command);
     RUN(usage_errors_exit_2_with_one_line);
     RUN(bad_files_fail_with_one_line);
@@ -624,9 +584,6 @@ int main(void)
     RUN(segment_writes_mask_and_overlay_at_photo_size);
     RUN(bench_reports_latency_and_json);
     RUN(convert_writes_a_loadable_imp);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("note: could not remove %s\n", dir);
+    imp_test_cli_close(&io);
     return imp_test_finish();
 }

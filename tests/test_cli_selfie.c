@@ -7,23 +7,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "harness.h"
 #include "image.h"
 #include "npy.h"
 
-static const char *cli = IMP_BINARY_DIR "/apps/impasto/impasto";
 static const char *photo = IMP_SOURCE_DIR "/assets/astronaut.png";
-static char model[512], dir[64];
+static char model[512];
+static struct imp_test_cli io;
 
+/* Runs the CLI; its exit code, with stderr shown when it failed. */
 static int run(const char *args)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "'%s' %s", cli, args);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    int rc = imp_test_cli_run(&io, "%s", args);
+    if (rc != 0)
+        printf("  stderr was: [%s]\n", io.err);
+    return rc;
 }
 
 /* The model's own output: the photo shrunk 2x (area average = the 2x2
@@ -31,11 +32,11 @@ static int run(const char *args)
 static void run_matches_reference_statistics(void)
 {
     char args[2048];
-    snprintf(args, sizeof args, "run '%s' -i '%s' -o '%s'", model, photo, dir);
+    snprintf(args, sizeof args, "run '%s' -i '%s' -o '%s'", model, photo, io.dir);
     if (!CHECK(run(args) == 0))
         return;
     char path[256], err[256];
-    snprintf(path, sizeof path, "%s/activation_10.npy", dir);
+    snprintf(path, sizeof path, "%s/activation_10.npy", io.dir);
     struct imp_npy m;
     if (!CHECK(imp_npy_load(path, &m, err, sizeof err) == 0)) {
         printf("  %s\n", err);
@@ -62,8 +63,8 @@ static void run_matches_reference_statistics(void)
 static void segment_writes_the_person_mask(void)
 {
     char args[2048], mask_path[256], overlay_path[256];
-    snprintf(mask_path, sizeof mask_path, "%s/mask.png", dir);
-    snprintf(overlay_path, sizeof overlay_path, "%s/overlay.png", dir);
+    snprintf(mask_path, sizeof mask_path, "%s/mask.png", io.dir);
+    snprintf(overlay_path, sizeof overlay_path, "%s/overlay.png", io.dir);
     snprintf(args, sizeof args, "segment '%s' '%s' -o '%s' --overlay '%s'", model, photo,
              mask_path, overlay_path);
     if (!CHECK(run(args) == 0))
@@ -97,19 +98,15 @@ static void segment_writes_the_person_mask(void)
 
 int main(void)
 {
-    if (access(cli, X_OK) != 0)
+    if (access(imp_test_cli_binary, X_OK) != 0)
         imp_test_skip("the impasto program is not built (IMP_BUILD_APPS=OFF)");
     if (!imp_test_shared("models/segmentation/mediapipe-selfie/selfie_segmentation.tflite",
                          model, sizeof model))
         imp_test_skip("../shared/models is absent");
-    snprintf(dir, sizeof dir, "/tmp/imp_test_selfie_XXXXXX");
-    if (!mkdtemp(dir))
+    if (!imp_test_cli_open(&io, "imp_test_selfie_"))
         return 1;
     RUN(run_matches_reference_statistics);
     RUN(segment_writes_the_person_mask);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("note: could not remove %s\n", dir);
+    imp_test_cli_close(&io);
     return imp_test_finish();
 }

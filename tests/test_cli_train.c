@@ -3,7 +3,6 @@
  * a stand-in VGG19 (random weights of the real shapes, written here)
  * writes a model the runtime loads, a checkpoint and a preview, and
  * --resume continues it. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,58 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "harness.h"
 #include "image.h"
 
-static const char *cli = IMP_BINARY_DIR "/apps/impasto/impasto";
-static char dir[64];
-static char out_text[65536], err_text[65536];
-
-static void slurp(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
-}
-
-static int run_cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run_cli(const char *fmt, ...)
-{
-    char args[4096], cmd[8192], out_path[128], err_path[128];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(out_path, sizeof out_path, "%s/stdout", dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", dir);
-    snprintf(cmd, sizeof cmd, "'%s' train %s >'%s' 2>'%s' </dev/null", cli, args, out_path,
-             err_path);
-    int st = system(cmd);
-    slurp(out_path, out_text, sizeof out_text);
-    slurp(err_path, err_text, sizeof err_text);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static bool one_error_line(const char *want)
-{
-    const char *nl = strchr(err_text, '\n');
-    bool ok = strncmp(err_text, "impasto: ", 9) == 0 && nl && nl[1] == '\0' &&
-              strstr(err_text, want) != NULL;
-    if (!ok)
-        printf("  stderr was: [%s], wanted '%s'\n", err_text, want);
-    return ok;
-}
-
-static const char *tmp(const char *name)
-{
-    static char paths[8][256];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, 256, "%s/%s", dir, name);
-    return p;
-}
+static struct imp_test_cli io;
 
 static void write_png(const char *path, int w, int h, int seed)
 {
@@ -111,73 +63,94 @@ static void write_vgg(const char *vdir)
 
 static void bad_inputs_fail_with_one_line(void)
 {
-    char vgg[256]; /* tmp() reuses its buffers */
-    snprintf(vgg, sizeof vgg, "%s", tmp("vgg"));
+    char vgg[256]; /* imp_test_cli_path() reuses its buffers */
+    snprintf(vgg, sizeof vgg, "%s", imp_test_cli_path(&io, "vgg"));
     write_vgg(vgg);
-    mkdir(tmp("photos"), 0755);
-    mkdir(tmp("empty"), 0755);
-    write_png(tmp("photos/a.png"), 48, 40, 1);
-    write_png(tmp("paint.png"), 40, 40, 2);
-    write_png(tmp("tiny.png"), 8, 8, 3);
+    mkdir(imp_test_cli_path(&io, "photos"), 0755);
+    mkdir(imp_test_cli_path(&io, "empty"), 0755);
+    write_png(imp_test_cli_path(&io, "photos/a.png"), 48, 40, 1);
+    write_png(imp_test_cli_path(&io, "paint.png"), 40, 40, 2);
+    write_png(imp_test_cli_path(&io, "tiny.png"), 8, 8, 3);
 
-    CHECK(run_cli("--content %s -o %s", tmp("photos"), tmp("x.imp")) == 2);
-    CHECK(one_error_line("--style"));
-    CHECK(run_cli("--style %s --content %s -o %s --vgg %s", tmp("missing.png"), tmp("photos"),
-                  tmp("x.imp"), vgg) == 1);
-    CHECK(one_error_line("missing.png"));
-    CHECK(run_cli("--style %s --content %s -o %s --vgg %s", tmp("tiny.png"), tmp("photos"),
-                  tmp("x.imp"), vgg) == 1);
-    CHECK(one_error_line("too small"));
-    CHECK(run_cli("--style %s --content %s -o %s --vgg %s", tmp("paint.png"), tmp("empty"),
-                  tmp("x.imp"), vgg) == 1);
-    CHECK(one_error_line("no .jpg"));
-    CHECK(run_cli("--style %s --content %s -o %s --vgg %s", tmp("paint.png"), tmp("nowhere"),
-                  tmp("x.imp"), vgg) == 1);
-    CHECK(one_error_line("nowhere"));
-    CHECK(run_cli("--style %s --content %s -o %s --vgg %s", tmp("paint.png"), tmp("photos"),
-                  tmp("x.imp"), tmp("novgg")) == 1);
-    CHECK(one_error_line("vgg19-tensorflowjs-model"));
+    CHECK(imp_test_cli_run(&io, "train --content %s -o %s", imp_test_cli_path(&io, "photos"),
+                           imp_test_cli_path(&io, "x.imp")) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "--style"));
+    CHECK(imp_test_cli_run(&io, "train --style %s --content %s -o %s --vgg %s",
+                           imp_test_cli_path(&io, "missing.png"), imp_test_cli_path(&io, "photos"),
+                           imp_test_cli_path(&io, "x.imp"), vgg) == 1);
+    CHECK(imp_test_cli_one_error_line(&io, "missing.png"));
+    CHECK(imp_test_cli_run(&io, "train --style %s --content %s -o %s --vgg %s",
+                           imp_test_cli_path(&io, "tiny.png"), imp_test_cli_path(&io, "photos"),
+                           imp_test_cli_path(&io, "x.imp"), vgg) == 1);
+    CHECK(imp_test_cli_one_error_line(&io, "too small"));
+    CHECK(imp_test_cli_run(&io, "train --style %s --content %s -o %s --vgg %s",
+                           imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "empty"),
+                           imp_test_cli_path(&io, "x.imp"), vgg) == 1);
+    CHECK(imp_test_cli_one_error_line(&io, "no .jpg"));
+    CHECK(imp_test_cli_run(&io, "train --style %s --content %s -o %s --vgg %s",
+                           imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "nowhere"),
+                           imp_test_cli_path(&io, "x.imp"), vgg) == 1);
+    CHECK(imp_test_cli_one_error_line(&io, "nowhere"));
+    CHECK(imp_test_cli_run(&io, "train --style %s --content %s -o %s --vgg %s",
+                           imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
+                           imp_test_cli_path(&io, "x.imp"), imp_test_cli_path(&io, "novgg")) == 1);
+    CHECK(imp_test_cli_one_error_line(&io, "vgg19-tensorflowjs-model"));
     /* an output folder that does not exist: the one line, and no files */
-    CHECK(run_cli("--style %s --content %s -o %s/no/x.imp --vgg %s --size 32 --batch 1 "
-                  "--iterations 1", tmp("paint.png"), tmp("photos"), dir, vgg) == 1);
-    CHECK(one_error_line("No such file"));
-    CHECK(run_cli("--style %s --content %s -o %s --time-limit soon", tmp("paint.png"),
-                  tmp("photos"), tmp("x.imp")) == 2);
+    CHECK(imp_test_cli_run(
+              &io,
+              "train --style %s --content %s -o %s/no/x.imp --vgg %s --size 32 --batch 1 "
+              "--iterations 1",
+              imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"), io.dir,
+              vgg) == 1);
+    CHECK(imp_test_cli_one_error_line(&io, "No such file"));
+    CHECK(imp_test_cli_run(&io, "train --style %s --content %s -o %s --time-limit soon",
+                           imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
+                           imp_test_cli_path(&io, "x.imp")) == 2);
 }
 
 static void a_short_run_writes_a_model_and_resumes(void)
 {
-    char vgg[256]; /* tmp() reuses its buffers */
-    snprintf(vgg, sizeof vgg, "%s", tmp("vgg"));
+    char vgg[256]; /* imp_test_cli_path() reuses its buffers */
+    snprintf(vgg, sizeof vgg, "%s", imp_test_cli_path(&io, "vgg"));
     const char *common = "--size 32 --batch 2 --width 4 --blocks 1 --threads 2";
-    int rc = run_cli("--style %s,%s --content %s -o %s --vgg %s %s --iterations 3 "
-                     "--preview %s --preview-every 2", tmp("paint.png"), tmp("photos/a.png"),
-                     tmp("photos"), tmp("out.imp"), vgg, common, tmp("photos/a.png"));
+    int rc = imp_test_cli_run(&io,
+                              "train --style %s,%s --content %s -o %s --vgg %s %s --iterations 3 "
+                              "--preview %s --preview-every 2",
+                              imp_test_cli_path(&io, "paint.png"),
+                              imp_test_cli_path(&io, "photos/a.png"),
+                              imp_test_cli_path(&io, "photos"), imp_test_cli_path(&io, "out.imp"),
+                              vgg, common, imp_test_cli_path(&io, "photos/a.png"));
     if (!CHECK(rc == 0))
-        printf("  stderr: %s\n", err_text);
-    CHECK(strstr(out_text, "step 3/3") != NULL);
+        printf("  stderr: %s\n", io.err);
+    CHECK(strstr(io.out, "step 3/3") != NULL);
     struct stat st;
-    CHECK(stat(tmp("out.imp"), &st) == 0 && stat(tmp("out-1.imp"), &st) == 0);
-    CHECK(stat(tmp("out.imp.ckpt"), &st) == 0 && stat(tmp("out.imp.preview.png"), &st) == 0);
+    CHECK(stat(imp_test_cli_path(&io, "out.imp"), &st) == 0 &&
+          stat(imp_test_cli_path(&io, "out-1.imp"), &st) == 0);
+    CHECK(stat(imp_test_cli_path(&io, "out.imp.ckpt"), &st) == 0 &&
+          stat(imp_test_cli_path(&io, "out.imp.preview.png"), &st) == 0);
     struct imp_model *m = NULL;
     struct imp_error err;
-    CHECK(imp_model_load_file(tmp("out.imp"), &m, &err) == IMP_OK);
+    CHECK(imp_model_load_file(imp_test_cli_path(&io, "out.imp"), &m, &err) == IMP_OK);
     imp_model_free(m);
     struct imp_image prev = {0};
     char why[256];
-    CHECK(imp_image_load(tmp("out.imp.preview.png"), &prev, why, sizeof why) == 0 &&
+    CHECK(imp_image_load(imp_test_cli_path(&io, "out.imp.preview.png"), &prev, why, sizeof why) ==
+              0 &&
           prev.width == 64 && prev.height == 32); /* one tile per style */
     imp_image_free(&prev);
 
-    rc = run_cli("--style %s,%s --content %s -o %s --vgg %s %s --iterations 5 --resume %s",
-                 tmp("paint.png"), tmp("photos/a.png"), tmp("photos"), tmp("out.imp"), vgg,
-                 common, tmp("out.imp.ckpt"));
-    CHECK(rc == 0 && strstr(out_text, "resumed") && strstr(out_text, "step 5/5"));
+    rc = imp_test_cli_run(
+        &io, "train --style %s,%s --content %s -o %s --vgg %s %s --iterations 5 --resume %s",
+        imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos/a.png"),
+        imp_test_cli_path(&io, "photos"), imp_test_cli_path(&io, "out.imp"), vgg, common,
+        imp_test_cli_path(&io, "out.imp.ckpt"));
+    CHECK(rc == 0 && strstr(io.out, "resumed") && strstr(io.out, "step 5/5"));
     /* another recipe does not take this checkpoint */
-    rc = run_cli("--style %s --content %s -o %s --vgg %s %s --iterations 5 --resume %s",
-                 tmp("paint.png"), tmp("photos"), tmp("other.imp"), vgg, common,
-                 tmp("out.imp.ckpt"));
-    CHECK(rc == 1 && one_error_line("out.imp.ckpt"));
+    rc = imp_test_cli_run(
+        &io, "train --style %s --content %s -o %s --vgg %s %s --iterations 5 --resume %s",
+        imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
+        imp_test_cli_path(&io, "other.imp"), vgg, common, imp_test_cli_path(&io, "out.imp.ckpt"));
+    CHECK(rc == 1 && imp_test_cli_one_error_line(&io, "out.imp.ckpt"));
 }
 
 /* Ctrl-C: a checkpoint and the models are written, exit 130. */
@@ -188,24 +161,23 @@ static void ctrl_c_writes_a_checkpoint(void)
              "'%s' train --style %s --content %s -o %s --vgg %s --size 32 --batch 1 "
              "--width 4 --blocks 0 --iterations 100000000 >/dev/null 2>&1 & pid=$!; "
              "sleep 2; kill -INT $pid; wait $pid; exit $?",
-             cli, tmp("paint.png"), tmp("photos"), tmp("int.imp"), tmp("vgg"));
+             imp_test_cli_binary, imp_test_cli_path(&io, "paint.png"),
+             imp_test_cli_path(&io, "photos"), imp_test_cli_path(&io, "int.imp"),
+             imp_test_cli_path(&io, "vgg"));
     int st = system(cmd);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 130);
     struct stat sb;
-    CHECK(stat(tmp("int.imp.ckpt"), &sb) == 0 && stat(tmp("int.imp"), &sb) == 0);
+    CHECK(stat(imp_test_cli_path(&io, "int.imp.ckpt"), &sb) == 0 &&
+          stat(imp_test_cli_path(&io, "int.imp"), &sb) == 0);
 }
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/impasto-cli-train-XXXXXX");
-    if (!mkdtemp(dir))
+    if (!imp_test_cli_open(&io, "impasto-cli-train-"))
         return 1;
     RUN(bad_inputs_fail_with_one_line);
     RUN(a_short_run_writes_a_model_and_resumes);
     RUN(ctrl_c_writes_a_checkpoint);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("could not remove %s\n", dir);
+    imp_test_cli_close(&io);
     return imp_test_finish();
 }

@@ -12,60 +12,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "focus.h"
 #include "focus_measures.h"
+#include "cli_run.h"
 #include "harness.h"
 #include "image.h"
 #include "resample.h"
 #include "srgb.h"
 
-static const char *cli = IMP_BINARY_DIR "/apps/impasto/impasto";
 static const char *photo_path = IMP_SOURCE_DIR "/assets/astronaut.png";
-static char model_path[512], dir[64];
+static char model_path[512];
+static struct imp_test_cli io;
 static struct imp_image photo;
 static float *model_mask; /* the model's own 256x256 output on the astronaut */
 
-/* Runs the CLI; its stderr goes to dir/stderr.txt. Returns the exit code. */
+/* Runs the CLI with these arguments. Returns the exit code. */
 static int run(const char *args)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>'%s/stderr.txt'", cli, args, dir);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return imp_test_cli_run(&io, "%s", args);
 }
 
 /* The one-line error the last run printed, or "" (and a failed check)
  * when it printed anything else. */
 static const char *last_error(void)
 {
-    static char text[2048];
-    char path[128];
-    snprintf(path, sizeof path, "%s/stderr.txt", dir);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-    if (f)
-        fclose(f);
-    text[n] = '\0';
-    int lines = 0;
-    for (size_t i = 0; i < n; i++)
-        lines += text[i] == '\n';
-    if (!CHECK(lines == 1 && strncmp(text, "impasto: ", 9) == 0)) {
-        printf("  stderr was: %s\n", text);
-        return "";
-    }
-    return text;
+    return CHECK(imp_test_cli_one_error_line(&io, NULL)) ? io.err : "";
 }
 
-/* Files in dir other than stderr.txt and the names given (NULL-ended). */
+/* Files in the folder other than the captured stdout and stderr and the
+ * names given (NULL-ended). */
 static int stray_files(const char *const *expected)
 {
-    DIR *d = opendir(dir);
+    DIR *d = opendir(io.dir);
     int stray = 0;
     for (struct dirent *e; d && (e = readdir(d));) {
-        if (e->d_name[0] == '.' || strcmp(e->d_name, "stderr.txt") == 0)
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "stdout") == 0 ||
+            strcmp(e->d_name, "stderr") == 0)
             continue;
         int known = 0;
         for (int i = 0; expected && expected[i]; i++)
@@ -147,8 +131,8 @@ static void background_only_blur(const uint8_t *mask, size_t i, float radius,
 static void focus_blurs_the_background_and_keeps_the_person(void)
 {
     char args[2048], out_path[256], mask_path[256];
-    snprintf(out_path, sizeof out_path, "%s/focus.png", dir);
-    snprintf(mask_path, sizeof mask_path, "%s/mask.png", dir);
+    snprintf(out_path, sizeof out_path, "%s/focus.png", io.dir);
+    snprintf(mask_path, sizeof mask_path, "%s/mask.png", io.dir);
     snprintf(args, sizeof args, "focus '%s' -o '%s' --mask '%s' --model '%s'", photo_path,
              out_path, mask_path, model_path);
     if (!CHECK(run(args) == 0))
@@ -256,8 +240,8 @@ static void focus_blurs_the_background_and_keeps_the_person(void)
 static void focus_replaces_the_background(void)
 {
     char args[2048], out_path[256], mask_path[256], bg_path[256];
-    snprintf(out_path, sizeof out_path, "%s/green.png", dir);
-    snprintf(mask_path, sizeof mask_path, "%s/green-mask.png", dir);
+    snprintf(out_path, sizeof out_path, "%s/green.png", io.dir);
+    snprintf(mask_path, sizeof mask_path, "%s/green-mask.png", io.dir);
     snprintf(args, sizeof args,
              "focus '%s' -o '%s' --mask '%s' --model '%s' --background '#00B140'",
              photo_path, out_path, mask_path, model_path);
@@ -283,7 +267,7 @@ static void focus_replaces_the_background(void)
     struct imp_image pic = {64, 32, 3, malloc(64 * 32 * 3)};
     for (int i = 0; i < 64 * 32; i++)
         memset(pic.pixels + i * 3, i % 64 < 32 ? 10 : 240, 3);
-    snprintf(bg_path, sizeof bg_path, "%s/backdrop.png", dir);
+    snprintf(bg_path, sizeof bg_path, "%s/backdrop.png", io.dir);
     imp_image_free(&out);
     if (CHECK(imp_image_save_png(bg_path, &pic, err, sizeof err) == 0)) {
         snprintf(args, sizeof args, "focus '%s' -o '%s' --model '%s' --background '%s'",
@@ -303,11 +287,11 @@ done:
 static void bad_input_fails_with_one_line_and_no_file(void)
 {
     char args[4096], junk[256], out_path[256];
-    snprintf(junk, sizeof junk, "%s/junk.png", dir);
-    snprintf(out_path, sizeof out_path, "%s/never.png", dir);
+    snprintf(junk, sizeof junk, "%s/junk.png", io.dir);
+    snprintf(out_path, sizeof out_path, "%s/never.png", io.dir);
     const char *const keep[] = {"junk.png", NULL};
     char cleanup[256];
-    snprintf(cleanup, sizeof cleanup, "cd '%s' && rm -f -- *.png *.tmp-*", dir);
+    snprintf(cleanup, sizeof cleanup, "cd '%s' && rm -f -- *.png *.tmp-*", io.dir);
     if (system(cleanup) != 0)
         printf("  note: cleanup failed\n");
     FILE *f = fopen(junk, "w");
@@ -326,8 +310,8 @@ static void bad_input_fails_with_one_line_and_no_file(void)
     CHECK(run(args) == 2);
     CHECK(strstr(last_error(), "#12G456") != NULL);
     /* A model that is not there. */
-    snprintf(args, sizeof args, "focus '%s' -o '%s' --model '%s/none.tflite'", photo_path,
-             out_path, dir);
+    snprintf(args, sizeof args, "focus '%s' -o '%s' --model '%s/none.tflite'", photo_path, out_path,
+             io.dir);
     CHECK(run(args) == 1);
     CHECK(strstr(last_error(), "none.tflite") != NULL);
     /* A model that is not a segmentation model (a picture is no model). */
@@ -343,14 +327,14 @@ static void bad_input_fails_with_one_line_and_no_file(void)
     /* A folder that does not exist, for the mask written second: neither
      * file may appear. */
     snprintf(args, sizeof args, "focus '%s' -o '%s' --mask '%s/no/such/mask.png' --model '%s'",
-             photo_path, out_path, dir, model_path);
+             photo_path, out_path, io.dir, model_path);
     CHECK(run(args) == 1);
     last_error();
     /* No blur radius below 0; no output name that is not PNG. */
     snprintf(args, sizeof args, "focus '%s' -o '%s' --blur -3", photo_path, out_path);
     CHECK(run(args) == 2);
     last_error();
-    snprintf(args, sizeof args, "focus '%s' -o '%s/out.jpg'", photo_path, dir);
+    snprintf(args, sizeof args, "focus '%s' -o '%s/out.jpg'", photo_path, io.dir);
     CHECK(run(args) == 2);
     last_error();
     CHECK(stray_files(keep) == 0);
@@ -359,13 +343,14 @@ static void bad_input_fails_with_one_line_and_no_file(void)
 static void help_teaches_with_examples(void)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' focus --help | grep -q 'impasto focus me.jpg'", cli);
+    snprintf(cmd, sizeof cmd, "'%s' focus --help | grep -q 'impasto focus me.jpg'",
+             imp_test_cli_binary);
     CHECK(system(cmd) == 0);
 }
 
 int main(void)
 {
-    if (access(cli, X_OK) != 0)
+    if (access(imp_test_cli_binary, X_OK) != 0)
         imp_test_skip("the impasto program is not built (IMP_BUILD_APPS=OFF)");
     if (!imp_test_shared("models/segmentation/mediapipe-selfie/selfie_segmentation.tflite",
                          model_path, sizeof model_path))
@@ -375,18 +360,14 @@ int main(void)
         printf("%s\n", err);
         return 1;
     }
-    snprintf(dir, sizeof dir, "/tmp/imp_test_focus_XXXXXX");
-    if (!mkdtemp(dir))
+    if (!imp_test_cli_open(&io, "imp_test_focus_"))
         return 1;
     RUN(model_input_matches_reference_statistics);
     RUN(focus_blurs_the_background_and_keeps_the_person);
     RUN(focus_replaces_the_background);
     RUN(bad_input_fails_with_one_line_and_no_file);
     RUN(help_teaches_with_examples);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("note: could not remove %s\n", dir);
+    imp_test_cli_close(&io);
     free(model_mask);
     imp_image_free(&photo);
     return imp_test_finish();

@@ -5,51 +5,19 @@
  * network is the tiny fixture.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "harness.h"
 #include "image.h"
 #include "video.h"
 
-static const char *cli = IMP_BINARY_DIR "/apps/impasto/impasto";
 static const char *style = IMP_SOURCE_DIR "/tests/data/style/tiny_style.onnx";
 static const char *source = "lavfi:testsrc2=size=160x120:rate=30";
-static char dir[64];
-static char err_text[16384];
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char line[3072], cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "( %s ) 2>'%s/stderr' </dev/null", line, dir);
-    int st = system(cmd);
-    char path[128];
-    snprintf(path, sizeof path, "%s/stderr", dir);
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(err_text, 1, sizeof err_text - 1, f) : 0;
-    err_text[n] = '\0';
-    if (f)
-        fclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static const char *tmp(const char *name)
-{
-    static char paths[16][256];
-    static int next;
-    char *p = paths[next++ % 16];
-    snprintf(p, 256, "%s/%s", dir, name);
-    return p;
-}
+static struct imp_test_cli io;
 
 /* Frame `index` of a video and the count of its frames. */
 static int frame_of(const char *path, int index, struct imp_image *img)
@@ -92,18 +60,18 @@ static void mean_rgb(const uint8_t *px, int stride_w, int x0, int y0, int w, int
 
 static void headless_writes_the_frames_asked_for(void)
 {
-    const char *out = tmp("live.mp4");
-    CHECK(sh("'%s' live --style '%s' --input '%s' --headless --frames 45 -o '%s'", cli,
-             style, source, out) == 0);
-    printf("  %s", err_text);
-    CHECK(strstr(err_text, "45 frames") != NULL);
+    const char *out = imp_test_cli_path(&io, "live.mp4");
+    CHECK(imp_test_sh(&io, "'%s' live --style '%s' --input '%s' --headless --frames 45 -o '%s'",
+                      imp_test_cli_binary, style, source, out) == 0);
+    printf("  %s", io.err);
+    CHECK(strstr(io.err, "45 frames") != NULL);
     struct imp_image img = {0};
     CHECK(frame_of(out, 0, &img) == 45);
     CHECK(img.width == 160 && img.height == 120);
     imp_image_free(&img);
     /* Real time: 45 frames of a 30 fps source take about 1.5 s. */
     double secs = 0;
-    const char *in = strstr(err_text, " frames in ");
+    const char *in = strstr(io.err, " frames in ");
     if (in)
         secs = atof(in + 11);
     CHECK(secs > 1.2 && secs < 4);
@@ -111,15 +79,16 @@ static void headless_writes_the_frames_asked_for(void)
 
 static void y4m_pipes_into_ffmpeg(void)
 {
-    const char *out = tmp("piped.mkv");
-    CHECK(sh("'%s' live --style '%s' --input '%s' --headless --frames 20 -o - | ffmpeg "
-             "-nostdin -v error -y -f yuv4mpegpipe -i - -c:v ffv1 '%s'",
-             cli, style, source, out) == 0);
+    const char *out = imp_test_cli_path(&io, "piped.mkv");
+    CHECK(imp_test_sh(&io,
+                      "'%s' live --style '%s' --input '%s' --headless --frames 20 -o - | ffmpeg "
+                      "-nostdin -v error -y -f yuv4mpegpipe -i - -c:v ffv1 '%s'",
+                      imp_test_cli_binary, style, source, out) == 0);
     struct imp_image piped = {0}, direct = {0};
     CHECK(frame_of(out, 5, &piped) == 20);
     CHECK(piped.width == 160 && piped.height == 120);
     /* The same picture as the file output (up to 4:2:0 and rounding). */
-    CHECK(frame_of(tmp("live.mp4"), 5, &direct) == 45);
+    CHECK(frame_of(imp_test_cli_path(&io, "live.mp4"), 5, &direct) == 45);
     if (piped.pixels && direct.pixels) {
         double a[3], b[3];
         mean_rgb(piped.pixels, 160, 0, 0, 160, 120, a);
@@ -144,17 +113,18 @@ static void window_under_xvfb_shows_the_stylized_picture(void)
     /* (The X and GL client libraries SDL loads leak a few allocations of
      * their own at exit, from unloaded modules: leak detection is off for
      * this one run; the headless runs above keep it.) */
-    CHECK(sh("cd '%s' && xvfb-run -a -s '-screen 0 320x240x24' sh -c \"ASAN_OPTIONS="
-             "detect_leaks=0 '%s' live --style '%s' --input '%s' --frames 120 & pid=\\$!; "
-             "i=0; while kill -0 \\$pid 2>/dev/null && [ \\$i -lt 20 ]; do sleep 0.4; "
-             "i=\\$((i+1)); import -window root shot-\\$i.png; done; wait \\$pid\"",
-             dir, cli, style, source) == 0);
+    CHECK(imp_test_sh(&io,
+                      "cd '%s' && xvfb-run -a -s '-screen 0 320x240x24' sh -c \"ASAN_OPTIONS="
+                      "detect_leaks=0 '%s' live --style '%s' --input '%s' --frames 120 & pid=\\$!; "
+                      "i=0; while kill -0 \\$pid 2>/dev/null && [ \\$i -lt 20 ]; do sleep 0.4; "
+                      "i=\\$((i+1)); import -window root shot-\\$i.png; done; wait \\$pid\"",
+                      io.dir, imp_test_cli_binary, style, source) == 0);
     struct imp_image img = {0}, styled = {0}, plain = {0};
     char err[512];
-    CHECK(frame_of(tmp("live.mp4"), 20, &styled) == 45);
-    CHECK(sh("ffmpeg -nostdin -v error -y -f lavfi -i %s -frames:v 1 '%s'", source + 6,
-             tmp("plain.png")) == 0);
-    CHECK(imp_image_load(tmp("plain.png"), &plain, err, sizeof err) == 0);
+    CHECK(frame_of(imp_test_cli_path(&io, "live.mp4"), 20, &styled) == 45);
+    CHECK(imp_test_sh(&io, "ffmpeg -nostdin -v error -y -f lavfi -i %s -frames:v 1 '%s'",
+                      source + 6, imp_test_cli_path(&io, "plain.png")) == 0);
+    CHECK(imp_image_load(imp_test_cli_path(&io, "plain.png"), &plain, err, sizeof err) == 0);
     int shots = 0, matching = 0;
     double want[3] = {0, 0, 0}, src[3] = {0, 0, 0};
     if (styled.pixels && plain.pixels) {
@@ -165,7 +135,7 @@ static void window_under_xvfb_shows_the_stylized_picture(void)
     for (int i = 1; i <= 20; i++) {
         char name[32];
         snprintf(name, sizeof name, "shot-%d.png", i);
-        if (imp_image_load(tmp(name), &img, err, sizeof err) != 0)
+        if (imp_image_load(imp_test_cli_path(&io, name), &img, err, sizeof err) != 0)
             continue;
         shots++;
         if (img.width == 320 && img.height == 240) {
@@ -192,34 +162,32 @@ static void window_under_xvfb_shows_the_stylized_picture(void)
 
 static void missing_camera_or_display_fails_with_one_line(void)
 {
-    CHECK(sh("'%s' live --style '%s' --camera /dev/nonexistent-camera", cli, style) == 1);
-    CHECK(strncmp(err_text, "impasto: /dev/nonexistent-camera: ", 34) == 0);
-    CHECK(sh("env -u DISPLAY -u WAYLAND_DISPLAY '%s' live --style '%s' --input '%s'", cli,
-             style, source) == 1);
-    CHECK(strstr(err_text, "no display") != NULL);
-    CHECK(sh("'%s' live --style '%s' --input '%s' --headless --virtual-camera "
-             "/dev/nonexistent-loopback",
-             cli, style, source) == 1);
-    CHECK(sh("'%s' live --style '%s' --headless", cli, style) == 2);
+    CHECK(imp_test_sh(&io, "'%s' live --style '%s' --camera /dev/nonexistent-camera",
+                      imp_test_cli_binary, style) == 1);
+    CHECK(strncmp(io.err, "impasto: /dev/nonexistent-camera: ", 34) == 0);
+    CHECK(imp_test_sh(&io, "env -u DISPLAY -u WAYLAND_DISPLAY '%s' live --style '%s' --input '%s'",
+                      imp_test_cli_binary, style, source) == 1);
+    CHECK(strstr(io.err, "no display") != NULL);
+    CHECK(imp_test_sh(&io,
+                      "'%s' live --style '%s' --input '%s' --headless --virtual-camera "
+                      "/dev/nonexistent-loopback",
+                      imp_test_cli_binary, style, source) == 1);
+    CHECK(imp_test_sh(&io, "'%s' live --style '%s' --headless", imp_test_cli_binary, style) == 2);
 }
 
 int main(void)
 {
-    if (access(cli, X_OK) != 0)
+    if (access(imp_test_cli_binary, X_OK) != 0)
         imp_test_skip("the impasto program is not built");
     if (system("ffmpeg -version >/dev/null 2>&1") != 0)
         imp_test_skip("the ffmpeg program is not installed");
     imp_video_quiet_logs();
-    snprintf(dir, sizeof dir, "/tmp/imp_test_live_XXXXXX");
-    if (!mkdtemp(dir))
+    if (!imp_test_cli_open(&io, "imp_test_live_"))
         return 1;
     RUN(headless_writes_the_frames_asked_for);
     RUN(y4m_pipes_into_ffmpeg);
     RUN(window_under_xvfb_shows_the_stylized_picture);
     RUN(missing_camera_or_display_fails_with_one_line);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("note: could not remove %s\n", dir);
+    imp_test_cli_close(&io);
     return imp_test_finish();
 }

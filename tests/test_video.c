@@ -8,92 +8,45 @@
  */
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "harness.h"
 #include "video.h"
 
-static const char *cli = IMP_BINARY_DIR "/apps/impasto/impasto";
 static const char *style = IMP_SOURCE_DIR "/tests/data/style/tiny_style.onnx";
-static char dir[64];
-static char out_text[16384], err_text[16384];
-
-static void slurp(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
-}
-
-/* A path in the test's folder; each test uses fewer than 64. */
-static const char *tmp(const char *name)
-{
-    static char paths[64][256];
-    static int next;
-    char *p = paths[next++ % 64];
-    snprintf(p, 256, "%s/%s", dir, name);
-    return p;
-}
-
-/* A shell command; its exit code, stdout and stderr in out_text/err_text. */
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096], line[3072];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s >'%s/stdout' 2>'%s/stderr' </dev/null", line, dir, dir);
-    int st = system(cmd);
-    char path[128];
-    snprintf(path, sizeof path, "%s/stdout", dir);
-    slurp(path, out_text, sizeof out_text);
-    snprintf(path, sizeof path, "%s/stderr", dir);
-    slurp(path, err_text, sizeof err_text);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static struct imp_test_cli io;
 
 /* ffmpeg making a test video; fails the test when it cannot. */
 static bool make(const char *args, const char *out)
 {
-    int rc = sh("ffmpeg -nostdin -hide_banner -loglevel error -y %s '%s'", args, out);
+    int rc = imp_test_sh(&io, "ffmpeg -nostdin -hide_banner -loglevel error -y %s '%s'", args, out);
     if (rc != 0)
-        printf("  ffmpeg %s failed: %s\n", args, err_text);
+        printf("  ffmpeg %s failed: %s\n", args, io.err);
     return rc == 0;
 }
 
 static int video(const char *in, const char *out, const char *more)
 {
-    return sh("'%s' video '%s' -o '%s' --style '%s' -q %s", cli, in, out, style, more);
-}
-
-static bool one_error_line(void)
-{
-    const char *nl = strchr(err_text, '\n');
-    bool ok = strncmp(err_text, "impasto: ", 9) == 0 && nl && nl[1] == '\0';
-    if (!ok)
-        printf("  stderr was: [%s]\n", err_text);
-    return ok;
+    return imp_test_sh(&io, "'%s' video '%s' -o '%s' --style '%s' -q %s", imp_test_cli_binary, in,
+                       out, style, more);
 }
 
 /* ffprobe's one number for a stream entry, or -1. */
 static double probe(const char *path, const char *stream, const char *entry)
 {
-    if (sh("ffprobe -v error -select_streams %s -show_entries stream=%s -of "
-           "default=nw=1:nk=1 '%s'",
-           stream, entry, path) != 0)
+    if (imp_test_sh(&io,
+                    "ffprobe -v error -select_streams %s -show_entries stream=%s -of "
+                    "default=nw=1:nk=1 '%s'",
+                    stream, entry, path) != 0)
         return -1;
     char *end;
-    double v = strtod(out_text, &end);
-    return end == out_text ? -1 : v;
+    double v = strtod(io.out, &end);
+    return end == io.out ? -1 : v;
 }
 
 /* Every frame of a video, decoded with apps/media's reader. */
@@ -149,9 +102,10 @@ static void unload(struct clip *c)
 
 static bool no_leftovers(void)
 {
-    bool ok = sh("ls -a '%s' | grep -c '\\.part$'", dir) == 1; /* grep found none */
+    bool ok =
+        imp_test_sh(&io, "ls -a '%s' | grep -c '\\.part$'", io.dir) == 1; /* grep found none */
     if (!ok)
-        printf("  temporary files left: %s\n", out_text);
+        printf("  temporary files left: %s\n", io.out);
     return ok;
 }
 
@@ -161,16 +115,18 @@ static void keeps_size_rotation_aspect_range_rate_and_audio(void)
 {
     /* Odd size, 25 fps, 2 s, full-range pixels, 2:3 pixels, sine audio,
      * rotated 90 degrees by its display matrix (added by a stream copy). */
-    const char *plain = tmp("plain.mp4"), *src = tmp("src.mp4"), *out = tmp("out.mp4");
+    const char *plain = imp_test_cli_path(&io, "plain.mp4"),
+               *src = imp_test_cli_path(&io, "src.mp4"), *out = imp_test_cli_path(&io, "out.mp4");
     CHECK(make("-f lavfi -i testsrc2=size=162x98:rate=25 -f lavfi -i "
                "sine=frequency=440:sample_rate=44100 -t 2 -vf "
                "scale=161:97:out_range=full,setsar=2/3 -pix_fmt yuvj444p -c:v libx264 "
                "-c:a aac",
                plain));
-    CHECK(sh("ffmpeg -nostdin -v error -y -i '%s' -c copy -metadata:s:v:0 rotate=90 '%s'",
-             plain, src) == 0);
+    CHECK(imp_test_sh(&io,
+                      "ffmpeg -nostdin -v error -y -i '%s' -c copy -metadata:s:v:0 rotate=90 '%s'",
+                      plain, src) == 0);
     CHECK(video(src, out, "") == 0);
-    CHECK(strstr(out_text, "video    ") != NULL);
+    CHECK(strstr(io.out, "video    ") != NULL);
     CHECK(no_leftovers());
     struct clip a, b;
     CHECK(load(src, &a));
@@ -196,14 +152,15 @@ static void keeps_size_rotation_aspect_range_rate_and_audio(void)
 static void keeps_variable_frame_rate_timestamps_at_a_lower_network_size(void)
 {
     /* 30 fps with frames dropped in an irregular pattern: a VFR stream. */
-    const char *src = tmp("vfr.mkv"), *out = tmp("vfr-out.mp4");
+    const char *src = imp_test_cli_path(&io, "vfr.mkv"),
+               *out = imp_test_cli_path(&io, "vfr-out.mp4");
     CHECK(make("-f lavfi -i testsrc2=size=96x64:rate=30 -t 2 -vf "
                "select='not(eq(mod(n\\,5)\\,2))*not(eq(mod(n\\,7)\\,3))' -fps_mode vfr "
                "-c:v libx264",
                src));
     /* The network at a third of the size; the file keeps the source's. */
     CHECK(video(src, out, "--size 32") == 0);
-    CHECK(strstr(out_text, "network at 48x32") != NULL);
+    CHECK(strstr(io.out, "network at 48x32") != NULL);
     struct clip a, b;
     CHECK(load(src, &a) && load(out, &b));
     CHECK(b.w == 96 && b.h == 64);
@@ -224,30 +181,32 @@ static void keeps_variable_frame_rate_timestamps_at_a_lower_network_size(void)
 static void copies_audio_the_container_holds_and_reencodes_the_rest(void)
 {
     /* PCM cannot go into WebM: it becomes Opus, as long as it was. */
-    const char *src = tmp("pcm.mkv"), *out = tmp("pcm.webm");
+    const char *src = imp_test_cli_path(&io, "pcm.mkv"), *out = imp_test_cli_path(&io, "pcm.webm");
     CHECK(make("-f lavfi -i testsrc2=size=64x48:rate=20 -f lavfi -i "
                "sine=frequency=300:sample_rate=22050 -t 1.5 -c:v libx264 -c:a pcm_s16le",
                src));
     CHECK(video(src, out, "--crf 40") == 0);
-    CHECK(strstr(out_text, "re-encoded") != NULL);
+    CHECK(strstr(io.out, "re-encoded") != NULL);
     struct clip b;
     CHECK(load(out, &b));
     CHECK(b.n == 30 && b.info.has_audio);
-    CHECK(sh("ffprobe -v error -select_streams a:0 -show_entries stream=codec_name -of "
-             "default=nw=1:nk=1 '%s'",
-             out) == 0 &&
-          strncmp(out_text, "opus", 4) == 0);
+    CHECK(imp_test_sh(&io,
+                      "ffprobe -v error -select_streams a:0 -show_entries stream=codec_name -of "
+                      "default=nw=1:nk=1 '%s'",
+                      out) == 0 &&
+          strncmp(io.out, "opus", 4) == 0);
     /* WebM keeps the duration in the container, not the stream. */
-    CHECK(sh("ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 '%s'",
-             out) == 0);
-    double total = atof(out_text);
+    CHECK(imp_test_sh(&io,
+                      "ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 '%s'",
+                      out) == 0);
+    double total = atof(io.out);
     printf("  webm lasts %.3f s\n", total);
     CHECK(fabs(total - 1.5) < 0.06);
     unload(&b);
     /* QuickTime holds PCM as it is. */
-    CHECK(video(src, tmp("pcm.mov"), "") == 0);
-    CHECK(strstr(out_text, "pcm_s16le (copied)") != NULL);
-    CHECK(load(tmp("pcm.mov"), &b));
+    CHECK(video(src, imp_test_cli_path(&io, "pcm.mov"), "") == 0);
+    CHECK(strstr(io.out, "pcm_s16le (copied)") != NULL);
+    CHECK(load(imp_test_cli_path(&io, "pcm.mov"), &b));
     CHECK(b.n == 30 && b.info.has_audio);
     unload(&b);
 }
@@ -278,15 +237,15 @@ static void stabilize_takes_out_flicker_of_a_static_scene(void)
 {
     /* A still picture with fresh sensor noise on every frame; outputs are
      * lossless (FFV1) so only the pipeline is measured. */
-    const char *src = tmp("static.mkv");
+    const char *src = imp_test_cli_path(&io, "static.mkv");
     CHECK(make("-f lavfi -i smptebars=size=128x96:rate=25 -t 2 -vf "
                "noise=alls=14:allf=t -c:v ffv1",
                src));
-    CHECK(video(src, tmp("static-0.mkv"), "--codec ffv1 --stabilize 0") == 0);
-    CHECK(video(src, tmp("static-1.mkv"), "--codec ffv1 --stabilize 1") == 0);
+    CHECK(video(src, imp_test_cli_path(&io, "static-0.mkv"), "--codec ffv1 --stabilize 0") == 0);
+    CHECK(video(src, imp_test_cli_path(&io, "static-1.mkv"), "--codec ffv1 --stabilize 1") == 0);
     struct clip in, off, on;
-    CHECK(load(src, &in) && load(tmp("static-0.mkv"), &off) &&
-          load(tmp("static-1.mkv"), &on));
+    CHECK(load(src, &in) && load(imp_test_cli_path(&io, "static-0.mkv"), &off) &&
+          load(imp_test_cli_path(&io, "static-1.mkv"), &on));
     double f_in = mean_abs_change(&in), f_off = mean_abs_change(&off),
            f_on = mean_abs_change(&on);
     printf("  mean |frame-to-frame change|: source %.2f, per-frame %.2f, stabilized "
@@ -302,12 +261,13 @@ static void stabilize_takes_out_flicker_of_a_static_scene(void)
 
 static void stabilize_does_not_ghost_a_moving_scene(void)
 {
-    const char *src = tmp("moving.mkv");
+    const char *src = imp_test_cli_path(&io, "moving.mkv");
     CHECK(make("-f lavfi -i testsrc2=size=128x96:rate=25 -t 2 -c:v ffv1", src));
-    CHECK(video(src, tmp("moving-0.mkv"), "--codec ffv1 --stabilize 0") == 0);
-    CHECK(video(src, tmp("moving-1.mkv"), "--codec ffv1 --stabilize 1") == 0);
+    CHECK(video(src, imp_test_cli_path(&io, "moving-0.mkv"), "--codec ffv1 --stabilize 0") == 0);
+    CHECK(video(src, imp_test_cli_path(&io, "moving-1.mkv"), "--codec ffv1 --stabilize 1") == 0);
     struct clip off, on;
-    CHECK(load(tmp("moving-0.mkv"), &off) && load(tmp("moving-1.mkv"), &on));
+    CHECK(load(imp_test_cli_path(&io, "moving-0.mkv"), &off) &&
+          load(imp_test_cli_path(&io, "moving-1.mkv"), &on));
     CHECK(off.n == 50 && on.n == 50);
     double worst = 99, sum = 0;
     for (int i = 0; i < off.n && i < on.n; i++) {
@@ -326,18 +286,21 @@ static void scene_cuts_start_afresh_and_results_do_not_depend_on_timing(void)
 {
     /* Two scenes back to back; three predictors twice over must give the
      * same bytes (the statistics follow frame order, not thread timing). */
-    const char *src = tmp("cut.mkv");
+    const char *src = imp_test_cli_path(&io, "cut.mkv");
     CHECK(make("-f lavfi -i testsrc2=size=96x64:rate=25:duration=1 -f lavfi -i "
                "smptebars=size=96x64:rate=25:duration=1 -filter_complex "
                "[0:v][1:v]concat=n=2:v=1[v] -map [v] -c:v ffv1",
                src));
-    CHECK(video(src, tmp("cut-a.mkv"), "--codec ffv1 --predictors 3 --threads 3") == 0);
-    CHECK(strstr(out_text, " 1 scene cuts") != NULL);
-    CHECK(video(src, tmp("cut-b.mkv"), "--codec ffv1 --predictors 3 --threads 3") == 0);
-    CHECK(video(src, tmp("cut-0.mkv"), "--codec ffv1 --stabilize 0") == 0);
+    CHECK(video(src, imp_test_cli_path(&io, "cut-a.mkv"),
+                "--codec ffv1 --predictors 3 --threads 3") == 0);
+    CHECK(strstr(io.out, " 1 scene cuts") != NULL);
+    CHECK(video(src, imp_test_cli_path(&io, "cut-b.mkv"),
+                "--codec ffv1 --predictors 3 --threads 3") == 0);
+    CHECK(video(src, imp_test_cli_path(&io, "cut-0.mkv"), "--codec ffv1 --stabilize 0") == 0);
     struct clip a, b, off;
-    CHECK(load(tmp("cut-a.mkv"), &a) && load(tmp("cut-b.mkv"), &b) &&
-          load(tmp("cut-0.mkv"), &off));
+    CHECK(load(imp_test_cli_path(&io, "cut-a.mkv"), &a) &&
+          load(imp_test_cli_path(&io, "cut-b.mkv"), &b) &&
+          load(imp_test_cli_path(&io, "cut-0.mkv"), &off));
     CHECK(a.n == 50 && b.n == 50 && off.n == 50);
     size_t n = (size_t)a.w * a.h * 3;
     int same = 0;
@@ -356,7 +319,8 @@ static void scene_cuts_start_afresh_and_results_do_not_depend_on_timing(void)
 
 static void ctrl_c_finishes_a_playable_file(void)
 {
-    const char *src = tmp("long.mp4"), *out = tmp("long-out.mp4");
+    const char *src = imp_test_cli_path(&io, "long.mp4"),
+               *out = imp_test_cli_path(&io, "long-out.mp4");
     CHECK(make("-f lavfi -i testsrc2=size=320x240:rate=30 -t 20 -c:v libx264 -preset "
                "ultrafast",
                src));
@@ -367,8 +331,8 @@ static void ctrl_c_finishes_a_playable_file(void)
     if (pid == 0) {
         dup2(pipefd[1], 2);
         close(pipefd[0]);
-        execl(cli, cli, "video", src, "-o", out, "--style", style, "--threads", "1",
-              (char *)NULL);
+        execl(imp_test_cli_binary, imp_test_cli_binary, "video", src, "-o", out, "--style", style,
+              "--threads", "1", (char *)NULL);
         _exit(127);
     }
     close(pipefd[1]);
@@ -393,49 +357,54 @@ static void ctrl_c_finishes_a_playable_file(void)
 
 static void bad_input_fails_with_one_line_and_no_file(void)
 {
-    const char *good = tmp("good.mp4"), *out = tmp("bad-out.mp4");
+    const char *good = imp_test_cli_path(&io, "good.mp4"),
+               *out = imp_test_cli_path(&io, "bad-out.mp4");
     CHECK(make("-f lavfi -i testsrc2=size=64x48:rate=10 -t 2 -c:v libx264", good));
     /* Truncated: the index (moov) of an mp4 comes last. */
-    CHECK(sh("head -c 3000 '%s' > '%s'", good, tmp("cut.mp4")) == 0);
-    CHECK(video(tmp("cut.mp4"), out, "") == 1 && one_error_line());
+    CHECK(imp_test_sh(&io, "head -c 3000 '%s' > '%s'", good, imp_test_cli_path(&io, "cut.mp4")) ==
+          0);
+    CHECK(video(imp_test_cli_path(&io, "cut.mp4"), out, "") == 1 &&
+          imp_test_cli_one_error_line(&io, NULL));
     /* No video stream. */
-    CHECK(make("-f lavfi -i sine=frequency=440 -t 1", tmp("audio.wav")));
-    CHECK(video(tmp("audio.wav"), out, "") == 1 && one_error_line() &&
-          strstr(err_text, "no video stream"));
+    CHECK(make("-f lavfi -i sine=frequency=440 -t 1", imp_test_cli_path(&io, "audio.wav")));
+    CHECK(video(imp_test_cli_path(&io, "audio.wav"), out, "") == 1 &&
+          imp_test_cli_one_error_line(&io, NULL) && strstr(io.err, "no video stream"));
     /* Not a video at all. */
-    CHECK(sh("head -c 5000 /dev/urandom > '%s'", tmp("noise.mp4")) == 0);
-    CHECK(video(tmp("noise.mp4"), out, "") == 1 && one_error_line());
+    CHECK(imp_test_sh(&io, "head -c 5000 /dev/urandom > '%s'",
+                      imp_test_cli_path(&io, "noise.mp4")) == 0);
+    CHECK(video(imp_test_cli_path(&io, "noise.mp4"), out, "") == 1 &&
+          imp_test_cli_one_error_line(&io, NULL));
     /* An encoder FFmpeg does not have, a container it does not know. */
-    CHECK(video(good, out, "--codec nosuchcodec") == 1 && one_error_line() &&
-          strstr(err_text, "nosuchcodec"));
-    CHECK(video(good, tmp("out.xyz"), "") == 1 && one_error_line());
+    CHECK(video(good, out, "--codec nosuchcodec") == 1 && imp_test_cli_one_error_line(&io, NULL) &&
+          strstr(io.err, "nosuchcodec"));
+    CHECK(video(good, imp_test_cli_path(&io, "out.xyz"), "") == 1 &&
+          imp_test_cli_one_error_line(&io, NULL));
     /* Nowhere to write. */
-    CHECK(video(good, "/nonexistent-dir/out.mp4", "") == 1 && one_error_line());
+    CHECK(video(good, "/nonexistent-io.dir/out.mp4", "") == 1 &&
+          imp_test_cli_one_error_line(&io, NULL));
     /* The output must not be the input. */
-    CHECK(video(good, good, "") == 1 && one_error_line());
+    CHECK(video(good, good, "") == 1 && imp_test_cli_one_error_line(&io, NULL));
     /* Usage mistakes. */
-    CHECK(sh("'%s' video '%s' --style '%s'", cli, good, style) == 2);
+    CHECK(imp_test_sh(&io, "'%s' video '%s' --style '%s'", imp_test_cli_binary, good, style) == 2);
     CHECK(video(good, out, "--stabilize 2") == 2);
     CHECK(video(good, out, "--size 0x0") == 2);
     CHECK(access(out, F_OK) != 0);
     CHECK(no_leftovers());
-    CHECK(sh("'%s' video --help", cli) == 0 && strstr(out_text, "examples:"));
+    CHECK(imp_test_sh(&io, "'%s' video --help", imp_test_cli_binary) == 0 &&
+          strstr(io.out, "examples:"));
 }
 
 int main(void)
 {
-    if (access(cli, X_OK) != 0)
+    if (access(imp_test_cli_binary, X_OK) != 0)
         imp_test_skip("the impasto program is not built");
     if (system("ffmpeg -version >/dev/null 2>&1") != 0 ||
         system("ffprobe -version >/dev/null 2>&1") != 0)
         imp_test_skip("the ffmpeg and ffprobe programs are not installed "
                       "(scripts/lib.sh imp_install_video_deps)");
     imp_video_quiet_logs();
-    snprintf(dir, sizeof dir, "/tmp/imp_test_video_XXXXXX");
-    if (!mkdtemp(dir)) {
-        printf("cannot make a temporary folder\n");
+    if (!imp_test_cli_open(&io, "imp_test_video_"))
         return 1;
-    }
     RUN(keeps_size_rotation_aspect_range_rate_and_audio);
     RUN(keeps_variable_frame_rate_timestamps_at_a_lower_network_size);
     RUN(copies_audio_the_container_holds_and_reencodes_the_rest);
@@ -444,9 +413,6 @@ int main(void)
     RUN(scene_cuts_start_afresh_and_results_do_not_depend_on_timing);
     RUN(ctrl_c_finishes_a_playable_file);
     RUN(bad_input_fails_with_one_line_and_no_file);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("note: could not remove %s\n", dir);
+    imp_test_cli_close(&io);
     return imp_test_finish();
 }
