@@ -120,6 +120,18 @@ float *imp_test_run_once(struct imp_model *m, const struct imp_predictor_options
     return out;
 }
 
+float *imp_test_run_engines(struct imp_model *m, const float *x, size_t x_floats,
+                            const char *engines, enum imp_isa isa, int threads,
+                            size_t *count, enum imp_status *status)
+{
+    struct imp_predictor_options o = imp_predictor_options_default();
+    o.engines = engines;
+    o.max_isa = isa;
+    o.threads = threads;
+    enum imp_status st;
+    return imp_test_run_once(m, &o, x, sizeof(float) * x_floats, count, status ? status : &st);
+}
+
 float imp_test_frand(unsigned *seed)
 {
     *seed = *seed * 1664525u + 1013904223u;

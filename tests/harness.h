@@ -45,6 +45,13 @@ float *imp_test_run_once(struct imp_model *m, const struct imp_predictor_options
                          const float *x, size_t x_bytes, size_t *count,
                          enum imp_status *status);
 
+/* imp_test_run_once with `x_floats` floats in, the engines forced
+ * ("Op=engine[,...]", or NULL for the built-in choice), the kernels capped
+ * at `isa` and `threads` threads; status may be NULL. */
+float *imp_test_run_engines(struct imp_model *m, const float *x, size_t x_floats,
+                            const char *engines, enum imp_isa isa, int threads,
+                            size_t *count, enum imp_status *status);
+
 /* Uniform in [-1, 1), from a seed the caller keeps: test data that is the
  * same on every run and platform. */
 float imp_test_frand(unsigned *seed);

@@ -77,17 +77,6 @@ static struct imp_model *bn_model(const struct bn_case *bc, int variant)
     return model;
 }
 
-static float *run(struct imp_model *m, const float *x, size_t xn, const char *engines,
-                  enum imp_isa isa, int threads, size_t *count)
-{
-    struct imp_predictor_options o = imp_predictor_options_default();
-    o.engines = engines;
-    o.max_isa = isa;
-    o.threads = threads;
-    enum imp_status st;
-    return imp_test_run_once(m, &o, x, sizeof(float) * xn, count, &st);
-}
-
 /* Largest difference against the largest output: the fold rounds W * a
  * once instead of rounding the conv and then scaling, and Winograd's
  * transforms spread rounding over a whole tile, so the yardstick is the
@@ -132,8 +121,10 @@ static void folded_matches_unfolded(void)
                 if (caps[c] > imp_isa_detect())
                     continue;
                 size_t nw = 0, ng = 0;
-                float *want = run(plain, x, xn, engines[e], caps[c], 2, &nw);
-                float *got = run(folded, x, xn, engines[e], caps[c], 2, &ng);
+                float *want = imp_test_run_engines(plain, x, xn, engines[e], caps[c], 2, &nw,
+                                                   NULL);
+                float *got = imp_test_run_engines(folded, x, xn, engines[e], caps[c], 2, &ng,
+                                                  NULL);
                 if (want || got) {
                     ran++;
                     if (!CHECK(want && got && nw == ng && close_enough(got, want, nw, k)))
@@ -174,8 +165,8 @@ static void folded_model_survives_imp(void)
         CHECK(imp_model_load_file(path, &back, &err) == IMP_OK)) {
         CHECK(imp_model_node_count(back) == 1);
         size_t nw = 0, ng = 0;
-        float *want = run(m, x, xn, NULL, IMP_ISA_BEST, 1, &nw);
-        float *got = run(back, x, xn, NULL, IMP_ISA_BEST, 1, &ng);
+        float *want = imp_test_run_engines(m, x, xn, NULL, IMP_ISA_BEST, 1, &nw, NULL);
+        float *got = imp_test_run_engines(back, x, xn, NULL, IMP_ISA_BEST, 1, &ng, NULL);
         CHECK(want && got && nw == ng && memcmp(want, got, sizeof(float) * nw) == 0);
         free(want);
         free(got);

@@ -115,17 +115,6 @@ static void kernels_match_plain_c(void)
 
 /* ---- the operators' simd engines --------------------------------------- */
 
-static float *run(struct imp_model *m, const float *x, size_t x_floats, const char *engines,
-                  enum imp_isa isa, int threads, size_t *count)
-{
-    struct imp_predictor_options o = imp_predictor_options_default();
-    o.engines = engines;
-    o.max_isa = isa;
-    o.threads = threads;
-    enum imp_status st;
-    return imp_test_run_once(m, &o, x, sizeof(float) * x_floats, count, &st);
-}
-
 static void op_engines_match_ref(void)
 {
     static const int64_t xd[4] = {2, 3, 17, 23};
@@ -170,12 +159,12 @@ static void op_engines_match_ref(void)
         snprintf(ref, sizeof ref, "%s=ref", names[k]);
         snprintf(simd, sizeof simd, "%s=simd", names[k]);
         size_t nw = 0, ng = 0;
-        float *want = run(m, x, N, ref, IMP_ISA_SCALAR, 1, &nw);
+        float *want = imp_test_run_engines(m, x, N, ref, IMP_ISA_SCALAR, 1, &nw, NULL);
         for (int ci = 0; want && ci < 3; ci++) {
             if (caps[ci] > imp_isa_detect())
                 continue;
             for (int t = 1; t <= 2; t++) {
-                float *got = run(m, x, N, simd, caps[ci], t, &ng);
+                float *got = imp_test_run_engines(m, x, N, simd, caps[ci], t, &ng, NULL);
                 bool ok = got && ng == nw;
                 for (size_t i = 0; ok && i < nw; i++)
                     ok = same(got[i], want[i]);
@@ -321,8 +310,10 @@ static void fused_conv_matches_unfused(void)
                         continue;
                     for (int t = 1; t <= 2; t++) {
                         size_t nw = 0, ng = 0;
-                        float *want = run(plain, x, xn, eng, caps[k], t, &nw);
-                        float *got = run(fused, x, xn, eng, caps[k], t, &ng);
+                        float *want = imp_test_run_engines(plain, x, xn, eng, caps[k], t, &nw,
+                                                           NULL);
+                        float *got = imp_test_run_engines(fused, x, xn, eng, caps[k], t, &ng,
+                                                          NULL);
                         if (!want && !got) /* the engine declines this shape */
                             continue;
                         accepted[e]++;
@@ -411,8 +402,8 @@ static void fused_model_survives_imp(void)
             const struct imp_node *n = &back->graph.nodes[0];
             CHECK(strcmp(imp_node_string(n, "activation", ""), act_cases[ai].fused) == 0);
             size_t nw = 0, ng = 0;
-            float *want = run(m, x, xn, NULL, IMP_ISA_BEST, 1, &nw);
-            float *got = run(back, x, xn, NULL, IMP_ISA_BEST, 1, &ng);
+            float *want = imp_test_run_engines(m, x, xn, NULL, IMP_ISA_BEST, 1, &nw, NULL);
+            float *got = imp_test_run_engines(back, x, xn, NULL, IMP_ISA_BEST, 1, &ng, NULL);
             bool ok = want && got && nw == ng;
             for (size_t i = 0; ok && i < nw; i++)
                 ok = same(got[i], want[i]);

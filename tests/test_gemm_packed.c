@@ -62,17 +62,6 @@ static struct imp_model *gemm_model(int64_t m, int64_t k, int64_t n, bool ta, bo
     return model;
 }
 
-static float *run(struct imp_model *m, const float *x, size_t xn, const char *engines,
-                  enum imp_isa isa, int threads, size_t *count)
-{
-    struct imp_predictor_options o = imp_predictor_options_default();
-    o.engines = engines;
-    o.max_isa = isa;
-    o.threads = threads;
-    enum imp_status st;
-    return imp_test_run_once(m, &o, x, sizeof(float) * xn, count, &st);
-}
-
 static void packed_matches_ref(void)
 {
     static const int64_t ms[] = {1, 2, 3, 5, 40}, ks[] = {1, 7, 33, 100}, ns[] = {1, 9, 70};
@@ -94,13 +83,16 @@ static void packed_matches_ref(void)
                 for (int64_t i = 0; i < m * k; i++)
                     x[i] = imp_test_frand(&seed);
                 size_t nw = 0, ng = 0;
-                float *want = run(model, x, (size_t)(m * k), "Gemm=ref", IMP_ISA_SCALAR, 1, &nw);
+                float *want = imp_test_run_engines(model, x, (size_t)(m * k), "Gemm=ref",
+                                                   IMP_ISA_SCALAR, 1, &nw, NULL);
                 CHECK(want && nw == (size_t)(m * n));
                 for (int ci = 0; want && ci < 3; ci++) {
                     if (caps[ci] > imp_isa_detect())
                         continue;
                     for (int t = 1; t <= 2; t++) {
-                        float *got = run(model, x, (size_t)(m * k), "Gemm=packed", caps[ci], t, &ng);
+                        float *got = imp_test_run_engines(model, x, (size_t)(m * k),
+                                                          "Gemm=packed", caps[ci], t, &ng,
+                                                          NULL);
                         bool ok = got && ng == nw;
                         double worst = 0;
                         for (size_t i = 0; ok && i < nw; i++) {

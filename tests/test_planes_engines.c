@@ -20,12 +20,8 @@ static const enum imp_isa caps[] = {IMP_ISA_SCALAR, IMP_ISA_AVX2, IMP_ISA_AVX512
 static float *run(struct imp_model *m, const float *x, size_t xn, const char *engines,
                   enum imp_isa isa, int threads, size_t *count, bool *declined)
 {
-    struct imp_predictor_options o = imp_predictor_options_default();
-    o.engines = engines;
-    o.max_isa = isa;
-    o.threads = threads;
     enum imp_status st;
-    float *y = imp_test_run_once(m, &o, x, sizeof(float) * xn, count, &st);
+    float *y = imp_test_run_engines(m, x, xn, engines, isa, threads, count, &st);
     *declined = !y && st == IMP_ERR_UNSUPPORTED;
     return y;
 }
