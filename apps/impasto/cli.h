@@ -110,6 +110,10 @@ int imp_cli_parse_int(const char *cmd, const char *flag, const char *text, long 
                       long hi, int *out);
 int imp_cli_parse_float(const char *cmd, const char *flag, const char *text,
                         float *out);
+/* A frame size "WxH" (both set) or "H" (*w = 0: the width follows the
+ * source's aspect), each side in [8, max_side]; -1 when malformed. Prints
+ * nothing: the caller words the usage error. */
+int imp_cli_parse_frame_size(const char *text, int max_side, int *w, int *h);
 
 /* ---- flags shared by every command that plans or runs a model ------------- */
 

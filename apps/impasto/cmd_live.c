@@ -206,27 +206,6 @@ struct style {
     struct imp_frame_style fs;
 };
 
-static int parse_size(const char *text, int *w, int *h)
-{
-    char *end;
-    errno = 0;
-    long a = strtol(text, &end, 10);
-    if (errno || end == text || a < 8 || a > IMP_VIDEO_MAX_SIDE)
-        return -1;
-    if (*end == '\0') {
-        *w = 0;
-        *h = (int)a;
-        return 0;
-    }
-    const char *second = end + 1;
-    long b = *end == 'x' ? strtol(second, &end, 10) : 0;
-    if (errno || end == second || *end || b < 8 || b > IMP_VIDEO_MAX_SIDE)
-        return -1;
-    *w = (int)a;
-    *h = (int)b;
-    return 0;
-}
-
 /* The processing size for a scale of the source, multiples of 4. */
 static void scaled(int sw, int sh, double scale, int *w, int *h)
 {
@@ -407,7 +386,7 @@ static int live_main(int argc, char **argv)
             input = a.value;
             break;
         case OPT_SIZE:
-            if (parse_size(a.value, &size_w, &size_h))
+            if (imp_cli_parse_frame_size(a.value, IMP_VIDEO_MAX_SIDE, &size_w, &size_h))
                 return imp_cli_usage(cmd, "--size wants WxH or H, not '%s'", a.value);
             break;
         case OPT_DEADLINE:

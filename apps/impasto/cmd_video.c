@@ -106,30 +106,6 @@ static void show_progress(void *ctx, int64_t done)
     fflush(stderr);
 }
 
-/* "640x360" or "360" (the height; the width follows the aspect, even). */
-static int parse_size(const char *text, int *w, int *h)
-{
-    char *end;
-    errno = 0;
-    long a = strtol(text, &end, 10);
-    if (errno || end == text || a < 8 || a > IMP_VIDEO_MAX_SIDE)
-        return -1;
-    if (*end == '\0') {
-        *w = 0;
-        *h = (int)a;
-        return 0;
-    }
-    if (*end != 'x')
-        return -1;
-    const char *second = end + 1;
-    long b = strtol(second, &end, 10);
-    if (errno || end == second || *end || b < 8 || b > IMP_VIDEO_MAX_SIDE)
-        return -1;
-    *w = (int)a;
-    *h = (int)b;
-    return 0;
-}
-
 static int same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
@@ -210,7 +186,7 @@ static int video_main(int argc, char **argv)
                                      a.value);
             break;
         case OPT_SIZE:
-            if (parse_size(a.value, &size_w, &size_h))
+            if (imp_cli_parse_frame_size(a.value, IMP_VIDEO_MAX_SIDE, &size_w, &size_h))
                 return imp_cli_usage(cmd,
                                      "--size wants WxH or H (8 to %d), such as 640x360 or "
                                      "360, not '%s'",

@@ -169,6 +169,29 @@ int imp_cli_parse_float(const char *cmd, const char *flag, const char *text,
     return 0;
 }
 
+int imp_cli_parse_frame_size(const char *text, int max_side, int *w, int *h)
+{
+    char *end;
+    errno = 0;
+    long a = strtol(text, &end, 10);
+    if (errno || end == text || a < 8 || a > max_side)
+        return -1;
+    if (*end == '\0') {
+        *w = 0;
+        *h = (int)a;
+        return 0;
+    }
+    if (*end != 'x')
+        return -1;
+    const char *second = end + 1;
+    long b = strtol(second, &end, 10);
+    if (errno || end == second || *end || b < 8 || b > max_side)
+        return -1;
+    *w = (int)a;
+    *h = (int)b;
+    return 0;
+}
+
 /* ---- shared model flags ------------------------------------------------------ */
 
 /* The --engine specs of one command line, joined with commas. */
