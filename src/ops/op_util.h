@@ -17,15 +17,6 @@
         .release = release_fn};                                               \
     static const struct imp_engine *const id##_engines[] = {&id##_ref, NULL}
 
-/* An operator that exists in ops.def but has no implementation yet. */
-#define IMP_OP_UNIMPLEMENTED(id)                                              \
-    static enum imp_status id##_infer_unimplemented(struct imp_infer_ctx *c)  \
-    {                                                                         \
-        return imp_fail(c->err, IMP_ERR_UNSUPPORTED, "not implemented yet");  \
-    }                                                                         \
-    const struct imp_op_def imp_opdef_##id = {                                \
-.infer = id##_infer_unimplemented}
-
 /* Fail inference with IMP_ERR_SHAPE (or another status) unless cond. */
 #define IMP_CHECK(c, cond, status, ...)                                       \
     do {                                                                      \
