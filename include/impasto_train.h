@@ -119,12 +119,33 @@ void imp_tnet_backward(struct imp_tnet *net);
 
 /* ---- the student ------------------------------------------------------- */
 
-/* The style network we train: early downsampling, residual blocks at a
- * quarter of the size, nearest x2 + conv upsampling, reflection padding,
- * conditional instance norm (one scale and shift per style), a sigmoid
- * output. Input and output RGB 0..1. `width` is the first layer's
- * channels (the others 2x and 4x of it); e.g. 16 with 3 blocks. Returns
- * NULL on bad arguments; *output receives the output value. */
+/* The style network we train: a strided encoder, residual blocks at the
+ * coarsest level, a decoder of nearest x2 + 3x3 conv (no checkerboard),
+ * reflection padding, conditional instance norm after every conv but the
+ * last (one scale and shift per style), a sigmoid output. Input and
+ * output RGB 0..1. */
+#define IMP_STUDENT_MAX_LEVELS 4
+struct imp_student_shape {
+    int levels;                           /* resolution levels, 1..4       */
+    int channels[IMP_STUDENT_MAX_LEVELS]; /* per level, finest first       */
+    int edge_kernel; /* the stem's and the output conv's size (odd)        */
+    int stem_stride; /* 1: the stem works at full size; 2: at half size    */
+    int res_blocks;  /* at the coarsest level                              */
+};
+/* Johnson et al.'s shape at a width: {w, 2w, 4w}, 9x9 edges, stem at
+ * full size, body at a quarter. About 10 GMAC a 640x480 frame at w = 16. */
+struct imp_student_shape imp_student_johnson(int width, int res_blocks);
+/* The shape impasto ships, made for 60 frames a second on two cores:
+ * {16, 32, 48}, a 3x3 stride-2 stem, body at an eighth of the size with 3
+ * blocks, 3x3 output conv at full size. About 1.5 GMAC a 640x480 frame. */
+struct imp_student_shape imp_student_fast(void);
+bool imp_student_shape_valid(const struct imp_student_shape *shape);
+/* Sizes the network gives back unchanged are multiples of this. */
+int imp_student_stride(const struct imp_student_shape *shape);
+/* Returns NULL on bad arguments; *output receives the output value. */
+struct imp_tnet *imp_student_create_shaped(int n_styles, const struct imp_student_shape *shape,
+                                           int *output);
+/* imp_student_create_shaped with imp_student_johnson(width, res_blocks). */
 struct imp_tnet *imp_student_create(int n_styles, int width, int res_blocks, int *output);
 
 /* Writes the network as a .imp model the runtime runs (input "input",

@@ -106,6 +106,15 @@ static void bad_inputs_fail_with_one_line(void)
     CHECK(imp_test_cli_run(&io, "train --style %s --content %s -o %s --time-limit soon",
                            imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
                            imp_test_cli_path(&io, "x.imp")) == 2);
+    CHECK(imp_test_cli_run(&io, "train --style %s --content %s -o %s --arch wide",
+                           imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
+                           imp_test_cli_path(&io, "x.imp")) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "--arch"));
+    /* the fast shape halves the size three times: 36 is no multiple of 8 */
+    CHECK(imp_test_cli_run(&io, "train --style %s --content %s -o %s --arch fast --size 36",
+                           imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
+                           imp_test_cli_path(&io, "x.imp")) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "multiple of 8"));
 }
 
 static void a_short_run_writes_a_model_and_resumes(void)
