@@ -148,6 +148,11 @@ enum imp_status imp_tnet_export_imp(const struct imp_tnet *net, const float *sty
  * (relu1_1, relu1_2, relu2_1, relu2_2, relu3_1 .. relu3_4). */
 enum imp_status imp_vgg19_load(const char *dir, struct imp_tnet **out, int relu_values[8],
                                struct imp_error *err);
+/* The same network cut after its first n_convs (1..8) convolutions, for a
+ * loss that needs no deeper layer (fewer convolutions, faster steps);
+ * relu_values of the convolutions left out are -1. */
+enum imp_status imp_vgg19_load_convs(const char *dir, int n_convs, struct imp_tnet **out,
+                                     int relu_values[8], struct imp_error *err);
 
 struct imp_ploss;
 
@@ -166,7 +171,10 @@ enum imp_status imp_ploss_create(struct imp_tnet *loss_net, const struct imp_plo
                                  struct imp_error *err);
 void imp_ploss_free(struct imp_ploss *pl);
 /* The Gram matrices of painting `style` ([3, height, width] RGB 0..1),
- * computed once and kept. */
+ * computed once and kept. A NULL painting makes `style` an identity
+ * style: its samples get the content and TV terms only (style weight 0),
+ * so the network learns to give the photo back; a strength control
+ * interpolates towards it. A style never set is an identity style too. */
 enum imp_status imp_ploss_set_style(struct imp_ploss *pl, int style, const float *painting,
                                     struct imp_error *err);
 

@@ -151,6 +151,56 @@ static void a_short_run_writes_a_model_and_resumes(void)
         imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
         imp_test_cli_path(&io, "other.imp"), vgg, common, imp_test_cli_path(&io, "out.imp.ckpt"));
     CHECK(rc == 1 && imp_test_cli_one_error_line(&io, "out.imp.ckpt"));
+    /* the default loss layers named out loud are the same recipe ... */
+    rc = imp_test_cli_run(
+        &io, "train --style %s,%s --content %s -o %s --vgg %s %s --iterations 6 --resume %s "
+        "--style-layers relu1_2,relu2_2,relu3_4 --content-layer relu2_2",
+        imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos/a.png"),
+        imp_test_cli_path(&io, "photos"), imp_test_cli_path(&io, "out.imp"), vgg, common,
+        imp_test_cli_path(&io, "out.imp.ckpt"));
+    CHECK(rc == 0 && strstr(io.out, "step 6/6"));
+    /* ... other layers, or an identity style, are not */
+    rc = imp_test_cli_run(
+        &io, "train --style %s,%s --content %s -o %s --vgg %s %s --iterations 7 --resume %s "
+        "--content-layer relu1_2",
+        imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos/a.png"),
+        imp_test_cli_path(&io, "photos"), imp_test_cli_path(&io, "out.imp"), vgg, common,
+        imp_test_cli_path(&io, "out.imp.ckpt"));
+    CHECK(rc == 1 && imp_test_cli_one_error_line(&io, "out.imp.ckpt"));
+    rc = imp_test_cli_run(
+        &io, "train --style %s,identity --content %s -o %s --vgg %s %s --iterations 7 --resume %s",
+        imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
+        imp_test_cli_path(&io, "out.imp"), vgg, common, imp_test_cli_path(&io, "out.imp.ckpt"));
+    CHECK(rc == 1 && imp_test_cli_one_error_line(&io, "out.imp.ckpt"));
+}
+
+/* The word identity trains the network's photo; the loss layers are named
+ * by the user and only as much VGG as they need is read. */
+static void identity_style_and_loss_layers(void)
+{
+    char vgg[256];
+    snprintf(vgg, sizeof vgg, "%s", imp_test_cli_path(&io, "vgg"));
+    int rc = imp_test_cli_run(
+        &io, "train --style identity,%s --content %s -o %s --vgg %s --size 32 --batch 2 "
+        "--width 4 --blocks 1 --iterations 2 --style-layers relu1_1,relu2_1 "
+        "--content-layer relu1_2",
+        imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
+        imp_test_cli_path(&io, "id.imp"), vgg);
+    if (!CHECK(rc == 0))
+        printf("  stderr: %s\n", io.err);
+    CHECK(strstr(io.out, "step 2/2") != NULL);
+    CHECK(imp_test_cli_run(&io, "train --style identity --content %s -o %s --vgg %s",
+                           imp_test_cli_path(&io, "photos"), imp_test_cli_path(&io, "id.imp"),
+                           vgg) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "identity"));
+    CHECK(imp_test_cli_run(&io, "train --style %s --content %s -o %s --style-layers relu9_9",
+                           imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
+                           imp_test_cli_path(&io, "id.imp")) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "relu9_9"));
+    CHECK(imp_test_cli_run(&io, "train --style %s --content %s -o %s --content-layer conv1",
+                           imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
+                           imp_test_cli_path(&io, "id.imp")) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "conv1"));
 }
 
 /* Ctrl-C: a checkpoint and the models are written, exit 130. */
@@ -177,6 +227,7 @@ int main(void)
         return 1;
     RUN(bad_inputs_fail_with_one_line);
     RUN(a_short_run_writes_a_model_and_resumes);
+    RUN(identity_style_and_loss_layers);
     RUN(ctrl_c_writes_a_checkpoint);
     imp_test_cli_close(&io);
     return imp_test_finish();

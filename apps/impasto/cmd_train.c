@@ -26,7 +26,10 @@ static const char help[] =
     "continues one to the same bytes as a run that never stopped.\n"
     "\n"
     "options:\n"
-    "      --style P[,P...]  paintings (PNG or JPEG), one style each\n"
+    "      --style P[,P...]  paintings (PNG or JPEG), one style each; the word\n"
+    "                        identity instead of a painting trains the network's\n"
+    "                        photo (content and TV loss only), the style that\n"
+    "                        stylize --strength fades towards\n"
     "      --content DIR     folder of photographs (see scripts/photos.sh)\n"
     "  -o, --output OUT.imp the trained network\n"
     "      --vgg DIR         VGG19 TF.js files (default:\n"
@@ -37,6 +40,11 @@ static const char help[] =
     "      --content-weight W   (default 1)\n"
     "      --style-weight W     (default 5)\n"
     "      --tv-weight W        (default 1e-6)\n"
+    "      --style-layers L[,L...]  VGG19 layers of the style loss, from relu1_1,\n"
+    "                        relu1_2, relu2_1, relu2_2, relu3_1 .. relu3_4\n"
+    "                        (default relu1_2,relu2_2,relu3_4)\n"
+    "      --content-layer L VGG19 layer of the content loss (default relu2_2);\n"
+    "                        only the layers up to the deepest one chosen run\n"
     "      --lr R            Adam's learning rate (default 1e-3)\n"
     "      --width W         first layer's channels; then 2W and 4W (default 16)\n"
     "      --blocks N        residual blocks (default 3)\n"
@@ -53,15 +61,26 @@ static const char help[] =
     "examples:\n"
     "  bash scripts/photos.sh --link photos/\n"
     "  impasto train --style wave.jpg --content photos/ -o wave.imp --time-limit 30m\n"
-    "  impasto train --style wave.jpg,scream.jpg --content photos/ -o two.imp \\\n"
+    "  impasto train --style identity,wave.jpg,scream.jpg --content photos/ -o two.imp \\\n"
     "      --preview me.jpg --preview-every 50\n"
     "  impasto train --style wave.jpg --content photos/ -o wave.imp --resume wave.imp.ckpt\n";
 
 enum {
     O_STYLE = 1, O_CONTENT, O_OUTPUT, O_VGG, O_ITER, O_SIZE, O_BATCH, O_CW, O_SW, O_TW, O_LR,
     O_WIDTH, O_BLOCKS, O_SEED, O_CKPT, O_CKPT_EVERY, O_RESUME, O_TIME, O_PREVIEW,
-    O_PREVIEW_EVERY, O_THREADS,
+    O_PREVIEW_EVERY, O_THREADS, O_STYLE_LAYERS, O_CONTENT_LAYER,
 };
+
+/* The VGG19 layers a loss may read, in network order (imp_vgg19_load's
+ * relu_values). */
+#define VGG_LAYERS 8
+static const char *const vgg_layer_names[VGG_LAYERS] = {
+    "relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1", "relu3_2", "relu3_3", "relu3_4"};
+/* Johnson et al.'s choice, narrowed to the layers our VGG reaches. */
+#define DEFAULT_STYLE_LAYERS ((1u << 1) | (1u << 3) | (1u << 7))
+#define DEFAULT_CONTENT_LAYER 3
+/* The word that stands for the identity style in --style. */
+#define IDENTITY_STYLE "identity"
 
 static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig)
@@ -74,6 +93,9 @@ struct recipe {
     char *styles[TRAIN_MAX_STYLES];
     int n_styles;
     const char *content, *output, *vgg, *checkpoint, *resume, *preview;
+    int identity; /* index of the identity style, -1: none */
+    unsigned style_layers; /* bit i: vgg_layer_names[i] */
+    int content_layer;
     int iterations, size, batch, width, blocks, seed, ckpt_every, preview_every, threads;
     float cw, sw, tw, lr;
     double time_limit; /* seconds, 0: none */
@@ -100,7 +122,46 @@ static uint64_t recipe_tag(const struct recipe *r, size_t n_params)
     const unsigned char *p = (const unsigned char *)v;
     for (size_t i = 0; i < sizeof v; i++)
         h = (h ^ p[i]) * 1099511628211ull;
+    /* Newer choices join the hash only when they differ from what came
+     * before them, so older checkpoints still resume. */
+    if (r->identity < 0 && r->style_layers == DEFAULT_STYLE_LAYERS &&
+        r->content_layer == DEFAULT_CONTENT_LAYER)
+        return h;
+    int64_t more[] = {r->identity, (int64_t)r->style_layers, r->content_layer};
+    p = (const unsigned char *)more;
+    for (size_t i = 0; i < sizeof more; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
     return h;
+}
+
+static int vgg_layer_index(const char *name)
+{
+    for (int i = 0; i < VGG_LAYERS; i++)
+        if (strcmp(name, vgg_layer_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int parse_style_layers(const char *cmd, const char *text, unsigned *mask)
+{
+    char *copy = strdup(text), *save = NULL;
+    if (!copy)
+        return imp_cli_fail("train", "out of memory");
+    *mask = 0;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int i = vgg_layer_index(t);
+        if (i < 0) {
+            int rc = imp_cli_usage(cmd, "--style-layers: '%s' is not one of relu1_1, relu1_2, "
+                                   "relu2_1, relu2_2, relu3_1, relu3_2, relu3_3, relu3_4", t);
+            free(copy);
+            return rc;
+        }
+        *mask |= 1u << i;
+    }
+    free(copy);
+    if (!*mask)
+        return imp_cli_usage(cmd, "--style-layers: name at least one layer");
+    return 0;
 }
 
 static int parse(int argc, char **argv, struct recipe *r)
@@ -116,13 +177,16 @@ static int parse(int argc, char **argv, struct recipe *r)
         {"checkpoint", 0, 1, O_CKPT},   {"checkpoint-every", 0, 1, O_CKPT_EVERY},
         {"resume", 0, 1, O_RESUME},     {"time-limit", 0, 1, O_TIME},
         {"preview", 0, 1, O_PREVIEW},   {"preview-every", 0, 1, O_PREVIEW_EVERY},
-        {"threads", 't', 1, O_THREADS}, {0},
+        {"threads", 't', 1, O_THREADS}, {"style-layers", 0, 1, O_STYLE_LAYERS},
+        {"content-layer", 0, 1, O_CONTENT_LAYER}, {0},
     };
     const char *cmd = "train";
     *r = (struct recipe){.vgg = "../shared/models/backbones/vgg19-imagenet-keras-tfjs-partial",
                          .iterations = 2000, .size = 256, .batch = 4, .width = 16,
                          .blocks = 3, .seed = 1, .ckpt_every = 200, .preview_every = 100,
-                         .threads = 2, .cw = 1.0f, .sw = 5.0f, .tw = 1e-6f, .lr = 1e-3f};
+                         .threads = 2, .cw = 1.0f, .sw = 5.0f, .tw = 1e-6f, .lr = 1e-3f,
+                         .identity = -1, .style_layers = DEFAULT_STYLE_LAYERS,
+                         .content_layer = DEFAULT_CONTENT_LAYER};
     struct imp_cli_args a;
     imp_cli_args_init(&a, &imp_cli_train_command, argc, argv);
     for (int id; (id = imp_cli_args_next(&a, opts)) != IMP_CLI_ARG_END;) {
@@ -141,6 +205,13 @@ static int parse(int argc, char **argv, struct recipe *r)
                 if (r->n_styles == TRAIN_MAX_STYLES) {
                     free(copy);
                     return imp_cli_usage(cmd, "at most %d styles", TRAIN_MAX_STYLES);
+                }
+                if (strcmp(t, IDENTITY_STYLE) == 0) {
+                    if (r->identity >= 0) {
+                        free(copy);
+                        return imp_cli_usage(cmd, "--style: identity given twice");
+                    }
+                    r->identity = r->n_styles;
                 }
                 r->styles[r->n_styles++] = strdup(t);
             }
@@ -171,12 +242,21 @@ static int parse(int argc, char **argv, struct recipe *r)
         case O_PREVIEW: r->preview = v; break;
         case O_PREVIEW_EVERY: bad = imp_cli_parse_int(cmd, "--preview-every", v, 1, 100000000, &r->preview_every); break;
         case O_THREADS: bad = imp_cli_parse_int(cmd, "--threads", v, 1, 256, &r->threads); break;
+        case O_STYLE_LAYERS: bad = parse_style_layers(cmd, v, &r->style_layers); break;
+        case O_CONTENT_LAYER:
+            r->content_layer = vgg_layer_index(v);
+            if (r->content_layer < 0)
+                return imp_cli_usage(cmd, "--content-layer: '%s' is not one of relu1_1, "
+                                     "relu1_2, relu2_1, relu2_2, relu3_1 .. relu3_4", v);
+            break;
         }
         if (bad)
             return IMP_CLI_EXIT_USAGE;
     }
     if (!r->n_styles)
         return imp_cli_usage(cmd, "give the paintings with --style");
+    if (r->n_styles == 1 && r->identity == 0)
+        return imp_cli_usage(cmd, "--style: identity needs at least one painting beside it");
     if (!r->content)
         return imp_cli_usage(cmd, "give a folder of photographs with --content");
     if (!r->output)
@@ -286,7 +366,7 @@ static int train_main(int argc, char **argv)
         goto done;
     }
     for (int k = 0; k < r.n_styles && !rc; k++)
-        if (train_load_square(r.styles[k], r.size, paintings + (size_t)k * one, why,
+        if (k != r.identity && train_load_square(r.styles[k], r.size, paintings + (size_t)k * one, why,
                               sizeof why) != 0)
             rc = fail_line(why);
     if (!rc && r.preview && train_load_square(r.preview, r.size, preview, why, sizeof why) != 0)
@@ -294,8 +374,12 @@ static int train_main(int argc, char **argv)
     if (!rc && train_photos_load(r.content, r.size, TRAIN_MAX_PHOTOS, &photos, why,
                                  sizeof why) != 0)
         rc = fail_line(why);
-    int relu[8];
-    if (!rc && imp_vgg19_load(r.vgg, &vgg, relu, &err) != IMP_OK)
+    /* VGG only as deep as the deepest layer a loss reads. */
+    int relu[VGG_LAYERS], deepest = r.content_layer;
+    for (int i = 0; i < VGG_LAYERS; i++)
+        if (r.style_layers & (1u << i) && i > deepest)
+            deepest = i;
+    if (!rc && imp_vgg19_load_convs(r.vgg, deepest + 1, &vgg, relu, &err) != IMP_OK)
         rc = imp_cli_fail_message("--vgg", err.message);
     if (rc)
         goto done;
@@ -307,9 +391,13 @@ static int train_main(int argc, char **argv)
         goto done;
     }
     imp_tnet_init_params(student, (uint64_t)r.seed);
-    int style_values[3] = {relu[1], relu[3], relu[7]};
-    struct imp_ploss_options po = {.content_value = relu[3], .style_values = style_values,
-                                   .n_style_values = 3, .content_weight = r.cw,
+    int style_values[VGG_LAYERS], n_style_values = 0;
+    for (int i = 0; i < VGG_LAYERS; i++)
+        if (r.style_layers & (1u << i))
+            style_values[n_style_values++] = relu[i];
+    struct imp_ploss_options po = {.content_value = relu[r.content_layer],
+                                   .style_values = style_values,
+                                   .n_style_values = n_style_values, .content_weight = r.cw,
                                    .style_weight = r.sw, .tv_weight = r.tw};
     struct imp_tnet_plan_options o = {.batch = r.batch, .height = r.size, .width = r.size,
                                       .threads = r.threads, .max_isa = IMP_ISA_BEST,
@@ -322,7 +410,7 @@ static int train_main(int argc, char **argv)
         goto done;
     }
     for (int k = 0; k < r.n_styles; k++)
-        imp_ploss_set_style(pl, k, paintings + (size_t)k * one, &err);
+        imp_ploss_set_style(pl, k, k == r.identity ? NULL : paintings + (size_t)k * one, &err);
 
     struct imp_rng rng = {(uint64_t)r.seed * 0x9E3779B97F4A7C15ull + 1};
     char ckpt_path[4096];
