@@ -136,6 +136,29 @@ struct imp_tnet *imp_student_create(int n_styles, int width, int res_blocks, int
 enum imp_status imp_tnet_export_imp(const struct imp_tnet *net, const float *style_mix,
                                     const char *path, struct imp_error *err);
 
+/* A style of a multi-style network: a name ([a-z0-9_-], 1 to 63 bytes,
+ * unique; "identity" for the network's photo) and, when known, the
+ * painting's title and painter. */
+struct imp_tnet_style {
+    const char *name, *title, *painter;
+};
+
+struct imp_tnet_export {
+    const float *style_mix;              /* the live norm weights (NULL: style 0) */
+    /* One per style of the network, or NULL for a plain model. With them
+     * the file is a multi-style network (docs/format.md): every style's
+     * scales and shifts ride along as constants "style.NAME.normK.scale"
+     * and ".shift", named in the metadata (impasto.styles,
+     * impasto.styles.params, impasto.style.NAME.params, .title, .painter). */
+    const struct imp_tnet_style *styles;
+    const char *recipe;                  /* impasto.recipe, or NULL */
+};
+
+/* imp_tnet_export_imp with the options above. Every export records the
+ * input convention (impasto.input.*: NCHW, RGB, 0..1). */
+enum imp_status imp_tnet_export(const struct imp_tnet *net, const struct imp_tnet_export *o,
+                                const char *path, struct imp_error *err);
+
 /* ---- the perceptual loss ------------------------------------------------- */
 
 /* The loss network of a perceptual loss: VGG19's convolutions up to

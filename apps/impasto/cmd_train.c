@@ -20,16 +20,21 @@ static const char help[] =
     "Train a fast style network on this CPU: one network for all the paintings\n"
     "given (conditional instance norm), judged by VGG19's features (Johnson et\n"
     "al. 2016). Photos come from DIR (every .jpg/.jpeg/.png), as random crops\n"
-    "and flips. OUT.imp gets the first style; each further style K is written\n"
-    "beside it as OUT-K.imp. A checkpoint is written every --checkpoint-every\n"
-    "steps, at the end, and when Ctrl-C stops the run (exit 130); --resume\n"
-    "continues one to the same bytes as a run that never stopped.\n"
+    "and flips. OUT.imp is one multi-style network holding every style (named\n"
+    "after its painting's file: wave.jpg is the style wave), which stylize,\n"
+    "video and live pick by name; it runs the first painting's style unless\n"
+    "told otherwise. A checkpoint is written every --checkpoint-every steps, at\n"
+    "the end, and when Ctrl-C stops the run (exit 130); --resume continues one\n"
+    "to the same bytes as a run that never stopped, and --resume with\n"
+    "--iterations at the step already reached just writes OUT.imp.\n"
     "\n"
     "options:\n"
     "      --style P[,P...]  paintings (PNG or JPEG), one style each; the word\n"
     "                        identity instead of a painting trains the network's\n"
     "                        photo (content and TV loss only), the style that\n"
     "                        stylize --strength fades towards\n"
+    "      --style-info NAME=\"TITLE|PAINTER\"  the painting's title and painter,\n"
+    "                        kept in OUT.imp for impasto styles (repeatable)\n"
     "      --content DIR     folder of photographs (see scripts/photos.sh)\n"
     "  -o, --output OUT.imp the trained network\n"
     "      --vgg DIR         VGG19 TF.js files (default:\n"
@@ -63,12 +68,14 @@ static const char help[] =
     "  impasto train --style wave.jpg --content photos/ -o wave.imp --time-limit 30m\n"
     "  impasto train --style identity,wave.jpg,scream.jpg --content photos/ -o two.imp \\\n"
     "      --preview me.jpg --preview-every 50\n"
-    "  impasto train --style wave.jpg --content photos/ -o wave.imp --resume wave.imp.ckpt\n";
+    "  impasto train --style wave.jpg --content photos/ -o wave.imp --resume wave.imp.ckpt\n"
+    "  impasto train --style identity,wave.jpg --content photos/ -o styles.imp \\\n"
+    "      --style-info wave=\"The Great Wave off Kanagawa|Katsushika Hokusai\"\n";
 
 enum {
     O_STYLE = 1, O_CONTENT, O_OUTPUT, O_VGG, O_ITER, O_SIZE, O_BATCH, O_CW, O_SW, O_TW, O_LR,
     O_WIDTH, O_BLOCKS, O_SEED, O_CKPT, O_CKPT_EVERY, O_RESUME, O_TIME, O_PREVIEW,
-    O_PREVIEW_EVERY, O_THREADS, O_STYLE_LAYERS, O_CONTENT_LAYER,
+    O_PREVIEW_EVERY, O_THREADS, O_STYLE_LAYERS, O_CONTENT_LAYER, O_STYLE_INFO,
 };
 
 /* The VGG19 layers a loss may read, in network order (imp_vgg19_load's
@@ -92,6 +99,11 @@ static void on_sigint(int sig)
 struct recipe {
     char *styles[TRAIN_MAX_STYLES];
     int n_styles;
+    char names[TRAIN_MAX_STYLES][64]; /* from the paintings' file names */
+    char *infos[TRAIN_MAX_STYLES];    /* --style-info as given: NAME=TITLE|PAINTER */
+    int n_infos;
+    int argc;
+    char **argv;
     const char *content, *output, *vgg, *checkpoint, *resume, *preview;
     int identity; /* index of the identity style, -1: none */
     unsigned style_layers; /* bit i: vgg_layer_names[i] */
@@ -132,6 +144,25 @@ static uint64_t recipe_tag(const struct recipe *r, size_t n_params)
     for (size_t i = 0; i < sizeof more; i++)
         h = (h ^ p[i]) * 1099511628211ull;
     return h;
+}
+
+/* wave.jpg -> "wave": the base name without its extension, lower case,
+ * anything outside [a-z0-9_-] as '-'. */
+static void style_name(const char *path, char name[64])
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot > base ? (size_t)(dot - base) : strlen(base);
+    n = n > 63 ? 63 : n;
+    for (size_t i = 0; i < n; i++) {
+        char c = base[i];
+        c = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+        name[i] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ? c : '-';
+    }
+    name[n] = '\0';
+    if (!n)
+        snprintf(name, 64, "style");
 }
 
 static int vgg_layer_index(const char *name)
@@ -178,7 +209,8 @@ static int parse(int argc, char **argv, struct recipe *r)
         {"resume", 0, 1, O_RESUME},     {"time-limit", 0, 1, O_TIME},
         {"preview", 0, 1, O_PREVIEW},   {"preview-every", 0, 1, O_PREVIEW_EVERY},
         {"threads", 't', 1, O_THREADS}, {"style-layers", 0, 1, O_STYLE_LAYERS},
-        {"content-layer", 0, 1, O_CONTENT_LAYER}, {0},
+        {"content-layer", 0, 1, O_CONTENT_LAYER}, {"style-info", 0, 1, O_STYLE_INFO},
+        {0},
     };
     const char *cmd = "train";
     *r = (struct recipe){.vgg = "../shared/models/backbones/vgg19-imagenet-keras-tfjs-partial",
@@ -187,6 +219,8 @@ static int parse(int argc, char **argv, struct recipe *r)
                          .threads = 2, .cw = 1.0f, .sw = 5.0f, .tw = 1e-6f, .lr = 1e-3f,
                          .identity = -1, .style_layers = DEFAULT_STYLE_LAYERS,
                          .content_layer = DEFAULT_CONTENT_LAYER};
+    r->argc = argc;
+    r->argv = argv;
     struct imp_cli_args a;
     imp_cli_args_init(&a, &imp_cli_train_command, argc, argv);
     for (int id; (id = imp_cli_args_next(&a, opts)) != IMP_CLI_ARG_END;) {
@@ -243,6 +277,13 @@ static int parse(int argc, char **argv, struct recipe *r)
         case O_PREVIEW_EVERY: bad = imp_cli_parse_int(cmd, "--preview-every", v, 1, 100000000, &r->preview_every); break;
         case O_THREADS: bad = imp_cli_parse_int(cmd, "--threads", v, 1, 256, &r->threads); break;
         case O_STYLE_LAYERS: bad = parse_style_layers(cmd, v, &r->style_layers); break;
+        case O_STYLE_INFO:
+            if (!strchr(v, '=') || !strchr(strchr(v, '='), '|'))
+                return imp_cli_usage(cmd, "--style-info '%s': write NAME=\"TITLE|PAINTER\"", v);
+            if (r->n_infos == TRAIN_MAX_STYLES)
+                return imp_cli_usage(cmd, "--style-info: at most %d", TRAIN_MAX_STYLES);
+            r->infos[r->n_infos++] = (char *)v;
+            break;
         case O_CONTENT_LAYER:
             r->content_layer = vgg_layer_index(v);
             if (r->content_layer < 0)
@@ -257,7 +298,24 @@ static int parse(int argc, char **argv, struct recipe *r)
         return imp_cli_usage(cmd, "give the paintings with --style");
     if (r->n_styles == 1 && r->identity == 0)
         return imp_cli_usage(cmd, "--style: identity needs at least one painting beside it");
-    if (!r->content)
+    for (int k = 0; k < r->n_styles; k++) {
+        style_name(r->styles[k], r->names[k]);
+        for (int j = 0; j < k; j++)
+            if (strcmp(r->names[j], r->names[k]) == 0)
+                return imp_cli_usage(cmd, "--style: two paintings would both be the style "
+                                     "'%s' (styles are named after their files)",
+                                     r->names[k]);
+    }
+    for (int i = 0; i < r->n_infos; i++) {
+        size_t n = (size_t)(strchr(r->infos[i], '=') - r->infos[i]);
+        int found = 0;
+        for (int k = 0; k < r->n_styles; k++)
+            found |= strlen(r->names[k]) == n && strncmp(r->names[k], r->infos[i], n) == 0;
+        if (!found)
+            return imp_cli_usage(cmd, "--style-info '%.*s': no such style (the styles are "
+                                 "named after their paintings' files)", (int)n, r->infos[i]);
+    }
+    if (!r->content && !r->resume)
         return imp_cli_usage(cmd, "give a folder of photographs with --content");
     if (!r->output)
         return imp_cli_usage(cmd, "give the output network with -o OUT.imp");
@@ -266,34 +324,57 @@ static int parse(int argc, char **argv, struct recipe *r)
     return -1; /* go on */
 }
 
-/* OUT.imp for style 0, OUT-K.imp for style K. */
-static void style_path(const char *out, int k, char *buf, size_t size)
+/* The command line and the step reached, for impasto.recipe. */
+static char *recipe_text(const struct recipe *r, long long step)
 {
-    if (k == 0) {
-        snprintf(buf, size, "%s", out);
-        return;
-    }
-    const char *dot = strrchr(out, '.');
-    int stem = dot && !strchr(dot, '/') ? (int)(dot - out) : (int)strlen(out);
-    snprintf(buf, size, "%.*s-%d%s", stem, out, k, dot && !strchr(dot, '/') ? dot : "");
+    size_t len = 64;
+    for (int i = 0; i < r->argc; i++)
+        len += strlen(r->argv[i]) + 3;
+    char *text = malloc(len);
+    if (!text)
+        return NULL;
+    size_t at = (size_t)snprintf(text, len, "impasto");
+    for (int i = 0; i < r->argc; i++)
+        at += (size_t)snprintf(text + at, len - at, " %s", r->argv[i]);
+    snprintf(text + at, len - at, " (step %lld)", step);
+    return text;
 }
 
+/* The checkpoint, then OUT.imp: every style in one network, the first
+ * painting's style live. */
 static int save_all(struct imp_tnet *student, const struct recipe *r, struct imp_checkpoint *ck,
-                    const char *ckpt_path)
+                    const char *ckpt_path, bool write_checkpoint)
 {
     struct imp_error err = {0};
-    if (imp_checkpoint_save(ckpt_path, ck, &err) != IMP_OK)
+    if (write_checkpoint && imp_checkpoint_save(ckpt_path, ck, &err) != IMP_OK)
         return imp_cli_fail_message(ckpt_path, err.message);
     float mix[TRAIN_MAX_STYLES];
+    struct imp_tnet_style styles[TRAIN_MAX_STYLES];
+    char info[TRAIN_MAX_STYLES][2][512];
+    int live = r->identity == 0 ? 1 : 0;
     for (int k = 0; k < r->n_styles; k++) {
-        char path[4096];
-        style_path(r->output, k, path, sizeof path);
-        for (int s = 0; s < r->n_styles; s++)
-            mix[s] = s == k;
-        if (imp_tnet_export_imp(student, mix, path, &err) != IMP_OK)
-            return imp_cli_fail_message(path, err.message);
+        mix[k] = k == live;
+        styles[k] = (struct imp_tnet_style){.name = r->names[k]};
+        for (int i = 0; i < r->n_infos; i++) {
+            const char *eq = strchr(r->infos[i], '='), *bar = strchr(eq, '|');
+            if ((size_t)(eq - r->infos[i]) != strlen(r->names[k]) ||
+                strncmp(r->infos[i], r->names[k], strlen(r->names[k])) != 0)
+                continue;
+            snprintf(info[k][0], sizeof info[k][0], "%.*s", (int)(bar - eq - 1), eq + 1);
+            snprintf(info[k][1], sizeof info[k][1], "%s", bar + 1);
+            styles[k].title = info[k][0][0] ? info[k][0] : NULL;
+            styles[k].painter = info[k][1][0] ? info[k][1] : NULL;
+        }
     }
-    return 0;
+    char *recipe = recipe_text(r, (long long)ck->adam->step);
+    struct imp_tnet_export o = {.style_mix = mix, .styles = styles, .recipe = recipe};
+    int rc = 0;
+    if (!recipe)
+        rc = imp_cli_fail("train", "out of memory");
+    else if (imp_tnet_export(student, &o, r->output, &err) != IMP_OK)
+        rc = imp_cli_fail_message(r->output, err.message);
+    free(recipe);
+    return rc;
 }
 
 static int write_preview(struct imp_tnet *student, int out_value, const struct recipe *r,
@@ -365,6 +446,45 @@ static int train_main(int argc, char **argv)
         rc = imp_cli_fail("train", "out of memory");
         goto done;
     }
+    /* The network and the checkpoint first: a run that has reached its
+     * step count only writes the model, reading no photos, paintings or
+     * VGG. */
+    int out_value;
+    student = imp_student_create(r.n_styles, r.width, r.blocks, &out_value);
+    if (!student) {
+        rc = imp_cli_fail("train", "out of memory building the network");
+        goto done;
+    }
+    imp_tnet_init_params(student, (uint64_t)r.seed);
+    if (imp_adam_init(&adam, imp_tnet_param_count(student), r.lr, &err) != IMP_OK) {
+        rc = imp_cli_fail_message("train", err.message);
+        goto done;
+    }
+    struct imp_rng rng = {(uint64_t)r.seed * 0x9E3779B97F4A7C15ull + 1};
+    char ckpt_path[4096];
+    snprintf(ckpt_path, sizeof ckpt_path, "%s", r.checkpoint ? r.checkpoint : r.output);
+    if (!r.checkpoint)
+        strncat(ckpt_path, ".ckpt", sizeof ckpt_path - strlen(ckpt_path) - 1);
+    struct imp_checkpoint ck = {.n_params = imp_tnet_param_count(student),
+                                .params = imp_tnet_params(student), .adam = &adam, .rng = &rng,
+                                .tag = recipe_tag(&r, imp_tnet_param_count(student))};
+    if (r.resume && imp_checkpoint_load(r.resume, &ck, &err) != IMP_OK) {
+        rc = imp_cli_fail_message(r.resume, err.message);
+        goto done;
+    }
+    adam.lr = r.lr;
+    if (adam.step >= r.iterations) {
+        rc = save_all(student, &r, &ck, ckpt_path, false);
+        if (!rc)
+            printf("step %lld already reached: wrote %s (%d style%s)\n", (long long)adam.step,
+                   r.output, r.n_styles, r.n_styles > 1 ? "s" : "");
+        goto done;
+    }
+    if (!r.content) {
+        rc = imp_cli_usage("train", "give a folder of photographs with --content");
+        goto done;
+    }
+
     for (int k = 0; k < r.n_styles && !rc; k++)
         if (k != r.identity && train_load_square(r.styles[k], r.size, paintings + (size_t)k * one, why,
                               sizeof why) != 0)
@@ -384,13 +504,6 @@ static int train_main(int argc, char **argv)
     if (rc)
         goto done;
 
-    int out_value;
-    student = imp_student_create(r.n_styles, r.width, r.blocks, &out_value);
-    if (!student) {
-        rc = imp_cli_fail("train", "out of memory building the network");
-        goto done;
-    }
-    imp_tnet_init_params(student, (uint64_t)r.seed);
     int style_values[VGG_LAYERS], n_style_values = 0;
     for (int i = 0; i < VGG_LAYERS; i++)
         if (r.style_layers & (1u << i))
@@ -404,27 +517,12 @@ static int train_main(int argc, char **argv)
                                       .seeds = &out_value, .n_seeds = 1};
     if (imp_ploss_create(vgg, &po, r.n_styles, r.batch, r.size, r.size, r.threads,
                          IMP_ISA_BEST, &pl, &err) != IMP_OK ||
-        imp_tnet_plan(student, &o, &err) != IMP_OK ||
-        imp_adam_init(&adam, imp_tnet_param_count(student), r.lr, &err) != IMP_OK) {
+        imp_tnet_plan(student, &o, &err) != IMP_OK) {
         rc = imp_cli_fail_message("train", err.message);
         goto done;
     }
     for (int k = 0; k < r.n_styles; k++)
         imp_ploss_set_style(pl, k, k == r.identity ? NULL : paintings + (size_t)k * one, &err);
-
-    struct imp_rng rng = {(uint64_t)r.seed * 0x9E3779B97F4A7C15ull + 1};
-    char ckpt_path[4096];
-    snprintf(ckpt_path, sizeof ckpt_path, "%s", r.checkpoint ? r.checkpoint : r.output);
-    if (!r.checkpoint)
-        strncat(ckpt_path, ".ckpt", sizeof ckpt_path - strlen(ckpt_path) - 1);
-    struct imp_checkpoint ck = {.n_params = imp_tnet_param_count(student),
-                                .params = imp_tnet_params(student), .adam = &adam, .rng = &rng,
-                                .tag = recipe_tag(&r, imp_tnet_param_count(student))};
-    if (r.resume && imp_checkpoint_load(r.resume, &ck, &err) != IMP_OK) {
-        rc = imp_cli_fail_message(r.resume, err.message);
-        goto done;
-    }
-    adam.lr = r.lr;
 
     const int tty = isatty(fileno(stdout));
     const double t0 = imp_cli_now_ms();
@@ -466,7 +564,7 @@ static int train_main(int argc, char **argv)
             fflush(stdout);
             last_print = now;
         }
-        if (adam.step % r.ckpt_every == 0 && (rc = save_all(student, &r, &ck, ckpt_path)))
+        if (adam.step % r.ckpt_every == 0 && (rc = save_all(student, &r, &ck, ckpt_path, true)))
             goto done;
         if (preview && adam.step % r.preview_every == 0 &&
             (rc = write_preview(student, out_value, &r, preview, x)))
@@ -474,14 +572,14 @@ static int train_main(int argc, char **argv)
     }
     if (tty)
         printf("\n");
-    rc = save_all(student, &r, &ck, ckpt_path);
+    rc = save_all(student, &r, &ck, ckpt_path, true);
     if (!rc && preview)
         rc = write_preview(student, out_value, &r, preview, x);
     if (!rc) {
-        printf("%s at step %lld after %.0f s: wrote %s (and %d more style%s), checkpoint %s\n",
+        printf("%s at step %lld after %.0f s: wrote %s (%d style%s), checkpoint %s\n",
                interrupted ? "interrupted" : "stopped", (long long)adam.step,
-               (imp_cli_now_ms() - t0) / 1000.0, r.output, r.n_styles - 1,
-               r.n_styles == 2 ? "" : "s", ckpt_path);
+               (imp_cli_now_ms() - t0) / 1000.0, r.output, r.n_styles,
+               r.n_styles > 1 ? "s" : "", ckpt_path);
         if (interrupted)
             rc = 130;
     }
