@@ -84,6 +84,10 @@ struct imp_tnet_plan_options {
      * prepared once with the runtime's engines (Winograd for 3x3) and no
      * parameter gradients are computed. */
     bool frozen;
+    /* Only the convolutions are frozen (prepared once with the runtime's
+     * engines, their parameter gradients left at 0): the norms still
+     * learn, e.g. a new style added to a trained network. */
+    bool frozen_convs;
     /* Compute the gradient of the input (value 0), e.g. the loss
      * network's gradient for the picture it judges. */
     bool input_grad;
@@ -126,6 +130,17 @@ void imp_tnet_backward(struct imp_tnet *net);
  * channels (the others 2x and 4x of it); e.g. 16 with 3 blocks. Returns
  * NULL on bad arguments; *output receives the output value. */
 struct imp_tnet *imp_student_create(int n_styles, int width, int res_blocks, int *output);
+
+/* Reads back a multi-style network imp_tnet_export wrote (a .imp, or its
+ * ONNX conversion) to train it further: a student of n_styles + extra
+ * styles with the file's convolutions and the norm parameters of the
+ * styles names[0..n_styles) (the file's impasto.styles), the extra styles
+ * starting at their mean. Its width and residual blocks come from the
+ * file. A file of another shape fails with IMP_ERR_FORMAT naming the
+ * first weight that does not fit. */
+enum imp_status imp_student_load(const char *path, const char *const *names, int n_styles,
+                                 int extra, struct imp_tnet **out, int *output,
+                                 struct imp_error *err);
 
 /* Writes the network as a .imp model the runtime runs (input "input",
  * [1, C, ?, ?]; output "output"). Each norm layer becomes an

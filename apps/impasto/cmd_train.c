@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "image.h"
 #include "impasto_train.h"
+#include "style_set.h"
 #include "train_data.h"
 
 #define TRAIN_MAX_STYLES 32
@@ -33,6 +34,10 @@ static const char help[] =
     "                        identity instead of a painting trains the network's\n"
     "                        photo (content and TV loss only), the style that\n"
     "                        stylize --strength fades towards\n"
+    "      --extend MODEL.imp  add the --style paintings to a multi-style network\n"
+    "                        impasto train made: only the new styles' norm scales\n"
+    "                        and shifts learn (default 500 steps); OUT.imp holds\n"
+    "                        the old styles, unchanged, and the new ones\n"
     "      --style-info NAME=\"TITLE|PAINTER\"  the painting's title and painter,\n"
     "                        kept in OUT.imp for impasto styles (repeatable)\n"
     "      --content DIR     folder of photographs (see scripts/photos.sh)\n"
@@ -70,12 +75,13 @@ static const char help[] =
     "      --preview me.jpg --preview-every 50\n"
     "  impasto train --style wave.jpg --content photos/ -o wave.imp --resume wave.imp.ckpt\n"
     "  impasto train --style identity,wave.jpg --content photos/ -o styles.imp \\\n"
-    "      --style-info wave=\"The Great Wave off Kanagawa|Katsushika Hokusai\"\n";
+    "      --style-info wave=\"The Great Wave off Kanagawa|Katsushika Hokusai\"\n"
+    "  impasto train --extend styles.imp --style scream.jpg --content photos/ -o more.imp\n";
 
 enum {
     O_STYLE = 1, O_CONTENT, O_OUTPUT, O_VGG, O_ITER, O_SIZE, O_BATCH, O_CW, O_SW, O_TW, O_LR,
     O_WIDTH, O_BLOCKS, O_SEED, O_CKPT, O_CKPT_EVERY, O_RESUME, O_TIME, O_PREVIEW,
-    O_PREVIEW_EVERY, O_THREADS, O_STYLE_LAYERS, O_CONTENT_LAYER, O_STYLE_INFO,
+    O_PREVIEW_EVERY, O_THREADS, O_STYLE_LAYERS, O_CONTENT_LAYER, O_STYLE_INFO, O_EXTEND,
 };
 
 /* The VGG19 layers a loss may read, in network order (imp_vgg19_load's
@@ -102,6 +108,10 @@ struct recipe {
     char names[TRAIN_MAX_STYLES][64]; /* from the paintings' file names */
     char *infos[TRAIN_MAX_STYLES];    /* --style-info as given: NAME=TITLE|PAINTER */
     int n_infos;
+    char titles[TRAIN_MAX_STYLES][256], painters[TRAIN_MAX_STYLES][256];
+    const char *extend; /* --extend MODEL.imp: styles[0..n_old) come from it */
+    int n_old;
+    int iterations_given;
     int argc;
     char **argv;
     const char *content, *output, *vgg, *checkpoint, *resume, *preview;
@@ -137,9 +147,9 @@ static uint64_t recipe_tag(const struct recipe *r, size_t n_params)
     /* Newer choices join the hash only when they differ from what came
      * before them, so older checkpoints still resume. */
     if (r->identity < 0 && r->style_layers == DEFAULT_STYLE_LAYERS &&
-        r->content_layer == DEFAULT_CONTENT_LAYER)
+        r->content_layer == DEFAULT_CONTENT_LAYER && !r->extend)
         return h;
-    int64_t more[] = {r->identity, (int64_t)r->style_layers, r->content_layer};
+    int64_t more[] = {r->identity, (int64_t)r->style_layers, r->content_layer, r->n_old};
     p = (const unsigned char *)more;
     for (size_t i = 0; i < sizeof more; i++)
         h = (h ^ p[i]) * 1099511628211ull;
@@ -210,7 +220,7 @@ static int parse(int argc, char **argv, struct recipe *r)
         {"preview", 0, 1, O_PREVIEW},   {"preview-every", 0, 1, O_PREVIEW_EVERY},
         {"threads", 't', 1, O_THREADS}, {"style-layers", 0, 1, O_STYLE_LAYERS},
         {"content-layer", 0, 1, O_CONTENT_LAYER}, {"style-info", 0, 1, O_STYLE_INFO},
-        {0},
+        {"extend", 0, 1, O_EXTEND}, {0},
     };
     const char *cmd = "train";
     *r = (struct recipe){.vgg = "../shared/models/backbones/vgg19-imagenet-keras-tfjs-partial",
@@ -255,7 +265,10 @@ static int parse(int argc, char **argv, struct recipe *r)
         case O_CONTENT: r->content = v; break;
         case O_OUTPUT: r->output = v; break;
         case O_VGG: r->vgg = v; break;
-        case O_ITER: bad = imp_cli_parse_int(cmd, "--iterations", v, 1, 100000000, &r->iterations); break;
+        case O_ITER:
+            bad = imp_cli_parse_int(cmd, "--iterations", v, 1, 100000000, &r->iterations);
+            r->iterations_given = 1;
+            break;
         case O_SIZE: bad = imp_cli_parse_int(cmd, "--size", v, 32, 2048, &r->size); break;
         case O_BATCH: bad = imp_cli_parse_int(cmd, "--batch", v, 1, 64, &r->batch); break;
         case O_CW: bad = imp_cli_parse_float(cmd, "--content-weight", v, &r->cw); break;
@@ -277,6 +290,7 @@ static int parse(int argc, char **argv, struct recipe *r)
         case O_PREVIEW_EVERY: bad = imp_cli_parse_int(cmd, "--preview-every", v, 1, 100000000, &r->preview_every); break;
         case O_THREADS: bad = imp_cli_parse_int(cmd, "--threads", v, 1, 256, &r->threads); break;
         case O_STYLE_LAYERS: bad = parse_style_layers(cmd, v, &r->style_layers); break;
+        case O_EXTEND: r->extend = v; break;
         case O_STYLE_INFO:
             if (!strchr(v, '=') || !strchr(strchr(v, '='), '|'))
                 return imp_cli_usage(cmd, "--style-info '%s': write NAME=\"TITLE|PAINTER\"", v);
@@ -296,9 +310,28 @@ static int parse(int argc, char **argv, struct recipe *r)
     }
     if (!r->n_styles)
         return imp_cli_usage(cmd, "give the paintings with --style");
-    if (r->n_styles == 1 && r->identity == 0)
+    if (r->n_styles == 1 && r->identity == 0 && !r->extend)
         return imp_cli_usage(cmd, "--style: identity needs at least one painting beside it");
-    for (int k = 0; k < r->n_styles; k++) {
+    if (r->extend && r->identity >= 0)
+        return imp_cli_usage(cmd, "--extend adds painted styles; the identity is trained "
+                             "with the network");
+    if (r->extend && !r->iterations_given)
+        r->iterations = 500; /* the norms alone learn a style in far fewer steps */
+    if (!r->content && !r->resume)
+        return imp_cli_usage(cmd, "give a folder of photographs with --content");
+    if (!r->output)
+        return imp_cli_usage(cmd, "give the output network with -o OUT.imp");
+    if (r->cw < 0 || r->sw < 0 || r->tw < 0 || !(r->lr > 0))
+        return imp_cli_usage(cmd, "weights must be >= 0 and --lr > 0");
+    return -1; /* go on */
+}
+
+/* Names for the painted styles (the file names), checked to be unique,
+ * and the titles and painters --style-info gives. */
+static int name_styles(struct recipe *r)
+{
+    const char *cmd = "train";
+    for (int k = r->n_old; k < r->n_styles; k++) {
         style_name(r->styles[k], r->names[k]);
         for (int j = 0; j < k; j++)
             if (strcmp(r->names[j], r->names[k]) == 0)
@@ -314,14 +347,52 @@ static int parse(int argc, char **argv, struct recipe *r)
         if (!found)
             return imp_cli_usage(cmd, "--style-info '%.*s': no such style (the styles are "
                                  "named after their paintings' files)", (int)n, r->infos[i]);
+        const char *eq = r->infos[i] + n, *bar = strchr(eq, '|');
+        for (int k = 0; k < r->n_styles; k++)
+            if (strlen(r->names[k]) == n && strncmp(r->names[k], r->infos[i], n) == 0) {
+                snprintf(r->titles[k], sizeof r->titles[k], "%.*s", (int)(bar - eq - 1),
+                         eq + 1);
+                snprintf(r->painters[k], sizeof r->painters[k], "%s", bar + 1);
+            }
     }
-    if (!r->content && !r->resume)
-        return imp_cli_usage(cmd, "give a folder of photographs with --content");
-    if (!r->output)
-        return imp_cli_usage(cmd, "give the output network with -o OUT.imp");
-    if (r->cw < 0 || r->sw < 0 || r->tw < 0 || !(r->lr > 0))
-        return imp_cli_usage(cmd, "weights must be >= 0 and --lr > 0");
-    return -1; /* go on */
+    return -1;
+}
+
+/* --extend: the file's styles go first (no paintings: they are not
+ * trained again), with their names, titles and painters. */
+static int prepare_extend(struct recipe *r)
+{
+    struct imp_model *m = NULL;
+    struct imp_error err;
+    if (imp_model_load_file(r->extend, &m, &err) != IMP_OK)
+        return imp_cli_fail_message(r->extend, err.message);
+    struct imp_style_set set;
+    char why[512];
+    int rc = -1;
+    if (imp_style_set_read(m, &set, why, sizeof why) != 0)
+        rc = imp_cli_fail(r->extend, "%s", why);
+    else if (set.n == 0)
+        rc = imp_cli_fail(r->extend, "not a multi-style network (no impasto.styles in its "
+                          "metadata): --extend takes a .imp that impasto train made");
+    else if (set.n + r->n_styles > TRAIN_MAX_STYLES)
+        rc = imp_cli_fail(r->extend, "%d styles and %d more: at most %d", set.n, r->n_styles,
+                          TRAIN_MAX_STYLES);
+    if (rc < 0) {
+        memmove(r->styles + set.n, r->styles, sizeof r->styles[0] * (size_t)r->n_styles);
+        for (int k = 0; k < set.n; k++) {
+            r->styles[k] = NULL;
+            snprintf(r->names[k], sizeof r->names[k], "%s", set.names[k]);
+            snprintf(r->titles[k], sizeof r->titles[k], "%s", set.titles[k] ? set.titles[k] : "");
+            snprintf(r->painters[k], sizeof r->painters[k], "%s",
+                     set.painters[k] ? set.painters[k] : "");
+        }
+        r->n_old = set.n;
+        r->n_styles += set.n;
+        r->identity = set.identity;
+    }
+    imp_style_set_free(&set);
+    imp_model_free(m);
+    return rc;
 }
 
 /* The command line and the step reached, for impasto.recipe. */
@@ -350,21 +421,12 @@ static int save_all(struct imp_tnet *student, const struct recipe *r, struct imp
         return imp_cli_fail_message(ckpt_path, err.message);
     float mix[TRAIN_MAX_STYLES];
     struct imp_tnet_style styles[TRAIN_MAX_STYLES];
-    char info[TRAIN_MAX_STYLES][2][512];
     int live = r->identity == 0 ? 1 : 0;
     for (int k = 0; k < r->n_styles; k++) {
         mix[k] = k == live;
-        styles[k] = (struct imp_tnet_style){.name = r->names[k]};
-        for (int i = 0; i < r->n_infos; i++) {
-            const char *eq = strchr(r->infos[i], '='), *bar = strchr(eq, '|');
-            if ((size_t)(eq - r->infos[i]) != strlen(r->names[k]) ||
-                strncmp(r->infos[i], r->names[k], strlen(r->names[k])) != 0)
-                continue;
-            snprintf(info[k][0], sizeof info[k][0], "%.*s", (int)(bar - eq - 1), eq + 1);
-            snprintf(info[k][1], sizeof info[k][1], "%s", bar + 1);
-            styles[k].title = info[k][0][0] ? info[k][0] : NULL;
-            styles[k].painter = info[k][1][0] ? info[k][1] : NULL;
-        }
+        styles[k] = (struct imp_tnet_style){.name = r->names[k],
+                                            .title = r->titles[k][0] ? r->titles[k] : NULL,
+                                            .painter = r->painters[k][0] ? r->painters[k] : NULL};
     }
     char *recipe = recipe_text(r, (long long)ck->adam->step);
     struct imp_tnet_export o = {.style_mix = mix, .styles = styles, .recipe = recipe};
@@ -427,6 +489,10 @@ static int train_main(int argc, char **argv)
 {
     struct recipe r;
     int rc = parse(argc, argv, &r);
+    if (rc < 0 && r.extend)
+        rc = prepare_extend(&r);
+    if (rc < 0)
+        rc = name_styles(&r);
     if (rc >= 0)
         goto free_styles;
     rc = 0;
@@ -450,12 +516,23 @@ static int train_main(int argc, char **argv)
      * step count only writes the model, reading no photos, paintings or
      * VGG. */
     int out_value;
-    student = imp_student_create(r.n_styles, r.width, r.blocks, &out_value);
-    if (!student) {
-        rc = imp_cli_fail("train", "out of memory building the network");
-        goto done;
+    if (r.extend) {
+        const char *old[TRAIN_MAX_STYLES];
+        for (int k = 0; k < r.n_old; k++)
+            old[k] = r.names[k];
+        if (imp_student_load(r.extend, old, r.n_old, r.n_styles - r.n_old, &student,
+                             &out_value, &err) != IMP_OK) {
+            rc = imp_cli_fail_message(r.extend, err.message);
+            goto done;
+        }
+    } else {
+        student = imp_student_create(r.n_styles, r.width, r.blocks, &out_value);
+        if (!student) {
+            rc = imp_cli_fail("train", "out of memory building the network");
+            goto done;
+        }
+        imp_tnet_init_params(student, (uint64_t)r.seed);
     }
-    imp_tnet_init_params(student, (uint64_t)r.seed);
     if (imp_adam_init(&adam, imp_tnet_param_count(student), r.lr, &err) != IMP_OK) {
         rc = imp_cli_fail_message("train", err.message);
         goto done;
@@ -486,7 +563,7 @@ static int train_main(int argc, char **argv)
     }
 
     for (int k = 0; k < r.n_styles && !rc; k++)
-        if (k != r.identity && train_load_square(r.styles[k], r.size, paintings + (size_t)k * one, why,
+        if (k != r.identity && r.styles[k] && train_load_square(r.styles[k], r.size, paintings + (size_t)k * one, why,
                               sizeof why) != 0)
             rc = fail_line(why);
     if (!rc && r.preview && train_load_square(r.preview, r.size, preview, why, sizeof why) != 0)
@@ -514,7 +591,9 @@ static int train_main(int argc, char **argv)
                                    .style_weight = r.sw, .tv_weight = r.tw};
     struct imp_tnet_plan_options o = {.batch = r.batch, .height = r.size, .width = r.size,
                                       .threads = r.threads, .max_isa = IMP_ISA_BEST,
-                                      .seeds = &out_value, .n_seeds = 1};
+                                      .seeds = &out_value, .n_seeds = 1,
+                                      /* --extend: only the new styles' norms learn */
+                                      .frozen_convs = r.extend != NULL};
     if (imp_ploss_create(vgg, &po, r.n_styles, r.batch, r.size, r.size, r.threads,
                          IMP_ISA_BEST, &pl, &err) != IMP_OK ||
         imp_tnet_plan(student, &o, &err) != IMP_OK) {
@@ -522,7 +601,8 @@ static int train_main(int argc, char **argv)
         goto done;
     }
     for (int k = 0; k < r.n_styles; k++)
-        imp_ploss_set_style(pl, k, k == r.identity ? NULL : paintings + (size_t)k * one, &err);
+        imp_ploss_set_style(pl, k, k == r.identity || !r.styles[k] ? NULL
+                                   : paintings + (size_t)k * one, &err);
 
     const int tty = isatty(fileno(stdout));
     const double t0 = imp_cli_now_ms();
@@ -541,7 +621,8 @@ static int train_main(int argc, char **argv)
                 rc = imp_cli_fail("train", "out of memory cropping photos");
                 goto done;
             }
-            styles[n] = (int)(imp_rng_next(&rng) % (uint64_t)r.n_styles);
+            /* (--extend: the new styles only; the others stay as they are) */
+            styles[n] = r.n_old + (int)(imp_rng_next(&rng) % (uint64_t)(r.n_styles - r.n_old));
         }
         imp_tnet_set_styles(student, styles, NULL);
         imp_tnet_forward(student, x, -1);

@@ -1,7 +1,6 @@
 /* impasto stylize: styles resolved, photos found, workers in parallel. */
 #include <dirent.h>
 #include <errno.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
