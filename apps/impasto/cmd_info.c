@@ -42,12 +42,17 @@ static void print_styles(const struct imp_model *m)
     if (set.n > 0) {
         int live = imp_style_set_default(&set);
         printf("styles      %d (%d norm weights each)\n", set.n, set.n_params);
-        for (int s = 0; s < set.n; s++)
-            printf("  %s %-24s %s%s%s%s\n", s == live ? "*" : " ", set.names[s],
-                   s == set.identity ? "(the photo: what --strength 0 gives)" : "",
-                   set.titles[s] ? set.titles[s] : "",
-                   set.titles[s] && set.painters[s] ? ", " : "",
-                   set.painters[s] ? set.painters[s] : "");
+        for (int s = 0; s < set.n; s++) {
+            char about[1024];
+            snprintf(about, sizeof about, "%s%s%s%s",
+                     s == set.identity ? "(the photo: what --strength 0 gives)" : "",
+                     set.titles[s] ? set.titles[s] : "",
+                     set.titles[s] && set.painters[s] ? ", " : "",
+                     set.painters[s] ? set.painters[s] : "");
+            printf("  %s %s%*s%s\n", s == live ? "*" : " ", set.names[s],
+                   about[0] ? (strlen(set.names[s]) < 23 ? 24 - (int)strlen(set.names[s]) : 1) : 0,
+                   "", about);
+        }
     }
     imp_style_set_free(&set);
 }
