@@ -568,9 +568,6 @@ static int train_main(int argc, char **argv)
             rc = fail_line(why);
     if (!rc && r.preview && train_load_square(r.preview, r.size, preview, why, sizeof why) != 0)
         rc = fail_line(why);
-    if (!rc && train_photos_load(r.content, r.size, TRAIN_MAX_PHOTOS, &photos, why,
-                                 sizeof why) != 0)
-        rc = fail_line(why);
     /* VGG only as deep as the deepest layer a loss reads. */
     int relu[VGG_LAYERS], deepest = r.content_layer;
     for (int i = 0; i < VGG_LAYERS; i++)
@@ -578,6 +575,11 @@ static int train_main(int argc, char **argv)
             deepest = i;
     if (!rc && imp_vgg19_load_convs(r.vgg, deepest + 1, &vgg, relu, &err) != IMP_OK)
         rc = imp_cli_fail_message("--vgg", err.message);
+    /* Photos last: decoding a large folder takes a while, so the quick
+     * checks fail first. */
+    if (!rc && train_photos_load(r.content, r.size, TRAIN_MAX_PHOTOS, &photos, why,
+                                 sizeof why) != 0)
+        rc = fail_line(why);
     if (rc)
         goto done;
 
