@@ -281,12 +281,17 @@ static void find_identity(const char *style_path, const struct imp_style_list *s
     char *copy = strdup(style_path);
     if (!copy)
         return;
-    struct imp_style_list beside;
-    imp_styles_scan(dirname(copy), &beside);
+    /* Only the identity files beside it: loading every model of the
+     * user's folder to find them would be slow. */
+    static const char *const ext[] = {"imp", "onnx", "tflite"};
+    const char *dir = dirname(copy);
+    for (int i = 0; i < 3 && !path[0]; i++) {
+        snprintf(path, size, "%s/" IMP_STYLE_IDENTITY ".%s", dir, ext[i]);
+        if (access(path, R_OK) != 0)
+            path[0] = '\0';
+    }
     free(copy);
-    if (beside.has_identity && beside.identity.style < 0)
-        snprintf(path, size, "%s", beside.identity.path);
-    else if (shipped->has_identity && shipped->identity.style < 0)
+    if (!path[0] && shipped->has_identity && shipped->identity.style < 0)
         snprintf(path, size, "%s", shipped->identity.path);
 }
 
