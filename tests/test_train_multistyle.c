@@ -438,6 +438,20 @@ static void stylize_picks_styles_by_name(void)
     CHECK(imp_test_cli_run(&io, "stylize %s -o %s --style c", imp_test_cli_path(&io, "photo.png"),
                            imp_test_cli_path(&io, "out.png")) == 1);
     CHECK(imp_test_cli_one_error_line(&io, "known: a, b"));
+    /* a file whose style metadata is corrupt: listed by its name, refused
+     * in one line when chosen */
+    struct imp_metadata_entry e = {"impasto.styles", "a,a"};
+    struct imp_save_options so = imp_save_options_default();
+    so.metadata = &e;
+    so.metadata_count = 1;
+    struct imp_error err;
+    char bad[300];
+    snprintf(bad, sizeof bad, "%s/broken.imp", models);
+    CHECK(imp_model_save(m, bad, &so, &err) == IMP_OK);
+    CHECK(imp_test_cli_run(&io, "stylize %s -o %s --style broken",
+                           imp_test_cli_path(&io, "photo.png"),
+                           imp_test_cli_path(&io, "out.png")) == 1);
+    CHECK(imp_test_cli_one_error_line(&io, "impasto.styles"));
     unsetenv("IMPASTO_MODELS");
     imp_style_set_free(&set);
     imp_model_free(m);
