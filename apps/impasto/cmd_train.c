@@ -444,10 +444,12 @@ static int write_preview(struct imp_tnet *student, int out_value, const struct r
 {
     size_t one = 3 * (size_t)r->size * (size_t)r->size;
     int styles[64];
-    int tiles = r->n_styles < r->batch ? r->n_styles : r->batch;
+    /* the styles being trained (with --extend, the new ones) */
+    const int trained = r->n_styles - r->n_old;
+    int tiles = trained < r->batch ? trained : r->batch;
     for (int n = 0; n < r->batch; n++) {
         memcpy(batch_in + (size_t)n * one, photo, sizeof(float) * one);
-        styles[n] = n % r->n_styles;
+        styles[n] = r->n_old + n % trained;
     }
     imp_tnet_set_styles(student, styles, NULL);
     imp_tnet_forward(student, batch_in, -1);
