@@ -271,7 +271,10 @@ IMP_API const char *imp_model_node_name(const struct imp_model *m, int i);
 IMP_API const char *imp_model_node_input(const struct imp_model *m, int i, int k);
 /* A float32 weight of the optimised model by name, borrowed for the model's
  * life: what imp_predictor_set_param replaces (e.g. to mix the instance-norm
- * scales of two styles). IMP_ERR_ARGUMENT when there is no such weight. */
+ * scales of two styles). Also the constants a multi-style network keeps
+ * though no node reads them: every style's scales and shifts, named by its
+ * metadata (impasto.style.NAME.params, docs/format.md). IMP_ERR_ARGUMENT
+ * when there is no such weight. */
 IMP_API enum imp_status imp_model_param(const struct imp_model *m, const char *name,
                                         const float **data, size_t *count);
 /* Elements in all float weights (constants) of the optimised model. */

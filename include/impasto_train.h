@@ -84,6 +84,10 @@ struct imp_tnet_plan_options {
      * prepared once with the runtime's engines (Winograd for 3x3) and no
      * parameter gradients are computed. */
     bool frozen;
+    /* Only the convolutions are frozen (prepared once with the runtime's
+     * engines, their parameter gradients left at 0): the norms still
+     * learn, e.g. a new style added to a trained network. */
+    bool frozen_convs;
     /* Compute the gradient of the input (value 0), e.g. the loss
      * network's gradient for the picture it judges. */
     bool input_grad;
@@ -148,6 +152,17 @@ struct imp_tnet *imp_student_create_shaped(int n_styles, const struct imp_studen
 /* imp_student_create_shaped with imp_student_johnson(width, res_blocks). */
 struct imp_tnet *imp_student_create(int n_styles, int width, int res_blocks, int *output);
 
+/* Reads back a multi-style network imp_tnet_export wrote (a .imp, or its
+ * ONNX conversion) to train it further: a student of n_styles + extra
+ * styles with the file's convolutions and the norm parameters of the
+ * styles names[0..n_styles) (the file's impasto.styles), the extra styles
+ * starting at their mean. Its width and residual blocks come from the
+ * file. A file of another shape fails with IMP_ERR_FORMAT naming the
+ * first weight that does not fit. */
+enum imp_status imp_student_load(const char *path, const char *const *names, int n_styles,
+                                 int extra, struct imp_tnet **out, int *output,
+                                 struct imp_error *err);
+
 /* Writes the network as a .imp model the runtime runs (input "input",
  * [1, C, ?, ?]; output "output"). Each norm layer becomes an
  * InstanceNormalization whose scale and shift ("normN.scale",
@@ -156,6 +171,29 @@ struct imp_tnet *imp_student_create(int n_styles, int width, int res_blocks, int
  * The file is checked by loading it, then written atomically. */
 enum imp_status imp_tnet_export_imp(const struct imp_tnet *net, const float *style_mix,
                                     const char *path, struct imp_error *err);
+
+/* A style of a multi-style network: a name ([a-z0-9_-], 1 to 63 bytes,
+ * unique; "identity" for the network's photo) and, when known, the
+ * painting's title and painter. */
+struct imp_tnet_style {
+    const char *name, *title, *painter;
+};
+
+struct imp_tnet_export {
+    const float *style_mix;              /* the live norm weights (NULL: style 0) */
+    /* One per style of the network, or NULL for a plain model. With them
+     * the file is a multi-style network (docs/format.md): every style's
+     * scales and shifts ride along as constants "style.NAME.normK.scale"
+     * and ".shift", named in the metadata (impasto.styles,
+     * impasto.styles.params, impasto.style.NAME.params, .title, .painter). */
+    const struct imp_tnet_style *styles;
+    const char *recipe;                  /* impasto.recipe, or NULL */
+};
+
+/* imp_tnet_export_imp with the options above. Every export records the
+ * input convention (impasto.input.*: NCHW, RGB, 0..1). */
+enum imp_status imp_tnet_export(const struct imp_tnet *net, const struct imp_tnet_export *o,
+                                const char *path, struct imp_error *err);
 
 /* ---- the perceptual loss ------------------------------------------------- */
 
@@ -169,6 +207,11 @@ enum imp_status imp_tnet_export_imp(const struct imp_tnet *net, const float *sty
  * (relu1_1, relu1_2, relu2_1, relu2_2, relu3_1 .. relu3_4). */
 enum imp_status imp_vgg19_load(const char *dir, struct imp_tnet **out, int relu_values[8],
                                struct imp_error *err);
+/* The same network cut after its first n_convs (1..8) convolutions, for a
+ * loss that needs no deeper layer (fewer convolutions, faster steps);
+ * relu_values of the convolutions left out are -1. */
+enum imp_status imp_vgg19_load_convs(const char *dir, int n_convs, struct imp_tnet **out,
+                                     int relu_values[8], struct imp_error *err);
 
 struct imp_ploss;
 
@@ -187,7 +230,10 @@ enum imp_status imp_ploss_create(struct imp_tnet *loss_net, const struct imp_plo
                                  struct imp_error *err);
 void imp_ploss_free(struct imp_ploss *pl);
 /* The Gram matrices of painting `style` ([3, height, width] RGB 0..1),
- * computed once and kept. */
+ * computed once and kept. A NULL painting makes `style` an identity
+ * style: its samples get the content and TV terms only (style weight 0),
+ * so the network learns to give the photo back; a strength control
+ * interpolates towards it. A style never set is an identity style too. */
 enum imp_status imp_ploss_set_style(struct imp_ploss *pl, int style, const float *painting,
                                     struct imp_error *err);
 

@@ -2,11 +2,13 @@
 # Set up and run the main job on a fresh Debian 12 machine: install the
 # build dependencies, build impasto, fetch the MediaPipe selfie
 # segmentation models from npm, cut the person out of the bundled photo and
-# blur its background.
+# blur its background, and, once models/ ships styles, paint the photo in
+# the first of them.
 #
 #   bash scripts/build.sh            # writes out/astronaut-mask.png,
-#                                    # out/astronaut-overlay.png and
-#                                    # out/astronaut-focus.png
+#                                    # out/astronaut-overlay.png,
+#                                    # out/astronaut-focus.png and
+#                                    # out/astronaut-stylized.png
 #   IMP_SELFIE_MODEL=path.tflite bash scripts/build.sh   # use a local copy
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -23,7 +25,14 @@ build/apps/impasto/impasto segment "$model" assets/astronaut.png \
   -o out/astronaut-mask.png --overlay out/astronaut-overlay.png
 build/apps/impasto/impasto focus assets/astronaut.png --model "$model" \
   -o out/astronaut-focus.png
+# The first shipped style, when there is one (stylize's default).
+stylized="no shipped styles yet (models/)"
+if [[ "$(build/apps/impasto/impasto styles --json)" == *'"name"'* ]]; then
+  build/apps/impasto/impasto stylize assets/astronaut.png -o out/astronaut-stylized.png
+  stylized="$IMP_ROOT/out/astronaut-stylized.png"
+fi
 printf '\nimpasto is built: %s\n' "$IMP_ROOT/build/apps/impasto/impasto"
 printf 'person mask:      %s\n' "$IMP_ROOT/out/astronaut-mask.png"
 printf 'overlay:          %s\n' "$IMP_ROOT/out/astronaut-overlay.png"
 printf 'background blur:  %s\n' "$IMP_ROOT/out/astronaut-focus.png"
+printf 'stylized:         %s\n' "$stylized"

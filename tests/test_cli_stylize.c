@@ -130,7 +130,8 @@ static void strength_and_blend_through_the_command(void)
     CHECK(imp_test_cli_run(&io, "styles") == 0 && imp_test_has(io.out, "embers") &&
           imp_test_has(io.out, "waves") && !strstr(io.out, "  identity "));
     CHECK(imp_test_cli_run(&io, "styles --json") == 0 &&
-          imp_test_has(io.out, "{\"name\": \"embers\", \"path\": \"") &&
+          imp_test_has(io.out, "{\"name\": \"embers\", \"title\": null, \"painter\": null, "
+                               "\"path\": \"") &&
           imp_test_has(io.out, "\"format\": \"onnx\""));
     /* The default style is the first shipped one. */
     CHECK(imp_test_cli_run(&io, "stylize '%s' -o '%s'", imp_test_cli_path(&io, "p.png"),

@@ -134,7 +134,7 @@ static void a_short_run_writes_a_model_and_resumes(void)
     CHECK(strstr(io.out, "step 3/3") != NULL);
     struct stat st;
     CHECK(stat(imp_test_cli_path(&io, "out.imp"), &st) == 0 &&
-          stat(imp_test_cli_path(&io, "out-1.imp"), &st) == 0);
+          stat(imp_test_cli_path(&io, "out-1.imp"), &st) != 0); /* one file, both styles */
     CHECK(stat(imp_test_cli_path(&io, "out.imp.ckpt"), &st) == 0 &&
           stat(imp_test_cli_path(&io, "out.imp.preview.png"), &st) == 0);
     struct imp_model *m = NULL;
@@ -160,6 +160,130 @@ static void a_short_run_writes_a_model_and_resumes(void)
         imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
         imp_test_cli_path(&io, "other.imp"), vgg, common, imp_test_cli_path(&io, "out.imp.ckpt"));
     CHECK(rc == 1 && imp_test_cli_one_error_line(&io, "out.imp.ckpt"));
+    /* the default loss layers named out loud are the same recipe ... */
+    rc = imp_test_cli_run(
+        &io, "train --style %s,%s --content %s -o %s --vgg %s %s --iterations 6 --resume %s "
+        "--style-layers relu1_2,relu2_2,relu3_4 --content-layer relu2_2",
+        imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos/a.png"),
+        imp_test_cli_path(&io, "photos"), imp_test_cli_path(&io, "out.imp"), vgg, common,
+        imp_test_cli_path(&io, "out.imp.ckpt"));
+    CHECK(rc == 0 && strstr(io.out, "step 6/6"));
+    /* ... other layers, or an identity style, are not */
+    rc = imp_test_cli_run(
+        &io, "train --style %s,%s --content %s -o %s --vgg %s %s --iterations 7 --resume %s "
+        "--content-layer relu1_2",
+        imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos/a.png"),
+        imp_test_cli_path(&io, "photos"), imp_test_cli_path(&io, "out.imp"), vgg, common,
+        imp_test_cli_path(&io, "out.imp.ckpt"));
+    CHECK(rc == 1 && imp_test_cli_one_error_line(&io, "out.imp.ckpt"));
+    rc = imp_test_cli_run(
+        &io, "train --style %s,identity --content %s -o %s --vgg %s %s --iterations 7 --resume %s",
+        imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
+        imp_test_cli_path(&io, "out.imp"), vgg, common, imp_test_cli_path(&io, "out.imp.ckpt"));
+    CHECK(rc == 1 && imp_test_cli_one_error_line(&io, "out.imp.ckpt"));
+}
+
+/* The word identity trains the network's photo; the loss layers are named
+ * by the user and only as much VGG as they need is read. */
+static void identity_style_and_loss_layers(void)
+{
+    char vgg[256];
+    snprintf(vgg, sizeof vgg, "%s", imp_test_cli_path(&io, "vgg"));
+    int rc = imp_test_cli_run(
+        &io, "train --style identity,%s --content %s -o %s --vgg %s --size 32 --batch 2 "
+        "--width 4 --blocks 1 --iterations 2 --style-layers relu1_1,relu2_1 "
+        "--content-layer relu1_2",
+        imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
+        imp_test_cli_path(&io, "id.imp"), vgg);
+    if (!CHECK(rc == 0))
+        printf("  stderr: %s\n", io.err);
+    CHECK(strstr(io.out, "step 2/2") != NULL);
+    CHECK(imp_test_cli_run(&io, "info %s", imp_test_cli_path(&io, "id.imp")) >= 0 &&
+          imp_test_has(io.out, "impasto.styles               identity,paint"));
+    CHECK(imp_test_cli_run(&io, "train --style identity --content %s -o %s --vgg %s",
+                           imp_test_cli_path(&io, "photos"), imp_test_cli_path(&io, "id.imp"),
+                           vgg) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "identity"));
+    CHECK(imp_test_cli_run(&io, "train --style %s --content %s -o %s --style-layers relu9_9",
+                           imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
+                           imp_test_cli_path(&io, "id.imp")) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "relu9_9"));
+    CHECK(imp_test_cli_run(&io, "train --style %s --content %s -o %s --content-layer conv1",
+                           imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
+                           imp_test_cli_path(&io, "id.imp")) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "conv1"));
+}
+
+/* One multi-style file: styles named after the paintings with their
+ * titles, written again from a checkpoint without photos, extended by a
+ * new style that leaves the old ones' pictures unchanged. */
+static void multi_style_file_export_and_extend(void)
+{
+    char vgg[256], models[256], ms[300];
+    snprintf(vgg, sizeof vgg, "%s", imp_test_cli_path(&io, "vgg"));
+    snprintf(models, sizeof models, "%s", imp_test_cli_path(&io, "models"));
+    snprintf(ms, sizeof ms, "%s/ms.imp", models);
+    mkdir(models, 0755);
+    const char *common = "--size 32 --batch 2 --width 4 --blocks 1";
+    int rc = imp_test_cli_run(
+        &io, "train --style identity,%s,%s --content %s -o %s --vgg %s %s --iterations 2 "
+        "--style-info 'paint=A Painting|Some Painter'",
+        imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos/a.png"),
+        imp_test_cli_path(&io, "photos"), ms, vgg, common);
+    if (!CHECK(rc == 0))
+        printf("  %s\n", io.err);
+    setenv("IMPASTO_MODELS", models, 1);
+    CHECK(imp_test_cli_run(&io, "styles --json") == 0 &&
+          imp_test_has(io.out, "\"name\": \"paint\", \"title\": \"A Painting\", \"painter\": "
+                               "\"Some Painter\"") &&
+          imp_test_has(io.out, "\"name\": \"a\", \"title\": null") &&
+          !strstr(io.out, "identity"));
+    /* the checkpoint at its step: the model again, no photos read */
+    struct stat st;
+    unlink(ms);
+    rc = imp_test_cli_run(&io, "train --style identity,%s,%s -o %s %s --iterations 2 "
+                          "--resume %s.ckpt --vgg /nonexistent",
+                          imp_test_cli_path(&io, "paint.png"),
+                          imp_test_cli_path(&io, "photos/a.png"), ms, common, ms);
+    CHECK(rc == 0 && imp_test_has(io.out, "already reached") && stat(ms, &st) == 0);
+    const char *photo = imp_test_cli_path(&io, "photos/a.png");
+    CHECK(imp_test_cli_run(&io, "stylize %s -o %s/before.png --style a -t 1", photo, io.dir) ==
+          0);
+    /* --extend: one more style; the old ones paint the same bytes */
+    char ext[300];
+    snprintf(ext, sizeof ext, "%s/ext.imp", io.dir);
+    rc = imp_test_cli_run(&io, "train --extend %s --style %s --content %s -o %s --vgg %s %s "
+                          "--iterations 2",
+                          ms, imp_test_cli_path(&io, "tiny.png"), imp_test_cli_path(&io, "photos"),
+                          ext, vgg, "--size 32 --batch 2");
+    CHECK(rc == 1 && imp_test_cli_one_error_line(&io, "too small"));
+    write_png(imp_test_cli_path(&io, "third.png"), 40, 36, 4);
+    rc = imp_test_cli_run(&io, "train --extend %s --style %s --content %s -o %s --vgg %s %s "
+                          "--iterations 2",
+                          ms, imp_test_cli_path(&io, "third.png"),
+                          imp_test_cli_path(&io, "photos"), ext, vgg, "--size 32 --batch 2");
+    if (!CHECK(rc == 0))
+        printf("  %s\n", io.err);
+    CHECK(rename(ext, ms) == 0);
+    CHECK(imp_test_cli_run(&io, "styles") == 0 && imp_test_has(io.out, "third"));
+    CHECK(imp_test_cli_run(&io, "stylize %s -o %s/after.png --style a -t 1", photo, io.dir) ==
+          0);
+    CHECK(imp_test_sh(&io, "cmp %s/before.png %s/after.png", io.dir, io.dir) == 0);
+    CHECK(imp_test_cli_run(&io, "stylize %s -o %s/third.png --style third -t 1", photo,
+                           io.dir) == 0);
+    /* extending a network without styles, or with an identity, is refused */
+    rc = imp_test_cli_run(&io, "train --extend %s --style %s --content %s -o %s --vgg %s",
+                          IMP_SOURCE_DIR "/tests/data/styles/cin/waves.onnx",
+                          imp_test_cli_path(&io, "third.png"), imp_test_cli_path(&io, "photos"),
+                          ext, vgg);
+    CHECK(rc == 1 && imp_test_cli_one_error_line(&io, "not a multi-style network"));
+    CHECK(imp_test_cli_run(&io, "train --extend %s --style identity --content %s -o %s", ms,
+                           imp_test_cli_path(&io, "photos"), ext) == 2);
+    CHECK(imp_test_cli_run(&io, "train --style %s,%s/paint.jpg --content %s -o %s",
+                           imp_test_cli_path(&io, "paint.png"), io.dir,
+                           imp_test_cli_path(&io, "photos"), ext) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "'paint'"));
+    unsetenv("IMPASTO_MODELS");
 }
 
 /* Ctrl-C: a checkpoint and the models are written, exit 130. */
@@ -186,6 +310,8 @@ int main(void)
         return 1;
     RUN(bad_inputs_fail_with_one_line);
     RUN(a_short_run_writes_a_model_and_resumes);
+    RUN(identity_style_and_loss_layers);
+    RUN(multi_style_file_export_and_extend);
     RUN(ctrl_c_writes_a_checkpoint);
     imp_test_cli_close(&io);
     return imp_test_finish();

@@ -198,6 +198,58 @@ static void test_perceptual_gradient_matches_finite_differences(void)
     imp_tnet_free(net);
 }
 
+/* An identity style (no painting) is judged by content and TV alone: a
+ * batch of identity samples has no style term and the same gradient as a
+ * loss whose style weight is 0; a sample of a painted style beside it
+ * still gets its style term. */
+static void test_identity_style_has_no_style_term(void)
+{
+    int content, styles[2];
+    struct imp_tnet *net = tiny_loss_net(&content, styles);
+    struct imp_tnet *net0 = tiny_loss_net(&content, styles);
+    struct imp_ploss *pl = NULL, *pl0 = NULL;
+    struct imp_error err = {0};
+    struct imp_ploss_options po = {.content_value = content, .style_values = styles,
+                                   .n_style_values = 2, .content_weight = 1.0,
+                                   .style_weight = 600.0, .tv_weight = 1e-7};
+    struct imp_ploss_options po0 = po;
+    po0.style_weight = 0.0;
+    if (!CHECK(imp_ploss_create(net, &po, 2, B, S, S, 1, IMP_ISA_BEST, &pl, &err) == IMP_OK) ||
+        !CHECK(imp_ploss_create(net0, &po0, 2, B, S, S, 1, IMP_ISA_BEST, &pl0, &err) ==
+               IMP_OK)) {
+        printf("  %s\n", err.message);
+        goto done;
+    }
+    float p[2 * 3 * S * S], gen[B * 3 * S * S], content_img[B * 3 * S * S], grad[B * 3 * S * S],
+        grad0[B * 3 * S * S];
+    paintings(p, 2);
+    CHECK(imp_ploss_set_style(pl, 0, p, &err) == IMP_OK);
+    CHECK(imp_ploss_set_style(pl, 1, NULL, &err) == IMP_OK); /* identity */
+    CHECK(imp_ploss_set_style(pl0, 0, p, &err) == IMP_OK);
+    CHECK(imp_ploss_set_style(pl0, 1, p + 3 * S * S, &err) == IMP_OK);
+    unsigned seed = 11;
+    for (int i = 0; i < B * 3 * S * S; i++) {
+        gen[i] = 0.5f + 0.4f * imp_test_frand(&seed);
+        content_img[i] = 0.5f + 0.4f * imp_test_frand(&seed);
+    }
+    int identity_only[B] = {1, 1};
+    struct imp_ploss_value v = imp_ploss_eval(pl, gen, content_img, identity_only, grad);
+    struct imp_ploss_value v0 = imp_ploss_eval(pl0, gen, content_img, identity_only, grad0);
+    printf("  identity batch: content %.4g, style %.4g, tv %.4g\n", v.content, v.style, v.tv);
+    CHECK(v.style == 0.0 && v.content > 0 && v.tv > 0);
+    CHECK(v.total == v0.total);
+    CHECK(memcmp(grad, grad0, sizeof grad) == 0);
+    int mixed[B] = {0, 1};
+    v = imp_ploss_eval(pl, gen, content_img, mixed, grad);
+    printf("  painted + identity: style %.4g\n", v.style);
+    CHECK(v.style > 0);
+done:
+    imp_ploss_free(pl);
+    imp_ploss_free(pl0);
+    imp_tnet_free(net);
+    imp_tnet_free(net0);
+}
+
 static void test_loss_falls(void)
 {
     struct trainer t;
@@ -354,6 +406,7 @@ static void test_export_runs_in_the_runtime(void)
 int main(void)
 {
     RUN(test_perceptual_gradient_matches_finite_differences);
+    RUN(test_identity_style_has_no_style_term);
     RUN(test_loss_falls);
     RUN(test_one_and_two_threads_agree);
     RUN(test_resume_is_bit_identical);

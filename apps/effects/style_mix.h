@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "impasto.h"
+#include "style_set.h"
 #include "stylize.h"
 
 /* 1 when b is the same conditional network as a: the same operators in the
@@ -27,5 +28,23 @@ int imp_style_norm_weight_count(const struct imp_model *m);
  * styles[0] names the weights; all must be one network. */
 int imp_style_mix(struct imp_stylizer *s, const struct imp_model *const *styles,
                   const float *weights, int n, char *why, size_t why_size);
+
+/* One ingredient of a mix: style `style` of a multi-style network (set
+ * read from model), or, with set NULL, a single-style file's own norm
+ * weights. */
+struct imp_style_part {
+    const struct imp_model *model;
+    const struct imp_style_set *set;
+    int style;
+    float weight;
+};
+
+/* Sets the stylizer's live norm weights (those of `live`: a multi-style
+ * network's impasto.styles.params, or with live NULL the norm inputs of
+ * parts[0].model) to sum_i parts[i].weight * parts[i]'s. Costs the size of
+ * the norm weights: no re-planning. */
+int imp_style_mix_parts(struct imp_stylizer *s, const struct imp_style_set *live,
+                        const struct imp_style_part *parts, int n, char *why,
+                        size_t why_size);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "style_set.h"
 
 static const char help[] =
     "usage: impasto info MODEL [--shape NAME=DIMS]... [options]\n"
@@ -12,7 +13,9 @@ static const char help[] =
     "outputs (dims the model leaves open show as ?), the operators it uses\n"
     "after load-time optimisation, its parameter count, its metadata (the\n"
     "key/value pairs it carries: long values are cut, control characters\n"
-    "escaped), and, for one input shape, the multiply-accumulates of a run\n"
+    "escaped), the styles of a multi-style network (name, title, painter;\n"
+    "the one it runs unless told otherwise marked *), and, for one input\n"
+    "shape, the multiply-accumulates of a run\n"
     "and the activation memory the planner needs against the naive sum.\n"
     "\n"
     "options:\n"
@@ -25,6 +28,34 @@ static const char help[] =
     "  impasto info selfie_segmentation.tflite\n"
     "  impasto info candy.onnx --shape inputImage=1x3x720x720\n"
     "  impasto info model.onnx --shape 1x3x1080x1920 --engine Conv=ref\n";
+
+/* A multi-style network's styles (docs/format.md), or why its style
+ * metadata is unusable. */
+static void print_styles(const struct imp_model *m)
+{
+    struct imp_style_set set;
+    char why[512];
+    if (imp_style_set_read(m, &set, why, sizeof why) != 0) {
+        printf("styles      unusable: %s\n", why);
+        return;
+    }
+    if (set.n > 0) {
+        int live = imp_style_set_default(&set);
+        printf("styles      %d (%d norm weights each)\n", set.n, set.n_params);
+        for (int s = 0; s < set.n; s++) {
+            char about[1024];
+            snprintf(about, sizeof about, "%s%s%s%s",
+                     s == set.identity ? "(the photo: what --strength 0 gives)" : "",
+                     set.titles[s] ? set.titles[s] : "",
+                     set.titles[s] && set.painters[s] ? ", " : "",
+                     set.painters[s] ? set.painters[s] : "");
+            printf("  %s %s%*s%s\n", s == live ? "*" : " ", set.names[s],
+                   about[0] ? (strlen(set.names[s]) < 23 ? 24 - (int)strlen(set.names[s]) : 1) : 0,
+                   "", about);
+        }
+    }
+    imp_style_set_free(&set);
+}
 
 static void format_count(char *buf, size_t size, int64_t v)
 {
@@ -153,6 +184,7 @@ static void print_static(const struct imp_cli_session *s)
     free(ops);
     if (imp_model_metadata_count(m) > 0)
         print_metadata(m);
+    print_styles(m);
 }
 
 static int info_main(int argc, char **argv)

@@ -8,15 +8,19 @@
 static const char help[] =
     "usage: impasto styles [--json]\n"
     "\n"
-    "List the shipped styles that 'impasto stylize --style NAME' takes: the\n"
-    "model files (NAME.imp, .onnx or .tflite) in the models folder, which is\n"
+    "List the shipped styles that 'impasto stylize --style NAME' takes: every\n"
+    "style of each multi-style network (a .imp made by 'impasto train', with\n"
+    "its title and painter), and each other model file (NAME.imp, .onnx or\n"
+    ".tflite) as the style NAME, in the models folder, which is\n"
     "$IMPASTO_MODELS when it is set, else the first of these that exists:\n"
     "  <prefix>/share/impasto/models (beside an installed bin/impasto)\n"
     "  models/ in the source tree this program was built from\n"
     "\n"
     "options:\n"
     "      --json            one JSON object: {\"folder\": ..., \"styles\":\n"
-    "                        [{\"name\", \"path\", \"format\"}, ...]}\n"
+    "                        [{\"name\", \"title\", \"painter\", \"path\",\n"
+    "                        \"format\"}, ...]} (title and painter null when\n"
+    "                        unknown)\n"
     "  -h, --help            show this help\n"
     "\n"
     "examples:\n"
@@ -35,6 +39,14 @@ static void json_string(const char *s)
             putchar(*s);
     }
     putchar('"');
+}
+
+static void json_string_or_null(const char *s)
+{
+    if (s[0])
+        json_string(s);
+    else
+        printf("null");
 }
 
 static int styles_main(int argc, char **argv)
@@ -63,8 +75,13 @@ static int styles_main(int argc, char **argv)
             printf("null");
         printf(", \"styles\": [");
         for (int i = 0; i < list.n; i++) {
+            const struct imp_style_entry *e = &list.styles[i];
             printf("%s{\"name\": ", i ? ", " : "");
-            json_string(list.styles[i].name);
+            json_string(e->name);
+            printf(", \"title\": ");
+            json_string_or_null(e->title);
+            printf(", \"painter\": ");
+            json_string_or_null(e->painter);
             printf(", \"path\": ");
             json_string(list.styles[i].path);
             printf(", \"format\": \"%s\"}", list.styles[i].format);
@@ -87,8 +104,15 @@ static int styles_main(int argc, char **argv)
         return 0;
     }
     printf("styles in %s:\n", list.folder);
-    for (int i = 0; i < list.n; i++)
-        printf("  %-20s %s\n", list.styles[i].name, list.styles[i].format);
+    for (int i = 0; i < list.n; i++) {
+        const struct imp_style_entry *e = &list.styles[i];
+        const char *file = strrchr(e->path, '/');
+        char about[600] = "";
+        if (e->title[0] || e->painter[0])
+            snprintf(about, sizeof about, "%s%s%s  ", e->title, e->title[0] && e->painter[0]
+                     ? ", " : "", e->painter);
+        printf("  %-16s %s(%s)\n", e->name, about, file ? file + 1 : e->path);
+    }
     if (list.has_identity)
         printf("(a conditional network: --strength mixes towards its identity style, "
                "--blend mixes styles)\n");

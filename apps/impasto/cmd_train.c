@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "image.h"
 #include "impasto_train.h"
+#include "style_set.h"
 #include "train_data.h"
 
 #define TRAIN_MAX_STYLES 32
@@ -20,13 +21,25 @@ static const char help[] =
     "Train a fast style network on this CPU: one network for all the paintings\n"
     "given (conditional instance norm), judged by VGG19's features (Johnson et\n"
     "al. 2016). Photos come from DIR (every .jpg/.jpeg/.png), as random crops\n"
-    "and flips. OUT.imp gets the first style; each further style K is written\n"
-    "beside it as OUT-K.imp. A checkpoint is written every --checkpoint-every\n"
-    "steps, at the end, and when Ctrl-C stops the run (exit 130); --resume\n"
-    "continues one to the same bytes as a run that never stopped.\n"
+    "and flips. OUT.imp is one multi-style network holding every style (named\n"
+    "after its painting's file: wave.jpg is the style wave), which stylize,\n"
+    "video and live pick by name; it runs the first painting's style unless\n"
+    "told otherwise. A checkpoint is written every --checkpoint-every steps, at\n"
+    "the end, and when Ctrl-C stops the run (exit 130); --resume continues one\n"
+    "to the same bytes as a run that never stopped, and --resume with\n"
+    "--iterations at the step already reached just writes OUT.imp.\n"
     "\n"
     "options:\n"
-    "      --style P[,P...]  paintings (PNG or JPEG), one style each\n"
+    "      --style P[,P...]  paintings (PNG or JPEG), one style each; the word\n"
+    "                        identity instead of a painting trains the network's\n"
+    "                        photo (content and TV loss only), the style that\n"
+    "                        stylize --strength fades towards\n"
+    "      --extend MODEL.imp  add the --style paintings to a multi-style network\n"
+    "                        impasto train made: only the new styles' norm scales\n"
+    "                        and shifts learn (default 500 steps); OUT.imp holds\n"
+    "                        the old styles, unchanged, and the new ones\n"
+    "      --style-info NAME=\"TITLE|PAINTER\"  the painting's title and painter,\n"
+    "                        kept in OUT.imp for impasto styles (repeatable)\n"
     "      --content DIR     folder of photographs (see scripts/photos.sh)\n"
     "  -o, --output OUT.imp the trained network\n"
     "      --vgg DIR         VGG19 TF.js files (default:\n"
@@ -37,6 +50,11 @@ static const char help[] =
     "      --content-weight W   (default 1)\n"
     "      --style-weight W     (default 5)\n"
     "      --tv-weight W        (default 1e-6)\n"
+    "      --style-layers L[,L...]  VGG19 layers of the style loss, from relu1_1,\n"
+    "                        relu1_2, relu2_1, relu2_2, relu3_1 .. relu3_4\n"
+    "                        (default relu1_2,relu2_2,relu3_4)\n"
+    "      --content-layer L VGG19 layer of the content loss (default relu2_2);\n"
+    "                        only the layers up to the deepest one chosen run\n"
     "      --lr R            Adam's learning rate (default 1e-3)\n"
     "      --arch A          network shape: 'johnson' (9x9 stem at full size, body\n"
     "                        at a quarter; default) or 'fast' (3x3 stride-2 stem,\n"
@@ -57,15 +75,30 @@ static const char help[] =
     "examples:\n"
     "  bash scripts/photos.sh --link photos/\n"
     "  impasto train --style wave.jpg --content photos/ -o wave.imp --time-limit 30m\n"
-    "  impasto train --style wave.jpg,scream.jpg --content photos/ -o two.imp \\\n"
+    "  impasto train --style identity,wave.jpg,scream.jpg --content photos/ -o two.imp \\\n"
     "      --preview me.jpg --preview-every 50\n"
-    "  impasto train --style wave.jpg --content photos/ -o wave.imp --resume wave.imp.ckpt\n";
+    "  impasto train --style wave.jpg --content photos/ -o wave.imp --resume wave.imp.ckpt\n"
+    "  impasto train --style identity,wave.jpg --content photos/ -o styles.imp \\\n"
+    "      --style-info wave=\"The Great Wave off Kanagawa|Katsushika Hokusai\"\n"
+    "  impasto train --extend styles.imp --style scream.jpg --content photos/ -o more.imp\n";
 
 enum {
     O_STYLE = 1, O_CONTENT, O_OUTPUT, O_VGG, O_ITER, O_SIZE, O_BATCH, O_CW, O_SW, O_TW, O_LR,
     O_WIDTH, O_BLOCKS, O_SEED, O_CKPT, O_CKPT_EVERY, O_RESUME, O_TIME, O_PREVIEW,
-    O_PREVIEW_EVERY, O_THREADS, O_ARCH,
+    O_PREVIEW_EVERY, O_THREADS, O_STYLE_LAYERS, O_CONTENT_LAYER, O_STYLE_INFO, O_EXTEND,
+    O_ARCH,
 };
+
+/* The VGG19 layers a loss may read, in network order (imp_vgg19_load's
+ * relu_values). */
+#define VGG_LAYERS 8
+static const char *const vgg_layer_names[VGG_LAYERS] = {
+    "relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1", "relu3_2", "relu3_3", "relu3_4"};
+/* Johnson et al.'s choice, narrowed to the layers our VGG reaches. */
+#define DEFAULT_STYLE_LAYERS ((1u << 1) | (1u << 3) | (1u << 7))
+#define DEFAULT_CONTENT_LAYER 3
+/* The word that stands for the identity style in --style. */
+#define IDENTITY_STYLE "identity"
 
 static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig)
@@ -77,7 +110,19 @@ static void on_sigint(int sig)
 struct recipe {
     char *styles[TRAIN_MAX_STYLES];
     int n_styles;
+    char names[TRAIN_MAX_STYLES][64]; /* from the paintings' file names */
+    char *infos[TRAIN_MAX_STYLES];    /* --style-info as given: NAME=TITLE|PAINTER */
+    int n_infos;
+    char titles[TRAIN_MAX_STYLES][256], painters[TRAIN_MAX_STYLES][256];
+    const char *extend; /* --extend MODEL.imp: styles[0..n_old) come from it */
+    int n_old;
+    int iterations_given;
+    int argc;
+    char **argv;
     const char *content, *output, *vgg, *checkpoint, *resume, *preview;
+    int identity; /* index of the identity style, -1: none */
+    unsigned style_layers; /* bit i: vgg_layer_names[i] */
+    int content_layer;
     int iterations, size, batch, width, blocks, seed, ckpt_every, preview_every, threads;
     int fast; /* --arch fast: imp_student_fast's shape, else Johnson's */
     float cw, sw, tw, lr;
@@ -108,7 +153,65 @@ static uint64_t recipe_tag(const struct recipe *r, size_t n_params)
     /* Johnson's shape hashes as it did before --arch existed. */
     if (r->fast)
         h = (h ^ 0x66u) * 1099511628211ull;
+    /* Newer choices join the hash only when they differ from what came
+     * before them, so older checkpoints still resume. */
+    if (r->identity < 0 && r->style_layers == DEFAULT_STYLE_LAYERS &&
+        r->content_layer == DEFAULT_CONTENT_LAYER && !r->extend)
+        return h;
+    int64_t more[] = {r->identity, (int64_t)r->style_layers, r->content_layer, r->n_old};
+    p = (const unsigned char *)more;
+    for (size_t i = 0; i < sizeof more; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
     return h;
+}
+
+/* wave.jpg -> "wave": the base name without its extension, lower case,
+ * anything outside [a-z0-9_-] as '-'. */
+static void style_name(const char *path, char name[64])
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot > base ? (size_t)(dot - base) : strlen(base);
+    n = n > 63 ? 63 : n;
+    for (size_t i = 0; i < n; i++) {
+        char c = base[i];
+        c = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+        name[i] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ? c : '-';
+    }
+    name[n] = '\0';
+    if (!n)
+        snprintf(name, 64, "style");
+}
+
+static int vgg_layer_index(const char *name)
+{
+    for (int i = 0; i < VGG_LAYERS; i++)
+        if (strcmp(name, vgg_layer_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int parse_style_layers(const char *cmd, const char *text, unsigned *mask)
+{
+    char *copy = strdup(text), *save = NULL;
+    if (!copy)
+        return imp_cli_fail("train", "out of memory");
+    *mask = 0;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int i = vgg_layer_index(t);
+        if (i < 0) {
+            int rc = imp_cli_usage(cmd, "--style-layers: '%s' is not one of relu1_1, relu1_2, "
+                                   "relu2_1, relu2_2, relu3_1, relu3_2, relu3_3, relu3_4", t);
+            free(copy);
+            return rc;
+        }
+        *mask |= 1u << i;
+    }
+    free(copy);
+    if (!*mask)
+        return imp_cli_usage(cmd, "--style-layers: name at least one layer");
+    return 0;
 }
 
 /* --arch's shape; --width W makes its channels {W, 2W, 4W} (Johnson) or
@@ -139,14 +242,19 @@ static int parse(int argc, char **argv, struct recipe *r)
         {"checkpoint", 0, 1, O_CKPT},   {"checkpoint-every", 0, 1, O_CKPT_EVERY},
         {"resume", 0, 1, O_RESUME},     {"time-limit", 0, 1, O_TIME},
         {"preview", 0, 1, O_PREVIEW},   {"preview-every", 0, 1, O_PREVIEW_EVERY},
-        {"threads", 't', 1, O_THREADS}, {"arch", 0, 1, O_ARCH},
-        {0},
+        {"threads", 't', 1, O_THREADS}, {"style-layers", 0, 1, O_STYLE_LAYERS},
+        {"content-layer", 0, 1, O_CONTENT_LAYER}, {"style-info", 0, 1, O_STYLE_INFO},
+        {"extend", 0, 1, O_EXTEND}, {"arch", 0, 1, O_ARCH}, {0},
     };
     const char *cmd = "train";
     *r = (struct recipe){.vgg = "../shared/models/backbones/vgg19-imagenet-keras-tfjs-partial",
                          .iterations = 2000, .size = 256, .batch = 4, .width = 16,
                          .blocks = 3, .seed = 1, .ckpt_every = 200, .preview_every = 100,
-                         .threads = 2, .cw = 1.0f, .sw = 5.0f, .tw = 1e-6f, .lr = 1e-3f};
+                         .threads = 2, .cw = 1.0f, .sw = 5.0f, .tw = 1e-6f, .lr = 1e-3f,
+                         .identity = -1, .style_layers = DEFAULT_STYLE_LAYERS,
+                         .content_layer = DEFAULT_CONTENT_LAYER};
+    r->argc = argc;
+    r->argv = argv;
     struct imp_cli_args a;
     imp_cli_args_init(&a, &imp_cli_train_command, argc, argv);
     for (int id; (id = imp_cli_args_next(&a, opts)) != IMP_CLI_ARG_END;) {
@@ -166,6 +274,13 @@ static int parse(int argc, char **argv, struct recipe *r)
                     free(copy);
                     return imp_cli_usage(cmd, "at most %d styles", TRAIN_MAX_STYLES);
                 }
+                if (strcmp(t, IDENTITY_STYLE) == 0) {
+                    if (r->identity >= 0) {
+                        free(copy);
+                        return imp_cli_usage(cmd, "--style: identity given twice");
+                    }
+                    r->identity = r->n_styles;
+                }
                 r->styles[r->n_styles++] = strdup(t);
             }
             free(copy);
@@ -174,7 +289,10 @@ static int parse(int argc, char **argv, struct recipe *r)
         case O_CONTENT: r->content = v; break;
         case O_OUTPUT: r->output = v; break;
         case O_VGG: r->vgg = v; break;
-        case O_ITER: bad = imp_cli_parse_int(cmd, "--iterations", v, 1, 100000000, &r->iterations); break;
+        case O_ITER:
+            bad = imp_cli_parse_int(cmd, "--iterations", v, 1, 100000000, &r->iterations);
+            r->iterations_given = 1;
+            break;
         case O_SIZE: bad = imp_cli_parse_int(cmd, "--size", v, 32, 2048, &r->size); break;
         case O_BATCH: bad = imp_cli_parse_int(cmd, "--batch", v, 1, 64, &r->batch); break;
         case O_CW: bad = imp_cli_parse_float(cmd, "--content-weight", v, &r->cw); break;
@@ -200,13 +318,35 @@ static int parse(int argc, char **argv, struct recipe *r)
                 return imp_cli_usage(cmd, "--arch is 'fast' or 'johnson', not '%s'", v);
             r->fast = strcmp(v, "fast") == 0;
             break;
+        case O_STYLE_LAYERS: bad = parse_style_layers(cmd, v, &r->style_layers); break;
+        case O_EXTEND: r->extend = v; break;
+        case O_STYLE_INFO:
+            if (!strchr(v, '=') || !strchr(strchr(v, '='), '|'))
+                return imp_cli_usage(cmd, "--style-info '%s': write NAME=\"TITLE|PAINTER\"", v);
+            if (r->n_infos == TRAIN_MAX_STYLES)
+                return imp_cli_usage(cmd, "--style-info: at most %d", TRAIN_MAX_STYLES);
+            r->infos[r->n_infos++] = (char *)v;
+            break;
+        case O_CONTENT_LAYER:
+            r->content_layer = vgg_layer_index(v);
+            if (r->content_layer < 0)
+                return imp_cli_usage(cmd, "--content-layer: '%s' is not one of relu1_1, "
+                                     "relu1_2, relu2_1, relu2_2, relu3_1 .. relu3_4", v);
+            break;
         }
         if (bad)
             return IMP_CLI_EXIT_USAGE;
     }
     if (!r->n_styles)
         return imp_cli_usage(cmd, "give the paintings with --style");
-    if (!r->content)
+    if (r->n_styles == 1 && r->identity == 0 && !r->extend)
+        return imp_cli_usage(cmd, "--style: identity needs at least one painting beside it");
+    if (r->extend && r->identity >= 0)
+        return imp_cli_usage(cmd, "--extend adds painted styles; the identity is trained "
+                             "with the network");
+    if (r->extend && !r->iterations_given)
+        r->iterations = 500; /* the norms alone learn a style in far fewer steps */
+    if (!r->content && !r->resume)
         return imp_cli_usage(cmd, "give a folder of photographs with --content");
     if (!r->output)
         return imp_cli_usage(cmd, "give the output network with -o OUT.imp");
@@ -219,34 +359,117 @@ static int parse(int argc, char **argv, struct recipe *r)
     return -1; /* go on */
 }
 
-/* OUT.imp for style 0, OUT-K.imp for style K. */
-static void style_path(const char *out, int k, char *buf, size_t size)
+/* Names for the painted styles (the file names), checked to be unique,
+ * and the titles and painters --style-info gives. */
+static int name_styles(struct recipe *r)
 {
-    if (k == 0) {
-        snprintf(buf, size, "%s", out);
-        return;
+    const char *cmd = "train";
+    for (int k = r->n_old; k < r->n_styles; k++) {
+        style_name(r->styles[k], r->names[k]);
+        for (int j = 0; j < k; j++)
+            if (strcmp(r->names[j], r->names[k]) == 0)
+                return imp_cli_usage(cmd, "--style: two paintings would both be the style "
+                                     "'%s' (styles are named after their files)",
+                                     r->names[k]);
     }
-    const char *dot = strrchr(out, '.');
-    int stem = dot && !strchr(dot, '/') ? (int)(dot - out) : (int)strlen(out);
-    snprintf(buf, size, "%.*s-%d%s", stem, out, k, dot && !strchr(dot, '/') ? dot : "");
+    for (int i = 0; i < r->n_infos; i++) {
+        size_t n = (size_t)(strchr(r->infos[i], '=') - r->infos[i]);
+        int found = 0;
+        for (int k = 0; k < r->n_styles; k++)
+            found |= strlen(r->names[k]) == n && strncmp(r->names[k], r->infos[i], n) == 0;
+        if (!found)
+            return imp_cli_usage(cmd, "--style-info '%.*s': no such style (the styles are "
+                                 "named after their paintings' files)", (int)n, r->infos[i]);
+        const char *eq = r->infos[i] + n, *bar = strchr(eq, '|');
+        for (int k = 0; k < r->n_styles; k++)
+            if (strlen(r->names[k]) == n && strncmp(r->names[k], r->infos[i], n) == 0) {
+                snprintf(r->titles[k], sizeof r->titles[k], "%.*s", (int)(bar - eq - 1),
+                         eq + 1);
+                snprintf(r->painters[k], sizeof r->painters[k], "%s", bar + 1);
+            }
+    }
+    return -1;
 }
 
+/* --extend: the file's styles go first (no paintings: they are not
+ * trained again), with their names, titles and painters. */
+static int prepare_extend(struct recipe *r)
+{
+    struct imp_model *m = NULL;
+    struct imp_error err;
+    if (imp_model_load_file(r->extend, &m, &err) != IMP_OK)
+        return imp_cli_fail_message(r->extend, err.message);
+    struct imp_style_set set;
+    char why[512];
+    int rc = -1;
+    if (imp_style_set_read(m, &set, why, sizeof why) != 0)
+        rc = imp_cli_fail(r->extend, "%s", why);
+    else if (set.n == 0)
+        rc = imp_cli_fail(r->extend, "not a multi-style network (no impasto.styles in its "
+                          "metadata): --extend takes a .imp that impasto train made");
+    else if (set.n + r->n_styles > TRAIN_MAX_STYLES)
+        rc = imp_cli_fail(r->extend, "%d styles and %d more: at most %d", set.n, r->n_styles,
+                          TRAIN_MAX_STYLES);
+    if (rc < 0) {
+        memmove(r->styles + set.n, r->styles, sizeof r->styles[0] * (size_t)r->n_styles);
+        for (int k = 0; k < set.n; k++) {
+            r->styles[k] = NULL;
+            snprintf(r->names[k], sizeof r->names[k], "%s", set.names[k]);
+            snprintf(r->titles[k], sizeof r->titles[k], "%s", set.titles[k] ? set.titles[k] : "");
+            snprintf(r->painters[k], sizeof r->painters[k], "%s",
+                     set.painters[k] ? set.painters[k] : "");
+        }
+        r->n_old = set.n;
+        r->n_styles += set.n;
+        r->identity = set.identity;
+    }
+    imp_style_set_free(&set);
+    imp_model_free(m);
+    return rc;
+}
+
+/* The command line and the step reached, for impasto.recipe. */
+static char *recipe_text(const struct recipe *r, long long step)
+{
+    size_t len = 64;
+    for (int i = 0; i < r->argc; i++)
+        len += strlen(r->argv[i]) + 3;
+    char *text = malloc(len);
+    if (!text)
+        return NULL;
+    size_t at = (size_t)snprintf(text, len, "impasto");
+    for (int i = 0; i < r->argc; i++)
+        at += (size_t)snprintf(text + at, len - at, " %s", r->argv[i]);
+    snprintf(text + at, len - at, " (step %lld)", step);
+    return text;
+}
+
+/* The checkpoint, then OUT.imp: every style in one network, the first
+ * painting's style live. */
 static int save_all(struct imp_tnet *student, const struct recipe *r, struct imp_checkpoint *ck,
-                    const char *ckpt_path)
+                    const char *ckpt_path, bool write_checkpoint)
 {
     struct imp_error err = {0};
-    if (imp_checkpoint_save(ckpt_path, ck, &err) != IMP_OK)
+    if (write_checkpoint && imp_checkpoint_save(ckpt_path, ck, &err) != IMP_OK)
         return imp_cli_fail_message(ckpt_path, err.message);
     float mix[TRAIN_MAX_STYLES];
+    struct imp_tnet_style styles[TRAIN_MAX_STYLES];
+    int live = r->identity == 0 ? 1 : 0;
     for (int k = 0; k < r->n_styles; k++) {
-        char path[4096];
-        style_path(r->output, k, path, sizeof path);
-        for (int s = 0; s < r->n_styles; s++)
-            mix[s] = s == k;
-        if (imp_tnet_export_imp(student, mix, path, &err) != IMP_OK)
-            return imp_cli_fail_message(path, err.message);
+        mix[k] = k == live;
+        styles[k] = (struct imp_tnet_style){.name = r->names[k],
+                                            .title = r->titles[k][0] ? r->titles[k] : NULL,
+                                            .painter = r->painters[k][0] ? r->painters[k] : NULL};
     }
-    return 0;
+    char *recipe = recipe_text(r, (long long)ck->adam->step);
+    struct imp_tnet_export o = {.style_mix = mix, .styles = styles, .recipe = recipe};
+    int rc = 0;
+    if (!recipe)
+        rc = imp_cli_fail("train", "out of memory");
+    else if (imp_tnet_export(student, &o, r->output, &err) != IMP_OK)
+        rc = imp_cli_fail_message(r->output, err.message);
+    free(recipe);
+    return rc;
 }
 
 static int write_preview(struct imp_tnet *student, int out_value, const struct recipe *r,
@@ -299,6 +522,10 @@ static int train_main(int argc, char **argv)
 {
     struct recipe r;
     int rc = parse(argc, argv, &r);
+    if (rc < 0 && r.extend)
+        rc = prepare_extend(&r);
+    if (rc < 0)
+        rc = name_styles(&r);
     if (rc >= 0)
         goto free_styles;
     rc = 0;
@@ -318,46 +545,32 @@ static int train_main(int argc, char **argv)
         rc = imp_cli_fail("train", "out of memory");
         goto done;
     }
-    for (int k = 0; k < r.n_styles && !rc; k++)
-        if (train_load_square(r.styles[k], r.size, paintings + (size_t)k * one, why,
-                              sizeof why) != 0)
-            rc = fail_line(why);
-    if (!rc && r.preview && train_load_square(r.preview, r.size, preview, why, sizeof why) != 0)
-        rc = fail_line(why);
-    if (!rc && train_photos_load(r.content, r.size, TRAIN_MAX_PHOTOS, &photos, why,
-                                 sizeof why) != 0)
-        rc = fail_line(why);
-    int relu[8];
-    if (!rc && imp_vgg19_load(r.vgg, &vgg, relu, &err) != IMP_OK)
-        rc = imp_cli_fail_message("--vgg", err.message);
-    if (rc)
-        goto done;
-
+    /* The network and the checkpoint first: a run that has reached its
+     * step count only writes the model, reading no photos, paintings or
+     * VGG. */
     int out_value;
-    struct imp_student_shape shape = student_shape(&r);
-    student = imp_student_create_shaped(r.n_styles, &shape, &out_value);
-    if (!student) {
-        rc = imp_cli_fail("train", "out of memory building the network");
-        goto done;
+    if (r.extend) {
+        const char *old[TRAIN_MAX_STYLES];
+        for (int k = 0; k < r.n_old; k++)
+            old[k] = r.names[k];
+        if (imp_student_load(r.extend, old, r.n_old, r.n_styles - r.n_old, &student,
+                             &out_value, &err) != IMP_OK) {
+            rc = imp_cli_fail_message(r.extend, err.message);
+            goto done;
+        }
+    } else {
+        struct imp_student_shape shape = student_shape(&r);
+        student = imp_student_create_shaped(r.n_styles, &shape, &out_value);
+        if (!student) {
+            rc = imp_cli_fail("train", "out of memory building the network");
+            goto done;
+        }
+        imp_tnet_init_params(student, (uint64_t)r.seed);
     }
-    imp_tnet_init_params(student, (uint64_t)r.seed);
-    int style_values[3] = {relu[1], relu[3], relu[7]};
-    struct imp_ploss_options po = {.content_value = relu[3], .style_values = style_values,
-                                   .n_style_values = 3, .content_weight = r.cw,
-                                   .style_weight = r.sw, .tv_weight = r.tw};
-    struct imp_tnet_plan_options o = {.batch = r.batch, .height = r.size, .width = r.size,
-                                      .threads = r.threads, .max_isa = IMP_ISA_BEST,
-                                      .seeds = &out_value, .n_seeds = 1};
-    if (imp_ploss_create(vgg, &po, r.n_styles, r.batch, r.size, r.size, r.threads,
-                         IMP_ISA_BEST, &pl, &err) != IMP_OK ||
-        imp_tnet_plan(student, &o, &err) != IMP_OK ||
-        imp_adam_init(&adam, imp_tnet_param_count(student), r.lr, &err) != IMP_OK) {
+    if (imp_adam_init(&adam, imp_tnet_param_count(student), r.lr, &err) != IMP_OK) {
         rc = imp_cli_fail_message("train", err.message);
         goto done;
     }
-    for (int k = 0; k < r.n_styles; k++)
-        imp_ploss_set_style(pl, k, paintings + (size_t)k * one, &err);
-
     struct imp_rng rng = {(uint64_t)r.seed * 0x9E3779B97F4A7C15ull + 1};
     char ckpt_path[4096];
     snprintf(ckpt_path, sizeof ckpt_path, "%s", r.checkpoint ? r.checkpoint : r.output);
@@ -371,6 +584,61 @@ static int train_main(int argc, char **argv)
         goto done;
     }
     adam.lr = r.lr;
+    if (adam.step >= r.iterations) {
+        rc = save_all(student, &r, &ck, ckpt_path, false);
+        if (!rc)
+            printf("step %lld already reached: wrote %s (%d style%s)\n", (long long)adam.step,
+                   r.output, r.n_styles, r.n_styles > 1 ? "s" : "");
+        goto done;
+    }
+    if (!r.content) {
+        rc = imp_cli_usage("train", "give a folder of photographs with --content");
+        goto done;
+    }
+
+    for (int k = 0; k < r.n_styles && !rc; k++)
+        if (k != r.identity && r.styles[k] && train_load_square(r.styles[k], r.size, paintings + (size_t)k * one, why,
+                              sizeof why) != 0)
+            rc = fail_line(why);
+    if (!rc && r.preview && train_load_square(r.preview, r.size, preview, why, sizeof why) != 0)
+        rc = fail_line(why);
+    /* VGG only as deep as the deepest layer a loss reads. */
+    int relu[VGG_LAYERS], deepest = r.content_layer;
+    for (int i = 0; i < VGG_LAYERS; i++)
+        if (r.style_layers & (1u << i) && i > deepest)
+            deepest = i;
+    if (!rc && imp_vgg19_load_convs(r.vgg, deepest + 1, &vgg, relu, &err) != IMP_OK)
+        rc = imp_cli_fail_message("--vgg", err.message);
+    /* Photos last: decoding a large folder takes a while, so the quick
+     * checks fail first. */
+    if (!rc && train_photos_load(r.content, r.size, TRAIN_MAX_PHOTOS, &photos, why,
+                                 sizeof why) != 0)
+        rc = fail_line(why);
+    if (rc)
+        goto done;
+
+    int style_values[VGG_LAYERS], n_style_values = 0;
+    for (int i = 0; i < VGG_LAYERS; i++)
+        if (r.style_layers & (1u << i))
+            style_values[n_style_values++] = relu[i];
+    struct imp_ploss_options po = {.content_value = relu[r.content_layer],
+                                   .style_values = style_values,
+                                   .n_style_values = n_style_values, .content_weight = r.cw,
+                                   .style_weight = r.sw, .tv_weight = r.tw};
+    struct imp_tnet_plan_options o = {.batch = r.batch, .height = r.size, .width = r.size,
+                                      .threads = r.threads, .max_isa = IMP_ISA_BEST,
+                                      .seeds = &out_value, .n_seeds = 1,
+                                      /* --extend: only the new styles' norms learn */
+                                      .frozen_convs = r.extend != NULL};
+    if (imp_ploss_create(vgg, &po, r.n_styles, r.batch, r.size, r.size, r.threads,
+                         IMP_ISA_BEST, &pl, &err) != IMP_OK ||
+        imp_tnet_plan(student, &o, &err) != IMP_OK) {
+        rc = imp_cli_fail_message("train", err.message);
+        goto done;
+    }
+    for (int k = 0; k < r.n_styles; k++)
+        imp_ploss_set_style(pl, k, k == r.identity || !r.styles[k] ? NULL
+                                   : paintings + (size_t)k * one, &err);
 
     const int tty = isatty(fileno(stdout));
     const double t0 = imp_cli_now_ms();
@@ -389,7 +657,8 @@ static int train_main(int argc, char **argv)
                 rc = imp_cli_fail("train", "out of memory cropping photos");
                 goto done;
             }
-            styles[n] = (int)(imp_rng_next(&rng) % (uint64_t)r.n_styles);
+            /* (--extend: the new styles only; the others stay as they are) */
+            styles[n] = r.n_old + (int)(imp_rng_next(&rng) % (uint64_t)(r.n_styles - r.n_old));
         }
         imp_tnet_set_styles(student, styles, NULL);
         imp_tnet_forward(student, x, -1);
@@ -412,7 +681,7 @@ static int train_main(int argc, char **argv)
             fflush(stdout);
             last_print = now;
         }
-        if (adam.step % r.ckpt_every == 0 && (rc = save_all(student, &r, &ck, ckpt_path)))
+        if (adam.step % r.ckpt_every == 0 && (rc = save_all(student, &r, &ck, ckpt_path, true)))
             goto done;
         if (preview && adam.step % r.preview_every == 0 &&
             (rc = write_preview(student, out_value, &r, preview, x)))
@@ -420,14 +689,14 @@ static int train_main(int argc, char **argv)
     }
     if (tty)
         printf("\n");
-    rc = save_all(student, &r, &ck, ckpt_path);
+    rc = save_all(student, &r, &ck, ckpt_path, true);
     if (!rc && preview)
         rc = write_preview(student, out_value, &r, preview, x);
     if (!rc) {
-        printf("%s at step %lld after %.0f s: wrote %s (and %d more style%s), checkpoint %s\n",
+        printf("%s at step %lld after %.0f s: wrote %s (%d style%s), checkpoint %s\n",
                interrupted ? "interrupted" : "stopped", (long long)adam.step,
-               (imp_cli_now_ms() - t0) / 1000.0, r.output, r.n_styles - 1,
-               r.n_styles == 2 ? "" : "s", ckpt_path);
+               (imp_cli_now_ms() - t0) / 1000.0, r.output, r.n_styles,
+               r.n_styles > 1 ? "s" : "", ckpt_path);
         if (interrupted)
             rc = 130;
     }

@@ -1,6 +1,7 @@
 #include "styles.h"
 
 #include <dirent.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "cli.h"
 
 /* A build-tree program finds the source tree's models/ (CMake passes the
  * source folder); an installed one has none. */
@@ -76,8 +79,57 @@ void imp_styles_searched(char *buf, size_t size)
 
 static int by_name(const void *a, const void *b)
 {
-    return strcmp(((const struct imp_style_entry *)a)->name,
-                  ((const struct imp_style_entry *)b)->name);
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void add_entry(struct imp_style_list *list, const struct imp_style_entry *entry)
+{
+    if (strcmp(entry->name, IMP_STYLE_IDENTITY) == 0) {
+        if (!list->has_identity) {
+            list->identity = *entry;
+            list->has_identity = 1;
+        }
+        return;
+    }
+    /* candy.imp beside candy.onnx: one style, the first file by name (.imp) */
+    for (int i = 0; i < list->n; i++)
+        if (strcmp(list->styles[i].name, entry->name) == 0)
+            return;
+    if (list->n < IMP_STYLES_MAX)
+        list->styles[list->n++] = *entry;
+}
+
+/* One model file: its styles when it is a multi-style network, else the
+ * file itself as the style of its name. A file that does not load, or
+ * whose styles are corrupt, is listed by its name too: choosing it then
+ * says what is wrong. */
+static void scan_file(struct imp_style_list *list, const char *folder, const char *file)
+{
+    const char *format = model_format(file);
+    size_t stem = strlen(file) - strlen(format) - 1;
+    struct imp_style_entry entry = {.format = format, .style = -1};
+    memcpy(entry.name, file, stem);
+    entry.name[stem] = '\0';
+    snprintf(entry.path, sizeof entry.path, "%s/%s", folder, file);
+    struct imp_model *m = NULL;
+    struct imp_error err;
+    struct imp_style_set set = {0};
+    char why[256];
+    if (strcmp(format, "tflite") != 0 && imp_model_load_file(entry.path, &m, &err) == IMP_OK &&
+        imp_style_set_read(m, &set, why, sizeof why) == 0 && set.n > 0) {
+        for (int s = 0; s < set.n; s++) {
+            struct imp_style_entry e = entry;
+            snprintf(e.name, sizeof e.name, "%s", set.names[s]);
+            e.style = s;
+            snprintf(e.title, sizeof e.title, "%s", set.titles[s] ? set.titles[s] : "");
+            snprintf(e.painter, sizeof e.painter, "%s", set.painters[s] ? set.painters[s] : "");
+            add_entry(list, &e);
+        }
+    } else {
+        add_entry(list, &entry);
+    }
+    imp_style_set_free(&set);
+    imp_model_free(m);
 }
 
 void imp_styles_scan(const char *folder, struct imp_style_list *list)
@@ -87,33 +139,22 @@ void imp_styles_scan(const char *folder, struct imp_style_list *list)
     DIR *d = opendir(folder);
     if (!d)
         return;
-    for (struct dirent *e; (e = readdir(d));) {
+    char *files[4 * IMP_STYLES_MAX];
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < 4 * IMP_STYLES_MAX;) {
         const char *format = model_format(e->d_name);
         size_t stem = strlen(e->d_name) - (format ? strlen(format) + 1 : 0);
-        if (!format || e->d_name[0] == '.' || stem == 0 || stem >= 64)
+        if (!format || e->d_name[0] == '.' || stem == 0 || stem >= 64 ||
+            !(files[n] = strdup(e->d_name)))
             continue;
-        struct imp_style_entry entry;
-        memcpy(entry.name, e->d_name, stem);
-        entry.name[stem] = '\0';
-        snprintf(entry.path, sizeof entry.path, "%s/%s", folder, e->d_name);
-        entry.format = format;
-        if (strcmp(entry.name, "identity") == 0) {
-            list->identity = entry;
-            list->has_identity = 1;
-            continue;
-        }
-        int dup = 0; /* candy.imp beside candy.onnx: one style, the .imp wins */
-        for (int i = 0; i < list->n; i++)
-            if (strcmp(list->styles[i].name, entry.name) == 0) {
-                dup = 1;
-                if (strcmp(format, "imp") == 0)
-                    list->styles[i] = entry;
-            }
-        if (!dup && list->n < IMP_STYLES_MAX)
-            list->styles[list->n++] = entry;
+        n++;
     }
     closedir(d);
-    qsort(list->styles, (size_t)list->n, sizeof list->styles[0], by_name);
+    qsort(files, (size_t)n, sizeof files[0], by_name);
+    for (int i = 0; i < n; i++) {
+        scan_file(list, folder, files[i]);
+        free(files[i]);
+    }
 }
 
 void imp_styles_find(struct imp_style_list *list)
@@ -144,4 +185,194 @@ void imp_styles_names(const struct imp_style_list *list, char *buf, size_t size)
                                list->styles[i].name);
     if (list->n == 0)
         snprintf(buf, size, "none");
+}
+
+/* ---- choosing ------------------------------------------------------------ */
+
+void imp_styles_choice_free(struct imp_style_choice *c)
+{
+    for (int i = 0; i < c->n_models; i++) {
+        imp_style_set_free(&c->sets[i]);
+        imp_model_free(c->models[i]);
+    }
+    c->n_models = 0;
+    c->n_parts = 0;
+}
+
+/* The model loaded from path (once per choice), its index, or -1 after
+ * the message. */
+static int choice_model(struct imp_style_choice *c, const char *path)
+{
+    for (int i = 0; i < c->n_models; i++)
+        if (strcmp(c->paths[i], path) == 0)
+            return i;
+    if (c->n_models == IMP_STYLES_MAX_PARTS) {
+        imp_cli_fail(path, "too many model files in one mix");
+        return -1;
+    }
+    int i = c->n_models;
+    struct imp_error err;
+    char why[512];
+    if (imp_model_load_file(path, &c->models[i], &err) != IMP_OK) {
+        imp_cli_fail_message(path, err.message);
+        return -1;
+    }
+    snprintf(c->paths[i], sizeof c->paths[i], "%s", path);
+    c->n_models++;
+    if (imp_style_set_read(c->models[i], &c->sets[i], why, sizeof why) != 0) {
+        imp_cli_fail(path, "%s", why);
+        return -1;
+    }
+    return i;
+}
+
+static int unknown_style(const char *arg, const struct imp_style_list *shipped)
+{
+    char names[2048];
+    imp_styles_names(shipped, names, sizeof names);
+    if (shipped->n == 0) {
+        char searched[4096];
+        imp_styles_searched(searched, sizeof searched);
+        return imp_cli_fail(arg, "no such style: no styles are installed (looked in %s); "
+                                 "give a model file, e.g. --style candy.onnx",
+                            searched);
+    }
+    return imp_cli_fail(arg, "no such style (known: %s; or give a model file)", names);
+}
+
+/* One name or file of the request as a part of the mix. */
+static int choose_part(struct imp_style_choice *c, const struct imp_style_list *shipped,
+                       const char *arg, float weight)
+{
+    const char *path = arg;
+    int style = -1;
+    if (!imp_styles_is_path(arg)) {
+        int found = -1;
+        for (int i = 0; i < shipped->n && found < 0; i++)
+            if (strcmp(shipped->styles[i].name, arg) == 0)
+                found = i;
+        if (found < 0)
+            return unknown_style(arg, shipped);
+        path = shipped->styles[found].path;
+        style = shipped->styles[found].style;
+    }
+    int m = choice_model(c, path);
+    if (m < 0)
+        return IMP_CLI_EXIT_FAIL;
+    const struct imp_style_set *set = &c->sets[m];
+    if (set->n > 0 && style < 0)
+        style = imp_style_set_default(set);
+    if (set->n > 0 && style < 0)
+        return imp_cli_fail(path, "the network has no style but its identity");
+    if (set->n > 0 && style >= set->n) /* the file changed since it was listed */
+        return imp_cli_fail(path, "no style %d in the network", style);
+    c->parts[c->n_parts++] = (struct imp_style_part){
+        .model = c->models[m], .set = set->n > 0 ? set : NULL, .style = style,
+        .weight = weight};
+    return 0;
+}
+
+/* The identity of a conditional network of single-style files: beside the
+ * style's file, or the shipped one. */
+static void find_identity(const char *style_path, const struct imp_style_list *shipped,
+                          char *path, size_t size)
+{
+    path[0] = '\0';
+    char *copy = strdup(style_path);
+    if (!copy)
+        return;
+    /* Only the identity files beside it: loading every model of the
+     * user's folder to find them would be slow. */
+    static const char *const ext[] = {"imp", "onnx", "tflite"};
+    const char *dir = dirname(copy);
+    for (int i = 0; i < 3 && !path[0]; i++) {
+        snprintf(path, size, "%s/" IMP_STYLE_IDENTITY ".%s", dir, ext[i]);
+        if (access(path, R_OK) != 0)
+            path[0] = '\0';
+    }
+    free(copy);
+    if (!path[0] && shipped->has_identity && shipped->identity.style < 0)
+        snprintf(path, size, "%s", shipped->identity.path);
+}
+
+/* --strength below 1: mix towards the network's identity when it has one. */
+static int choose_strength(struct imp_style_choice *c, const struct imp_style_list *shipped,
+                           float strength)
+{
+    c->pixel_strength = strength;
+    if (strength >= 1.0f || imp_style_norm_weight_count(c->models[0]) == 0)
+        return 0;
+    struct imp_style_part id = {.model = c->models[0], .style = -1};
+    if (c->sets[0].n > 0 && c->sets[0].identity >= 0) {
+        id.set = &c->sets[0];
+        id.style = c->sets[0].identity;
+    } else if (c->sets[0].n == 0) {
+        char path[1024], why[512];
+        find_identity(c->paths[0], shipped, path, sizeof path);
+        if (!path[0])
+            return 0;
+        int m = choice_model(c, path);
+        if (m < 0)
+            return IMP_CLI_EXIT_FAIL;
+        if (!imp_style_same_network(c->models[0], c->models[m], why, sizeof why))
+            return 0; /* an identity of another family: the photo blend instead */
+        id.model = c->models[m];
+    } else {
+        return 0; /* a multi-style network without an identity style */
+    }
+    for (int i = 0; i < c->n_parts; i++)
+        c->parts[i].weight *= strength;
+    id.weight = 1.0f - strength;
+    c->parts[c->n_parts++] = id;
+    c->mix = 1;
+    c->pixel_strength = 1.0f;
+    return 0;
+}
+
+int imp_styles_choose(const struct imp_style_request *req, struct imp_style_choice *c)
+{
+    memset(c, 0, sizeof *c);
+    struct imp_style_list shipped;
+    imp_styles_find(&shipped);
+    int rc = 0;
+    if (req->n_blend > IMP_STYLES_MAX_PARTS - 1)
+        return imp_cli_fail("--blend", "at most %d styles", IMP_STYLES_MAX_PARTS - 1);
+    if (req->n_blend > 0) {
+        for (int i = 0; i < req->n_blend && rc == 0; i++)
+            rc = choose_part(c, &shipped, req->blend[i], req->blend_weights[i]);
+        snprintf(c->label, sizeof c->label, "blend");
+    } else if (req->style) {
+        rc = choose_part(c, &shipped, req->style, 1.0f);
+        snprintf(c->label, sizeof c->label, "%s", req->style);
+    } else if (shipped.n) {
+        rc = choose_part(c, &shipped, shipped.styles[0].name, 1.0f);
+        snprintf(c->label, sizeof c->label, "%s", shipped.styles[0].name);
+    } else {
+        char searched[4096];
+        imp_styles_searched(searched, sizeof searched);
+        return imp_cli_fail("stylize", "no style given and none shipped (looked in %s): "
+                                       "give --style MODEL.onnx",
+                            searched);
+    }
+    for (int i = 1; rc == 0 && i < c->n_parts; i++) {
+        char why[512];
+        if (c->parts[i].model != c->models[0] &&
+            !imp_style_same_network(c->models[0], c->parts[i].model, why, sizeof why))
+            rc = imp_cli_fail(req->blend ? req->blend[i] : "--blend", "cannot blend with %s: %s",
+                              req->blend ? req->blend[0] : "", why);
+    }
+    /* A style of a multi-style file, or a blend: set the norm weights. */
+    c->mix = c->n_parts > 1 || (c->n_parts == 1 && c->parts[0].set != NULL);
+    if (rc == 0)
+        rc = choose_strength(c, &shipped, req->strength);
+    return rc;
+}
+
+int imp_styles_apply(const struct imp_style_choice *c, struct imp_stylizer *s, char *why,
+                     size_t why_size)
+{
+    if (!c->mix)
+        return 0;
+    return imp_style_mix_parts(s, c->sets[0].n > 0 ? &c->sets[0] : NULL, c->parts, c->n_parts,
+                               why, why_size);
 }

@@ -1,7 +1,6 @@
 /* impasto stylize: styles resolved, photos found, workers in parallel. */
 #include <dirent.h>
 #include <errno.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,129 +212,30 @@ static int collect(const struct imp_stylize_job *job, struct file_list *l)
 
 struct network_job {
     const struct imp_stylize_job *job;
-    struct imp_model *models[IMP_STYLIZE_MAX_BLEND + 1];
-    float weights[IMP_STYLIZE_MAX_BLEND + 1];
-    int n_models;      /* the mix: styles, and the identity last if any */
-    int cin;           /* mix norm weights (else the first model as it is) */
-    float pixel_strength;
+    struct imp_style_choice choice;
     struct imp_stylizer_options opt;
 };
 
-/* A style argument to a model path; prints the failure otherwise. */
-static int resolve_style(const char *arg, const struct imp_style_list *shipped, char *path,
-                         size_t size)
-{
-    if (imp_styles_is_path(arg)) {
-        snprintf(path, size, "%s", arg);
-        return 0;
-    }
-    for (int i = 0; i < shipped->n; i++)
-        if (strcmp(shipped->styles[i].name, arg) == 0) {
-            snprintf(path, size, "%s", shipped->styles[i].path);
-            return 0;
-        }
-    char names[2048];
-    imp_styles_names(shipped, names, sizeof names);
-    if (shipped->n == 0) {
-        char searched[4096];
-        imp_styles_searched(searched, sizeof searched);
-        return imp_cli_fail(arg, "no such style: no styles are installed (looked in %s); "
-                                 "give a model file, e.g. --style candy.onnx",
-                            searched);
-    }
-    return imp_cli_fail(arg, "no such style (known: %s; or give a model file)", names);
-}
-
-static int load_model(const char *path, struct imp_model **out)
-{
-    struct imp_error err;
-    if (imp_model_load_file(path, out, &err) != IMP_OK)
-        return imp_cli_fail_message(path, err.message);
-    return 0;
-}
-
-/* The identity style of a conditional network: beside the style's file, or
- * the shipped one. */
-static void find_identity(const char *style_path, const struct imp_style_list *shipped,
-                          char *path, size_t size)
-{
-    path[0] = '\0';
-    char *copy = strdup(style_path);
-    if (!copy)
-        return;
-    struct imp_style_list beside;
-    imp_styles_scan(dirname(copy), &beside);
-    free(copy);
-    if (beside.has_identity)
-        snprintf(path, size, "%s", beside.identity.path);
-    else if (shipped->has_identity)
-        snprintf(path, size, "%s", shipped->identity.path);
-}
-
 static int prepare_networks(const struct imp_stylize_job *job, struct network_job *nj)
 {
-    struct imp_style_list shipped;
-    imp_styles_find(&shipped);
     const char *names[IMP_STYLIZE_MAX_BLEND];
     float weights[IMP_STYLIZE_MAX_BLEND];
-    int n = 0;
-    if (job->n_blend) {
-        for (int i = 0; i < job->n_blend; i++) {
-            names[n] = job->blend[i].style;
-            weights[n++] = job->blend[i].weight;
-        }
-    } else if (job->style) {
-        names[n] = job->style;
-        weights[n++] = 1.0f;
-    } else if (shipped.n) {
-        names[n] = shipped.styles[0].name;
-        weights[n++] = 1.0f;
-    } else {
-        char searched[4096];
-        imp_styles_searched(searched, sizeof searched);
-        return imp_cli_fail("stylize", "no style given and none shipped (looked in %s): "
-                                       "give --style MODEL.onnx",
-                            searched);
+    for (int i = 0; i < job->n_blend; i++) {
+        names[i] = job->blend[i].style;
+        weights[i] = job->blend[i].weight;
     }
-    char paths[IMP_STYLIZE_MAX_BLEND][1024];
-    for (int i = 0; i < n; i++) {
-        int rc = resolve_style(names[i], &shipped, paths[i], sizeof paths[i]);
-        if (rc == 0)
-            rc = load_model(paths[i], &nj->models[i]);
-        if (rc)
-            return rc;
-        nj->weights[i] = weights[i];
-        nj->n_models = i + 1;
-        char why[512];
-        if (i > 0 && !imp_style_same_network(nj->models[0], nj->models[i], why, sizeof why))
-            return imp_cli_fail(names[i], "cannot blend with %s: %s", names[0], why);
-    }
-    nj->cin = n > 1;
-    nj->pixel_strength = job->strength;
-    if (job->strength < 1.0f && imp_style_norm_weight_count(nj->models[0]) > 0) {
-        char id_path[1024], why[512];
-        find_identity(paths[0], &shipped, id_path, sizeof id_path);
-        struct imp_model *id = NULL;
-        if (id_path[0] && load_model(id_path, &id) != 0)
-            return IMP_CLI_EXIT_FAIL;
-        if (id && imp_style_same_network(nj->models[0], id, why, sizeof why)) {
-            for (int i = 0; i < n; i++)
-                nj->weights[i] *= job->strength;
-            nj->models[n] = id;
-            nj->weights[n] = 1.0f - job->strength;
-            nj->n_models = n + 1;
-            nj->cin = 1;
-            nj->pixel_strength = 1.0f;
-        } else {
-            imp_model_free(id);
-        }
-    }
+    struct imp_style_request req = {.style = job->style, .blend = job->n_blend ? names : NULL,
+                                    .blend_weights = weights, .n_blend = job->n_blend,
+                                    .strength = job->strength};
+    int rc = imp_styles_choose(&req, &nj->choice);
+    if (rc)
+        return rc;
     /* How pixels become numbers. */
     struct imp_stylizer_options *o = &nj->opt;
     *o = imp_stylizer_options_default();
     char why[512];
-    if (imp_style_detect(nj->models[0], &o->convention, why, sizeof why) != 0)
-        return imp_cli_fail(paths[0], "%s", why);
+    if (imp_style_detect(nj->choice.models[0], &o->convention, why, sizeof why) != 0)
+        return imp_cli_fail(nj->choice.paths[0], "%s", why);
     if (job->convention_given) {
         const struct imp_cli_image_flags *f = &job->image_flags;
         if (f->layout != IMP_CLI_LAYOUT_GUESS)
@@ -347,7 +247,7 @@ static int prepare_networks(const struct imp_stylize_job *job, struct network_jo
     o->predictor = job->model_flags.opt;
     o->tile = job->tile;
     o->max_memory = job->max_memory;
-    o->strength = nj->pixel_strength;
+    o->strength = nj->choice.pixel_strength;
     o->preserve_colors = job->preserve_colors;
     return 0;
 }
@@ -386,9 +286,8 @@ static void *network_start(void *shared, int threads, char *why, size_t why_size
     wk->nj = nj;
     struct imp_stylizer_options o = nj->opt;
     o.predictor.threads = threads;
-    if (imp_stylizer_create(nj->models[0], &o, &wk->s, why, why_size) != 0 ||
-        (nj->cin && imp_style_mix(wk->s, (const struct imp_model *const *)nj->models,
-                                  nj->weights, nj->n_models, why, why_size) != 0)) {
+    if (imp_stylizer_create(nj->choice.models[0], &o, &wk->s, why, why_size) != 0 ||
+        imp_styles_apply(&nj->choice, wk->s, why, why_size) != 0) {
         imp_stylizer_free(wk->s);
         free(wk);
         return NULL;
@@ -420,11 +319,10 @@ int imp_stylize_execute(struct imp_stylize_job *job, int magenta)
             struct imp_stylize_workers w = {
                 .job = job, .shared = &nj, .start = network_start,
                 .paint = network_paint, .stop = network_stop,
-                .label = job->n_blend ? "blend" : job->style ? job->style : "style"};
+                .label = nj.choice.label};
             rc = imp_stylize_run_workers(&w, files.in, files.out, files.n);
         }
-        for (int i = 0; i < nj.n_models; i++)
-            imp_model_free(nj.models[i]);
+        imp_styles_choice_free(&nj.choice);
     }
     free_list(&files);
     return rc;

@@ -500,6 +500,9 @@ enum imp_status imp_graph_compact(struct imp_graph *g)
         remap[g->inputs[i]] = 1;
     for (int i = 0; i < g->n_outputs; i++)
         remap[g->outputs[i]] = 1;
+    for (int v = 0; v < g->n_values; v++)
+        if (g->values[v].kept)
+            remap[v] = 1;
     for (int ni = 0; ni < g->n_nodes; ni++) {
         const struct imp_node *n = &g->nodes[ni];
         for (int k = 0; k < n->n_inputs; k++)

@@ -35,6 +35,10 @@ struct imp_value {
     void *data;
     size_t nbytes;
     bool owned;
+    /* A constant no node need read that the model still carries: another
+     * style's norm parameters in a multi-style network (docs/format.md,
+     * impasto.style.NAME.params). Passes never drop it; writers write it. */
+    bool kept;
 };
 
 enum imp_attr_type {

@@ -285,6 +285,7 @@ static enum imp_status copy_values(struct lower *l)
             l->o->values[id].data = v->data; /* borrowed: src outlives o */
             l->o->values[id].nbytes = v->nbytes;
             l->o->values[id].owned = false;
+            l->o->values[id].kept = v->kept;
         }
     }
     /* Graph inputs and outputs keep their names; the rest make way. */

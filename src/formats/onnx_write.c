@@ -2,7 +2,9 @@
  * ONNX writer: imp_graph -> ModelProto bytes, without a protobuf library.
  * onnx_lower.c first turns the graph into standard nodes of one opset;
  * this file serialises the result. Constants that a node reads (or the
- * graph outputs) become initializers with raw_data; a constant only a
+ * graph outputs) become initializers with raw_data, and so do kept
+ * constants no node reads (a multi-style network's other styles, named by
+ * its metadata, so ONNX tools carry them along); a constant only a
  * tensor attribute names is written inside that attribute. The metadata
  * becomes metadata_props, except "onnx.doc_string", which is the model's
  * doc_string again (see onnx_meta.c for the way back).
@@ -280,7 +282,8 @@ enum imp_status imp_onnx_write(const struct imp_graph *g, uint8_t **data, size_t
     for (int i = 0; i < o.n_outputs; i++)
         initializer[o.outputs[i]] = true;
     for (int i = 0; i < o.n_values; i++)
-        initializer[i] = initializer[i] && o.values[i].kind == IMP_VALUE_CONST;
+        initializer[i] = (initializer[i] || o.values[i].kept) &&
+                         o.values[i].kind == IMP_VALUE_CONST;
 
     struct imp_pbw graph = {0}, model = {0};
     put_graph(&graph, &o, initializer);

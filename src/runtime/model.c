@@ -15,9 +15,43 @@
 #include "formats/formats.h"
 #include "passes/passes.h"
 
+/* A multi-style network names each style's norm parameters in its
+ * metadata (impasto.style.NAME.params, docs/format.md); no node reads
+ * the styles not in use, so mark them for the passes to keep. Names that
+ * are not constants are left for the application to complain about; a
+ * hostile list stops being read after MAX_KEPT_NAMES names, so that it
+ * cannot make loading slow. */
+#define MAX_KEPT_NAMES 65536
+static void keep_style_params(struct imp_graph *g)
+{
+    static const char prefix[] = "impasto.style.", suffix[] = ".params";
+    const size_t lp = sizeof prefix - 1, ls = sizeof suffix - 1;
+    int budget = MAX_KEPT_NAMES;
+    for (int e = 0; e < g->meta.n; e++) {
+        const char *key = g->meta.entries[e].key, *list = g->meta.entries[e].value;
+        size_t len = strlen(key);
+        if (len <= lp + ls || strncmp(key, prefix, lp) != 0 ||
+            strcmp(key + len - ls, suffix) != 0)
+            continue;
+        while (*list && budget-- > 0) {
+            size_t n = strcspn(list, ",");
+            char name[512];
+            if (n < sizeof name) {
+                memcpy(name, list, n);
+                name[n] = '\0';
+                int v = imp_graph_find_value(g, name);
+                if (v >= 0 && g->values[v].kind == IMP_VALUE_CONST)
+                    g->values[v].kept = true;
+            }
+            list += n + (list[n] == ',');
+        }
+    }
+}
+
 static enum imp_status finish_load(struct imp_model *m, struct imp_error *err)
 {
     struct imp_graph *g = &m->graph;
+    keep_style_params(g);
     enum imp_status st = imp_passes_run(g, err);
     if (st != IMP_OK)
         return st;

@@ -1,5 +1,7 @@
 /* A training network as a runtime model (.imp): the layer list becomes an
- * ONNX-semantics graph, one node per layer. */
+ * ONNX-semantics graph, one node per layer. A multi-style network also
+ * carries every style's norm parameters as constants no node reads, named
+ * by its metadata (docs/format.md, "Multi-style networks"). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,18 +148,142 @@ static enum imp_status build_graph(const struct imp_tnet *net, const float *mix,
     return ok ? IMP_OK : IMP_ERR_NOMEM;
 }
 
+static int tnet_styles(const struct imp_tnet *net)
+{
+    for (int i = 1; i < net->n_layers; i++)
+        if (net->layers[i].kind == TL_NORM)
+            return net->layers[i].n_styles;
+    return 0;
+}
+
+static bool style_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 0 && n < 64 && strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* A comma list grown one name at a time; false when memory ran out. */
+static bool list_add(char **list, size_t *len, const char *name)
+{
+    size_t n = strlen(name);
+    char *grown = realloc(*list, *len + n + 2);
+    if (!grown)
+        return false;
+    if (*len)
+        grown[(*len)++] = ',';
+    memcpy(grown + *len, name, n + 1);
+    *len += n;
+    *list = grown;
+    return true;
+}
+
+/* Every style's scales and shifts as constants "style.NAME.normK.scale"
+ * and ".shift", and the metadata that names them. */
+static enum imp_status add_styles(const struct imp_tnet *net, const struct imp_tnet_export *o,
+                                  struct imp_graph *g, struct imp_error *err)
+{
+    const int n_styles = tnet_styles(net);
+    char *names = NULL, *live = NULL, *params = NULL;
+    size_t names_len = 0, live_len = 0;
+    bool ok = true;
+    for (int s = 0; s < n_styles && ok; s++) {
+        const char *sn = o->styles[s].name;
+        if (!sn || !style_name_ok(sn)) {
+            free(names);
+            return imp_fail(err, IMP_ERR_ARGUMENT, "export: style name '%.64s' must be 1 to "
+                            "63 of a-z, 0-9, _ and -", sn ? sn : "");
+        }
+        for (int t = 0; t < s; t++)
+            if (strcmp(o->styles[t].name, sn) == 0) {
+                free(names);
+                return imp_fail(err, IMP_ERR_ARGUMENT, "export: two styles are named '%s'",
+                                sn);
+            }
+        ok = list_add(&names, &names_len, sn);
+    }
+    for (int s = 0; s < n_styles && ok; s++) {
+        const char *sn = o->styles[s].name;
+        size_t params_len = 0;
+        int n_norm = 0;
+        for (int i = 1; i < net->n_layers && ok; i++) {
+            const struct tl_layer *l = &net->layers[i];
+            if (l->kind != TL_NORM)
+                continue;
+            int64_t cd[1] = {l->channels};
+            for (int k = 0; k < 2 && ok; k++) {
+                char name[128], live_name[48];
+                snprintf(live_name, sizeof live_name, "norm%d.%s", n_norm, k ? "shift" : "scale");
+                snprintf(name, sizeof name, "style.%s.%s", sn, live_name);
+                const float *src = net->params + (k ? l->b_off : l->w_off) +
+                                   (size_t)s * (size_t)l->channels;
+                int v = add_const(g, name, 1, cd, IMP_DTYPE_F32, src);
+                ok = v >= 0 && list_add(&params, &params_len, name) &&
+                     (s > 0 || list_add(&live, &live_len, live_name));
+                if (ok)
+                    g->values[v].kept = true;
+            }
+            n_norm++;
+        }
+        char key[128];
+        snprintf(key, sizeof key, "impasto.style.%s.params", sn);
+        ok = ok && params && imp_metadata_set(&g->meta, key, params);
+        free(params);
+        params = NULL;
+        snprintf(key, sizeof key, "impasto.style.%s.title", sn);
+        ok = ok && (!o->styles[s].title || imp_metadata_set(&g->meta, key, o->styles[s].title));
+        snprintf(key, sizeof key, "impasto.style.%s.painter", sn);
+        ok = ok &&
+             (!o->styles[s].painter || imp_metadata_set(&g->meta, key, o->styles[s].painter));
+    }
+    ok = ok && names && live && imp_metadata_set(&g->meta, "impasto.styles", names) &&
+         imp_metadata_set(&g->meta, "impasto.styles.params", live);
+    free(names);
+    free(live);
+    if (!ok)
+        return imp_fail(err, IMP_ERR_NOMEM, "export: out of memory (or a title or painter "
+                        "that is not plain UTF-8 text)");
+    return IMP_OK;
+}
+
 enum imp_status imp_tnet_export_imp(const struct imp_tnet *net, const float *style_mix,
                                     const char *path, struct imp_error *err)
 {
+    const struct imp_tnet_export o = {.style_mix = style_mix};
+    return imp_tnet_export(net, &o, path, err);
+}
+
+enum imp_status imp_tnet_export(const struct imp_tnet *net, const struct imp_tnet_export *o,
+                                const char *path, struct imp_error *err)
+{
     if (net->n_layers < 2)
         return imp_fail(err, IMP_ERR_ARGUMENT, "export: the network has no layers");
+    if (o->styles && tnet_styles(net) < 1)
+        return imp_fail(err, IMP_ERR_ARGUMENT, "export: styles named, but the network has "
+                        "no conditional norms");
     struct imp_graph g;
     imp_graph_init(&g);
     g.source_format = "imp";
-    enum imp_status st = build_graph(net, style_mix, &g);
+    enum imp_status st = build_graph(net, o->style_mix, &g);
     if (st != IMP_OK) {
         imp_graph_release(&g);
         return imp_fail(err, st, "export: out of memory building the graph");
+    }
+    /* What pixels the network wants and gives: RGB 0..1, NCHW. */
+    static const char *const convention[][2] = {
+        {"impasto.input.layout", "NCHW"}, {"impasto.input.channels", "RGB"},
+        {"impasto.input.range", "0,1"},   {"impasto.output.range", "0,1"}};
+    for (size_t i = 0; i < sizeof convention / sizeof convention[0]; i++)
+        if (!imp_metadata_set(&g.meta, convention[i][0], convention[i][1]))
+            st = IMP_ERR_NOMEM;
+    if (st == IMP_OK && o->recipe && !imp_metadata_set(&g.meta, "impasto.recipe", o->recipe))
+        st = imp_fail(err, IMP_ERR_ARGUMENT, "export: the recipe is not plain UTF-8 text");
+    else if (st != IMP_OK)
+        st = imp_fail(err, st, "export: out of memory");
+    if (st == IMP_OK && o->styles)
+        st = add_styles(net, o, &g, err);
+    if (st != IMP_OK) {
+        imp_graph_release(&g);
+        return st;
     }
     uint8_t *data = NULL;
     size_t size = 0;

@@ -41,6 +41,7 @@ struct imp_ploss {
     size_t scratch_per;
     double *sample_loss;    /* per sample                           */
     float *zeros_input;     /* a batch of zeros but for the painting */
+    bool *has_target;       /* per style: false for an identity style */
 };
 
 static size_t round16(size_t v) { return (v + 15) & ~(size_t)15; }
@@ -55,6 +56,7 @@ void imp_ploss_free(struct imp_ploss *pl)
     imp_aligned_free(pl->scratch);
     free(pl->sample_loss);
     free(pl->zeros_input);
+    free(pl->has_target);
     free(pl);
 }
 
@@ -134,8 +136,9 @@ enum imp_status imp_ploss_create(struct imp_tnet *loss_net, const struct imp_plo
     pl->scratch = imp_aligned_alloc(sizeof(float) * pl->scratch_per * (size_t)threads);
     pl->sample_loss = calloc((size_t)batch, sizeof(double));
     pl->zeros_input = calloc((size_t)batch * 3 * (size_t)height * (size_t)width, sizeof(float));
+    pl->has_target = calloc((size_t)n_styles, sizeof(bool));
     if (!pl->content_target || !pl->grams || !pl->gram_work || !pl->scratch ||
-        !pl->sample_loss || !pl->zeros_input) {
+        !pl->sample_loss || !pl->zeros_input || !pl->has_target) {
         imp_ploss_free(pl);
         return imp_fail(err, IMP_ERR_NOMEM, "perceptual loss: out of memory");
     }
@@ -205,6 +208,10 @@ static void style_items(void *ctx, size_t begin, size_t end, int thread)
     float *scratch = pl->scratch + (size_t)thread * pl->scratch_per;
     const size_t c = (size_t)j->c, cc = c * c, chw = c * j->hw;
     for (size_t n = begin; n < end; n++) {
+        /* An identity style has no painting: its samples learn the photo
+         * (content and TV only), no style term and no style gradient. */
+        if (!pl->has_target[j->style_of[n]])
+            continue;
         const float *f = j->feat + n * chw;
         float *g = pl->gram_work + n * pl->gram_work_per;
         gram(uk, f, j->c, j->hw, g, scratch);
@@ -239,6 +246,9 @@ enum imp_status imp_ploss_set_style(struct imp_ploss *pl, int style, const float
 {
     if (style < 0 || style >= pl->n_styles)
         return imp_fail(err, IMP_ERR_ARGUMENT, "style %d of %d", style, pl->n_styles);
+    pl->has_target[style] = painting != NULL;
+    if (!painting)
+        return IMP_OK;
     size_t one = 3 * (size_t)pl->h * (size_t)pl->w;
     memcpy(pl->zeros_input, painting, sizeof(float) * one);
     imp_tnet_forward(pl->net, pl->zeros_input, pl->last_value);

@@ -287,6 +287,14 @@ static bool grad_of_input_needed(const struct imp_tnet *net, int v)
     return v == 0 ? net->opt.input_grad : net->layers[v].needs_grad;
 }
 
+/* Convolution weights that do not change during training: the whole
+ * network frozen (a loss network), or only its convolutions (new styles
+ * learnt in the norms alone). */
+static bool convs_frozen(const struct imp_tnet *net)
+{
+    return net->opt.frozen || net->opt.frozen_convs;
+}
+
 static void lay_out(struct imp_tnet *net, struct carver *cv)
 {
     const int threads = net->opt.threads;
@@ -307,7 +315,7 @@ static void lay_out(struct imp_tnet *net, struct carver *cv)
         if (l->kind != TL_CONV)
             continue;
         bool dx = grad_of_input_needed(net, l->in0);
-        if (!net->opt.frozen) {
+        if (!convs_frozen(net)) {
             l->packed_w = carve(cv, sizeof(float) * tconv_packed_w_floats(net->uk, &l->fwd_geom));
             size_t s = tconv_scratch_floats(net->uk, &l->fwd_geom);
             conv_scratch = s > conv_scratch ? s : conv_scratch;
@@ -450,7 +458,7 @@ enum imp_status imp_tnet_plan(struct imp_tnet *net, const struct imp_tnet_plan_o
             .n = l->n, .c = l->c, .h = l->h, .w = l->w, .m = x->c, .oh = x->h, .ow = x->w,
             .k = l->kernel, .stride = 1, .dilate = l->stride,
             .pad_t = l->kernel - 1 - l->pad, .pad_l = l->kernel - 1 - l->pad};
-        if (o->frozen) {
+        if (o->frozen || o->frozen_convs) {
             st = prepare_frozen(net, i, err);
             if (st != IMP_OK) {
                 imp_error_prefix(err, "layer %d (conv)", i);
@@ -473,7 +481,7 @@ enum imp_status imp_tnet_plan(struct imp_tnet *net, const struct imp_tnet_plan_o
     lay_out(net, &cv);
     memset(net->style_of, 0, sizeof(int) * (size_t)o->batch);
     /* Frozen weights never change: pack the strided data gradients once. */
-    if (o->frozen)
+    if (o->frozen || o->frozen_convs)
         for (int i = 1; i < net->n_layers; i++) {
             struct tl_layer *l = &net->layers[i];
             if (l->packed_wt)
@@ -586,7 +594,7 @@ void imp_tnet_forward(struct imp_tnet *net, const float *input, int last_value)
 static void conv_backward(struct imp_tnet *net, struct tl_layer *l)
 {
     struct tl_layer *x = &net->layers[l->in0];
-    if (!net->opt.frozen)
+    if (!convs_frozen(net))
         tconv_weight_grad(&l->fwd_geom, net->uk, x->act, l->grad,
                           net->param_grads + l->w_off,
                           l->bias ? net->param_grads + l->b_off : NULL, net->conv_scratch,
@@ -598,7 +606,7 @@ static void conv_backward(struct imp_tnet *net, struct tl_layer *l)
         frozen_conv_run(&l->frozen_bwd, l->grad, dst, net->engine_scratch, net->opt.max_isa,
                         net->pool);
     } else {
-        if (!net->opt.frozen)
+        if (!convs_frozen(net))
             tconv_pack_weights(net->uk, &l->bwd_geom, net->params + l->w_off, true,
                                l->packed_wt);
         tconv_forward(&l->bwd_geom, net->uk, l->packed_wt, NULL, l->grad, dst,

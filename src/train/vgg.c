@@ -156,7 +156,18 @@ static enum imp_status load_group(const char *dir, const struct json *group, int
 enum imp_status imp_vgg19_load(const char *dir, struct imp_tnet **out, int relu_values[8],
                                struct imp_error *err)
 {
+    return imp_vgg19_load_convs(dir, VGG_CONVS, out, relu_values, err);
+}
+
+enum imp_status imp_vgg19_load_convs(const char *dir, int n_convs, struct imp_tnet **out,
+                                     int relu_values[8], struct imp_error *err)
+{
     *out = NULL;
+    if (n_convs < 1 || n_convs > VGG_CONVS)
+        return imp_fail(err, IMP_ERR_ARGUMENT, "vgg19: %d convolutions asked, 1 to %d exist",
+                        n_convs, VGG_CONVS);
+    for (int c = 0; c < VGG_CONVS; c++)
+        relu_values[c] = -1;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, VGG_MANIFEST);
     char *text;
@@ -188,7 +199,7 @@ enum imp_status imp_vgg19_load(const char *dir, struct imp_tnet **out, int relu_
             p[bo + (size_t)o] = -caffe_mean_bgr[o];
         }
     }
-    for (int c = 0; c < VGG_CONVS && v > 0; c++) {
+    for (int c = 0; c < n_convs && v > 0; c++) {
         if (c == 2 || c == 4)
             v = imp_tnet_maxpool2(net, v);
         int conv = v > 0 ? imp_tnet_conv(net, v, vgg_convs[c].cout, 3, 1, 1, true) : -1;
