@@ -135,13 +135,15 @@ struct imp_student_shape {
     int edge_kernel; /* the stem's and the output conv's size (odd)        */
     int stem_stride; /* 1: the stem works at full size; 2: at half size    */
     int res_blocks;  /* at the coarsest level                              */
+    bool skips;      /* add each encoder level's output to the decoder's    */
 };
 /* Johnson et al.'s shape at a width: {w, 2w, 4w}, 9x9 edges, stem at
  * full size, body at a quarter. About 10 GMAC a 640x480 frame at w = 16. */
 struct imp_student_shape imp_student_johnson(int width, int res_blocks);
 /* The shape impasto ships, made for 60 frames a second on two cores:
  * {16, 32, 48}, a 3x3 stride-2 stem, body at an eighth of the size with 3
- * blocks, 3x3 output conv at full size. About 1.5 GMAC a 640x480 frame. */
+ * blocks, long skips, 3x3 output conv at full size. About 1.5 GMAC a
+ * 640x480 frame. */
 struct imp_student_shape imp_student_fast(void);
 bool imp_student_shape_valid(const struct imp_student_shape *shape);
 /* Sizes the network gives back unchanged are multiples of this. */

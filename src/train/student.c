@@ -4,7 +4,11 @@
  * style (Dumoulin et al. 2017). Its shape is a parameter: Johnson's
  * (a 9x9 stem at full size, body at a quarter) or the one impasto ships
  * (a 3x3 stride-2 stem, body at an eighth), which costs about a sixth of
- * the compute at the same width because no wide layer runs at full size. */
+ * the compute at the same width because no wide layer runs at full size.
+ * The fast shape adds each encoder level's output to the decoder's at the
+ * same size (long skips): with its stem at half size the decoder would
+ * otherwise rebuild the photo's detail from an eighth of the size, and it
+ * learns to (the identity style, the content loss) many times slower. */
 #include "impasto_train.h"
 
 /* reflection pad (k / 2), conv k x k, norm, and Relu unless `last` */
@@ -32,7 +36,8 @@ struct imp_student_shape imp_student_fast(void)
                                       .channels = {16, 32, 48},
                                       .edge_kernel = 3,
                                       .stem_stride = 2,
-                                      .res_blocks = 3};
+                                      .res_blocks = 3,
+                                      .skips = true};
 }
 
 bool imp_student_shape_valid(const struct imp_student_shape *s)
@@ -61,17 +66,22 @@ struct imp_tnet *imp_student_create_shaped(int n_styles, const struct imp_studen
     if (!net)
         return NULL;
     /* A failed adder returns -1 and every later adder fails on it. */
+    int encoded[IMP_STUDENT_MAX_LEVELS];
     int v = block(net, 0, s->channels[0], s->edge_kernel, s->stem_stride, n_styles, true);
+    encoded[0] = v;
     for (int i = 1; i < s->levels; i++)
-        v = block(net, v, s->channels[i], 3, 2, n_styles, true);
+        encoded[i] = v = block(net, v, s->channels[i], 3, 2, n_styles, true);
     const int body = s->channels[s->levels - 1];
     for (int r = 0; r < s->res_blocks; r++) {
         int y = block(net, v, body, 3, 1, n_styles, true);
         y = block(net, y, body, 3, 1, n_styles, false);
         v = imp_tnet_add(net, v, y);
     }
-    for (int i = s->levels - 2; i >= 0; i--)
+    for (int i = s->levels - 2; i >= 0; i--) {
         v = block(net, imp_tnet_upsample2(net, v), s->channels[i], 3, 1, n_styles, true);
+        if (s->skips)
+            v = imp_tnet_add(net, v, encoded[i]);
+    }
     if (s->stem_stride == 2)
         v = imp_tnet_upsample2(net, v);
     const int k = s->edge_kernel;
