@@ -109,15 +109,16 @@ enum imp_status imp_student_load(const char *path, const char *const *names, int
     int width = w && w->rank == 4 ? (int)w->d[0] : 0;
     int kernel = w && w->rank == 4 ? (int)w->d[2] : 0;
     struct imp_tnet *net = NULL;
-    if (width > 0 && width <= 256 && blocks <= 16) {
+    if (width > 0 && width <= 256 && blocks <= 18) {
         struct imp_student_shape shape = imp_student_johnson(width, blocks);
         if (kernel != 9) {
             shape = imp_student_fast();
             shape.channels[0] = width;
             shape.channels[1] = 2 * width;
             shape.channels[2] = 3 * width;
-            shape.res_blocks = blocks;
             shape.edge_kernel = kernel;
+            /* its long skips are Adds too, one per decoder level */
+            shape.res_blocks = blocks - (shape.skips ? shape.levels - 1 : 0);
         }
         net = imp_student_create_shaped(n_styles + extra, &shape, output);
     }
