@@ -80,12 +80,12 @@ static void sizes_and_grains(void)
     }
 }
 
-/* More chunks than the job word can count (2^20 - 1): the pool widens
- * them, here to 4 items. */
+/* More chunks than the job word can count (2^22 - 1): the pool widens
+ * them, here to 2 items. */
 static void more_chunks_than_the_claim_word_holds(void)
 {
     struct imp_threadpool *pool = imp_threadpool_create(2);
-    CHECK(every_item_once_in(pool, (size_t)3 << 20, 1, 4));
+    CHECK(every_item_once_in(pool, (size_t)5 << 20, 1, 2));
     imp_threadpool_free(pool);
 }
 
@@ -125,27 +125,37 @@ static void jobs_back_to_back_and_after_sleep(void)
 
 struct slow_job {
     atomic_int on_worker;
+    int ran_on[16];
 };
 
 static void slow_items(void *ctx, size_t begin, size_t end, int thread)
 {
     struct slow_job *j = ctx;
     sleep_us(200 * (long)(end - begin));
+    for (size_t i = begin; i < end; i++)
+        j->ran_on[i] = thread;
     if (thread != 0)
         atomic_fetch_add(&j->on_worker, 1);
 }
 
 /* Items long enough that a worker woken by the job takes some: the
- * caller does not run everything alone. */
-static void workers_take_part(void)
+ * caller does not run everything alone. The caller takes items from the
+ * front and the worker from the back, so each does one end of the range
+ * (what keeps a layer's data on the core that wrote it). */
+static void workers_take_part_from_the_back(void)
 {
     struct imp_threadpool *pool = imp_threadpool_create(2);
     struct slow_job j;
     atomic_init(&j.on_worker, 0);
-    for (int r = 0; r < 5; r++)
+    int split_broken = 0;
+    for (int r = 0; r < 5; r++) {
         imp_parallel_for(pool, 16, 1, slow_items, &j);
+        for (int i = 1; i < 16; i++)
+            split_broken += j.ran_on[i] < j.ran_on[i - 1];
+    }
     printf("  %d of 80 items ran on the worker\n", atomic_load(&j.on_worker));
     CHECK(atomic_load(&j.on_worker) > 0);
+    CHECK(split_broken == 0);
     imp_threadpool_free(pool);
 }
 
@@ -167,7 +177,7 @@ int main(void)
     RUN(sizes_and_grains);
     RUN(more_chunks_than_the_claim_word_holds);
     RUN(jobs_back_to_back_and_after_sleep);
-    RUN(workers_take_part);
+    RUN(workers_take_part_from_the_back);
     RUN(free_at_any_moment);
     return imp_test_finish();
 }

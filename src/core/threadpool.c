@@ -4,12 +4,18 @@
  * must cost microseconds, not the tens of microseconds of waking a
  * sleeping thread:
  *
- * - The job in flight is one 64-bit word, `claim`: a generation number,
- *   the job's chunk count and the next unclaimed chunk. Every thread takes
+ * - The job in flight is one 64-bit word, `claim`: a generation number
+ *   and the range of chunks not yet claimed. Every thread takes
  *   chunks by compare-and-swap on that word, so a thread that read an old
  *   job can never take a chunk of a new one (the generation differs), and
  *   the job's other fields are read only once a chunk is held, when they
  *   cannot change (the job is not done while a chunk is out).
+ * - The caller takes chunks from the front of the range, the workers from
+ *   the back. With two threads each then does one end of every layer
+ *   (engines order their items so that the two ends are the top and the
+ *   bottom of the picture), and reads mostly what it wrote itself in the
+ *   layer before: on this machine data written by the other core costs
+ *   several times more to read than data in the core's own cache.
  * - The caller publishes the job, works on it like any worker, then waits
  *   only for chunks that other threads actually hold. A worker that has
  *   not woken up yet is not waited for: by the time it looks, all chunks
@@ -28,16 +34,20 @@
 #include <stdlib.h>
 #include <time.h>
 
-/* claim = generation << 40 | chunks << 20 | next chunk */
-#define CHUNK_BITS 20
+/* claim = generation << 44 | front << 22 | back: chunks [front, back)
+ * are unclaimed. */
+#define CHUNK_BITS 22
 #define MAX_CHUNKS ((1u << CHUNK_BITS) - 1)
 #define CHUNK_MASK ((uint64_t)MAX_CHUNKS)
 #define GEN_SHIFT (2 * CHUNK_BITS)
+#define FRONT_ONE ((uint64_t)1 << CHUNK_BITS)
 
 /* How long an idle worker polls for the next job before it sleeps. Long
  * enough to bridge the serial work between two layers, short enough not
  * to hold a core between frames. */
+#ifndef SPIN_NS
 #define SPIN_NS 200000
+#endif
 /* How long the caller polls for chunks still running on other threads
  * before it sleeps: on a loaded machine their thread may have lost its
  * core, and a spinning caller would only delay it. */
@@ -51,7 +61,7 @@ struct imp_threadpool {
      * read only by a thread holding one of its chunks. */
     imp_parallel_fn fn;
     void *ctx;
-    size_t n, grain;
+    size_t n, grain, chunks;
     atomic_uint done; /* chunks finished, by any thread */
     atomic_int sleepers;
     atomic_bool caller_sleeps; /* the caller waits on `finished` */
@@ -105,14 +115,18 @@ static void drain(struct imp_threadpool *p, uint64_t gen, int thread)
     for (;;) {
         if (gen_of(c) != gen)
             return;
-        const uint64_t chunks = c >> CHUNK_BITS & CHUNK_MASK, next = c & CHUNK_MASK;
-        if (next >= chunks)
+        const uint64_t front = c >> CHUNK_BITS & CHUNK_MASK, back = c & CHUNK_MASK;
+        if (front >= back)
             return;
-        if (!atomic_compare_exchange_weak_explicit(&p->claim, &c, c + 1,
+        const bool from_front = thread == 0;
+        if (!atomic_compare_exchange_weak_explicit(&p->claim, &c,
+                                                   from_front ? c + FRONT_ONE : c - 1,
                                                    memory_order_acquire,
                                                    memory_order_acquire))
             continue;
-        const size_t begin = (size_t)next * p->grain;
+        const size_t chunk = from_front ? (size_t)front : (size_t)back - 1;
+        const size_t chunks = p->chunks;
+        const size_t begin = chunk * p->grain;
         const size_t end = begin + p->grain < p->n ? begin + p->grain : p->n;
         p->fn(p->ctx, begin, end, thread);
         /* seq_cst: pairs with the caller's caller_sleeps */
@@ -254,9 +268,10 @@ void imp_parallel_for(struct imp_threadpool *p, size_t n, size_t grain,
     p->ctx = ctx;
     p->n = n;
     p->grain = grain;
+    p->chunks = chunks;
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
     const uint64_t gen = gen_of(atomic_load_explicit(&p->claim, memory_order_relaxed)) + 1;
-    publish(p, gen << GEN_SHIFT | chunks << CHUNK_BITS);
+    publish(p, gen << GEN_SHIFT | chunks);
     drain(p, gen, 0);
     /* What is left are chunks other threads hold and are running now. */
     const uint64_t start = now_ns();
