@@ -34,7 +34,7 @@
 #define DW_STAGE_BYTES (24 * 1024)
 /* Below this many multiply-adds (some 20 us on one core) a layer runs on
  * the calling thread alone. */
-#define DW_MIN_PARALLEL_MACS (256 * 1024)
+#define DW_MIN_PARALLEL_MACS (64 * 1024)
 
 struct conv_dw {
     const struct imp_dwconv_kernels *k;
