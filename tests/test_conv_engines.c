@@ -150,6 +150,7 @@ static const struct conv_case cases[] = {
     {1, 33, 7, 7, 33, 5, 1, 2, 2, 33, 1, 0},
     {1, 48, 13, 3, 48, 3, 2, 0, 1, 48, 1, 0},
     {1, 96, 28, 28, 96, 3, 2, 1, 1, 96, 1, 0},
+    {1, 40, 28, 28, 40, 5, 1, 2, 1, 40, 1, 0},
     /* 1x1 ("pointwise"): pixels no multiple of any panel width, output
      * channels no multiple of any microkernel's rows, a batch, a single
      * pixel, a block split into channel parts between threads, many

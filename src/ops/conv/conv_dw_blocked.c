@@ -1,9 +1,9 @@
 /*
  * Conv engine "depthwise_blocked": depthwise convolutions (one input
- * channel per output channel) on small pictures, the 14x14 and 7x7 layers
- * of MobileNets with hundreds of channels. There a row is narrower than a
- * vector (AVX-512 holds 16 floats), so the "depthwise" engine, which
- * vectorises along a row, runs them one output at a time.
+ * channel per output channel) whose output rows are narrower than a
+ * vector, the 14x14 and 7x7 layers of MobileNets with hundreds of
+ * channels (AVX-512 holds 16 floats). The "depthwise" engine, which
+ * vectorises along a row, runs those one output at a time.
  *
  * Here a vector holds one pixel of `vf` channels. A work item is a block
  * of vf channels of one image: their planes are copied into a zero-padded
@@ -70,9 +70,15 @@ static bool conv_dwb_supports(const struct imp_kernel_args *a)
     const int64_t vf = imp_dwconv_kernels_for(a->isa)->vf;
     const int64_t th = g.w.pb[ax] + g.w.in[ax] + g.w.pe[ax];
     const int64_t tw = g.w.pb[ax + 1] + g.w.in[ax + 1] + g.w.pe[ax + 1];
-    /* Rows under two vectors, where the row kernel wastes lanes or runs
-     * scalar, and enough channels to fill the vectors. */
-    return g.w.out[ax + 1] < 2 * vf && g.c >= vf && th * tw <= DWB_MAX_TILE_PIXELS;
+    /* Rows narrower than a vector, which the row kernel computes one
+     * output at a time, and enough channels to fill the vectors. On rows
+     * of one to two vectors (28x28 maps at AVX-512) the row kernel is
+     * twice as fast for 3x3 kernels, the copies to and from the tile
+     * costing more than they save, and half as fast for 5x5 ones, where
+     * the taps outweigh the copies (MobileNetV2 and V3-large, 1 thread). */
+    const int64_t ow = g.w.out[ax + 1], taps = g.w.k[ax] * g.w.k[ax + 1];
+    return (ow < vf || (ow < 2 * vf && taps > 9)) && g.c >= vf &&
+           th * tw <= DWB_MAX_TILE_PIXELS;
 }
 
 static void conv_dwb_release(void *state)
