@@ -42,6 +42,16 @@ struct imp_dwconv_kernels {
     void (*blocked)(const float *tile, ptrdiff_t row_step, ptrdiff_t col_step,
                     const ptrdiff_t *off, const float *w, int64_t taps, const float *bias,
                     int64_t oh, int64_t ow, float *out);
+    /* The copies around `blocked`, vf pixels of vf channels at a time
+     * transposed in registers (a plane taken as one run of pixels, so
+     * that narrow rows do not make every step a partial one). to_tile:
+     * for l < lanes (<= vf), i < h, j < w, tile[(i * tile_w + j) * vf + l]
+     * = x[l * plane + i * w + j], and 0 for lanes from `lanes` to vf; the
+     * rest of the tile is left alone. from_tile: for l < lanes and
+     * p < n, y[l * plane + p] = out[p * vf + l]. */
+    void (*to_tile)(const float *x, ptrdiff_t plane, int64_t lanes, int64_t h, int64_t w,
+                    float *tile, ptrdiff_t tile_w);
+    void (*from_tile)(const float *out, int64_t n, int64_t lanes, float *y, ptrdiff_t plane);
 };
 
 /* The widest kernel set within `cap` and this CPU. */

@@ -10,9 +10,9 @@
  * channels-last tile in per-thread scratch, every output pixel is one
  * chain of taps over the tile (kernels/dwconv.h `blocked`: bias, then taps
  * in order, as "depthwise" sums them), and the block's results are copied
- * back to NCHW, where the fused activation runs over its planes. The
- * copies cost about what the taps do on a 7x7 picture, which still beats
- * doing the taps a lane at a time. The weights of a block are gathered per
+ * back to NCHW, where the fused activation runs over its planes; both
+ * copies go vf pixels by vf channels at a time through an in-register
+ * transpose. The weights of a block are gathered per
  * item, so weights fed as graph inputs work unchanged.
  */
 #include <stdlib.h>
@@ -170,22 +170,11 @@ static void dwb_blocks(void *ctx, size_t begin, size_t end, int thread)
                 w[t * vf + l] = l < lanes ? j->w[(c0 + l) * taps + t] : 0.0f;
             bias[l] = l < lanes && j->b ? j->b[c0 + l] : 0.0f;
         }
-        for (int64_t l = 0; l < lanes; l++) {
-            const float *plane = x + l * plane_in;
-            for (int64_t iy = 0; iy < s->ih; iy++) {
-                float *dst = tile + ((iy + s->pt) * s->tw + s->pl) * vf + l;
-                const float *src = plane + iy * s->iw;
-                for (int64_t ix = 0; ix < s->iw; ix++)
-                    dst[ix * vf] = src[ix];
-            }
-        }
+        s->k->to_tile(x, (ptrdiff_t)plane_in, lanes, s->ih, s->iw,
+                      tile + (s->pt * s->tw + s->pl) * vf, (ptrdiff_t)s->tw);
         s->k->blocked(tile, s->row_step, s->col_step, s->off, w, taps, bias, s->oh, s->ow,
                       out);
-        for (int64_t l = 0; l < lanes; l++) {
-            float *dst = y + l * plane_out;
-            for (int64_t p = 0; p < plane_out; p++)
-                dst[p] = out[p * vf + l];
-        }
+        s->k->from_tile(out, plane_out, lanes, y, (ptrdiff_t)plane_out);
         imp_activation_apply(&s->act, y, lanes * plane_out);
     }
 }
