@@ -45,9 +45,7 @@
 /* How long an idle worker polls for the next job before it sleeps. Long
  * enough to bridge the serial work between two layers, short enough not
  * to hold a core between frames. */
-#ifndef SPIN_NS
 #define SPIN_NS 200000
-#endif
 /* How long the caller polls for chunks still running on other threads
  * before it sleeps: on a loaded machine their thread may have lost its
  * core, and a spinning caller would only delay it. */
