@@ -141,6 +141,16 @@ static const struct conv_case cases[] = {
     {1, 4, 19, 23, 4, 3, 2, 2, 2, 4, 1, 0},
     {1, 6, 20, 25, 6, 5, 3, 2, 1, 6, 1, 0},
     {2, 3, 9, 17, 9, 3, 2, 1, 1, 3, 1, 0},
+    /* ...and small pictures of many channels ("depthwise_blocked"): a
+     * last block of channels partly filled, strides 1 and 2, 5x5, a
+     * dilation, rows of fewer outputs than the 4 a step takes */
+    {1, 20, 7, 7, 20, 3, 1, 1, 1, 20, 1, 0},
+    {2, 37, 14, 14, 37, 3, 2, 1, 1, 37, 1, 0},
+    {1, 16, 9, 5, 16, 5, 1, 2, 1, 16, 0, 0},
+    {1, 33, 7, 7, 33, 5, 1, 2, 2, 33, 1, 0},
+    {1, 48, 13, 3, 48, 3, 2, 0, 1, 48, 1, 0},
+    {1, 96, 28, 28, 96, 3, 2, 1, 1, 96, 1, 0},
+    {1, 40, 28, 28, 40, 5, 1, 2, 1, 40, 1, 0},
     /* 1x1 ("pointwise"): pixels no multiple of any panel width, output
      * channels no multiple of any microkernel's rows, a batch, a single
      * pixel, a block split into channel parts between threads, many
@@ -193,10 +203,12 @@ static void engines_agree_with_reference(void)
      * Winograd F(4x4,3x3) transforms with constants up to 8 and 1/24, and
      * nested F(3x3,3x3) ("wide") up to 4 and 1/6: error against the
      * output's scale. */
-    static const char *const engines[] = {"Conv=depthwise", "Conv=winograd", "Conv=wide",
-                                          "Conv=direct", "Conv=pointwise", "Conv=gemm",
+    static const char *const engines[] = {"Conv=depthwise", "Conv=depthwise_blocked",
+                                          "Conv=winograd", "Conv=wide", "Conv=direct",
+                                          "Conv=pointwise", "Conv=gemm",
                                           "ConvTranspose=gemm", "ConvTranspose=phase"};
-    static const bool normalized[] = {false, true, true, false, false, false, false, false};
+    static const bool normalized[] = {false, false, true,  true, false,
+                                      false, false, false, false};
     enum imp_isa best = imp_isa_detect();
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const struct conv_case *cc = &cases[ci];
@@ -250,7 +262,8 @@ static void fast_engines_are_chosen_by_default(void)
     /* A 3x3 stride-1 conv with enough channels goes to Winograd; 9x9
      * layers, even with few input or output channels, to nested Winograd
      * ("wide"); stride-2 3x3 layers to direct; a 1x1 to "pointwise"; many
-     * channels over a narrow image to GEMM; depthwise layers to "depthwise": the
+     * channels over a narrow image to GEMM; depthwise layers to "depthwise",
+     * or on pictures narrower than two vectors to "depthwise_blocked": the
      * choices the benchmarks rely on. */
     const struct conv_case wino = {1, 16, 12, 12, 16, 3, 1, 1, 1, 1, 1, 0};
     const struct conv_case wide = {1, 3, 12, 120, 16, 9, 1, 4, 1, 1, 1, 0};
@@ -258,12 +271,15 @@ static void fast_engines_are_chosen_by_default(void)
     const struct conv_case down = {1, 32, 18, 18, 64, 3, 2, 0, 1, 1, 1, 0};
     const struct conv_case point = {1, 32, 12, 12, 64, 1, 1, 0, 1, 1, 1, 0};
     const struct conv_case deep = {1, 128, 13, 13, 128, 3, 2, 0, 1, 1, 1, 0};
-    const struct conv_case dw3 = {1, 16, 12, 12, 16, 3, 1, 1, 1, 16, 1, 0};
-    const struct conv_case dw5 = {1, 24, 17, 17, 24, 5, 2, 2, 1, 24, 1, 0};
-    const struct conv_case *cs[8] = {&wino, &wide, &narrow, &down, &point, &deep, &dw3, &dw5};
-    const char *want[8] = {"winograd", "wide", "wide", "direct",
-                           "pointwise", "gemm", "depthwise", "depthwise"};
-    for (int i = 0; i < 8; i++) {
+    const struct conv_case dw3 = {1, 16, 12, 40, 16, 3, 1, 1, 1, 16, 1, 0};
+    const struct conv_case dw5 = {1, 24, 17, 70, 24, 5, 2, 2, 1, 24, 1, 0};
+    const struct conv_case dw7x7 = {1, 64, 7, 7, 64, 3, 1, 1, 1, 64, 1, 0};
+    const struct conv_case *cs[9] = {&wino, &wide, &narrow, &down, &point,
+                                     &deep, &dw3,  &dw5,    &dw7x7};
+    const char *want[9] = {"winograd",  "wide",      "wide",     "direct",
+                           "pointwise", "gemm",      "depthwise", "depthwise",
+                           "depthwise_blocked"};
+    for (int i = 0; i < 9; i++) {
         struct imp_model *m = conv_model(cs[i], 7);
         struct imp_predictor *p;
         if (!CHECK(m && imp_predictor_init(m, NULL, &p, NULL) == IMP_OK))

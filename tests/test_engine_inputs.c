@@ -54,6 +54,8 @@ static const struct node_case cases[] = {
      NULL},
     {"conv depthwise", IMP_OP_CONV, 3, {F(1, 8, 10, 11), F(8, 1, 3, 3), F(8)}, 1, 1, 8, 0,
      NULL},
+    {"conv depthwise small picture", IMP_OP_CONV, 3, {F(1, 20, 7, 6), F(20, 1, 3, 3), F(20)},
+     1, 1, 20, 0, NULL},
     {"convtranspose x2", IMP_OP_CONV_TRANSPOSE, 3, {F(1, 8, 6, 7), F(8, 4, 3, 3), F(4)}, 2, 1,
      1, 1, NULL},
     {"convtranspose 1 row", IMP_OP_CONV_TRANSPOSE, 2, {F(1, 64, 2, 2), F(64, 32, 3, 3)}, 2, 1,

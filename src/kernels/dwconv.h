@@ -18,6 +18,7 @@
 struct imp_dwconv_kernels {
     enum imp_isa isa;
     const char *name;
+    int vf; /* floats per vector: the channels of one `blocked` call */
     /* For r < rows and j < n: y[r * ystride + j] = bias + sum over
      * t < taps of w[t] * base[r * bstride + off[t] + j], summed in tap
      * order with one rounding per tap (fused where the ISA has FMA). */
@@ -31,6 +32,26 @@ struct imp_dwconv_kernels {
      * (pc % sw) * phase_len + pc / sw. */
     void (*stage)(const float *x, int64_t ih, int64_t iw, int64_t ih0, int64_t rows,
                   int64_t pl, int64_t sw, int64_t phase_len, float *dst);
+    /* Channels-last, for small pictures (ops/conv/conv_dw_blocked.c): tile
+     * holds a zero-padded picture of vf channels, pixel by pixel, vf
+     * floats each. For oy < oh, ox < ow and lane l < vf:
+     * out[(oy * ow + ox) * vf + l] = bias[l] + sum over t < taps of
+     * w[t * vf + l] * tile[oy * row_step + ox * col_step + off[t] + l],
+     * summed in tap order with one rounding per tap like `rows`. Offsets
+     * and steps count floats. */
+    void (*blocked)(const float *tile, ptrdiff_t row_step, ptrdiff_t col_step,
+                    const ptrdiff_t *off, const float *w, int64_t taps, const float *bias,
+                    int64_t oh, int64_t ow, float *out);
+    /* The copies around `blocked`, vf pixels of vf channels at a time
+     * transposed in registers (a plane taken as one run of pixels, so
+     * that narrow rows do not make every step a partial one). to_tile:
+     * for l < lanes (<= vf), i < h, j < w, tile[(i * tile_w + j) * vf + l]
+     * = x[l * plane + i * w + j], and 0 for lanes from `lanes` to vf; the
+     * rest of the tile is left alone. from_tile: for l < lanes and
+     * p < n, y[l * plane + p] = out[p * vf + l]. */
+    void (*to_tile)(const float *x, ptrdiff_t plane, int64_t lanes, int64_t h, int64_t w,
+                    float *tile, ptrdiff_t tile_w);
+    void (*from_tile)(const float *out, int64_t n, int64_t lanes, float *y, ptrdiff_t plane);
 };
 
 /* The widest kernel set within `cap` and this CPU. */

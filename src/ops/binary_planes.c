@@ -130,14 +130,14 @@ static void bin_run(const struct imp_kernel_args *a, enum bin_kind kind)
                         .y = a->out[0]->data};
     if (!bin_geometry(a, &j.g))
         return; /* supports said yes for these shapes */
-    /* About 64K elements per hand-off, below that one thread. */
+    /* About 16K elements per hand-off, below that one thread. */
     size_t items, grain;
     if (j.g.small < 0) {
         items = (size_t)j.g.inner;
-        grain = 1 << 16;
+        grain = 1 << 14;
     } else {
         items = (size_t)j.g.outer;
-        grain = j.g.inner >= 65536 ? 1 : (size_t)(65536 / j.g.inner);
+        grain = j.g.inner >= 16384 ? 1 : (size_t)(16384 / j.g.inner);
     }
     imp_parallel_for(a->pool, items, grain, bin_blocks, &j);
 }

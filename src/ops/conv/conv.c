@@ -126,7 +126,8 @@ static const struct imp_engine conv_ref = {
     .release = imp_conv_release};
 /* Best first: each fast engine declines the nodes it cannot take. */
 static const struct imp_engine *const conv_engines[] = {
-    &imp_conv_depthwise_engine, &imp_conv_winograd_engine, &imp_conv_wide_engine,
+    &imp_conv_dw_blocked_engine, &imp_conv_depthwise_engine, &imp_conv_winograd_engine,
+    &imp_conv_wide_engine,
     &imp_conv_direct_engine,    &imp_conv_pointwise_engine, &imp_conv_gemm_engine,
     &conv_ref,
     NULL};

@@ -5,7 +5,10 @@
  * is a 1-row matrix product over 9 or 25 taps, so im2col copies the
  * image 9-25 times for almost no arithmetic.
  *
- * Here a work item is a band of output rows of one output channel. The
+ * Here a work item is a band of output rows of one output channel, items
+ * ordered band by band (every channel's top band first), so that the
+ * pool's two ends (core/threadpool.c) are the top and the bottom of
+ * the picture, as in the pointwise convs around it. The
  * band's input rows are staged into per-thread scratch (padded with
  * zeros and split into `stride` column phases, so every tap of a stride-2
  * conv is a unit-stride run), sized to stay in L1, and each output row is
@@ -31,7 +34,7 @@
 #define DW_STAGE_BYTES (24 * 1024)
 /* Below this many multiply-adds (some 20 us on one core) a layer runs on
  * the calling thread alone. */
-#define DW_MIN_PARALLEL_MACS (256 * 1024)
+#define DW_MIN_PARALLEL_MACS (64 * 1024)
 
 struct conv_dw {
     const struct imp_dwconv_kernels *k;
@@ -151,8 +154,8 @@ static void dw_bands(void *ctx, size_t begin, size_t end, int thread)
     for (size_t item = begin; item < end; item++) {
         /* Output plane p = n * M + m reads input plane n * C + m / mult,
          * which is p / mult since M = C * mult. */
-        const int64_t p = (int64_t)item / s->bands;
-        const int64_t o0 = (int64_t)item % s->bands * s->band;
+        const int64_t p = (int64_t)item % s->planes;
+        const int64_t o0 = (int64_t)item / s->planes * s->band;
         const int64_t rows = s->oh - o0 < s->band ? s->oh - o0 : s->band;
         const int64_t m = p % s->m;
         const float *x = j->x + p / s->mult * s->ih * s->iw;

@@ -5,6 +5,7 @@
 
 #include "ops/op.h"
 
+extern const struct imp_engine imp_conv_dw_blocked_engine; /* depthwise, small pictures */
 extern const struct imp_engine imp_conv_depthwise_engine; /* group == C, M = C * k */
 extern const struct imp_engine imp_conv_winograd_engine; /* 3x3 stride 1  */
 extern const struct imp_engine imp_conv_wide_engine;     /* >3x3 stride 1: nested Winograd */

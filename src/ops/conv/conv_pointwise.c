@@ -28,7 +28,7 @@
 
 /* Below this many multiply-adds a layer stays on the calling thread: the
  * pool's hand-off costs several microseconds. */
-#define PW_MIN_PARALLEL_MACS (192 * 1024)
+#define PW_MIN_PARALLEL_MACS (48 * 1024)
 /* Up to this many pixels per image, dot products instead of tiles. */
 #define PW_DOT_MAX_HW 4
 
