@@ -10,6 +10,8 @@ enum imp_status imp_passes_run(struct imp_graph *g, struct imp_error *err)
     if (st == IMP_OK)
         st = imp_pass_fold_constants(g, err);
     if (st == IMP_OK)
+        st = imp_pass_skip_identity(g, err);
+    if (st == IMP_OK)
         st = imp_pass_sink_transposes(g, err);
     if (st == IMP_OK)
         st = imp_pass_fold_constants(g, err); /* permuted constants */
@@ -28,5 +30,18 @@ enum imp_status imp_passes_run(struct imp_graph *g, struct imp_error *err)
         st = imp_pass_fold_batchnorm(g, err);
     if (st == IMP_OK)
         st = imp_pass_fuse_activation(g, err);
+    return st;
+}
+
+enum imp_status imp_passes_run_shaped(struct imp_graph *g, const struct imp_tensor *known,
+                                      bool *changed, struct imp_error *err)
+{
+    int fused = 0;
+    enum imp_status st = imp_pass_fuse_decomposed_norm(g, known, &fused, err);
+    *changed = fused > 0;
+    if (st == IMP_OK && fused > 0)
+        st = imp_pass_remove_dead(g, err);
+    if (st == IMP_OK && fused > 0)
+        st = imp_pass_fuse_norm(g, err);
     return st;
 }
