@@ -16,6 +16,9 @@ enum imp_status imp_passes_run(struct imp_graph *g, struct imp_error *err)
     if (st == IMP_OK)
         st = imp_pass_fold_constants(g, err); /* permuted constants */
     if (st == IMP_OK)
+        /* Sinking leaves dead Transposes that would count as readers. */
+        st = imp_pass_remove_dead(g, err);
+    if (st == IMP_OK)
         /* Not ConvTranspose: its engines do only the 9 useful taps of a
          * 3x3 stride-2 layer, and the rewritten conv (36 taps, 27 of them
          * zero) measured slower even on Winograd. */
