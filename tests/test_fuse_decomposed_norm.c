@@ -1,8 +1,10 @@
-/* The decomposed-norm pass: every written-out instance norm it claims to
- * recognise (TensorFlow's moments + batch_normalization as the TFLite
+/* The decomposed-norm pass: every written-out instance or layer norm it
+ * claims to recognise (TensorFlow's moments + batch_normalization as the TFLite
  * Magenta networks have it, PyTorch-style (x - mean) / sqrt(var + eps),
  * rsqrt as Pow, opset-18 axes, gamma/beta as constants or as graph values)
- * becomes one InstanceNormalization that computes what the separate nodes
+ * becomes one InstanceNormalization (means over H and W) or
+ * LayerNormalization (over other trailing axes) that computes what the
+ * separate nodes
  * computed (the unfused graph evaluated node by node by the reference
  * engines) at every engine and ISA cap; near-misses stay as they are; a
  * fused model saved as .imp loads back the same; the Magenta transfer
@@ -32,9 +34,13 @@ enum variant {
     TORCH_PLAIN,    /* (x - m) / sqrt(v + eps)                                   */
     RSQRT_POW,      /* (r * d) with r = Pow(eps + v, -0.5), then + beta only     */
     AXES_INPUT,     /* opset-18 ReduceMean with axes as an input, scalar gamma  */
+    CHANNEL_AXES,   /* means over C, H and W: a layer norm from axis 1          */
+    LAYER_LAST,     /* nn.LayerNorm over W as PyTorch < opset 17 writes it:
+                       Pow, Div, gamma and beta [W]                             */
+    LAYER_GAMMA_C,  /* means over W, gamma per channel: the layer norm fuses,
+                       the Mul and Add stay                                     */
     /* Near-misses: must stay unfused. */
     EPS_OUTSIDE,    /* d / (sqrt(v) + eps)                                      */
-    CHANNEL_AXES,   /* means over C, H and W: not an instance norm              */
     MEAN_SHARED,    /* the mean is also a graph output                          */
     SUB_REVERSED,   /* m - x                                                    */
     GAMMA_SPATIAL,  /* PyTorch form, gamma [1,1,H,W]: the norm fuses, the Mul
@@ -46,15 +52,17 @@ enum variant {
 
 static const struct {
     const char *name;
-    int fused;
+    int fused, layer; /* InstanceNormalization, LayerNormalization nodes after */
 } expect[N_VARIANTS] = {
-    {"tf_style", 1},       {"tf_const", 1},    {"tf_no_gamma", 1},  {"tf_no_beta", 1},
-    {"torch_affine", 1},   {"torch_plain", 1}, {"rsqrt_pow", 1},    {"axes_input", 1},
-    {"eps_outside", 0},    {"channel_axes", 0}, {"mean_shared", 0}, {"sub_reversed", 0},
-    {"gamma_spatial", 1},  {"tf_gamma_spatial", 0}, {"var_other_axes", 0},
+    {"tf_style", 1, 0},      {"tf_const", 1, 0},     {"tf_no_gamma", 1, 0},
+    {"tf_no_beta", 1, 0},    {"torch_affine", 1, 0}, {"torch_plain", 1, 0},
+    {"rsqrt_pow", 1, 0},     {"axes_input", 1, 0},   {"channel_axes", 0, 1},
+    {"layer_last", 0, 1},    {"layer_gamma_c", 0, 1}, {"eps_outside", 0, 0},
+    {"mean_shared", 0, 0},   {"sub_reversed", 0, 0}, {"gamma_spatial", 1, 0},
+    {"tf_gamma_spatial", 0, 0}, {"var_other_axes", 0, 0},
 };
 
-static float x_data[XN], gamma_data[C], beta_data[C], gamma_hw[H * W];
+static float x_data[XN], gamma_data[C], beta_data[C], gamma_hw[H * W], gamma_w[W], beta_w[W];
 
 static int value(struct imp_graph *g, const char *name)
 {
@@ -116,14 +124,17 @@ static void build(struct imp_graph *g, enum variant k)
     int x = imp_graph_add_value(g, "x", IMP_VALUE_INPUT, IMP_DTYPE_F32, &xs);
     imp_graph_add_input(g, x);
     static const int64_t spatial[2] = {2, 3}, neg_spatial[2] = {-1, -2}, chw[3] = {1, 2, 3},
-                         w_only[1] = {3};
+                         w_only[1] = {3}, last[1] = {-1};
+    bool layer = k == LAYER_LAST || k == LAYER_GAMMA_C;
     int m = k == CHANNEL_AXES ? mean(g, "m", x, chw, 3, false)
+            : layer           ? mean(g, "m", x, last, 1, false)
                               : mean(g, "m", x, k == AXES_INPUT ? neg_spatial : spatial, 2,
                                      k == AXES_INPUT);
     int d = k == SUB_REVERSED ? node(g, IMP_OP_SUB, "d", m, x) : node(g, IMP_OP_SUB, "d", x, m);
-    int sq = k == TORCH_AFFINE ? node(g, IMP_OP_POW, "sq", d, scalar(g, "two", 2.0f))
-                               : node(g, IMP_OP_MUL, "sq", d, d);
+    int sq = k == TORCH_AFFINE || layer ? node(g, IMP_OP_POW, "sq", d, scalar(g, "two", 2.0f))
+                                        : node(g, IMP_OP_MUL, "sq", d, d);
     int v = k == CHANNEL_AXES     ? mean(g, "v", sq, chw, 3, false)
+            : layer               ? mean(g, "v", sq, w_only, 1, false)
             : k == VAR_OTHER_AXES ? mean(g, "v", sq, w_only, 1, false)
                                   : mean(g, "v", sq, spatial, 2, k == AXES_INPUT);
     int eps = scalar(g, "eps", 1e-3f), y;
@@ -132,10 +143,20 @@ static void build(struct imp_graph *g, enum variant k)
         y = node(g, IMP_OP_DIV, "y", d, node(g, IMP_OP_ADD, "se", s, eps));
     } else if (k == TORCH_AFFINE || k == TORCH_PLAIN || k == CHANNEL_AXES ||
                k == VAR_OTHER_AXES || k == MEAN_SHARED || k == SUB_REVERSED ||
-               k == GAMMA_SPATIAL || k == AXES_INPUT) {
+               k == GAMMA_SPATIAL || k == AXES_INPUT || layer) {
         int s = node(g, IMP_OP_SQRT, "s", node(g, IMP_OP_ADD, "a", v, eps), -1);
         y = node(g, IMP_OP_DIV, "y0", d, s);
-        if (k == TORCH_AFFINE || k == GAMMA_SPATIAL) {
+        if (k == LAYER_LAST) {
+            int64_t wd[1] = {W};
+            struct imp_shape ws = imp_shape_make(1, wd);
+            y = node(g, IMP_OP_MUL, "y1", y,
+                     imp_graph_add_const(g, "gamma", IMP_DTYPE_F32, &ws, gamma_w));
+            y = node(g, IMP_OP_ADD, "y", y,
+                     imp_graph_add_const(g, "beta", IMP_DTYPE_F32, &ws, beta_w));
+        } else if (k == LAYER_GAMMA_C) {
+            y = node(g, IMP_OP_MUL, "y1", y, channel_const(g, "gamma", 4, gamma_data));
+            y = node(g, IMP_OP_ADD, "y", y, channel_const(g, "beta", 4, beta_data));
+        } else if (k == TORCH_AFFINE || k == GAMMA_SPATIAL) {
             int gam;
             if (k == GAMMA_SPATIAL) {
                 int64_t gd[4] = {1, 1, H, W};
@@ -271,6 +292,10 @@ static void fill_data(void)
     }
     for (int i = 0; i < H * W; i++)
         gamma_hw[i] = imp_test_frand(&seed);
+    for (int i = 0; i < W; i++) {
+        gamma_w[i] = 0.5f + imp_test_frand(&seed);
+        beta_w[i] = imp_test_frand(&seed);
+    }
 }
 
 static void every_variant_fuses_or_not_and_keeps_its_numbers(void)
@@ -288,20 +313,23 @@ static void every_variant_fuses_or_not_and_keeps_its_numbers(void)
             free(want);
             continue;
         }
-        int fused = count_op(m, "InstanceNormalization");
-        if (!CHECK(fused == expect[k].fused))
-            printf("  %s: %d fused, %d expected\n", expect[k].name, fused, expect[k].fused);
+        int instance = count_op(m, "InstanceNormalization");
+        int layer = count_op(m, "LayerNormalization"), fused = instance + layer;
+        if (!CHECK(instance == expect[k].fused && layer == expect[k].layer))
+            printf("  %s: %d instance and %d layer norms, %d and %d expected\n",
+                   expect[k].name, instance, layer, expect[k].fused, expect[k].layer);
         if (fused) /* nothing of the pattern is left */
             CHECK(count_op(m, "ReduceMean") == 0 && count_op(m, "Sqrt") == 0 &&
                   count_op(m, "Sub") == 0 && count_op(m, "Pow") == 0 &&
-                  count_op(m, "Mul") == (k == GAMMA_SPATIAL));
-        for (int e = 0; e < (fused ? 2 : 1); e++)
+                  count_op(m, "Mul") == (k == GAMMA_SPATIAL || k == LAYER_GAMMA_C));
+        for (int e = 0; e < (instance ? 2 : 1); e++)
             for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++)
                 for (int threads = 1; threads <= 2; threads++) {
-                    float *got = run(m, fused ? engines[e] : NULL, isas[i], threads);
+                    float *got = run(m, instance ? engines[e] : NULL, isas[i], threads);
                     char what[128];
                     snprintf(what, sizeof what, "%s %s %s %dT", expect[k].name,
-                             fused ? engines[e] : "unfused", imp_isa_name(isas[i]), threads);
+                             instance ? engines[e] : fused ? "layer norm" : "unfused",
+                             imp_isa_name(isas[i]), threads);
                     CHECK(got && close_to(got, want, what));
                     free(got);
                 }
@@ -312,7 +340,8 @@ static void every_variant_fuses_or_not_and_keeps_its_numbers(void)
         if (CHECK(imp_model_save_imp(m, path, &err) == IMP_OK) &&
             CHECK(imp_model_load_file(path, &back, &err) == IMP_OK)) {
             CHECK(imp_model_node_count(back) == imp_model_node_count(m));
-            CHECK(count_op(back, "InstanceNormalization") == fused);
+            CHECK(count_op(back, "InstanceNormalization") == instance &&
+                  count_op(back, "LayerNormalization") == layer);
             float *a = run(m, NULL, IMP_ISA_BEST, 1), *b = run(back, NULL, IMP_ISA_BEST, 1);
             CHECK(a && b && memcmp(a, b, sizeof(float) * XN) == 0);
             free(a);

@@ -1,6 +1,6 @@
 /*
- * Instance norm written out as arithmetic, recognised and replaced by one
- * InstanceNormalization.
+ * Instance and layer norms written out as arithmetic, recognised and
+ * replaced by one InstanceNormalization or LayerNormalization.
  *
  * Converters that have no instance-norm operator write it as the moments
  * and the map. TensorFlow's (tf.nn.moments + tf.nn.batch_normalization,
@@ -23,13 +23,15 @@
  * through a Reshape to [C], and a constant becomes a [C] constant.
  *
  * What must hold, else nothing changes: the reductions are means over
- * exactly the spatial axes (2.. of a rank >= 3 float tensor) with kept
- * dims; epsilon is added to the variance inside the square root (a
+ * the trailing axes from some axis k on, with kept dims (k = 2 of a rank
+ * >= 3 float tensor, the spatial axes of NCHW: an instance norm; any other
+ * k: a layer norm, LayerNormalization with axis k); epsilon is added to the variance inside the square root (a
  * constant scalar, finite, >= 0), as InstanceNormalization has it -- the
  * std + eps form is another function and stays as it is; every value
  * between x and y is read only inside the pattern and is not a graph
- * output; gamma and beta vary along the channel axis only (shapes from the
- * caller's trial inference); y has x's shape. Runs once shapes are known
+ * output; gamma and beta vary along the channel axis only (a layer norm's:
+ * along the normalised axes only; shapes from the caller's trial
+ * inference); y has x's shape. Runs once shapes are known
  * (runtime/model.c), before the Relu/Pad fusion that then takes the new
  * node's followers.
  */
@@ -54,6 +56,8 @@ struct ctx {
 
 struct match {
     int x, m, y, gamma, beta;
+    int axis;   /* first normalised axis: the means run over axis.. */
+    bool layer; /* LayerNormalization (else InstanceNormalization: axis 2) */
     float eps;
     int nodes[MAX_PATTERN], n;
 };
@@ -123,17 +127,18 @@ static int other_input(const struct ctx *c, int ni, int v)
     return n->inputs[0] == v ? n->inputs[1] : n->inputs[0];
 }
 
-/* ReduceMean over exactly axes 2..rank-1 with kept dims. */
-static bool spatial_mean(const struct ctx *c, int ni)
+/* A ReduceMean with kept dims over the trailing axes k..rank-1 of a float
+ * tensor (k >= 0): returns k, else -1. */
+static int trailing_mean(const struct ctx *c, int ni)
 {
     const struct imp_node *n = node(c, ni);
     if (n->op != IMP_OP_REDUCE_MEAN || n->n_inputs < 1 || n->n_outputs != 1 ||
         n->inputs[0] < 0 || imp_node_int(n, "keepdims", 1) == 0)
-        return false;
+        return -1;
     const struct imp_tensor *x = &c->known[n->inputs[0]];
     int rank = x->shape.rank;
-    if (x->dtype != IMP_DTYPE_F32 || rank < 3)
-        return false;
+    if (x->dtype != IMP_DTYPE_F32 || rank < 1)
+        return -1;
     int64_t axes[IMP_MAX_RANK];
     int count = 0;
     if (n->n_inputs > 1 && n->inputs[1] >= 0) {
@@ -141,51 +146,65 @@ static bool spatial_mean(const struct ctx *c, int ni)
         int64_t na = imp_shape_count(&a->shape);
         if (a->kind != IMP_VALUE_CONST || !a->data || a->dtype != IMP_DTYPE_I64 || na < 1 ||
             na > IMP_MAX_RANK || a->nbytes < sizeof(int64_t) * (size_t)na)
-            return false;
+            return -1;
         memcpy(axes, a->data, sizeof(int64_t) * (size_t)na);
         count = (int)na;
     } else {
         count = imp_attr_ints(n, "axes", axes, IMP_MAX_RANK);
     }
-    if (count != rank - 2)
-        return false;
+    if (count < 1 || count > rank)
+        return -1;
     bool seen[IMP_MAX_RANK] = {false};
     for (int i = 0; i < count; i++) {
         int ax;
-        if (!imp_norm_axis(axes[i], rank, &ax) || ax < 2 || seen[ax])
-            return false;
+        if (!imp_norm_axis(axes[i], rank, &ax) || ax < rank - count || seen[ax])
+            return -1;
         seen[ax] = true;
     }
-    return true;
+    return rank - count;
 }
 
-/* A reader of v that is a spatial ReduceMean of v itself. */
-static int find_spatial_mean(const struct ctx *c, int v)
+/* A reader of v that is a mean of v itself over the axes axis.. */
+static int find_trailing_mean(const struct ctx *c, int v, int axis)
 {
     for (int k = c->first[v]; k < c->first[v + 1]; k++) {
         int ni = c->list[k];
-        if (!c->drop[ni] && node(c, ni)->inputs[0] == v && spatial_mean(c, ni))
+        if (!c->drop[ni] && node(c, ni)->inputs[0] == v && trailing_mean(c, ni) == axis)
             return ni;
     }
     return -1;
 }
 
-/* Value v varies along the channel axis of x only (or not at all). */
-static bool per_channel(const struct ctx *c, int v, int x)
+/* Elements of x from axis on. */
+static int64_t normalised_size(const struct ctx *c, const struct match *mt)
+{
+    const struct imp_shape *xs = &c->known[mt->x].shape;
+    int64_t n = 1;
+    for (int d = mt->axis; d < xs->rank; d++)
+        n *= xs->d[d];
+    return n;
+}
+
+/* Gamma or beta v (or none) fits the norm: an instance norm's varies along
+ * the channel axis only, a layer norm's along the normalised axes only; a
+ * graph value must hold one value per channel (per normalised element),
+ * as the fused node reads it, and a constant may also hold one value. */
+static bool param_fits(const struct ctx *c, const struct match *mt, int v)
 {
     if (v < 0)
         return true;
-    const struct imp_shape *s = &c->known[v].shape, *xs = &c->known[x].shape;
+    const struct imp_shape *s = &c->known[v].shape, *xs = &c->known[mt->x].shape;
     if (c->known[v].dtype != IMP_DTYPE_F32 || s->rank > xs->rank)
         return false;
     for (int i = 0; i < s->rank; i++) {
         int axis = xs->rank - s->rank + i;
-        if (s->d[i] != 1 && !(axis == 1 && s->d[i] == xs->d[1]))
+        bool varies = mt->layer ? axis >= mt->axis : axis == 1;
+        if (s->d[i] != 1 && !(varies && s->d[i] == xs->d[axis]))
             return false;
     }
-    /* A graph value of one float would need broadcasting to C at run. */
     int64_t count = imp_shape_count(s);
-    return count == xs->d[1] || c->g->values[v].kind == IMP_VALUE_CONST;
+    int64_t full = mt->layer ? normalised_size(c, mt) : xs->d[1];
+    return count == full || (count == 1 && c->g->values[v].kind == IMP_VALUE_CONST);
 }
 
 /* The TensorFlow form after r = 1/std: x * k + (beta - m * k). */
@@ -247,7 +266,7 @@ static void match_affine_tail(const struct ctx *c, struct match *mt, int y0)
     int ni = c->list[c->first[y0]];
     const struct imp_node *n = node(c, ni);
     if (!c->drop[ni] && n->op == IMP_OP_MUL && n->n_inputs == 2 && n->n_outputs == 1 &&
-        other_input(c, ni, y0) != y0 && per_channel(c, other_input(c, ni, y0), mt->x) &&
+        other_input(c, ni, y0) != y0 && param_fits(c, mt, other_input(c, ni, y0)) &&
         add_node(mt, ni)) {
         mt->gamma = other_input(c, ni, y0);
         mt->y = n->outputs[0];
@@ -258,7 +277,7 @@ static void match_affine_tail(const struct ctx *c, struct match *mt, int y0)
     }
     if (!c->drop[ni] && n->op == IMP_OP_ADD && n->n_inputs == 2 && n->n_outputs == 1 &&
         other_input(c, ni, mt->y) != mt->y &&
-        per_channel(c, other_input(c, ni, mt->y), mt->x) && add_node(mt, ni)) {
+        param_fits(c, mt, other_input(c, ni, mt->y)) && add_node(mt, ni)) {
         mt->beta = other_input(c, ni, mt->y);
         mt->y = n->outputs[0];
     }
@@ -292,8 +311,8 @@ static bool pattern_closed(const struct ctx *c, const struct match *mt)
     }
     const struct imp_tensor *x = &c->known[mt->x], *y = &c->known[mt->y];
     return y->dtype == IMP_DTYPE_F32 && imp_shape_equal(&x->shape, &y->shape) &&
-           x->shape.d[1] >= 1 && per_channel(c, mt->gamma, mt->x) &&
-           per_channel(c, mt->beta, mt->x);
+           (mt->layer || x->shape.d[1] >= 1) && param_fits(c, mt, mt->gamma) &&
+           param_fits(c, mt, mt->beta);
 }
 
 /* The instance norm whose mean is node mi, if there is one. */
@@ -301,8 +320,12 @@ static bool match_at(const struct ctx *c, int mi, struct match *mt)
 {
     memset(mt, 0, sizeof *mt);
     mt->gamma = mt->beta = -1;
-    if (c->drop[mi] || !spatial_mean(c, mi))
+    mt->axis = c->drop[mi] ? -1 : trailing_mean(c, mi);
+    if (mt->axis < 0)
         return false;
+    /* Means over H, W (, D...) of NCHW: an instance norm; over any other
+     * trailing axes: a layer norm. */
+    mt->layer = !(mt->axis == 2 && c->known[node(c, mi)->inputs[0]].shape.rank >= 3);
     mt->x = node(c, mi)->inputs[0];
     mt->m = out0(c, mi);
     add_node(mt, mi);
@@ -318,7 +341,7 @@ static bool match_at(const struct ctx *c, int mi, struct match *mt)
     }
     if (si < 0 || !add_node(mt, si))
         return false;
-    int vi = find_spatial_mean(c, out0(c, si));
+    int vi = find_trailing_mean(c, out0(c, si), mt->axis);
     if (vi < 0 || !add_node(mt, vi))
         return false;
     int v = out0(c, vi);
@@ -365,29 +388,32 @@ static bool match_at(const struct ctx *c, int mi, struct match *mt)
     return match_tf_map(c, mt, r) && pattern_closed(c, mt);
 }
 
-/* Gamma or beta as a [C] value: a constant spread to C (or `fill` when
- * absent), or a graph value of C floats through a Reshape. -1 on failure. */
-static int channel_vector(struct imp_graph *g, const struct imp_tensor *known, int v,
-                          int64_t channels, float fill, const char *name)
+/* Gamma or beta as a value of shape `target` ([C] for an instance norm,
+ * the normalised dims for a layer norm): a constant spread to it (or
+ * `fill` when absent), or a graph value of as many floats, through a
+ * Reshape unless it has that shape already. -1 on failure. */
+static int param_value(struct imp_graph *g, const struct imp_tensor *known, int v,
+                       const struct imp_shape *target, float fill, const char *name)
 {
-    struct imp_shape cs = {.rank = 1, .d = {channels}};
+    const int64_t count = imp_shape_count(target);
     if (v < 0 || g->values[v].kind == IMP_VALUE_CONST) {
-        float *data = imp_aligned_alloc(sizeof(float) * (size_t)channels);
+        float *data = imp_aligned_alloc(sizeof(float) * (size_t)count);
         if (!data)
             return -1;
         const float *src = v >= 0 ? g->values[v].data : NULL;
         int64_t n = v >= 0 ? imp_shape_count(&g->values[v].shape) : 0;
-        for (int64_t i = 0; i < channels; i++)
+        for (int64_t i = 0; i < count; i++)
             data[i] = !src ? fill : n == 1 ? src[0] : src[i];
-        return imp_graph_add_const_owned(g, name, IMP_DTYPE_F32, &cs, data);
+        return imp_graph_add_const_owned(g, name, IMP_DTYPE_F32, target, data);
     }
-    if (known[v].shape.rank == 1)
+    if (imp_shape_equal(&known[v].shape, target))
         return v;
     char shape_name[512];
     snprintf(shape_name, sizeof shape_name, "%s/shape", name);
-    struct imp_shape one = {.rank = 1, .d = {1}};
-    int s = imp_graph_add_const(g, shape_name, IMP_DTYPE_I64, &one, &channels);
-    int out = s < 0 ? -1 : imp_graph_add_value(g, name, IMP_VALUE_ACTIVATION, IMP_DTYPE_F32, &cs);
+    struct imp_shape dims = {.rank = 1, .d = {target->rank}};
+    int s = imp_graph_add_const(g, shape_name, IMP_DTYPE_I64, &dims, target->d);
+    int out = s < 0 ? -1 : imp_graph_add_value(g, name, IMP_VALUE_ACTIVATION, IMP_DTYPE_F32,
+                                               target);
     int in[2] = {v, s};
     if (out < 0 || imp_graph_add_node(g, IMP_OP_RESHAPE, name, 2, in, 1, &out) < 0)
         return -1;
@@ -397,18 +423,28 @@ static int channel_vector(struct imp_graph *g, const struct imp_tensor *known, i
 static enum imp_status replace(struct ctx *c, const struct match *mt, struct imp_error *err)
 {
     struct imp_graph *g = c->g;
-    const int64_t channels = c->known[mt->x].shape.d[1];
+    const struct imp_shape *xs = &c->known[mt->x].shape;
+    struct imp_shape target = {.rank = 1, .d = {xs->d[1]}};
+    if (mt->layer) {
+        target.rank = xs->rank - mt->axis;
+        for (int d = 0; d < target.rank; d++)
+            target.d[d] = xs->d[mt->axis + d];
+    }
+    const char *kind = mt->layer ? "layer_norm" : "instance_norm";
     char base[400], name[512];
     snprintf(base, sizeof base, "%s", g->values[mt->y].name ? g->values[mt->y].name : "norm");
-    snprintf(name, sizeof name, "%s/instance_norm_scale", base);
-    int scale = channel_vector(g, c->known, mt->gamma, channels, 1.0f, name);
-    snprintf(name, sizeof name, "%s/instance_norm_bias", base);
-    int bias = scale < 0 ? -1 : channel_vector(g, c->known, mt->beta, channels, 0.0f, name);
-    snprintf(name, sizeof name, "%s/instance_norm", base);
+    snprintf(name, sizeof name, "%s/%s_scale", base, kind);
+    int scale = param_value(g, c->known, mt->gamma, &target, 1.0f, name);
+    snprintf(name, sizeof name, "%s/%s_bias", base, kind);
+    int bias = scale < 0 ? -1 : param_value(g, c->known, mt->beta, &target, 0.0f, name);
+    snprintf(name, sizeof name, "%s/%s", base, kind);
     int in[3] = {mt->x, scale, bias};
-    int ni = bias < 0 ? -1 : imp_graph_add_node(g, IMP_OP_INSTANCE_NORM, name, 3, in, 1, &mt->y);
-    if (ni < 0 || imp_node_set_float(g, ni, "epsilon", mt->eps) != IMP_OK)
-        return imp_fail(err, IMP_ERR_NOMEM, "out of memory fusing an instance norm");
+    int ni = bias < 0 ? -1
+                      : imp_graph_add_node(g, mt->layer ? IMP_OP_LAYER_NORM : IMP_OP_INSTANCE_NORM,
+                                           name, 3, in, 1, &mt->y);
+    if (ni < 0 || imp_node_set_float(g, ni, "epsilon", mt->eps) != IMP_OK ||
+        (mt->layer && imp_node_set_int(g, ni, "axis", mt->axis) != IMP_OK))
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory fusing a norm");
     for (int i = 0; i < mt->n; i++)
         c->drop[mt->nodes[i]] = true;
     return IMP_OK;

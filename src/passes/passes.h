@@ -44,9 +44,9 @@ enum imp_status imp_pass_fold_batchnorm(struct imp_graph *g, struct imp_error *e
  * Conv's output becomes that Conv's `activation` attributes (see
  * fuse_activation.c). Keeps the graph sorted; leaves no dead nodes. */
 enum imp_status imp_pass_fuse_activation(struct imp_graph *g, struct imp_error *err);
-/* An instance norm written out as ReduceMean/Sub/Mul/Sqrt/Div... (the
- * forms TensorFlow and PyTorch converters write) becomes one
- * InstanceNormalization (see fuse_decomposed_norm.c). `known` gives each
+/* An instance or layer norm written out as ReduceMean/Sub/Mul/Sqrt/Div...
+ * (the forms TensorFlow and PyTorch converters write) becomes one
+ * InstanceNormalization or LayerNormalization (see fuse_decomposed_norm.c). `known` gives each
  * value's dtype and shape (a trial inference); *fused counts the norms.
  * Keeps the graph sorted; leaves unread constants for dead-node removal. */
 enum imp_status imp_pass_fuse_decomposed_norm(struct imp_graph *g,
