@@ -25,9 +25,10 @@
  * What must hold, else nothing changes: the reductions are means over
  * the trailing axes from some axis k on, with kept dims (k = 2 of a rank
  * >= 3 float tensor, the spatial axes of NCHW: an instance norm; any other
- * k: a layer norm, LayerNormalization with axis k); epsilon is added to the variance inside the square root (a
- * constant scalar, finite, >= 0), as InstanceNormalization has it -- the
- * std + eps form is another function and stays as it is; every value
+ * k: a layer norm, LayerNormalization with axis k); epsilon is added to
+ * the variance inside the square root (a constant scalar, finite, >= 0),
+ * as both operators have it -- the std + eps form is another function and
+ * stays as it is; every value
  * between x and y is read only inside the pattern and is not a graph
  * output; gamma and beta vary along the channel axis only (a layer norm's:
  * along the normalised axes only; shapes from the caller's trial
@@ -50,7 +51,7 @@
 struct ctx {
     struct imp_graph *g;
     const struct imp_tensor *known; /* dtype and shape per value */
-    int *first, *list;               /* readers of value v: list[first[v] .. first[v+1]) */
+    int *first, *list; /* readers of value v: list[first[v] .. first[v + 1]) */
     bool *is_output, *drop;
 };
 
