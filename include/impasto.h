@@ -167,6 +167,15 @@ IMP_API enum imp_status imp_model_input_info(const struct imp_model *m, int inde
                                      struct imp_tensor_info *info);
 IMP_API enum imp_status imp_model_output_info(const struct imp_model *m, int index,
                                       struct imp_tensor_info *info);
+/* The dims of input `index` that the model declares with a size but that
+ * imp_predictor_resize_input may change all the same: bit d stands for
+ * dim d. Found at load: a model without open dims whose graph, with two
+ * dims of a rank-4 input doubled, still infers and gives outputs of the
+ * same or doubled sizes (at least one doubled) -- a fully convolutional
+ * network converted at one size (the Magenta TFLite transfer net, 384x384).
+ * 0 for an index out of range, open dims, or a model bound to its size
+ * (a Reshape to constant dims, a ConvTranspose output_shape...). */
+IMP_API unsigned imp_model_input_resizable(const struct imp_model *m, int index);
 /* Index of the input/output with this name, or -1. */
 IMP_API int imp_model_find_input(const struct imp_model *m, const char *name);
 IMP_API int imp_model_find_output(const struct imp_model *m, const char *name);
@@ -197,7 +206,9 @@ IMP_API enum imp_status imp_predictor_init(const struct imp_model *m,
                                    struct imp_error *err);
 IMP_API void imp_predictor_free(struct imp_predictor *p);
 
-/* Change an input's shape; the predictor re-plans before the next run. */
+/* Change an input's shape; the predictor re-plans before the next run.
+ * Open dims take any size, fixed ones only their own, except the dims
+ * imp_model_input_resizable names. */
 IMP_API enum imp_status imp_predictor_resize_input(struct imp_predictor *p, int index,
                                            int rank, const int64_t *dims);
 /* Copy `bytes` bytes in; dtype must match the input's dtype and bytes its

@@ -34,57 +34,62 @@ struct node_case {
     /* attributes */
     int64_t strides, pad, group, output_padding;
     const char *mode;
+    const int64_t *perm; /* Transpose */
 };
 
 static const int64_t pads_hw[8] = {0, 0, 1, 2, 0, 0, 2, 1};
 static const float scales_x2[4] = {1, 1, 2, 2};
 static const int64_t axes_hw[2] = {2, 3};
 static const float clip_lo = -0.25f, clip_hi = 0.5f;
+static const int64_t to_nhwc[4] = {0, 2, 3, 1}, to_nchw[4] = {0, 3, 1, 2};
 
 #define F(...) {IMP_DTYPE_F32, TV_RANK(__VA_ARGS__), {__VA_ARGS__}, NULL}
 #define TV_RANK(...) ((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)))
 
 static const struct node_case cases[] = {
-    {"conv 3x3", IMP_OP_CONV, 3, {F(1, 8, 12, 13), F(16, 8, 3, 3), F(16)}, 1, 1, 1, 0, NULL},
+    {"conv 3x3", IMP_OP_CONV, 3, {F(1, 8, 12, 13), F(16, 8, 3, 3), F(16)}, 1, 1, 1, 0, NULL, NULL},
     {"conv 3x3 stride 2", IMP_OP_CONV, 3, {F(1, 4, 15, 14), F(8, 4, 3, 3), F(8)}, 2, 1, 1, 0,
-     NULL},
-    {"conv 1x1", IMP_OP_CONV, 2, {F(1, 16, 9, 9), F(8, 16, 1, 1)}, 1, 0, 1, 0, NULL},
-    {"conv 9x9", IMP_OP_CONV, 3, {F(1, 3, 24, 80), F(8, 3, 9, 9), F(8)}, 1, 4, 1, 0, NULL},
+     NULL, NULL},
+    {"conv 1x1", IMP_OP_CONV, 2, {F(1, 16, 9, 9), F(8, 16, 1, 1)}, 1, 0, 1, 0, NULL, NULL},
+    {"conv 9x9", IMP_OP_CONV, 3, {F(1, 3, 24, 80), F(8, 3, 9, 9), F(8)}, 1, 4, 1, 0, NULL, NULL},
     {"conv 5x5 wide", IMP_OP_CONV, 3, {F(1, 32, 12, 96), F(32, 32, 5, 5), F(32)}, 1, 2, 1, 0,
-     NULL},
+     NULL, NULL},
     {"conv depthwise", IMP_OP_CONV, 3, {F(1, 8, 10, 11), F(8, 1, 3, 3), F(8)}, 1, 1, 8, 0,
-     NULL},
+     NULL, NULL},
     {"conv depthwise small picture", IMP_OP_CONV, 3, {F(1, 20, 7, 6), F(20, 1, 3, 3), F(20)},
-     1, 1, 20, 0, NULL},
+     1, 1, 20, 0, NULL, NULL},
     {"convtranspose x2", IMP_OP_CONV_TRANSPOSE, 3, {F(1, 8, 6, 7), F(8, 4, 3, 3), F(4)}, 2, 1,
-     1, 1, NULL},
+     1, 1, NULL, NULL},
     {"convtranspose 1 row", IMP_OP_CONV_TRANSPOSE, 2, {F(1, 64, 2, 2), F(64, 32, 3, 3)}, 2, 1,
-     1, 1, NULL},
+     1, 1, NULL, NULL},
     {"pad reflect", IMP_OP_PAD, 2,
-     {F(1, 2, 5, 6), {IMP_DTYPE_I64, 1, {8}, pads_hw}}, 0, 0, 0, 0, "reflect"},
+     {F(1, 2, 5, 6), {IMP_DTYPE_I64, 1, {8}, pads_hw}}, 0, 0, 0, 0, "reflect", NULL},
     {"resize x2", IMP_OP_RESIZE, 3,
      {F(1, 2, 4, 5), {IMP_DTYPE_F32, 1, {0}, NULL}, {IMP_DTYPE_F32, 1, {4}, scales_x2}}, 0, 0,
-     0, 0, "nearest"},
+     0, 0, "nearest", NULL},
     {"upsample x2", IMP_OP_UPSAMPLE, 2, {F(1, 2, 4, 5), {IMP_DTYPE_F32, 1, {4}, scales_x2}},
-     0, 0, 0, 0, "nearest"},
-    {"add", IMP_OP_ADD, 2, {F(2, 3, 7), F(2, 3, 7)}, 0, 0, 0, 0, NULL},
-    {"instance norm", IMP_OP_INSTANCE_NORM, 3, {F(1, 3, 6, 5), F(3), F(3)}, 0, 0, 0, 0, NULL},
-    {"relu", IMP_OP_RELU, 1, {F(3, 50)}, 0, 0, 0, 0, NULL},
-    {"tanh", IMP_OP_TANH, 1, {F(3, 50)}, 0, 0, 0, 0, NULL},
-    {"sigmoid", IMP_OP_SIGMOID, 1, {F(3, 50)}, 0, 0, 0, 0, NULL},
-    {"hard swish", IMP_OP_HARD_SWISH, 1, {F(3, 50)}, 0, 0, 0, 0, NULL},
-    {"depth to space", IMP_OP_DEPTH_TO_SPACE, 1, {F(1, 8, 3, 4)}, 0, 0, 0, 0, NULL},
+     0, 0, 0, 0, "nearest", NULL},
+    {"add", IMP_OP_ADD, 2, {F(2, 3, 7), F(2, 3, 7)}, 0, 0, 0, 0, NULL, NULL},
+    {"instance norm", IMP_OP_INSTANCE_NORM, 3, {F(1, 3, 6, 5), F(3), F(3)}, 0, 0, 0, 0, NULL, NULL},
+    {"relu", IMP_OP_RELU, 1, {F(3, 50)}, 0, 0, 0, 0, NULL, NULL},
+    {"tanh", IMP_OP_TANH, 1, {F(3, 50)}, 0, 0, 0, 0, NULL, NULL},
+    {"sigmoid", IMP_OP_SIGMOID, 1, {F(3, 50)}, 0, 0, 0, 0, NULL, NULL},
+    {"hard swish", IMP_OP_HARD_SWISH, 1, {F(3, 50)}, 0, 0, 0, 0, NULL, NULL},
+    {"depth to space", IMP_OP_DEPTH_TO_SPACE, 1, {F(1, 8, 3, 4)}, 0, 0, 0, 0, NULL, NULL},
     {"reduce mean hw", IMP_OP_REDUCE_MEAN, 2,
-     {F(1, 6, 5, 7), {IMP_DTYPE_I64, 1, {2}, axes_hw}}, 0, 0, 0, 0, NULL},
-    {"gemm", IMP_OP_GEMM, 3, {F(4, 16), F(16, 8), F(8)}, 0, 0, 0, 0, NULL},
-    {"leaky relu", IMP_OP_LEAKY_RELU, 1, {F(3, 50)}, 0, 0, 0, 0, NULL},
-    {"hard sigmoid", IMP_OP_HARD_SIGMOID, 1, {F(3, 50)}, 0, 0, 0, 0, NULL},
+     {F(1, 6, 5, 7), {IMP_DTYPE_I64, 1, {2}, axes_hw}}, 0, 0, 0, 0, NULL, NULL},
+    {"gemm", IMP_OP_GEMM, 3, {F(4, 16), F(16, 8), F(8)}, 0, 0, 0, 0, NULL, NULL},
+    {"leaky relu", IMP_OP_LEAKY_RELU, 1, {F(3, 50)}, 0, 0, 0, 0, NULL, NULL},
+    {"hard sigmoid", IMP_OP_HARD_SIGMOID, 1, {F(3, 50)}, 0, 0, 0, 0, NULL, NULL},
     {"clip", IMP_OP_CLIP, 3,
      {F(3, 50), {IMP_DTYPE_F32, 0, {0}, &clip_lo}, {IMP_DTYPE_F32, 0, {0}, &clip_hi}},
-     0, 0, 0, 0, NULL},
-    {"sub", IMP_OP_SUB, 2, {F(2, 3, 7), F(2, 3, 7)}, 0, 0, 0, 0, NULL},
-    {"mul per channel", IMP_OP_MUL, 2, {F(1, 8, 5, 6), F(1, 8, 1, 1)}, 0, 0, 0, 0, NULL},
-    {"div", IMP_OP_DIV, 2, {F(2, 3, 7), F(2, 3, 7)}, 0, 0, 0, 0, NULL},
+     0, 0, 0, 0, NULL, NULL},
+    {"sub", IMP_OP_SUB, 2, {F(2, 3, 7), F(2, 3, 7)}, 0, 0, 0, 0, NULL, NULL},
+    {"mul per channel", IMP_OP_MUL, 2, {F(1, 8, 5, 6), F(1, 8, 1, 1)}, 0, 0, 0, 0, NULL, NULL},
+    {"div", IMP_OP_DIV, 2, {F(2, 3, 7), F(2, 3, 7)}, 0, 0, 0, 0, NULL, NULL},
+    /* more pixels than one block of the layout engine, and a part block */
+    {"transpose to nhwc", IMP_OP_TRANSPOSE, 1, {F(2, 3, 23, 29)}, 0, 0, 0, 0, NULL, to_nhwc},
+    {"transpose to nchw", IMP_OP_TRANSPOSE, 1, {F(2, 23, 29, 5)}, 0, 0, 0, 0, NULL, to_nchw},
 };
 
 static size_t operand_count(const struct operand *o)
@@ -159,6 +164,8 @@ static struct imp_model *build(const struct node_case *c, void *const *data, boo
         imp_node_set_string(&g, node, "mode", c->mode);
     if (c->op == IMP_OP_DEPTH_TO_SPACE)
         imp_node_set_int(&g, node, "blocksize", 2);
+    if (c->perm)
+        imp_node_set_ints(&g, node, "perm", c->perm, 4);
     struct imp_model *m = NULL;
     struct imp_error err;
     if (imp_model_from_graph(&g, &m, &err) != IMP_OK)

@@ -329,8 +329,11 @@ int imp_stylizer_create(const struct imp_model *m, const struct imp_stylizer_opt
         s->c_dim = c_dim;
     }
     s->h_dim = s->c_dim == 1 ? 2 : 1;
-    s->fixed_h = in.dims[s->h_dim] > 0 ? (int)in.dims[s->h_dim] : 0;
-    s->fixed_w = in.dims[s->h_dim + 1] > 0 ? (int)in.dims[s->h_dim + 1] : 0;
+    unsigned resizable = s->opt.resize_fixed ? imp_model_input_resizable(m, 0) : 0;
+    s->fixed_h = in.dims[s->h_dim] > 0 && !(resizable >> s->h_dim & 1u)
+                     ? (int)in.dims[s->h_dim] : 0;
+    s->fixed_w = in.dims[s->h_dim + 1] > 0 && !(resizable >> (s->h_dim + 1) & 1u)
+                     ? (int)in.dims[s->h_dim + 1] : 0;
     struct imp_error err;
     if (imp_predictor_init(m, &s->opt.predictor, &s->pred, &err) != IMP_OK) {
         failf(why, why_size, "%s", err.message);

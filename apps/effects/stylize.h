@@ -66,6 +66,10 @@ struct imp_stylizer_options {
     float strength;
     /* The painting's lightness with the photo's colours (OKLab). */
     int preserve_colors;
+    /* 1: the dims the model fixes but lets be resized
+     * (imp_model_input_resizable: a fully convolutional network converted
+     * at one size) count as open, so a picture runs at its own size. */
+    int resize_fixed;
 };
 
 struct imp_stylizer_options imp_stylizer_options_default(void);

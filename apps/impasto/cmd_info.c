@@ -10,7 +10,9 @@ static const char help[] =
     "usage: impasto info MODEL [--shape NAME=DIMS]... [options]\n"
     "\n"
     "Describe a model (ONNX, TFLite or .imp): its source format, inputs and\n"
-    "outputs (dims the model leaves open show as ?), the operators it uses\n"
+    "outputs (dims the model leaves open show as ?; fixed dims that can be\n"
+    "resized all the same, as in a fully convolutional network converted at\n"
+    "one size, are named), the operators it uses\n"
     "after load-time optimisation, its parameter count, its metadata (the\n"
     "key/value pairs it carries: long values are cut, control characters\n"
     "escaped), the styles of a multi-style network (name, title, painter;\n"
@@ -91,11 +93,20 @@ static int by_count(const void *a, const void *b)
     return strcmp(x->op, y->op);
 }
 
-static void print_tensor(const struct imp_tensor_info *t)
+/* `resizable`: the dims (bits) a fixed-size input may take other sizes in. */
+static void print_tensor(const struct imp_tensor_info *t, unsigned resizable)
 {
     char dims[160];
     imp_cli_format_dims(dims, sizeof dims, t->rank, t->dims, ", ");
-    printf("  %-28s %-4s %s\n", t->name, imp_dtype_name(t->dtype), dims);
+    printf("  %-28s %-4s %s", t->name, imp_dtype_name(t->dtype), dims);
+    if (resizable) {
+        printf(" (resizable dims:");
+        for (int d = 0; d < t->rank; d++)
+            if (resizable >> d & 1u)
+                printf(" %d", d);
+        printf(")");
+    }
+    printf("\n");
 }
 
 /* A metadata value on one line: control bytes escaped, long values cut
@@ -146,13 +157,13 @@ static void print_static(const struct imp_cli_session *s)
     for (int i = 0; i < imp_model_input_count(m); i++) {
         struct imp_tensor_info t;
         if (imp_model_input_info(m, i, &t) == IMP_OK)
-            print_tensor(&t);
+            print_tensor(&t, imp_model_input_resizable(m, i));
     }
     printf("outputs     %d\n", imp_model_output_count(m));
     for (int i = 0; i < imp_model_output_count(m); i++) {
         struct imp_tensor_info t;
         if (imp_model_output_info(m, i, &t) == IMP_OK)
-            print_tensor(&t);
+            print_tensor(&t, 0);
     }
     char count[32], bytes[32];
     int64_t params = imp_model_param_count(m);

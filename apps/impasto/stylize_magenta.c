@@ -2,10 +2,12 @@
  * impasto stylize --magenta DIR: arbitrary style (Ghiasi et al., Magenta's
  * TFLite pair). The prediction network turns a painting (256x256 RGB 0..1)
  * into a 100-float style vector once; the transfer network paints a photo
- * from that vector. Its 384x384 input is fixed (so are its internal
- * resizes), so larger photos run in 384x384 tiles at the photo's own
- * resolution, never squashed. Strength mixes the painting's vector with
- * the photo's own; several paintings mix their vectors.
+ * from that vector. The file fixes its input at 384x384, but the network
+ * is fully convolutional (the reader turns its constant x2 resize sizes
+ * into scales), so a photo runs at its own size in one pass, padded to a
+ * multiple of 4, and in tiles only when it would not fit --max-memory.
+ * Strength mixes the painting's vector with the photo's own; several
+ * paintings mix their vectors.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -301,6 +303,7 @@ int imp_stylize_magenta(struct imp_stylize_job *job, char **files, char **outs, 
         if (imp_style_detect(mg->transfer, &mg->opt.convention, why, sizeof why) != 0)
             rc = imp_cli_fail(mg->transfer_path, "%s", why);
         mg->opt.preserve_colors = job->preserve_colors;
+        mg->opt.resize_fixed = 1;
         mg->opt.tile = job->tile;
         mg->opt.max_memory = job->max_memory;
         mg->opt.predictor = job->model_flags.opt;

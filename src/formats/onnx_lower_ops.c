@@ -46,6 +46,7 @@ const char *const *imp_olw_standard_attrs(enum imp_op op)
     static const char *const avgpool[] = {"auto_pad", "ceil_mode", "count_include_pad",
                                           "kernel_shape", "pads", "strides", NULL};
     static const char *const epsilon[] = {"epsilon", NULL};
+    static const char *const layer_norm[] = {"axis", "epsilon", "stash_type", NULL};
     static const char *const bn[] = {"epsilon", "momentum", "training_mode", NULL};
     static const char *const axis[] = {"axis", NULL};
     static const char *const reduce[] = {"axes", "keepdims", NULL};
@@ -72,6 +73,7 @@ const char *const *imp_olw_standard_attrs(enum imp_op op)
     case IMP_OP_MAX_POOL: return maxpool;
     case IMP_OP_AVERAGE_POOL: return avgpool;
     case IMP_OP_INSTANCE_NORM: return epsilon;
+    case IMP_OP_LAYER_NORM: return layer_norm;
     case IMP_OP_BATCH_NORM: return bn;
     case IMP_OP_SOFTMAX:
     case IMP_OP_FLATTEN:

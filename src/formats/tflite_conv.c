@@ -458,6 +458,36 @@ static int resize_sizes(struct imp_tfl_op *c, int xt)
     return sizes;
 }
 
+/* ONNX `scales` [1, 1, kh, kw] when the TFLite size tensor is a constant
+ * whole multiple of input 0's static size (x2 upsampling written as
+ * "384x384" in a network converted at 384x384): at that size the same
+ * resize, and at any other the same x2, so the network stays fully
+ * convolutional when its input is resized. *same_size: both factors are
+ * 1 (the Magenta network resizes 384x384 to 384x384), so the op is a
+ * copy. -1 (no error) otherwise. */
+static int resize_scales(struct imp_tfl_op *c, bool *same_size)
+{
+    *same_size = false;
+    struct imp_tfl_reader *r = c->r;
+    const struct imp_tfl_tensor *x = imp_tfl_in_tensor(c, 0);
+    int64_t hw[2];
+    if (!x->shape_known || x->shape.rank != 4 || !imp_tfl_is_const(r, c->in[1]) ||
+        imp_tfl_const_ints(r, c->in[1], hw, 2) != 2)
+        return -1;
+    float k[4] = {1.0f, 1.0f, 0, 0};
+    for (int i = 0; i < 2; i++) {
+        int64_t in = x->shape.d[1 + i];
+        if (in < 1 || hw[i] < in || hw[i] % in != 0 || hw[i] / in > 64)
+            return -1;
+        k[2 + i] = (float)(hw[i] / in);
+    }
+    *same_size = k[2] == 1.0f && k[3] == 1.0f;
+    char name[600];
+    snprintf(name, sizeof name, "%s/scales", c->name);
+    struct imp_shape s = {.rank = 1, .d = {4}};
+    return imp_tfl_const(r, name, IMP_DTYPE_F32, &s, k);
+}
+
 enum imp_status imp_tfl_resize(struct imp_tfl_op *c, bool bilinear)
 {
     struct imp_tfl_reader *r = c->r;
@@ -485,11 +515,20 @@ enum imp_status imp_tfl_resize(struct imp_tfl_op *c, bool bilinear)
                       : half ? (bilinear ? "half_pixel" : "tf_half_pixel_for_nn")
                              : "asymmetric";
     int xt = imp_tfl_nchw_in(c, 0);
-    int sizes = xt >= 0 ? resize_sizes(c, xt) : -1;
-    int ins[4] = {xt, -1, -1, sizes};
+    bool same_size;
+    int scales = xt >= 0 ? resize_scales(c, &same_size) : -1;
+    int sizes = xt >= 0 && scales < 0 ? resize_sizes(c, xt) : -1;
+    int ins[4] = {xt, -1, scales, sizes};
     int node;
-    int rs =
-        sizes >= 0 ? imp_tfl_emit(c, IMP_OP_RESIZE, "/resize", 4, ins, -1, &node) : -1;
+    if (scales >= 0 && same_size) { /* every mode maps a pixel to itself */
+        int y = imp_tfl_emit(c, IMP_OP_IDENTITY, "/same_size", 1, &xt, -1, &node);
+        if (y >= 0)
+            imp_tfl_nhwc_out(c, y);
+        return imp_tfl_status(c);
+    }
+    int rs = sizes >= 0 || scales >= 0
+                 ? imp_tfl_emit(c, IMP_OP_RESIZE, "/resize", scales >= 0 ? 3 : 4, ins, -1, &node)
+                 : -1;
     if (rs < 0)
         return imp_tfl_status(c);
     const char *mode = bilinear ? "linear" : "nearest";

@@ -106,7 +106,13 @@ enum imp_status imp_tfl_pad(struct imp_tfl_op *c, bool mirror, bool v2)
     /* TFLite [rank][2] (before, after) -> ONNX all befores, then afters;
      * in NCHW order when the input exists as NCHW. */
     int rank = n / 2;
-    bool nchw = rank == 4 && imp_tfl_in_tensor(c, 0)->nchw >= 0;
+    /* A float image padded on H and W only (reflection before a network's
+     * first convolution) is padded after the Transpose the convolution
+     * needs anyway: the Pad then runs on whole planes. */
+    const struct imp_tfl_tensor *x = imp_tfl_in_tensor(c, 0);
+    bool spatial = rank == 4 && !p[0] && !p[1] && !p[6] && !p[7] &&
+                   x->type == IMP_TFL_FLOAT32;
+    bool nchw = rank == 4 && (x->nchw >= 0 || spatial);
     int64_t onnx[IMP_MAX_RANK * 2];
     for (int i = 0; i < rank; i++) {
         int from = nchw ? NCHW_AXIS_FROM_NHWC[i] : i;

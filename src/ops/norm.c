@@ -470,3 +470,143 @@ IMP_REF_ENGINES(BATCH_NORM, batch_norm_run, NULL, NULL);
 const struct imp_op_def imp_opdef_BATCH_NORM = {
     .infer = batch_norm_infer, .engines = BATCH_NORM_engines,
     .flags = IMP_OPF_INPLACE};
+
+/* ---- LayerNormalization ----------------------------------------------------- */
+
+/* ONNX opset 17: every slice X[i, ...] over the axes from `axis` on is
+ * normalised by its own mean and variance, then * Scale + B (Scale and B
+ * one value per normalised element, or one value in all). The optional
+ * outputs Mean and InvStdDev have X's shape with the normalised axes 1.
+ * The decomposed-norm pass (passes/fuse_decomposed_norm.c) writes it for
+ * layer norms spelt out as ReduceMean/Sub/Pow/Sqrt/Div; the sums are in
+ * double, like the instance norm's reference. */
+struct layer_geom {
+    int axis;
+    int64_t rows, size; /* slices, elements per slice */
+};
+
+static bool layer_geometry(const struct imp_node *n, const struct imp_shape *s,
+                           struct layer_geom *g)
+{
+    int axis;
+    if (!imp_norm_axis(imp_node_int(n, "axis", -1), s->rank, &axis))
+        return false;
+    g->axis = axis;
+    g->rows = 1;
+    g->size = 1;
+    for (int d = 0; d < s->rank; d++)
+        *(d < axis ? &g->rows : &g->size) *= s->d[d];
+    return true;
+}
+
+/* Scale or B: broadcastable to the normalised axes, and one value per
+ * element or one in all. */
+static bool layer_param_ok(const struct imp_shape *p, const struct imp_shape *x, int axis,
+                           int64_t size)
+{
+    if (p->rank > x->rank - axis)
+        return false;
+    for (int i = 0; i < p->rank; i++) {
+        int64_t xd = x->d[x->rank - p->rank + i];
+        if (p->d[i] != 1 && p->d[i] != xd)
+            return false;
+    }
+    int64_t count = imp_shape_count(p);
+    return count == size || count == 1;
+}
+
+static enum imp_status layer_norm_infer(struct imp_infer_ctx *c)
+{
+    IMP_CHECK(c, c->n_in == 2 || c->n_in == 3, IMP_ERR_FORMAT, "%d inputs; 2 or 3 expected",
+              c->n_in);
+    IMP_CHECK(c, c->n_out >= 1 && c->n_out <= 3, IMP_ERR_FORMAT,
+              "%d outputs; 1 to 3 expected", c->n_out);
+    enum imp_status st = imp_need_inputs(c, 0, 1);
+    if (st != IMP_OK)
+        return st;
+    const struct imp_tensor *x = c->in[0];
+    for (int i = 0; i < c->n_in; i++)
+        IMP_CHECK(c, !c->in[i] || c->in[i]->dtype == IMP_DTYPE_F32, IMP_ERR_UNSUPPORTED,
+                  "input %d is %s; only float32 is supported", i,
+                  imp_dtype_name(c->in[i]->dtype));
+    struct layer_geom g;
+    IMP_CHECK(c, x->shape.rank >= 1 && layer_geometry(c->node, &x->shape, &g), IMP_ERR_SHAPE,
+              "axis %lld is out of range for rank %d",
+              (long long)imp_node_int(c->node, "axis", -1), x->shape.rank);
+    IMP_CHECK(c, g.size >= 1, IMP_ERR_SHAPE, "the normalised axes are empty");
+    for (int i = 1; i < c->n_in; i++)
+        IMP_CHECK(c, !c->in[i] || layer_param_ok(&c->in[i]->shape, &x->shape, g.axis, g.size),
+                  IMP_ERR_SHAPE, "%s must hold one value per normalised element or one value",
+                  i == 1 ? "Scale" : "B");
+    float eps = imp_node_float(c->node, "epsilon", 1e-5f);
+    IMP_CHECK(c, isfinite(eps) && eps >= 0.0f, IMP_ERR_FORMAT,
+              "epsilon must be a finite float >= 0");
+    c->out[0].dtype = IMP_DTYPE_F32;
+    c->out[0].shape = x->shape;
+    for (int k = 1; k < c->n_out; k++) {
+        c->out[k].dtype = IMP_DTYPE_F32;
+        c->out[k].shape = x->shape;
+        for (int d = g.axis; d < x->shape.rank; d++)
+            c->out[k].shape.d[d] = 1;
+    }
+    return IMP_OK;
+}
+
+struct layer_task {
+    struct layer_geom g;
+    const float *x, *scale, *bias;
+    float *y, *mean, *inv;
+    bool scale_one, bias_one;
+    double eps;
+};
+
+static void layer_norm_rows(void *ctx, size_t begin, size_t end, int thread)
+{
+    (void)thread;
+    const struct layer_task *t = ctx;
+    const int64_t n = t->g.size;
+    for (size_t row = begin; row < end; row++) {
+        const float *x = t->x + (int64_t)row * n;
+        float *y = t->y + (int64_t)row * n;
+        double sum = 0, sq = 0;
+        for (int64_t i = 0; i < n; i++)
+            sum += x[i];
+        const double mean = sum / (double)n;
+        for (int64_t i = 0; i < n; i++)
+            sq += (x[i] - mean) * (x[i] - mean);
+        const double inv = 1.0 / sqrt(sq / (double)n + t->eps);
+        for (int64_t i = 0; i < n; i++) {
+            double s = t->scale[t->scale_one ? 0 : i];
+            double b = t->bias ? t->bias[t->bias_one ? 0 : i] : 0.0;
+            y[i] = (float)((x[i] - mean) * inv * s + b);
+        }
+        if (t->mean)
+            t->mean[row] = (float)mean;
+        if (t->inv)
+            t->inv[row] = (float)inv;
+    }
+}
+
+static void layer_norm_run(const struct imp_kernel_args *a)
+{
+    struct layer_task t = {.x = a->in[0]->data, .scale = a->in[1]->data, .y = a->out[0]->data};
+    if (!layer_geometry(a->node, &a->in[0]->shape, &t.g) || t.g.rows < 1 || t.g.size < 1)
+        return;
+    const struct imp_tensor *b = a->n_in > 2 ? a->in[2] : NULL;
+    t.bias = b ? b->data : NULL;
+    t.scale_one = imp_shape_count(&a->in[1]->shape) == 1 && t.g.size > 1;
+    t.bias_one = b && imp_shape_count(&b->shape) == 1 && t.g.size > 1;
+    t.mean = a->n_out > 1 && a->out[1] ? a->out[1]->data : NULL;
+    t.inv = a->n_out > 2 && a->out[2] ? a->out[2]->data : NULL;
+    t.eps = imp_node_float(a->node, "epsilon", 1e-5f);
+    int64_t grain = 65536 / t.g.size;
+    imp_parallel_for(a->pool, (size_t)t.g.rows, grain < 1 ? 1 : (size_t)grain,
+                     layer_norm_rows, &t);
+}
+
+/* Scale and B are read per run: live weights. */
+static const struct imp_engine layer_norm_ref = {
+    .name = "ref", .run = layer_norm_run, .live_inputs = 1u << 1 | 1u << 2};
+static const struct imp_engine *const layer_norm_engines[] = {&layer_norm_ref, NULL};
+const struct imp_op_def imp_opdef_LAYER_NORM = {.infer = layer_norm_infer,
+                                                .engines = layer_norm_engines};

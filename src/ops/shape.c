@@ -265,7 +265,11 @@ static void transpose_run(const struct imp_kernel_args *a)
     } while (imp_index_next(idx, y->shape.d, r - 1) >= 0);
 }
 
-IMP_REF_ENGINES(TRANSPOSE, transpose_run, NULL, NULL);
+/* NCHW <-> NHWC: "layout" (transpose_layout.c). */
+extern const struct imp_engine imp_transpose_layout_engine;
+static const struct imp_engine transpose_ref = {.name = "ref", .run = transpose_run};
+static const struct imp_engine *const TRANSPOSE_engines[] = {&imp_transpose_layout_engine,
+                                                             &transpose_ref, NULL};
 const struct imp_op_def imp_opdef_TRANSPOSE = {.infer = transpose_infer,
                                                .engines = TRANSPOSE_engines};
 

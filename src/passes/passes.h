@@ -44,10 +44,28 @@ enum imp_status imp_pass_fold_batchnorm(struct imp_graph *g, struct imp_error *e
  * Conv's output becomes that Conv's `activation` attributes (see
  * fuse_activation.c). Keeps the graph sorted; leaves no dead nodes. */
 enum imp_status imp_pass_fuse_activation(struct imp_graph *g, struct imp_error *err);
+/* An instance or layer norm written out as ReduceMean/Sub/Mul/Sqrt/Div...
+ * (the forms TensorFlow and PyTorch converters write) becomes one
+ * InstanceNormalization or LayerNormalization (see fuse_decomposed_norm.c). `known` gives each
+ * value's dtype and shape (a trial inference); *fused counts the norms.
+ * Keeps the graph sorted; leaves unread constants for dead-node removal. */
+enum imp_status imp_pass_fuse_decomposed_norm(struct imp_graph *g,
+                                              const struct imp_tensor *known, int *fused,
+                                              struct imp_error *err);
+/* Readers of an Identity's output read its input instead, unless the
+ * output is a graph output (see skip_identity.c). Needs a sorted graph;
+ * leaves the bypassed nodes for dead-node removal. */
+enum imp_status imp_pass_skip_identity(struct imp_graph *g, struct imp_error *err);
 /* Drop nodes whose outputs nothing reads, and unreferenced constants. */
 enum imp_status imp_pass_remove_dead(struct imp_graph *g, struct imp_error *err);
 
-/* All of the above, plus sorting. */
+/* All of the above but the decomposed-norm fusion, plus sorting. */
 enum imp_status imp_passes_run(struct imp_graph *g, struct imp_error *err);
+/* The passes that need each value's shape (`known`, from a trial inference
+ * of the graph as imp_passes_run left it): the decomposed-norm fusion, then
+ * dead-node removal and the norm's Relu/Pad fusion when it changed
+ * anything (*changed). */
+enum imp_status imp_passes_run_shaped(struct imp_graph *g, const struct imp_tensor *known,
+                                      bool *changed, struct imp_error *err);
 
 #endif

@@ -46,6 +46,57 @@ static void keep_style_params(struct imp_graph *g)
             list += n + (list[n] == ',');
         }
     }
+/* Outputs at the doubled size `b` are those at `a` or twice them, and at
+ * least one is twice. */
+static bool outputs_track(const struct imp_graph *g, const struct imp_inference *a,
+                          const struct imp_inference *b)
+{
+    bool grew = false;
+    for (int i = 0; i < g->n_outputs; i++) {
+        const struct imp_shape *sa = &a->tensors[g->outputs[i]].shape;
+        const struct imp_shape *sb = &b->tensors[g->outputs[i]].shape;
+        if (sa->rank != sb->rank)
+            return false;
+        for (int d = 0; d < sa->rank; d++) {
+            if (sb->d[d] == 2 * sa->d[d] && sa->d[d] > 1)
+                grew = true;
+            else if (sb->d[d] != sa->d[d])
+                return false;
+        }
+    }
+    return grew;
+}
+
+/* Which pairs of dims of each rank-4 input may be resized: the graph at
+ * twice their size still infers and its outputs follow (see
+ * imp_model_input_resizable). `base` is the inference at the model's own
+ * shapes. Inference failures only mean "not resizable". */
+static enum imp_status find_resizable(struct imp_model *m, const struct imp_inference *base)
+{
+    const struct imp_graph *g = &m->graph;
+    struct imp_shape *shapes = malloc(sizeof *shapes * ((size_t)g->n_inputs + 1));
+    if (!shapes)
+        return IMP_ERR_NOMEM;
+    static const int pairs[2][2] = {{1, 2}, {2, 3}};
+    for (int i = 0; i < g->n_inputs; i++) {
+        const struct imp_shape *s = &m->input_shapes[i];
+        for (int k = 0; k < 2 && s->rank == 4; k++) {
+            int d0 = pairs[k][0], d1 = pairs[k][1];
+            if (s->d[d0] < 2 || s->d[d1] < 2 || s->d[d0] > (1 << 20) || s->d[d1] > (1 << 20))
+                continue;
+            memcpy(shapes, m->input_shapes, sizeof *shapes * (size_t)g->n_inputs);
+            shapes[i].d[d0] *= 2;
+            shapes[i].d[d1] *= 2;
+            struct imp_inference big;
+            if (imp_infer_graph(g, shapes, NULL, NULL, &big, NULL) != IMP_OK)
+                continue;
+            if (outputs_track(g, base, &big))
+                m->resizable[i] |= 1u << d0 | 1u << d1;
+            imp_inference_release(&big);
+        }
+    }
+    free(shapes);
+    return IMP_OK;
 }
 
 static enum imp_status finish_load(struct imp_model *m, struct imp_error *err)
@@ -59,7 +110,8 @@ static enum imp_status finish_load(struct imp_model *m, struct imp_error *err)
         return imp_fail(err, IMP_ERR_FORMAT, "model has no outputs");
     m->input_shapes = calloc((size_t)g->n_inputs + 1, sizeof *m->input_shapes);
     m->output_guess = calloc((size_t)g->n_outputs + 1, sizeof *m->output_guess);
-    if (!m->input_shapes || !m->output_guess)
+    m->resizable = calloc((size_t)g->n_inputs + 1, sizeof *m->resizable);
+    if (!m->input_shapes || !m->output_guess || !m->resizable)
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
     bool open_dims = false;
     for (int i = 0; i < g->n_inputs; i++) {
@@ -95,6 +147,20 @@ static enum imp_status finish_load(struct imp_model *m, struct imp_error *err)
     if (plan_inputs < 0)
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
     st = imp_infer_graph(g, m->input_shapes, NULL, NULL, &inf, &trial);
+    if (st == IMP_OK && !open_dims && plan_inputs == 0) {
+        /* The shapes are the model's own (no stand-ins), so the passes
+         * that need them may trust them. */
+        bool changed = false;
+        st = imp_passes_run_shaped(g, inf.tensors, &changed, err);
+        imp_inference_release(&inf);
+        if (st != IMP_OK)
+            return st;
+        st = imp_infer_graph(g, m->input_shapes, NULL, NULL, &inf, &trial);
+        if (st == IMP_OK && find_resizable(m, &inf) != IMP_OK) {
+            imp_inference_release(&inf);
+            return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+        }
+    }
     if (st != IMP_OK) {
         if ((!open_dims && plan_inputs == 0) || st == IMP_ERR_NOMEM) {
             if (err)
@@ -205,6 +271,7 @@ void imp_model_free(struct imp_model *m)
     imp_graph_release(&m->graph);
     free(m->input_shapes);
     free(m->output_guess);
+    free(m->resizable);
     imp_aligned_free(m->backing);
     free(m);
 }
@@ -434,6 +501,13 @@ enum imp_status imp_model_input_info(const struct imp_model *m, int index,
     info->rank = v->shape.rank;
     memcpy(info->dims, v->shape.d, sizeof info->dims);
     return IMP_OK;
+}
+
+unsigned imp_model_input_resizable(const struct imp_model *m, int index)
+{
+    if (!m || !m->resizable || index < 0 || index >= m->graph.n_inputs)
+        return 0;
+    return m->resizable[index];
 }
 
 enum imp_status imp_model_output_info(const struct imp_model *m, int index,

@@ -8,6 +8,9 @@ struct imp_model {
     struct imp_graph graph;
     /* Default shape of each graph input: declared dims, open ones as 1. */
     struct imp_shape *input_shapes;
+    /* Per graph input: bit d, fixed dim d that resize_input may change
+     * (imp_model_input_resizable). */
+    unsigned *resizable;
     /* Output dtype/shape for the default input shapes. */
     struct imp_tensor *output_guess;
     /* Backing bytes that constants may borrow from (.imp files). */

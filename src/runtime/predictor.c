@@ -559,15 +559,17 @@ enum imp_status imp_predictor_resize_input(struct imp_predictor *p, int index,
     if (v->shape.rank != rank)
         return imp_fail(&p->error, IMP_ERR_SHAPE,
                         "input '%s' has rank %d, not %d", v->name, v->shape.rank, rank);
+    const unsigned resizable = imp_model_input_resizable(p->model, index);
     for (int d = 0; d < rank; d++) {
         /* A dim the model fixes is fine at its value, even 0: the model
          * loaded and planned with it. */
-        bool fixed_value = v->shape.d[d] >= 0 && v->shape.d[d] == dims[d];
+        bool fixed = v->shape.d[d] >= 0 && !(resizable >> d & 1u);
+        bool fixed_value = fixed && v->shape.d[d] == dims[d];
         if (!fixed_value && (dims[d] < 1 || dims[d] > (1 << 24)))
             return imp_fail(&p->error, IMP_ERR_SHAPE,
                             "input '%s': dim %d = %lld is out of range", v->name, d,
                             (long long)dims[d]);
-        if (v->shape.d[d] >= 0 && v->shape.d[d] != dims[d])
+        if (fixed && v->shape.d[d] != dims[d])
             return imp_fail(&p->error, IMP_ERR_SHAPE,
                             "input '%s': dim %d is fixed at %lld by the model",
                             v->name, d, (long long)v->shape.d[d]);
