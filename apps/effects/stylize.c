@@ -612,6 +612,22 @@ static void hold_combined(struct imp_stylizer *s, int tiles)
     imp_predictor_set_norm_stats(s->pred, s->stats[0], s->stats[1], s->stats_count);
 }
 
+int imp_stylizer_prepare(struct imp_stylizer *s, int w, int h, int *tiled, char *why,
+                         size_t why_size)
+{
+    if (w < 1 || h < 1)
+        return failf(why, why_size, "empty picture");
+    struct dim_plan dx = {0}, dy = {0};
+    int rc = plan_tiles(s, w, h, &dx, &dy, why, why_size);
+    if (rc == 0)
+        rc = ensure_size(s, dx.tile, dy.tile, why, why_size);
+    if (tiled)
+        *tiled = dx.n * dy.n > 1;
+    free(dx.start);
+    free(dy.start);
+    return rc;
+}
+
 int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
                      uint8_t *out, char *why, size_t why_size)
 {
