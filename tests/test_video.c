@@ -103,7 +103,8 @@ static void unload(struct clip *c)
 static bool no_leftovers(void)
 {
     bool ok =
-        imp_test_sh(&io, "ls -a '%s' | grep -c '\\.part$'", io.dir) == 1; /* grep found none */
+        /* atomic_file.c's temporary names are hidden: ".NAME.XXXXXX" */
+        imp_test_sh(&io, "ls -A '%s' | grep -c '^\\.'", io.dir) == 1; /* grep found none */
     if (!ok)
         printf("  temporary files left: %s\n", io.out);
     return ok;
