@@ -59,7 +59,7 @@ imp_install_build_deps() {
 imp_install_video_deps() {
   imp_apt_install pkg-config libavformat-dev libavcodec-dev libswscale-dev \
     libswresample-dev libavutil-dev libavdevice-dev libsdl2-dev ffmpeg xvfb xauth \
-    imagemagick
+    imagemagick xdotool
 }
 
 # ONNX's own backend node tests (a tiny model, inputs and expected outputs per

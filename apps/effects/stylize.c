@@ -30,6 +30,8 @@ struct imp_stylizer {
     float *tensor;           /* run_w * run_h * 3 */
     float *tile_rgb;         /* the same, back in RGB 0..255 interleaved */
     size_t tensor_cap;
+    float *acc;              /* the picture's runs added up (tiles, padding) */
+    size_t acc_cap;
     size_t stats_count;
     double *stats[4]; /* mean, var, summed mean, summed mean of squares */
     enum imp_norm_stats_mode norm_mode; /* for untiled runs (video: SMOOTHED) */
@@ -162,6 +164,8 @@ int imp_style_detect(const struct imp_model *m, struct imp_style_convention *c, 
  * (reflect), for any i: pads wider than the picture fold again. */
 static int mirror(int i, int n)
 {
+    if (i >= 0 && i < n) /* inside: most pixels, and no division (video) */
+        return i;
     if (n == 1)
         return 0;
     int period = 2 * n - 2;
@@ -362,6 +366,7 @@ void imp_stylizer_free(struct imp_stylizer *s)
     imp_predictor_free(s->pred);
     free(s->tensor);
     free(s->tile_rgb);
+    free(s->acc);
     for (int i = 0; i < 4; i++)
         free(s->stats[i]);
     free(s);
@@ -642,8 +647,21 @@ int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
         rc = ensure_size(s, dx.tile, dy.tile, why, why_size);
     int tiles = dx.n * dy.n;
     size_t n = (size_t)w * h;
-    if (rc == 0) {
-        acc = tiles > 1 ? calloc(n * 3, sizeof *acc) : malloc(n * 3 * sizeof *acc);
+    /* One run over exactly the picture (video frames of a stride multiple):
+     * its result is the picture, with no copy. Otherwise the runs add up in
+     * a buffer kept from run to run (a frame allocated afresh each time
+     * costs page faults). */
+    int whole = tiles == 1 && dx.start && dy.start && dx.start[0] == 0 &&
+                dy.start[0] == 0 && dx.tile == w && dy.tile == h;
+    if (rc == 0 && !whole) {
+        if (n * 3 > s->acc_cap) {
+            free(s->acc);
+            s->acc = malloc(n * 3 * sizeof *s->acc);
+            s->acc_cap = s->acc ? n * 3 : 0;
+        }
+        acc = s->acc;
+        if (acc && tiles > 1)
+            memset(acc, 0, n * 3 * sizeof *acc);
         weight = tiles > 1 ? calloc(n, sizeof *weight) : NULL;
         if (!acc || (tiles > 1 && !weight))
             rc = failf(why, why_size, "out of memory");
@@ -672,6 +690,10 @@ int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
                     break;
                 if (!last) {
                     add_measured(s);
+                    continue;
+                }
+                if (whole) {
+                    acc = s->tile_rgb;
                     continue;
                 }
                 /* Into the picture: the part of the tile inside it. */
@@ -716,7 +738,6 @@ int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
     s->report.stride = s->stride;
     free(dx.start);
     free(dy.start);
-    free(acc);
     free(weight);
     s->report.total_ms = now_ms() - t0;
     return rc;
