@@ -216,19 +216,26 @@ static int run_region(struct imp_stylizer *s, const uint8_t *rgb, int w, int h, 
         mul[k] = cv->scale;
         add[k] = -cv->mean[c];
     }
+    /* Where colour c of a pixel goes: its channel's plane (NCHW) or slot
+     * (NHWC), and the step from pixel to pixel; decided once, not per value
+     * (this loop runs for every pixel of every video frame). */
+    float *base[3], m[3], a[3];
+    size_t step = cv->nhwc ? 3 : 1;
+    for (int c = 0; c < 3; c++) {
+        int k = cv->bgr ? 2 - c : c;
+        base[c] = cv->nhwc ? s->tensor + k : s->tensor + (size_t)k * plane;
+        m[c] = mul[k];
+        a[c] = add[k];
+    }
     for (int y = 0; y < rh; y++) {
         const uint8_t *row = rgb + (size_t)mirror(y0 + y, h) * w * 3;
+        size_t p0 = (size_t)y * rw * step;
+        float *d0 = base[0] + p0, *d1 = base[1] + p0, *d2 = base[2] + p0;
         for (int x = 0; x < rw; x++) {
             const uint8_t *px = row + (size_t)mirror(x0 + x, w) * 3;
-            size_t p = (size_t)y * rw + x;
-            for (int c = 0; c < 3; c++) {
-                int k = cv->bgr ? 2 - c : c;
-                float v = px[c] * mul[k] + add[k];
-                if (cv->nhwc)
-                    s->tensor[p * 3 + k] = v;
-                else
-                    s->tensor[k * plane + p] = v;
-            }
+            d0[x * step] = px[0] * m[0] + a[0];
+            d1[x * step] = px[1] * m[1] + a[1];
+            d2[x * step] = px[2] * m[2] + a[2];
         }
     }
     if (imp_predictor_set_input(s->pred, 0, s->tensor, plane * 3 * sizeof(float)) != IMP_OK)
@@ -261,12 +268,20 @@ static int run_region(struct imp_stylizer *s, const uint8_t *rgb, int w, int h, 
             oadd[k] = -add[k] / mul[k];
         }
     }
-    for (size_t p = 0; p < plane; p++)
-        for (int c = 0; c < 3; c++) {
-            int k = cv->bgr ? 2 - c : c;
-            float v = cv->nhwc ? o[p * 3 + k] : o[k * plane + p];
-            s->tile_rgb[p * 3 + c] = v * omul[k] + oadd[k];
-        }
+    const float *src[3];
+    float om[3], oa[3];
+    for (int c = 0; c < 3; c++) {
+        int k = cv->bgr ? 2 - c : c;
+        src[c] = cv->nhwc ? o + k : o + (size_t)k * plane;
+        om[c] = omul[k];
+        oa[c] = oadd[k];
+    }
+    float *t = s->tile_rgb;
+    for (size_t p = 0; p < plane; p++) {
+        t[p * 3 + 0] = src[0][p * step] * om[0] + oa[0];
+        t[p * 3 + 1] = src[1][p * step] * om[1] + oa[1];
+        t[p * 3 + 2] = src[2][p * step] * om[2] + oa[2];
+    }
     return 0;
 }
 
