@@ -296,6 +296,12 @@ static void missing_camera_or_display_fails_with_one_line(void)
                       "/dev/nonexistent-loopback",
                       imp_test_cli_binary, style, source) == 1);
     CHECK(imp_test_sh(&io, "'%s' live --style '%s' --headless", imp_test_cli_binary, style) == 2);
+    /* The range checks video and stylize share (options.c). */
+    CHECK(imp_test_sh(&io, "'%s' live --style '%s' --stabilize 1.5", imp_test_cli_binary,
+                      style) == 2 &&
+          imp_test_has(io.err, "from 0 to 1"));
+    CHECK(imp_test_sh(&io, "'%s' live --style '%s' --range 2", imp_test_cli_binary, style) == 2 &&
+          imp_test_has(io.err, "1 or 255"));
 }
 
 int main(void)

@@ -467,7 +467,9 @@ static void bad_input_fails_with_one_line_and_no_file(void)
     CHECK(video(good, good, "") == 1 && imp_test_cli_one_error_line(&io, NULL));
     /* Usage mistakes. */
     CHECK(imp_test_sh(&io, "'%s' video '%s' --style '%s'", imp_test_cli_binary, good, style) == 2);
-    CHECK(video(good, out, "--stabilize 2") == 2);
+    CHECK(video(good, out, "--stabilize 2") == 2 && imp_test_has(io.err, "from 0 to 1"));
+    CHECK(video(good, out, "--strength -1") == 2 && imp_test_has(io.err, "from 0 to 1"));
+    CHECK(video(good, out, "--range 3") == 2 && imp_test_has(io.err, "1 or 255"));
     CHECK(video(good, out, "--size 0x0") == 2);
     CHECK(access(out, F_OK) != 0);
     CHECK(no_leftovers());
