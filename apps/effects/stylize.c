@@ -231,6 +231,16 @@ static int run_region(struct imp_stylizer *s, const uint8_t *rgb, int w, int h, 
         const uint8_t *row = rgb + (size_t)mirror(y0 + y, h) * w * 3;
         size_t p0 = (size_t)y * rw * step;
         float *d0 = base[0] + p0, *d1 = base[1] + p0, *d2 = base[2] + p0;
+        int inside = x0 >= 0 && x0 + rw <= w; /* no column to mirror */
+        const uint8_t *from = row + (size_t)(inside ? x0 : 0) * 3;
+        if (inside && step == 1) { /* NCHW within the picture: the common case */
+            for (int x = 0; x < rw; x++) {
+                d0[x] = from[x * 3] * m[0] + a[0];
+                d1[x] = from[x * 3 + 1] * m[1] + a[1];
+                d2[x] = from[x * 3 + 2] * m[2] + a[2];
+            }
+            continue;
+        }
         for (int x = 0; x < rw; x++) {
             const uint8_t *px = row + (size_t)mirror(x0 + x, w) * 3;
             d0[x * step] = px[0] * m[0] + a[0];
@@ -277,6 +287,14 @@ static int run_region(struct imp_stylizer *s, const uint8_t *rgb, int w, int h, 
         oa[c] = oadd[k];
     }
     float *t = s->tile_rgb;
+    if (step == 1) {
+        for (size_t p = 0; p < plane; p++) {
+            t[p * 3 + 0] = src[0][p] * om[0] + oa[0];
+            t[p * 3 + 1] = src[1][p] * om[1] + oa[1];
+            t[p * 3 + 2] = src[2][p] * om[2] + oa[2];
+        }
+        return 0;
+    }
     for (size_t p = 0; p < plane; p++) {
         t[p * 3 + 0] = src[0][p * step] * om[0] + oa[0];
         t[p * 3 + 1] = src[1][p * step] * om[1] + oa[1];
@@ -742,8 +760,11 @@ int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
         float a = s->opt.strength, b = 1.0f - a;
         for (size_t i = 0; i < n * 3; i++) {
             float v = a * acc[i] + b * rgb[i];
-            /* Clamped, and NaN becomes 0: never garbage bytes. */
-            out[i] = v > 0 ? (uint8_t)(v < 255 ? v + 0.5f : 255) : 0;
+            /* Clamped, and NaN becomes 0: never garbage bytes. (Written as
+             * max then min so the compiler makes it vector code.) */
+            v = v > 0 ? v : 0;
+            v = v < 255 ? v : 255;
+            out[i] = (uint8_t)(int)(v + 0.5f);
         }
     }
     s->report.tiles_x = dx.n;
