@@ -760,11 +760,8 @@ int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
         float a = s->opt.strength, b = 1.0f - a;
         for (size_t i = 0; i < n * 3; i++) {
             float v = a * acc[i] + b * rgb[i];
-            /* Clamped, and NaN becomes 0: never garbage bytes. (Written as
-             * max then min so the compiler makes it vector code.) */
-            v = v > 0 ? v : 0;
-            v = v < 255 ? v : 255;
-            out[i] = (uint8_t)(int)(v + 0.5f);
+            /* Clamped, and NaN becomes 0: never garbage bytes. */
+            out[i] = v > 0 ? (uint8_t)(v < 255 ? v + 0.5f : 255) : 0;
         }
     }
     s->report.tiles_x = dx.n;
