@@ -99,6 +99,7 @@ enum {
     "                        style_transfer*.tflite in DIR), with\n"                 \
     "      --style-image P   the painting whose style to take, or\n"                 \
     "      --style-vector V.npy  a style vector kept by --save-style\n"              \
+    "      --save-style V.npy  keep the painting's style vector for later\n"         \
     "pixels into the network (default: the model's metadata, else detected):\n"       \
     "      --range R         the network's pixel values: 1 (0..1) or 255\n"          \
     "      --image-layout L  nchw or nhwc\n"                                          \
