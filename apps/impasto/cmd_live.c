@@ -27,7 +27,8 @@ static const char help[] =
     "                    --input FILE|lavfi:SPEC] [options]\n"
     "\n"
     "Stylize a camera live and show it in a window, with a readout of the frame\n"
-    "rate and the capture-to-display latency. Without a camera, --input\n"
+    "rate and the capture-to-display latency (at the end too: its median and\n"
+    "95th percentile). Without a camera, --input\n"
     "plays a file or an FFmpeg test source in real time. Frames that come while\n"
     "one is being stylized are skipped, so what is shown is always recent; when\n"
     "frames take longer than the deadline the network runs at a lower\n"
@@ -49,8 +50,6 @@ static const char help[] =
     "                        also send it to a v4l2loopback device (YUYV)\n"
     "      --headless        no window (with -o or --virtual-camera)\n"
     "      --frames N        stop after N frames (default: until quit)\n"
-    "      --latency-report  at the end, the capture-to-display latency of each\n"
-    "                        frame: median, 95th percentile and worst\n"
     IMP_STYLE_HELP IMP_CLI_MODEL_HELP
     "  -h, --help            show this help\n"
     "\n"
