@@ -55,11 +55,12 @@ imp_install_build_deps() {
 
 # apps/media's video files and cameras (FFmpeg's libraries, found with
 # pkg-config) and windows (SDL2); the ffmpeg program the video tests make
-# their sample files with, and Xvfb + ImageMagick for the window test.
+# their sample files with, and Xvfb + ImageMagick + xdotool for the window and
+# key tests.
 imp_install_video_deps() {
   imp_apt_install pkg-config libavformat-dev libavcodec-dev libswscale-dev \
     libswresample-dev libavutil-dev libavdevice-dev libsdl2-dev ffmpeg xvfb xauth \
-    imagemagick
+    imagemagick xdotool
 }
 
 # ONNX's own backend node tests (a tiny model, inputs and expected outputs per

@@ -160,6 +160,129 @@ static void window_under_xvfb_shows_the_stylized_picture(void)
     imp_image_free(&plain);
 }
 
+/* The line of the key-press log (from the script below) that follows
+ * pressing `key` for the n-th time (n from 1), or NULL. */
+static const char *after_key(const char *log, const char *key, int n)
+{
+    char want[64];
+    snprintf(want, sizeof want, "\n%s|", key);
+    const char *p = log;
+    for (int i = 0; i < n; i++) {
+        p = strstr(p, want);
+        if (!p)
+            return NULL;
+        p += 1;
+    }
+    return p;
+}
+
+/* Whether the key's log line holds `what` (in the title or geometry). */
+static bool line_has(const char *line, const char *what)
+{
+    if (!line)
+        return false;
+    const char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) : strlen(line);
+    char buf[512];
+    snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), line);
+    bool ok = strstr(buf, what) != NULL;
+    if (!ok)
+        printf("  '%s' is not in: %s\n", what, buf);
+    return ok;
+}
+
+/* The processing size in a log line's title (" - WxH"), or false. */
+static bool title_size(const char *line, int *w, int *h)
+{
+    const char *p = line ? strstr(line, " latency - ") : NULL;
+    return p && sscanf(p + 11, "%dx%d", w, h) == 2;
+}
+
+static void keys_drive_the_real_window(void)
+{
+    if (system("command -v xvfb-run >/dev/null && command -v xdotool >/dev/null") != 0) {
+        printf("  (skipped: xvfb-run or xdotool is missing: scripts/lib.sh "
+               "imp_install_video_deps)\n");
+        return;
+    }
+    /* Real key presses (XTEST) into the window, as a user types them; after
+     * each, the window's title (which shows everything the keys change)
+     * and geometry go to the log. Three styles: the same network thrice. */
+    FILE *f = fopen(imp_test_cli_path(&io, "keys.sh"), "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fprintf(f,
+            "cd '%s' || exit 9\n"
+            "ASAN_OPTIONS=detect_leaks=0 '%s' live --style '%s' --style '%s' --style '%s' "
+            "--input '%s' 2> live.err & pid=$!\n"
+            "id=; for i in $(seq 150); do id=$(xdotool search --name '^impasto live - style' "
+            "2>/dev/null | head -1); [ -n \"$id\" ] && break; sleep 0.2; done\n"
+            "[ -n \"$id\" ] || { kill $pid; echo 'no window'; exit 3; }\n"
+            "xdotool windowfocus --sync $id 2>/dev/null\n"
+            "log() { echo \"$1|$(xdotool getwindowname $id)|$(xdotool getwindowgeometry $id "
+            "| tr '\\n' ' ')\"; }\n"
+            "press() { xdotool key \"$1\"; sleep 1.2; log \"$1\"; }\n"
+            "sleep 1; echo; log start\n"
+            "for k in n n p Right Left 3 1 minus minus plus Down Up c space space s r; do "
+            "press $k; done\n"
+            "sleep 1; press r; press f; press f\n"
+            "xdotool key q; wait $pid; echo \"exit|$?\"\n",
+            io.dir, imp_test_cli_binary, style, style, style, source);
+    fclose(f);
+    CHECK(imp_test_sh(&io, "rm -f '%s'/live-snapshot-*.png '%s'/live-*.mp4; xvfb-run -a -s "
+                      "'-screen 0 320x240x24' sh '%s'",
+                      io.dir, io.dir, imp_test_cli_path(&io, "keys.sh")) == 0);
+    const char *log = io.out;
+    printf("%s", log);
+    CHECK(line_has(after_key(log, "start", 1), "style 1/3 - strength 1.0"));
+    /* Styles: next, previous, arrows, digits. */
+    CHECK(line_has(after_key(log, "n", 1), "style 2/3"));
+    CHECK(line_has(after_key(log, "n", 2), "style 3/3"));
+    CHECK(line_has(after_key(log, "p", 1), "style 2/3"));
+    CHECK(line_has(after_key(log, "Right", 1), "style 3/3"));
+    CHECK(line_has(after_key(log, "Left", 1), "style 2/3"));
+    CHECK(line_has(after_key(log, "3", 1), "style 3/3"));
+    CHECK(line_has(after_key(log, "1", 1), "style 1/3"));
+    /* Strength: -, -, +, down, up. */
+    CHECK(line_has(after_key(log, "minus", 1), "strength 0.9"));
+    CHECK(line_has(after_key(log, "minus", 2), "strength 0.8"));
+    CHECK(line_has(after_key(log, "plus", 1), "strength 0.9"));
+    CHECK(line_has(after_key(log, "Down", 1), "strength 0.8"));
+    CHECK(line_has(after_key(log, "Up", 1), "strength 0.9"));
+    /* Colours kept, side by side on and off. */
+    CHECK(line_has(after_key(log, "c", 1), "colours kept"));
+    CHECK(line_has(after_key(log, "space", 1), "side by side"));
+    const char *off = after_key(log, "space", 2);
+    CHECK(off && !strstr(strchr(off, '|'), "side by side -") && line_has(off, "colours kept"));
+    /* Recording on, then off. */
+    CHECK(line_has(after_key(log, "r", 1), "REC"));
+    const char *stopped = after_key(log, "r", 2);
+    CHECK(stopped && line_has(stopped, "strength") && !strstr(strchr(stopped, '|'), "REC|"));
+    /* Fullscreen on and off, as SDL sees the window (a bare Xvfb has no
+     * window manager to make it fill the screen: the geometry stays). */
+    CHECK(line_has(after_key(log, "f", 1), "- fullscreen|"));
+    const char *windowed = after_key(log, "f", 2);
+    CHECK(windowed && line_has(windowed, "strength") &&
+          !strstr(strchr(windowed, '|'), "fullscreen|"));
+    CHECK(imp_test_has(log, "exit|0"));
+    /* The snapshot: a PNG of the processing size the title showed. */
+    int w = 0, h = 0;
+    CHECK(title_size(after_key(log, "s", 1), &w, &h));
+    struct imp_image img = {0};
+    char err[512];
+    CHECK(imp_image_load(imp_test_cli_path(&io, "live-snapshot-1.png"), &img, err,
+                         sizeof err) == 0);
+    printf("  snapshot %dx%d (processing size %dx%d)\n", img.width, img.height, w, h);
+    CHECK(img.width == w && img.height == h && w > 0);
+    imp_image_free(&img);
+    /* The recording plays: frames of the processing size. */
+    int n = frame_of(imp_test_cli_path(&io, "live-1.mp4"), 0, &img);
+    printf("  recording: %d frames of %dx%d\n", n, img.width, img.height);
+    CHECK(n >= 5 && img.width > 0 && img.height > 0);
+    imp_image_free(&img);
+}
+
 static void missing_camera_or_display_fails_with_one_line(void)
 {
     CHECK(imp_test_sh(&io, "'%s' live --style '%s' --camera /dev/nonexistent-camera",
@@ -173,6 +296,12 @@ static void missing_camera_or_display_fails_with_one_line(void)
                       "/dev/nonexistent-loopback",
                       imp_test_cli_binary, style, source) == 1);
     CHECK(imp_test_sh(&io, "'%s' live --style '%s' --headless", imp_test_cli_binary, style) == 2);
+    /* The range checks video and stylize share (options.c). */
+    CHECK(imp_test_sh(&io, "'%s' live --style '%s' --stabilize 1.5", imp_test_cli_binary,
+                      style) == 2 &&
+          imp_test_has(io.err, "from 0 to 1"));
+    CHECK(imp_test_sh(&io, "'%s' live --style '%s' --range 2", imp_test_cli_binary, style) == 2 &&
+          imp_test_has(io.err, "1 or 255"));
 }
 
 int main(void)
@@ -187,6 +316,7 @@ int main(void)
     RUN(headless_writes_the_frames_asked_for);
     RUN(y4m_pipes_into_ffmpeg);
     RUN(window_under_xvfb_shows_the_stylized_picture);
+    RUN(keys_drive_the_real_window);
     RUN(missing_camera_or_display_fails_with_one_line);
     imp_test_cli_close(&io);
     return imp_test_finish();

@@ -103,7 +103,8 @@ static void unload(struct clip *c)
 static bool no_leftovers(void)
 {
     bool ok =
-        imp_test_sh(&io, "ls -a '%s' | grep -c '\\.part$'", io.dir) == 1; /* grep found none */
+        /* atomic_file.c's temporary names are hidden: ".NAME.XXXXXX" */
+        imp_test_sh(&io, "ls -A '%s' | grep -c '^\\.'", io.dir) == 1; /* grep found none */
     if (!ok)
         printf("  temporary files left: %s\n", io.out);
     return ok;
@@ -315,6 +316,86 @@ static void scene_cuts_start_afresh_and_results_do_not_depend_on_timing(void)
     unload(&off);
 }
 
+/* ---- the style options of stylize ------------------------------------------------- */
+
+/* Mean |difference| of the colour (R - G and B - G) of two frames. */
+static double colour_distance(const uint8_t *a, const uint8_t *b, size_t pixels)
+{
+    double sum = 0;
+    for (size_t i = 0; i < pixels; i++) {
+        const uint8_t *p = a + i * 3, *q = b + i * 3;
+        sum += fabs((double)(p[0] - p[1]) - (q[0] - q[1])) +
+               fabs((double)(p[2] - p[1]) - (q[2] - q[1]));
+    }
+    return sum / (2.0 * (double)pixels);
+}
+
+static void takes_every_style_option_of_stylize(void)
+{
+    const char *src = imp_test_cli_path(&io, "opts.mkv");
+    CHECK(make("-f lavfi -i testsrc2=size=96x64:rate=10 -t 1 -c:v ffv1", src));
+    /* Full style, none (the network still runs), and colours kept. */
+    CHECK(video(src, imp_test_cli_path(&io, "full.mkv"), "--codec ffv1 --stabilize 0") == 0);
+    CHECK(video(src, imp_test_cli_path(&io, "none.mkv"),
+                "--codec ffv1 --stabilize 0 --strength 0") == 0);
+    CHECK(video(src, imp_test_cli_path(&io, "kept.mkv"),
+                "--codec ffv1 --stabilize 0 --preserve-colors") == 0);
+    /* A shipped style by name, from the models folder. */
+    CHECK(imp_test_sh(&io, "mkdir -p '%s/models' && cp '%s' '%s/models/tiny.onnx'", io.dir, style,
+                      io.dir) == 0);
+    CHECK(imp_test_sh(&io, "IMPASTO_MODELS='%s/models' '%s' video '%s' -o '%s' --style tiny -q "
+                      "--codec ffv1 --stabilize 0",
+                      io.dir, imp_test_cli_binary, src, imp_test_cli_path(&io, "named.mkv")) == 0);
+    CHECK(imp_test_sh(&io, "IMPASTO_MODELS='%s/models' '%s' video '%s' -o '%s' --style nosuch -q",
+                      io.dir, imp_test_cli_binary, src, imp_test_cli_path(&io, "x.mkv")) == 1 &&
+          imp_test_cli_one_error_line(&io, NULL) && strstr(io.err, "tiny"));
+    struct clip in, full, none, kept, named;
+    CHECK(load(src, &in) && load(imp_test_cli_path(&io, "full.mkv"), &full) &&
+          load(imp_test_cli_path(&io, "none.mkv"), &none) &&
+          load(imp_test_cli_path(&io, "kept.mkv"), &kept) &&
+          load(imp_test_cli_path(&io, "named.mkv"), &named));
+    CHECK(in.n == 10 && full.n == 10 && none.n == 10 && kept.n == 10 && named.n == 10);
+    if (in.n == 10 && full.n == 10 && none.n == 10 && kept.n == 10 && named.n == 10) {
+        size_t px = (size_t)in.w * in.h, n = px * 3;
+        double p_full = psnr(full.rgb[5], in.rgb[5], n), p_none = psnr(none.rgb[5], in.rgb[5], n);
+        double c_full = colour_distance(full.rgb[5], in.rgb[5], px),
+               c_kept = colour_distance(kept.rgb[5], in.rgb[5], px);
+        printf("  against the source: full style %.1f dB, strength 0 %.1f dB; colour "
+               "difference %.1f, kept %.1f\n",
+               p_full, p_none, c_full, c_kept);
+        /* Strength 0 is the source, but for the output's 4:2:0 chroma. */
+        CHECK(p_full < 25 && p_none > 30);
+        /* The tiny network darkens so much that OKLab's colours of the
+         * source leave the gamut and clip: kept moves them back only part
+         * of the way. */
+        CHECK(c_kept < 0.9 * c_full);
+        CHECK(memcmp(kept.rgb[5], full.rgb[5], n) != 0);
+        CHECK(memcmp(named.rgb[5], full.rgb[5], n) == 0);
+    }
+    unload(&in);
+    unload(&full);
+    unload(&none);
+    unload(&kept);
+    unload(&named);
+    /* Magenta's arbitrary style from a style vector, when ../shared has it. */
+    char dir[1024];
+    if (imp_test_shared("models/style/magenta-arbitrary-tflite", dir, sizeof dir)) {
+        CHECK(imp_test_sh(&io, "'%s' video '%s' -o '%s' -q --magenta '%s' --style-image "
+                          "'%s/../shared/styles/wave.jpg' --save-style '%s'",
+                          imp_test_cli_binary, src, imp_test_cli_path(&io, "wave.mkv"), dir,
+                          IMP_SOURCE_DIR, imp_test_cli_path(&io, "wave.npy")) == 0);
+        CHECK(imp_test_sh(&io, "'%s' video '%s' -o '%s' -q --magenta '%s' --style-vector '%s'",
+                          imp_test_cli_binary, src, imp_test_cli_path(&io, "wave2.mkv"), dir,
+                          imp_test_cli_path(&io, "wave.npy")) == 0 &&
+              strstr(io.out, "magenta"));
+        struct clip a;
+        CHECK(load(imp_test_cli_path(&io, "wave2.mkv"), &a) && a.n == 10);
+        unload(&a);
+    }
+    /* Magenta options that do not go together. */
+    CHECK(video(src, imp_test_cli_path(&io, "x.mkv"), "--style-vector v.npy") == 2);
+}
+
 /* ---- interruption and bad input ---------------------------------------------------- */
 
 static void ctrl_c_finishes_a_playable_file(void)
@@ -386,7 +467,9 @@ static void bad_input_fails_with_one_line_and_no_file(void)
     CHECK(video(good, good, "") == 1 && imp_test_cli_one_error_line(&io, NULL));
     /* Usage mistakes. */
     CHECK(imp_test_sh(&io, "'%s' video '%s' --style '%s'", imp_test_cli_binary, good, style) == 2);
-    CHECK(video(good, out, "--stabilize 2") == 2);
+    CHECK(video(good, out, "--stabilize 2") == 2 && imp_test_has(io.err, "from 0 to 1"));
+    CHECK(video(good, out, "--strength -1") == 2 && imp_test_has(io.err, "from 0 to 1"));
+    CHECK(video(good, out, "--range 3") == 2 && imp_test_has(io.err, "1 or 255"));
     CHECK(video(good, out, "--size 0x0") == 2);
     CHECK(access(out, F_OK) != 0);
     CHECK(no_leftovers());
@@ -411,6 +494,7 @@ int main(void)
     RUN(stabilize_takes_out_flicker_of_a_static_scene);
     RUN(stabilize_does_not_ghost_a_moving_scene);
     RUN(scene_cuts_start_afresh_and_results_do_not_depend_on_timing);
+    RUN(takes_every_style_option_of_stylize);
     RUN(ctrl_c_finishes_a_playable_file);
     RUN(bad_input_fails_with_one_line_and_no_file);
     imp_test_cli_close(&io);

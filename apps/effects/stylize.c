@@ -30,6 +30,8 @@ struct imp_stylizer {
     float *tensor;           /* run_w * run_h * 3 */
     float *tile_rgb;         /* the same, back in RGB 0..255 interleaved */
     size_t tensor_cap;
+    float *acc;              /* the picture's runs added up (tiles, padding) */
+    size_t acc_cap;
     size_t stats_count;
     double *stats[4]; /* mean, var, summed mean, summed mean of squares */
     enum imp_norm_stats_mode norm_mode; /* for untiled runs (video: SMOOTHED) */
@@ -162,6 +164,8 @@ int imp_style_detect(const struct imp_model *m, struct imp_style_convention *c, 
  * (reflect), for any i: pads wider than the picture fold again. */
 static int mirror(int i, int n)
 {
+    if (i >= 0 && i < n) /* inside: most pixels, and no division (video) */
+        return i;
     if (n == 1)
         return 0;
     int period = 2 * n - 2;
@@ -212,19 +216,36 @@ static int run_region(struct imp_stylizer *s, const uint8_t *rgb, int w, int h, 
         mul[k] = cv->scale;
         add[k] = -cv->mean[c];
     }
+    /* Where colour c of a pixel goes: its channel's plane (NCHW) or slot
+     * (NHWC), and the step from pixel to pixel; decided once, not per value
+     * (this loop runs for every pixel of every video frame). */
+    float *base[3], m[3], a[3];
+    size_t step = cv->nhwc ? 3 : 1;
+    for (int c = 0; c < 3; c++) {
+        int k = cv->bgr ? 2 - c : c;
+        base[c] = cv->nhwc ? s->tensor + k : s->tensor + (size_t)k * plane;
+        m[c] = mul[k];
+        a[c] = add[k];
+    }
     for (int y = 0; y < rh; y++) {
         const uint8_t *row = rgb + (size_t)mirror(y0 + y, h) * w * 3;
+        size_t p0 = (size_t)y * rw * step;
+        float *d0 = base[0] + p0, *d1 = base[1] + p0, *d2 = base[2] + p0;
+        int inside = x0 >= 0 && x0 + rw <= w; /* no column to mirror */
+        const uint8_t *from = row + (size_t)(inside ? x0 : 0) * 3;
+        if (inside && step == 1) { /* NCHW within the picture: the common case */
+            for (int x = 0; x < rw; x++) {
+                d0[x] = from[x * 3] * m[0] + a[0];
+                d1[x] = from[x * 3 + 1] * m[1] + a[1];
+                d2[x] = from[x * 3 + 2] * m[2] + a[2];
+            }
+            continue;
+        }
         for (int x = 0; x < rw; x++) {
             const uint8_t *px = row + (size_t)mirror(x0 + x, w) * 3;
-            size_t p = (size_t)y * rw + x;
-            for (int c = 0; c < 3; c++) {
-                int k = cv->bgr ? 2 - c : c;
-                float v = px[c] * mul[k] + add[k];
-                if (cv->nhwc)
-                    s->tensor[p * 3 + k] = v;
-                else
-                    s->tensor[k * plane + p] = v;
-            }
+            d0[x * step] = px[0] * m[0] + a[0];
+            d1[x * step] = px[1] * m[1] + a[1];
+            d2[x * step] = px[2] * m[2] + a[2];
         }
     }
     if (imp_predictor_set_input(s->pred, 0, s->tensor, plane * 3 * sizeof(float)) != IMP_OK)
@@ -257,12 +278,28 @@ static int run_region(struct imp_stylizer *s, const uint8_t *rgb, int w, int h, 
             oadd[k] = -add[k] / mul[k];
         }
     }
-    for (size_t p = 0; p < plane; p++)
-        for (int c = 0; c < 3; c++) {
-            int k = cv->bgr ? 2 - c : c;
-            float v = cv->nhwc ? o[p * 3 + k] : o[k * plane + p];
-            s->tile_rgb[p * 3 + c] = v * omul[k] + oadd[k];
+    const float *src[3];
+    float om[3], oa[3];
+    for (int c = 0; c < 3; c++) {
+        int k = cv->bgr ? 2 - c : c;
+        src[c] = cv->nhwc ? o + k : o + (size_t)k * plane;
+        om[c] = omul[k];
+        oa[c] = oadd[k];
+    }
+    float *t = s->tile_rgb;
+    if (step == 1) {
+        for (size_t p = 0; p < plane; p++) {
+            t[p * 3 + 0] = src[0][p] * om[0] + oa[0];
+            t[p * 3 + 1] = src[1][p] * om[1] + oa[1];
+            t[p * 3 + 2] = src[2][p] * om[2] + oa[2];
         }
+        return 0;
+    }
+    for (size_t p = 0; p < plane; p++) {
+        t[p * 3 + 0] = src[0][p * step] * om[0] + oa[0];
+        t[p * 3 + 1] = src[1][p * step] * om[1] + oa[1];
+        t[p * 3 + 2] = src[2][p * step] * om[2] + oa[2];
+    }
     return 0;
 }
 
@@ -365,6 +402,7 @@ void imp_stylizer_free(struct imp_stylizer *s)
     imp_predictor_free(s->pred);
     free(s->tensor);
     free(s->tile_rgb);
+    free(s->acc);
     for (int i = 0; i < 4; i++)
         free(s->stats[i]);
     free(s);
@@ -615,6 +653,22 @@ static void hold_combined(struct imp_stylizer *s, int tiles)
     imp_predictor_set_norm_stats(s->pred, s->stats[0], s->stats[1], s->stats_count);
 }
 
+int imp_stylizer_prepare(struct imp_stylizer *s, int w, int h, int *tiled, char *why,
+                         size_t why_size)
+{
+    if (w < 1 || h < 1)
+        return failf(why, why_size, "empty picture");
+    struct dim_plan dx = {0}, dy = {0};
+    int rc = plan_tiles(s, w, h, &dx, &dy, why, why_size);
+    if (rc == 0)
+        rc = ensure_size(s, dx.tile, dy.tile, why, why_size);
+    if (tiled)
+        *tiled = dx.n * dy.n > 1;
+    free(dx.start);
+    free(dy.start);
+    return rc;
+}
+
 int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
                      uint8_t *out, char *why, size_t why_size)
 {
@@ -629,8 +683,21 @@ int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
         rc = ensure_size(s, dx.tile, dy.tile, why, why_size);
     int tiles = dx.n * dy.n;
     size_t n = (size_t)w * h;
-    if (rc == 0) {
-        acc = tiles > 1 ? calloc(n * 3, sizeof *acc) : malloc(n * 3 * sizeof *acc);
+    /* One run over exactly the picture (video frames of a stride multiple):
+     * its result is the picture, with no copy. Otherwise the runs add up in
+     * a buffer kept from run to run (a frame allocated afresh each time
+     * costs page faults). */
+    int whole = tiles == 1 && dx.start && dy.start && dx.start[0] == 0 &&
+                dy.start[0] == 0 && dx.tile == w && dy.tile == h;
+    if (rc == 0 && !whole) {
+        if (n * 3 > s->acc_cap) {
+            free(s->acc);
+            s->acc = malloc(n * 3 * sizeof *s->acc);
+            s->acc_cap = s->acc ? n * 3 : 0;
+        }
+        acc = s->acc;
+        if (acc && tiles > 1)
+            memset(acc, 0, n * 3 * sizeof *acc);
         weight = tiles > 1 ? calloc(n, sizeof *weight) : NULL;
         if (!acc || (tiles > 1 && !weight))
             rc = failf(why, why_size, "out of memory");
@@ -659,6 +726,10 @@ int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
                     break;
                 if (!last) {
                     add_measured(s);
+                    continue;
+                }
+                if (whole) {
+                    acc = s->tile_rgb;
                     continue;
                 }
                 /* Into the picture: the part of the tile inside it. */
@@ -703,7 +774,6 @@ int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
     s->report.stride = s->stride;
     free(dx.start);
     free(dy.start);
-    free(acc);
     free(weight);
     s->report.total_ms = now_ms() - t0;
     return rc;

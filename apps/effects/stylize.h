@@ -88,6 +88,13 @@ void imp_stylizer_free(struct imp_stylizer *s);
 int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
                      uint8_t *out, char *why, size_t why_size);
 
+/* Plans the predictor for pictures of w x h without running it (a video
+ * pipeline asks the norm-statistics count before the first frame). *tiled
+ * (may be NULL) says whether such pictures run in tiles. Returns 0, or -1
+ * with why. */
+int imp_stylizer_prepare(struct imp_stylizer *s, int w, int h, int *tiled, char *why,
+                         size_t why_size);
+
 /* Live changes between runs: a weight of the network (instance-norm scale
  * and shift of conditional networks; see style_mix.h), and the pixel blend. */
 int imp_stylizer_set_param(struct imp_stylizer *s, const char *name, const float *data,

@@ -110,6 +110,11 @@ int imp_cli_parse_int(const char *cmd, const char *flag, const char *text, long 
                       long hi, int *out);
 int imp_cli_parse_float(const char *cmd, const char *flag, const char *text,
                         float *out);
+/* The same for the kinds of value several commands share: a fraction 0..1
+ * (--strength, --stabilize) and a network's pixel range, 1 or 255
+ * (--range). */
+int imp_cli_parse_unit(const char *cmd, const char *flag, const char *text, float *out);
+int imp_cli_parse_pixel_range(const char *cmd, const char *text, float *out);
 /* A frame size "WxH" (both set) or "H" (*w = 0: the width follows the
  * source's aspect), each side in [8, max_side]; -1 when malformed. Prints
  * nothing: the caller words the usage error. */

@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "frame_style.h"
 #include "live_out.h"
 #include "readout.h"
+#include "styles.h"
+#include "stylize.h"
+#include "stylize_cli.h"
 #include "temporal.h"
 #include "video.h"
 #include "window.h"
@@ -21,22 +23,24 @@
 #define MAX_STYLES 9
 
 static const char help[] =
-    "usage: impasto live --style MODEL [--style MODEL...] [--camera /dev/videoN |\n"
+    "usage: impasto live [--style NAME|MODEL...] [--camera /dev/videoN |\n"
     "                    --input FILE|lavfi:SPEC] [options]\n"
     "\n"
     "Stylize a camera live and show it in a window, with a readout of the frame\n"
-    "rate and the capture-to-display latency. Without a camera, --input\n"
-    "plays a file or an FFmpeg test source in real time. Frames that come while\n"
-    "one is being stylized are skipped, so what is shown is always recent; when\n"
-    "frames take longer than the deadline the network runs at a lower\n"
-    "resolution, and at a higher one again when there is room.\n"
+    "rate and the capture-to-display latency (at the end too: its median and\n"
+    "95th percentile). Without a camera, --input plays a file or an FFmpeg test\n"
+    "source in real time, or takes a stream from standard input. Frames that\n"
+    "come while one is being stylized are skipped, so what is shown is always\n"
+    "recent; when frames take longer than the deadline the network runs at a\n"
+    "lower resolution, and at a higher one again when there is room. The style\n"
+    "options are those of 'impasto stylize'; --style may be given up to 9\n"
+    "times (without it: the shipped styles), and the keys switch between them.\n"
+    "--strength and the keys blend the style with the camera picture.\n"
     "\n"
     "options:\n"
-    "      --style MODEL     a style network ([1, 3, H, W] RGB); up to 9, the keys\n"
-    "                        1-9 pick one\n"
-    "      --range R         the networks' pixel values: 1 (default) or 255\n"
     "      --camera DEV      a V4L2 camera (default /dev/video0)\n"
-    "      --input SRC       a video file, or lavfi:SPEC for an FFmpeg test source\n"
+    "      --input SRC       a video file, '-' (a stream on standard input), or\n"
+    "                        lavfi:SPEC for an FFmpeg test source\n"
     "                        such as lavfi:testsrc2=size=640x480:rate=30\n"
     "      --size WxH|H      start the network at this size (default: the source's)\n"
     "      --deadline MS     the time a frame may take (default 33)\n"
@@ -47,7 +51,7 @@ static const char help[] =
     "                        also send it to a v4l2loopback device (YUYV)\n"
     "      --headless        no window (with -o or --virtual-camera)\n"
     "      --frames N        stop after N frames (default: until quit)\n"
-    IMP_CLI_MODEL_HELP
+    IMP_STYLE_HELP IMP_CLI_MODEL_HELP
     "  -h, --help            show this help\n"
     "\n"
     "keys:\n"
@@ -62,10 +66,11 @@ static const char help[] =
     "  q, Esc                quit\n"
     "\n"
     "examples:\n"
-    "  impasto live --style candy.onnx --range 255\n"
+    "  impasto live --style candy\n"
     "  impasto live --style a.onnx --style b.onnx --input lavfi:testsrc2=size=640x480\n"
     "  impasto live --style a.onnx --headless --frames 300 -o out.mp4\n"
     "  impasto live --style a.onnx --headless -o - | ffmpeg -i - out.webm\n"
+    "  impasto live --magenta magenta/ --style-vector starry.npy --preserve-colors\n"
     "  impasto live --style a.onnx --virtual-camera /dev/video10\n";
 
 static volatile sig_atomic_t stop_requested;
@@ -200,10 +205,10 @@ static void side_by_side(uint8_t *dst, const uint8_t *left, const uint8_t *right
 /* ---- the command ------------------------------------------------------------------- */
 
 struct style {
-    const char *path;
-    struct imp_model *model;
-    struct imp_predictor *pred;
-    struct imp_frame_style fs;
+    struct imp_stylize_job *job; /* what the effect was opened from */
+    struct imp_frame_effect effect;
+    void *instance;
+    struct imp_stylizer *st;
 };
 
 /* The processing size for a scale of the source, multiples of 4. */
@@ -218,7 +223,7 @@ static void scaled(int sw, int sh, double scale, int *w, int *h)
 struct live {
     struct style styles[MAX_STYLES];
     int n_styles, current;
-    float range, stabilize, strength;
+    float stabilize, strength;
     int keep_colours, side;
     struct imp_video_reader *reader;
     struct capture cap;
@@ -230,11 +235,44 @@ struct live {
     uint8_t *styled, *shown, *full, *prev_src, *prev_out;
     float *work;
     size_t cap_bytes;
-    int prev_w, prev_h;
+    int prev_w, prev_h, prev_style;
     int snapshots, recordings;
     int readout; /* FPS and latency drawn on the window's picture */
     double fps;
+    float *latency; /* capture to display of every frame shown, ms */
+    size_t n_latency, latency_cap;
 };
+
+/* Keeps a frame's latency for the end-of-run percentiles (a float a frame:
+ * an hour at 30 FPS is 432 KB). */
+static void record_latency(struct live *L, double ms)
+{
+    if (L->n_latency == L->latency_cap) {
+        size_t cap = L->latency_cap ? 2 * L->latency_cap : 1024;
+        float *b = realloc(L->latency, cap * sizeof *b);
+        if (!b)
+            return; /* the readout then covers the frames before */
+        L->latency = b;
+        L->latency_cap = cap;
+    }
+    L->latency[L->n_latency++] = (float)ms;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile (0..1) of the kept latencies, sorted first; 0 when none. */
+static double latency_quantile(struct live *L, double q)
+{
+    if (L->n_latency == 0)
+        return 0;
+    qsort(L->latency, L->n_latency, sizeof *L->latency, cmp_float);
+    size_t i = (size_t)(q * (double)(L->n_latency - 1) + 0.5);
+    return L->latency[i];
+}
 
 static int grow_buffers(struct live *L, int w, int h, int sw, int sh)
 {
@@ -317,67 +355,109 @@ static void on_key(struct live *L, int key, const struct imp_video_frame *f, cha
     }
 }
 
-static int live_main(int argc, char **argv)
+/* The styles to switch between: each --style (else the shipped ones), or
+ * the one Magenta style; each opened as impasto stylize opens it. The
+ * strength is live (the keys), so the networks open at full strength and
+ * the stylizer blends. Returns 0 or the exit code after the message. */
+static int open_styles(struct live *L, const struct imp_stylize_job *base, const char **names,
+                       int n_names)
 {
-    enum {
-        OPT_STYLE = 1,
-        OPT_RANGE,
-        OPT_CAMERA,
-        OPT_INPUT,
-        OPT_SIZE,
-        OPT_DEADLINE,
-        OPT_STABILIZE,
-        OPT_OUTPUT,
-        OPT_VCAM,
-        OPT_HEADLESS,
-        OPT_FRAMES,
-    };
-    static const struct imp_cli_option opts[] = {
-        IMP_CLI_MODEL_OPTIONS,
-        {"style", 0, 1, OPT_STYLE},
-        {"range", 0, 1, OPT_RANGE},
-        {"camera", 0, 1, OPT_CAMERA},
-        {"input", 0, 1, OPT_INPUT},
-        {"size", 0, 1, OPT_SIZE},
-        {"deadline", 0, 1, OPT_DEADLINE},
-        {"stabilize", 0, 1, OPT_STABILIZE},
-        {"output", 'o', 1, OPT_OUTPUT},
-        {"virtual-camera", 0, 1, OPT_VCAM},
-        {"headless", 0, 0, OPT_HEADLESS},
-        {"frames", 0, 1, OPT_FRAMES},
-        {0},
-    };
+    struct imp_style_list shipped;
+    if (n_names == 0 && !imp_stylize_is_magenta(base)) {
+        imp_styles_find(&shipped);
+        for (int i = 0; i < shipped.n && n_names < MAX_STYLES; i++)
+            names[n_names++] = shipped.styles[i].name;
+    }
+    int n = n_names ? n_names : 1; /* none: stylize's own message says why */
+    for (int i = 0; i < n; i++) {
+        struct style *s = &L->styles[i];
+        s->job = malloc(sizeof *s->job);
+        if (!s->job)
+            return imp_cli_fail("live", "out of memory");
+        *s->job = *base;
+        s->job->style = n_names ? names[i] : NULL;
+        s->job->strength = 1.0f;
+        L->n_styles = i + 1;
+        int rc = imp_stylize_open_style(s->job, &s->effect);
+        if (rc)
+            return rc;
+        char err[512];
+        s->instance = s->effect.start(s->effect.shared, base->model_flags.opt.threads, err,
+                                      sizeof err);
+        if (!s->instance)
+            return imp_cli_fail(s->job->style ? s->job->style : s->effect.label, "%s", err);
+        s->st = imp_frame_effect_stylizer(&s->effect, s->instance);
+        if (s->st && L->stabilize > 0 &&
+            imp_stylizer_set_norm_stats_mode(s->st, IMP_NORM_STATS_SMOOTHED,
+                                             0.9 * L->stabilize, err, sizeof err))
+            return imp_cli_fail(s->effect.label, "%s", err);
+    }
+    return 0;
+}
+
+static void close_styles(struct live *L)
+{
+    for (int i = 0; i < L->n_styles; i++) {
+        struct style *s = &L->styles[i];
+        if (s->instance)
+            s->effect.stop(s->instance);
+        imp_stylize_close_style(&s->effect);
+        free(s->job);
+    }
+}
+
+enum {
+    OPT_CAMERA = 1,
+    OPT_INPUT,
+    OPT_SIZE,
+    OPT_DEADLINE,
+    OPT_STABILIZE,
+    OPT_OUTPUT,
+    OPT_VCAM,
+    OPT_HEADLESS,
+    OPT_FRAMES,
+};
+static const struct imp_cli_option live_opts[] = {
+    IMP_CLI_MODEL_OPTIONS,
+    IMP_STYLE_OPTIONS,
+    {"camera", 0, 1, OPT_CAMERA},
+    {"input", 0, 1, OPT_INPUT},
+    {"size", 0, 1, OPT_SIZE},
+    {"deadline", 0, 1, OPT_DEADLINE},
+    {"stabilize", 0, 1, OPT_STABILIZE},
+    {"output", 'o', 1, OPT_OUTPUT},
+    {"virtual-camera", 0, 1, OPT_VCAM},
+    {"headless", 0, 0, OPT_HEADLESS},
+    {"frames", 0, 1, OPT_FRAMES},
+    {0},
+};
+
+static int live_run(struct imp_stylize_job *job, int argc, char **argv)
+{
     const char *cmd = "live";
-    struct imp_cli_model_flags flags;
-    imp_cli_model_flags_init(&flags);
     struct live L;
     memset(&L, 0, sizeof L);
-    L.range = 1;
     L.stabilize = 1;
     L.strength = 1;
     L.readout = 1;
+    const char *style_names[MAX_STYLES];
+    int n_names = 0;
     const char *camera = NULL, *input = NULL, *output = NULL, *vcam_path = NULL;
     int size_w = 0, size_h = 0, deadline = 33, headless = 0, max_frames = 0;
     struct imp_cli_args a;
     imp_cli_args_init(&a, &imp_cli_live_command, argc, argv);
-    for (int id; (id = imp_cli_args_next(&a, opts)) != IMP_CLI_ARG_END;) {
+    for (int id; (id = imp_cli_args_next(&a, live_opts)) != IMP_CLI_ARG_END;) {
         if (id == IMP_CLI_ARG_HELP)
-            return 0;
+            return -1;
         if (id == IMP_CLI_ARG_ERROR)
             return IMP_CLI_EXIT_USAGE;
         switch (id) {
         case IMP_CLI_ARG_POSITIONAL:
             return imp_cli_usage(cmd, "unexpected argument '%s'", a.value);
-        case OPT_STYLE:
-            if (L.n_styles == MAX_STYLES)
+        case IMP_STYLE_OPT_STYLE:
+            if (n_names == MAX_STYLES)
                 return imp_cli_usage(cmd, "at most %d --style networks", MAX_STYLES);
-            L.styles[L.n_styles++].path = a.value;
-            break;
-        case OPT_RANGE:
-            if (imp_cli_parse_float(cmd, "--range", a.value, &L.range))
-                return IMP_CLI_EXIT_USAGE;
-            if (L.range != 1 && L.range != 255)
-                return imp_cli_usage(cmd, "--range wants 1 or 255, not '%s'", a.value);
+            style_names[n_names++] = job->style = a.value;
             break;
         case OPT_CAMERA:
             camera = a.value;
@@ -394,10 +474,8 @@ static int live_main(int argc, char **argv)
                 return IMP_CLI_EXIT_USAGE;
             break;
         case OPT_STABILIZE:
-            if (imp_cli_parse_float(cmd, "--stabilize", a.value, &L.stabilize))
+            if (imp_cli_parse_unit(cmd, "--stabilize", a.value, &L.stabilize))
                 return IMP_CLI_EXIT_USAGE;
-            if (!(L.stabilize >= 0 && L.stabilize <= 1))
-                return imp_cli_usage(cmd, "--stabilize wants a number from 0 to 1");
             break;
         case OPT_OUTPUT:
             output = a.value;
@@ -413,15 +491,20 @@ static int live_main(int argc, char **argv)
                 return IMP_CLI_EXIT_USAGE;
             break;
         default: {
-            int r = imp_cli_model_flag(&flags, cmd, id, a.value);
+            int r = imp_stylize_style_option(job, cmd, id, a.value);
+            if (r == 0)
+                r = imp_cli_model_flag(&job->model_flags, cmd, id, a.value);
             if (r <= 0)
                 return r < 0 ? IMP_CLI_EXIT_USAGE
                              : imp_cli_usage(cmd, "option not valid here");
         }
         }
     }
-    if (L.n_styles == 0)
-        return imp_cli_usage(cmd, "give a style network with --style MODEL");
+    int rc = imp_stylize_check_style(job, cmd);
+    if (rc)
+        return rc;
+    L.strength = job->strength;
+    L.keep_colours = job->preserve_colors;
     if (camera && input)
         return imp_cli_usage(cmd, "give --camera or --input, not both");
     if (headless && !output && !vcam_path)
@@ -431,32 +514,18 @@ static int live_main(int argc, char **argv)
 
     imp_video_quiet_logs();
     char err[512];
-    int rc = 0, cap_started = 0;
-    for (int i = 0; i < L.n_styles; i++) {
-        struct imp_error e;
-        struct style *s = &L.styles[i];
-        struct imp_predictor_options o = flags.opt;
-        if (imp_model_load_file(s->path, &s->model, &e) != IMP_OK) {
-            rc = imp_cli_fail_message(s->path, e.message);
-            goto done;
-        }
-        if (imp_predictor_init(s->model, &o, &s->pred, &e) != IMP_OK) {
-            rc = imp_cli_fail_message(s->path, e.message);
-            goto done;
-        }
-        if (imp_frame_style_init(&s->fs, s->model, s->pred, L.range, err, sizeof err)) {
-            rc = imp_cli_fail(s->path, "%s", err);
-            goto done;
-        }
-        if (L.stabilize > 0)
-            imp_predictor_set_norm_stats_mode(s->pred, IMP_NORM_STATS_SMOOTHED,
-                                              0.9 * L.stabilize);
-    }
+    int cap_started = 0;
+    rc = open_styles(&L, job, style_names, n_names);
+    if (rc)
+        goto done;
     const char *src_name = input ? input : camera ? camera : "/dev/video0";
     int paced = 0;
     if (input && strncmp(input, "lavfi:", 6) == 0) {
         rc = imp_video_reader_open_format("lavfi", input + 6, &L.reader, err, sizeof err);
         paced = 1;
+    } else if (input && strcmp(input, "-") == 0) {
+        /* A live stream on standard input: taken as it comes, like a camera. */
+        rc = imp_video_reader_open("pipe:0", &L.reader, err, sizeof err);
     } else if (input) {
         rc = imp_video_reader_open(input, &L.reader, err, sizeof err);
         paced = 1;
@@ -536,15 +605,22 @@ static int live_main(int argc, char **argv)
         struct style *st = &L.styles[L.current];
         size_t bytes = (size_t)f.width * f.height * 3;
         int same_size = f.width == L.prev_w && f.height == L.prev_h;
-        int cut = !same_size ||
+        /* A new scene, size or style starts afresh: no statistics or
+         * blending carried from what was shown before. */
+        int cut = !same_size || L.current != L.prev_style ||
                   imp_temporal_cut_score(L.prev_src, f.rgb, f.width, f.height) >
                       IMP_TEMPORAL_CUT;
-        if (cut && L.stabilize > 0)
-            imp_predictor_reset_norm_stats(st->pred);
-        if (imp_frame_style_run(&st->fs, f.rgb, f.width, f.height, L.styled, err,
-                                sizeof err)) {
+        if (st->st) {
+            imp_stylizer_set_strength(st->st, L.strength);
+            imp_stylizer_set_preserve_colors(st->st, L.keep_colours);
+            if (cut && L.stabilize > 0)
+                imp_predictor_reset_norm_stats(imp_stylizer_predictor(st->st));
+        }
+        char note[128];
+        if (st->effect.apply(st->instance, f.rgb, f.width, f.height, L.styled, note,
+                             sizeof note, err, sizeof err)) {
             imp_video_frame_free(&f);
-            rc = imp_cli_fail(st->path, "%s", err);
+            rc = imp_cli_fail(st->effect.label, "%s", err);
             break;
         }
         if (!cut && L.stabilize > 0)
@@ -554,8 +630,7 @@ static int live_main(int argc, char **argv)
         memcpy(L.prev_src, f.rgb, bytes);
         L.prev_w = f.width;
         L.prev_h = f.height;
-        imp_frame_style_finish(L.styled, f.rgb, (size_t)f.width * f.height, L.strength,
-                               L.keep_colours);
+        L.prev_style = L.current;
         double proc = imp_cli_now_ms() - t0;
         proc_avg = frames ? 0.9 * proc_avg + 0.1 * proc : proc;
         /* Outputs. */
@@ -600,6 +675,7 @@ static int live_main(int argc, char **argv)
         double latency = imp_cli_now_ms() - captured;
         latency_avg = frames ? 0.9 * latency_avg + 0.1 * latency : latency;
         latency_sum += latency;
+        record_latency(&L, latency);
         frames++;
         /* Hold the deadline: shrink quickly when late, grow slowly when
          * there is room. */
@@ -624,11 +700,14 @@ static int live_main(int argc, char **argv)
         if (L.win) {
             if (now - last_title > 500) {
                 char title[256];
+                /* Everything the keys change shows here (tests read it). */
                 snprintf(title, sizeof title,
-                         "impasto live - style %d/%d - %.1f fps - %.0f ms latency - %dx%d%s%s",
-                         L.current + 1, L.n_styles, fps, latency_avg, f.width, f.height,
-                         L.keep_colours ? " - colours kept" : "",
-                         L.recording ? " - REC" : "");
+                         "impasto live - style %d/%d - strength %.1f - %.1f fps - %.0f ms "
+                         "latency - %dx%d%s%s%s%s",
+                         L.current + 1, L.n_styles, L.strength, fps, latency_avg, f.width,
+                         f.height, L.keep_colours ? " - colours kept" : "",
+                         L.side ? " - side by side" : "", L.recording ? " - REC" : "",
+                         imp_window_is_fullscreen(L.win) ? " - fullscreen" : "");
                 imp_window_title(L.win, title);
                 last_title = now;
             }
@@ -644,10 +723,14 @@ static int live_main(int argc, char **argv)
     }
     if (rc == 0) {
         double secs = (imp_cli_now_ms() - t_start) / 1000.0;
+        /* The same readout as the window's, for headless runs and
+         * benchmarks: held rate, and capture-to-display latency. */
         fprintf(stderr,
-                "live     %lld frames in %.1f s: %.1f fps, latency %.1f ms mean, network "
-                "%.1f ms, last at %dx%d, %lld source frames skipped\n",
+                "live     %lld frames in %.1f s: %.1f fps, latency median %.1f ms, p95 "
+                "%.1f ms, mean %.1f ms, network %.1f ms, last at %dx%d, %lld source frames "
+                "skipped\n",
                 (long long)frames, secs, secs > 0 ? frames / secs : 0.0,
+                latency_quantile(&L, 0.5), latency_quantile(&L, 0.95),
                 frames ? latency_sum / frames : 0.0, proc_avg, L.prev_w, L.prev_h,
                 (long long)L.cap.dropped);
     }
@@ -666,18 +749,26 @@ done:
     imp_window_close(L.win);
     imp_video_reader_close(L.reader);
     imp_rgb_scale_free(L.scaler);
-    for (int i = 0; i < L.n_styles; i++) {
-        imp_frame_style_free(&L.styles[i].fs);
-        imp_predictor_free(L.styles[i].pred);
-        imp_model_free(L.styles[i].model);
-    }
+    close_styles(&L);
     free(L.styled);
     free(L.shown);
     free(L.full);
     free(L.prev_src);
     free(L.prev_out);
     free(L.work);
+    free(L.latency);
     return rc;
+}
+
+static int live_main(int argc, char **argv)
+{
+    struct imp_stylize_job *job = malloc(sizeof *job);
+    if (!job)
+        return imp_cli_fail("live", "out of memory");
+    imp_stylize_job_init(job);
+    int rc = live_run(job, argc, argv);
+    free(job);
+    return rc < 0 ? 0 : rc; /* -1: --help was shown */
 }
 
 const struct imp_cli_command imp_cli_live_command = {

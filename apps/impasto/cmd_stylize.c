@@ -121,7 +121,7 @@ static int parse_memory(const char *text, size_t *out)
 }
 
 /* "a:0.7,b:0.3" -> names and weights (normalised to 1 in total). */
-static int parse_blend(const char *cmd, const char *text, struct imp_stylize_job *job)
+int imp_stylize_parse_blend(const char *cmd, const char *text, struct imp_stylize_job *job)
 {
     char *copy = strdup(text);
     if (!copy)
@@ -222,14 +222,12 @@ static int stylize_main(int argc, char **argv)
             job->style = a.value;
             break;
         case OPT_STRENGTH:
-            if (imp_cli_parse_float(cmd, "--strength", a.value, &job->strength))
+            if (imp_cli_parse_unit(cmd, "--strength", a.value, &job->strength))
                 rc = IMP_CLI_EXIT_USAGE;
-            else if (!(job->strength >= 0 && job->strength <= 1))
-                rc = imp_cli_usage(cmd, "--strength must be between 0 and 1");
             job->strength_set = 1;
             break;
         case OPT_BLEND:
-            if (parse_blend(cmd, a.value, job))
+            if (imp_stylize_parse_blend(cmd, a.value, job))
                 rc = IMP_CLI_EXIT_USAGE;
             break;
         case OPT_PRESERVE:
@@ -288,17 +286,9 @@ static int stylize_main(int argc, char **argv)
         rc = imp_cli_usage(cmd, "give at least one PHOTO (or a folder of photos)");
     if (rc == 0 && !job->output)
         rc = imp_cli_usage(cmd, "give where to write with -o OUT");
-    int magenta = job->magenta_dir || job->n_style_images || job->style_vector;
-    if (rc == 0 && magenta && (job->style || job->n_blend))
-        rc = imp_cli_usage(cmd, "--style/--blend and the Magenta options exclude each other");
-    if (rc == 0 && magenta && !job->magenta_dir)
-        rc = imp_cli_usage(cmd, "--style-image and --style-vector need --magenta DIR");
-    if (rc == 0 && job->magenta_dir && !job->n_style_images && !job->style_vector)
-        rc = imp_cli_usage(cmd, "--magenta needs --style-image PAINTING or --style-vector V.npy");
-    if (rc == 0 && job->style_vector && job->n_style_images)
-        rc = imp_cli_usage(cmd, "give --style-image or --style-vector, not both");
-    if (rc == 0 && job->save_style && !job->n_style_images)
-        rc = imp_cli_usage(cmd, "--save-style needs --style-image");
+    int magenta = imp_stylize_is_magenta(job);
+    if (rc == 0)
+        rc = imp_stylize_check_style(job, cmd);
     if (rc == 0)
         rc = imp_stylize_execute(job, magenta);
     free(job);

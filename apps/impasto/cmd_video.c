@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "stylize_cli.h"
 #include "video.h"
 #include "video_pipeline.h"
 
 static const char help[] =
-    "usage: impasto video IN -o OUT --style MODEL [options]\n"
+    "usage: impasto video IN -o OUT [--style NAME|MODEL] [options]\n"
+    "       impasto video IN -o OUT --magenta DIR --style-image PAINTING [options]\n"
     "\n"
     "Stylize every frame of a video file. Any file FFmpeg reads goes in; the\n"
     "container of OUT comes from its extension (.mp4, .mkv, .webm, .mov). The\n"
@@ -20,7 +22,8 @@ static const char help[] =
     "rate, rotation, pixel aspect, colour range and audio (copied when the\n"
     "container can hold it, else re-encoded). It is written under a temporary\n"
     "name and renamed when complete; Ctrl-C stops early and still leaves a\n"
-    "playable file of the frames done.\n"
+    "playable file of the frames done. The style options are those of\n"
+    "'impasto stylize': frames go through the same stylizer.\n"
     "\n"
     "Style networks flicker: each frame gets its own instance-norm statistics,\n"
     "and sensor noise turns into moving texture. --stabilize smooths the\n"
@@ -29,12 +32,6 @@ static const char help[] =
     "\n"
     "options:\n"
     "  -o, --output OUT      the video to write\n"
-    "      --style MODEL     the style network: ONNX, TFLite or .imp taking and\n"
-    "                        giving [1, 3, H, W] RGB pictures\n"
-    "      --range R         the network's pixel values: 1 (0..1, default) or 255\n"
-    "      --strength S      0 (the source) to 1 (the full style, default)\n"
-    "      --preserve-colors keep the source's colours: the style's light and\n"
-    "                        shade only\n"
     "      --stabilize S     0 (off) to 1 (strongest, default)\n"
     "      --size WxH|H      run the network at this size (H alone keeps the\n"
     "                        aspect); the output keeps the source's size\n"
@@ -45,13 +42,17 @@ static const char help[] =
     "      --preset NAME     encoder speed preset (x264 default: veryfast)\n"
     "      --predictors N    frames run side by side, each by its own predictor\n"
     "                        on the one model (default: one per thread)\n"
-    "  -q, --quiet           no progress bar\n" IMP_CLI_MODEL_HELP
+    "  -q, --quiet           no progress bar\n" IMP_STYLE_HELP IMP_CLI_MODEL_HELP
     "  -h, --help            show this help\n"
     "\n"
     "examples:\n"
-    "  impasto video holiday.mp4 -o holiday-candy.mp4 --style candy.onnx --range 255\n"
+    "  impasto video holiday.mp4 -o holiday-candy.mp4 --style candy\n"
     "  impasto video talk.mkv -o talk.webm --style style.imp --size 360 --crf 30\n"
-    "  impasto video clip.mov -o flicker.mp4 --style style.onnx --stabilize 0\n";
+    "  impasto video clip.mov -o soft.mp4 --style candy.onnx --strength 0.6 \\\n"
+    "      --preserve-colors\n"
+    "  impasto video clip.mov -o flicker.mp4 --style style.onnx --stabilize 0\n"
+    "  impasto video clip.mp4 -o starry.mp4 --magenta magenta/ \\\n"
+    "      --style-vector starry.npy\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -113,126 +114,15 @@ static int same_file(const char *a, const char *b)
            sa.st_ino == sb.st_ino;
 }
 
-static int video_main(int argc, char **argv)
+static int video_run(struct imp_stylize_job *job, const char *in_path, const char *out_path,
+                     float stabilize, int size_w, int size_h, int predictors, int quiet,
+                     const struct imp_video_writer_options *wopt)
 {
-    enum {
-        OPT_OUTPUT = 1,
-        OPT_STYLE,
-        OPT_RANGE,
-        OPT_STABILIZE,
-        OPT_SIZE,
-        OPT_CRF,
-        OPT_CODEC,
-        OPT_PRESET,
-        OPT_PREDICTORS,
-        OPT_QUIET,
-        OPT_STRENGTH,
-        OPT_KEEP_COLOURS,
-    };
-    static const struct imp_cli_option opts[] = {
-        IMP_CLI_MODEL_OPTIONS,
-        {"output", 'o', 1, OPT_OUTPUT},
-        {"style", 0, 1, OPT_STYLE},
-        {"range", 0, 1, OPT_RANGE},
-        {"stabilize", 0, 1, OPT_STABILIZE},
-        {"size", 0, 1, OPT_SIZE},
-        {"crf", 0, 1, OPT_CRF},
-        {"codec", 0, 1, OPT_CODEC},
-        {"preset", 0, 1, OPT_PRESET},
-        {"predictors", 0, 1, OPT_PREDICTORS},
-        {"quiet", 'q', 0, OPT_QUIET},
-        {"strength", 0, 1, OPT_STRENGTH},
-        {"preserve-colors", 0, 0, OPT_KEEP_COLOURS},
-        {0},
-    };
     const char *cmd = "video";
-    struct imp_cli_model_flags flags;
-    imp_cli_model_flags_init(&flags);
-    struct imp_video_writer_options wopt = imp_video_writer_options_default();
-    const char *in_path = NULL, *out_path = NULL, *style_path = NULL;
-    float range = 1, stabilize = 1, strength = 1;
-    int keep_colours = 0;
-    int size_w = 0, size_h = 0, predictors = 0, quiet = 0;
-    struct imp_cli_args a;
-    imp_cli_args_init(&a, &imp_cli_video_command, argc, argv);
-    for (int id; (id = imp_cli_args_next(&a, opts)) != IMP_CLI_ARG_END;) {
-        if (id == IMP_CLI_ARG_HELP)
-            return 0;
-        if (id == IMP_CLI_ARG_ERROR)
-            return IMP_CLI_EXIT_USAGE;
-        switch (id) {
-        case IMP_CLI_ARG_POSITIONAL:
-            if (in_path)
-                return imp_cli_usage(cmd, "unexpected argument '%s'", a.value);
-            in_path = a.value;
-            break;
-        case OPT_OUTPUT:
-            out_path = a.value;
-            break;
-        case OPT_STYLE:
-            style_path = a.value;
-            break;
-        case OPT_RANGE:
-            if (imp_cli_parse_float(cmd, "--range", a.value, &range))
-                return IMP_CLI_EXIT_USAGE;
-            if (range != 1 && range != 255)
-                return imp_cli_usage(cmd, "--range wants 1 or 255, not '%s'", a.value);
-            break;
-        case OPT_STABILIZE:
-            if (imp_cli_parse_float(cmd, "--stabilize", a.value, &stabilize))
-                return IMP_CLI_EXIT_USAGE;
-            if (!(stabilize >= 0 && stabilize <= 1))
-                return imp_cli_usage(cmd, "--stabilize wants a number from 0 to 1, not '%s'",
-                                     a.value);
-            break;
-        case OPT_SIZE:
-            if (imp_cli_parse_frame_size(a.value, IMP_VIDEO_MAX_SIDE, &size_w, &size_h))
-                return imp_cli_usage(cmd,
-                                     "--size wants WxH or H (8 to %d), such as 640x360 or "
-                                     "360, not '%s'",
-                                     IMP_VIDEO_MAX_SIDE, a.value);
-            break;
-        case OPT_CRF:
-            if (imp_cli_parse_int(cmd, "--crf", a.value, 0, 63, &wopt.crf))
-                return IMP_CLI_EXIT_USAGE;
-            break;
-        case OPT_CODEC:
-            wopt.codec = a.value;
-            break;
-        case OPT_PRESET:
-            wopt.preset = a.value;
-            break;
-        case OPT_PREDICTORS:
-            if (imp_cli_parse_int(cmd, "--predictors", a.value, 1, 64, &predictors))
-                return IMP_CLI_EXIT_USAGE;
-            break;
-        case OPT_QUIET:
-            quiet = 1;
-            break;
-        case OPT_STRENGTH:
-            if (imp_cli_parse_float(cmd, "--strength", a.value, &strength))
-                return IMP_CLI_EXIT_USAGE;
-            if (!(strength >= 0 && strength <= 1))
-                return imp_cli_usage(cmd, "--strength wants a number from 0 to 1, not '%s'",
-                                     a.value);
-            break;
-        case OPT_KEEP_COLOURS:
-            keep_colours = 1;
-            break;
-        default: {
-            int r = imp_cli_model_flag(&flags, cmd, id, a.value);
-            if (r <= 0)
-                return r < 0 ? IMP_CLI_EXIT_USAGE
-                             : imp_cli_usage(cmd, "option not valid here");
-        }
-        }
-    }
     if (!in_path)
         return imp_cli_usage(cmd, "give the video to read");
     if (!out_path)
         return imp_cli_usage(cmd, "give the video to write with -o OUT");
-    if (!style_path)
-        return imp_cli_usage(cmd, "give the style network with --style MODEL");
     if (strcmp(in_path, out_path) == 0 || same_file(in_path, out_path))
         return imp_cli_fail(out_path, "is the input video; write to another file");
 
@@ -240,9 +130,8 @@ static int video_main(int argc, char **argv)
     char err[512];
     struct imp_video_reader *reader = NULL;
     struct imp_video_writer *writer = NULL;
-    struct imp_cli_session s;
-    memset(&s, 0, sizeof s);
-    int rc = imp_cli_load(style_path, &s);
+    struct imp_frame_effect style;
+    int rc = imp_stylize_open_style(job, &style);
     if (rc)
         return rc;
     if (imp_video_reader_open(in_path, &reader, err, sizeof err)) {
@@ -261,25 +150,21 @@ static int video_main(int argc, char **argv)
             goto done;
         }
     }
-    if (imp_video_writer_open(out_path, reader, &wopt, &writer, err, sizeof err)) {
+    if (imp_video_writer_open(out_path, reader, wopt, &writer, err, sizeof err)) {
         rc = imp_cli_fail_message(out_path, err);
         goto done;
     }
-    int threads = flags.opt.threads > 0 ? flags.opt.threads
-                                        : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = job->model_flags.opt.threads > 0 ? job->model_flags.opt.threads
+                                                   : (int)sysconf(_SC_NPROCESSORS_ONLN);
     threads = threads < 1 ? 1 : threads;
     if (predictors == 0)
         predictors = threads;
     struct video_pipeline_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.model = s.model;
-    cfg.opt = flags.opt;
-    cfg.opt.threads = threads / predictors > 0 ? threads / predictors : 1;
+    cfg.effect = &style;
+    cfg.threads = threads / predictors > 0 ? threads / predictors : 1;
     cfg.predictors = predictors;
-    cfg.range = range;
     cfg.stabilize = stabilize;
-    cfg.strength = strength;
-    cfg.keep_colours = keep_colours;
     cfg.reader = reader;
     cfg.writer = writer;
     cfg.stop = &stop_requested;
@@ -311,9 +196,9 @@ static int video_main(int argc, char **argv)
            info->height, (long long)res.frames, imp_video_writer_codec(writer),
            info->has_audio ? imp_video_writer_audio(writer) : "none");
     printf("took     %.2f s, %.1f fps (network at %dx%d, %d predictors x %d threads, "
-           "stabilize %.2g, %lld scene cuts)\n",
-           secs, secs > 0 ? (double)res.frames / secs : 0.0, pw, ph, predictors,
-           cfg.opt.threads, stabilize, (long long)res.cuts);
+           "stabilize %.2g, %lld scene cuts; style %s)\n",
+           secs, secs > 0 ? (double)res.frames / secs : 0.0, pw, ph, predictors, cfg.threads,
+           stabilize, (long long)res.cuts, style.label);
     if (res.interrupted) {
         printf("stopped  early on request: the file holds the first %lld frames\n",
                (long long)res.frames);
@@ -322,8 +207,114 @@ static int video_main(int argc, char **argv)
 done:
     imp_video_writer_close(writer);
     imp_video_reader_close(reader);
-    imp_cli_close(&s);
+    imp_stylize_close_style(&style);
     return rc;
+}
+
+
+static int video_options(struct imp_stylize_job *job, int argc, char **argv,
+                         const char **in_path, const char **out_path, float *stabilize,
+                         int *size_w, int *size_h, int *predictors, int *quiet,
+                         struct imp_video_writer_options *wopt)
+{
+    enum {
+        OPT_OUTPUT = 1,
+        OPT_STABILIZE,
+        OPT_SIZE,
+        OPT_CRF,
+        OPT_CODEC,
+        OPT_PRESET,
+        OPT_PREDICTORS,
+        OPT_QUIET,
+    };
+    static const struct imp_cli_option opts[] = {
+        IMP_CLI_MODEL_OPTIONS,
+        IMP_STYLE_OPTIONS,
+        {"output", 'o', 1, OPT_OUTPUT},
+        {"stabilize", 0, 1, OPT_STABILIZE},
+        {"size", 0, 1, OPT_SIZE},
+        {"crf", 0, 1, OPT_CRF},
+        {"codec", 0, 1, OPT_CODEC},
+        {"preset", 0, 1, OPT_PRESET},
+        {"predictors", 0, 1, OPT_PREDICTORS},
+        {"quiet", 'q', 0, OPT_QUIET},
+        {0},
+    };
+    const char *cmd = "video";
+    struct imp_cli_args a;
+    imp_cli_args_init(&a, &imp_cli_video_command, argc, argv);
+    for (int id; (id = imp_cli_args_next(&a, opts)) != IMP_CLI_ARG_END;) {
+        if (id == IMP_CLI_ARG_HELP)
+            return -1;
+        if (id == IMP_CLI_ARG_ERROR)
+            return IMP_CLI_EXIT_USAGE;
+        switch (id) {
+        case IMP_CLI_ARG_POSITIONAL:
+            if (*in_path)
+                return imp_cli_usage(cmd, "unexpected argument '%s'", a.value);
+            *in_path = a.value;
+            break;
+        case OPT_OUTPUT:
+            *out_path = a.value;
+            break;
+        case OPT_STABILIZE:
+            if (imp_cli_parse_unit(cmd, "--stabilize", a.value, stabilize))
+                return IMP_CLI_EXIT_USAGE;
+            break;
+        case OPT_SIZE:
+            if (imp_cli_parse_frame_size(a.value, IMP_VIDEO_MAX_SIDE, size_w, size_h))
+                return imp_cli_usage(cmd,
+                                     "--size wants WxH or H (8 to %d), such as 640x360 or "
+                                     "360, not '%s'",
+                                     IMP_VIDEO_MAX_SIDE, a.value);
+            break;
+        case OPT_CRF:
+            if (imp_cli_parse_int(cmd, "--crf", a.value, 0, 63, &wopt->crf))
+                return IMP_CLI_EXIT_USAGE;
+            break;
+        case OPT_CODEC:
+            wopt->codec = a.value;
+            break;
+        case OPT_PRESET:
+            wopt->preset = a.value;
+            break;
+        case OPT_PREDICTORS:
+            if (imp_cli_parse_int(cmd, "--predictors", a.value, 1, 64, predictors))
+                return IMP_CLI_EXIT_USAGE;
+            break;
+        case OPT_QUIET:
+            *quiet = 1;
+            break;
+        default: {
+            int r = imp_stylize_style_option(job, cmd, id, a.value);
+            if (r == 0)
+                r = imp_cli_model_flag(&job->model_flags, cmd, id, a.value);
+            if (r <= 0)
+                return r < 0 ? IMP_CLI_EXIT_USAGE
+                             : imp_cli_usage(cmd, "option not valid here");
+        }
+        }
+    }
+    return imp_stylize_check_style(job, cmd);
+}
+
+static int video_main(int argc, char **argv)
+{
+    struct imp_stylize_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return imp_cli_fail("video", "out of memory");
+    imp_stylize_job_init(job);
+    struct imp_video_writer_options wopt = imp_video_writer_options_default();
+    const char *in_path = NULL, *out_path = NULL;
+    float stabilize = 1;
+    int size_w = 0, size_h = 0, predictors = 0, quiet = 0;
+    int rc = video_options(job, argc, argv, &in_path, &out_path, &stabilize, &size_w,
+                           &size_h, &predictors, &quiet, &wopt);
+    if (rc == 0)
+        rc = video_run(job, in_path, out_path, stabilize, size_w, size_h, predictors, quiet,
+                       &wopt);
+    free(job);
+    return rc < 0 ? 0 : rc; /* -1: --help was shown */
 }
 
 const struct imp_cli_command imp_cli_video_command = {

@@ -169,6 +169,28 @@ int imp_cli_parse_float(const char *cmd, const char *flag, const char *text,
     return 0;
 }
 
+int imp_cli_parse_unit(const char *cmd, const char *flag, const char *text, float *out)
+{
+    float v;
+    if (parse_float_text(text, &v) || !(v >= 0 && v <= 1)) {
+        imp_cli_usage(cmd, "%s wants a number from 0 to 1, not '%s'", flag, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int imp_cli_parse_pixel_range(const char *cmd, const char *text, float *out)
+{
+    float v;
+    if (parse_float_text(text, &v) || (v != 1 && v != 255)) {
+        imp_cli_usage(cmd, "--range wants 1 or 255, not '%s'", text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 int imp_cli_parse_frame_size(const char *text, int max_side, int *w, int *h)
 {
     char *end;

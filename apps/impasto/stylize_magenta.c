@@ -20,7 +20,6 @@
 #include "resample.h"
 #include "stylize.h"
 #include "stylize_cli.h"
-#include "stylize_workers.h"
 
 #define STYLE_DIM 100
 
@@ -269,8 +268,22 @@ static int load(const char *path, struct imp_model **m)
     return 0;
 }
 
-int imp_stylize_magenta(struct imp_stylize_job *job, char **files, char **outs, int n)
+static struct imp_stylizer *magenta_stylizer(void *ctx)
 {
+    return ((struct magenta_worker *)ctx)->s;
+}
+
+static void magenta_close(void *shared)
+{
+    struct magenta *mg = shared;
+    imp_model_free(mg->predict);
+    imp_model_free(mg->transfer);
+    free(mg);
+}
+
+int imp_stylize_magenta_open(struct imp_stylize_job *job, struct imp_frame_effect *out)
+{
+    memset(out, 0, sizeof *out);
     const char *dir = job->magenta_dir;
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
@@ -308,14 +321,13 @@ int imp_stylize_magenta(struct imp_stylize_job *job, char **files, char **outs, 
         mg->opt.max_memory = job->max_memory;
         mg->opt.predictor = job->model_flags.opt;
     }
-    if (rc == 0) {
-        struct imp_stylize_workers w = {.job = job, .shared = mg, .start = magenta_start,
-                                        .paint = magenta_paint, .stop = magenta_stop,
-                                        .label = "magenta"};
-        rc = imp_stylize_run_workers(&w, files, outs, n);
+    if (rc) {
+        magenta_close(mg);
+        return rc;
     }
-    imp_model_free(mg->predict);
-    imp_model_free(mg->transfer);
-    free(mg);
-    return rc;
+    *out = (struct imp_frame_effect){.shared = mg, .start = magenta_start,
+                                     .apply = magenta_paint, .stop = magenta_stop,
+                                     .stylizer = magenta_stylizer, .close = magenta_close,
+                                     .label = "magenta"};
+    return 0;
 }

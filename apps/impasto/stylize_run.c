@@ -304,25 +304,64 @@ static void network_stop(void *ctx)
     free(wk);
 }
 
+static struct imp_stylizer *network_stylizer(void *ctx)
+{
+    return ((struct network_worker *)ctx)->s;
+}
+
+static void network_close(void *shared)
+{
+    struct network_job *nj = shared;
+    imp_styles_choice_free(&nj->choice);
+    free(nj);
+}
+
+int imp_stylize_open_style(struct imp_stylize_job *job, struct imp_frame_effect *out)
+{
+    memset(out, 0, sizeof *out);
+    if (imp_stylize_is_magenta(job))
+        return imp_stylize_magenta_open(job, out);
+    struct network_job *nj = calloc(1, sizeof *nj);
+    if (!nj)
+        return imp_cli_fail("stylize", "out of memory");
+    nj->job = job;
+    int rc = prepare_networks(job, nj);
+    if (rc) {
+        network_close(nj);
+        return rc;
+    }
+    if (job->range > 0) { /* --range: the scale alone, the rest as detected */
+        nj->opt.convention.scale = job->range / 255.0f;
+        memset(nj->opt.convention.mean, 0, sizeof nj->opt.convention.mean);
+    }
+    *out = (struct imp_frame_effect){
+        .shared = nj, .start = network_start, .apply = network_paint, .stop = network_stop,
+        .stylizer = network_stylizer, .close = network_close,
+        .label = nj->choice.label};
+    return 0;
+}
+
+void imp_stylize_close_style(struct imp_frame_effect *e)
+{
+    if (e->close && e->shared)
+        e->close(e->shared);
+    memset(e, 0, sizeof *e);
+}
+
 int imp_stylize_execute(struct imp_stylize_job *job, int magenta)
 {
+    (void)magenta; /* the job says (imp_stylize_is_magenta) */
     struct file_list files = {0};
     int rc = collect(job, &files);
-    if (rc == 0 && magenta) {
-        rc = imp_stylize_magenta(job, files.in, files.out, files.n);
-    } else if (rc == 0) {
-        struct network_job nj;
-        memset(&nj, 0, sizeof nj);
-        nj.job = job;
-        rc = prepare_networks(job, &nj);
-        if (rc == 0) {
-            struct imp_stylize_workers w = {
-                .job = job, .shared = &nj, .start = network_start,
-                .paint = network_paint, .stop = network_stop,
-                .label = nj.choice.label};
-            rc = imp_stylize_run_workers(&w, files.in, files.out, files.n);
-        }
-        imp_styles_choice_free(&nj.choice);
+    struct imp_frame_effect style;
+    if (rc == 0)
+        rc = imp_stylize_open_style(job, &style);
+    if (rc == 0) {
+        struct imp_stylize_workers w = {.job = job, .shared = style.shared,
+                                        .start = style.start, .paint = style.apply,
+                                        .stop = style.stop, .label = style.label};
+        rc = imp_stylize_run_workers(&w, files.in, files.out, files.n);
+        imp_stylize_close_style(&style);
     }
     free_list(&files);
     return rc;

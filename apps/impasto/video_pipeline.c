@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame_style.h"
+#include "stylize.h"
 #include "temporal.h"
 #include "video_pipeline.h"
 
@@ -97,8 +97,9 @@ static void fold(struct pipeline *p)
 
 struct worker {
     struct pipeline *p;
-    struct imp_predictor *pred;
-    struct imp_frame_style style;
+    void *effect;             /* this thread's instance of the frame effect */
+    struct imp_stylizer *st;  /* its stylizer, or NULL */
+    struct imp_predictor *pred; /* the stylizer's */
     double *held; /* 2 x count */
     pthread_t thread;
 };
@@ -122,18 +123,26 @@ static int take_state(struct worker *wk, struct slot *s, int *reset)
     return 0;
 }
 
-static int stats_ready(struct worker *wk, int w, int h, char *err, size_t err_size)
+/* Plans for frames of w x h and makes room for the statistics chain; *use
+ * says whether this frame takes part in it (not when the model has no
+ * instance norm, nor when the stylizer runs the frame in tiles). */
+static int stats_ready(struct worker *wk, int w, int h, int *use, char *err,
+                       size_t err_size)
 {
     struct pipeline *p = wk->p;
-    if (imp_frame_style_prepare(&wk->style, w, h, err, err_size))
+    int tiled = 0;
+    *use = 0;
+    if (imp_stylizer_prepare(wk->st, w, h, &tiled, err, err_size))
         return -1;
     size_t count = 0;
     if (imp_predictor_norm_stats_count(wk->pred, &count) != IMP_OK) {
         snprintf(err, err_size, "the style model: %s", imp_predictor_last_error(wk->pred));
         return -1;
     }
+    if (tiled || count == 0)
+        return 0;
     pthread_mutex_lock(&p->lock);
-    if (p->count == 0 && count > 0) {
+    if (p->count == 0) {
         p->states = calloc((size_t)p->n_ring * 2 * count, sizeof *p->states);
         for (int i = 0; i < p->n_ring && p->states; i++) {
             p->ring[i].measured = calloc(2 * count, sizeof(double));
@@ -153,37 +162,40 @@ static int stats_ready(struct worker *wk, int w, int h, char *err, size_t err_si
         snprintf(err, err_size, "out of memory for the norm statistics");
         return -1;
     }
+    *use = 1;
     return 0;
+}
+
+static int apply(struct worker *wk, struct slot *s, char *err, size_t err_size)
+{
+    const struct imp_frame_effect *e = wk->p->c->effect;
+    const struct imp_video_frame *f = &s->frame;
+    char note[128];
+    return e->apply(wk->effect, f->rgb, f->width, f->height, s->styled, note, sizeof note,
+                    err, err_size);
 }
 
 static int run_frame(struct worker *wk, struct slot *s, int smoothed, char *err,
                      size_t err_size)
 {
     struct pipeline *p = wk->p;
-    const struct imp_video_frame *f = &s->frame;
     if (!smoothed)
-        return imp_frame_style_run(&wk->style, f->rgb, f->width, f->height, s->styled,
-                                   err, err_size);
+        return apply(wk, s, err, err_size);
     int reset = 0, rc = 0;
     pthread_mutex_lock(&p->lock);
-    size_t n = p->count; /* 0: a model without instance norms */
-    if (n)
-        rc = take_state(wk, s, &reset);
+    size_t n = p->count;
+    rc = take_state(wk, s, &reset);
     pthread_mutex_unlock(&p->lock);
     if (rc)
         return -1;
-    if (n) {
-        if (reset)
-            imp_predictor_reset_norm_stats(wk->pred);
-        else if (imp_predictor_set_norm_stats(wk->pred, wk->held, wk->held + n, n) !=
-                 IMP_OK)
-            goto library_error;
-    }
-    if (imp_frame_style_run(&wk->style, f->rgb, f->width, f->height, s->styled, err,
-                            err_size))
+    if (reset)
+        imp_predictor_reset_norm_stats(wk->pred);
+    else if (imp_predictor_set_norm_stats(wk->pred, wk->held, wk->held + n, n) != IMP_OK)
+        goto library_error;
+    if (apply(wk, s, err, err_size))
         return -1;
-    if (n && imp_predictor_get_norm_stats(wk->pred, 1, s->measured, s->measured + n, n) !=
-                 IMP_OK)
+    if (imp_predictor_get_norm_stats(wk->pred, 1, s->measured, s->measured + n, n) !=
+        IMP_OK)
         goto library_error;
     return 0;
 library_error:
@@ -195,7 +207,7 @@ static void *worker_main(void *arg)
 {
     struct worker *wk = arg;
     struct pipeline *p = wk->p;
-    int smoothed = p->c->stabilize > 0;
+    int smoothed = p->c->stabilize > 0 && wk->st;
     char err[512];
     for (;;) {
         pthread_mutex_lock(&p->lock);
@@ -216,17 +228,15 @@ static void *worker_main(void *arg)
         if (!s)
             return NULL;
         if (s->frame.rgb) {
-            if ((smoothed && stats_ready(wk, s->frame.width, s->frame.height, err,
+            /* Strength and colours are the effect's: done before the
+             * temporal blend, which then compares like with like. */
+            int use = 0;
+            if ((smoothed && stats_ready(wk, s->frame.width, s->frame.height, &use, err,
                                          sizeof err)) ||
-                run_frame(wk, s, smoothed, err, sizeof err)) {
+                run_frame(wk, s, use, err, sizeof err)) {
                 fail(p, err);
                 return NULL;
             }
-            /* After the network and before the temporal blend, which then
-             * compares like with like. */
-            imp_frame_style_finish(s->styled, s->frame.rgb,
-                                   (size_t)s->frame.width * s->frame.height,
-                                   p->c->strength, p->c->keep_colours);
         }
         pthread_mutex_lock(&p->lock);
         s->state = SLOT_DONE;
@@ -454,23 +464,18 @@ int video_pipeline_run(const struct video_pipeline_config *c,
         goto done;
     }
     for (int i = 0; i < P; i++) {
-        struct imp_error e;
-        workers[i].p = &p;
-        if (imp_predictor_init(c->model, &c->opt, &workers[i].pred, &e) != IMP_OK) {
-            snprintf(err, err_size, "%s", e.message);
+        struct worker *wk = &workers[i];
+        wk->p = &p;
+        wk->effect = c->effect->start(c->effect->shared, c->threads, err, err_size);
+        if (!wk->effect) {
             rc = -1;
             goto done;
         }
-        if (imp_frame_style_init(&workers[i].style, c->model, workers[i].pred, c->range,
-                                 err, err_size)) {
-            rc = -1;
-            goto done;
-        }
-        if (c->stabilize > 0 &&
-            imp_predictor_set_norm_stats_mode(workers[i].pred, IMP_NORM_STATS_SMOOTHED,
-                                              p.norm_weight) != IMP_OK) {
-            snprintf(err, err_size, "the style model: %s",
-                     imp_predictor_last_error(workers[i].pred));
+        wk->st = imp_frame_effect_stylizer(c->effect, wk->effect);
+        wk->pred = wk->st ? imp_stylizer_predictor(wk->st) : NULL;
+        if (wk->st && c->stabilize > 0 &&
+            imp_stylizer_set_norm_stats_mode(wk->st, IMP_NORM_STATS_SMOOTHED, p.norm_weight,
+                                             err, err_size)) {
             rc = -1;
             goto done;
         }
@@ -501,8 +506,8 @@ int video_pipeline_run(const struct video_pipeline_config *c,
     pthread_mutex_destroy(&p.lock);
 done:
     for (int i = 0; workers && i < P; i++) {
-        imp_frame_style_free(&workers[i].style);
-        imp_predictor_free(workers[i].pred);
+        if (workers[i].effect)
+            c->effect->stop(workers[i].effect);
         free(workers[i].held);
     }
     for (int i = 0; p.ring && i < p.n_ring; i++) {

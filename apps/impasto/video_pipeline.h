@@ -13,7 +13,10 @@
  * wait for each other), or S_{k-1} for the few frames after a scene cut, so
  * that no frame of a new scene is normalised with the old one's statistics.
  * With one predictor this is exactly the library's own exponential average.
- * The result does not depend on thread timing.
+ * The result does not depend on thread timing. Frames the stylizer runs in
+ * tiles (a network of fixed size, or frames over its memory budget) hold
+ * each frame's whole-picture statistics instead, and only the blend with
+ * the previous output smooths them.
  */
 #ifndef IMP_VIDEO_PIPELINE_H
 #define IMP_VIDEO_PIPELINE_H
@@ -21,17 +24,17 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "frame_effect.h"
 #include "impasto.h"
 #include "video.h"
 
 struct video_pipeline_config {
-    const struct imp_model *model;   /* shared by every predictor */
-    struct imp_predictor_options opt; /* threads: per predictor */
-    int predictors;
-    float range;                      /* the model's pixel range: 1 or 255 */
+    /* What each frame goes through: one instance per predictor thread. When
+     * it has a stylizer, its instance-norm statistics are smoothed. */
+    const struct imp_frame_effect *effect;
+    int threads;                      /* per instance */
+    int predictors;                   /* instances running frames side by side */
     float stabilize;                  /* 0 (off) .. 1 */
-    float strength;                   /* 0..1: the style mixed with the source */
-    int keep_colours;                 /* the style's light and shade only */
     struct imp_video_reader *reader;  /* already set to the processing size */
     struct imp_video_writer *writer;
     volatile sig_atomic_t *stop;      /* set (by a signal) to finish early */

@@ -3,6 +3,11 @@
  * one (same folder, so the rename cannot cross file systems) and are renamed
  * over the final name only when complete. A failure at any point leaves the
  * final name as it was: no half picture, no half array.
+ *
+ * Writers that open files by name themselves (FFmpeg's muxers, which seek
+ * back to finish an mp4) write to temp_path instead of through `file`,
+ * then commit or abandon the same way: the temporary file is the one
+ * imp_atomic_open made, so its name stays unique and hidden.
  */
 #ifndef IMP_APP_ATOMIC_FILE_H
 #define IMP_APP_ATOMIC_FILE_H

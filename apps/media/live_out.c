@@ -157,21 +157,27 @@ int imp_v4l2_out_open(const char *path, int w, int h, struct imp_v4l2_out **out,
     return 0;
 }
 
-int imp_v4l2_out_write(struct imp_v4l2_out *v, const uint8_t *rgb, char *err,
-                       size_t err_size)
+void imp_yuyv_pack(const uint8_t *rgb, int w, int h, uint8_t *out)
 {
-    /* YUYV: two pixels share one U and one V. */
-    for (int y = 0; y < v->h; y++)
-        for (int x = 0; x < v->w; x += 2) {
-            const uint8_t *p = rgb + ((size_t)y * v->w + x) * 3;
-            const uint8_t *q = x + 1 < v->w ? p + 3 : p;
-            uint8_t *o = v->buf + ((size_t)y * v->w + x) * 2;
+    /* Two pixels share one U and one V: the chroma of their average. An
+     * odd last pixel pairs with itself. */
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x += 2) {
+            const uint8_t *p = rgb + ((size_t)y * w + x) * 3;
+            const uint8_t *q = x + 1 < w ? p + 3 : p;
+            uint8_t *o = out + ((size_t)y * w + x) * 2;
             int r = (p[0] + q[0]) / 2, g = (p[1] + q[1]) / 2, b = (p[2] + q[2]) / 2;
             o[0] = luma(p[0], p[1], p[2]);
             o[1] = chroma_u(r, g, b);
             o[2] = luma(q[0], q[1], q[2]);
             o[3] = chroma_v(r, g, b);
         }
+}
+
+int imp_v4l2_out_write(struct imp_v4l2_out *v, const uint8_t *rgb, char *err,
+                       size_t err_size)
+{
+    imp_yuyv_pack(rgb, v->w, v->h, v->buf);
     size_t n = (size_t)v->w * v->h * 2;
     if (write(v->fd, v->buf, n) != (ssize_t)n) {
         snprintf(err, err_size, "cannot write to the virtual camera: %s", strerror(errno));

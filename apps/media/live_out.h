@@ -22,6 +22,10 @@ int imp_y4m_header(FILE *f, int w, int h, int fps_num, int fps_den, char *err,
                    size_t err_size);
 int imp_y4m_frame(FILE *f, const uint8_t *rgb, int w, int h, char *err, size_t err_size);
 
+/* w x h RGB (w even) as YUYV 4:2:2 (BT.601, TV range), w * h * 2 bytes:
+ * what the virtual camera sends. */
+void imp_yuyv_pack(const uint8_t *rgb, int w, int h, uint8_t *out);
+
 /* A v4l2loopback device as a camera of w x h YUYV. */
 struct imp_v4l2_out;
 int imp_v4l2_out_open(const char *path, int w, int h, struct imp_v4l2_out **out,

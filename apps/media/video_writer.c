@@ -9,11 +9,13 @@
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 
+#include "atomic_file.h"
 #include "video_audio.h"
 #include "video_internal.h"
 
 struct imp_video_writer {
-    char *path, *tmp_path;
+    char *path;
+    struct imp_atomic_file out; /* FFmpeg writes to out.temp_path by name */
     AVFormatContext *oc;
     AVCodecContext *enc;
     AVStream *vst;
@@ -288,22 +290,20 @@ int imp_video_writer_open(const char *path, const struct imp_video_reader *src,
     if (!w)
         return imp_video_fail(err, err_size, path, "out of memory");
     w->last_pts = AV_NOPTS_VALUE;
-    /* The temporary file sits beside the final one (same file system, so
-     * the rename is atomic) and is hidden while it grows. */
-    const char *slash = strrchr(path, '/');
-    size_t dir_len = slash ? (size_t)(slash - path + 1) : 0;
-    size_t len = strlen(path) + 32;
+    /* Written under a hidden temporary name beside the final one and
+     * renamed when complete (atomic_file.c, as every output of impasto). */
+    char why[256];
+    if (imp_atomic_open(path, &w->out, why, sizeof why)) {
+        imp_video_writer_close(w);
+        return imp_video_fail(err, err_size, path, "%s", why);
+    }
     w->path = strdup(path);
-    w->tmp_path = malloc(len);
     w->pkt = av_packet_alloc();
-    if (!w->path || !w->tmp_path || !w->pkt) {
+    if (!w->path || !w->pkt) {
         imp_video_writer_close(w);
         return imp_video_fail(err, err_size, path, "out of memory");
     }
-    snprintf(w->tmp_path, len, "%.*s.%s.%ld.part", (int)dir_len, path, path + dir_len,
-             (long)getpid());
-    char why[256];
-    int rc = avformat_alloc_output_context2(&w->oc, ofmt, NULL, w->tmp_path);
+    int rc = avformat_alloc_output_context2(&w->oc, ofmt, NULL, w->out.temp_path);
     if (rc < 0 || !w->oc) {
         imp_video_writer_close(w);
         return imp_video_fail(err, err_size, path, "cannot make a %s file: %s", ofmt->name,
@@ -314,7 +314,7 @@ int imp_video_writer_open(const char *path, const struct imp_video_reader *src,
         imp_video_writer_close(w);
         return -1;
     }
-    rc = avio_open(&w->oc->pb, w->tmp_path, AVIO_FLAG_WRITE);
+    rc = avio_open(&w->oc->pb, w->out.temp_path, AVIO_FLAG_WRITE);
     if (rc < 0) {
         imp_video_writer_close(w);
         return imp_video_fail(err, err_size, path, "cannot write here: %s",
@@ -444,10 +444,9 @@ int imp_video_writer_finish(struct imp_video_writer *w, char *err, size_t err_si
     if (rc < 0)
         return imp_video_fail(err, err_size, w->path, "cannot complete the file: %s",
                               imp_av_error(rc, why, sizeof why));
-    if (rename(w->tmp_path, w->path) != 0)
-        return imp_video_fail(err, err_size, w->path, "cannot rename %s into place: %s",
-                              w->tmp_path, strerror(errno));
-    w->finished = 1;
+    w->finished = 1; /* committed or not, the temporary file is gone */
+    if (imp_atomic_commit(&w->out, why, sizeof why))
+        return imp_video_fail(err, err_size, w->path, "%s", why);
     return 0;
 }
 
@@ -461,13 +460,12 @@ void imp_video_writer_close(struct imp_video_writer *w)
             avio_closep(&w->oc->pb);
         avformat_free_context(w->oc);
     }
-    if (!w->finished && w->tmp_path)
-        unlink(w->tmp_path);
+    if (!w->finished)
+        imp_atomic_abandon(&w->out);
     avcodec_free_context(&w->enc);
     sws_freeContext(w->sws);
     av_frame_free(&w->frame);
     av_packet_free(&w->pkt);
     free(w->path);
-    free(w->tmp_path);
     free(w);
 }

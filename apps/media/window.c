@@ -131,6 +131,11 @@ void imp_window_toggle_fullscreen(struct imp_window *win)
     SDL_SetWindowFullscreen(win->window, win->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
 }
 
+int imp_window_is_fullscreen(struct imp_window *win)
+{
+    return (SDL_GetWindowFlags(win->window) & SDL_WINDOW_FULLSCREEN) != 0;
+}
+
 void imp_window_close(struct imp_window *win)
 {
     if (!win)

@@ -30,6 +30,9 @@ void imp_window_title(struct imp_window *win, const char *title);
 /* The next key pressed, or IMP_KEY_NONE when there is none waiting. */
 int imp_window_key(struct imp_window *win);
 void imp_window_toggle_fullscreen(struct imp_window *win);
+/* What SDL says of the window (the screen it fills is the window
+ * manager's: under a bare X server the size stays). */
+int imp_window_is_fullscreen(struct imp_window *win);
 void imp_window_close(struct imp_window *win);
 
 #endif
