@@ -10,13 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "background.h"
 #include "cli.h"
 #include "core/threadpool.h"
 #include "focus.h"
 
 static const char help[] =
-    "usage: impasto focus PHOTO -o OUT.png [--blur RADIUS] [--mask MASK.png]\n"
+    "usage: impasto focus PHOTO -o OUT.png|OUT.jpg [--blur RADIUS] [--mask MASK.png]\n"
     "                     [--background IMAGE|#RRGGBB] [--model general|landscape|FILE]\n"
     "\n"
     "Blur a portrait's background the way a lens does, keeping the person\n"
@@ -27,7 +28,7 @@ static const char help[] =
     "is smeared round them. Or lay the person over another background.\n"
     "\n"
     "options:\n"
-    "  -o, --output OUT.png  the picture to write (PNG)\n"
+    "  -o, --output OUT      the picture to write: PNG or JPEG by its extension\n"
     "  -b, --blur RADIUS     the blur disc's radius in pixels of the photo\n"
     "                        (default: 2% of its longer side; 0: no blur)\n"
     "  -m, --mask MASK.png   also write the refined person mask (8-bit gray,\n"
@@ -39,6 +40,7 @@ static const char help[] =
     "                        file; default: landscape for photos wider than 4:3.\n"
     "                        The two are looked for in $IMP_SELFIE_DIR, then\n"
     "                        where scripts/build.sh fetches them\n"
+    "  -q, --quality Q       JPEG quality 1..100 (default 92)\n"
     "      --runs N          process the photo N times and print each step's\n"
     "                        median and fastest time, and its median CPU time\n"
     "                        (a benchmark; the output is the same)\n" IMP_CLI_MODEL_HELP
@@ -47,7 +49,7 @@ static const char help[] =
     "examples:\n"
     "  impasto focus me.jpg -o me-focus.png\n"
     "  impasto focus me.jpg -o me-focus.png --blur 40 --mask me-mask.png\n"
-    "  impasto focus me.jpg -o me-green.png --background '#00b140'\n"
+    "  impasto focus me.jpg -o me-green.jpg --background '#00b140' --quality 95\n"
     "  impasto focus me.jpg -o me-beach.png --background beach.jpg\n"
     "  impasto focus assets/astronaut.png -o out/astronaut-focus.png --runs 20\n";
 
@@ -69,31 +71,6 @@ static int parse_colour(const char *text, uint8_t rgb[3])
     rgb[0] = (uint8_t)(v >> 16);
     rgb[1] = (uint8_t)(v >> 8);
     rgb[2] = (uint8_t)v;
-    return 0;
-}
-
-static int ends_with(const char *s, const char *tail)
-{
-    size_t n = strlen(s), k = strlen(tail);
-    return n >= k && strcasecmp(s + n - k, tail) == 0;
-}
-
-/* Written under a temporary name in the same folder, then renamed: a
- * reader never sees half a file, and a failure leaves nothing behind. */
-static int save_png_atomic(const char *path, const struct imp_image *img, char *tmp,
-                           size_t tmp_size)
-{
-    snprintf(tmp, tmp_size, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return imp_cli_fail(path, "cannot create a file beside it: %s", strerror(errno));
-    close(fd);
-    char why[512];
-    if (imp_image_save_png(tmp, img, why, sizeof why) != 0) {
-        unlink(tmp);
-        tmp[0] = '\0';
-        return imp_cli_fail_message(path, why);
-    }
     return 0;
 }
 
@@ -120,7 +97,7 @@ static double median(double *v, int n)
 struct request {
     const char *in, *out, *mask, *background, *model;
     float blur;
-    int runs;
+    int runs, quality;
 };
 
 /* Per-step times of every run, for the medians. */
@@ -167,7 +144,7 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
     float *input = NULL, *planar = NULL, *mask = NULL;
     /* Per run: the steps' wall-clock times, then their CPU times. */
     double *times = calloc((size_t)r->runs * N_TIMES * 2, sizeof *times);
-    char out_tmp[4096] = "", mask_tmp[4096] = "";
+    struct imp_atomic_file out_file = {0}, mask_file = {0};
     rc = imp_cli_rgb_input_size(&s, &mh, &mw, &nchw);
     if (rc)
         goto done;
@@ -236,17 +213,21 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
     struct imp_image result = {photo.width, photo.height, 3, out};
     struct imp_image mask_img = {photo.width, photo.height, 1,
                                  (uint8_t *)imp_focus_mask(fx)};
-    rc = save_png_atomic(r->out, &result, out_tmp, sizeof out_tmp);
-    if (rc == 0 && r->mask)
-        rc = save_png_atomic(r->mask, &mask_img, mask_tmp, sizeof mask_tmp);
-    if (rc == 0 && rename(out_tmp, r->out) != 0)
-        rc = imp_cli_fail(r->out, "cannot write it: %s", strerror(errno));
-    if (rc == 0)
-        out_tmp[0] = '\0';
-    if (rc == 0 && r->mask && rename(mask_tmp, r->mask) != 0)
-        rc = imp_cli_fail(r->mask, "cannot write it: %s", strerror(errno));
-    if (rc == 0)
-        mask_tmp[0] = '\0';
+    /* Both pictures are written in full before either is renamed into
+     * place: a failure leaves neither. */
+    if (imp_image_save_pending(r->out, &result, r->quality, &out_file, why, sizeof why)) {
+        rc = imp_cli_fail_message(r->out, why);
+        goto done;
+    }
+    if (r->mask &&
+        imp_image_save_pending(r->mask, &mask_img, r->quality, &mask_file, why, sizeof why)) {
+        rc = imp_cli_fail_message(r->mask, why);
+        goto done;
+    }
+    if (imp_atomic_commit(&out_file, why, sizeof why) != 0)
+        rc = imp_cli_fail(r->out, "%s", why);
+    else if (r->mask && imp_atomic_commit(&mask_file, why, sizeof why) != 0)
+        rc = imp_cli_fail(r->mask, "%s", why);
     if (rc)
         goto done;
 
@@ -283,10 +264,8 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
         printf(" ms\n");
     }
 done:
-    if (out_tmp[0])
-        unlink(out_tmp);
-    if (mask_tmp[0])
-        unlink(mask_tmp);
+    imp_atomic_abandon(&out_file);
+    imp_atomic_abandon(&mask_file);
     imp_focus_free(fx);
     imp_threadpool_free(pool);
     imp_cli_close(&s);
@@ -303,7 +282,8 @@ done:
 
 static int focus_main(int argc, char **argv)
 {
-    enum { OPT_OUTPUT = 1, OPT_BLUR, OPT_MASK, OPT_BACKGROUND, OPT_MODEL, OPT_RUNS };
+    enum { OPT_OUTPUT = 1, OPT_BLUR, OPT_MASK, OPT_BACKGROUND, OPT_MODEL, OPT_RUNS,
+           OPT_QUALITY };
     static const struct imp_cli_option opts[] = {
         IMP_CLI_MODEL_OPTIONS,
         {"output", 'o', 1, OPT_OUTPUT},
@@ -312,6 +292,7 @@ static int focus_main(int argc, char **argv)
         {"background", 0, 1, OPT_BACKGROUND},
         {"model", 0, 1, OPT_MODEL},
         {"runs", 0, 1, OPT_RUNS},
+        {"quality", 'q', 1, OPT_QUALITY},
         {0},
     };
     const char *cmd = "focus";
@@ -345,6 +326,9 @@ static int focus_main(int argc, char **argv)
             if (!(r.blur >= 0 && r.blur <= 512))
                 return imp_cli_usage(cmd, "--blur wants a radius from 0 to 512 pixels, not '%s'",
                                      a.value);
+        } else if (id == OPT_QUALITY) {
+            if (imp_cli_parse_int(cmd, "--quality", a.value, 1, 100, &r.quality))
+                return IMP_CLI_EXIT_USAGE;
         } else if (id == OPT_RUNS) {
             if (imp_cli_parse_int(cmd, "--runs", a.value, 1, 10000, &r.runs))
                 return IMP_CLI_EXIT_USAGE;
@@ -356,9 +340,12 @@ static int focus_main(int argc, char **argv)
         return imp_cli_usage(cmd, "give a PHOTO");
     if (!r.out)
         return imp_cli_usage(cmd, "give the picture to write with -o OUT.png");
-    if (!ends_with(r.out, ".png") || (r.mask && !ends_with(r.mask, ".png")))
-        return imp_cli_usage(cmd, "%s: focus writes PNG files only (name them .png)",
-                             ends_with(r.out, ".png") ? r.mask : r.out);
+    if (imp_image_type_for_path(r.out) < 0)
+        return imp_cli_usage(cmd, "%s: the picture's type comes from its name: .png, .jpg "
+                                  "or .jpeg", r.out);
+    if (r.mask && imp_image_type_for_path(r.mask) < 0)
+        return imp_cli_usage(cmd, "%s: the mask's type comes from its name: .png, .jpg or "
+                                  ".jpeg", r.mask);
     uint8_t colour[3];
     if (r.background && r.background[0] == '#' && parse_colour(r.background, colour) != 0)
         return imp_cli_usage(cmd, "--background '%s' is not a colour written #RRGGBB",

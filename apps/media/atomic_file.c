@@ -66,26 +66,42 @@ int imp_atomic_open(const char *path, struct imp_atomic_file *af, char *why,
     return 0;
 }
 
-int imp_atomic_commit(struct imp_atomic_file *af, char *why, size_t why_size)
+/* Flush, set the mode and close; errno-style code of the first failure,
+ * 0 when all went well. */
+static int finish_writing(struct imp_atomic_file *af)
 {
     int fd = fileno(af->file);
     int bad = fflush(af->file) != 0 || ferror(af->file) || fchmod(fd, file_mode) != 0;
-    int err = errno;
-    if (fclose(af->file) != 0 && !bad) {
-        bad = 1;
-        err = errno;
-    }
+    int err = bad ? errno : 0;
+    if (fclose(af->file) != 0 && !bad)
+        err = errno ? errno : EIO;
     af->file = NULL;
-    if (!bad && rename(af->temp_path, af->final_path) != 0) {
-        bad = 1;
-        err = errno;
+    return bad && !err ? EIO : err;
+}
+
+int imp_atomic_close(struct imp_atomic_file *af, char *why, size_t why_size)
+{
+    int err = finish_writing(af);
+    if (err) {
+        snprintf(why, why_size, "cannot write: %s", strerror(err));
+        unlink(af->temp_path);
+        release(af);
+        return -1;
     }
-    if (bad) {
+    return 0;
+}
+
+int imp_atomic_commit(struct imp_atomic_file *af, char *why, size_t why_size)
+{
+    int err = af->file ? finish_writing(af) : 0;
+    if (!err && rename(af->temp_path, af->final_path) != 0)
+        err = errno;
+    if (err) {
         snprintf(why, why_size, "cannot write: %s", strerror(err));
         unlink(af->temp_path);
     }
     release(af);
-    return bad ? -1 : 0;
+    return err ? -1 : 0;
 }
 
 void imp_atomic_abandon(struct imp_atomic_file *af)
