@@ -1,8 +1,7 @@
 /* impasto focus: a portrait with its background blurred like a lens (or
  * replaced), from a person segmentation model. The work per frame is
  * apps/effects/focus.h; this file wires files, the model and threads. */
-#include <ctype.h>
-#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,10 @@
 #include "cli.h"
 #include "core/threadpool.h"
 #include "focus.h"
+#include "focus_frames.h"
+#include "video.h"
+#include "video_pipeline.h"
+#include "video_progress.h"
 
 static const char help[] =
     "usage: impasto focus PHOTO -o OUT.png|OUT.jpg [--blur RADIUS] [--mask MASK.png]\n"
@@ -59,21 +62,6 @@ static void pool_run(void *pool, size_t n, size_t grain, imp_fx_task fn, void *c
     imp_parallel_for(pool, n, grain, (imp_parallel_fn)fn, ctx);
 }
 
-/* "#RRGGBB" to bytes; -1 when it is not one. */
-static int parse_colour(const char *text, uint8_t rgb[3])
-{
-    if (text[0] != '#' || strlen(text) != 7)
-        return -1;
-    for (int i = 1; i < 7; i++)
-        if (!isxdigit((unsigned char)text[i]))
-            return -1;
-    unsigned long v = strtoul(text + 1, NULL, 16);
-    rgb[0] = (uint8_t)(v >> 16);
-    rgb[1] = (uint8_t)(v >> 8);
-    rgb[2] = (uint8_t)v;
-    return 0;
-}
-
 /* CPU time of the whole process, all threads. */
 static double cpu_ms(void)
 {
@@ -98,6 +86,9 @@ struct request {
     const char *in, *out, *mask, *background, *model;
     float blur;
     int runs, quality;
+    /* Video only. */
+    int per_frame, quiet;
+    struct imp_video_writer_options wopt;
 };
 
 /* Per-step times of every run, for the medians. */
@@ -110,7 +101,7 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
     struct imp_image photo = {0}, bg = {0};
     char why[512], model_buf[1024];
     uint8_t colour[3];
-    int has_colour = r->background && parse_colour(r->background, colour) == 0;
+    int has_colour = r->background && focus_parse_colour(r->background, colour) == 0;
     if (imp_image_load(r->in, &photo, why, sizeof why) != 0)
         return imp_cli_fail_message(r->in, why);
     const char *model = r->model;
@@ -280,10 +271,102 @@ done:
     return rc;
 }
 
+static volatile sig_atomic_t stop_requested;
+
+static void on_interrupt(int sig)
+{
+    stop_requested = 1;
+    signal(sig, SIG_DFL); /* a second Ctrl-C ends at once */
+}
+
+/* A video file through the effect, frame by frame in order, with the
+ * container, timestamps, rotation, audio and progress of impasto video
+ * (the same pipeline, with the effect in place of a style network). */
+static int focus_video(const struct request *r, const struct imp_cli_model_flags *flags)
+{
+    imp_video_quiet_logs();
+    char err[512];
+    struct imp_video_reader *reader = NULL;
+    struct imp_video_writer *writer = NULL;
+    struct focus_frames ff;
+    memset(&ff, 0, sizeof ff);
+    int rc = 0;
+    if (imp_video_reader_open(r->in, &reader, err, sizeof err)) {
+        rc = imp_cli_fail_message(r->in, err);
+        goto done;
+    }
+    const struct imp_video_info *info = imp_video_reader_info(reader);
+    struct imp_focus_stream_options opt = imp_focus_stream_options_default();
+    opt.focus.blur = r->blur;
+    if (r->per_frame) {
+        opt.smooth = 0;
+        opt.max_skip = 0;
+    }
+    rc = focus_frames_open(&ff, r->model, r->background, flags, info->width, info->height,
+                           &opt);
+    if (rc)
+        goto done;
+    if (imp_video_writer_open(r->out, reader, &r->wopt, &writer, err, sizeof err)) {
+        rc = imp_cli_fail_message(r->out, err);
+        goto done;
+    }
+    struct video_pipeline_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.predictors = 1;
+    cfg.reader = reader;
+    cfg.writer = writer;
+    cfg.stop = &stop_requested;
+    cfg.effect = focus_frames_apply;
+    cfg.effect_ctx = &ff;
+    struct video_progress pr;
+    video_progress_init(&pr, info->frames, r->quiet);
+    cfg.progress = video_progress_show;
+    cfg.progress_ctx = &pr;
+    signal(SIGINT, on_interrupt);
+    signal(SIGTERM, on_interrupt);
+    struct video_pipeline_result res;
+    int failed = video_pipeline_run(&cfg, &res, err, sizeof err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    video_progress_end(&pr);
+    if (failed) {
+        rc = imp_cli_fail(r->in, "%s", err);
+        goto done;
+    }
+    if (res.frames == 0 && !res.interrupted) {
+        rc = imp_cli_fail(r->in, "no frame of its video stream could be decoded");
+        goto done;
+    }
+    if (imp_video_writer_finish(writer, err, sizeof err)) {
+        rc = imp_cli_fail_message(r->out, err);
+        goto done;
+    }
+    double secs = (imp_cli_now_ms() - pr.start_ms) / 1000.0;
+    struct imp_focus_stream_counts n = imp_focus_stream_counts(ff.stream);
+    printf("focus    %s -> %s (%dx%d, %lld frames, %s; audio: %s)\n", r->in, r->out,
+           info->width, info->height, (long long)res.frames, imp_video_writer_codec(writer),
+           info->has_audio ? imp_video_writer_audio(writer) : "none");
+    printf("model    %s %s, %dx%d input, run on %lld of %lld frames (%s)\n", ff.kind,
+           ff.model, ff.mw, ff.mh, n.network_runs, n.frames,
+           r->per_frame ? "every frame's own mask" : "mask steadied over time");
+    printf("took     %.2f s, %.1f fps (%d threads, %s)\n", secs,
+           secs > 0 ? (double)res.frames / secs : 0.0, ff.s.threads, imp_isa_name(ff.s.isa));
+    if (res.interrupted) {
+        printf("stopped  early on request: the file holds the first %lld frames\n",
+               (long long)res.frames);
+        rc = 130;
+    }
+done:
+    imp_video_writer_close(writer);
+    imp_video_reader_close(reader);
+    focus_frames_close(&ff);
+    return rc;
+}
+
 static int focus_main(int argc, char **argv)
 {
     enum { OPT_OUTPUT = 1, OPT_BLUR, OPT_MASK, OPT_BACKGROUND, OPT_MODEL, OPT_RUNS,
-           OPT_QUALITY };
+           OPT_QUALITY, OPT_PER_FRAME, OPT_QUIET, OPT_CRF, OPT_CODEC, OPT_PRESET };
     static const struct imp_cli_option opts[] = {
         IMP_CLI_MODEL_OPTIONS,
         {"output", 'o', 1, OPT_OUTPUT},
@@ -293,6 +376,11 @@ static int focus_main(int argc, char **argv)
         {"model", 0, 1, OPT_MODEL},
         {"runs", 0, 1, OPT_RUNS},
         {"quality", 'q', 1, OPT_QUALITY},
+        {"per-frame", 0, 0, OPT_PER_FRAME},
+        {"quiet", 0, 0, OPT_QUIET},
+        {"crf", 0, 1, OPT_CRF},
+        {"codec", 0, 1, OPT_CODEC},
+        {"preset", 0, 1, OPT_PRESET},
         {0},
     };
     const char *cmd = "focus";
@@ -301,6 +389,8 @@ static int focus_main(int argc, char **argv)
     struct request r = {0};
     r.blur = -1.0f;
     r.runs = 1;
+    r.wopt = imp_video_writer_options_default();
+    int video_only = 0, photo_only = 0; /* options given for one or the other */
     struct imp_cli_args a;
     imp_cli_args_init(&a, &imp_cli_focus_command, argc, argv);
     for (int id; (id = imp_cli_args_next(&a, opts)) != IMP_CLI_ARG_END;) {
@@ -329,9 +419,26 @@ static int focus_main(int argc, char **argv)
         } else if (id == OPT_QUALITY) {
             if (imp_cli_parse_int(cmd, "--quality", a.value, 1, 100, &r.quality))
                 return IMP_CLI_EXIT_USAGE;
+            photo_only = id;
+        } else if (id == OPT_PER_FRAME) {
+            r.per_frame = 1;
+            video_only = id;
+        } else if (id == OPT_QUIET) {
+            r.quiet = 1;
+        } else if (id == OPT_CRF) {
+            if (imp_cli_parse_int(cmd, "--crf", a.value, 0, 63, &r.wopt.crf))
+                return IMP_CLI_EXIT_USAGE;
+            video_only = id;
+        } else if (id == OPT_CODEC) {
+            r.wopt.codec = a.value;
+            video_only = id;
+        } else if (id == OPT_PRESET) {
+            r.wopt.preset = a.value;
+            video_only = id;
         } else if (id == OPT_RUNS) {
             if (imp_cli_parse_int(cmd, "--runs", a.value, 1, 10000, &r.runs))
                 return IMP_CLI_EXIT_USAGE;
+            photo_only = id;
         } else if (imp_cli_model_flag(&flags, cmd, id, a.value) < 0) {
             return IMP_CLI_EXIT_USAGE;
         }
@@ -340,19 +447,34 @@ static int focus_main(int argc, char **argv)
         return imp_cli_usage(cmd, "give a PHOTO");
     if (!r.out)
         return imp_cli_usage(cmd, "give the picture to write with -o OUT.png");
-    if (imp_image_type_for_path(r.out) < 0)
-        return imp_cli_usage(cmd, "%s: the picture's type comes from its name: .png, .jpg "
-                                  "or .jpeg", r.out);
+    /* A picture's name makes a photo; any other, a video (its container
+     * from the extension). */
+    int video = imp_image_type_for_path(r.out) < 0;
+    if (video && imp_image_type_for_path(r.in) >= 0)
+        return imp_cli_usage(cmd, "%s: a photo gives a picture: name the output .png or "
+                                  ".jpg", r.out);
+    if (video && (photo_only || r.mask))
+        return imp_cli_usage(cmd, "%s applies to photos, not to a video",
+                             r.mask ? "--mask" : photo_only == OPT_RUNS ? "--runs"
+                                                                       : "--quality");
+    if (!video && video_only)
+        return imp_cli_usage(cmd, "%s applies to videos, not to a photo",
+                             video_only == OPT_PER_FRAME ? "--per-frame"
+                             : video_only == OPT_CRF     ? "--crf"
+                             : video_only == OPT_CODEC   ? "--codec"
+                                                         : "--preset");
+    if (video && video_same_file(r.in, r.out))
+        return imp_cli_fail(r.out, "is the input video; write to another file");
     if (r.mask && imp_image_type_for_path(r.mask) < 0)
         return imp_cli_usage(cmd, "%s: the mask's type comes from its name: .png, .jpg or "
                                   ".jpeg", r.mask);
     uint8_t colour[3];
-    if (r.background && r.background[0] == '#' && parse_colour(r.background, colour) != 0)
+    if (r.background && r.background[0] == '#' && focus_parse_colour(r.background, colour) != 0)
         return imp_cli_usage(cmd, "--background '%s' is not a colour written #RRGGBB",
                              r.background);
     if (flags.n_shapes)
         return imp_cli_usage(cmd, "--shape does not apply: the photo sets the shapes");
-    return focus_photo(&r, &flags);
+    return video ? focus_video(&r, &flags) : focus_photo(&r, &flags);
 }
 
 const struct imp_cli_command imp_cli_focus_command = {
