@@ -323,6 +323,54 @@ static void steadied_mask_follows_a_moved_person_in_the_same_frame(void)
     unload(&c);
 }
 
+/* Energy of the horizontal steps over the top 40 rows (background there):
+ * a blur spreads an edge over many small steps, so their squares add up to
+ * far less. */
+static double top_detail(const uint8_t *rgb)
+{
+    double sum = 0;
+    for (int y = 0; y < 40; y++)
+        for (int x = 0; x + 1 < SIZE; x++)
+            for (int c = 0; c < 3; c++) {
+                size_t i = ((size_t)y * SIZE + x) * 3 + c;
+                double d = (double)rgb[i + 3] - rgb[i];
+                sum += d * d;
+            }
+    return sum;
+}
+
+/* impasto live --focus without a style: a file and a YUV4MPEG2 stream of
+ * the frames asked for, their background blurred. */
+static void live_focus_writes_blurred_frames(void)
+{
+    const char *out = imp_test_cli_path(&io, "live.mp4"), *y4m = imp_test_cli_path(&io, "live.y4m");
+    if (!CHECK(imp_test_cli_run(&io, "live --focus --focus-model '%s' --input '%s' --headless "
+                                "--frames 10 -o '%s' --deadline 1000",
+                                model_path, still_clip, out) == 0)) {
+        printf("  %s", io.err);
+        return;
+    }
+    struct clip in, got;
+    if (CHECK(load(still_clip, &in)) && CHECK(load(out, &got)) && CHECK(got.n == 10)) {
+        double a = top_detail(in.rgb[0]), b = top_detail(got.rgb[5]);
+        printf("  background detail %.0f in the source, %.0f live with focus\n", a, b);
+        CHECK(b * 4 < a);
+    }
+    unload(&in);
+    unload(&got);
+    CHECK(imp_test_sh(&io, "'%s' live --focus --focus-model '%s' --input '%s' --headless "
+                      "--frames 4 -o - --deadline 1000 > '%s'",
+                      imp_test_cli_binary, model_path, still_clip, y4m) == 0);
+    CHECK(imp_test_sh(&io, "head -c 19 '%s'", y4m) == 0);
+    CHECK(imp_test_has(io.out, "YUV4MPEG2 W512 H512"));
+    CHECK(imp_test_sh(&io, "grep -a -c FRAME '%s'", y4m) == 0);
+    CHECK(atoi(io.out) == 4);
+    /* Options that go with --focus only, and no effect at all: usage errors. */
+    CHECK(imp_test_cli_run(&io, "live --blur 20 --input '%s' --headless -o '%s'", still_clip,
+                           out) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "--focus"));
+}
+
 /* Frames that do not change let the network rest; its last mask serves. */
 static void still_frames_skip_the_network(void)
 {
@@ -373,6 +421,7 @@ int main(void)
         RUN(steadied_mask_flickers_less_on_a_still_person);
         RUN(steadied_mask_follows_a_moved_person_in_the_same_frame);
         RUN(still_frames_skip_the_network);
+        RUN(live_focus_writes_blurred_frames);
     }
     imp_test_cli_close(&io);
     imp_model_free(model);

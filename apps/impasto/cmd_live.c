@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "focus_frames.h"
 #include "frame_style.h"
 #include "live_out.h"
 #include "readout.h"
@@ -21,7 +22,7 @@
 #define MAX_STYLES 9
 
 static const char help[] =
-    "usage: impasto live --style MODEL [--style MODEL...] [--camera /dev/videoN |\n"
+    "usage: impasto live --style MODEL [--style MODEL...] [--focus] [--camera /dev/videoN |\n"
     "                    --input FILE|lavfi:SPEC] [options]\n"
     "\n"
     "Stylize a camera live and show it in a window, with a readout of the frame\n"
@@ -35,6 +36,13 @@ static const char help[] =
     "      --style MODEL     a style network ([1, 3, H, W] RGB); up to 9, the keys\n"
     "                        1-9 pick one\n"
     "      --range R         the networks' pixel values: 1 (default) or 255\n"
+    "      --focus           blur the background behind the person like a lens\n"
+    "                        (as impasto focus; the key b turns it on and off),\n"
+    "                        before the style; with no --style, focus alone\n"
+    "      --focus-model M   general, landscape or a segmentation model file\n"
+    "                        (default: by the picture's aspect)\n"
+    "      --blur RADIUS     the focus blur's disc radius in pixels (default: 2%%\n"
+    "                        of the picture's longer side)\n"
     "      --camera DEV      a V4L2 camera (default /dev/video0)\n"
     "      --input SRC       a video file, or lavfi:SPEC for an FFmpeg test source\n"
     "                        such as lavfi:testsrc2=size=640x480:rate=30\n"
@@ -52,6 +60,7 @@ static const char help[] =
     "\n"
     "keys:\n"
     "  1-9, n/p, left/right  pick a style / next / previous\n"
+    "  b                     background blur (focus) on / off\n"
     "  + / - (up / down)     strength of the style\n"
     "  c                     keep the camera's colours (the style's light and shade)\n"
     "  space                 camera picture side by side\n"
@@ -66,7 +75,8 @@ static const char help[] =
     "  impasto live --style a.onnx --style b.onnx --input lavfi:testsrc2=size=640x480\n"
     "  impasto live --style a.onnx --headless --frames 300 -o out.mp4\n"
     "  impasto live --style a.onnx --headless -o - | ffmpeg -i - out.webm\n"
-    "  impasto live --style a.onnx --virtual-camera /dev/video10\n";
+    "  impasto live --style a.onnx --virtual-camera /dev/video10\n"
+    "  impasto live --focus --virtual-camera /dev/video10    # a blurred background\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -233,6 +243,11 @@ struct live {
     int prev_w, prev_h;
     int snapshots, recordings;
     int readout; /* FPS and latency drawn on the window's picture */
+    /* The focus effect (--focus), applied to the camera's picture before
+     * the style; `focus` says whether it is on (the key b). */
+    struct focus_frames ff;
+    int has_focus, focus;
+    uint8_t *focused;
     double fps;
 };
 
@@ -243,7 +258,8 @@ static int grow_buffers(struct live *L, int w, int h, int sw, int sh)
     need = need > full ? need : full;
     if (need <= L->cap_bytes)
         return 0;
-    uint8_t **bufs[] = {&L->styled, &L->shown, &L->full, &L->prev_src, &L->prev_out};
+    uint8_t **bufs[] = {&L->styled, &L->shown, &L->full, &L->prev_src, &L->prev_out,
+                        &L->focused};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         uint8_t *b = realloc(*bufs[i], need);
         if (!b)
@@ -294,6 +310,8 @@ static void on_key(struct live *L, int key, const struct imp_video_frame *f, cha
         L->strength = L->strength + 0.1f > 1 ? 1 : L->strength + 0.1f;
     else if (key == '-' || key == IMP_KEY_DOWN)
         L->strength = L->strength - 0.1f < 0 ? 0 : L->strength - 0.1f;
+    else if (key == 'b' && L->has_focus)
+        L->focus = !L->focus;
     else if (key == 'c')
         L->keep_colours = !L->keep_colours;
     else if (key == ' ')
@@ -331,6 +349,9 @@ static int live_main(int argc, char **argv)
         OPT_VCAM,
         OPT_HEADLESS,
         OPT_FRAMES,
+        OPT_FOCUS,
+        OPT_FOCUS_MODEL,
+        OPT_BLUR,
     };
     static const struct imp_cli_option opts[] = {
         IMP_CLI_MODEL_OPTIONS,
@@ -345,6 +366,9 @@ static int live_main(int argc, char **argv)
         {"virtual-camera", 0, 1, OPT_VCAM},
         {"headless", 0, 0, OPT_HEADLESS},
         {"frames", 0, 1, OPT_FRAMES},
+        {"focus", 0, 0, OPT_FOCUS},
+        {"focus-model", 0, 1, OPT_FOCUS_MODEL},
+        {"blur", 0, 1, OPT_BLUR},
         {0},
     };
     const char *cmd = "live";
@@ -358,6 +382,8 @@ static int live_main(int argc, char **argv)
     L.readout = 1;
     const char *camera = NULL, *input = NULL, *output = NULL, *vcam_path = NULL;
     int size_w = 0, size_h = 0, deadline = 33, headless = 0, max_frames = 0;
+    const char *focus_model = NULL;
+    float blur = -1;
     struct imp_cli_args a;
     imp_cli_args_init(&a, &imp_cli_live_command, argc, argv);
     for (int id; (id = imp_cli_args_next(&a, opts)) != IMP_CLI_ARG_END;) {
@@ -412,6 +438,19 @@ static int live_main(int argc, char **argv)
             if (imp_cli_parse_int(cmd, "--frames", a.value, 1, 1 << 30, &max_frames))
                 return IMP_CLI_EXIT_USAGE;
             break;
+        case OPT_FOCUS:
+            L.has_focus = L.focus = 1;
+            break;
+        case OPT_FOCUS_MODEL:
+            focus_model = a.value;
+            break;
+        case OPT_BLUR:
+            if (imp_cli_parse_float(cmd, "--blur", a.value, &blur))
+                return IMP_CLI_EXIT_USAGE;
+            if (!(blur >= 0 && blur <= 512))
+                return imp_cli_usage(cmd, "--blur wants a radius from 0 to 512 pixels, not '%s'",
+                                     a.value);
+            break;
         default: {
             int r = imp_cli_model_flag(&flags, cmd, id, a.value);
             if (r <= 0)
@@ -420,8 +459,10 @@ static int live_main(int argc, char **argv)
         }
         }
     }
-    if (L.n_styles == 0)
-        return imp_cli_usage(cmd, "give a style network with --style MODEL");
+    if (L.n_styles == 0 && !L.has_focus)
+        return imp_cli_usage(cmd, "give a style network with --style MODEL, or --focus");
+    if (!L.has_focus && (focus_model || blur >= 0))
+        return imp_cli_usage(cmd, "%s goes with --focus", focus_model ? "--focus-model" : "--blur");
     if (camera && input)
         return imp_cli_usage(cmd, "give --camera or --input, not both");
     if (headless && !output && !vcam_path)
@@ -495,6 +536,13 @@ static int live_main(int argc, char **argv)
         rc = imp_cli_fail("live", "%s", err);
         goto done;
     }
+    if (L.has_focus) {
+        struct imp_focus_stream_options fo = imp_focus_stream_options_default();
+        fo.focus.blur = blur;
+        rc = focus_frames_open(&L.ff, focus_model, NULL, &flags, sw, sh, &fo);
+        if (rc)
+            goto done;
+    }
     L.cap.reader = L.reader;
     L.cap.paced = paced;
     scaled(sw, sh, scale, &L.cap.want_w, &L.cap.want_h);
@@ -533,8 +581,25 @@ static int live_main(int argc, char **argv)
             rc = imp_cli_fail("live", "out of memory");
             break;
         }
-        struct style *st = &L.styles[L.current];
         size_t bytes = (size_t)f.width * f.height * 3;
+        /* Focus works on the camera's picture: the style (if any) then
+         * paints the blurred background as it is. */
+        if (L.focus) {
+            if (focus_frames_apply(&L.ff, f.rgb, L.focused, f.width, f.height, 0, err,
+                                   sizeof err)) {
+                imp_video_frame_free(&f);
+                rc = imp_cli_fail("focus", "%s", err);
+                break;
+            }
+            memcpy(f.rgb, L.focused, bytes);
+        }
+        if (L.n_styles == 0) {
+            memcpy(L.styled, f.rgb, bytes);
+            L.prev_w = f.width;
+            L.prev_h = f.height;
+            goto styled;
+        }
+        struct style *st = &L.styles[L.current];
         int same_size = f.width == L.prev_w && f.height == L.prev_h;
         int cut = !same_size ||
                   imp_temporal_cut_score(L.prev_src, f.rgb, f.width, f.height) >
@@ -556,6 +621,7 @@ static int live_main(int argc, char **argv)
         L.prev_h = f.height;
         imp_frame_style_finish(L.styled, f.rgb, (size_t)f.width * f.height, L.strength,
                                L.keep_colours);
+    styled:;
         double proc = imp_cli_now_ms() - t0;
         proc_avg = frames ? 0.9 * proc_avg + 0.1 * proc : proc;
         /* Outputs. */
@@ -625,10 +691,10 @@ static int live_main(int argc, char **argv)
             if (now - last_title > 500) {
                 char title[256];
                 snprintf(title, sizeof title,
-                         "impasto live - style %d/%d - %.1f fps - %.0f ms latency - %dx%d%s%s",
+                         "impasto live - style %d/%d - %.1f fps - %.0f ms latency - %dx%d%s%s%s",
                          L.current + 1, L.n_styles, fps, latency_avg, f.width, f.height,
                          L.keep_colours ? " - colours kept" : "",
-                         L.recording ? " - REC" : "");
+                         L.focus ? " - focus" : "", L.recording ? " - REC" : "");
                 imp_window_title(L.win, title);
                 last_title = now;
             }
@@ -677,6 +743,8 @@ done:
     free(L.prev_src);
     free(L.prev_out);
     free(L.work);
+    free(L.focused);
+    focus_frames_close(&L.ff);
     return rc;
 }
 
