@@ -331,6 +331,68 @@ static void focus_writes_jpeg(void)
     imp_image_free(&jpg);
 }
 
+/* Mean absolute difference per channel over a region. */
+static double mean_diff(const uint8_t *a, const uint8_t *b, const uint8_t *region, size_t n)
+{
+    double sum = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (region[i]) {
+            for (int c = 0; c < 3; c++)
+                sum += fabs((double)a[i * 3 + c] - b[i * 3 + c]);
+            k += 3;
+        }
+    return k ? sum / (double)k : 0;
+}
+
+/* --style-background and --style-person: the side asked for is painted,
+ * the other is the photo as it was (where the refined mask is sure). */
+static void focus_stylizes_one_side(void)
+{
+    char style[512];
+    if (!imp_test_shared("models/style/johnson-instancenorm-onnx/candy.onnx", style,
+                         sizeof style))
+        snprintf(style, sizeof style, "%s/tests/data/style/tiny_style.onnx", IMP_SOURCE_DIR);
+    static const char *const sides[2] = {"background", "person"};
+    for (int side = 0; side < 2; side++) {
+        char args[4096], out_path[256], mask_path[256];
+        snprintf(out_path, sizeof out_path, "%s/style-%s.png", io.dir, sides[side]);
+        snprintf(mask_path, sizeof mask_path, "%s/style-%s-mask.png", io.dir, sides[side]);
+        snprintf(args, sizeof args, "focus '%s' -o '%s' --mask '%s' --model '%s' --style-%s '%s'",
+                 photo_path, out_path, mask_path, model_path, sides[side], style);
+        if (!CHECK(run(args) == 0))
+            continue;
+        struct imp_image out = {0}, mask = {0};
+        char err[256];
+        if (CHECK(imp_image_load(out_path, &out, err, sizeof err) == 0) &&
+            CHECK(imp_image_load(mask_path, &mask, err, sizeof err) == 0) &&
+            CHECK(out.width == photo.width && mask.width == photo.width)) {
+            size_t n = (size_t)photo.width * photo.height;
+            uint8_t *m = malloc(n);
+            for (size_t i = 0; m && i < n; i++)
+                m[i] = mask.pixels[i * 3];
+            /* Where the refined mask is sure of a side, 2 px in. */
+            uint8_t *bg = m ? fm_core(m, photo.width, photo.height, 0, 0, 2) : NULL;
+            uint8_t *fg = m ? fm_core(m, photo.width, photo.height, 255, 255, 2) : NULL;
+            if (CHECK(bg && fg)) {
+                const uint8_t *kept = side == 0 ? fg : bg, *painted = side == 0 ? bg : fg;
+                double psnr = fm_psnr(out.pixels, photo.pixels, kept, n);
+                double change = mean_diff(out.pixels, photo.pixels, painted, n);
+                printf("  --style-%s: the other side %.1f dB from the photo, this side %.1f "
+                       "levels from it\n",
+                       sides[side], psnr, change);
+                CHECK(psnr >= 40.0);
+                CHECK(change >= 10.0);
+            }
+            free(m);
+            free(bg);
+            free(fg);
+        }
+        imp_image_free(&out);
+        imp_image_free(&mask);
+    }
+}
+
 static void bad_input_fails_with_one_line_and_no_file(void)
 {
     char args[4096], junk[256], out_path[256];
@@ -424,6 +486,7 @@ int main(void)
     RUN(focus_blurs_the_background_and_keeps_the_person);
     RUN(focus_replaces_the_background);
     RUN(focus_writes_jpeg);
+    RUN(focus_stylizes_one_side);
     RUN(bad_input_fails_with_one_line_and_no_file);
     RUN(help_teaches_with_examples);
     imp_test_cli_close(&io);

@@ -121,7 +121,7 @@ struct imp_focus *imp_focus_create(int width, int height, int model_w, int model
     size_t gn = (size_t)f->gx.cells * f->gy.cells, bn = (size_t)f->bx.cells * f->by.cells;
     /* Per thread: a grid cache (two wide rows) and the row read back; the
      * mask's row flags (a byte per guide cell) fit in the same space. */
-    f->row_tmp_floats = (size_t)width * 4 * 3;
+    f->row_tmp_floats = (size_t)width * 4 * 3 + (size_t)width / 4 + 1;
     f->srgb = malloc(sizeof *f->srgb);
     f->guide = malloc(sizeof *f->guide * gn * 3);
     f->coarse = malloc(sizeof *f->coarse * gn);
@@ -307,6 +307,55 @@ void imp_focus_render(struct imp_focus *f, const uint8_t *rgb, const float *mask
     lap(&m, &w->blur_ms, &c->blur_ms);
     imp_fx_parallel_for(&f->par, (size_t)f->h, 16, composite, &p);
     lap(&m, &w->composite_ms, &c->composite_ms);
+}
+
+/* The plate: the mask turned over, so the blurred background (from
+ * background pixels only) fills the person and the photo stays elsewhere. */
+static void plate_rows(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct pass *p = ctx;
+    struct imp_focus *f = p->f;
+    struct imp_grid_cache cache;
+    float *sums = thread_rows(f, thread, &cache);
+    uint8_t *turned = (uint8_t *)(sums + (size_t)f->w * 4);
+    for (size_t y = begin; y < end; y++) {
+        size_t at = y * (size_t)f->w;
+        for (int x = 0; x < f->w; x++)
+            turned[x] = (uint8_t)(255 - f->mask[at + x]);
+        imp_grid_read_row(f->blurred, 4, &f->bx, &f->by, (int)y, &cache, sums);
+        imp_bokeh_composite_row(p->rgb + at * 3, turned, sums, f->w, f->srgb,
+                                p->out + at * 3);
+    }
+}
+
+void imp_focus_plate(struct imp_focus *f, const uint8_t *rgb, uint8_t *out)
+{
+    struct pass p = {f, rgb, out};
+    imp_fx_parallel_for(&f->par, (size_t)f->h, 16, plate_rows, &p);
+}
+
+struct layers {
+    struct imp_focus *f;
+    const uint8_t *person, *background;
+    uint8_t *out;
+};
+
+static void layer_rows(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct layers *l = ctx;
+    const struct imp_focus *f = l->f;
+    for (size_t y = begin; y < end; y++) {
+        size_t at = y * (size_t)f->w;
+        imp_background_replace_row(l->person + at * 3, f->mask + at, l->background + at * 3,
+                                   f->w, f->srgb, l->out + at * 3);
+    }
+}
+
+void imp_focus_layer(struct imp_focus *f, const uint8_t *person, const uint8_t *background,
+                     uint8_t *out)
+{
+    struct layers l = {f, person, background, out};
+    imp_fx_parallel_for(&f->par, (size_t)f->h, 16, layer_rows, &l);
 }
 
 const uint8_t *imp_focus_mask(const struct imp_focus *f)

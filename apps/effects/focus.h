@@ -74,6 +74,19 @@ void imp_focus_prepare(struct imp_focus *f, const uint8_t *rgb, float *model_inp
 void imp_focus_render(struct imp_focus *f, const uint8_t *rgb, const float *mask,
                       uint8_t *out);
 
+/* After a render in blur mode (no replacement background): the frame
+ * with the person taken out, filled from the background-only blur, and
+ * the photo kept where the mask says background. A style network run on
+ * this plate paints the background without ever seeing the person, so
+ * none of the person's colours end up round it (no halo). */
+void imp_focus_plate(struct imp_focus *f, const uint8_t *rgb, uint8_t *out);
+
+/* After a render: `person` laid over `background` (both width x height x
+ * 3) through the refined mask, mixed in linear light, into out (which may
+ * be neither). For one side stylized and the other kept as it is. */
+void imp_focus_layer(struct imp_focus *f, const uint8_t *person, const uint8_t *background,
+                     uint8_t *out);
+
 /* The last render's refined mask, width x height bytes (255 = person),
  * valid until the next render. */
 const uint8_t *imp_focus_mask(const struct imp_focus *f);

@@ -15,6 +15,8 @@
 #include "core/threadpool.h"
 #include "focus.h"
 #include "focus_frames.h"
+#include "styles.h"
+#include "stylize.h"
 #include "video.h"
 #include "video_pipeline.h"
 #include "video_progress.h"
@@ -22,6 +24,7 @@
 static const char help[] =
     "usage: impasto focus PHOTO -o OUT.png|OUT.jpg [--blur RADIUS] [--mask MASK.png]\n"
     "                     [--background IMAGE|#RRGGBB] [--model general|landscape|FILE]\n"
+    "                     [--style-background STYLE] [--style-person STYLE]\n"
     "       impasto focus VIDEO -o OUT.mp4 [same options] [--per-frame]\n"
     "\n"
     "Blur a portrait's background the way a lens does, keeping the person\n"
@@ -52,6 +55,14 @@ static const char help[] =
     "                        file; default: landscape for pictures wider than\n"
     "                        4:3. The two are looked for in $IMP_SELFIE_DIR, then\n"
     "                        where scripts/build.sh fetches them\n"
+    "      --style-background STYLE\n"
+    "                        photos: paint the background with a style (a\n"
+    "                        shipped style's name or a model file, as for\n"
+    "                        impasto stylize) instead of blurring it; the\n"
+    "                        person stays as it is. The style sees the\n"
+    "                        background with the person taken out: no halo\n"
+    "      --style-person STYLE\n"
+    "                        photos: paint the person, keep the background\n"
     "  -q, --quality Q       JPEG quality 1..100 (default 92)\n"
     "      --runs N          process the photo N times and print each step's\n"
     "                        median and fastest time, and its median CPU time\n"
@@ -68,6 +79,7 @@ static const char help[] =
     "  impasto focus me.jpg -o me-focus.png --blur 40 --mask me-mask.png\n"
     "  impasto focus me.jpg -o me-green.jpg --background '#00b140' --quality 95\n"
     "  impasto focus me.jpg -o me-beach.png --background beach.jpg\n"
+    "  impasto focus me.jpg -o me-candy.png --style-background candy.onnx\n"
     "  impasto focus call.mp4 -o call-focus.mp4 --blur 30\n"
     "  impasto focus assets/astronaut.png -o out/astronaut-focus.png --runs 20\n";
 
@@ -75,6 +87,96 @@ static const char help[] =
 static void pool_run(void *pool, size_t n, size_t grain, imp_fx_task fn, void *ctx)
 {
     imp_parallel_for(pool, n, grain, (imp_parallel_fn)fn, ctx);
+}
+
+struct request {
+    const char *in, *out, *mask, *background, *model;
+    const char *style_person, *style_background; /* photos */
+    float blur;
+    int runs, quality;
+    /* Video only. */
+    int per_frame, quiet;
+    struct imp_video_writer_options wopt;
+};
+
+/* A style name or model file to a path, as stylize takes them; prints
+ * the failure otherwise. */
+static const char *style_path(const char *arg, char *buf, size_t size)
+{
+    if (imp_styles_is_path(arg))
+        return arg;
+    struct imp_style_list shipped;
+    imp_styles_find(&shipped);
+    for (int i = 0; i < shipped.n; i++)
+        if (strcmp(shipped.styles[i].name, arg) == 0) {
+            snprintf(buf, size, "%s", shipped.styles[i].path);
+            return buf;
+        }
+    char names[2048];
+    imp_styles_names(&shipped, names, sizeof names);
+    imp_cli_fail(arg, "no such style (known: %s; or give a model file)", names);
+    return NULL;
+}
+
+/* The picture through a style network (name or file) into out. */
+static int stylize_picture(const char *style, const struct imp_cli_model_flags *flags,
+                           const uint8_t *rgb, int w, int h, uint8_t *out)
+{
+    char buf[1024], why[512];
+    const char *path = style_path(style, buf, sizeof buf);
+    if (!path)
+        return IMP_CLI_EXIT_FAIL;
+    struct imp_model *m = NULL;
+    struct imp_error e;
+    if (imp_model_load_file(path, &m, &e) != IMP_OK)
+        return imp_cli_fail_message(path, e.message);
+    struct imp_stylizer_options o = imp_stylizer_options_default();
+    o.predictor = flags->opt;
+    struct imp_stylizer *st = NULL;
+    int rc = 0;
+    if (imp_style_detect(m, &o.convention, why, sizeof why) != 0 ||
+        imp_stylizer_create(m, &o, &st, why, sizeof why) != 0 ||
+        imp_stylizer_run(st, rgb, w, h, out, why, sizeof why) != 0)
+        rc = imp_cli_fail_message(path, why);
+    imp_stylizer_free(st);
+    imp_model_free(m);
+    return rc;
+}
+
+/* --style-person / --style-background: each side stylized or kept, laid
+ * together through the refined mask. The background is stylized from the
+ * plate (the person taken out), so the style never smears the person's
+ * colours round them. */
+static int style_sides(const struct request *r, const struct imp_cli_model_flags *flags,
+                       struct imp_focus *fx, const struct imp_image *photo, uint8_t *out)
+{
+    size_t bytes = (size_t)photo->width * photo->height * 3;
+    uint8_t *person = NULL, *background = NULL, *plate = NULL;
+    int rc = 0;
+    if (r->style_person) {
+        person = malloc(bytes);
+        rc = person ? stylize_picture(r->style_person, flags, photo->pixels, photo->width,
+                                      photo->height, person)
+                    : imp_cli_fail(r->in, "out of memory");
+    }
+    if (rc == 0 && r->style_background) {
+        plate = malloc(bytes);
+        background = malloc(bytes);
+        if (!plate || !background) {
+            rc = imp_cli_fail(r->in, "out of memory");
+        } else {
+            imp_focus_plate(fx, photo->pixels, plate);
+            rc = stylize_picture(r->style_background, flags, plate, photo->width,
+                                 photo->height, background);
+        }
+    }
+    if (rc == 0)
+        imp_focus_layer(fx, person ? person : photo->pixels,
+                        background ? background : photo->pixels, out);
+    free(person);
+    free(background);
+    free(plate);
+    return rc;
 }
 
 /* CPU time of the whole process, all threads. */
@@ -97,14 +199,6 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-struct request {
-    const char *in, *out, *mask, *background, *model;
-    float blur;
-    int runs, quality;
-    /* Video only. */
-    int per_frame, quiet;
-    struct imp_video_writer_options wopt;
-};
 
 /* Per-step times of every run, for the medians. */
 enum { T_SHRINK, T_MODEL, T_REFINE, T_MASK, T_BLUR, T_COMPOSITE, T_TOTAL, N_TIMES };
@@ -216,6 +310,9 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
         memcpy(cpu, used, sizeof used);
     }
 
+    int styled = r->style_person || r->style_background;
+    if (styled && (rc = style_sides(r, flags, fx, &photo, out)) != 0)
+        goto done;
     struct imp_image result = {photo.width, photo.height, 3, out};
     struct imp_image mask_img = {photo.width, photo.height, 1,
                                  (uint8_t *)imp_focus_mask(fx)};
@@ -243,11 +340,14 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
     for (size_t i = 0; i < np; i++)
         person += mask_img.pixels[i] >= 128;
     printf("focus    %s -> %s (%dx%d, %s)\n", r->in, r->out, photo.width, photo.height,
-           r->background ? (has_colour ? "background colour" : "background replaced")
-                         : "background blurred");
+           styled ? (r->style_person && r->style_background ? "both sides stylized"
+                     : r->style_person                      ? "person stylized"
+                                                            : "background stylized")
+           : r->background ? (has_colour ? "background colour" : "background replaced")
+                           : "background blurred");
     printf("model    %s %s, %dx%d input (%d threads, %s)\n", kind, model, mw, mh,
            s.threads, imp_isa_name(s.isa));
-    if (!r->background)
+    if (!r->background && !styled)
         printf("blur     disc radius %.1f px (computed on a 1/%d grid)\n",
                imp_focus_blur_radius(fx), bf);
     printf("mask     refined on a 1/%d grid; person on %.1f%% of the photo%s%s\n", gf,
@@ -381,7 +481,8 @@ done:
 static int focus_main(int argc, char **argv)
 {
     enum { OPT_OUTPUT = 1, OPT_BLUR, OPT_MASK, OPT_BACKGROUND, OPT_MODEL, OPT_RUNS,
-           OPT_QUALITY, OPT_PER_FRAME, OPT_QUIET, OPT_CRF, OPT_CODEC, OPT_PRESET };
+           OPT_QUALITY, OPT_PER_FRAME, OPT_QUIET, OPT_CRF, OPT_CODEC, OPT_PRESET,
+           OPT_STYLE_PERSON, OPT_STYLE_BACKGROUND };
     static const struct imp_cli_option opts[] = {
         IMP_CLI_MODEL_OPTIONS,
         {"output", 'o', 1, OPT_OUTPUT},
@@ -396,6 +497,8 @@ static int focus_main(int argc, char **argv)
         {"crf", 0, 1, OPT_CRF},
         {"codec", 0, 1, OPT_CODEC},
         {"preset", 0, 1, OPT_PRESET},
+        {"style-person", 0, 1, OPT_STYLE_PERSON},
+        {"style-background", 0, 1, OPT_STYLE_BACKGROUND},
         {0},
     };
     const char *cmd = "focus";
@@ -435,6 +538,9 @@ static int focus_main(int argc, char **argv)
             if (imp_cli_parse_int(cmd, "--quality", a.value, 1, 100, &r.quality))
                 return IMP_CLI_EXIT_USAGE;
             photo_only = id;
+        } else if (id == OPT_STYLE_PERSON || id == OPT_STYLE_BACKGROUND) {
+            *(id == OPT_STYLE_PERSON ? &r.style_person : &r.style_background) = a.value;
+            photo_only = id;
         } else if (id == OPT_PER_FRAME) {
             r.per_frame = 1;
             video_only = id;
@@ -470,8 +576,14 @@ static int focus_main(int argc, char **argv)
                                   ".jpg", r.out);
     if (video && (photo_only || r.mask))
         return imp_cli_usage(cmd, "%s applies to photos, not to a video",
-                             r.mask ? "--mask" : photo_only == OPT_RUNS ? "--runs"
-                                                                       : "--quality");
+                             r.mask                              ? "--mask"
+                             : photo_only == OPT_RUNS            ? "--runs"
+                             : photo_only == OPT_STYLE_PERSON    ? "--style-person"
+                             : photo_only == OPT_STYLE_BACKGROUND ? "--style-background"
+                                                                 : "--quality");
+    if ((r.style_person || r.style_background) && r.background)
+        return imp_cli_usage(cmd, "--background replaces what --style-background or "
+                                  "--style-person keep: give one or the other");
     if (!video && video_only)
         return imp_cli_usage(cmd, "%s applies to videos, not to a photo",
                              video_only == OPT_PER_FRAME ? "--per-frame"
