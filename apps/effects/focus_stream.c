@@ -76,13 +76,17 @@ int imp_focus_stream_frame(struct imp_focus_stream *s, const uint8_t *rgb, uint8
                            char *err, size_t err_size)
 {
     size_t n = (size_t)s->mw * s->mh;
+    /* Whether the network may rest is known only from this frame's model
+     * input: the guide first, then the network (with the guide's half of
+     * the refinement beside it). */
     imp_focus_prepare(s->fx, rgb, s->input);
     int reuse = s->have_prev && s->skipped < s->opt.max_skip &&
                 imp_mask_temporal_change(s->input, s->ran_input, s->mw, s->mh) < s->opt.still;
     if (reuse) {
         s->skipped++;
     } else {
-        if (s->segment(s->ctx, s->input, s->raw, err, err_size) != 0)
+        if (imp_focus_segment(s->fx, NULL, s->input, s->segment, s->ctx, s->raw, err,
+                              err_size) != 0)
             return -1;
         memcpy(s->ran_input, s->input, sizeof(float) * n * 3);
         s->skipped = 0;

@@ -24,11 +24,6 @@
 #include "mask_temporal.h"
 #include "parallel.h"
 
-/* Writes the model's mask (model_h x model_w, person 0..1) for `input`.
- * Returns 0, or -1 with one line in err. */
-typedef int (*imp_focus_segment_fn)(void *ctx, const float *input, float *mask, char *err,
-                                     size_t err_size);
-
 struct imp_focus_stream_options {
     struct imp_focus_options focus;
     struct imp_mask_temporal_options temporal;

@@ -83,11 +83,6 @@ static const char help[] =
     "  impasto focus call.mp4 -o call-focus.mp4 --blur 30\n"
     "  impasto focus assets/astronaut.png -o out/astronaut-focus.png --runs 20\n";
 
-/* The effects' parallel-for, run on the runtime's thread pool. */
-static void pool_run(void *pool, size_t n, size_t grain, imp_fx_task fn, void *ctx)
-{
-    imp_parallel_for(pool, n, grain, (imp_parallel_fn)fn, ctx);
-}
 
 struct request {
     const char *in, *out, *mask, *background, *model;
@@ -207,105 +202,46 @@ static const char *const time_names[N_TIMES] = {
 
 static int focus_photo(const struct request *r, const struct imp_cli_model_flags *flags)
 {
-    struct imp_image photo = {0}, bg = {0};
-    char why[512], model_buf[1024];
-    uint8_t colour[3];
-    int has_colour = r->background && focus_parse_colour(r->background, colour) == 0;
+    struct imp_image photo = {0};
+    char why[512];
     if (imp_image_load(r->in, &photo, why, sizeof why) != 0)
         return imp_cli_fail_message(r->in, why);
-    const char *model = r->model;
-    const char *kind = "file";
-    if (!model || strcmp(model, "general") == 0 || strcmp(model, "landscape") == 0) {
-        kind = model ? model : 3 * photo.width > 4 * photo.height ? "landscape" : "general";
-        model = imp_cli_selfie_model(kind, model_buf, sizeof model_buf);
-        if (!model) {
-            imp_image_free(&photo);
-            return IMP_CLI_EXIT_FAIL;
-        }
-    }
-    if (r->background && !has_colour &&
-        imp_image_load(r->background, &bg, why, sizeof why) != 0) {
-        imp_image_free(&photo);
-        return imp_cli_fail_message(r->background, why);
-    }
-
-    struct imp_cli_session s;
-    int rc = imp_cli_open(model, flags, &s);
+    /* One frame of a stream that forgets: every frame's own mask. */
+    struct imp_focus_stream_options opt = imp_focus_stream_options_default();
+    opt.focus.blur = r->blur;
+    opt.smooth = 0;
+    opt.max_skip = 0;
+    struct focus_frames ff;
+    int rc = focus_frames_open(&ff, r->model, r->background, flags, photo.width, photo.height,
+                               &opt);
     if (rc) {
         imp_image_free(&photo);
-        imp_image_free(&bg);
         return rc;
     }
-    int mh = 0, mw = 0, nchw = 0;
-    struct imp_threadpool *pool = NULL;
-    struct imp_focus *fx = NULL;
+    struct imp_focus *fx = imp_focus_stream_effect(ff.stream);
     size_t np = (size_t)photo.width * photo.height;
-    uint8_t *out = malloc(np * 3), *bg_frame = r->background ? malloc(np * 3) : NULL;
-    float *input = NULL, *planar = NULL, *mask = NULL;
+    uint8_t *out = malloc(np * 3);
     /* Per run: the steps' wall-clock times, then their CPU times. */
     double *times = calloc((size_t)r->runs * N_TIMES * 2, sizeof *times);
     struct imp_atomic_file out_file = {0}, mask_file = {0};
-    rc = imp_cli_rgb_input_size(&s, &mh, &mw, &nchw);
-    if (rc)
-        goto done;
-    input = malloc(sizeof *input * (size_t)mh * mw * 3);
-    planar = malloc(sizeof *planar * (size_t)mh * mw * 3);
-    if (!out || (r->background && !bg_frame) || !input || !planar || !times) {
+    if (!out || !times) {
         rc = imp_cli_fail(r->in, "out of memory");
         goto done;
     }
-    pool = imp_threadpool_create(s.threads);
-    struct imp_fx_parallel par = {pool_run, pool, s.threads};
-    struct imp_focus_options opt = imp_focus_options_default();
-    opt.blur = r->blur;
-    fx = imp_focus_create(photo.width, photo.height, mw, mh, &opt, &par);
-    if (!fx) {
-        rc = imp_cli_fail(r->in, "out of memory (or a photo too large) for the effect");
-        goto done;
-    }
-    if (bg_frame) {
-        if (has_colour) {
-            for (size_t i = 0; i < np; i++)
-                memcpy(bg_frame + i * 3, colour, 3);
-        } else if (imp_background_cover(bg.pixels, bg.width, bg.height, bg_frame,
-                                        photo.width, photo.height) != 0) {
-            rc = imp_cli_fail(r->background, "out of memory");
-            goto done;
-        }
-        imp_focus_set_background(fx, bg_frame);
-    }
-
     for (int run = 0; run < r->runs; run++) {
         double *t = times + (size_t)run * N_TIMES * 2, *cpu = t + N_TIMES;
         double t0 = imp_cli_now_ms(), c0 = cpu_ms();
-        imp_focus_prepare(fx, photo.pixels, input);
-        rc = imp_cli_set_rgb_input(&s, input, mh, mw, nchw, planar);
-        if (rc)
+        imp_focus_stream_restart(ff.stream);
+        if (imp_focus_stream_frame(ff.stream, photo.pixels, out, why, sizeof why)) {
+            rc = imp_cli_fail_message(ff.model, why);
             goto done;
+        }
         double t1 = imp_cli_now_ms(), c1 = cpu_ms();
-        enum imp_status st = imp_predictor_run(s.pred);
-        if (st != IMP_OK) {
-            rc = imp_cli_pred_fail(&s, st);
-            goto done;
-        }
-        int oh, ow;
-        free(mask);
-        rc = imp_cli_mask_output(&s, &mask, &oh, &ow);
-        if (rc)
-            goto done;
-        if (oh != mh || ow != mw) {
-            rc = imp_cli_fail(model, "its mask is %dx%d, its input %dx%d: they must match",
-                              ow, oh, mw, mh);
-            goto done;
-        }
-        double t2 = imp_cli_now_ms(), c2 = cpu_ms();
-        imp_focus_render(fx, photo.pixels, mask, out);
-        double t3 = imp_cli_now_ms(), c3 = cpu_ms();
         const struct imp_focus_stats *w = imp_focus_stats(fx), *c = imp_focus_cpu_stats(fx);
-        double wall[N_TIMES] = {t1 - t0,      t2 - t1,      w->refine_ms,      w->mask_ms,
-                                w->blur_ms,   w->composite_ms, t3 - t0};
-        double used[N_TIMES] = {c1 - c0,      c2 - c1,      c->refine_ms,      c->mask_ms,
-                                c->blur_ms,   c->composite_ms, c3 - c0};
+        double wall[N_TIMES] = {w->shrink_ms, w->model_ms,  w->refine_ms,    w->mask_ms,
+                                w->blur_ms,   w->composite_ms, t1 - t0};
+        double used[N_TIMES] = {c->shrink_ms, c->model_ms,  c->refine_ms,    c->mask_ms,
+                                c->blur_ms,   c->composite_ms, c1 - c0};
         memcpy(t, wall, sizeof wall);
         memcpy(cpu, used, sizeof used);
     }
@@ -343,10 +279,10 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
            styled ? (r->style_person && r->style_background ? "both sides stylized"
                      : r->style_person                      ? "person stylized"
                                                             : "background stylized")
-           : r->background ? (has_colour ? "background colour" : "background replaced")
+           : r->background ? (ff.has_colour ? "background colour" : "background replaced")
                            : "background blurred");
-    printf("model    %s %s, %dx%d input (%d threads, %s)\n", kind, model, mw, mh,
-           s.threads, imp_isa_name(s.isa));
+    printf("model    %s %s, %dx%d input (%d threads, the network on one; %s)\n", ff.kind,
+           ff.model, ff.mw, ff.mh, ff.threads, imp_isa_name(ff.s.isa));
     if (!r->background && !styled)
         printf("blur     disc radius %.1f px (computed on a 1/%d grid)\n",
                imp_focus_blur_radius(fx), bf);
@@ -372,16 +308,9 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
 done:
     imp_atomic_abandon(&out_file);
     imp_atomic_abandon(&mask_file);
-    imp_focus_free(fx);
-    imp_threadpool_free(pool);
-    imp_cli_close(&s);
+    focus_frames_close(&ff);
     imp_image_free(&photo);
-    imp_image_free(&bg);
     free(out);
-    free(bg_frame);
-    free(input);
-    free(planar);
-    free(mask);
     free(times);
     return rc;
 }
@@ -465,7 +394,7 @@ static int focus_video(const struct request *r, const struct imp_cli_model_flags
            ff.model, ff.mw, ff.mh, n.network_runs, n.frames,
            r->per_frame ? "every frame's own mask" : "mask steadied over time");
     printf("took     %.2f s, %.1f fps (%d threads, %s)\n", secs,
-           secs > 0 ? (double)res.frames / secs : 0.0, ff.s.threads, imp_isa_name(ff.s.isa));
+           secs > 0 ? (double)res.frames / secs : 0.0, ff.threads, imp_isa_name(ff.s.isa));
     if (res.interrupted) {
         printf("stopped  early on request: the file holds the first %lld frames\n",
                (long long)res.frames);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "background.h"
 #include "core/threadpool.h"
@@ -113,7 +114,11 @@ int focus_frames_open(struct focus_frames *ff, const char *model, const char *ba
             imp_image_load(background, &ff->picture, why, sizeof why) != 0)
             return imp_cli_fail_message(background, why);
     }
-    int rc = imp_cli_open(ff->model, flags, &ff->s);
+    /* The network runs on one thread beside the effect's other work (see
+     * imp_focus_segment): a 256x256 network only waits on a second thread. */
+    struct imp_cli_model_flags one = *flags;
+    one.opt.threads = 1;
+    int rc = imp_cli_open(ff->model, &one, &ff->s);
     if (rc) {
         imp_image_free(&ff->picture);
         return rc;
@@ -150,8 +155,11 @@ int focus_frames_open(struct focus_frames *ff, const char *model, const char *ba
                           oh, ff->mw, ff->mh);
         goto fail;
     }
-    ff->pool = imp_threadpool_create(ff->s.threads);
-    ff->par = (struct imp_fx_parallel){pool_run, ff->pool, ff->s.threads};
+    ff->threads = flags->opt.threads > 0 ? flags->opt.threads
+                                         : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    ff->threads = ff->threads < 1 ? 1 : ff->threads;
+    ff->pool = imp_threadpool_create(ff->threads);
+    ff->par = (struct imp_fx_parallel){pool_run, ff->pool, ff->threads};
     if (rebuild(ff, width, height) != 0) {
         rc = imp_cli_fail(ff->model, "out of memory (or a frame too large) for the effect");
         goto fail;

@@ -16,6 +16,7 @@
 struct focus_frames {
     struct imp_cli_session s;
     struct imp_threadpool *pool;
+    int threads;        /* the effect's (the network runs on one) */
     struct imp_fx_parallel par;
     struct imp_focus_stream *stream;
     struct imp_focus_stream_options opt;
