@@ -371,6 +371,35 @@ static void live_focus_writes_blurred_frames(void)
     CHECK(imp_test_cli_one_error_line(&io, "--focus"));
 }
 
+/* Bad input: one line, non-zero exit, and no output file (nor a temporary
+ * one) left behind. */
+static void bad_video_input_fails_with_one_line_and_no_file(void)
+{
+    const char *junk = imp_test_cli_path(&io, "junk.mp4"), *out = imp_test_cli_path(&io, "never.mp4");
+    FILE *f = fopen(junk, "w");
+    if (f) {
+        fputs("not a video\n", f);
+        fclose(f);
+    }
+    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --model '%s' --quiet", junk, out,
+                           model_path) == 1);
+    CHECK(imp_test_cli_one_error_line(&io, "junk.mp4"));
+    /* A photo in, a video out; photo-only options on a video. */
+    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s'", photo_path, out) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "never.mp4"));
+    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --mask '%s'", still_clip, out,
+                           imp_test_cli_path(&io, "m.png")) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "--mask"));
+    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --style-person x.onnx", still_clip,
+                           out) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "--style-person"));
+    /* The output is the input. */
+    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s'", still_clip, still_clip) == 1);
+    CHECK(imp_test_cli_one_error_line(&io, "input"));
+    CHECK(imp_test_sh(&io, "ls -A '%s' | grep -c never", io.dir) != 0 || atoi(io.out) == 0);
+    CHECK(access(out, F_OK) != 0);
+}
+
 /* Frames that do not change let the network rest; its last mask serves. */
 static void still_frames_skip_the_network(void)
 {
@@ -422,6 +451,7 @@ int main(void)
         RUN(steadied_mask_follows_a_moved_person_in_the_same_frame);
         RUN(still_frames_skip_the_network);
         RUN(live_focus_writes_blurred_frames);
+        RUN(bad_video_input_fails_with_one_line_and_no_file);
     }
     imp_test_cli_close(&io);
     imp_model_free(model);
