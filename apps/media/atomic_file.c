@@ -66,23 +66,17 @@ int imp_atomic_open(const char *path, struct imp_atomic_file *af, char *why,
     return 0;
 }
 
-/* Flush, set the mode and close; errno-style code of the first failure,
- * 0 when all went well. */
-static int finish_writing(struct imp_atomic_file *af)
+int imp_atomic_close(struct imp_atomic_file *af, char *why, size_t why_size)
 {
     int fd = fileno(af->file);
     int bad = fflush(af->file) != 0 || ferror(af->file) || fchmod(fd, file_mode) != 0;
-    int err = bad ? errno : 0;
-    if (fclose(af->file) != 0 && !bad)
-        err = errno ? errno : EIO;
+    int err = errno;
+    if (fclose(af->file) != 0 && !bad) {
+        bad = 1;
+        err = errno;
+    }
     af->file = NULL;
-    return bad && !err ? EIO : err;
-}
-
-int imp_atomic_close(struct imp_atomic_file *af, char *why, size_t why_size)
-{
-    int err = finish_writing(af);
-    if (err) {
+    if (bad) {
         snprintf(why, why_size, "cannot write: %s", strerror(err));
         unlink(af->temp_path);
         release(af);
@@ -91,17 +85,44 @@ int imp_atomic_close(struct imp_atomic_file *af, char *why, size_t why_size)
     return 0;
 }
 
+/* The rename alone, after imp_atomic_close. */
+static int rename_closed(struct imp_atomic_file *af, char *why, size_t why_size)
+{
+    if (!af->temp_path) {
+        snprintf(why, why_size, "nothing was written");
+        return -1;
+    }
+    int rc = rename(af->temp_path, af->final_path);
+    if (rc != 0) {
+        snprintf(why, why_size, "cannot write: %s", strerror(errno));
+        unlink(af->temp_path);
+    }
+    release(af);
+    return rc != 0 ? -1 : 0;
+}
+
 int imp_atomic_commit(struct imp_atomic_file *af, char *why, size_t why_size)
 {
-    int err = af->file ? finish_writing(af) : 0;
-    if (!err && rename(af->temp_path, af->final_path) != 0)
+    if (!af->file)
+        return rename_closed(af, why, why_size);
+    int fd = fileno(af->file);
+    int bad = fflush(af->file) != 0 || ferror(af->file) || fchmod(fd, file_mode) != 0;
+    int err = errno;
+    if (fclose(af->file) != 0 && !bad) {
+        bad = 1;
         err = errno;
-    if (err) {
+    }
+    af->file = NULL;
+    if (!bad && rename(af->temp_path, af->final_path) != 0) {
+        bad = 1;
+        err = errno;
+    }
+    if (bad) {
         snprintf(why, why_size, "cannot write: %s", strerror(err));
         unlink(af->temp_path);
     }
     release(af);
-    return err ? -1 : 0;
+    return bad ? -1 : 0;
 }
 
 void imp_atomic_abandon(struct imp_atomic_file *af)
