@@ -434,6 +434,15 @@ static void bad_input_fails_with_one_line_and_no_file(void)
              photo_path, out_path, model_path, junk);
     CHECK(run(args) == 1);
     last_error();
+    /* A style that is no model, a style name that is none. */
+    snprintf(args, sizeof args, "focus '%s' -o '%s' --model '%s' --style-background '%s'",
+             photo_path, out_path, model_path, junk);
+    CHECK(run(args) == 1);
+    CHECK(strstr(last_error(), "junk.png") != NULL);
+    snprintf(args, sizeof args, "focus '%s' -o '%s' --model '%s' --style-person no-such-style",
+             photo_path, out_path, model_path);
+    CHECK(run(args) == 1);
+    CHECK(strstr(last_error(), "no-such-style") != NULL);
     /* A folder that does not exist, for the mask written second: neither
      * file may appear. */
     snprintf(args, sizeof args, "focus '%s' -o '%s' --mask '%s/no/such/mask.png' --model '%s'",

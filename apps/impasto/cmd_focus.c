@@ -5,14 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "atomic_file.h"
-#include "background.h"
 #include "cli.h"
-#include "core/threadpool.h"
 #include "focus.h"
 #include "focus_frames.h"
 #include "styles.h"
@@ -193,7 +189,6 @@ static double median(double *v, int n)
     qsort(v, (size_t)n, sizeof *v, compare_doubles);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
-
 
 /* Per-step times of every run, for the medians. */
 enum { T_SHRINK, T_MODEL, T_REFINE, T_MASK, T_BLUR, T_COMPOSITE, T_TOTAL, N_TIMES };
