@@ -9,7 +9,10 @@
  *     where the model hesitates;
  *   - when the person jumps sideways, the steadied mask is where the
  *     frame's own mask is in that same frame (no lag);
- *   - a still picture lets the network skip frames.
+ *   - a still picture lets the network skip frames;
+ *   - `impasto live --focus` writes the frames asked for, blurred, to a
+ *     file and as YUV4MPEG2;
+ *   - bad input fails with one line and leaves no file.
  *
  * Needs ../shared/models (the MediaPipe selfie model) and ffmpeg; skips
  * without them.
@@ -339,35 +342,44 @@ static double top_detail(const uint8_t *rgb)
     return sum;
 }
 
-/* impasto live --focus without a style: a file and a YUV4MPEG2 stream of
- * the frames asked for, their background blurred. */
+/* impasto live --focus without a style, on an endless test source (so
+ * the frames asked for always come, however slow the machine): a file and
+ * a YUV4MPEG2 stream of them, their background blurred (the pattern holds
+ * no person, so all of it is background). */
 static void live_focus_writes_blurred_frames(void)
 {
     const char *out = imp_test_cli_path(&io, "live.mp4"), *y4m = imp_test_cli_path(&io, "live.y4m");
-    if (!CHECK(imp_test_cli_run(&io, "live --focus --focus-model '%s' --input '%s' --headless "
+    const char *ref = imp_test_cli_path(&io, "pattern.png");
+    const char *source = "lavfi:testsrc2=size=512x512:rate=25";
+    if (!CHECK(make("-f lavfi -i testsrc2=size=512x512:rate=25 -frames:v 1", ref)) ||
+        !CHECK(imp_test_cli_run(&io, "live --focus --focus-model '%s' --input %s --headless "
                                 "--frames 10 -o '%s' --deadline 1000",
-                                model_path, still_clip, out) == 0)) {
+                                model_path, source, out) == 0)) {
         printf("  %s", io.err);
         return;
     }
-    struct clip in, got;
-    if (CHECK(load(still_clip, &in)) && CHECK(load(out, &got)) && CHECK(got.n == 10)) {
-        double a = top_detail(in.rgb[0]), b = top_detail(got.rgb[5]);
-        printf("  background detail %.0f in the source, %.0f live with focus\n", a, b);
+    struct imp_image pattern = {0};
+    struct clip got;
+    char err[256];
+    if (CHECK(imp_image_load(ref, &pattern, err, sizeof err) == 0) &&
+        CHECK(pattern.width == SIZE && pattern.height == SIZE) && CHECK(load(out, &got)) &&
+        CHECK(got.n == 10)) {
+        double a = top_detail(pattern.pixels), b = top_detail(got.rgb[5]);
+        printf("  background detail %.0f in the pattern, %.0f live with focus\n", a, b);
         CHECK(b * 4 < a);
     }
-    unload(&in);
+    imp_image_free(&pattern);
     unload(&got);
-    CHECK(imp_test_sh(&io, "'%s' live --focus --focus-model '%s' --input '%s' --headless "
+    CHECK(imp_test_sh(&io, "'%s' live --focus --focus-model '%s' --input %s --headless "
                       "--frames 4 -o - --deadline 1000 > '%s'",
-                      imp_test_cli_binary, model_path, still_clip, y4m) == 0);
+                      imp_test_cli_binary, model_path, source, y4m) == 0);
     CHECK(imp_test_sh(&io, "head -c 19 '%s'", y4m) == 0);
     CHECK(imp_test_has(io.out, "YUV4MPEG2 W512 H512"));
     CHECK(imp_test_sh(&io, "grep -a -c FRAME '%s'", y4m) == 0);
     CHECK(atoi(io.out) == 4);
     /* Options that go with --focus only, and no effect at all: usage errors. */
-    CHECK(imp_test_cli_run(&io, "live --blur 20 --input '%s' --headless -o '%s'", still_clip,
-                           out) == 2);
+    CHECK(imp_test_cli_run(&io, "live --blur 20 --input %s --headless -o '%s'", source, out) ==
+          2);
     CHECK(imp_test_cli_one_error_line(&io, "--focus"));
 }
 
