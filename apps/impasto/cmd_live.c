@@ -22,7 +22,7 @@
 #define MAX_STYLES 9
 
 static const char help[] =
-    "usage: impasto live --style MODEL [--style MODEL...] [--focus] [--camera /dev/videoN |\n"
+    "usage: impasto live [--style MODEL...] [--focus] [--camera /dev/videoN |\n"
     "                    --input FILE|lavfi:SPEC] [options]\n"
     "\n"
     "Stylize a camera live and show it in a window, with a readout of the frame\n"
@@ -41,7 +41,7 @@ static const char help[] =
     "                        before the style; with no --style, focus alone\n"
     "      --focus-model M   general, landscape or a segmentation model file\n"
     "                        (default: by the picture's aspect)\n"
-    "      --blur RADIUS     the focus blur's disc radius in pixels (default: 2%%\n"
+    "      --blur RADIUS     the focus blur's disc radius in pixels (default: 2%\n"
     "                        of the picture's longer side)\n"
     "      --camera DEV      a V4L2 camera (default /dev/video0)\n"
     "      --input SRC       a video file, or lavfi:SPEC for an FFmpeg test source\n"
