@@ -48,7 +48,9 @@ static int stray_files(const char *const *expected)
     DIR *d = opendir(io.dir);
     int stray = 0;
     for (struct dirent *e; d && (e = readdir(d));) {
-        if (e->d_name[0] == '.' || strcmp(e->d_name, "stdout") == 0 ||
+        /* Temporary files (".name.XXXXXX") count: none may be left. */
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            strcmp(e->d_name, "stdout") == 0 ||
             strcmp(e->d_name, "stderr") == 0)
             continue;
         int known = 0;
@@ -284,6 +286,113 @@ done:
     imp_image_free(&mask);
 }
 
+/* JPEG output by the name, at the quality asked for: the same picture as
+ * the PNG within JPEG's loss, and a lower quality makes a smaller file. */
+static void focus_writes_jpeg(void)
+{
+    char args[2048], png_path[256], jpg_path[256], low_path[256];
+    snprintf(png_path, sizeof png_path, "%s/focus.png", io.dir);
+    snprintf(jpg_path, sizeof jpg_path, "%s/focus.jpg", io.dir);
+    snprintf(low_path, sizeof low_path, "%s/focus-low.JPEG", io.dir);
+    snprintf(args, sizeof args, "focus '%s' -o '%s' --model '%s' --quality 95", photo_path,
+             jpg_path, model_path);
+    if (!CHECK(run(args) == 0))
+        return;
+    snprintf(args, sizeof args, "focus '%s' -o '%s' --model '%s' -q 40", photo_path, low_path,
+             model_path);
+    if (!CHECK(run(args) == 0))
+        return;
+    struct imp_image png = {0}, jpg = {0};
+    char err[256];
+    if (CHECK(imp_image_load(png_path, &png, err, sizeof err) == 0) &&
+        CHECK(imp_image_load(jpg_path, &jpg, err, sizeof err) == 0) &&
+        CHECK(png.width == jpg.width && png.height == jpg.height)) {
+        size_t n = (size_t)png.width * png.height;
+        uint8_t *all = malloc(n);
+        if (all)
+            memset(all, 1, n);
+        double psnr = all ? fm_psnr(jpg.pixels, png.pixels, all, n) : 0;
+        free(all);
+        printf("  JPEG (quality 95) against the PNG: %.1f dB\n", psnr);
+        CHECK(psnr > 35.0);
+    }
+    FILE *a = fopen(jpg_path, "rb"), *b = fopen(low_path, "rb");
+    if (CHECK(a && b)) {
+        fseek(a, 0, SEEK_END);
+        fseek(b, 0, SEEK_END);
+        printf("  quality 95: %ld bytes, quality 40: %ld bytes\n", ftell(a), ftell(b));
+        CHECK(ftell(b) < ftell(a));
+    }
+    if (a)
+        fclose(a);
+    if (b)
+        fclose(b);
+    imp_image_free(&png);
+    imp_image_free(&jpg);
+}
+
+/* Mean absolute difference per channel over a region. */
+static double mean_diff(const uint8_t *a, const uint8_t *b, const uint8_t *region, size_t n)
+{
+    double sum = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (region[i]) {
+            for (int c = 0; c < 3; c++)
+                sum += fabs((double)a[i * 3 + c] - b[i * 3 + c]);
+            k += 3;
+        }
+    return k ? sum / (double)k : 0;
+}
+
+/* --style-background and --style-person: the side asked for is painted,
+ * the other is the photo as it was (where the refined mask is sure). */
+static void focus_stylizes_one_side(void)
+{
+    char style[512];
+    if (!imp_test_shared("models/style/johnson-instancenorm-onnx/candy.onnx", style,
+                         sizeof style))
+        snprintf(style, sizeof style, "%s/tests/data/style/tiny_style.onnx", IMP_SOURCE_DIR);
+    static const char *const sides[2] = {"background", "person"};
+    for (int side = 0; side < 2; side++) {
+        char args[4096], out_path[256], mask_path[256];
+        snprintf(out_path, sizeof out_path, "%s/style-%s.png", io.dir, sides[side]);
+        snprintf(mask_path, sizeof mask_path, "%s/style-%s-mask.png", io.dir, sides[side]);
+        snprintf(args, sizeof args, "focus '%s' -o '%s' --mask '%s' --model '%s' --style-%s '%s'",
+                 photo_path, out_path, mask_path, model_path, sides[side], style);
+        if (!CHECK(run(args) == 0))
+            continue;
+        struct imp_image out = {0}, mask = {0};
+        char err[256];
+        if (CHECK(imp_image_load(out_path, &out, err, sizeof err) == 0) &&
+            CHECK(imp_image_load(mask_path, &mask, err, sizeof err) == 0) &&
+            CHECK(out.width == photo.width && mask.width == photo.width)) {
+            size_t n = (size_t)photo.width * photo.height;
+            uint8_t *m = malloc(n);
+            for (size_t i = 0; m && i < n; i++)
+                m[i] = mask.pixels[i * 3];
+            /* Where the refined mask is sure of a side, 2 px in. */
+            uint8_t *bg = m ? fm_core(m, photo.width, photo.height, 0, 0, 2) : NULL;
+            uint8_t *fg = m ? fm_core(m, photo.width, photo.height, 255, 255, 2) : NULL;
+            if (CHECK(bg && fg)) {
+                const uint8_t *kept = side == 0 ? fg : bg, *painted = side == 0 ? bg : fg;
+                double psnr = fm_psnr(out.pixels, photo.pixels, kept, n);
+                double change = mean_diff(out.pixels, photo.pixels, painted, n);
+                printf("  --style-%s: the other side %.1f dB from the photo, this side %.1f "
+                       "levels from it\n",
+                       sides[side], psnr, change);
+                CHECK(psnr >= 40.0);
+                CHECK(change >= 10.0);
+            }
+            free(m);
+            free(bg);
+            free(fg);
+        }
+        imp_image_free(&out);
+        imp_image_free(&mask);
+    }
+}
+
 static void bad_input_fails_with_one_line_and_no_file(void)
 {
     char args[4096], junk[256], out_path[256];
@@ -291,7 +400,8 @@ static void bad_input_fails_with_one_line_and_no_file(void)
     snprintf(out_path, sizeof out_path, "%s/never.png", io.dir);
     const char *const keep[] = {"junk.png", NULL};
     char cleanup[256];
-    snprintf(cleanup, sizeof cleanup, "cd '%s' && rm -f -- *.png *.tmp-*", io.dir);
+    snprintf(cleanup, sizeof cleanup, "cd '%s' && rm -f -- *.png *.jpg *.JPEG",
+             io.dir);
     if (system(cleanup) != 0)
         printf("  note: cleanup failed\n");
     FILE *f = fopen(junk, "w");
@@ -324,17 +434,36 @@ static void bad_input_fails_with_one_line_and_no_file(void)
              photo_path, out_path, model_path, junk);
     CHECK(run(args) == 1);
     last_error();
+    /* A style that is no model, a style name that is none. */
+    snprintf(args, sizeof args, "focus '%s' -o '%s' --model '%s' --style-background '%s'",
+             photo_path, out_path, model_path, junk);
+    CHECK(run(args) == 1);
+    CHECK(strstr(last_error(), "junk.png") != NULL);
+    snprintf(args, sizeof args, "focus '%s' -o '%s' --model '%s' --style-person no-such-style",
+             photo_path, out_path, model_path);
+    CHECK(run(args) == 1);
+    CHECK(strstr(last_error(), "no-such-style") != NULL);
     /* A folder that does not exist, for the mask written second: neither
      * file may appear. */
     snprintf(args, sizeof args, "focus '%s' -o '%s' --mask '%s/no/such/mask.png' --model '%s'",
              photo_path, out_path, io.dir, model_path);
     CHECK(run(args) == 1);
     last_error();
-    /* No blur radius below 0; no output name that is not PNG. */
+    /* A folder that does not exist for the picture, with the mask fine. */
+    snprintf(args, sizeof args, "focus '%s' -o '%s/no/such/out.jpg' --mask '%s/m.png' "
+             "--model '%s'", photo_path, io.dir, io.dir, model_path);
+    CHECK(run(args) == 1);
+    CHECK(strstr(last_error(), "out.jpg") != NULL);
+    /* No blur radius below 0; no output name that is neither PNG nor JPEG;
+     * no JPEG quality out of range. */
     snprintf(args, sizeof args, "focus '%s' -o '%s' --blur -3", photo_path, out_path);
     CHECK(run(args) == 2);
     last_error();
-    snprintf(args, sizeof args, "focus '%s' -o '%s/out.jpg'", photo_path, io.dir);
+    snprintf(args, sizeof args, "focus '%s' -o '%s/out.gif'", photo_path, io.dir);
+    CHECK(run(args) == 2);
+    CHECK(strstr(last_error(), "out.gif") != NULL);
+    snprintf(args, sizeof args, "focus '%s' -o '%s/out.jpg' --quality 101", photo_path,
+             io.dir);
     CHECK(run(args) == 2);
     last_error();
     CHECK(stray_files(keep) == 0);
@@ -365,6 +494,8 @@ int main(void)
     RUN(model_input_matches_reference_statistics);
     RUN(focus_blurs_the_background_and_keeps_the_person);
     RUN(focus_replaces_the_background);
+    RUN(focus_writes_jpeg);
+    RUN(focus_stylizes_one_side);
     RUN(bad_input_fails_with_one_line_and_no_file);
     RUN(help_teaches_with_examples);
     imp_test_cli_close(&io);

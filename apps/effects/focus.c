@@ -38,6 +38,7 @@ struct imp_focus {
     uint8_t *mask;      /* width x height */
     const uint8_t *background;
     float blur;
+    int guide_ready; /* this frame's guide statistics are computed */
     struct imp_focus_stats stats, cpu; /* wall-clock and CPU time */
 };
 
@@ -121,7 +122,7 @@ struct imp_focus *imp_focus_create(int width, int height, int model_w, int model
     size_t gn = (size_t)f->gx.cells * f->gy.cells, bn = (size_t)f->bx.cells * f->by.cells;
     /* Per thread: a grid cache (two wide rows) and the row read back; the
      * mask's row flags (a byte per guide cell) fit in the same space. */
-    f->row_tmp_floats = (size_t)width * 4 * 3;
+    f->row_tmp_floats = (size_t)width * 4 * 3 + (size_t)width / 4 + 1;
     f->srgb = malloc(sizeof *f->srgb);
     f->guide = malloc(sizeof *f->guide * gn * 3);
     f->coarse = malloc(sizeof *f->coarse * gn);
@@ -208,7 +209,54 @@ void imp_focus_prepare(struct imp_focus *f, const uint8_t *rgb, float *model_inp
     struct mark m = mark_now();
     imp_downsample_rgb8(rgb, f->w, f->h, f->gx.factor, f->guide, &f->par);
     model_input_from_guide(f, model_input);
+    f->guide_ready = 0;
+    f->stats.model_ms = f->cpu.model_ms = 0;
     lap(&m, &f->stats.shrink_ms, &f->cpu.shrink_ms);
+}
+
+struct beside {
+    struct imp_focus *f;
+    const float *input;
+    imp_focus_segment_fn segment;
+    void *ctx;
+    float *mask;
+    char *err;
+    size_t err_size;
+    int rc;
+};
+
+static void guide_stats(struct imp_focus *f, const struct imp_fx_parallel *par)
+{
+    imp_guided_guide_stats(f->guide, f->gx.cells, f->gy.cells, f->refine_r, f->opt.refine_eps,
+                           f->fit_scratch, par);
+    f->guide_ready = 1;
+}
+
+/* Item 0: the network; item 1: the guide's statistics, on one thread (the
+ * pool is busy running this). */
+static void network_beside_guide(void *ctx, size_t begin, size_t end, int thread)
+{
+    struct beside *b = ctx;
+    (void)thread;
+    for (size_t i = begin; i < end; i++) {
+        if (i == 0)
+            b->rc = b->segment(b->ctx, b->input, b->mask, b->err, b->err_size);
+        else
+            guide_stats(b->f, NULL);
+    }
+}
+
+int imp_focus_segment(struct imp_focus *f, const uint8_t *rgb, float *model_input,
+                      imp_focus_segment_fn segment, void *ctx, float *mask, char *err,
+                      size_t err_size)
+{
+    if (rgb)
+        imp_focus_prepare(f, rgb, model_input);
+    struct mark m = mark_now();
+    struct beside b = {f, model_input, segment, ctx, mask, err, err_size, 0};
+    imp_fx_parallel_for(&f->par, 2, 1, network_beside_guide, &b);
+    lap(&m, &f->stats.model_ms, &f->cpu.model_ms);
+    return b.rc;
 }
 
 struct pass {
@@ -289,8 +337,10 @@ void imp_focus_render(struct imp_focus *f, const uint8_t *rgb, const float *mask
     struct imp_focus_stats *w = &f->stats, *c = &f->cpu;
     int gw = f->gx.cells, gh = f->gy.cells;
     imp_resample_bilinear_f32(mask, f->mw, f->mh, f->coarse, gw, gh);
-    imp_guided_coefficients(f->guide, f->coarse, gw, gh, f->refine_r,
-                            f->opt.refine_eps, f->coef, f->fit_scratch, &f->par);
+    if (!f->guide_ready)
+        guide_stats(f, &f->par);
+    imp_guided_fit(f->guide, f->coarse, gw, gh, f->refine_r, f->coef, f->fit_scratch,
+                   &f->par);
     imp_guided_sure_cells(f->coef, (size_t)gw * gh, f->opt.snap, 1.0f - f->opt.snap, f->sure);
     lap(&m, &w->refine_ms, &c->refine_ms);
     struct pass p = {f, rgb, out};
@@ -307,6 +357,55 @@ void imp_focus_render(struct imp_focus *f, const uint8_t *rgb, const float *mask
     lap(&m, &w->blur_ms, &c->blur_ms);
     imp_fx_parallel_for(&f->par, (size_t)f->h, 16, composite, &p);
     lap(&m, &w->composite_ms, &c->composite_ms);
+}
+
+/* The plate: the mask turned over, so the blurred background (from
+ * background pixels only) fills the person and the photo stays elsewhere. */
+static void plate_rows(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct pass *p = ctx;
+    struct imp_focus *f = p->f;
+    struct imp_grid_cache cache;
+    float *sums = thread_rows(f, thread, &cache);
+    uint8_t *turned = (uint8_t *)(sums + (size_t)f->w * 4);
+    for (size_t y = begin; y < end; y++) {
+        size_t at = y * (size_t)f->w;
+        for (int x = 0; x < f->w; x++)
+            turned[x] = (uint8_t)(255 - f->mask[at + x]);
+        imp_grid_read_row(f->blurred, 4, &f->bx, &f->by, (int)y, &cache, sums);
+        imp_bokeh_composite_row(p->rgb + at * 3, turned, sums, f->w, f->srgb,
+                                p->out + at * 3);
+    }
+}
+
+void imp_focus_plate(struct imp_focus *f, const uint8_t *rgb, uint8_t *out)
+{
+    struct pass p = {f, rgb, out};
+    imp_fx_parallel_for(&f->par, (size_t)f->h, 16, plate_rows, &p);
+}
+
+struct layers {
+    struct imp_focus *f;
+    const uint8_t *person, *background;
+    uint8_t *out;
+};
+
+static void layer_rows(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct layers *l = ctx;
+    const struct imp_focus *f = l->f;
+    for (size_t y = begin; y < end; y++) {
+        size_t at = y * (size_t)f->w;
+        imp_background_replace_row(l->person + at * 3, f->mask + at, l->background + at * 3,
+                                   f->w, f->srgb, l->out + at * 3);
+    }
+}
+
+void imp_focus_layer(struct imp_focus *f, const uint8_t *person, const uint8_t *background,
+                     uint8_t *out)
+{
+    struct layers l = {f, person, background, out};
+    imp_fx_parallel_for(&f->par, (size_t)f->h, 16, layer_rows, &l);
 }
 
 const uint8_t *imp_focus_mask(const struct imp_focus *f)

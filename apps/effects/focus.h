@@ -24,6 +24,7 @@
 #ifndef IMP_FX_FOCUS_H
 #define IMP_FX_FOCUS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "parallel.h"
@@ -43,6 +44,8 @@ struct imp_focus_options imp_focus_options_default(void);
 /* Milliseconds the last frame spent in each step (wall clock). */
 struct imp_focus_stats {
     double shrink_ms;    /* photo to guide and model input */
+    double model_ms;     /* imp_focus_segment: the network, and beside it the
+                            guide's half of the refinement */
     double refine_ms;    /* mask to guide, guided filter fit */
     double mask_ms;      /* full-resolution mask (and background gathering) */
     double blur_ms;      /* disc blur on the coarse grid */
@@ -68,11 +71,39 @@ void imp_focus_set_background(struct imp_focus *f, const uint8_t *rgb);
  * the model's input, model_h x model_w x 3 floats, RGB 0..1. */
 void imp_focus_prepare(struct imp_focus *f, const uint8_t *rgb, float *model_input);
 
+/* The segmentation network, the caller's: writes the model's mask
+ * (model_h x model_w, person 0..1) for `input` (model_h x model_w x 3, RGB
+ * 0..1). Returns 0, or -1 with one line in err. */
+typedef int (*imp_focus_segment_fn)(void *ctx, const float *input, float *mask, char *err,
+                                     size_t err_size);
+
+/* Step 1 (unless rgb is NULL: imp_focus_prepare already ran on the frame),
+ * then the network on one thread while another computes the guide's half
+ * of step 2 (which needs no mask): with two threads the network costs no
+ * time of its own. The network must not use the effect's threads (a
+ * predictor of one thread). Returns what segment returned. */
+int imp_focus_segment(struct imp_focus *f, const uint8_t *rgb, float *model_input,
+                      imp_focus_segment_fn segment, void *ctx, float *mask, char *err,
+                      size_t err_size);
+
 /* Steps 2 and 3 for the same frame: `mask` is the model's output
  * (model_h x model_w, person probability 0..1); writes width x height x 3
  * bytes to out (which may not be rgb). */
 void imp_focus_render(struct imp_focus *f, const uint8_t *rgb, const float *mask,
                       uint8_t *out);
+
+/* After a render in blur mode (no replacement background): the frame
+ * with the person taken out, filled from the background-only blur, and
+ * the photo kept where the mask says background. A style network run on
+ * this plate paints the background without ever seeing the person, so
+ * none of the person's colours end up round it (no halo). */
+void imp_focus_plate(struct imp_focus *f, const uint8_t *rgb, uint8_t *out);
+
+/* After a render: `person` laid over `background` (both width x height x
+ * 3) through the refined mask, mixed in linear light, into out (which may
+ * be neither). For one side stylized and the other kept as it is. */
+void imp_focus_layer(struct imp_focus *f, const uint8_t *person, const uint8_t *background,
+                     uint8_t *out);
 
 /* The last render's refined mask, width x height bytes (255 = person),
  * valid until the next render. */

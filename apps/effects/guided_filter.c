@@ -3,8 +3,13 @@
 #include "guided_filter.h"
 #include "box_filter.h"
 
-/* Planes of the fit: 13 window means in, 4 coefficients, 4 averaged. */
-enum { N_MEANS = 13, N_PLANES = 2 * N_MEANS + 4 };
+/* The guide's part of the fit (9 planes: the window means of R, G, B and
+ * the inverse of the colour covariance plus eps, upper triangle) comes
+ * first and needs no mask; the mask's part (p and I p: 4 window means, 4
+ * coefficients, 4 averaged) after. Scratch: the 9 guide planes, 9 planes
+ * of products and 9 of means (the mask's part reuses them), and a column
+ * buffer per thread. */
+enum { N_GUIDE = 9, N_MASK = 4, N_PLANES = 3 * N_GUIDE };
 
 size_t imp_guided_scratch_floats(int w, int h, int threads)
 {
@@ -29,65 +34,106 @@ static void box_planes(void *ctx, size_t begin, size_t end, int thread)
 
 struct fit {
     const float *guide, *p;
-    float *in, *mean, *ab, *coef;
+    float *stats, *in, *mean, *coef;
     size_t n;
     double eps;
 };
 
-/* The products whose window means the fit needs: I, p, I I^T (upper
- * triangle), I p. */
-static void products(void *ctx, size_t begin, size_t end, int thread)
+static struct fit fit_of(const float *guide, const float *p, size_t n, float eps,
+                         float *coef, float *scratch)
+{
+    struct fit f = {guide, p, scratch, scratch + N_GUIDE * n, scratch + 2 * N_GUIDE * n,
+                    coef, n, eps};
+    return f;
+}
+
+/* The guide's products whose window means the fit needs: I, I I^T (upper
+ * triangle). */
+static void guide_products(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct fit *f = ctx;
     size_t n = f->n;
     (void)thread;
     for (size_t i = begin; i < end; i++) {
         const float *g = f->guide + i * 3;
-        float R = g[0], G = g[1], B = g[2], P = f->p[i];
-        float v[N_MEANS] = {R,     G,     B,     P,     R * R, R * G, R * B,
-                            G * G, G * B, B * B, R * P, G * P, B * P};
-        for (int k = 0; k < N_MEANS; k++)
+        float R = g[0], G = g[1], B = g[2];
+        float v[N_GUIDE] = {R, G, B, R * R, R * G, R * B, G * G, G * B, B * B};
+        for (int k = 0; k < N_GUIDE; k++)
             f->in[k * n + i] = v[k];
     }
 }
 
-/* Per window: a = (cov(I) + eps)^-1 cov(I, p), b = mean p - a . mean I. */
-static void solve(void *ctx, size_t begin, size_t end, int thread)
+/* Per window: the means of I, and (cov(I) + eps)^-1 through the adjugate
+ * of the symmetric 3x3 (zero when it is singular: then a = 0). */
+static void guide_invert(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct fit *f = ctx;
     size_t n = f->n;
     double eps = f->eps;
     (void)thread;
     for (size_t i = begin; i < end; i++) {
-        double m[N_MEANS];
-        for (int k = 0; k < N_MEANS; k++)
+        double m[N_GUIDE];
+        for (int k = 0; k < N_GUIDE; k++)
             m[k] = f->mean[k * n + i];
-        double mr = m[0], mg = m[1], mb = m[2], mp = m[3];
-        double s_rr = m[4] - mr * mr + eps, s_rg = m[5] - mr * mg, s_rb = m[6] - mr * mb;
-        double s_gg = m[7] - mg * mg + eps, s_gb = m[8] - mg * mb;
-        double s_bb = m[9] - mb * mb + eps;
-        double c_r = m[10] - mr * mp, c_g = m[11] - mg * mp, c_b = m[12] - mb * mp;
-        /* The inverse through the adjugate of the symmetric 3x3. */
+        double mr = m[0], mg = m[1], mb = m[2];
+        double s_rr = m[3] - mr * mr + eps, s_rg = m[4] - mr * mg, s_rb = m[5] - mr * mb;
+        double s_gg = m[6] - mg * mg + eps, s_gb = m[7] - mg * mb;
+        double s_bb = m[8] - mb * mb + eps;
         double i_rr = s_gg * s_bb - s_gb * s_gb, i_rg = s_gb * s_rb - s_rg * s_bb;
         double i_rb = s_rg * s_gb - s_gg * s_rb, i_gg = s_rr * s_bb - s_rb * s_rb;
         double i_gb = s_rb * s_rg - s_rr * s_gb, i_bb = s_rr * s_gg - s_rg * s_rg;
         double det = s_rr * i_rr + s_rg * i_rg + s_rb * i_rb;
-        double a_r = 0, a_g = 0, a_b = 0;
-        if (det > 1e-30) {
-            double inv = 1.0 / det;
-            a_r = (i_rr * c_r + i_rg * c_g + i_rb * c_b) * inv;
-            a_g = (i_rg * c_r + i_gg * c_g + i_gb * c_b) * inv;
-            a_b = (i_rb * c_r + i_gb * c_g + i_bb * c_b) * inv;
-        }
-        f->ab[i] = (float)a_r;
-        f->ab[n + i] = (float)a_g;
-        f->ab[2 * n + i] = (float)a_b;
-        f->ab[3 * n + i] = (float)(mp - a_r * mr - a_g * mg - a_b * mb);
+        double inv = det > 1e-30 ? 1.0 / det : 0.0;
+        double v[N_GUIDE] = {mr,         mg,         mb,         i_rr * inv, i_rg * inv,
+                             i_rb * inv, i_gg * inv, i_gb * inv, i_bb * inv};
+        for (int k = 0; k < N_GUIDE; k++)
+            f->stats[k * n + i] = (float)v[k];
     }
 }
 
-/* The averaged coefficients (in the planes of the means, free by then)
- * interleaved, so that reading them back is one pass. */
+/* The mask's products: p and I p. */
+static void mask_products(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct fit *f = ctx;
+    size_t n = f->n;
+    (void)thread;
+    for (size_t i = begin; i < end; i++) {
+        const float *g = f->guide + i * 3;
+        float P = f->p[i];
+        f->in[i] = P;
+        f->in[n + i] = g[0] * P;
+        f->in[2 * n + i] = g[1] * P;
+        f->in[3 * n + i] = g[2] * P;
+    }
+}
+
+/* Per window: a = (cov(I) + eps)^-1 cov(I, p), b = mean p - a . mean I,
+ * into the product planes (free by then). */
+static void solve(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct fit *f = ctx;
+    size_t n = f->n;
+    (void)thread;
+    for (size_t i = begin; i < end; i++) {
+        const float *st = f->stats;
+        double mr = st[i], mg = st[n + i], mb = st[2 * n + i];
+        double i_rr = st[3 * n + i], i_rg = st[4 * n + i], i_rb = st[5 * n + i];
+        double i_gg = st[6 * n + i], i_gb = st[7 * n + i], i_bb = st[8 * n + i];
+        double mp = f->mean[i];
+        double c_r = f->mean[n + i] - mr * mp, c_g = f->mean[2 * n + i] - mg * mp;
+        double c_b = f->mean[3 * n + i] - mb * mp;
+        double a_r = i_rr * c_r + i_rg * c_g + i_rb * c_b;
+        double a_g = i_rg * c_r + i_gg * c_g + i_gb * c_b;
+        double a_b = i_rb * c_r + i_gb * c_g + i_bb * c_b;
+        f->in[i] = (float)a_r;
+        f->in[n + i] = (float)a_g;
+        f->in[2 * n + i] = (float)a_b;
+        f->in[3 * n + i] = (float)(mp - a_r * mr - a_g * mg - a_b * mb);
+    }
+}
+
+/* The averaged coefficients interleaved, so that reading them back is one
+ * pass. */
 static void interleave(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct fit *f = ctx;
@@ -97,21 +143,39 @@ static void interleave(void *ctx, size_t begin, size_t end, int thread)
             f->coef[i * 4 + k] = f->mean[k * f->n + i];
 }
 
+#define GRAIN 4096
+
+void imp_guided_guide_stats(const float *guide, int w, int h, int r, float eps,
+                            float *scratch, const struct imp_fx_parallel *par)
+{
+    size_t n = (size_t)w * h;
+    struct fit f = fit_of(guide, NULL, n, eps, NULL, scratch);
+    imp_fx_parallel_for(par, n, GRAIN, guide_products, &f);
+    struct box_job bj = {f.in, f.mean, scratch + N_PLANES * n, w, h, r};
+    imp_fx_parallel_for(par, N_GUIDE, 1, box_planes, &bj);
+    imp_fx_parallel_for(par, n, GRAIN, guide_invert, &f);
+}
+
+void imp_guided_fit(const float *guide, const float *p, int w, int h, int r, float *coef,
+                    float *scratch, const struct imp_fx_parallel *par)
+{
+    size_t n = (size_t)w * h;
+    struct fit f = fit_of(guide, p, n, 0.0f, coef, scratch);
+    float *cols = scratch + N_PLANES * n;
+    imp_fx_parallel_for(par, n, GRAIN, mask_products, &f);
+    struct box_job bj = {f.in, f.mean, cols, w, h, r};
+    imp_fx_parallel_for(par, N_MASK, 1, box_planes, &bj);
+    imp_fx_parallel_for(par, n, GRAIN, solve, &f);
+    imp_fx_parallel_for(par, N_MASK, 1, box_planes, &bj);
+    imp_fx_parallel_for(par, n, GRAIN, interleave, &f);
+}
+
 void imp_guided_coefficients(const float *guide, const float *p, int w, int h, int r,
                              float eps, float *coef, float *scratch,
                              const struct imp_fx_parallel *par)
 {
-    size_t n = (size_t)w * h, grain = 4096;
-    struct fit f = {guide, p, scratch, scratch + N_MEANS * n, scratch + 2 * N_MEANS * n,
-                    coef, n, eps};
-    float *cols = f.ab + 4 * n;
-    imp_fx_parallel_for(par, n, grain, products, &f);
-    struct box_job bj = {f.in, f.mean, cols, w, h, r};
-    imp_fx_parallel_for(par, N_MEANS, 1, box_planes, &bj);
-    imp_fx_parallel_for(par, n, grain, solve, &f);
-    struct box_job cj = {f.ab, f.mean, cols, w, h, r};
-    imp_fx_parallel_for(par, 4, 1, box_planes, &cj);
-    imp_fx_parallel_for(par, n, grain, interleave, &f);
+    imp_guided_guide_stats(guide, w, h, r, eps, scratch, par);
+    imp_guided_fit(guide, p, w, h, r, coef, scratch, par);
 }
 
 void imp_guided_sure_cells(const float *coef, size_t n, float lo, float hi,

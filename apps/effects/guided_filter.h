@@ -29,6 +29,15 @@ void imp_guided_coefficients(const float *guide, const float *p, int w, int h, i
                              float eps, float *coef, float *scratch,
                              const struct imp_fx_parallel *par);
 
+/* The same in two halves: the guide's statistics (its window means and
+ * inverse covariances, kept in scratch), which need no mask and so can be
+ * computed while the segmentation network runs, then the fit of a mask p
+ * to them (same guide, r and scratch). */
+void imp_guided_guide_stats(const float *guide, int w, int h, int r, float eps,
+                            float *scratch, const struct imp_fx_parallel *par);
+void imp_guided_fit(const float *guide, const float *p, int w, int h, int r, float *coef,
+                    float *scratch, const struct imp_fx_parallel *par);
+
 /* Which coefficient cells cannot give anything but 0 (or 255) once
  * stretched between lo and hi, whatever the colour (0..1 per channel):
  * sure[i] = 0 or 1 for those, -1 for the rest. n cells of coef. Most of a

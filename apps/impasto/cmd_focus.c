@@ -1,23 +1,28 @@
 /* impasto focus: a portrait with its background blurred like a lens (or
  * replaced), from a person segmentation model. The work per frame is
  * apps/effects/focus.h; this file wires files, the model and threads. */
-#include <ctype.h>
-#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "background.h"
+#include "atomic_file.h"
 #include "cli.h"
-#include "core/threadpool.h"
 #include "focus.h"
+#include "focus_frames.h"
+#include "styles.h"
+#include "stylize.h"
+#include "video.h"
+#include "video_pipeline.h"
+#include "video_progress.h"
 
 static const char help[] =
-    "usage: impasto focus PHOTO -o OUT.png [--blur RADIUS] [--mask MASK.png]\n"
+    "usage: impasto focus PHOTO -o OUT.png|OUT.jpg [--blur RADIUS] [--mask MASK.png]\n"
     "                     [--background IMAGE|#RRGGBB] [--model general|landscape|FILE]\n"
+    "                     [--style-background STYLE] [--style-person STYLE]\n"
+    "       impasto focus VIDEO -o OUT.mp4 [--blur RADIUS] [--background B] [--model M]\n"
+    "                     [--per-frame] [--crf N] [--codec NAME] [--preset NAME]\n"
     "\n"
     "Blur a portrait's background the way a lens does, keeping the person\n"
     "sharp: MediaPipe's selfie segmentation finds the person, the mask is\n"
@@ -26,75 +31,127 @@ static const char help[] =
     "linear light, so bright spots bloom into discs and no halo of the person\n"
     "is smeared round them. Or lay the person over another background.\n"
     "\n"
+    "A video goes through frame by frame and keeps its container, timestamps,\n"
+    "rotation and audio, as with impasto video (any output name that is not a\n"
+    "picture's is a video: .mp4, .mkv, .webm, .mov). The mask is steadied\n"
+    "over time where the model hesitates and the person is still, and follows\n"
+    "at once where the person moves; the network rests on frames that barely\n"
+    "change.\n"
+    "\n"
     "options:\n"
-    "  -o, --output OUT.png  the picture to write (PNG)\n"
+    "  -o, --output OUT      the picture to write (PNG or JPEG by its extension),\n"
+    "                        or the video\n"
     "  -b, --blur RADIUS     the blur disc's radius in pixels of the photo\n"
     "                        (default: 2% of its longer side; 0: no blur)\n"
     "  -m, --mask MASK.png   also write the refined person mask (8-bit gray,\n"
-    "                        255 = person)\n"
+    "                        255 = person; photos)\n"
     "      --background B    replace the background instead of blurring it: a\n"
     "                        picture (scaled to cover, centred) or a colour as\n"
     "                        #RRGGBB\n"
     "      --model M         general (256x256), landscape (144x256) or a model\n"
-    "                        file; default: landscape for photos wider than 4:3.\n"
-    "                        The two are looked for in $IMP_SELFIE_DIR, then\n"
+    "                        file; default: landscape for pictures wider than\n"
+    "                        4:3. The two are looked for in $IMP_SELFIE_DIR, then\n"
     "                        where scripts/build.sh fetches them\n"
+    "      --style-background STYLE\n"
+    "                        photos: paint the background with a style (a\n"
+    "                        shipped style's name or a model file, as for\n"
+    "                        impasto stylize) instead of blurring it; the\n"
+    "                        person stays as it is. The style sees the\n"
+    "                        background with the person taken out: no halo\n"
+    "      --style-person STYLE\n"
+    "                        photos: paint the person, keep the background\n"
+    "  -q, --quality Q       JPEG quality 1..100 (default 92)\n"
     "      --runs N          process the photo N times and print each step's\n"
     "                        median and fastest time, and its median CPU time\n"
-    "                        (a benchmark; the output is the same)\n" IMP_CLI_MODEL_HELP
+    "                        (a benchmark; the output is the same)\n"
+    "      --per-frame       video: every frame's own mask, the network on every\n"
+    "                        frame (no steadying; to compare)\n"
+    "      --crf N, --codec NAME, --preset NAME\n"
+    "                        video: the encoder, as for impasto video\n"
+    "      --quiet           video: no progress line\n" IMP_CLI_MODEL_HELP
     "  -h, --help            show this help\n"
     "\n"
     "examples:\n"
     "  impasto focus me.jpg -o me-focus.png\n"
     "  impasto focus me.jpg -o me-focus.png --blur 40 --mask me-mask.png\n"
-    "  impasto focus me.jpg -o me-green.png --background '#00b140'\n"
+    "  impasto focus me.jpg -o me-green.jpg --background '#00b140' --quality 95\n"
     "  impasto focus me.jpg -o me-beach.png --background beach.jpg\n"
+    "  impasto focus me.jpg -o me-candy.png --style-background candy.onnx\n"
+    "  impasto focus call.mp4 -o call-focus.mp4 --blur 30\n"
     "  impasto focus assets/astronaut.png -o out/astronaut-focus.png --runs 20\n";
 
-/* The effects' parallel-for, run on the runtime's thread pool. */
-static void pool_run(void *pool, size_t n, size_t grain, imp_fx_task fn, void *ctx)
-{
-    imp_parallel_for(pool, n, grain, (imp_parallel_fn)fn, ctx);
-}
 
-/* "#RRGGBB" to bytes; -1 when it is not one. */
-static int parse_colour(const char *text, uint8_t rgb[3])
-{
-    if (text[0] != '#' || strlen(text) != 7)
-        return -1;
-    for (int i = 1; i < 7; i++)
-        if (!isxdigit((unsigned char)text[i]))
-            return -1;
-    unsigned long v = strtoul(text + 1, NULL, 16);
-    rgb[0] = (uint8_t)(v >> 16);
-    rgb[1] = (uint8_t)(v >> 8);
-    rgb[2] = (uint8_t)v;
-    return 0;
-}
+struct request {
+    const char *in, *out, *mask, *background, *model;
+    const char *style_person, *style_background; /* photos */
+    float blur;
+    int runs, quality;
+    /* Video only. */
+    int per_frame, quiet;
+    struct imp_video_writer_options wopt;
+};
 
-static int ends_with(const char *s, const char *tail)
+/* The picture through a style (a shipped name, a style of a multi-style
+ * file, or a model file: resolved as impasto stylize resolves --style)
+ * into out. */
+static int stylize_picture(const char *style, const struct imp_cli_model_flags *flags,
+                           const uint8_t *rgb, int w, int h, uint8_t *out)
 {
-    size_t n = strlen(s), k = strlen(tail);
-    return n >= k && strcasecmp(s + n - k, tail) == 0;
-}
-
-/* Written under a temporary name in the same folder, then renamed: a
- * reader never sees half a file, and a failure leaves nothing behind. */
-static int save_png_atomic(const char *path, const struct imp_image *img, char *tmp,
-                           size_t tmp_size)
-{
-    snprintf(tmp, tmp_size, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return imp_cli_fail(path, "cannot create a file beside it: %s", strerror(errno));
-    close(fd);
     char why[512];
-    if (imp_image_save_png(tmp, img, why, sizeof why) != 0) {
-        unlink(tmp);
-        tmp[0] = '\0';
-        return imp_cli_fail_message(path, why);
+    struct imp_style_request req = {.style = style, .strength = 1.0f};
+    struct imp_style_choice choice;
+    int rc = imp_styles_choose(&req, &choice);
+    if (rc) {
+        imp_styles_choice_free(&choice);
+        return rc;
     }
-    return 0;
+    struct imp_stylizer_options o = imp_stylizer_options_default();
+    o.predictor = flags->opt;
+    struct imp_stylizer *st = NULL;
+    if (imp_style_detect(choice.models[0], &o.convention, why, sizeof why) != 0 ||
+        imp_stylizer_create(choice.models[0], &o, &st, why, sizeof why) != 0 ||
+        imp_styles_apply(&choice, st, why, sizeof why) != 0 ||
+        imp_stylizer_run(st, rgb, w, h, out, why, sizeof why) != 0)
+        rc = imp_cli_fail(choice.label, "%s", why);
+    imp_stylizer_free(st);
+    imp_styles_choice_free(&choice);
+    return rc;
+}
+
+/* --style-person / --style-background: each side stylized or kept, laid
+ * together through the refined mask. The background is stylized from the
+ * plate (the person taken out), so the style never smears the person's
+ * colours round them. */
+static int style_sides(const struct request *r, const struct imp_cli_model_flags *flags,
+                       struct imp_focus *fx, const struct imp_image *photo, uint8_t *out)
+{
+    size_t bytes = (size_t)photo->width * photo->height * 3;
+    uint8_t *person = NULL, *background = NULL, *plate = NULL;
+    int rc = 0;
+    if (r->style_person) {
+        person = malloc(bytes);
+        rc = person ? stylize_picture(r->style_person, flags, photo->pixels, photo->width,
+                                      photo->height, person)
+                    : imp_cli_fail(r->in, "out of memory");
+    }
+    if (rc == 0 && r->style_background) {
+        plate = malloc(bytes);
+        background = malloc(bytes);
+        if (!plate || !background) {
+            rc = imp_cli_fail(r->in, "out of memory");
+        } else {
+            imp_focus_plate(fx, photo->pixels, plate);
+            rc = stylize_picture(r->style_background, flags, plate, photo->width,
+                                 photo->height, background);
+        }
+    }
+    if (rc == 0)
+        imp_focus_layer(fx, person ? person : photo->pixels,
+                        background ? background : photo->pixels, out);
+    free(person);
+    free(background);
+    free(plate);
+    return rc;
 }
 
 /* CPU time of the whole process, all threads. */
@@ -117,12 +174,6 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-struct request {
-    const char *in, *out, *mask, *background, *model;
-    float blur;
-    int runs;
-};
-
 /* Per-step times of every run, for the medians. */
 enum { T_SHRINK, T_MODEL, T_REFINE, T_MASK, T_BLUR, T_COMPOSITE, T_TOTAL, N_TIMES };
 static const char *const time_names[N_TIMES] = {
@@ -130,123 +181,71 @@ static const char *const time_names[N_TIMES] = {
 
 static int focus_photo(const struct request *r, const struct imp_cli_model_flags *flags)
 {
-    struct imp_image photo = {0}, bg = {0};
-    char why[512], model_buf[1024];
-    uint8_t colour[3];
-    int has_colour = r->background && parse_colour(r->background, colour) == 0;
+    struct imp_image photo = {0};
+    char why[512];
     if (imp_image_load(r->in, &photo, why, sizeof why) != 0)
         return imp_cli_fail_message(r->in, why);
-    const char *model = r->model;
-    const char *kind = "file";
-    if (!model || strcmp(model, "general") == 0 || strcmp(model, "landscape") == 0) {
-        kind = model ? model : 3 * photo.width > 4 * photo.height ? "landscape" : "general";
-        model = imp_cli_selfie_model(kind, model_buf, sizeof model_buf);
-        if (!model) {
-            imp_image_free(&photo);
-            return IMP_CLI_EXIT_FAIL;
-        }
-    }
-    if (r->background && !has_colour &&
-        imp_image_load(r->background, &bg, why, sizeof why) != 0) {
-        imp_image_free(&photo);
-        return imp_cli_fail_message(r->background, why);
-    }
-
-    struct imp_cli_session s;
-    int rc = imp_cli_open(model, flags, &s);
+    /* One frame of a stream that forgets: every frame's own mask. */
+    struct imp_focus_stream_options opt = imp_focus_stream_options_default();
+    opt.focus.blur = r->blur;
+    opt.smooth = 0;
+    opt.max_skip = 0;
+    struct focus_frames ff;
+    int rc = focus_frames_open(&ff, r->model, r->background, flags, photo.width, photo.height,
+                               &opt);
     if (rc) {
         imp_image_free(&photo);
-        imp_image_free(&bg);
         return rc;
     }
-    int mh = 0, mw = 0, nchw = 0;
-    struct imp_threadpool *pool = NULL;
-    struct imp_focus *fx = NULL;
+    struct imp_focus *fx = imp_focus_stream_effect(ff.stream);
     size_t np = (size_t)photo.width * photo.height;
-    uint8_t *out = malloc(np * 3), *bg_frame = r->background ? malloc(np * 3) : NULL;
-    float *input = NULL, *planar = NULL, *mask = NULL;
+    uint8_t *out = malloc(np * 3);
     /* Per run: the steps' wall-clock times, then their CPU times. */
     double *times = calloc((size_t)r->runs * N_TIMES * 2, sizeof *times);
-    char out_tmp[4096] = "", mask_tmp[4096] = "";
-    rc = imp_cli_rgb_input_size(&s, &mh, &mw, &nchw);
-    if (rc)
-        goto done;
-    input = malloc(sizeof *input * (size_t)mh * mw * 3);
-    planar = malloc(sizeof *planar * (size_t)mh * mw * 3);
-    if (!out || (r->background && !bg_frame) || !input || !planar || !times) {
+    struct imp_atomic_file out_file = {0}, mask_file = {0};
+    if (!out || !times) {
         rc = imp_cli_fail(r->in, "out of memory");
         goto done;
     }
-    pool = imp_threadpool_create(s.threads);
-    struct imp_fx_parallel par = {pool_run, pool, s.threads};
-    struct imp_focus_options opt = imp_focus_options_default();
-    opt.blur = r->blur;
-    fx = imp_focus_create(photo.width, photo.height, mw, mh, &opt, &par);
-    if (!fx) {
-        rc = imp_cli_fail(r->in, "out of memory (or a photo too large) for the effect");
-        goto done;
-    }
-    if (bg_frame) {
-        if (has_colour) {
-            for (size_t i = 0; i < np; i++)
-                memcpy(bg_frame + i * 3, colour, 3);
-        } else if (imp_background_cover(bg.pixels, bg.width, bg.height, bg_frame,
-                                        photo.width, photo.height) != 0) {
-            rc = imp_cli_fail(r->background, "out of memory");
-            goto done;
-        }
-        imp_focus_set_background(fx, bg_frame);
-    }
-
     for (int run = 0; run < r->runs; run++) {
         double *t = times + (size_t)run * N_TIMES * 2, *cpu = t + N_TIMES;
         double t0 = imp_cli_now_ms(), c0 = cpu_ms();
-        imp_focus_prepare(fx, photo.pixels, input);
-        rc = imp_cli_set_rgb_input(&s, input, mh, mw, nchw, planar);
-        if (rc)
+        imp_focus_stream_restart(ff.stream);
+        if (imp_focus_stream_frame(ff.stream, photo.pixels, out, why, sizeof why)) {
+            rc = imp_cli_fail_message(ff.model, why);
             goto done;
+        }
         double t1 = imp_cli_now_ms(), c1 = cpu_ms();
-        enum imp_status st = imp_predictor_run(s.pred);
-        if (st != IMP_OK) {
-            rc = imp_cli_pred_fail(&s, st);
-            goto done;
-        }
-        int oh, ow;
-        free(mask);
-        rc = imp_cli_mask_output(&s, &mask, &oh, &ow);
-        if (rc)
-            goto done;
-        if (oh != mh || ow != mw) {
-            rc = imp_cli_fail(model, "its mask is %dx%d, its input %dx%d: they must match",
-                              ow, oh, mw, mh);
-            goto done;
-        }
-        double t2 = imp_cli_now_ms(), c2 = cpu_ms();
-        imp_focus_render(fx, photo.pixels, mask, out);
-        double t3 = imp_cli_now_ms(), c3 = cpu_ms();
         const struct imp_focus_stats *w = imp_focus_stats(fx), *c = imp_focus_cpu_stats(fx);
-        double wall[N_TIMES] = {t1 - t0,      t2 - t1,      w->refine_ms,      w->mask_ms,
-                                w->blur_ms,   w->composite_ms, t3 - t0};
-        double used[N_TIMES] = {c1 - c0,      c2 - c1,      c->refine_ms,      c->mask_ms,
-                                c->blur_ms,   c->composite_ms, c3 - c0};
+        double wall[N_TIMES] = {w->shrink_ms, w->model_ms,  w->refine_ms,    w->mask_ms,
+                                w->blur_ms,   w->composite_ms, t1 - t0};
+        double used[N_TIMES] = {c->shrink_ms, c->model_ms,  c->refine_ms,    c->mask_ms,
+                                c->blur_ms,   c->composite_ms, c1 - c0};
         memcpy(t, wall, sizeof wall);
         memcpy(cpu, used, sizeof used);
     }
 
+    int styled = r->style_person || r->style_background;
+    if (styled && (rc = style_sides(r, flags, fx, &photo, out)) != 0)
+        goto done;
     struct imp_image result = {photo.width, photo.height, 3, out};
     struct imp_image mask_img = {photo.width, photo.height, 1,
                                  (uint8_t *)imp_focus_mask(fx)};
-    rc = save_png_atomic(r->out, &result, out_tmp, sizeof out_tmp);
-    if (rc == 0 && r->mask)
-        rc = save_png_atomic(r->mask, &mask_img, mask_tmp, sizeof mask_tmp);
-    if (rc == 0 && rename(out_tmp, r->out) != 0)
-        rc = imp_cli_fail(r->out, "cannot write it: %s", strerror(errno));
-    if (rc == 0)
-        out_tmp[0] = '\0';
-    if (rc == 0 && r->mask && rename(mask_tmp, r->mask) != 0)
-        rc = imp_cli_fail(r->mask, "cannot write it: %s", strerror(errno));
-    if (rc == 0)
-        mask_tmp[0] = '\0';
+    /* Both pictures are written in full before either is renamed into
+     * place: a failure leaves neither. */
+    if (imp_image_save_pending(r->out, &result, r->quality, &out_file, why, sizeof why)) {
+        rc = imp_cli_fail_message(r->out, why);
+        goto done;
+    }
+    if (r->mask &&
+        imp_image_save_pending(r->mask, &mask_img, r->quality, &mask_file, why, sizeof why)) {
+        rc = imp_cli_fail_message(r->mask, why);
+        goto done;
+    }
+    if (imp_atomic_commit(&out_file, why, sizeof why) != 0)
+        rc = imp_cli_fail(r->out, "%s", why);
+    else if (r->mask && imp_atomic_commit(&mask_file, why, sizeof why) != 0)
+        rc = imp_cli_fail(r->mask, "%s", why);
     if (rc)
         goto done;
 
@@ -256,11 +255,14 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
     for (size_t i = 0; i < np; i++)
         person += mask_img.pixels[i] >= 128;
     printf("focus    %s -> %s (%dx%d, %s)\n", r->in, r->out, photo.width, photo.height,
-           r->background ? (has_colour ? "background colour" : "background replaced")
-                         : "background blurred");
-    printf("model    %s %s, %dx%d input (%d threads, %s)\n", kind, model, mw, mh,
-           s.threads, imp_isa_name(s.isa));
-    if (!r->background)
+           styled ? (r->style_person && r->style_background ? "both sides stylized"
+                     : r->style_person                      ? "person stylized"
+                                                            : "background stylized")
+           : r->background ? (ff.has_colour ? "background colour" : "background replaced")
+                           : "background blurred");
+    printf("model    %s %s, %dx%d input (%d threads, the network on one; %s)\n", ff.kind,
+           ff.model, ff.mw, ff.mh, ff.threads, imp_isa_name(ff.s.isa));
+    if (!r->background && !styled)
         printf("blur     disc radius %.1f px (computed on a 1/%d grid)\n",
                imp_focus_blur_radius(fx), bf);
     printf("mask     refined on a 1/%d grid; person on %.1f%% of the photo%s%s\n", gf,
@@ -283,27 +285,112 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
         printf(" ms\n");
     }
 done:
-    if (out_tmp[0])
-        unlink(out_tmp);
-    if (mask_tmp[0])
-        unlink(mask_tmp);
-    imp_focus_free(fx);
-    imp_threadpool_free(pool);
-    imp_cli_close(&s);
+    imp_atomic_abandon(&out_file);
+    imp_atomic_abandon(&mask_file);
+    focus_frames_close(&ff);
     imp_image_free(&photo);
-    imp_image_free(&bg);
     free(out);
-    free(bg_frame);
-    free(input);
-    free(planar);
-    free(mask);
     free(times);
+    return rc;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_interrupt(int sig)
+{
+    stop_requested = 1;
+    signal(sig, SIG_DFL); /* a second Ctrl-C ends at once */
+}
+
+/* A video file through the effect, frame by frame in order, with the
+ * container, timestamps, rotation, audio and progress of impasto video
+ * (the same pipeline, with the effect in place of a style network). */
+static int focus_video(const struct request *r, const struct imp_cli_model_flags *flags)
+{
+    imp_video_quiet_logs();
+    char err[512];
+    struct imp_video_reader *reader = NULL;
+    struct imp_video_writer *writer = NULL;
+    struct focus_frames ff;
+    memset(&ff, 0, sizeof ff);
+    int rc = 0;
+    if (imp_video_reader_open(r->in, &reader, err, sizeof err)) {
+        rc = imp_cli_fail_message(r->in, err);
+        goto done;
+    }
+    const struct imp_video_info *info = imp_video_reader_info(reader);
+    struct imp_focus_stream_options opt = imp_focus_stream_options_default();
+    opt.focus.blur = r->blur;
+    if (r->per_frame) {
+        opt.smooth = 0;
+        opt.max_skip = 0;
+    }
+    rc = focus_frames_open(&ff, r->model, r->background, flags, info->width, info->height,
+                           &opt);
+    if (rc)
+        goto done;
+    if (imp_video_writer_open(r->out, reader, &r->wopt, &writer, err, sizeof err)) {
+        rc = imp_cli_fail_message(r->out, err);
+        goto done;
+    }
+    struct video_pipeline_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.predictors = 1;
+    cfg.reader = reader;
+    cfg.writer = writer;
+    cfg.stop = &stop_requested;
+    cfg.ordered_effect = focus_frames_apply;
+    cfg.ordered_ctx = &ff;
+    struct video_progress pr;
+    video_progress_init(&pr, info->frames, r->quiet);
+    cfg.progress = video_progress_show;
+    cfg.progress_ctx = &pr;
+    signal(SIGINT, on_interrupt);
+    signal(SIGTERM, on_interrupt);
+    struct video_pipeline_result res;
+    int failed = video_pipeline_run(&cfg, &res, err, sizeof err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    video_progress_end(&pr);
+    if (failed) {
+        rc = imp_cli_fail(r->in, "%s", err);
+        goto done;
+    }
+    if (res.frames == 0 && !res.interrupted) {
+        rc = imp_cli_fail(r->in, "no frame of its video stream could be decoded");
+        goto done;
+    }
+    if (imp_video_writer_finish(writer, err, sizeof err)) {
+        rc = imp_cli_fail_message(r->out, err);
+        goto done;
+    }
+    double secs = (imp_cli_now_ms() - pr.start_ms) / 1000.0;
+    struct imp_focus_stream_counts n = imp_focus_stream_counts(ff.stream);
+    printf("focus    %s -> %s (%dx%d, %lld frames, %s; audio: %s)\n", r->in, r->out,
+           info->width, info->height, (long long)res.frames, imp_video_writer_codec(writer),
+           info->has_audio ? imp_video_writer_audio(writer) : "none");
+    printf("model    %s %s, %dx%d input, run on %lld of %lld frames (%s)\n", ff.kind,
+           ff.model, ff.mw, ff.mh, n.network_runs, n.frames,
+           r->per_frame ? "every frame's own mask" : "mask steadied over time");
+    printf("took     %.2f s, %.1f fps (%d threads, %s)\n", secs,
+           secs > 0 ? (double)res.frames / secs : 0.0, ff.threads, imp_isa_name(ff.s.isa));
+    if (res.interrupted) {
+        printf("stopped  early on request: the file holds the first %lld frames\n",
+               (long long)res.frames);
+        rc = 130;
+    }
+done:
+    imp_video_writer_close(writer);
+    imp_video_reader_close(reader);
+    focus_frames_close(&ff);
     return rc;
 }
 
 static int focus_main(int argc, char **argv)
 {
-    enum { OPT_OUTPUT = 1, OPT_BLUR, OPT_MASK, OPT_BACKGROUND, OPT_MODEL, OPT_RUNS };
+    enum { OPT_OUTPUT = 1, OPT_BLUR, OPT_MASK, OPT_BACKGROUND, OPT_MODEL, OPT_RUNS,
+           OPT_QUALITY, OPT_PER_FRAME, OPT_QUIET, OPT_CRF, OPT_CODEC, OPT_PRESET,
+           OPT_STYLE_PERSON, OPT_STYLE_BACKGROUND };
     static const struct imp_cli_option opts[] = {
         IMP_CLI_MODEL_OPTIONS,
         {"output", 'o', 1, OPT_OUTPUT},
@@ -312,6 +399,14 @@ static int focus_main(int argc, char **argv)
         {"background", 0, 1, OPT_BACKGROUND},
         {"model", 0, 1, OPT_MODEL},
         {"runs", 0, 1, OPT_RUNS},
+        {"quality", 'q', 1, OPT_QUALITY},
+        {"per-frame", 0, 0, OPT_PER_FRAME},
+        {"quiet", 0, 0, OPT_QUIET},
+        {"crf", 0, 1, OPT_CRF},
+        {"codec", 0, 1, OPT_CODEC},
+        {"preset", 0, 1, OPT_PRESET},
+        {"style-person", 0, 1, OPT_STYLE_PERSON},
+        {"style-background", 0, 1, OPT_STYLE_BACKGROUND},
         {0},
     };
     const char *cmd = "focus";
@@ -320,6 +415,8 @@ static int focus_main(int argc, char **argv)
     struct request r = {0};
     r.blur = -1.0f;
     r.runs = 1;
+    r.wopt = imp_video_writer_options_default();
+    int video_only = 0, photo_only = 0; /* options given for one or the other */
     struct imp_cli_args a;
     imp_cli_args_init(&a, &imp_cli_focus_command, argc, argv);
     for (int id; (id = imp_cli_args_next(&a, opts)) != IMP_CLI_ARG_END;) {
@@ -345,9 +442,32 @@ static int focus_main(int argc, char **argv)
             if (!(r.blur >= 0 && r.blur <= 512))
                 return imp_cli_usage(cmd, "--blur wants a radius from 0 to 512 pixels, not '%s'",
                                      a.value);
+        } else if (id == OPT_QUALITY) {
+            if (imp_cli_parse_int(cmd, "--quality", a.value, 1, 100, &r.quality))
+                return IMP_CLI_EXIT_USAGE;
+            photo_only = id;
+        } else if (id == OPT_STYLE_PERSON || id == OPT_STYLE_BACKGROUND) {
+            *(id == OPT_STYLE_PERSON ? &r.style_person : &r.style_background) = a.value;
+            photo_only = id;
+        } else if (id == OPT_PER_FRAME) {
+            r.per_frame = 1;
+            video_only = id;
+        } else if (id == OPT_QUIET) {
+            r.quiet = 1;
+        } else if (id == OPT_CRF) {
+            if (imp_cli_parse_int(cmd, "--crf", a.value, 0, 63, &r.wopt.crf))
+                return IMP_CLI_EXIT_USAGE;
+            video_only = id;
+        } else if (id == OPT_CODEC) {
+            r.wopt.codec = a.value;
+            video_only = id;
+        } else if (id == OPT_PRESET) {
+            r.wopt.preset = a.value;
+            video_only = id;
         } else if (id == OPT_RUNS) {
             if (imp_cli_parse_int(cmd, "--runs", a.value, 1, 10000, &r.runs))
                 return IMP_CLI_EXIT_USAGE;
+            photo_only = id;
         } else if (imp_cli_model_flag(&flags, cmd, id, a.value) < 0) {
             return IMP_CLI_EXIT_USAGE;
         }
@@ -356,16 +476,40 @@ static int focus_main(int argc, char **argv)
         return imp_cli_usage(cmd, "give a PHOTO");
     if (!r.out)
         return imp_cli_usage(cmd, "give the picture to write with -o OUT.png");
-    if (!ends_with(r.out, ".png") || (r.mask && !ends_with(r.mask, ".png")))
-        return imp_cli_usage(cmd, "%s: focus writes PNG files only (name them .png)",
-                             ends_with(r.out, ".png") ? r.mask : r.out);
+    /* A picture's name makes a photo; any other, a video (its container
+     * from the extension). */
+    int video = imp_image_type_for_path(r.out) < 0;
+    if (video && imp_image_type_for_path(r.in) >= 0)
+        return imp_cli_usage(cmd, "%s: a photo gives a picture: name the output .png or "
+                                  ".jpg", r.out);
+    if (video && (photo_only || r.mask))
+        return imp_cli_usage(cmd, "%s applies to photos, not to a video",
+                             r.mask                              ? "--mask"
+                             : photo_only == OPT_RUNS            ? "--runs"
+                             : photo_only == OPT_STYLE_PERSON    ? "--style-person"
+                             : photo_only == OPT_STYLE_BACKGROUND ? "--style-background"
+                                                                 : "--quality");
+    if ((r.style_person || r.style_background) && r.background)
+        return imp_cli_usage(cmd, "--background replaces what --style-background or "
+                                  "--style-person keep: give one or the other");
+    if (!video && video_only)
+        return imp_cli_usage(cmd, "%s applies to videos, not to a photo",
+                             video_only == OPT_PER_FRAME ? "--per-frame"
+                             : video_only == OPT_CRF     ? "--crf"
+                             : video_only == OPT_CODEC   ? "--codec"
+                                                         : "--preset");
+    if (video && video_same_file(r.in, r.out))
+        return imp_cli_fail(r.out, "is the input video; write to another file");
+    if (r.mask && imp_image_type_for_path(r.mask) < 0)
+        return imp_cli_usage(cmd, "%s: the mask's type comes from its name: .png, .jpg or "
+                                  ".jpeg", r.mask);
     uint8_t colour[3];
-    if (r.background && r.background[0] == '#' && parse_colour(r.background, colour) != 0)
+    if (r.background && r.background[0] == '#' && focus_parse_colour(r.background, colour) != 0)
         return imp_cli_usage(cmd, "--background '%s' is not a colour written #RRGGBB",
                              r.background);
     if (flags.n_shapes)
         return imp_cli_usage(cmd, "--shape does not apply: the photo sets the shapes");
-    return focus_photo(&r, &flags);
+    return video ? focus_video(&r, &flags) : focus_photo(&r, &flags);
 }
 
 const struct imp_cli_command imp_cli_focus_command = {

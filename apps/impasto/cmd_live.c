@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "focus_frames.h"
 #include "live_out.h"
 #include "readout.h"
 #include "styles.h"
@@ -23,7 +24,7 @@
 #define MAX_STYLES 9
 
 static const char help[] =
-    "usage: impasto live [--style NAME|MODEL...] [--camera /dev/videoN |\n"
+    "usage: impasto live [--style NAME|MODEL...] [--focus] [--camera /dev/videoN |\n"
     "                    --input FILE|lavfi:SPEC] [options]\n"
     "\n"
     "Stylize a camera live and show it in a window, with a readout of the frame\n"
@@ -51,11 +52,19 @@ static const char help[] =
     "                        also send it to a v4l2loopback device (YUYV)\n"
     "      --headless        no window (with -o or --virtual-camera)\n"
     "      --frames N        stop after N frames (default: until quit)\n"
+    "      --focus           blur the background behind the person like a lens\n"
+    "                        (as impasto focus; the key b turns it on and off),\n"
+    "                        before the style; with no --style, focus alone\n"
+    "      --focus-model M   general, landscape or a segmentation model file\n"
+    "                        (default: by the picture's aspect)\n"
+    "      --blur RADIUS     the focus blur's disc radius in pixels (default: 2%\n"
+    "                        of the picture's longer side)\n"
     IMP_STYLE_HELP IMP_CLI_MODEL_HELP
     "  -h, --help            show this help\n"
     "\n"
     "keys:\n"
     "  1-9, n/p, left/right  pick a style / next / previous\n"
+    "  b                     background blur (focus) on / off\n"
     "  + / - (up / down)     strength of the style\n"
     "  c                     keep the camera's colours (the style's light and shade)\n"
     "  space                 camera picture side by side\n"
@@ -71,7 +80,8 @@ static const char help[] =
     "  impasto live --style a.onnx --headless --frames 300 -o out.mp4\n"
     "  impasto live --style a.onnx --headless -o - | ffmpeg -i - out.webm\n"
     "  impasto live --magenta magenta/ --style-vector starry.npy --preserve-colors\n"
-    "  impasto live --style a.onnx --virtual-camera /dev/video10\n";
+    "  impasto live --style a.onnx --virtual-camera /dev/video10\n"
+    "  impasto live --focus --virtual-camera /dev/video10    # a blurred background\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -238,6 +248,11 @@ struct live {
     int prev_w, prev_h, prev_style;
     int snapshots, recordings;
     int readout; /* FPS and latency drawn on the window's picture */
+    /* The focus effect (--focus), applied to the camera's picture before
+     * the style; `focus` says whether it is on (the key b). */
+    struct focus_frames ff;
+    int has_focus, focus;
+    uint8_t *focused;
     double fps;
     float *latency; /* capture to display of every frame shown, ms */
     size_t n_latency, latency_cap;
@@ -281,7 +296,8 @@ static int grow_buffers(struct live *L, int w, int h, int sw, int sh)
     need = need > full ? need : full;
     if (need <= L->cap_bytes)
         return 0;
-    uint8_t **bufs[] = {&L->styled, &L->shown, &L->full, &L->prev_src, &L->prev_out};
+    uint8_t **bufs[] = {&L->styled, &L->shown, &L->full, &L->prev_src, &L->prev_out,
+                        &L->focused};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         uint8_t *b = realloc(*bufs[i], need);
         if (!b)
@@ -324,14 +340,16 @@ static void on_key(struct live *L, int key, const struct imp_video_frame *f, cha
 {
     if (key >= '1' && key <= '9' && key - '1' < L->n_styles)
         L->current = key - '1';
-    else if (key == 'n' || key == IMP_KEY_RIGHT)
+    else if ((key == 'n' || key == IMP_KEY_RIGHT) && L->n_styles)
         L->current = (L->current + 1) % L->n_styles;
-    else if (key == 'p' || key == IMP_KEY_LEFT)
+    else if ((key == 'p' || key == IMP_KEY_LEFT) && L->n_styles)
         L->current = (L->current + L->n_styles - 1) % L->n_styles;
     else if (key == '+' || key == IMP_KEY_UP)
         L->strength = L->strength + 0.1f > 1 ? 1 : L->strength + 0.1f;
     else if (key == '-' || key == IMP_KEY_DOWN)
         L->strength = L->strength - 0.1f < 0 ? 0 : L->strength - 0.1f;
+    else if (key == 'b' && L->has_focus)
+        L->focus = !L->focus;
     else if (key == 'c')
         L->keep_colours = !L->keep_colours;
     else if (key == ' ')
@@ -416,6 +434,9 @@ enum {
     OPT_VCAM,
     OPT_HEADLESS,
     OPT_FRAMES,
+    OPT_FOCUS,
+    OPT_FOCUS_MODEL,
+    OPT_BLUR,
 };
 static const struct imp_cli_option live_opts[] = {
     IMP_CLI_MODEL_OPTIONS,
@@ -429,6 +450,9 @@ static const struct imp_cli_option live_opts[] = {
     {"virtual-camera", 0, 1, OPT_VCAM},
     {"headless", 0, 0, OPT_HEADLESS},
     {"frames", 0, 1, OPT_FRAMES},
+    {"focus", 0, 0, OPT_FOCUS},
+    {"focus-model", 0, 1, OPT_FOCUS_MODEL},
+    {"blur", 0, 1, OPT_BLUR},
     {0},
 };
 
@@ -444,6 +468,8 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
     int n_names = 0;
     const char *camera = NULL, *input = NULL, *output = NULL, *vcam_path = NULL;
     int size_w = 0, size_h = 0, deadline = 33, headless = 0, max_frames = 0;
+    const char *focus_model = NULL;
+    float blur = -1;
     struct imp_cli_args a;
     imp_cli_args_init(&a, &imp_cli_live_command, argc, argv);
     for (int id; (id = imp_cli_args_next(&a, live_opts)) != IMP_CLI_ARG_END;) {
@@ -490,6 +516,19 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
             if (imp_cli_parse_int(cmd, "--frames", a.value, 1, 1 << 30, &max_frames))
                 return IMP_CLI_EXIT_USAGE;
             break;
+        case OPT_FOCUS:
+            L.has_focus = L.focus = 1;
+            break;
+        case OPT_FOCUS_MODEL:
+            focus_model = a.value;
+            break;
+        case OPT_BLUR:
+            if (imp_cli_parse_float(cmd, "--blur", a.value, &blur))
+                return IMP_CLI_EXIT_USAGE;
+            if (!(blur >= 0 && blur <= 512))
+                return imp_cli_usage(cmd, "--blur wants a radius from 0 to 512 pixels, not '%s'",
+                                     a.value);
+            break;
         default: {
             int r = imp_stylize_style_option(job, cmd, id, a.value);
             if (r == 0)
@@ -505,6 +544,8 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
         return rc;
     L.strength = job->strength;
     L.keep_colours = job->preserve_colors;
+    if (!L.has_focus && (focus_model || blur >= 0))
+        return imp_cli_usage(cmd, "%s goes with --focus", focus_model ? "--focus-model" : "--blur");
     if (camera && input)
         return imp_cli_usage(cmd, "give --camera or --input, not both");
     if (headless && !output && !vcam_path)
@@ -515,9 +556,12 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
     imp_video_quiet_logs();
     char err[512];
     int cap_started = 0;
-    rc = open_styles(&L, job, style_names, n_names);
-    if (rc)
-        goto done;
+    /* --focus without --style: focus alone, no shipped styles */
+    if (!L.has_focus || n_names > 0 || imp_stylize_is_magenta(job)) {
+        rc = open_styles(&L, job, style_names, n_names);
+        if (rc)
+            goto done;
+    }
     const char *src_name = input ? input : camera ? camera : "/dev/video0";
     int paced = 0;
     if (input && strncmp(input, "lavfi:", 6) == 0) {
@@ -564,6 +608,13 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
         rc = imp_cli_fail("live", "%s", err);
         goto done;
     }
+    if (L.has_focus) {
+        struct imp_focus_stream_options fo = imp_focus_stream_options_default();
+        fo.focus.blur = blur;
+        rc = focus_frames_open(&L.ff, focus_model, NULL, &job->model_flags, sw, sh, &fo);
+        if (rc)
+            goto done;
+    }
     L.cap.reader = L.reader;
     L.cap.paced = paced;
     scaled(sw, sh, scale, &L.cap.want_w, &L.cap.want_h);
@@ -602,8 +653,25 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
             rc = imp_cli_fail("live", "out of memory");
             break;
         }
-        struct style *st = &L.styles[L.current];
         size_t bytes = (size_t)f.width * f.height * 3;
+        /* Focus works on the camera's picture: the style (if any) then
+         * paints the blurred background as it is. */
+        if (L.focus) {
+            if (focus_frames_apply(&L.ff, f.rgb, L.focused, f.width, f.height, 0, err,
+                                   sizeof err)) {
+                imp_video_frame_free(&f);
+                rc = imp_cli_fail("focus", "%s", err);
+                break;
+            }
+            memcpy(f.rgb, L.focused, bytes);
+        }
+        if (L.n_styles == 0) {
+            memcpy(L.styled, f.rgb, bytes);
+            L.prev_w = f.width;
+            L.prev_h = f.height;
+            goto styled;
+        }
+        struct style *st = &L.styles[L.current];
         int same_size = f.width == L.prev_w && f.height == L.prev_h;
         /* A new scene, size or style starts afresh: no statistics or
          * blending carried from what was shown before. */
@@ -631,6 +699,7 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
         L.prev_w = f.width;
         L.prev_h = f.height;
         L.prev_style = L.current;
+    styled:;
         double proc = imp_cli_now_ms() - t0;
         proc_avg = frames ? 0.9 * proc_avg + 0.1 * proc : proc;
         /* Outputs. */
@@ -703,9 +772,10 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
                 /* Everything the keys change shows here (tests read it). */
                 snprintf(title, sizeof title,
                          "impasto live - style %d/%d - strength %.1f - %.1f fps - %.0f ms "
-                         "latency - %dx%d%s%s%s%s",
+                         "latency - %dx%d%s%s%s%s%s",
                          L.current + 1, L.n_styles, L.strength, fps, latency_avg, f.width,
                          f.height, L.keep_colours ? " - colours kept" : "",
+                         L.focus ? " - focus" : "",
                          L.side ? " - side by side" : "", L.recording ? " - REC" : "",
                          imp_window_is_fullscreen(L.win) ? " - fullscreen" : "");
                 imp_window_title(L.win, title);
@@ -757,6 +827,8 @@ done:
     free(L.prev_out);
     free(L.work);
     free(L.latency);
+    free(L.focused);
+    focus_frames_close(&L.ff);
     return rc;
 }
 

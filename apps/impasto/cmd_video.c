@@ -11,6 +11,7 @@
 #include "stylize_cli.h"
 #include "video.h"
 #include "video_pipeline.h"
+#include "video_progress.h"
 
 static const char help[] =
     "usage: impasto video IN -o OUT [--style NAME|MODEL] [options]\n"
@@ -62,58 +63,6 @@ static void on_interrupt(int sig)
     signal(sig, SIG_DFL); /* a second Ctrl-C ends at once */
 }
 
-struct progress {
-    int64_t total; /* 0 when unknown */
-    double start_ms, last_ms;
-    int tty, quiet;
-};
-
-static void show_progress(void *ctx, int64_t done)
-{
-    struct progress *pr = ctx;
-    if (pr->quiet)
-        return;
-    double now = imp_cli_now_ms();
-    int last = pr->total > 0 && done >= pr->total;
-    if (!last && now - pr->last_ms < (pr->tty ? 100.0 : 2000.0))
-        return;
-    pr->last_ms = now;
-    double secs = (now - pr->start_ms) / 1000.0;
-    double fps = secs > 0 ? (double)done / secs : 0;
-    char eta[32] = "";
-    if (pr->total > 0 && fps > 0 && done < pr->total) {
-        int left = (int)((double)(pr->total - done) / fps + 0.5);
-        snprintf(eta, sizeof eta, "  ETA %d:%02d", left / 60, left % 60);
-    }
-    if (pr->total > 0) {
-        int pct = (int)(100 * done / pr->total);
-        pct = pct > 100 ? 100 : pct;
-        if (pr->tty) {
-            char bar[31];
-            int fill = pct * 30 / 100;
-            for (int i = 0; i < 30; i++)
-                bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
-            bar[30] = '\0';
-            fprintf(stderr, "\r[%s] %3d%%  frame %lld/%lld  %.1f fps%s   ", bar, pct,
-                    (long long)done, (long long)pr->total, fps, eta);
-        } else {
-            fprintf(stderr, "frame %lld/%lld (%d%%), %.1f fps%s\n", (long long)done,
-                    (long long)pr->total, pct, fps, eta);
-        }
-    } else {
-        fprintf(stderr, pr->tty ? "\rframe %lld  %.1f fps   " : "frame %lld, %.1f fps\n",
-                (long long)done, fps);
-    }
-    fflush(stderr);
-}
-
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
-}
-
 static int video_run(struct imp_stylize_job *job, const char *in_path, const char *out_path,
                      float stabilize, int size_w, int size_h, int predictors, int quiet,
                      const struct imp_video_writer_options *wopt)
@@ -123,7 +72,7 @@ static int video_run(struct imp_stylize_job *job, const char *in_path, const cha
         return imp_cli_usage(cmd, "give the video to read");
     if (!out_path)
         return imp_cli_usage(cmd, "give the video to write with -o OUT");
-    if (strcmp(in_path, out_path) == 0 || same_file(in_path, out_path))
+    if (video_same_file(in_path, out_path))
         return imp_cli_fail(out_path, "is the input video; write to another file");
 
     imp_video_quiet_logs();
@@ -168,8 +117,9 @@ static int video_run(struct imp_stylize_job *job, const char *in_path, const cha
     cfg.reader = reader;
     cfg.writer = writer;
     cfg.stop = &stop_requested;
-    struct progress pr = {info->frames, imp_cli_now_ms(), 0, isatty(2), quiet};
-    cfg.progress = show_progress;
+    struct video_progress pr;
+    video_progress_init(&pr, info->frames, quiet);
+    cfg.progress = video_progress_show;
     cfg.progress_ctx = &pr;
     signal(SIGINT, on_interrupt);
     signal(SIGTERM, on_interrupt);
@@ -177,8 +127,7 @@ static int video_run(struct imp_stylize_job *job, const char *in_path, const cha
     int failed = video_pipeline_run(&cfg, &res, err, sizeof err);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    if (pr.tty && !quiet)
-        fputc('\n', stderr);
+    video_progress_end(&pr);
     if (failed) {
         rc = imp_cli_fail(in_path, "%s", err);
         goto done;

@@ -227,7 +227,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&p->lock);
         if (!s)
             return NULL;
-        if (s->frame.rgb) {
+        if (s->frame.rgb && p->c->effect) {
             /* Strength and colours are the effect's: done before the
              * temporal blend, which then compares like with like. */
             int use = 0;
@@ -252,10 +252,37 @@ struct encoder {
     struct pipeline *p;
     pthread_t thread;
     uint8_t *prev_out, *prev_src;
+    uint8_t *effect_out; /* the effect's output, swapped with the slot's */
+    size_t effect_bytes;
     float *work;
     int have_prev, prev_w, prev_h;
     int64_t written;
 };
+
+/* The ordered effect on the frame (the slot's styled picture, or its
+ * source without a style), its result left in s->styled. */
+static int apply_ordered_effect(struct encoder *e, struct slot *s, char *err, size_t err_size)
+{
+    const struct imp_video_frame *f = &s->frame;
+    size_t bytes = (size_t)f->width * f->height * 3;
+    if (e->effect_bytes != bytes) {
+        free(e->effect_out);
+        e->effect_out = malloc(bytes);
+        e->effect_bytes = e->effect_out ? bytes : 0;
+        if (!e->effect_out) {
+            snprintf(err, err_size, "out of memory");
+            return -1;
+        }
+    }
+    const uint8_t *src = e->p->c->effect ? s->styled : f->rgb;
+    if (e->p->c->ordered_effect(e->p->c->ordered_ctx, src, e->effect_out, f->width,
+                                f->height, s->cut, err, err_size))
+        return -1;
+    uint8_t *t = s->styled; /* of the same size: decode() sized it */
+    s->styled = e->effect_out;
+    e->effect_out = t;
+    return 0;
+}
 
 /* Pulls the frame towards the previous output where the source is still. */
 static int blend(struct encoder *e, struct slot *s)
@@ -322,6 +349,10 @@ static void *encoder_main(void *arg)
             return NULL;
         struct imp_video_frame out = s->frame;
         if (s->frame.rgb) {
+            if (p->c->ordered_effect && apply_ordered_effect(e, s, err, sizeof err)) {
+                fail(p, err);
+                return NULL;
+            }
             if (blend(e, s)) {
                 fail(p, "out of memory");
                 return NULL;
@@ -466,6 +497,8 @@ int video_pipeline_run(const struct video_pipeline_config *c,
     for (int i = 0; i < P; i++) {
         struct worker *wk = &workers[i];
         wk->p = &p;
+        if (!c->effect) /* the ordered effect alone: the workers pass frames on */
+            continue;
         wk->effect = c->effect->start(c->effect->shared, c->threads, err, err_size);
         if (!wk->effect) {
             rc = -1;
@@ -521,5 +554,6 @@ done:
     free(enc.prev_out);
     free(enc.prev_src);
     free(enc.work);
+    free(enc.effect_out);
     return rc;
 }

@@ -30,7 +30,8 @@
 
 struct video_pipeline_config {
     /* What each frame goes through: one instance per predictor thread. When
-     * it has a stylizer, its instance-norm statistics are smoothed. */
+     * it has a stylizer, its instance-norm statistics are smoothed. NULL:
+     * only the ordered effect below. */
     const struct imp_frame_effect *effect;
     int threads;                      /* per instance */
     int predictors;                   /* instances running frames side by side */
@@ -38,6 +39,14 @@ struct video_pipeline_config {
     struct imp_video_reader *reader;  /* already set to the processing size */
     struct imp_video_writer *writer;
     volatile sig_atomic_t *stop;      /* set (by a signal) to finish early */
+    /* An effect on each frame after `effect` (or on the source when
+     * `effect` is NULL: then the frames go to this one alone), called
+     * from the encoding thread in frame order, so it may carry state from
+     * frame to frame; cut says the frame starts a new scene. It writes
+     * out (w x h x 3, not src); returns 0, or -1 with one line in err. */
+    int (*ordered_effect)(void *ctx, const uint8_t *src, uint8_t *out, int w, int h, int cut,
+                          char *err, size_t err_size);
+    void *ordered_ctx;
     /* Called from the encoding thread after each frame is written. */
     void (*progress)(void *ctx, int64_t frames_written);
     void *progress_ctx;

@@ -66,8 +66,45 @@ int imp_atomic_open(const char *path, struct imp_atomic_file *af, char *why,
     return 0;
 }
 
+int imp_atomic_close(struct imp_atomic_file *af, char *why, size_t why_size)
+{
+    int fd = fileno(af->file);
+    int bad = fflush(af->file) != 0 || ferror(af->file) || fchmod(fd, file_mode) != 0;
+    int err = errno;
+    if (fclose(af->file) != 0 && !bad) {
+        bad = 1;
+        err = errno;
+    }
+    af->file = NULL;
+    if (bad) {
+        snprintf(why, why_size, "cannot write: %s", strerror(err));
+        unlink(af->temp_path);
+        release(af);
+        return -1;
+    }
+    return 0;
+}
+
+/* The rename alone, after imp_atomic_close. */
+static int rename_closed(struct imp_atomic_file *af, char *why, size_t why_size)
+{
+    if (!af->temp_path) {
+        snprintf(why, why_size, "nothing was written");
+        return -1;
+    }
+    int rc = rename(af->temp_path, af->final_path);
+    if (rc != 0) {
+        snprintf(why, why_size, "cannot write: %s", strerror(errno));
+        unlink(af->temp_path);
+    }
+    release(af);
+    return rc != 0 ? -1 : 0;
+}
+
 int imp_atomic_commit(struct imp_atomic_file *af, char *why, size_t why_size)
 {
+    if (!af->file)
+        return rename_closed(af, why, why_size);
     int fd = fileno(af->file);
     int bad = fflush(af->file) != 0 || ferror(af->file) || fchmod(fd, file_mode) != 0;
     int err = errno;

@@ -24,8 +24,12 @@ struct imp_atomic_file {
 /* Returns 0, or -1 with why (e.g. the folder is not writable). */
 int imp_atomic_open(const char *path, struct imp_atomic_file *af, char *why,
                     size_t why_size);
-/* Flush, close and rename into place. Returns 0, or -1 with why (and the
- * temporary file removed). */
+/* Flush and close, keeping the temporary file for a later commit: several
+ * outputs are all written before any of them is renamed into place. Returns
+ * 0, or -1 with why (the temporary file removed, nothing left to commit). */
+int imp_atomic_close(struct imp_atomic_file *af, char *why, size_t why_size);
+/* Flush, close (unless imp_atomic_close did) and rename into place. Returns
+ * 0, or -1 with why (and the temporary file removed). */
 int imp_atomic_commit(struct imp_atomic_file *af, char *why, size_t why_size);
 /* Close and remove the temporary file. */
 void imp_atomic_abandon(struct imp_atomic_file *af);

@@ -304,28 +304,53 @@ static int write_jpeg(FILE *f, const struct imp_image *img, int quality, char *w
     return 0;
 }
 
-static int save_as(const char *path, const struct imp_image *img, int type, int quality,
-                   char *err, size_t err_size)
+/* Checks, then writes the picture under af's temporary name and closes it. */
+static int write_pending(const char *path, const struct imp_image *img, int type,
+                         int quality, struct imp_atomic_file *af, char *err,
+                         size_t err_size)
 {
+    memset(af, 0, sizeof *af);
     if (img->channels != 1 && img->channels != 3 && img->channels != 4)
         return fail(err, err_size, path, "only gray, RGB or RGBA images can be written");
     if (img->width < 1 || img->height < 1 || !img->pixels)
         return fail(err, err_size, path, "empty image");
     if (quality < 0 || quality > 100)
         return fail(err, err_size, path, "JPEG quality must be 1..100");
-    struct imp_atomic_file af;
     char why[256];
-    if (imp_atomic_open(path, &af, why, sizeof why) != 0)
+    if (imp_atomic_open(path, af, why, sizeof why) != 0)
         return fail(err, err_size, path, why);
-    int rc = type == IMP_IMAGE_JPEG ? write_jpeg(af.file, img, quality, why, sizeof why)
-                                    : write_png(af.file, img, why, sizeof why);
+    int rc = type == IMP_IMAGE_JPEG ? write_jpeg(af->file, img, quality, why, sizeof why)
+                                    : write_png(af->file, img, why, sizeof why);
     if (rc != 0) {
-        imp_atomic_abandon(&af);
+        imp_atomic_abandon(af);
         return fail(err, err_size, path, why);
     }
+    if (imp_atomic_close(af, why, sizeof why) != 0)
+        return fail(err, err_size, path, why);
+    return 0;
+}
+
+static int save_as(const char *path, const struct imp_image *img, int type, int quality,
+                   char *err, size_t err_size)
+{
+    struct imp_atomic_file af;
+    if (write_pending(path, img, type, quality, &af, err, err_size) != 0)
+        return -1;
+    char why[256];
     if (imp_atomic_commit(&af, why, sizeof why) != 0)
         return fail(err, err_size, path, why);
     return 0;
+}
+
+int imp_image_save_pending(const char *path, const struct imp_image *img, int quality,
+                           struct imp_atomic_file *af, char *err, size_t err_size)
+{
+    int type = imp_image_type_for_path(path);
+    memset(af, 0, sizeof *af);
+    if (type < 0)
+        return fail(err, err_size, path,
+                    "the output type comes from the extension: .png, .jpg or .jpeg");
+    return write_pending(path, img, type, quality, af, err, err_size);
 }
 
 int imp_image_save(const char *path, const struct imp_image *img, int quality,

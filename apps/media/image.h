@@ -40,6 +40,12 @@ int imp_image_type_for_path(const char *path);
  * alpha; quality 1..100, 0 for the default 92). Atomic. */
 int imp_image_save(const char *path, const struct imp_image *img, int quality,
                    char *err, size_t err_size);
+/* The same, but left under its temporary name (af, see atomic_file.h) for
+ * the caller to commit or abandon: several outputs written in full before
+ * any is renamed into place. On failure nothing is left to commit. */
+struct imp_atomic_file;
+int imp_image_save_pending(const char *path, const struct imp_image *img, int quality,
+                           struct imp_atomic_file *af, char *err, size_t err_size);
 /* Write a PNG whatever the name (atomic). */
 int imp_image_save_png(const char *path, const struct imp_image *img, char *err,
                        size_t err_size);

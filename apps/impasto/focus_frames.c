@@ -1,0 +1,197 @@
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "background.h"
+#include "core/threadpool.h"
+#include "focus_frames.h"
+#include "npy.h"
+
+int focus_parse_colour(const char *text, uint8_t rgb[3])
+{
+    if (text[0] != '#' || strlen(text) != 7)
+        return -1;
+    for (int i = 1; i < 7; i++)
+        if (!isxdigit((unsigned char)text[i]))
+            return -1;
+    unsigned long v = strtoul(text + 1, NULL, 16);
+    rgb[0] = (uint8_t)(v >> 16);
+    rgb[1] = (uint8_t)(v >> 8);
+    rgb[2] = (uint8_t)v;
+    return 0;
+}
+
+/* The effects' parallel-for, run on the runtime's thread pool. */
+static void pool_run(void *pool, size_t n, size_t grain, imp_fx_task fn, void *ctx)
+{
+    imp_parallel_for(pool, n, grain, (imp_parallel_fn)fn, ctx);
+}
+
+/* The stream's network: the model's input in, its mask out. */
+static int segment(void *ctx, const float *input, float *mask, char *err, size_t err_size)
+{
+    struct focus_frames *ff = ctx;
+    struct imp_predictor *pred = ff->s.pred;
+    size_t n = (size_t)ff->mw * ff->mh;
+    const float *data = input;
+    if (ff->nchw) {
+        for (size_t i = 0; i < n; i++)
+            for (int c = 0; c < 3; c++)
+                ff->planar[c * n + i] = input[i * 3 + c];
+        data = ff->planar;
+    }
+    struct imp_tensor_info t;
+    const void *out = NULL;
+    enum imp_status st = imp_predictor_set_input(pred, 0, data, sizeof *data * n * 3);
+    if (st == IMP_OK)
+        st = imp_predictor_run(pred);
+    if (st == IMP_OK)
+        st = imp_predictor_output(pred, 0, &t, &out);
+    if (st != IMP_OK) {
+        snprintf(err, err_size, "%s: %s", ff->model, imp_predictor_last_error(pred));
+        return -1;
+    }
+    /* open() checked the output is a mask of the input's size. */
+    if (imp_convert_elements(t.dtype, out, IMP_DTYPE_F32, mask, n) != 0) {
+        snprintf(err, err_size, "%s: its mask is not a number", ff->model);
+        return -1;
+    }
+    return 0;
+}
+
+/* The effect for frames of w x h (and the background scaled to them). */
+static int rebuild(struct focus_frames *ff, int w, int h)
+{
+    imp_focus_stream_free(ff->stream);
+    ff->stream = NULL;
+    free(ff->background);
+    ff->background = NULL;
+    ff->w = ff->h = 0;
+    size_t np = (size_t)w * h;
+    if (ff->replace) {
+        ff->background = malloc(np * 3);
+        if (!ff->background)
+            return -1;
+        if (ff->has_colour) {
+            for (size_t i = 0; i < np; i++)
+                memcpy(ff->background + i * 3, ff->colour, 3);
+        } else if (imp_background_cover(ff->picture.pixels, ff->picture.width,
+                                        ff->picture.height, ff->background, w, h) != 0) {
+            return -1;
+        }
+    }
+    ff->stream = imp_focus_stream_create(w, h, ff->mw, ff->mh, &ff->opt, &ff->par, segment, ff);
+    if (!ff->stream)
+        return -1;
+    if (ff->background)
+        imp_focus_set_background(imp_focus_stream_effect(ff->stream), ff->background);
+    ff->w = w;
+    ff->h = h;
+    return 0;
+}
+
+int focus_frames_open(struct focus_frames *ff, const char *model, const char *background,
+                      const struct imp_cli_model_flags *flags, int width, int height,
+                      const struct imp_focus_stream_options *o)
+{
+    memset(ff, 0, sizeof *ff);
+    ff->opt = o ? *o : imp_focus_stream_options_default();
+    ff->kind = "file";
+    ff->model = model;
+    if (!model || strcmp(model, "general") == 0 || strcmp(model, "landscape") == 0) {
+        ff->kind = model ? model : 3 * width > 4 * height ? "landscape" : "general";
+        ff->model = imp_cli_selfie_model(ff->kind, ff->model_buf, sizeof ff->model_buf);
+        if (!ff->model)
+            return IMP_CLI_EXIT_FAIL;
+    }
+    char why[512];
+    if (background) {
+        ff->replace = 1;
+        ff->has_colour = focus_parse_colour(background, ff->colour) == 0;
+        if (!ff->has_colour &&
+            imp_image_load(background, &ff->picture, why, sizeof why) != 0)
+            return imp_cli_fail_message(background, why);
+    }
+    /* The network runs on one thread beside the effect's other work (see
+     * imp_focus_segment): a 256x256 network only waits on a second thread. */
+    struct imp_cli_model_flags one = *flags;
+    one.opt.threads = 1;
+    int rc = imp_cli_open(ff->model, &one, &ff->s);
+    if (rc) {
+        imp_image_free(&ff->picture);
+        return rc;
+    }
+    rc = imp_cli_rgb_input_size(&ff->s, &ff->mh, &ff->mw, &ff->nchw);
+    if (rc)
+        goto fail;
+    size_t n = (size_t)ff->mw * ff->mh;
+    ff->planar = malloc(sizeof *ff->planar * n * 3);
+    float *zeros = calloc(n * 3, sizeof *zeros), *mask = NULL;
+    if (!ff->planar || !zeros) {
+        free(zeros);
+        rc = imp_cli_fail(ff->model, "out of memory");
+        goto fail;
+    }
+    /* Plan once and check the mask's shape here, so that per frame only
+     * the data changes. */
+    rc = imp_cli_set_rgb_input(&ff->s, zeros, ff->mh, ff->mw, ff->nchw, ff->planar);
+    free(zeros);
+    if (rc)
+        goto fail;
+    enum imp_status st = imp_predictor_run(ff->s.pred);
+    if (st != IMP_OK) {
+        rc = imp_cli_pred_fail(&ff->s, st);
+        goto fail;
+    }
+    int oh, ow;
+    rc = imp_cli_mask_output(&ff->s, &mask, &oh, &ow);
+    free(mask);
+    if (rc)
+        goto fail;
+    if (oh != ff->mh || ow != ff->mw) {
+        rc = imp_cli_fail(ff->model, "its mask is %dx%d, its input %dx%d: they must match", ow,
+                          oh, ff->mw, ff->mh);
+        goto fail;
+    }
+    ff->threads = flags->opt.threads > 0 ? flags->opt.threads
+                                         : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    ff->threads = ff->threads < 1 ? 1 : ff->threads;
+    ff->pool = imp_threadpool_create(ff->threads);
+    ff->par = (struct imp_fx_parallel){pool_run, ff->pool, ff->threads};
+    if (rebuild(ff, width, height) != 0) {
+        rc = imp_cli_fail(ff->model, "out of memory (or a frame too large) for the effect");
+        goto fail;
+    }
+    return 0;
+fail:
+    focus_frames_close(ff);
+    return rc;
+}
+
+int focus_frames_apply(void *ctx, const uint8_t *src, uint8_t *out, int w, int h, int cut,
+                       char *err, size_t err_size)
+{
+    struct focus_frames *ff = ctx;
+    if (w != ff->w || h != ff->h) {
+        if (rebuild(ff, w, h) != 0) {
+            snprintf(err, err_size, "out of memory for the focus effect at %dx%d", w, h);
+            return -1;
+        }
+    } else if (cut) {
+        imp_focus_stream_restart(ff->stream);
+    }
+    return imp_focus_stream_frame(ff->stream, src, out, err, err_size);
+}
+
+void focus_frames_close(struct focus_frames *ff)
+{
+    imp_focus_stream_free(ff->stream);
+    imp_threadpool_free(ff->pool);
+    imp_cli_close(&ff->s);
+    imp_image_free(&ff->picture);
+    free(ff->planar);
+    free(ff->background);
+    memset(ff, 0, sizeof *ff);
+}

@@ -1,0 +1,54 @@
+/*
+ * The focus effect on a stream of frames for the CLI (impasto focus on a
+ * video, impasto live --focus): the segmentation model in a session, the
+ * effect's threads, and apps/effects/focus_stream.h, rebuilt when the frame
+ * size changes. Its apply function is the video pipeline's effect callback.
+ */
+#ifndef IMP_FOCUS_FRAMES_H
+#define IMP_FOCUS_FRAMES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "focus_stream.h"
+
+struct focus_frames {
+    struct imp_cli_session s;
+    struct imp_threadpool *pool;
+    int threads;        /* the effect's (the network runs on one) */
+    struct imp_fx_parallel par;
+    struct imp_focus_stream *stream;
+    struct imp_focus_stream_options opt;
+    int w, h;           /* the stream's frame size */
+    int mw, mh, nchw;   /* the model's input */
+    float *planar;      /* the input as NCHW, for models that want it */
+    const char *kind;   /* "general", "landscape" or "file" */
+    const char *model;  /* its path */
+    char model_buf[1024];
+    /* The replacement background, if any: a colour, or a picture kept to
+     * be scaled to cover each frame size. */
+    int replace, has_colour;
+    uint8_t colour[3];
+    struct imp_image picture;
+    uint8_t *background; /* w x h x 3 */
+};
+
+/* Loads the model (general, landscape, a file, or NULL to choose by the
+ * aspect of width x height) and readies the effect for frames of that
+ * size. background: NULL (blur), "#RRGGBB" or a picture file. Returns 0,
+ * or an exit code after printing the one-line error (ff then closed). */
+int focus_frames_open(struct focus_frames *ff, const char *model, const char *background,
+                      const struct imp_cli_model_flags *flags, int width, int height,
+                      const struct imp_focus_stream_options *o);
+/* One frame (w x h x 3) into out; a new size rebuilds the effect, a cut
+ * starts its smoothing afresh. The video pipeline's effect callback (ctx:
+ * the struct focus_frames). Returns 0, or -1 with one line in err. */
+int focus_frames_apply(void *ctx, const uint8_t *src, uint8_t *out, int w, int h, int cut,
+                       char *err, size_t err_size);
+void focus_frames_close(struct focus_frames *ff);
+
+/* "#RRGGBB" to bytes; -1 when it is not one. */
+int focus_parse_colour(const char *text, uint8_t rgb[3]);
+
+#endif

@@ -1,0 +1,71 @@
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "video_progress.h"
+
+void video_progress_init(struct video_progress *pr, int64_t total, int quiet)
+{
+    pr->total = total;
+    pr->start_ms = imp_cli_now_ms();
+    pr->last_ms = 0;
+    pr->tty = isatty(2);
+    pr->quiet = quiet;
+}
+
+void video_progress_end(const struct video_progress *pr)
+{
+    if (pr->tty && !pr->quiet)
+        fputc('\n', stderr);
+}
+
+void video_progress_show(void *ctx, int64_t done)
+{
+    struct video_progress *pr = ctx;
+    if (pr->quiet)
+        return;
+    double now = imp_cli_now_ms();
+    int last = pr->total > 0 && done >= pr->total;
+    if (!last && now - pr->last_ms < (pr->tty ? 100.0 : 2000.0))
+        return;
+    pr->last_ms = now;
+    double secs = (now - pr->start_ms) / 1000.0;
+    double fps = secs > 0 ? (double)done / secs : 0;
+    char eta[32] = "";
+    if (pr->total > 0 && fps > 0 && done < pr->total) {
+        int left = (int)((double)(pr->total - done) / fps + 0.5);
+        snprintf(eta, sizeof eta, "  ETA %d:%02d", left / 60, left % 60);
+    }
+    if (pr->total > 0) {
+        int pct = (int)(100 * done / pr->total);
+        pct = pct > 100 ? 100 : pct;
+        if (pr->tty) {
+            char bar[31];
+            int fill = pct * 30 / 100;
+            for (int i = 0; i < 30; i++)
+                bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+            bar[30] = '\0';
+            fprintf(stderr, "\r[%s] %3d%%  frame %lld/%lld  %.1f fps%s   ", bar, pct,
+                    (long long)done, (long long)pr->total, fps, eta);
+        } else {
+            fprintf(stderr, "frame %lld/%lld (%d%%), %.1f fps%s\n", (long long)done,
+                    (long long)pr->total, pct, fps, eta);
+        }
+    } else {
+        fprintf(stderr, pr->tty ? "\rframe %lld  %.1f fps   " : "frame %lld, %.1f fps\n",
+                (long long)done, fps);
+    }
+    fflush(stderr);
+}
+
+int video_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (strcmp(a, b) == 0)
+        return 1;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
