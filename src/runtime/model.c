@@ -46,6 +46,8 @@ static void keep_style_params(struct imp_graph *g)
             list += n + (list[n] == ',');
         }
     }
+}
+
 /* Outputs at the doubled size `b` are those at `a` or twice them, and at
  * least one is twice. */
 static bool outputs_track(const struct imp_graph *g, const struct imp_inference *a,
