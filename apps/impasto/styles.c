@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
+
 /* A build-tree program finds the source tree's models/ (CMake passes the
  * source folder); an installed one has none. */
 #ifdef IMP_SOURCE_DIR
@@ -145,3 +147,28 @@ void imp_styles_names(const struct imp_style_list *list, char *buf, size_t size)
     if (list->n == 0)
         snprintf(buf, size, "none");
 }
+
+int imp_styles_resolve(const char *arg, const struct imp_style_list *shipped, char *path,
+                       size_t size)
+{
+    if (imp_styles_is_path(arg)) {
+        snprintf(path, size, "%s", arg);
+        return 0;
+    }
+    for (int i = 0; i < shipped->n; i++)
+        if (strcmp(shipped->styles[i].name, arg) == 0) {
+            snprintf(path, size, "%s", shipped->styles[i].path);
+            return 0;
+        }
+    char names[2048];
+    imp_styles_names(shipped, names, sizeof names);
+    if (shipped->n == 0) {
+        char searched[4096];
+        imp_styles_searched(searched, sizeof searched);
+        return imp_cli_fail(arg, "no such style: no styles are installed (looked in %s); "
+                                 "give a model file, e.g. --style candy.onnx",
+                            searched);
+    }
+    return imp_cli_fail(arg, "no such style (known: %s; or give a model file)", names);
+}
+

@@ -221,31 +221,6 @@ struct network_job {
     struct imp_stylizer_options opt;
 };
 
-/* A style argument to a model path; prints the failure otherwise. */
-static int resolve_style(const char *arg, const struct imp_style_list *shipped, char *path,
-                         size_t size)
-{
-    if (imp_styles_is_path(arg)) {
-        snprintf(path, size, "%s", arg);
-        return 0;
-    }
-    for (int i = 0; i < shipped->n; i++)
-        if (strcmp(shipped->styles[i].name, arg) == 0) {
-            snprintf(path, size, "%s", shipped->styles[i].path);
-            return 0;
-        }
-    char names[2048];
-    imp_styles_names(shipped, names, sizeof names);
-    if (shipped->n == 0) {
-        char searched[4096];
-        imp_styles_searched(searched, sizeof searched);
-        return imp_cli_fail(arg, "no such style: no styles are installed (looked in %s); "
-                                 "give a model file, e.g. --style candy.onnx",
-                            searched);
-    }
-    return imp_cli_fail(arg, "no such style (known: %s; or give a model file)", names);
-}
-
 static int load_model(const char *path, struct imp_model **out)
 {
     struct imp_error err;
@@ -299,7 +274,7 @@ static int prepare_networks(const struct imp_stylize_job *job, struct network_jo
     }
     char paths[IMP_STYLIZE_MAX_BLEND][1024];
     for (int i = 0; i < n; i++) {
-        int rc = resolve_style(names[i], &shipped, paths[i], sizeof paths[i]);
+        int rc = imp_styles_resolve(names[i], &shipped, paths[i], sizeof paths[i]);
         if (rc == 0)
             rc = load_model(paths[i], &nj->models[i]);
         if (rc)
