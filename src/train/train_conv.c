@@ -95,6 +95,14 @@ static void im2col_row(const struct tconv_geom *g, const float *plane, int oy, i
     }
     /* A dilated input (a strided layer's data gradient): every d-th
      * column is a pixel, the others zeros. */
+    if (g->stride == 1) {
+        memset(dst, 0, sizeof(float) * (size_t)w);
+        int j = ix0 < 0 ? -ix0 : 0;
+        j += (d - (ix0 + j) % d) % d; /* the first column on a pixel */
+        for (int ix = (ix0 + j) / d; j < w && ix < g->w; j += d, ix++)
+            dst[j] = row[ix];
+        return;
+    }
     for (int j = 0; j < w; j++) {
         int ix = ix0 + j * g->stride;
         dst[j] = ix >= 0 && ix % d == 0 && ix / d < g->w ? row[ix / d] : 0.0f;
