@@ -234,6 +234,7 @@ static const struct gcase cases[] = {
     {K_CONV, 2, 5, 8, 8, 16, 3, 1, 1, 1, 0},
     {K_CONV, 1, 8, 20, 21, 6, 3, 1, 1, 1, 0},
     {K_CONV, 2, 13, 14, 13, 3, 5, 1, 2, 1, 0}, /* 4M <= C: weight gradient by taps */
+    {K_CONV, 1, 4, 10, 36, 3, 9, 1, 4, 1, 0}, /* wide enough for nested Winograd */
     {K_CONV, 1, 16, 9, 7, 4, 3, 2, 0, 1, 0},
     {K_NORM, 3, 4, 5, 6, 0, 0, 0, 0, 0, 2},
     {K_NORM, 2, 3, 7, 4, 0, 0, 0, 0, 0, 1},

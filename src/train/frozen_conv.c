@@ -48,7 +48,7 @@ enum imp_status frozen_conv_init(struct frozen_conv *fc, int n, int c, int h, in
     const struct imp_op_def *def = imp_op_get(IMP_OP_CONV);
     for (int i = 0; def->engines[i]; i++) {
         const struct imp_engine *e = def->engines[i];
-        if (trainable && e != &imp_conv_winograd_engine)
+        if (trainable && e != &imp_conv_winograd_engine && e != &imp_conv_wide_engine)
             continue;
         if (e->supports && !e->supports(&a))
             continue;
@@ -72,7 +72,10 @@ enum imp_status frozen_conv_init(struct frozen_conv *fc, int n, int c, int h, in
 
 void frozen_conv_set_weights(struct frozen_conv *fc, const float *weights, const float *bias)
 {
-    imp_conv_winograd_set_weights(fc->state, weights, bias);
+    if (fc->engine == &imp_conv_wide_engine)
+        imp_conv_wide_set_weights(fc->state, weights, bias);
+    else
+        imp_conv_winograd_set_weights(fc->state, weights, bias);
 }
 
 const char *frozen_conv_engine_name(const struct frozen_conv *fc)

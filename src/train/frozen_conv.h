@@ -3,8 +3,9 @@
  * run with the caller's buffers. For weights that do not change (the
  * loss network's) the first engine in the runtime's order that takes the
  * shape (Winograd for 3x3 stride 1) is used. For trainable weights only
- * the Winograd engine is taken, whose weights can be replaced before each
- * run without allocating (frozen_conv_set_weights).
+ * the Winograd engines are taken ("winograd" for 3x3, "wide" for larger
+ * kernels, both stride 1), whose weights can be replaced before each run
+ * without allocating (frozen_conv_set_weights).
  */
 #ifndef IMP_FROZEN_CONV_H
 #define IMP_FROZEN_CONV_H
@@ -29,7 +30,7 @@ struct frozen_conv {
 
 /* w [M, C, k, k] and b [M] (or NULL) are copied. Padding `pad` zeros on
  * every side, stride `stride`. With `trainable`, IMP_ERR_UNSUPPORTED when
- * the Winograd engine does not take the shape. */
+ * neither Winograd engine takes the shape. */
 enum imp_status frozen_conv_init(struct frozen_conv *fc, int n, int c, int h, int w, int m,
                                  int k, int stride, int pad, const float *weights,
                                  const float *bias, bool trainable, enum imp_isa isa,

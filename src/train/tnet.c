@@ -351,15 +351,15 @@ static void flip_transpose(const float *w, int m_n, int c_n, int kk, float *wt)
 
 /* Convolutions on the runtime's engines: in a frozen net every conv, its
  * forward pass and (stride 1) its data gradient, a conv with the flipped
- * weights; in a trainable net the 3x3 stride-1 ones, both ways, on the
- * Winograd engine, whose weights are replaced at each pass. The others
- * stay on im2col (train_conv.c). */
+ * weights; in a trainable net the stride-1 ones that a Winograd engine
+ * takes (3x3; 9x9 by nested Winograd), both ways, their weights replaced
+ * at each pass. The others stay on im2col (train_conv.c). */
 static enum imp_status prepare_engine_convs(struct imp_tnet *net, int i, struct imp_error *err)
 {
     struct tl_layer *l = &net->layers[i];
     const struct tl_layer *x = &net->layers[l->in0];
     const bool trainable = !net->opt.frozen;
-    if (trainable && (l->kernel != 3 || l->stride != 1))
+    if (trainable && l->stride != 1)
         return IMP_OK;
     const float *w = net->params + l->w_off;
     enum imp_status st = frozen_conv_init(&l->frozen_fwd, x->n, x->c, x->h, x->w, l->c,
@@ -367,7 +367,7 @@ static enum imp_status prepare_engine_convs(struct imp_tnet *net, int i, struct 
                                           l->bias ? net->params + l->b_off : NULL, trainable,
                                           net->opt.max_isa, net->pool, err);
     if (trainable && st == IMP_ERR_UNSUPPORTED)
-        return IMP_OK; /* too few channels for Winograd: im2col */
+        return IMP_OK; /* e.g. too few channels for Winograd: im2col */
     if (st != IMP_OK)
         return st;
     l->use_frozen_fwd = true;
