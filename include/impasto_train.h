@@ -249,6 +249,12 @@ struct imp_ploss_value {
 struct imp_ploss_value imp_ploss_eval(struct imp_ploss *pl, const float *gen,
                                       const float *content, const int *style_of_sample,
                                       float *grad_gen);
+/* The same terms without any gradient (the loss network runs forward
+ * only): with weights 1 and batch 1 these are the style distance (summed
+ * over the style values) and the content distance of one picture, as
+ * `impasto style-score` reports them. */
+struct imp_ploss_value imp_ploss_measure(struct imp_ploss *pl, const float *gen,
+                                         const float *content, const int *style_of_sample);
 
 /* ---- optimiser, randomness, checkpoints ---------------------------------- */
 

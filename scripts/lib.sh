@@ -81,6 +81,13 @@ imp_install_stylize_deps() {
   imp_apt_install python3-skimage
 }
 
+# The gallery (scripts/gallery.sh): opencv-doc's held-out photos and Starry
+# Night, ImageMagick for the paintings' thumbnails (test_gallery needs only
+# ImageMagick and skips without it).
+imp_install_gallery_deps() {
+  imp_apt_install opencv-doc imagemagick
+}
+
 # Natural photographs for training style networks (scripts/photos.sh): Debian
 # packages whose pictures are photographs, and scikit-image's sample data.
 IMP_PHOTO_PACKAGES=(mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04

@@ -36,6 +36,7 @@ imp_install_video_deps
 imp_install_conformance_deps
 imp_install_onnx_check_deps
 imp_install_stylize_deps
+imp_apt_install imagemagick # test_gallery's thumbnails
 status=0
 if [ $release = 1 ]; then
   imp_build "$IMP_ROOT/build"

@@ -13,6 +13,7 @@
 #include "cli_run.h"
 #include "harness.h"
 #include "image.h"
+#include "vgg_standin.h"
 
 static struct imp_test_cli io;
 
@@ -27,45 +28,11 @@ static void write_png(const char *path, int w, int h, int seed)
     free(img.pixels);
 }
 
-/* VGG19's manifest and shards with small made-up weights. */
-static void write_vgg(const char *vdir)
-{
-    static const int ch[8][2] = {{3, 64},    {64, 64},   {64, 128},  {128, 128},
-                                 {128, 256}, {256, 256}, {256, 256}, {256, 256}};
-    static const char *names[8] = {"block1_conv1", "block1_conv2", "block2_conv1",
-                                   "block2_conv2", "block3_conv1", "block3_conv2",
-                                   "block3_conv3", "block3_conv4"};
-    mkdir(vdir, 0755);
-    char path[512];
-    snprintf(path, sizeof path, "%s/weights_manifest_groups1-8.json", vdir);
-    FILE *m = fopen(path, "wb");
-    fputs("[", m);
-    unsigned seed = 5;
-    for (int i = 0; i < 8; i++) {
-        fprintf(m, "%s{\"paths\":[\"group%d-shard1of1\"],\"weights\":["
-                   "{\"name\":\"%s/kernel\",\"shape\":[3,3,%d,%d],\"dtype\":\"float32\"},"
-                   "{\"name\":\"%s/bias\",\"shape\":[%d],\"dtype\":\"float32\"}]}",
-                i ? "," : "", i + 1, names[i], ch[i][0], ch[i][1], names[i], ch[i][1]);
-        size_t n = (size_t)9 * (size_t)ch[i][0] * (size_t)ch[i][1] + (size_t)ch[i][1];
-        float *v = malloc(sizeof(float) * n);
-        float scale = i == 0 ? 0.01f : 0.1f; /* inputs are 0..255 after preprocessing */
-        for (size_t k = 0; k < n; k++)
-            v[k] = scale * imp_test_frand(&seed);
-        snprintf(path, sizeof path, "%s/group%d-shard1of1", vdir, i + 1);
-        FILE *f = fopen(path, "wb");
-        fwrite(v, sizeof(float), n, f);
-        fclose(f);
-        free(v);
-    }
-    fputs("]", m);
-    fclose(m);
-}
-
 static void bad_inputs_fail_with_one_line(void)
 {
     char vgg[256]; /* imp_test_cli_path() reuses its buffers */
     snprintf(vgg, sizeof vgg, "%s", imp_test_cli_path(&io, "vgg"));
-    write_vgg(vgg);
+    imp_test_write_vgg_standin(vgg);
     mkdir(imp_test_cli_path(&io, "photos"), 0755);
     mkdir(imp_test_cli_path(&io, "empty"), 0755);
     write_png(imp_test_cli_path(&io, "photos/a.png"), 48, 40, 1);

@@ -233,6 +233,8 @@ static const struct gcase cases[] = {
     {K_CONV, 1, 6, 9, 9, 7, 1, 1, 0, 1, 0},
     {K_CONV, 2, 5, 8, 8, 16, 3, 1, 1, 1, 0},
     {K_CONV, 1, 8, 20, 21, 6, 3, 1, 1, 1, 0},
+    {K_CONV, 2, 13, 14, 13, 3, 5, 1, 2, 1, 0}, /* 4M <= C: weight gradient by taps */
+    {K_CONV, 1, 4, 10, 36, 3, 9, 1, 4, 1, 0}, /* wide enough for nested Winograd */
     {K_CONV, 1, 16, 9, 7, 4, 3, 2, 0, 1, 0},
     {K_NORM, 3, 4, 5, 6, 0, 0, 0, 0, 0, 2},
     {K_NORM, 2, 3, 7, 4, 0, 0, 0, 0, 0, 1},
@@ -296,23 +298,32 @@ static bool run_net_case(const struct gdata *d, enum imp_isa isa, int threads, b
     int v = build_layer(net, c);
     bool ok = CHECK(v == 1);
     float *p = imp_tnet_params(net);
-    size_t wo, wn, bo, bn;
-    if (imp_tnet_layer_params(net, v, &wo, &wn, &bo, &bn)) {
-        ok &= CHECK(wn == d->nw && bn == d->nb);
-        for (size_t i = 0; i < wn && i < d->nw; i++)
-            p[wo + i] = (float)d->w[i];
-        for (size_t i = 0; i < bn && i < d->nb; i++)
-            p[bo + i] = (float)d->b[i];
+    size_t wo = 0, wn = 0, bo = 0, bn = 0;
+    bool has_params = imp_tnet_layer_params(net, v, &wo, &wn, &bo, &bn);
+    ok &= CHECK(!has_params || (wn == d->nw && bn == d->nb));
+    /* A frozen net's weights are set before planning (its engines take
+     * them then); a trainable net's change after planning, at every step,
+     * as an optimiser changes them. */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == (frozen ? 1 : 0)) {
+            struct imp_tnet_plan_options o = {
+                .batch = c->n, .height = c->h, .width = c->w, .threads = threads,
+                .max_isa = isa, .frozen = frozen, .input_grad = true, .seeds = &v,
+                .n_seeds = 1};
+            struct imp_error err = {0};
+            if (!CHECK(ok && imp_tnet_plan(net, &o, &err) == IMP_OK)) {
+                printf("  plan: %s\n", err.message);
+                imp_tnet_free(net);
+                return false;
+            }
+        } else if (has_params) {
+            for (size_t i = 0; i < wn && i < d->nw; i++)
+                p[wo + i] = (float)d->w[i];
+            for (size_t i = 0; i < bn && i < d->nb; i++)
+                p[bo + i] = (float)d->b[i];
+        }
     }
-    struct imp_tnet_plan_options o = {.batch = c->n, .height = c->h, .width = c->w,
-                                      .threads = threads, .max_isa = isa, .frozen = frozen,
-                                      .input_grad = true, .seeds = &v, .n_seeds = 1};
     struct imp_error err = {0};
-    if (!CHECK(ok && imp_tnet_plan(net, &o, &err) == IMP_OK)) {
-        printf("  plan: %s\n", err.message);
-        imp_tnet_free(net);
-        return false;
-    }
     if (c->kind == K_NORM)
         ok &= CHECK(imp_tnet_set_styles(net, d->style_of, &err) == IMP_OK);
     float *x = malloc(sizeof(float) * d->nx);

@@ -62,6 +62,7 @@ extern const struct imp_cli_command imp_cli_focus_command;
 extern const struct imp_cli_command imp_cli_video_command;
 extern const struct imp_cli_command imp_cli_live_command;
 extern const struct imp_cli_command imp_cli_train_command;
+extern const struct imp_cli_command imp_cli_style_score_command;
 
 /* "impasto: <what>: <why>" on stderr; returns IMP_CLI_EXIT_FAIL. */
 int imp_cli_fail(const char *what, const char *fmt, ...) IMP_CLI_PRINTF(2, 3);

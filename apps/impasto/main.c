@@ -8,7 +8,7 @@ static const struct imp_cli_command *const commands[] = {
     &imp_cli_stylize_command, &imp_cli_styles_command, &imp_cli_video_command,
     &imp_cli_live_command,    &imp_cli_focus_command,  &imp_cli_info_command,
     &imp_cli_run_command,     &imp_cli_segment_command, &imp_cli_bench_command,
-    &imp_cli_convert_command, &imp_cli_train_command,
+    &imp_cli_convert_command, &imp_cli_train_command, &imp_cli_style_score_command,
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 
@@ -43,8 +43,8 @@ static void print_help(FILE *f)
 {
     fputs(intro, f);
     for (int i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
-    fprintf(f, "  %-9s %s\n", "help", "show help for a command");
+        fprintf(f, "  %-11s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(f, "  %-11s %s\n", "help", "show help for a command");
     fputs(outro, f);
 }
 

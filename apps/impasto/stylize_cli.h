@@ -129,4 +129,16 @@ int imp_stylize_one_file(const struct imp_stylize_job *job, const char *in,
  * does. */
 int imp_stylize_magenta_open(struct imp_stylize_job *job, struct imp_frame_effect *out);
 
+/* The same networks for one painting in memory, on one thread at a time
+ * (impasto style-score's Magenta reference): the painting's style vector
+ * is predicted once, then each run paints w x h interleaved RGB into out.
+ * Return 0, or -1 with why. */
+struct imp_image;
+struct imp_magenta_painter;
+int imp_magenta_painter_create(const char *dir, const struct imp_image *painting, int threads,
+                               struct imp_magenta_painter **out, char *why, size_t why_size);
+int imp_magenta_painter_run(struct imp_magenta_painter *mp, const unsigned char *rgb, int w,
+                            int h, unsigned char *out, char *why, size_t why_size);
+void imp_magenta_painter_free(struct imp_magenta_painter *mp);
+
 #endif

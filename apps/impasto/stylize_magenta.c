@@ -331,3 +331,88 @@ int imp_stylize_magenta_open(struct imp_stylize_job *job, struct imp_frame_effec
                                      .label = "magenta"};
     return 0;
 }
+
+/* ---- one painting, one thread, in memory (impasto style-score) ---------- */
+
+struct imp_magenta_painter {
+    struct imp_model *predict, *transfer;
+    struct imp_stylizer *s;
+    float style[STYLE_DIM];
+};
+
+void imp_magenta_painter_free(struct imp_magenta_painter *mp)
+{
+    if (!mp)
+        return;
+    imp_stylizer_free(mp->s);
+    imp_model_free(mp->predict);
+    imp_model_free(mp->transfer);
+    free(mp);
+}
+
+static int load_quiet(const char *path, struct imp_model **m, char *why, size_t why_size)
+{
+    struct imp_error err;
+    if (imp_model_load_file(path, m, &err) != IMP_OK) {
+        snprintf(why, why_size, "%s", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+int imp_magenta_painter_create(const char *dir, const struct imp_image *painting, int threads,
+                               struct imp_magenta_painter **out, char *why, size_t why_size)
+{
+    *out = NULL;
+    char predict_path[2048], transfer_path[2048];
+    if (find_model(dir, "style_predict", NULL, predict_path, sizeof predict_path) != 0 ||
+        find_model(dir, "style_transfer", "f16", transfer_path, sizeof transfer_path) != 0) {
+        snprintf(why, why_size, "%s: no style_predict*.tflite and style_transfer*.tflite "
+                                "pair in this folder",
+                 dir);
+        return -1;
+    }
+    struct imp_magenta_painter *mp = calloc(1, sizeof *mp);
+    if (!mp) {
+        snprintf(why, why_size, "out of memory");
+        return -1;
+    }
+    struct imp_predictor *p = NULL;
+    struct imp_stylizer_options o = imp_stylizer_options_default();
+    o.predictor.threads = threads;
+    int rc = load_quiet(predict_path, &mp->predict, why, why_size);
+    if (rc == 0)
+        rc = load_quiet(transfer_path, &mp->transfer, why, why_size);
+    if (rc == 0 && imp_model_input_count(mp->transfer) != 2) {
+        snprintf(why, why_size, "%s: the transfer network should take a photo and a style "
+                                "vector",
+                 transfer_path);
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = new_predictor(mp->predict, threads, &p, why, why_size);
+    if (rc == 0)
+        rc = predict_style(p, painting, mp->style, why, why_size);
+    if (rc == 0)
+        rc = imp_style_detect(mp->transfer, &o.convention, why, why_size);
+    if (rc == 0)
+        rc = imp_stylizer_create(mp->transfer, &o, &mp->s, why, why_size);
+    imp_predictor_free(p);
+    if (rc != 0) {
+        imp_magenta_painter_free(mp);
+        return -1;
+    }
+    *out = mp;
+    return 0;
+}
+
+int imp_magenta_painter_run(struct imp_magenta_painter *mp, const uint8_t *rgb, int w, int h,
+                            uint8_t *out, char *why, size_t why_size)
+{
+    struct imp_predictor *p = imp_stylizer_predictor(mp->s);
+    if (imp_predictor_set_input(p, 1, mp->style, sizeof mp->style) != IMP_OK) {
+        snprintf(why, why_size, "%s", imp_predictor_last_error(p));
+        return -1;
+    }
+    return imp_stylizer_run(mp->s, rgb, w, h, out, why, why_size);
+}

@@ -3,11 +3,12 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "ops/conv/conv_engines.h"
 #include "ops/op.h"
 
 enum imp_status frozen_conv_init(struct frozen_conv *fc, int n, int c, int h, int w, int m,
                                  int k, int stride, int pad, const float *weights,
-                                 const float *bias, enum imp_isa isa,
+                                 const float *bias, bool trainable, enum imp_isa isa,
                                  struct imp_threadpool *pool, struct imp_error *err)
 {
     memset(fc, 0, sizeof *fc);
@@ -47,6 +48,8 @@ enum imp_status frozen_conv_init(struct frozen_conv *fc, int n, int c, int h, in
     const struct imp_op_def *def = imp_op_get(IMP_OP_CONV);
     for (int i = 0; def->engines[i]; i++) {
         const struct imp_engine *e = def->engines[i];
+        if (trainable && e != &imp_conv_winograd_engine && e != &imp_conv_wide_engine)
+            continue;
         if (e->supports && !e->supports(&a))
             continue;
         fc->engine = e;
@@ -65,6 +68,14 @@ enum imp_status frozen_conv_init(struct frozen_conv *fc, int n, int c, int h, in
     }
     fc->ready = true;
     return IMP_OK;
+}
+
+void frozen_conv_set_weights(struct frozen_conv *fc, const float *weights, const float *bias)
+{
+    if (fc->engine == &imp_conv_wide_engine)
+        imp_conv_wide_set_weights(fc->state, weights, bias);
+    else
+        imp_conv_winograd_set_weights(fc->state, weights, bias);
 }
 
 const char *frozen_conv_engine_name(const struct frozen_conv *fc)

@@ -223,6 +223,8 @@ static void style_items(void *ctx, size_t begin, size_t end, int thread)
             loss += (double)g[i] * (double)g[i];
         }
         pl->sample_loss[n] += j->coef / (double)cc * loss;
+        if (!j->grad)
+            continue;
         /* grad += k * (G - A) F, per block of pixels */
         float k = (float)(j->coef / (double)cc * 4.0 / (double)chw);
         float *pa = scratch;
@@ -263,7 +265,8 @@ enum imp_status imp_ploss_set_style(struct imp_ploss *pl, int style, const float
     return IMP_OK;
 }
 
-/* Squared differences of neighbours, summed; grad += coef * d/dx. */
+/* Squared differences of neighbours, summed; grad += coef * d/dx unless
+ * grad is NULL. */
 static double total_variation(const float *x, float *grad, size_t planes, int h, int w,
                               double coef)
 {
@@ -271,30 +274,36 @@ static double total_variation(const float *x, float *grad, size_t planes, int h,
     float k = (float)(2.0 * coef);
     for (size_t pl = 0; pl < planes; pl++) {
         const float *p = x + pl * (size_t)h * (size_t)w;
-        float *g = grad + pl * (size_t)h * (size_t)w;
+        float *g = grad ? grad + pl * (size_t)h * (size_t)w : NULL;
         for (int r = 0; r < h; r++)
             for (int c = 0; c < w; c++) {
                 size_t i = (size_t)r * (size_t)w + (size_t)c;
                 if (c + 1 < w) {
                     float d = p[i + 1] - p[i];
                     s += (double)d * d;
-                    g[i + 1] += k * d;
-                    g[i] -= k * d;
+                    if (g) {
+                        g[i + 1] += k * d;
+                        g[i] -= k * d;
+                    }
                 }
                 if (r + 1 < h) {
                     float d = p[i + (size_t)w] - p[i];
                     s += (double)d * d;
-                    g[i + (size_t)w] += k * d;
-                    g[i] -= k * d;
+                    if (g) {
+                        g[i + (size_t)w] += k * d;
+                        g[i] -= k * d;
+                    }
                 }
             }
     }
     return coef * s;
 }
 
-struct imp_ploss_value imp_ploss_eval(struct imp_ploss *pl, const float *gen,
-                                      const float *content, const int *style_of_sample,
-                                      float *grad_gen)
+/* The loss, and its gradient into grad_gen unless that is NULL (then the
+ * loss network runs forward only). */
+static struct imp_ploss_value evaluate(struct imp_ploss *pl, const float *gen,
+                                       const float *content, const int *style_of_sample,
+                                       float *grad_gen)
 {
     struct imp_ploss_value out = {0};
     struct imp_tnet *net = pl->net;
@@ -316,12 +325,13 @@ struct imp_ploss_value imp_ploss_eval(struct imp_ploss *pl, const float *gen,
                sizeof(float) * (size_t)d[0] * (size_t)d[1] * (size_t)d[2] * (size_t)d[3]);
     }
     const float *f = imp_tnet_value(net, cv);
-    float *g = imp_tnet_grad(net, cv);
+    float *g = grad_gen ? imp_tnet_grad(net, cv) : NULL;
     double sc = 0.0, kc = pl->o.content_weight / (double)content_n;
     for (size_t i = 0; i < content_n; i++) {
         float diff = f[i] - pl->content_target[i];
         sc += (double)diff * diff;
-        g[i] += (float)(2.0 * kc) * diff;
+        if (g)
+            g[i] += (float)(2.0 * kc) * diff;
     }
     out.content = kc * sc;
 
@@ -330,7 +340,8 @@ struct imp_ploss_value imp_ploss_eval(struct imp_ploss *pl, const float *gen,
         int v = pl->style_values[i];
         imp_tnet_value_shape(net, v, d);
         struct style_job j = {
-            .pl = pl, .feat = imp_tnet_value(net, v), .grad = imp_tnet_grad(net, v),
+            .pl = pl, .feat = imp_tnet_value(net, v),
+            .grad = grad_gen ? imp_tnet_grad(net, v) : NULL,
             .c = d[1], .hw = (size_t)d[2] * (size_t)d[3], .value_index = i,
             .style_of = style_of_sample, .coef = pl->o.style_weight / (double)pl->batch};
         imp_parallel_for(net->pool, (size_t)pl->batch, 1, style_items, &j);
@@ -338,11 +349,26 @@ struct imp_ploss_value imp_ploss_eval(struct imp_ploss *pl, const float *gen,
     for (int n = 0; n < pl->batch; n++)
         out.style += pl->sample_loss[n];
 
-    imp_tnet_backward(net);
-    size_t gen_n = (size_t)pl->batch * 3 * (size_t)pl->h * (size_t)pl->w;
-    memcpy(grad_gen, imp_tnet_grad(net, 0), sizeof(float) * gen_n);
+    if (grad_gen) {
+        imp_tnet_backward(net);
+        size_t gen_n = (size_t)pl->batch * 3 * (size_t)pl->h * (size_t)pl->w;
+        memcpy(grad_gen, imp_tnet_grad(net, 0), sizeof(float) * gen_n);
+    }
     out.tv = total_variation(gen, grad_gen, (size_t)pl->batch * 3, pl->h, pl->w,
                              pl->o.tv_weight * 255.0 * 255.0 / (double)pl->batch);
     out.total = out.content + out.style + out.tv;
     return out;
+}
+
+struct imp_ploss_value imp_ploss_eval(struct imp_ploss *pl, const float *gen,
+                                      const float *content, const int *style_of_sample,
+                                      float *grad_gen)
+{
+    return evaluate(pl, gen, content, style_of_sample, grad_gen);
+}
+
+struct imp_ploss_value imp_ploss_measure(struct imp_ploss *pl, const float *gen,
+                                         const float *content, const int *style_of_sample)
+{
+    return evaluate(pl, gen, content, style_of_sample, NULL);
 }

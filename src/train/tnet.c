@@ -316,7 +316,12 @@ static void lay_out(struct imp_tnet *net, struct carver *cv)
             continue;
         bool dx = grad_of_input_needed(net, l->in0);
         if (!convs_frozen(net)) {
-            l->packed_w = carve(cv, sizeof(float) * tconv_packed_w_floats(net->uk, &l->fwd_geom));
+            if (!l->use_frozen_fwd)
+                l->packed_w =
+                    carve(cv, sizeof(float) * tconv_packed_w_floats(net->uk, &l->fwd_geom));
+            if (l->use_frozen_bwd)
+                l->wt = carve(cv, sizeof(float) * l->w_n);
+            /* the weight gradient's, and im2col's */
             size_t s = tconv_scratch_floats(net->uk, &l->fwd_geom);
             conv_scratch = s > conv_scratch ? s : conv_scratch;
         }
@@ -341,34 +346,52 @@ static void lay_out(struct imp_tnet *net, struct carver *cv)
     net->tmp_grad = carve(cv, sizeof(float) * tmp);
 }
 
-/* Frozen convolutions: the runtime's engines, forward and (stride 1, a
- * pad within the kernel) data gradient with flipped weights. */
-static enum imp_status prepare_frozen(struct imp_tnet *net, int i, struct imp_error *err)
+/* The data gradient's weights: w [M, C, k, k] flipped in space, with its
+ * channel axes swapped: [C, M, k, k]. */
+static void flip_transpose(const float *w, int m_n, int c_n, int kk, float *wt)
+{
+    for (int m = 0; m < m_n; m++)
+        for (int c = 0; c < c_n; c++)
+            for (int t = 0; t < kk; t++)
+                wt[((size_t)c * (size_t)m_n + (size_t)m) * (size_t)kk + (size_t)t] =
+                    w[((size_t)m * (size_t)c_n + (size_t)c) * (size_t)kk + (size_t)(kk - 1 - t)];
+}
+
+/* Convolutions on the runtime's engines: in a frozen net every conv, its
+ * forward pass and (stride 1) its data gradient, a conv with the flipped
+ * weights; in a trainable net the stride-1 ones that a Winograd engine
+ * takes (3x3; 9x9 by nested Winograd), both ways, their weights replaced
+ * at each pass. The others stay on im2col (train_conv.c). */
+static enum imp_status prepare_engine_convs(struct imp_tnet *net, int i, struct imp_error *err)
 {
     struct tl_layer *l = &net->layers[i];
     const struct tl_layer *x = &net->layers[l->in0];
+    const bool trainable = !convs_frozen(net);
+    if (trainable && l->stride != 1)
+        return IMP_OK;
     const float *w = net->params + l->w_off;
     enum imp_status st = frozen_conv_init(&l->frozen_fwd, x->n, x->c, x->h, x->w, l->c,
                                           l->kernel, l->stride, l->pad, w,
-                                          l->bias ? net->params + l->b_off : NULL,
+                                          l->bias ? net->params + l->b_off : NULL, trainable,
                                           net->opt.max_isa, net->pool, err);
+    if (trainable && st == IMP_ERR_UNSUPPORTED)
+        return IMP_OK; /* e.g. too few channels for Winograd: im2col */
     if (st != IMP_OK)
         return st;
     l->use_frozen_fwd = true;
     if (!grad_of_input_needed(net, l->in0) || l->stride != 1)
         return IMP_OK;
-    const int k = l->kernel, kk = k * k;
+    const int k = l->kernel;
     float *wt = malloc(sizeof(float) * l->w_n);
     if (!wt)
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
-    for (int m = 0; m < l->c; m++)
-        for (int c = 0; c < x->c; c++)
-            for (int t = 0; t < kk; t++)
-                wt[((size_t)c * (size_t)l->c + (size_t)m) * (size_t)kk + (size_t)t] =
-                    w[((size_t)m * (size_t)x->c + (size_t)c) * (size_t)kk + (size_t)(kk - 1 - t)];
+    flip_transpose(w, l->c, x->c, k * k, wt);
     st = frozen_conv_init(&l->frozen_bwd, l->n, l->c, l->h, l->w, x->c, k, 1,
-                          k - 1 - l->pad, wt, NULL, net->opt.max_isa, net->pool, err);
+                          k - 1 - l->pad, wt, NULL, trainable, net->opt.max_isa, net->pool,
+                          err);
     free(wt);
+    if (trainable && st == IMP_ERR_UNSUPPORTED)
+        return IMP_OK;
     if (st != IMP_OK)
         return st;
     l->use_frozen_bwd = true;
@@ -423,6 +446,22 @@ enum imp_status imp_tnet_plan(struct imp_tnet *net, const struct imp_tnet_plan_o
             net->layers[l->in1].needs_grad = true;
     }
     net->layers[0].needs_grad = false;
+    /* A gradient that reaches no parameter and not the asked-for input
+     * gradient is never used: e.g. that of the student's padded input,
+     * whose 9x9 data gradient would cost a tenth of the student's step. */
+    bool *useful = calloc((size_t)(unsigned)net->n_layers, sizeof *useful);
+    if (!useful)
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+    useful[0] = o->input_grad;
+    for (int i = 1; i < net->n_layers; i++) {
+        struct tl_layer *l = &net->layers[i];
+        bool trains = !o->frozen && ((l->kind == TL_CONV && !o->frozen_convs) ||
+                                     l->kind == TL_NORM);
+        useful[i] = trains || useful[l->in0] || (l->in1 >= 0 && useful[l->in1]);
+        /* (a seed keeps its buffer: the caller writes it) */
+        l->needs_grad = l->seeded || (l->needs_grad && useful[i]);
+    }
+    free(useful);
     bool *written = calloc((size_t)(unsigned)net->n_layers, sizeof *written);
     if (!written)
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
@@ -458,13 +497,11 @@ enum imp_status imp_tnet_plan(struct imp_tnet *net, const struct imp_tnet_plan_o
             .n = l->n, .c = l->c, .h = l->h, .w = l->w, .m = x->c, .oh = x->h, .ow = x->w,
             .k = l->kernel, .stride = 1, .dilate = l->stride,
             .pad_t = l->kernel - 1 - l->pad, .pad_l = l->kernel - 1 - l->pad};
-        if (o->frozen || o->frozen_convs) {
-            st = prepare_frozen(net, i, err);
-            if (st != IMP_OK) {
-                imp_error_prefix(err, "layer %d (conv)", i);
-                release_plan(net);
-                return st;
-            }
+        st = prepare_engine_convs(net, i, err);
+        if (st != IMP_OK) {
+            imp_error_prefix(err, "layer %d (conv)", i);
+            release_plan(net);
+            return st;
         }
     }
     struct carver count = {NULL, 0};
@@ -533,6 +570,9 @@ static void conv_forward(struct imp_tnet *net, struct tl_layer *l)
 {
     const float *x = net->layers[l->in0].act;
     if (l->use_frozen_fwd) {
+        if (!convs_frozen(net))
+            frozen_conv_set_weights(&l->frozen_fwd, net->params + l->w_off,
+                                    l->bias ? net->params + l->b_off : NULL);
         frozen_conv_run(&l->frozen_fwd, x, l->act, net->engine_scratch, net->opt.max_isa,
                         net->pool);
         return;
@@ -603,6 +643,10 @@ static void conv_backward(struct imp_tnet *net, struct tl_layer *l)
         return;
     float *dst = l->acc0 ? net->tmp_grad : x->grad;
     if (l->use_frozen_bwd) {
+        if (!convs_frozen(net)) {
+            flip_transpose(net->params + l->w_off, l->c, x->c, l->kernel * l->kernel, l->wt);
+            frozen_conv_set_weights(&l->frozen_bwd, l->wt, NULL);
+        }
         frozen_conv_run(&l->frozen_bwd, l->grad, dst, net->engine_scratch, net->opt.max_isa,
                         net->pool);
     } else {

@@ -41,6 +41,7 @@ struct tl_layer {
     struct tconv_geom fwd_geom, bwd_geom; /* forward; data gradient */
     float *packed_w;       /* forward weights, packed (trainable) */
     float *packed_wt;      /* flipped and transposed, packed      */
+    float *wt;             /* flipped and transposed (trainable, engine) */
     struct frozen_conv frozen_fwd, frozen_bwd;
     bool use_frozen_fwd, use_frozen_bwd;
     /* norm: per plane mean and 1/std, and per-plane partial sums */

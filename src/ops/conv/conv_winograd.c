@@ -92,6 +92,32 @@ static void transform_filter(const float *g, double u[WG_IN][WG_IN])
             u[i][j] = tmp[i][0] * G[j][0] + tmp[i][1] * G[j][1] + tmp[i][2] * G[j][2];
 }
 
+/* U of every filter of w [M, C, 3, 3], straight into the packed A layout
+ * (imp_gemm_pack_a: panels of mr rows, one column of mr values per input
+ * channel), so that new weights need no buffer. */
+static void transform_weights(struct conv_winograd *s, const float *w)
+{
+    const size_t mr = (size_t)s->uk->mr, c_n = (size_t)s->c;
+    for (size_t m = 0; m < (size_t)s->m; m++) {
+        size_t row = (m / mr) * mr * c_n + m % mr;
+        for (size_t c = 0; c < c_n; c++) {
+            double t[WG_IN][WG_IN];
+            transform_filter(w + (m * c_n + c) * 9, t);
+            float *dst = s->packed_u + row + c * mr;
+            for (int p = 0; p < WG_POS; p++)
+                dst[(size_t)p * s->packed_u_stride] = (float)t[p / WG_IN][p % WG_IN];
+        }
+    }
+}
+
+void imp_conv_winograd_set_weights(void *state, const float *w, const float *bias)
+{
+    struct conv_winograd *s = state;
+    transform_weights(s, w);
+    if (s->bias && bias)
+        memcpy(s->bias, bias, sizeof(float) * (size_t)s->m);
+}
+
 static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
                                              void **state, size_t *scratch,
                                              struct imp_error *err)
@@ -127,29 +153,14 @@ static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
     s->threads = imp_threadpool_size(a->pool);
 
     /* Transformed weights, one [M x C] matrix per position, packed. */
-    float *u = malloc(sizeof(float) * (size_t)(WG_POS * s->m * s->c));
     size_t per_pos = imp_gemm_packed_a_size(s->uk, (int)s->m, (int)s->c);
     s->packed_u_stride = (per_pos + 15) & ~(size_t)15;
     s->packed_u = imp_aligned_alloc(sizeof(float) * s->packed_u_stride * WG_POS);
-    if (!u || !s->packed_u) {
-        free(u);
+    if (!s->packed_u)
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory transforming weights");
-    }
-    const float *w = a->in[1]->data;
-    for (int64_t m = 0; m < s->m; m++) {
-        for (int64_t c = 0; c < s->c; c++) {
-            double t[WG_IN][WG_IN];
-            transform_filter(w + (m * s->c + c) * 9, t);
-            for (int p = 0; p < WG_POS; p++)
-                u[((size_t)p * (size_t)s->m + (size_t)m) * (size_t)s->c + (size_t)c] =
-                    (float)t[p / WG_IN][p % WG_IN];
-        }
-    }
-    for (int p = 0; p < WG_POS; p++)
-        imp_gemm_pack_a(s->uk, (int)s->m, (int)s->c,
-                        u + (size_t)p * (size_t)(s->m * s->c), (size_t)s->c,
-                        s->packed_u + (size_t)p * s->packed_u_stride);
-    free(u);
+    /* The rows past M in the last panel stay zero. */
+    memset(s->packed_u, 0, sizeof(float) * s->packed_u_stride * WG_POS);
+    transform_weights(s, a->in[1]->data);
     s->act = geom.act;
     imp_activation_bind(&s->act, a->isa);
     if (geom.has_bias) {

@@ -42,6 +42,7 @@ struct conv_wide {
     int64_t c, m, mpad; /* channels; output channels padded to mr */
     int64_t ih, iw, oh, ow, pad_top, pad_left;
     int grid_y, grid_x;     /* sub-kernels per side */
+    int64_t kh, kw;         /* the kernel */
     int64_t tiles_y, tiles_x;
     size_t nb;              /* V tiles per strip: nr + grid_x - 1 */
     size_t ldp;             /* staged phase row length: nb + 1 */
@@ -119,6 +120,44 @@ static size_t round16(size_t n)
     return (n + 15) & ~(size_t)15;
 }
 
+/* Every sub-kernel's U straight into the packed A matrices (padding rows
+ * stay as prepare zeroed them), so that new weights need no buffer. */
+static void transform_weights(struct conv_wide *s, const float *w)
+{
+    const int64_t kh = s->kh, kw = s->kw, mr = s->uk->mr;
+    const size_t kdim = (size_t)(s->grid_y * s->grid_x) * (size_t)s->c;
+    for (int64_t m = 0; m < s->m; m++) {
+        const int64_t panel = m / mr, row = m % mr;
+        for (int64_t c = 0; c < s->c; c++) {
+            const float *wk = w + (m * s->c + c) * kh * kw;
+            for (int ga = 0; ga < s->grid_y; ga++) {
+                for (int gb = 0; gb < s->grid_x; gb++) {
+                    double g[3][3], u[5][5];
+                    for (int i = 0; i < 3; i++) {
+                        for (int j = 0; j < 3; j++) {
+                            int64_t y = 3 * ga + i, x = 3 * gb + j;
+                            g[i][j] = y < kh && x < kw ? wk[y * kw + x] : 0.0;
+                        }
+                    }
+                    transform_filter(g, u);
+                    size_t k = (size_t)(ga * s->grid_x + gb) * (size_t)s->c + (size_t)c;
+                    for (int p = 0; p < IMP_WIDE_POS; p++)
+                        s->ua[(size_t)p * s->ua_stride + (size_t)panel * kdim * (size_t)mr +
+                              k * (size_t)mr + (size_t)row] = (float)u[p / 5][p % 5];
+                }
+            }
+        }
+    }
+}
+
+void imp_conv_wide_set_weights(void *state, const float *w, const float *bias)
+{
+    struct conv_wide *s = state;
+    transform_weights(s, w);
+    if (s->bias && bias)
+        memcpy(s->bias, bias, sizeof(float) * (size_t)s->m);
+}
+
 static enum imp_status conv_wide_prepare(const struct imp_kernel_args *a, void **state,
                                          size_t *scratch, struct imp_error *err)
 {
@@ -144,6 +183,8 @@ static enum imp_status conv_wide_prepare(const struct imp_kernel_args *a, void *
     s->pad_top = geom.w.pb[ax];
     s->pad_left = geom.w.pb[ax + 1];
     const int64_t kh = ws->d[2], kw = ws->d[3];
+    s->kh = kh;
+    s->kw = kw;
     s->grid_y = (int)((kh + 2) / 3);
     s->grid_x = (int)((kw + 2) / 3);
     s->tiles_y = (s->oh + 2) / 3;
@@ -161,29 +202,7 @@ static enum imp_status conv_wide_prepare(const struct imp_kernel_args *a, void *
     if (!s->ua)
         return imp_fail(err, IMP_ERR_NOMEM, "out of memory transforming weights");
     memset(s->ua, 0, sizeof(float) * s->ua_stride * IMP_WIDE_POS);
-    const float *w = a->in[1]->data;
-    for (int64_t m = 0; m < s->m; m++) {
-        const int64_t panel = m / mr, row = m % mr;
-        for (int64_t c = 0; c < s->c; c++) {
-            const float *wk = w + (m * s->c + c) * kh * kw;
-            for (int ga = 0; ga < s->grid_y; ga++) {
-                for (int gb = 0; gb < s->grid_x; gb++) {
-                    double g[3][3], u[5][5];
-                    for (int i = 0; i < 3; i++) {
-                        for (int j = 0; j < 3; j++) {
-                            int64_t y = 3 * ga + i, x = 3 * gb + j;
-                            g[i][j] = y < kh && x < kw ? wk[y * kw + x] : 0.0;
-                        }
-                    }
-                    transform_filter(g, u);
-                    size_t k = (size_t)(ga * s->grid_x + gb) * (size_t)s->c + (size_t)c;
-                    for (int p = 0; p < IMP_WIDE_POS; p++)
-                        s->ua[(size_t)p * s->ua_stride + (size_t)panel * kdim * (size_t)mr +
-                              k * (size_t)mr + (size_t)row] = (float)u[p / 5][p % 5];
-                }
-            }
-        }
-    }
+    transform_weights(s, a->in[1]->data);
     s->act = geom.act;
     imp_activation_bind(&s->act, a->isa);
     if (geom.has_bias) {
