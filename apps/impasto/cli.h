@@ -120,6 +120,8 @@ int imp_cli_parse_pixel_range(const char *cmd, const char *text, float *out);
  * source's aspect), each side in [8, max_side]; -1 when malformed. Prints
  * nothing: the caller words the usage error. */
 int imp_cli_parse_frame_size(const char *text, int max_side, int *w, int *h);
+/* Writes s to standard output as a JSON string, quoted and escaped. */
+void imp_cli_json_string(const char *s);
 
 /* ---- flags shared by every command that plans or runs a model ------------- */
 

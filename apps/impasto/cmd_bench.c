@@ -136,21 +136,6 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
 struct node_time {
     struct imp_node_profile p;
     double ms; /* per run */
@@ -243,13 +228,13 @@ static void print_json(const struct imp_cli_session *s, const char *shapes,
     double median = o->runs % 2 ? ms[o->runs / 2]
                                 : 0.5 * (ms[o->runs / 2 - 1] + ms[o->runs / 2]);
     printf("{\"model\":");
-    json_string(s->path);
+    imp_cli_json_string(s->path);
     printf(",\"format\":");
-    json_string(imp_model_source_format(s->model));
+    imp_cli_json_string(imp_model_source_format(s->model));
     printf(",\"shape\":");
-    json_string(shapes);
+    imp_cli_json_string(shapes);
     printf(",\"threads\":%d,\"isa\":", s->threads);
-    json_string(imp_isa_name(s->isa));
+    imp_cli_json_string(imp_isa_name(s->isa));
     printf(",\"runs\":%d,\"warmup\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,"
            "\"max_ms\":%.4f,\"macs\":%lld,\"gflops\":%.3f",
            o->runs, o->warmup, median, ms[0], ms[o->runs - 1], (long long)macs,
@@ -262,11 +247,11 @@ static void print_json(const struct imp_cli_session *s, const char *shapes,
         printf(",\"profile\":[");
         for (int i = 0; i < n_nodes; i++) {
             printf("%s{\"op\":", i ? "," : "");
-            json_string(t[i].p.op);
+            imp_cli_json_string(t[i].p.op);
             printf(",\"name\":");
-            json_string(t[i].p.name ? t[i].p.name : "");
+            imp_cli_json_string(t[i].p.name ? t[i].p.name : "");
             printf(",\"engine\":");
-            json_string(t[i].p.engine ? t[i].p.engine : "");
+            imp_cli_json_string(t[i].p.engine ? t[i].p.engine : "");
             printf(",\"ms\":%.5f,\"macs\":%lld}", t[i].ms, (long long)t[i].p.macs);
         }
         printf("]");

@@ -196,20 +196,6 @@ struct score {
     double style, content;
 };
 
-static void print_json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            printf("\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            printf("\\u%04x", *s);
-        else
-            putchar(*s);
-    }
-    putchar('"');
-}
-
 /* ours / reference; a reference at distance 0 has no meaningful ratio. */
 static double ratio(double ours, double ref) { return ref > 0 ? ours / ref : -1; }
 
@@ -218,12 +204,12 @@ static void print_json(const struct score_args *a, const char *ref_label,
                        const struct score *mean_ours, const struct score *mean_ref)
 {
     printf("{\"style\": ");
-    print_json_string(a->style);
+    imp_cli_json_string(a->style);
     printf(", \"painting\": ");
-    print_json_string(a->painting);
+    imp_cli_json_string(a->painting);
     printf(", \"reference\": ");
     if (ref_label)
-        print_json_string(ref_label);
+        imp_cli_json_string(ref_label);
     else
         printf("null");
     printf(", \"size\": %d, \"style_layers\": [", a->size);
@@ -235,7 +221,7 @@ static void print_json(const struct score_args *a, const char *ref_label,
         const struct score *r = i < a->n_photos ? &ref[i] : mean_ref;
         if (i < a->n_photos) {
             printf("%s{\"photo\": ", i ? ", " : "");
-            print_json_string(a->photos[i]);
+            imp_cli_json_string(a->photos[i]);
         } else {
             printf("], \"mean\": {");
         }

@@ -27,24 +27,10 @@ static const char help[] =
     "  impasto styles\n"
     "  IMPASTO_MODELS=~/my-styles impasto styles --json\n";
 
-static void json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            printf("\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            printf("\\u%04x", *s);
-        else
-            putchar(*s);
-    }
-    putchar('"');
-}
-
 static void json_string_or_null(const char *s)
 {
     if (s[0])
-        json_string(s);
+        imp_cli_json_string(s);
     else
         printf("null");
 }
@@ -70,20 +56,20 @@ static int styles_main(int argc, char **argv)
     if (json) {
         printf("{\"folder\": ");
         if (list.folder[0])
-            json_string(list.folder);
+            imp_cli_json_string(list.folder);
         else
             printf("null");
         printf(", \"styles\": [");
         for (int i = 0; i < list.n; i++) {
             const struct imp_style_entry *e = &list.styles[i];
             printf("%s{\"name\": ", i ? ", " : "");
-            json_string(e->name);
+            imp_cli_json_string(e->name);
             printf(", \"title\": ");
             json_string_or_null(e->title);
             printf(", \"painter\": ");
             json_string_or_null(e->painter);
             printf(", \"path\": ");
-            json_string(list.styles[i].path);
+            imp_cli_json_string(list.styles[i].path);
             printf(", \"format\": \"%s\"}", list.styles[i].format);
         }
         printf("]}\n");

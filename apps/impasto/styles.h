@@ -55,11 +55,6 @@ void imp_styles_searched(char *buf, size_t size);
 void imp_styles_names(const struct imp_style_list *list, char *buf, size_t size);
 /* 1 when `arg` looks like a model file rather than a style name. */
 int imp_styles_is_path(const char *arg);
-/* A style argument (a model file, or a name in `shipped`) to a model path.
- * Returns 0, or prints the failure (naming the known styles) and returns
- * IMP_CLI_EXIT_FAIL. */
-int imp_styles_resolve(const char *arg, const struct imp_style_list *shipped, char *path,
-                       size_t size);
 
 /* ---- choosing ------------------------------------------------------------ */
 
