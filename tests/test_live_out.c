@@ -35,7 +35,7 @@ static void make_picture(uint8_t *rgb, int w, int h)
                 c[2] = (uint8_t)(255 - x * 255 / w);
             } else { /* noise */
                 for (int k = 0; k < 3; k++)
-                    c[k] = (uint8_t)(255 * imp_test_frand(&seed));
+                    c[k] = (uint8_t)(127.5f * (imp_test_frand(&seed) + 1.0f)); /* [-1, 1) */
             }
             for (int k = 0; k < 2; k++)
                 memcpy(rgb + ((size_t)y * w + x + k) * 3, c, 3);
