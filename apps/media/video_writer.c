@@ -13,6 +13,10 @@
 #include "video_audio.h"
 #include "video_internal.h"
 
+/* Bytes after a packed RGB picture that swscale may read (its SIMD loads
+ * run up to a vector past the row's end); 64 covers AVX-512. */
+#define RGB_TAIL 64
+
 struct imp_video_writer {
     char *path;
     struct imp_atomic_file out; /* FFmpeg writes to out.temp_path by name */
@@ -21,6 +25,11 @@ struct imp_video_writer {
     AVStream *vst;
     AVRational src_tb;        /* the source video's time base = enc's */
     struct SwsContext *sws;
+    /* The frame's RGB copied with room after it: swscale's vector code
+     * reads a few bytes past the last pixel of a packed row, and callers'
+     * buffers end exactly at the last pixel. */
+    uint8_t *rgb_padded;
+    size_t rgb_padded_size;
     AVFrame *frame;           /* in the encoder's pixel format */
     AVPacket *pkt;
     int64_t last_pts;
@@ -406,7 +415,17 @@ int imp_video_writer_write(struct imp_video_writer *w, const struct imp_video_fr
     int rc = av_frame_make_writable(w->frame);
     if (rc < 0)
         return imp_video_fail(err, err_size, w->path, "out of memory");
-    const uint8_t *src[4] = {f->rgb, NULL, NULL, NULL};
+    const size_t bytes = (size_t)f->width * (size_t)f->height * 3;
+    if (w->rgb_padded_size < bytes) {
+        uint8_t *b = realloc(w->rgb_padded, bytes + RGB_TAIL);
+        if (!b)
+            return imp_video_fail(err, err_size, w->path, "out of memory");
+        memset(b + bytes, 0, RGB_TAIL);
+        w->rgb_padded = b;
+        w->rgb_padded_size = bytes;
+    }
+    memcpy(w->rgb_padded, f->rgb, bytes);
+    const uint8_t *src[4] = {w->rgb_padded, NULL, NULL, NULL};
     int stride[4] = {f->width * 3, 0, 0, 0};
     if (sws_scale(w->sws, src, stride, 0, f->height, w->frame->data, w->frame->linesize) !=
         enc->height)
@@ -464,6 +483,7 @@ void imp_video_writer_close(struct imp_video_writer *w)
         imp_atomic_abandon(&w->out);
     avcodec_free_context(&w->enc);
     sws_freeContext(w->sws);
+    free(w->rgb_padded);
     av_frame_free(&w->frame);
     av_packet_free(&w->pkt);
     free(w->path);
