@@ -294,14 +294,6 @@ done:
     return rc;
 }
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_interrupt(int sig)
-{
-    stop_requested = 1;
-    signal(sig, SIG_DFL); /* a second Ctrl-C ends at once */
-}
-
 /* A video file through the effect, frame by frame in order, with the
  * container, timestamps, rotation, audio and progress of impasto video
  * (the same pipeline, with the effect in place of a style network). */
@@ -338,33 +330,13 @@ static int focus_video(const struct request *r, const struct imp_cli_model_flags
     cfg.predictors = 1;
     cfg.reader = reader;
     cfg.writer = writer;
-    cfg.stop = &stop_requested;
     cfg.ordered_effect = focus_frames_apply;
     cfg.ordered_ctx = &ff;
-    struct video_progress pr;
-    video_progress_init(&pr, info->frames, r->quiet);
-    cfg.progress = video_progress_show;
-    cfg.progress_ctx = &pr;
-    signal(SIGINT, on_interrupt);
-    signal(SIGTERM, on_interrupt);
     struct video_pipeline_result res;
-    int failed = video_pipeline_run(&cfg, &res, err, sizeof err);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    video_progress_end(&pr);
-    if (failed) {
-        rc = imp_cli_fail(r->in, "%s", err);
+    double secs;
+    rc = video_run_to_file(&cfg, info->frames, r->quiet, r->in, r->out, &res, &secs);
+    if (rc)
         goto done;
-    }
-    if (res.frames == 0 && !res.interrupted) {
-        rc = imp_cli_fail(r->in, "no frame of its video stream could be decoded");
-        goto done;
-    }
-    if (imp_video_writer_finish(writer, err, sizeof err)) {
-        rc = imp_cli_fail_message(r->out, err);
-        goto done;
-    }
-    double secs = (imp_cli_now_ms() - pr.start_ms) / 1000.0;
     struct imp_focus_stream_counts n = imp_focus_stream_counts(ff.stream);
     printf("focus    %s -> %s (%dx%d, %lld frames, %s; audio: %s)\n", r->in, r->out,
            info->width, info->height, (long long)res.frames, imp_video_writer_codec(writer),
@@ -374,11 +346,7 @@ static int focus_video(const struct request *r, const struct imp_cli_model_flags
            r->per_frame ? "every frame's own mask" : "mask steadied over time");
     printf("took     %.2f s, %.1f fps (%d threads, %s)\n", secs,
            secs > 0 ? (double)res.frames / secs : 0.0, ff.threads, imp_isa_name(ff.s.isa));
-    if (res.interrupted) {
-        printf("stopped  early on request: the file holds the first %lld frames\n",
-               (long long)res.frames);
-        rc = 130;
-    }
+    rc = video_stopped_early(&res);
 done:
     imp_video_writer_close(writer);
     imp_video_reader_close(reader);

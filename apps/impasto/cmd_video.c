@@ -55,14 +55,6 @@ static const char help[] =
     "  impasto video clip.mp4 -o starry.mp4 --magenta magenta/ \\\n"
     "      --style-vector starry.npy\n";
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_interrupt(int sig)
-{
-    stop_requested = 1;
-    signal(sig, SIG_DFL); /* a second Ctrl-C ends at once */
-}
-
 static int video_run(struct imp_stylize_job *job, const char *in_path, const char *out_path,
                      float stabilize, int size_w, int size_h, int predictors, int quiet,
                      const struct imp_video_writer_options *wopt)
@@ -116,31 +108,11 @@ static int video_run(struct imp_stylize_job *job, const char *in_path, const cha
     cfg.stabilize = stabilize;
     cfg.reader = reader;
     cfg.writer = writer;
-    cfg.stop = &stop_requested;
-    struct video_progress pr;
-    video_progress_init(&pr, info->frames, quiet);
-    cfg.progress = video_progress_show;
-    cfg.progress_ctx = &pr;
-    signal(SIGINT, on_interrupt);
-    signal(SIGTERM, on_interrupt);
     struct video_pipeline_result res;
-    int failed = video_pipeline_run(&cfg, &res, err, sizeof err);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    video_progress_end(&pr);
-    if (failed) {
-        rc = imp_cli_fail(in_path, "%s", err);
+    double secs;
+    rc = video_run_to_file(&cfg, info->frames, quiet, in_path, out_path, &res, &secs);
+    if (rc)
         goto done;
-    }
-    if (res.frames == 0 && !res.interrupted) {
-        rc = imp_cli_fail(in_path, "no frame of its video stream could be decoded");
-        goto done;
-    }
-    if (imp_video_writer_finish(writer, err, sizeof err)) {
-        rc = imp_cli_fail_message(out_path, err);
-        goto done;
-    }
-    double secs = (imp_cli_now_ms() - pr.start_ms) / 1000.0;
     printf("video    %s (%dx%d, %lld frames, %s; audio: %s)\n", out_path, info->width,
            info->height, (long long)res.frames, imp_video_writer_codec(writer),
            info->has_audio ? imp_video_writer_audio(writer) : "none");
@@ -148,11 +120,7 @@ static int video_run(struct imp_stylize_job *job, const char *in_path, const cha
            "stabilize %.2g, %lld scene cuts; style %s)\n",
            secs, secs > 0 ? (double)res.frames / secs : 0.0, pw, ph, predictors, cfg.threads,
            stabilize, (long long)res.cuts, style.label);
-    if (res.interrupted) {
-        printf("stopped  early on request: the file holds the first %lld frames\n",
-               (long long)res.frames);
-        rc = 130;
-    }
+    rc = video_stopped_early(&res);
 done:
     imp_video_writer_close(writer);
     imp_video_reader_close(reader);

@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,3 +70,46 @@ int video_same_file(const char *a, const char *b)
            sa.st_ino == sb.st_ino;
 }
 
+static volatile sig_atomic_t stop_requested;
+
+static void on_interrupt(int sig)
+{
+    stop_requested = 1;
+    signal(sig, SIG_DFL); /* a second Ctrl-C ends at once */
+}
+
+int video_run_to_file(struct video_pipeline_config *cfg, int64_t total, int quiet,
+                      const char *in_path, const char *out_path,
+                      struct video_pipeline_result *res, double *secs)
+{
+    char err[512];
+    struct video_progress pr;
+    video_progress_init(&pr, total, quiet);
+    cfg->progress = video_progress_show;
+    cfg->progress_ctx = &pr;
+    stop_requested = 0;
+    cfg->stop = &stop_requested;
+    signal(SIGINT, on_interrupt);
+    signal(SIGTERM, on_interrupt);
+    int failed = video_pipeline_run(cfg, res, err, sizeof err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    video_progress_end(&pr);
+    *secs = (imp_cli_now_ms() - pr.start_ms) / 1000.0;
+    if (failed)
+        return imp_cli_fail(in_path, "%s", err);
+    if (res->frames == 0 && !res->interrupted)
+        return imp_cli_fail(in_path, "no frame of its video stream could be decoded");
+    if (imp_video_writer_finish(cfg->writer, err, sizeof err))
+        return imp_cli_fail_message(out_path, err);
+    return 0;
+}
+
+int video_stopped_early(const struct video_pipeline_result *res)
+{
+    if (!res->interrupted)
+        return 0;
+    printf("stopped  early on request: the file holds the first %lld frames\n",
+           (long long)res->frames);
+    return 130;
+}

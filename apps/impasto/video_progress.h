@@ -1,9 +1,13 @@
 /* What the video commands (video, focus) share around the pipeline: the
- * progress line and the check that the output is not the input. */
+ * progress line, the run to a file with Ctrl-C, and the check that the
+ * output is not the input. */
 #ifndef IMP_VIDEO_PROGRESS_H
 #define IMP_VIDEO_PROGRESS_H
 
 #include <stdint.h>
+
+#include "video.h"
+#include "video_pipeline.h"
 
 struct video_progress {
     int64_t total; /* 0 when unknown */
@@ -18,6 +22,19 @@ void video_progress_init(struct video_progress *pr, int64_t total, int quiet);
 void video_progress_show(void *ctx, int64_t done);
 /* Ends the bar's line (on a terminal). */
 void video_progress_end(const struct video_progress *pr);
+
+/* Runs the pipeline into its writer with the progress line (total frames,
+ * quiet as for video_progress_init). Ctrl-C or SIGTERM during the run
+ * stops it early with a playable file (a second one ends at once; cfg->stop
+ * is set here). Fails with one line naming in_path (the pipeline's error,
+ * or no frame decoded) or out_path (finishing the file). Returns 0, or the
+ * exit code after the message; *secs is the run's wall time. */
+int video_run_to_file(struct video_pipeline_config *cfg, int64_t total, int quiet,
+                      const char *in_path, const char *out_path,
+                      struct video_pipeline_result *res, double *secs);
+/* After a successful run: says so when it was stopped early and returns
+ * 130, else returns 0. */
+int video_stopped_early(const struct video_pipeline_result *res);
 
 /* 1 when the two paths name the same file (or the same name). */
 int video_same_file(const char *a, const char *b);
