@@ -120,6 +120,17 @@ int imp_cli_parse_pixel_range(const char *cmd, const char *text, float *out);
  * source's aspect), each side in [8, max_side]; -1 when malformed. Prints
  * nothing: the caller words the usage error. */
 int imp_cli_parse_frame_size(const char *text, int max_side, int *w, int *h);
+/* The VGG19 TF.js folder train and style-score read when --vgg is not
+ * given: ../shared/models/backbones/vgg19-imagenet-keras-tfjs-partial
+ * beside the source tree that built this program (the project's layout),
+ * else that path relative to the working directory. */
+#define IMP_CLI_VGG_SUBDIR "shared/models/backbones/vgg19-imagenet-keras-tfjs-partial"
+#ifdef IMP_SOURCE_DIR
+#define IMP_CLI_DEFAULT_VGG IMP_SOURCE_DIR "/../" IMP_CLI_VGG_SUBDIR
+#else
+#define IMP_CLI_DEFAULT_VGG "../" IMP_CLI_VGG_SUBDIR
+#endif
+
 /* Writes s to standard output as a JSON string, quoted and escaped. */
 void imp_cli_json_string(const char *s);
 

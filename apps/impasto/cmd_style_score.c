@@ -56,7 +56,8 @@ static const char help[] =
     "                        style_transfer*.tflite) conditioned on the painting\n"
     "      --size S          working size (default 256, the training size)\n"
     "      --vgg DIR         VGG19 TF.js files (default:\n"
-    "                        ../shared/models/backbones/vgg19-imagenet-keras-tfjs-partial)\n"
+    "                        ../shared/models/backbones/vgg19-imagenet-keras-tfjs-partial\n"
+    "                        beside the source tree)\n"
     "      --json            one JSON object instead of the table\n"
     "  -t, --threads N       worker threads (default 2)\n"
     "  -h, --help            show this help\n"
@@ -87,7 +88,7 @@ static int parse(int argc, char **argv, struct score_args *s)
     };
     const char *cmd = "style-score";
     *s = (struct score_args){
-        .vgg = "../shared/models/backbones/vgg19-imagenet-keras-tfjs-partial",
+        .vgg = IMP_CLI_DEFAULT_VGG,
         .size = 256, .threads = 2};
     struct imp_cli_args a;
     imp_cli_args_init(&a, &imp_cli_style_score_command, argc, argv);

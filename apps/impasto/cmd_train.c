@@ -43,7 +43,8 @@ static const char help[] =
     "      --content DIR     folder of photographs (see scripts/photos.sh)\n"
     "  -o, --output OUT.imp the trained network\n"
     "      --vgg DIR         VGG19 TF.js files (default:\n"
-    "                        ../shared/models/backbones/vgg19-imagenet-keras-tfjs-partial)\n"
+    "                        ../shared/models/backbones/vgg19-imagenet-keras-tfjs-partial\n"
+    "                        beside the source tree)\n"
     "      --iterations N    Adam steps (default 2000)\n"
     "      --size S          training crops are S x S (default 256)\n"
     "      --batch B         crops per step (default 4)\n"
@@ -247,7 +248,7 @@ static int parse(int argc, char **argv, struct recipe *r)
         {"extend", 0, 1, O_EXTEND}, {"arch", 0, 1, O_ARCH}, {0},
     };
     const char *cmd = "train";
-    *r = (struct recipe){.vgg = "../shared/models/backbones/vgg19-imagenet-keras-tfjs-partial",
+    *r = (struct recipe){.vgg = IMP_CLI_DEFAULT_VGG,
                          .iterations = 2000, .size = 256, .batch = 4, .width = 16,
                          .blocks = 3, .seed = 1, .ckpt_every = 200, .preview_every = 100,
                          .threads = 2, .cw = 1.0f, .sw = 5.0f, .tw = 1e-6f, .lr = 1e-3f,
