@@ -222,6 +222,11 @@ struct imp_ploss_options {
     const int *style_values;  /* values for the style loss (Gram matrices) */
     int n_style_values;
     double content_weight, style_weight, tv_weight;
+    /* An identity style's samples also pay this weight times the mean
+     * squared pixel difference (0..255) from their photo, added to the
+     * content term: VGG's features alone leave the photo's colours and
+     * contrast loose, and the identity style must give the photo back. */
+    double identity_pixel_weight;
 };
 
 /* A perceptual loss around a loss network (borrowed; frozen and planned by

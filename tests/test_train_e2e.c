@@ -250,6 +250,65 @@ done:
     imp_tnet_free(net0);
 }
 
+/* The identity style's pixel term: with weight w, an identity sample pays
+ * w * 255^2 * sum (gen - photo)^2 / (pixels of the batch) more, and its
+ * gradient grows by the derivative of exactly that; painted samples pay
+ * nothing more. */
+static void test_identity_pixel_term(void)
+{
+    int content, styles[2];
+    struct imp_tnet *net = tiny_loss_net(&content, styles);
+    struct imp_tnet *net0 = tiny_loss_net(&content, styles);
+    struct imp_ploss *pl = NULL, *pl0 = NULL;
+    struct imp_error err = {0};
+    const double w = 40.0;
+    struct imp_ploss_options po0 = {.content_value = content, .style_values = styles,
+                                    .n_style_values = 2, .content_weight = 1.0,
+                                    .style_weight = 600.0, .tv_weight = 1e-7};
+    struct imp_ploss_options po = po0;
+    po.identity_pixel_weight = w;
+    if (!CHECK(imp_ploss_create(net, &po, 2, B, S, S, 1, IMP_ISA_BEST, &pl, &err) == IMP_OK) ||
+        !CHECK(imp_ploss_create(net0, &po0, 2, B, S, S, 1, IMP_ISA_BEST, &pl0, &err) ==
+               IMP_OK)) {
+        printf("  %s\n", err.message);
+        goto done;
+    }
+    enum { N = B * 3 * S * S, PER = 3 * S * S };
+    float p[2 * 3 * S * S], gen[N], photo[N], grad[N], grad0[N];
+    paintings(p, 2);
+    for (int k = 0; k < 2; k++) {
+        CHECK(imp_ploss_set_style(k ? pl0 : pl, 0, p, &err) == IMP_OK);
+        CHECK(imp_ploss_set_style(k ? pl0 : pl, 1, NULL, &err) == IMP_OK);
+    }
+    unsigned seed = 17;
+    for (int i = 0; i < N; i++) {
+        gen[i] = 0.5f + 0.4f * imp_test_frand(&seed);
+        photo[i] = 0.5f + 0.4f * imp_test_frand(&seed);
+    }
+    int mixed[B] = {0, 1}; /* sample 1 is the identity style's */
+    struct imp_ploss_value v = imp_ploss_eval(pl, gen, photo, mixed, grad);
+    struct imp_ploss_value v0 = imp_ploss_eval(pl0, gen, photo, mixed, grad0);
+    const double k = w * 255.0 * 255.0 / N;
+    double sum = 0.0;
+    for (int i = PER; i < N; i++)
+        sum += ((double)gen[i] - photo[i]) * ((double)gen[i] - photo[i]);
+    CHECK_NEAR(v.content - v0.content, k * sum, 1e-9);
+    CHECK(v.style == v0.style && v.tv == v0.tv);
+    CHECK(memcmp(grad, grad0, sizeof(float) * PER) == 0); /* the painted sample */
+    double worst = 0.0;
+    for (int i = PER; i < N; i++) {
+        const double want = grad0[i] + 2.0 * k * ((double)gen[i] - photo[i]);
+        worst = fmax(worst, fabs(grad[i] - want) / (fabs(want) + 1e-3));
+    }
+    if (!CHECK(worst < 1e-5))
+        printf("  worst relative gradient error %.3g\n", worst);
+done:
+    imp_ploss_free(pl);
+    imp_ploss_free(pl0);
+    imp_tnet_free(net);
+    imp_tnet_free(net0);
+}
+
 static void test_loss_falls(void)
 {
     struct trainer t;
@@ -407,6 +466,7 @@ int main(void)
 {
     RUN(test_perceptual_gradient_matches_finite_differences);
     RUN(test_identity_style_has_no_style_term);
+    RUN(test_identity_pixel_term);
     RUN(test_loss_falls);
     RUN(test_one_and_two_threads_agree);
     RUN(test_resume_is_bit_identical);

@@ -51,6 +51,9 @@ static const char help[] =
     "      --content-weight W   (default 1)\n"
     "      --style-weight W     (default 5)\n"
     "      --tv-weight W        (default 1e-6)\n"
+    "      --identity-weight W  the identity style's pixel loss: W times the mean\n"
+    "                        squared difference (0..255) from the photo (default\n"
+    "                        100; VGG's features alone leave colours loose)\n"
     "      --style-layers L[,L...]  VGG19 layers of the style loss, from relu1_1,\n"
     "                        relu1_2, relu2_1, relu2_2, relu3_1 .. relu3_4\n"
     "                        (default relu1_2,relu2_2,relu3_4)\n"
@@ -84,7 +87,7 @@ static const char help[] =
     "  impasto train --extend styles.imp --style scream.jpg --content photos/ -o more.imp\n";
 
 enum {
-    O_STYLE = 1, O_CONTENT, O_OUTPUT, O_VGG, O_ITER, O_SIZE, O_BATCH, O_CW, O_SW, O_TW, O_LR,
+    O_STYLE = 1, O_CONTENT, O_OUTPUT, O_VGG, O_ITER, O_SIZE, O_BATCH, O_CW, O_SW, O_TW, O_IW, O_LR,
     O_WIDTH, O_BLOCKS, O_SEED, O_CKPT, O_CKPT_EVERY, O_RESUME, O_TIME, O_PREVIEW,
     O_PREVIEW_EVERY, O_THREADS, O_STYLE_LAYERS, O_CONTENT_LAYER, O_STYLE_INFO, O_EXTEND,
     O_ARCH,
@@ -126,7 +129,7 @@ struct recipe {
     int content_layer;
     int iterations, size, batch, width, blocks, seed, ckpt_every, preview_every, threads;
     int fast; /* --arch fast: imp_student_fast's shape, else Johnson's */
-    float cw, sw, tw, lr;
+    float cw, sw, tw, iw, lr;
     double time_limit; /* seconds, 0: none */
 };
 
@@ -238,6 +241,7 @@ static int parse(int argc, char **argv, struct recipe *r)
         {"iterations", 0, 1, O_ITER},   {"size", 0, 1, O_SIZE},
         {"batch", 0, 1, O_BATCH},       {"content-weight", 0, 1, O_CW},
         {"style-weight", 0, 1, O_SW},   {"tv-weight", 0, 1, O_TW},
+        {"identity-weight", 0, 1, O_IW},
         {"lr", 0, 1, O_LR},             {"width", 0, 1, O_WIDTH},
         {"blocks", 0, 1, O_BLOCKS},     {"seed", 0, 1, O_SEED},
         {"checkpoint", 0, 1, O_CKPT},   {"checkpoint-every", 0, 1, O_CKPT_EVERY},
@@ -251,7 +255,7 @@ static int parse(int argc, char **argv, struct recipe *r)
     *r = (struct recipe){.vgg = IMP_CLI_DEFAULT_VGG,
                          .iterations = 2000, .size = 256, .batch = 4, .width = 16,
                          .blocks = 3, .seed = 1, .ckpt_every = 200, .preview_every = 100,
-                         .threads = 2, .cw = 1.0f, .sw = 5.0f, .tw = 1e-6f, .lr = 1e-3f,
+                         .threads = 2, .cw = 1.0f, .sw = 5.0f, .tw = 1e-6f, .iw = 100.0f, .lr = 1e-3f,
                          .identity = -1, .style_layers = DEFAULT_STYLE_LAYERS,
                          .content_layer = DEFAULT_CONTENT_LAYER};
     r->argc = argc;
@@ -299,6 +303,7 @@ static int parse(int argc, char **argv, struct recipe *r)
         case O_CW: bad = imp_cli_parse_float(cmd, "--content-weight", v, &r->cw); break;
         case O_SW: bad = imp_cli_parse_float(cmd, "--style-weight", v, &r->sw); break;
         case O_TW: bad = imp_cli_parse_float(cmd, "--tv-weight", v, &r->tw); break;
+        case O_IW: bad = imp_cli_parse_float(cmd, "--identity-weight", v, &r->iw); break;
         case O_LR: bad = imp_cli_parse_float(cmd, "--lr", v, &r->lr); break;
         case O_WIDTH: bad = imp_cli_parse_int(cmd, "--width", v, 1, 256, &r->width); break;
         case O_BLOCKS: bad = imp_cli_parse_int(cmd, "--blocks", v, 0, 16, &r->blocks); break;
@@ -351,7 +356,7 @@ static int parse(int argc, char **argv, struct recipe *r)
         return imp_cli_usage(cmd, "give a folder of photographs with --content");
     if (!r->output)
         return imp_cli_usage(cmd, "give the output network with -o OUT.imp");
-    if (r->cw < 0 || r->sw < 0 || r->tw < 0 || !(r->lr > 0))
+    if (r->cw < 0 || r->sw < 0 || r->tw < 0 || r->iw < 0 || !(r->lr > 0))
         return imp_cli_usage(cmd, "weights must be >= 0 and --lr > 0");
     struct imp_student_shape shape = student_shape(r);
     if (r->size % imp_student_stride(&shape) != 0)
@@ -625,7 +630,8 @@ static int train_main(int argc, char **argv)
     struct imp_ploss_options po = {.content_value = relu[r.content_layer],
                                    .style_values = style_values,
                                    .n_style_values = n_style_values, .content_weight = r.cw,
-                                   .style_weight = r.sw, .tv_weight = r.tw};
+                                   .style_weight = r.sw, .tv_weight = r.tw,
+                                   .identity_pixel_weight = r.iw};
     struct imp_tnet_plan_options o = {.batch = r.batch, .height = r.size, .width = r.size,
                                       .threads = r.threads, .max_isa = IMP_ISA_BEST,
                                       .seeds = &out_value, .n_seeds = 1,
@@ -644,9 +650,9 @@ static int train_main(int argc, char **argv)
     const int tty = isatty(fileno(stdout));
     const double t0 = imp_cli_now_ms();
     double last_print = 0;
-    printf("training %d style%s on %d photos: %zu parameters, batch %d of %dx%d, %d threads%s\n",
+    printf("training %d style%s on %d photos: %zu parameters, batch %d of %dx%d, %d thread%s%s\n",
            r.n_styles, r.n_styles > 1 ? "s" : "", photos.n, imp_tnet_param_count(student),
-           r.batch, r.size, r.size, r.threads, r.resume ? " (resumed)" : "");
+           r.batch, r.size, r.size, r.threads, r.threads > 1 ? "s" : "", r.resume ? " (resumed)" : "");
     int styles[64];
     const int64_t first_step = adam.step;
     while (adam.step < r.iterations && !interrupted) {

@@ -299,6 +299,30 @@ static double total_variation(const float *x, float *grad, size_t planes, int h,
     return coef * s;
 }
 
+/* The pixel term of the identity style's samples: weight * mean over the
+ * batch's pixels of (255 (gen - photo))^2, its gradient added into grad. */
+static double identity_pixels(const struct imp_ploss *pl, const float *gen, const float *photo,
+                              const int *style_of_sample, float *grad)
+{
+    const double weight = pl->o.identity_pixel_weight;
+    const size_t per = 3 * (size_t)pl->h * (size_t)pl->w;
+    const double k = weight * 255.0 * 255.0 / (double)(per * (size_t)pl->batch);
+    double sum = 0.0;
+    for (int n = 0; weight > 0 && n < pl->batch; n++) {
+        if (pl->has_target[style_of_sample[n]])
+            continue;
+        const float *g = gen + (size_t)n * per, *p = photo + (size_t)n * per;
+        float *d = grad ? grad + (size_t)n * per : NULL;
+        for (size_t i = 0; i < per; i++) {
+            const double diff = (double)g[i] - (double)p[i];
+            sum += diff * diff;
+            if (d)
+                d[i] += (float)(2.0 * k * diff);
+        }
+    }
+    return k * sum;
+}
+
 /* The loss, and its gradient into grad_gen unless that is NULL (then the
  * loss network runs forward only). */
 static struct imp_ploss_value evaluate(struct imp_ploss *pl, const float *gen,
@@ -356,6 +380,7 @@ static struct imp_ploss_value evaluate(struct imp_ploss *pl, const float *gen,
     }
     out.tv = total_variation(gen, grad_gen, (size_t)pl->batch * 3, pl->h, pl->w,
                              pl->o.tv_weight * 255.0 * 255.0 / (double)pl->batch);
+    out.content += identity_pixels(pl, gen, content, style_of_sample, grad_gen);
     out.total = out.content + out.style + out.tv;
     return out;
 }
