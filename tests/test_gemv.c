@@ -1,7 +1,7 @@
 /* Every matrix-vector kernel set the CPU can run (kernels/gemv.h) against
  * a double-precision sum, on lengths that hit the two-vector steps, the
- * one-vector step and the scalar tail, row counts that hit the groups of
- * four and the rows left over, and a row stride wider than the rows. */
+ * one-vector step and the scalar tail, several row counts, and a row
+ * stride wider than the rows. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

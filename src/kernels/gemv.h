@@ -4,7 +4,7 @@
  * excitation blocks, whose pictures are a single pixel. There the GEMM
  * microkernels' nr columns would be all padding and the layer is one read
  * of its weights, so each output is a dot product streamed at memory
- * speed, a few weight rows at a time sharing the loads of x.
+ * speed, row after row.
  *
  * One template (gemv.inc) is compiled per ISA with GCC vector types of
  * that ISA's width; dispatch picks the widest one within the cap.

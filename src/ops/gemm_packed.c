@@ -170,10 +170,9 @@ static void gemm_packed_run(const struct imp_kernel_args *a)
         const float *x = a->in[0]->data;
         struct gemv_job job = {.s = s, .x = x, .y = a->out[0]->data,
                                .c = a->n_in == 3 && a->in[2] ? a->in[2]->data : NULL};
-        /* Chunks of whole groups of 4 rows (the kernel's step). */
-        int64_t grain = (16384 / (s->k * s->m > 0 ? s->k * s->m : 1) + 3) / 4 * 4;
-        grain = grain < 4 ? 4 : grain;
-        imp_parallel_for(a->pool, (size_t)s->n, (size_t)grain, gemv_rows, &job);
+        int64_t grain = 16384 / (s->k * s->m > 0 ? s->k * s->m : 1);
+        imp_parallel_for(a->pool, (size_t)s->n, grain < 1 ? 1 : (size_t)grain, gemv_rows,
+                         &job);
         return;
     }
     const int64_t nr = s->uk->nr;

@@ -225,8 +225,7 @@ static void pw_dot_rows(void *ctx, size_t begin, size_t end, int thread)
     (void)thread;
     const int64_t m0 = (int64_t)begin, n = (int64_t)(end - begin);
     if (s->hw == 1) {
-        /* One pixel (squeeze-and-excitation): the outputs are contiguous,
-         * weight rows in groups share the loads of the pixel. */
+        /* One pixel (squeeze-and-excitation): the outputs are contiguous. */
         float *y = j->y + m0;
         s->gemv->rows(j->xt, s->rows + m0 * s->c, s->c, s->c, n, y);
         if (s->bias)
@@ -259,9 +258,8 @@ static void conv_pw_dot_run(const struct imp_kernel_args *a)
                 xt[p * s->c + ci] = x[ci * s->hw + p];
         struct pw_dot_job j = {.s = s, .xt = xt,
                                .y = (float *)a->out[0]->data + img * s->m * s->hw};
-        /* Chunks of whole groups of 4 rows (the kernel's step). */
-        int64_t grain = (PW_MIN_PARALLEL_MACS / (s->c * s->hw) + 3) / 4 * 4;
-        imp_parallel_for(a->pool, (size_t)s->m, grain < 4 ? 4 : (size_t)grain, pw_dot_rows,
+        int64_t grain = PW_MIN_PARALLEL_MACS / (s->c * s->hw);
+        imp_parallel_for(a->pool, (size_t)s->m, grain < 1 ? 1 : (size_t)grain, pw_dot_rows,
                          &j);
     }
 }
