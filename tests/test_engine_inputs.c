@@ -78,6 +78,8 @@ static const struct node_case cases[] = {
     {"depth to space", IMP_OP_DEPTH_TO_SPACE, 1, {F(1, 8, 3, 4)}, 0, 0, 0, 0, NULL, NULL},
     {"reduce mean hw", IMP_OP_REDUCE_MEAN, 2,
      {F(1, 6, 5, 7), {IMP_DTYPE_I64, 1, {2}, axes_hw}}, 0, 0, 0, 0, NULL, NULL},
+    {"global average pool", IMP_OP_GLOBAL_AVERAGE_POOL, 1, {F(2, 5, 7, 6)}, 0, 0, 0, 0, NULL,
+     NULL},
     {"gemm", IMP_OP_GEMM, 3, {F(4, 16), F(16, 8), F(8)}, 0, 0, 0, 0, NULL, NULL},
     {"leaky relu", IMP_OP_LEAKY_RELU, 1, {F(3, 50)}, 0, 0, 0, 0, NULL, NULL},
     {"hard sigmoid", IMP_OP_HARD_SIGMOID, 1, {F(3, 50)}, 0, 0, 0, 0, NULL, NULL},

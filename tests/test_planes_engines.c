@@ -1,6 +1,7 @@
 /* The "planes" engines (ops/binary_planes.c, ops/reduce_planes.c): Add,
  * Sub, Mul, Div with one operand constant over trailing axes (or the same
- * shape, or a scalar), and ReduceMean over trailing axes, against their
+ * shape, or a scalar), ReduceMean over trailing axes, and GlobalAveragePool
+ * (rank 3 to 5, planes of 1 pixel to many vectors), against their
  * reference engines at every ISA cap with 1 and 2 threads; shapes they
  * must decline fall back to "ref". Binary results must be the same bits;
  * means agree to float rounding of a double sum. */
@@ -192,9 +193,63 @@ static void reduce_mean_planes_match_ref(void)
     }
 }
 
+static void global_avg_pool_planes_match_ref(void)
+{
+    static const int64_t shapes[][5] = {
+        {3, 1, 16, 9, 0},   /* rank 3 */
+        {1, 40, 1, 1, 0},   /* one pixel per plane */
+        {1, 96, 7, 7, 0},   /* a squeeze-and-excitation block's map */
+        {2, 5, 29, 31, 0},  /* a batch, planes of many vectors */
+        {1, 3, 4, 5, 6},    /* rank 5 */
+    };
+    unsigned seed = 31;
+    for (size_t ci = 0; ci < sizeof shapes / sizeof shapes[0]; ci++) {
+        const int rank = shapes[ci][4] ? 5 : shapes[ci][3] ? 4 : 3;
+        struct imp_graph g;
+        imp_graph_init(&g);
+        struct imp_shape xs = imp_shape_make(rank, shapes[ci]);
+        size_t xn = (size_t)imp_shape_count(&xs);
+        float *x = malloc(sizeof(float) * xn);
+        for (size_t i = 0; i < xn; i++)
+            x[i] = 50.0f + 3.0f * imp_test_frand(&seed);
+        int in = imp_graph_add_value(&g, "x", IMP_VALUE_INPUT, IMP_DTYPE_F32, &xs);
+        int y = imp_graph_add_value(&g, "y", IMP_VALUE_ACTIVATION, IMP_DTYPE_F32, NULL);
+        imp_graph_add_node(&g, IMP_OP_GLOBAL_AVERAGE_POOL, "gap", 1, &in, 1, &y);
+        imp_graph_add_input(&g, in);
+        imp_graph_add_output(&g, y);
+        struct imp_model *m = NULL;
+        struct imp_error err;
+        if (!CHECK(imp_model_from_graph(&g, &m, &err) == IMP_OK)) {
+            free(x);
+            continue;
+        }
+        size_t nw = 0, ng = 0;
+        bool declined;
+        float *want = run(m, x, xn, "GlobalAveragePool=ref", IMP_ISA_SCALAR, 1, &nw, &declined);
+        CHECK(want != NULL && nw == (size_t)(shapes[ci][0] * shapes[ci][1]));
+        for (int c = 0; want && c < 3; c++) {
+            if (caps[c] > imp_isa_detect())
+                continue;
+            for (int t = 1; t <= 2; t++) {
+                float *got = run(m, x, xn, "GlobalAveragePool=planes", caps[c], t, &ng,
+                                 &declined);
+                bool ok = got && ng == nw &&
+                          imp_test_max_rel_error(got, want, nw, 1.0) <= 1e-6;
+                if (!CHECK(ok))
+                    printf("  shape %zu at %s, %d threads\n", ci, imp_isa_name(caps[c]), t);
+                free(got);
+            }
+        }
+        free(want);
+        free(x);
+        imp_model_free(m);
+    }
+}
+
 int main(void)
 {
     RUN(binary_planes_match_ref);
     RUN(reduce_mean_planes_match_ref);
+    RUN(global_avg_pool_planes_match_ref);
     return imp_test_finish();
 }

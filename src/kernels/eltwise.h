@@ -28,6 +28,9 @@ struct imp_eltwise_kernels {
     const char *name;
     /* Mean and population variance of x[0, n), n >= 1, in double. */
     void (*stats)(const float *x, int64_t n, double *mean, double *var);
+    /* Sum of x[0, n) in double (vector partial sums): the means of
+     * global average pooling, where a plane is often a few vectors. */
+    double (*sum)(const float *x, int64_t n);
     void (*norm_apply)(const float *x, float *y, int64_t n,
                        const struct imp_norm_coef *c);
     /* y = max(x, 0), NaN and -0 giving +0 like `x > 0 ? x : 0`. y may be x. */

@@ -2,8 +2,6 @@
 
 #include <string.h>
 
-typedef float v8f __attribute__((vector_size(32)));
-
 size_t imp_gemm_packed_a_size(const struct imp_gemm_ukernel *uk, int m, int k)
 {
     size_t panels = ((size_t)m + (size_t)uk->mr - 1) / (size_t)uk->mr;
@@ -70,26 +68,4 @@ void imp_gemm_packed(const struct imp_gemm_ukernel *uk, int m, int n, int k,
                 memcpy(dst + (size_t)i * ldc, tile + i * nr, sizeof(float) * (size_t)w);
         }
     }
-}
-
-float imp_dot_f32(const float *x, const float *w, int64_t k)
-{
-    v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
-    int64_t p = 0;
-    for (; p + 32 <= k; p += 32) {
-        v8f xv[4], wv[4];
-        memcpy(xv, x + p, sizeof xv);
-        memcpy(wv, w + p, sizeof wv);
-        s0 += xv[0] * wv[0];
-        s1 += xv[1] * wv[1];
-        s2 += xv[2] * wv[2];
-        s3 += xv[3] * wv[3];
-    }
-    v8f s = (s0 + s1) + (s2 + s3);
-    float r = 0.0f;
-    for (int i = 0; i < 8; i++)
-        r += s[i];
-    for (; p < k; p++)
-        r += x[p] * w[p];
-    return r;
 }

@@ -51,9 +51,4 @@ void imp_gemm_packed(const struct imp_gemm_ukernel *uk, int m, int n, int k,
                      const float *packed_a, const float *packed_b, float *c,
                      size_t ldc, const float *bias);
 
-/* sum x[p] * w[p] for p < k, in float: vectors of 8 with four partial
- * sums (the order differs from a plain loop, not the rounding per term).
- * For the layers whose batch or image is too small for the tiles. */
-float imp_dot_f32(const float *x, const float *w, int64_t k);
-
 #endif

@@ -11,20 +11,23 @@
  *
  * With a batch of a few rows the microkernel's nr columns would be mostly
  * padding, and the layer is a read of the weights anyway: then each output
- * is a dot product of a row of A with a row of W' kept unpacked, in
- * vectors of float (W' read once, at memory speed).
+ * is a dot product of a row of A with a row of W' kept unpacked, by the
+ * per-ISA matrix-vector kernels (kernels/gemv.h; W' read once, at memory
+ * speed).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/threadpool.h"
 #include "kernels/gemm.h"
+#include "kernels/gemv.h"
 #include "ops/op_util.h"
 
 #define GEMV_MAX_M 4
 
 struct gemm_packed {
     const struct imp_gemm_ukernel *uk;
+    const struct imp_gemv_kernels *gemv;
     int64_t m, n, k, mpad; /* mpad: M rounded up to the microkernel's nr */
     bool ta;
     float alpha, beta;
@@ -66,6 +69,7 @@ static enum imp_status gemm_packed_prepare(const struct imp_kernel_args *a, void
     s->n = a->out[0]->shape.d[1];
     s->k = s->ta ? as->d[0] : as->d[1];
     s->uk = imp_gemm_ukernel_for(a->isa);
+    s->gemv = imp_gemv_kernels_for(a->isa);
     s->mpad = (s->m + s->uk->nr - 1) / s->uk->nr * s->uk->nr;
     if (s->n > INT32_MAX || s->k > INT32_MAX || s->mpad > INT32_MAX)
         return imp_fail(err, IMP_ERR_UNSUPPORTED, "Gemm too large for the packed engine");
@@ -145,13 +149,15 @@ static void gemv_rows(void *ctx, size_t begin, size_t end, int thread)
     const struct gemv_job *j = ctx;
     const struct gemm_packed *s = j->s;
     (void)thread;
-    for (size_t jn = begin; jn < end; jn++) {
-        const float *w = s->rows + (int64_t)jn * s->k;
-        for (int64_t i = 0; i < s->m; i++) {
-            float v = s->alpha * imp_dot_f32(j->x + i * s->k, w, s->k);
+    const int64_t n0 = (int64_t)begin, n = (int64_t)(end - begin);
+    for (int64_t i = 0; i < s->m; i++) {
+        float *y = j->y + i * s->n + n0;
+        s->gemv->rows(j->x + i * s->k, s->rows + n0 * s->k, s->k, s->k, n, y);
+        for (int64_t jn = 0; jn < n; jn++) {
+            float v = s->alpha * y[jn];
             if (j->c)
-                v += s->beta * j->c[i * s->c_si + (int64_t)jn * s->c_sj];
-            j->y[i * s->n + (int64_t)jn] = v;
+                v += s->beta * j->c[i * s->c_si + (n0 + jn) * s->c_sj];
+            y[jn] = v;
         }
     }
 }

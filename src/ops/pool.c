@@ -403,6 +403,11 @@ static void global_avg_run(const struct imp_kernel_args *a)
                      global_avg_planes, &t);
 }
 
-IMP_REF_ENGINES(GLOBAL_AVERAGE_POOL, global_avg_run, NULL, NULL);
+/* Vector sums per plane: "planes" (reduce_planes.c). */
+extern const struct imp_engine imp_global_avg_pool_planes_engine;
+static const struct imp_engine GLOBAL_AVERAGE_POOL_ref = {.name = "ref",
+                                                          .run = global_avg_run};
+static const struct imp_engine *const GLOBAL_AVERAGE_POOL_engines[] = {
+    &imp_global_avg_pool_planes_engine, &GLOBAL_AVERAGE_POOL_ref, NULL};
 const struct imp_op_def imp_opdef_GLOBAL_AVERAGE_POOL = {
     .infer = global_avg_infer, .engines = GLOBAL_AVERAGE_POOL_engines};

@@ -6,6 +6,12 @@
  * the eltwise kernels' statistics pass (vectors of doubles, shifted by a
  * first estimate of the mean, as the instance norm does), which agrees
  * with the reference's plain double sum to float rounding.
+ *
+ * GlobalAveragePool is the same reduction over every spatial axis (the
+ * squeeze of squeeze-and-excitation blocks and the pooling before a
+ * classifier head), so it has a "planes" engine here too; its planes are
+ * small (7x7 in MobileNets), where the statistics pass's first estimate
+ * costs more than the sums, so it takes a plain double sum (`sum`).
  */
 #include <stdlib.h>
 
@@ -127,3 +133,56 @@ static void planes_release(void *state)
 const struct imp_engine imp_reduce_mean_planes_engine = {
     .name = "planes", .supports = planes_supports, .prepare = planes_prepare,
     .run = planes_run, .release = planes_release};
+
+/* GlobalAveragePool: blocks are the N * C planes, inner their pixels. */
+static bool global_geometry(const struct imp_kernel_args *a, struct planes *p)
+{
+    const struct imp_shape *s = &a->in[0]->shape;
+    if (a->in[0]->dtype != IMP_DTYPE_F32 || s->rank < 3)
+        return false;
+    p->blocks = s->d[0] * s->d[1];
+    p->inner = imp_numel(a->in[0]) / (p->blocks > 0 ? p->blocks : 1);
+    return p->blocks >= 1 && p->inner >= 1 && imp_numel(a->out[0]) == p->blocks;
+}
+
+static bool global_supports(const struct imp_kernel_args *a)
+{
+    struct planes p;
+    return global_geometry(a, &p);
+}
+
+static enum imp_status global_prepare(const struct imp_kernel_args *a, void **state,
+                                      size_t *scratch, struct imp_error *err)
+{
+    struct planes *p = malloc(sizeof *p);
+    if (!p)
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+    *state = p;
+    *scratch = 0;
+    if (!global_geometry(a, p))
+        return imp_fail(err, IMP_ERR_UNSUPPORTED, "not a float32 tensor of N, C and spatial axes");
+    return IMP_OK;
+}
+
+static void global_blocks(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct planes_job *j = ctx;
+    (void)thread;
+    for (size_t b = begin; b < end; b++)
+        j->y[b] = (float)(j->k->sum(j->x + (int64_t)b * j->p->inner, j->p->inner) /
+                          (double)j->p->inner);
+}
+
+static void global_run(const struct imp_kernel_args *a)
+{
+    const struct planes *p = a->state;
+    struct planes_job j = {.p = p, .k = imp_eltwise_kernels_for(a->isa),
+                           .x = a->in[0]->data, .y = a->out[0]->data};
+    int64_t grain = 65536 / p->inner;
+    imp_parallel_for(a->pool, (size_t)p->blocks, grain < 1 ? 1 : (size_t)grain,
+                     global_blocks, &j);
+}
+
+const struct imp_engine imp_global_avg_pool_planes_engine = {
+    .name = "planes", .supports = global_supports, .prepare = global_prepare,
+    .run = global_run, .release = planes_release};

@@ -147,6 +147,22 @@ struct dwb_job {
     float *y, *scratch;
 };
 
+/* The tile's padding: whole rows above and below the picture, and the
+ * columns left and right of each of its rows. */
+static void zero_border(const struct conv_dwb *s, float *tile)
+{
+    const size_t vf = (size_t)s->vf, row = (size_t)s->tw * vf;
+    const size_t left = (size_t)s->pl * vf, right = (size_t)(s->tw - s->pl - s->iw) * vf;
+    memset(tile, 0, sizeof(float) * (size_t)s->pt * row);
+    const size_t below = (size_t)(s->pt + s->ih);
+    memset(tile + below * row, 0, sizeof(float) * ((size_t)s->th - below) * row);
+    for (int64_t i = 0; i < s->ih; i++) {
+        float *r = tile + (size_t)(s->pt + i) * row;
+        memset(r, 0, sizeof(float) * left);
+        memset(r + row - right, 0, sizeof(float) * right);
+    }
+}
+
 static void dwb_blocks(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct dwb_job *j = ctx;
@@ -162,9 +178,12 @@ static void dwb_blocks(void *ctx, size_t begin, size_t end, int thread)
         const int64_t lanes = s->c - c0 < vf ? s->c - c0 : vf;
         const float *x = j->x + (img * s->c + c0) * plane_in;
         float *y = j->y + (img * s->c + c0) * plane_out;
-        /* Missing lanes (the last block of a channel count no multiple
-         * of vf) compute zeros that are never stored. */
-        memset(tile, 0, sizeof(float) * s->tile_floats);
+        /* to_tile writes every lane of the picture's pixels (missing
+         * lanes of the last block of a channel count no multiple of vf as
+         * zeros, never stored), so only the padding around it needs
+         * zeros, and it keeps them for the rest of the chunk. */
+        if (item == begin)
+            zero_border(s, tile);
         for (int64_t l = 0; l < vf; l++) {
             for (int64_t t = 0; t < taps; t++)
                 w[t * vf + l] = l < lanes ? j->w[(c0 + l) * taps + t] : 0.0f;

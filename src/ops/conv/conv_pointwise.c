@@ -16,13 +16,15 @@
  * A picture of a few pixels (the 1x1 maps of squeeze-and-excitation
  * blocks) would fill the microkernel's nr columns with padding, so there
  * each output is a dot product of a weight row, kept unpacked, with the
- * pixel's channels (gathered per image).
+ * pixel's channels (gathered per image), by the matrix-vector kernels of
+ * kernels/gemv.h.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/threadpool.h"
 #include "kernels/gemm.h"
+#include "kernels/gemv.h"
 #include "ops/conv/conv_common.h"
 #include "ops/conv/conv_engines.h"
 
@@ -34,6 +36,7 @@
 
 struct conv_pw {
     const struct imp_gemm_ukernel *uk;
+    const struct imp_gemv_kernels *gemv;
     int64_t n, c, m, hw;
     int64_t block_cols;  /* columns per packed block, a multiple of nr */
     int64_t col_blocks;  /* per image */
@@ -86,6 +89,7 @@ static enum imp_status conv_pw_prepare(const struct imp_kernel_args *a, void **s
     *state = s;
     const int ax = IMP_WIN_AXES - 2;
     s->uk = imp_gemm_ukernel_for(a->isa);
+    s->gemv = imp_gemv_kernels_for(a->isa);
     s->n = g.n;
     s->c = g.c;
     s->m = g.m;
@@ -219,11 +223,24 @@ static void pw_dot_rows(void *ctx, size_t begin, size_t end, int thread)
     const struct pw_dot_job *j = ctx;
     const struct conv_pw *s = j->s;
     (void)thread;
-    for (size_t mi = begin; mi < end; mi++) {
-        const float *w = s->rows + (int64_t)mi * s->c;
-        float *y = j->y + (int64_t)mi * s->hw;
-        for (int64_t p = 0; p < s->hw; p++)
-            y[p] = (s->bias ? s->bias[mi] : 0.0f) + imp_dot_f32(j->xt + p * s->c, w, s->c);
+    const int64_t m0 = (int64_t)begin, n = (int64_t)(end - begin);
+    if (s->hw == 1) {
+        /* One pixel (squeeze-and-excitation): the outputs are contiguous. */
+        float *y = j->y + m0;
+        s->gemv->rows(j->xt, s->rows + m0 * s->c, s->c, s->c, n, y);
+        if (s->bias)
+            for (int64_t i = 0; i < n; i++)
+                y[i] += s->bias[m0 + i];
+        imp_activation_apply(&s->act, y, n);
+        return;
+    }
+    for (int64_t mi = m0; mi < m0 + n; mi++) {
+        /* The pixels as the rows: output channel mi's hw values in a row. */
+        float *y = j->y + mi * s->hw;
+        s->gemv->rows(s->rows + mi * s->c, j->xt, s->c, s->c, s->hw, y);
+        if (s->bias)
+            for (int64_t p = 0; p < s->hw; p++)
+                y[p] += s->bias[mi];
         imp_activation_apply(&s->act, y, s->hw);
     }
 }
