@@ -4,6 +4,7 @@
  * moving test pattern, with a sine tone.
  *
  *   - `impasto focus IN.mp4 -o OUT.mp4` keeps every frame and the audio;
+ *   - `--mask MATTE.mp4` writes the mask of every frame, as composited;
  *   - on a still person, the steadied mask flickers at least 2x less than
  *     every frame's own mask, measured on the full-resolution refined mask
  *     where the model hesitates;
@@ -51,6 +52,7 @@ static bool make(const char *args, const char *out)
 struct clip {
     int n, has_audio;
     uint8_t *rgb[64];
+    double seconds[64]; /* each frame's timestamp */
 };
 
 static bool load(const char *path, struct clip *c)
@@ -68,6 +70,7 @@ static bool load(const char *path, struct clip *c)
         struct imp_video_frame f;
         int rc = imp_video_reader_next(r, &f, err, sizeof err);
         if (rc == 1 && c->n < 64 && f.width == SIZE && f.height == SIZE) {
+            c->seconds[c->n] = f.seconds;
             c->rgb[c->n++] = f.rgb;
             f.rgb = NULL;
         } else if (rc != 0) {
@@ -222,6 +225,77 @@ static void focus_keeps_every_frame_and_the_audio(void)
     }
     unload(&in);
     unload(&got);
+}
+
+/* --mask on a video: a second video of the same frames and timestamps,
+ * each frame the steadied mask that frame was composited with. On the
+ * clip where the person jumps, so that a mask a frame early or late would
+ * show; compared with the stream's own masks computed here, within what
+ * the encoder changes. */
+static void mask_video_holds_the_mask_of_each_frame(void)
+{
+    const char *out = imp_test_cli_path(&io, "moving-focus.mp4");
+    const char *matte = imp_test_cli_path(&io, "moving-matte.mp4");
+    if (!CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --mask '%s' --model '%s' --quiet",
+                                moving_clip, out, matte, model_path) == 0)) {
+        printf("  %s", io.err);
+        return;
+    }
+    CHECK(imp_test_has(io.out, matte));
+    struct clip in, got, m;
+    struct imp_focus_stream_options steady = imp_focus_stream_options_default();
+    long long runs = 0;
+    uint8_t *want = NULL;
+    if (CHECK(load(moving_clip, &in)) && CHECK(load(out, &got)) && CHECK(load(matte, &m)) &&
+        CHECK(in.n == 50 && got.n == in.n && m.n == in.n) && CHECK(!m.has_audio) &&
+        CHECK((want = masks_of(&in, &steady, &runs)) != NULL)) {
+        size_t px = (size_t)SIZE * SIZE;
+        int same_times = 1, grey = 1;
+        double diff = 0, worst = 0, shifted = 0;
+        size_t far = 0;
+        for (int t = 0; t < m.n; t++) {
+            same_times &= m.seconds[t] == got.seconds[t] && m.seconds[t] == in.seconds[t];
+            double frame = 0, off = 0;
+            for (size_t i = 0; i < px; i++) {
+                const uint8_t *p = m.rgb[t] + i * 3;
+                grey &= abs((int)p[0] - p[1]) <= 3 && abs((int)p[0] - p[2]) <= 3;
+                int d = abs((int)p[0] - want[t * px + i]);
+                frame += d;
+                far += d > 32;
+                /* The neighbouring frame's mask, for scale. */
+                int u = t > 0 ? t - 1 : 1;
+                off += abs((int)p[0] - want[u * px + i]);
+            }
+            diff += frame / (double)px;
+            worst = frame / (double)px > worst ? frame / (double)px : worst;
+            shifted = off / (double)px > shifted ? off / (double)px : shifted;
+        }
+        diff /= m.n;
+        printf("  %d frames, %d masks; mask video off the composited mask by %.2f levels "
+               "on average, %.2f on the worst frame, %.4f%% of pixels by more than 32; the "
+               "neighbouring frame's mask is up to %.2f off\n",
+               got.n, m.n, diff, worst, 100.0 * (double)far / ((double)px * m.n), shifted);
+        CHECK(same_times);
+        CHECK(grey);
+        CHECK(diff < 1.5);
+        CHECK(worst < 3.0);
+        CHECK((double)far < 0.002 * (double)px * m.n);
+        /* The jump moves the person by 32 pixels: a frame's mask against
+         * its neighbour's is far worse than the encoder's error. */
+        CHECK(shifted > 3 * worst);
+    }
+    free(want);
+    unload(&in);
+    unload(&got);
+    unload(&m);
+    /* Nothing half-written: a mask that cannot be written leaves neither
+     * file. */
+    const char *lost = imp_test_cli_path(&io, "lost.mp4");
+    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --mask '%s' --model '%s' --quiet",
+                           moving_clip, lost, imp_test_cli_path(&io, "no-dir/matte.mp4"),
+                           model_path) == 1);
+    CHECK(imp_test_cli_one_error_line(&io, "matte.mp4"));
+    CHECK(access(lost, F_OK) != 0);
 }
 
 /* Mean |m_t - m_(t-1)| (0..255) over the pixels where the frame's own
@@ -401,7 +475,11 @@ static void bad_video_input_fails_with_one_line_and_no_file(void)
     CHECK(imp_test_cli_one_error_line(&io, "never.mp4"));
     CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --mask '%s'", still_clip, out,
                            imp_test_cli_path(&io, "m.png")) == 2);
-    CHECK(imp_test_cli_one_error_line(&io, "--mask"));
+    CHECK(imp_test_cli_one_error_line(&io, "a video's mask is a video"));
+    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --mask '%s'", still_clip, out, out) == 1);
+    CHECK(imp_test_cli_one_error_line(&io, "mask"));
+    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --runs 3", still_clip, out) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "--runs"));
     CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --style-person x.onnx", still_clip,
                            out) == 2);
     CHECK(imp_test_cli_one_error_line(&io, "--style-person"));
@@ -421,7 +499,7 @@ static void still_frames_skip_the_network(void)
         return;
     }
     /* The first frame ten times over, then a different one. */
-    struct clip same = {11, 0, {0}};
+    struct clip same = {.n = 11};
     for (int i = 0; i < 10; i++)
         same.rgb[i] = c.rgb[0];
     same.rgb[10] = c.rgb[9];
@@ -459,6 +537,7 @@ int main(void)
     if (CHECK(make_person(person)) && CHECK(make_clip(person, "0", still_clip)) &&
         CHECK(make_clip(person, "if(gte(n,25),32,0)", moving_clip))) {
         RUN(focus_keeps_every_frame_and_the_audio);
+        RUN(mask_video_holds_the_mask_of_each_frame);
         RUN(steadied_mask_flickers_less_on_a_still_person);
         RUN(steadied_mask_follows_a_moved_person_in_the_same_frame);
         RUN(still_frames_skip_the_network);

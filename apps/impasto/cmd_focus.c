@@ -21,8 +21,9 @@ static const char help[] =
     "usage: impasto focus PHOTO -o OUT.png|OUT.jpg [--blur RADIUS] [--mask MASK.png]\n"
     "                     [--background IMAGE|#RRGGBB] [--model general|landscape|FILE]\n"
     "                     [--style-background STYLE] [--style-person STYLE]\n"
-    "       impasto focus VIDEO -o OUT.mp4 [--blur RADIUS] [--background B] [--model M]\n"
-    "                     [--per-frame] [--crf N] [--codec NAME] [--preset NAME]\n"
+    "       impasto focus VIDEO -o OUT.mp4 [--blur RADIUS] [--mask MASK.mp4]\n"
+    "                     [--background B] [--model M] [--per-frame]\n"
+    "                     [--crf N] [--codec NAME] [--preset NAME]\n"
     "\n"
     "Blur a portrait's background the way a lens does, keeping the person\n"
     "sharp: MediaPipe's selfie segmentation finds the person, the mask is\n"
@@ -43,8 +44,14 @@ static const char help[] =
     "                        or the video\n"
     "  -b, --blur RADIUS     the blur disc's radius in pixels of the photo\n"
     "                        (default: 2% of its longer side; 0: no blur)\n"
-    "  -m, --mask MASK.png   also write the refined person mask (8-bit gray,\n"
-    "                        255 = person; photos)\n"
+    "  -m, --mask MASK       also write the refined person mask, grey, 255 =\n"
+    "                        person: for a photo a picture (.png, .jpg); for a\n"
+    "                        video a second video (.mp4, .mkv, .webm, .mov) of\n"
+    "                        the same frames and timestamps, the steadied mask\n"
+    "                        each frame was composited with, encoded as the\n"
+    "                        output is, without audio: one file that any editor\n"
+    "                        or ffmpeg's alphamerge takes as a track matte (a\n"
+    "                        folder of PNGs would be thousands of files)\n"
     "      --background B    replace the background instead of blurring it: a\n"
     "                        picture (scaled to cover, centred) or a colour as\n"
     "                        #RRGGBB\n"
@@ -78,6 +85,7 @@ static const char help[] =
     "  impasto focus me.jpg -o me-beach.png --background beach.jpg\n"
     "  impasto focus me.jpg -o me-candy.png --style-background candy.onnx\n"
     "  impasto focus call.mp4 -o call-focus.mp4 --blur 30\n"
+    "  impasto focus call.mp4 -o call-focus.mp4 --mask call-matte.mp4 --crf 18\n"
     "  impasto focus assets/astronaut.png -o out/astronaut-focus.png --runs 20\n";
 
 
@@ -302,7 +310,7 @@ static int focus_video(const struct request *r, const struct imp_cli_model_flags
     imp_video_quiet_logs();
     char err[512];
     struct imp_video_reader *reader = NULL;
-    struct imp_video_writer *writer = NULL;
+    struct imp_video_writer *writer = NULL, *mask_writer = NULL;
     struct focus_frames ff;
     memset(&ff, 0, sizeof ff);
     int rc = 0;
@@ -325,6 +333,15 @@ static int focus_video(const struct request *r, const struct imp_cli_model_flags
         rc = imp_cli_fail_message(r->out, err);
         goto done;
     }
+    /* The mask: a second video of the same frames and timestamps, grey,
+     * with the encoder settings of the first and no audio. */
+    struct imp_video_writer_options mask_opt = r->wopt;
+    mask_opt.no_audio = 1;
+    if (r->mask &&
+        imp_video_writer_open(r->mask, reader, &mask_opt, &mask_writer, err, sizeof err)) {
+        rc = imp_cli_fail_message(r->mask, err);
+        goto done;
+    }
     struct video_pipeline_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.predictors = 1;
@@ -332,9 +349,12 @@ static int focus_video(const struct request *r, const struct imp_cli_model_flags
     cfg.writer = writer;
     cfg.ordered_effect = focus_frames_apply;
     cfg.ordered_ctx = &ff;
+    cfg.side_writer = mask_writer;
+    cfg.side_frame = focus_frames_mask;
+    cfg.side_ctx = &ff;
     struct video_pipeline_result res;
     double secs;
-    rc = video_run_to_file(&cfg, info->frames, r->quiet, r->in, r->out, &res, &secs);
+    rc = video_run_to_file(&cfg, info->frames, r->quiet, r->in, r->out, r->mask, &res, &secs);
     if (rc)
         goto done;
     struct imp_focus_stream_counts n = imp_focus_stream_counts(ff.stream);
@@ -344,11 +364,14 @@ static int focus_video(const struct request *r, const struct imp_cli_model_flags
     printf("model    %s %s, %dx%d input, run on %lld of %lld frames (%s)\n", ff.kind,
            ff.model, ff.mw, ff.mh, n.network_runs, n.frames,
            r->per_frame ? "every frame's own mask" : "mask steadied over time");
+    if (r->mask)
+        printf("mask     %s (the refined mask of every frame, 255 = person)\n", r->mask);
     printf("took     %.2f s, %.1f fps (%d threads, %s)\n", secs,
            secs > 0 ? (double)res.frames / secs : 0.0, ff.threads, imp_isa_name(ff.s.isa));
     rc = video_stopped_early(&res);
 done:
     imp_video_writer_close(writer);
+    imp_video_writer_close(mask_writer);
     imp_video_reader_close(reader);
     focus_frames_close(&ff);
     return rc;
@@ -450,10 +473,9 @@ static int focus_main(int argc, char **argv)
     if (video && imp_image_type_for_path(r.in) >= 0)
         return imp_cli_usage(cmd, "%s: a photo gives a picture: name the output .png or "
                                   ".jpg", r.out);
-    if (video && (photo_only || r.mask))
+    if (video && photo_only)
         return imp_cli_usage(cmd, "%s applies to photos, not to a video",
-                             r.mask                              ? "--mask"
-                             : photo_only == OPT_RUNS            ? "--runs"
+                             photo_only == OPT_RUNS              ? "--runs"
                              : photo_only == OPT_STYLE_PERSON    ? "--style-person"
                              : photo_only == OPT_STYLE_BACKGROUND ? "--style-background"
                                                                  : "--quality");
@@ -468,9 +490,17 @@ static int focus_main(int argc, char **argv)
                                                          : "--preset");
     if (video && video_same_file(r.in, r.out))
         return imp_cli_fail(r.out, "is the input video; write to another file");
-    if (r.mask && imp_image_type_for_path(r.mask) < 0)
+    /* The mask is of the output's kind: a picture for a photo, a video
+     * (of the same frames) for a video. */
+    if (r.mask && !video && imp_image_type_for_path(r.mask) < 0)
         return imp_cli_usage(cmd, "%s: the mask's type comes from its name: .png, .jpg or "
                                   ".jpeg", r.mask);
+    if (r.mask && video && imp_image_type_for_path(r.mask) >= 0)
+        return imp_cli_usage(cmd, "%s: a video's mask is a video of the same frames: name "
+                                  "it .mp4, .mkv, .webm or .mov", r.mask);
+    if (r.mask && video && (video_same_file(r.mask, r.in) || video_same_file(r.mask, r.out)))
+        return imp_cli_fail(r.mask, "is the input or the output video; write the mask to "
+                                    "another file");
     uint8_t colour[3];
     if (r.background && r.background[0] == '#' && focus_parse_colour(r.background, colour) != 0)
         return imp_cli_usage(cmd, "--background '%s' is not a colour written #RRGGBB",

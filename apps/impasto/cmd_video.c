@@ -110,7 +110,8 @@ static int video_run(struct imp_stylize_job *job, const char *in_path, const cha
     cfg.writer = writer;
     struct video_pipeline_result res;
     double secs;
-    rc = video_run_to_file(&cfg, info->frames, quiet, in_path, out_path, &res, &secs);
+    rc = video_run_to_file(&cfg, info->frames, quiet, in_path, out_path, NULL, &res,
+                           &secs);
     if (rc)
         goto done;
     printf("video    %s (%dx%d, %lld frames, %s; audio: %s)\n", out_path, info->width,

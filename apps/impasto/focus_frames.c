@@ -185,6 +185,19 @@ int focus_frames_apply(void *ctx, const uint8_t *src, uint8_t *out, int w, int h
     return imp_focus_stream_frame(ff->stream, src, out, err, err_size);
 }
 
+int focus_frames_mask(void *ctx, uint8_t *out, int w, int h, char *err, size_t err_size)
+{
+    struct focus_frames *ff = ctx;
+    if (w != ff->w || h != ff->h) {
+        snprintf(err, err_size, "the mask is %dx%d, the frame %dx%d", ff->w, ff->h, w, h);
+        return -1;
+    }
+    const uint8_t *mask = imp_focus_mask(imp_focus_stream_effect(ff->stream));
+    for (size_t i = 0, n = (size_t)w * h; i < n; i++)
+        out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = mask[i];
+    return 0;
+}
+
 void focus_frames_close(struct focus_frames *ff)
 {
     imp_focus_stream_free(ff->stream);

@@ -46,6 +46,11 @@ int focus_frames_open(struct focus_frames *ff, const char *model, const char *ba
  * the struct focus_frames). Returns 0, or -1 with one line in err. */
 int focus_frames_apply(void *ctx, const uint8_t *src, uint8_t *out, int w, int h, int cut,
                        char *err, size_t err_size);
+/* The refined mask the last frame was composited with, as grey RGB
+ * (w x h x 3, 255 = person): the video pipeline's side_frame callback for
+ * impasto focus --mask. Returns 0, or -1 with err when w x h is not the
+ * last frame's size. */
+int focus_frames_mask(void *ctx, uint8_t *out, int w, int h, char *err, size_t err_size);
 void focus_frames_close(struct focus_frames *ff);
 
 /* "#RRGGBB" to bytes; -1 when it is not one. */

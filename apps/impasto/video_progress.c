@@ -79,7 +79,7 @@ static void on_interrupt(int sig)
 }
 
 int video_run_to_file(struct video_pipeline_config *cfg, int64_t total, int quiet,
-                      const char *in_path, const char *out_path,
+                      const char *in_path, const char *out_path, const char *side_path,
                       struct video_pipeline_result *res, double *secs)
 {
     char err[512];
@@ -100,8 +100,17 @@ int video_run_to_file(struct video_pipeline_config *cfg, int64_t total, int quie
         return imp_cli_fail(in_path, "%s", err);
     if (res->frames == 0 && !res->interrupted)
         return imp_cli_fail(in_path, "no frame of its video stream could be decoded");
-    if (imp_video_writer_finish(cfg->writer, err, sizeof err))
+    /* Both files whole before either is renamed into place: a failure
+     * leaves neither. */
+    struct imp_video_writer *side = cfg->side_writer;
+    if (imp_video_writer_complete(cfg->writer, err, sizeof err))
         return imp_cli_fail_message(out_path, err);
+    if (side && imp_video_writer_complete(side, err, sizeof err))
+        return imp_cli_fail_message(side_path, err);
+    if (imp_video_writer_commit(cfg->writer, err, sizeof err))
+        return imp_cli_fail_message(out_path, err);
+    if (side && imp_video_writer_commit(side, err, sizeof err))
+        return imp_cli_fail_message(side_path, err);
     return 0;
 }
 

@@ -23,14 +23,16 @@ void video_progress_show(void *ctx, int64_t done);
 /* Ends the bar's line (on a terminal). */
 void video_progress_end(const struct video_progress *pr);
 
-/* Runs the pipeline into its writer with the progress line (total frames,
- * quiet as for video_progress_init). Ctrl-C or SIGTERM during the run
- * stops it early with a playable file (a second one ends at once; cfg->stop
- * is set here). Fails with one line naming in_path (the pipeline's error,
- * or no frame decoded) or out_path (finishing the file). Returns 0, or the
- * exit code after the message; *secs is the run's wall time. */
+/* Runs the pipeline into its writer (and its side writer, if any, named
+ * side_path) with the progress line (total frames, quiet as for
+ * video_progress_init). Ctrl-C or SIGTERM during the run stops it early
+ * with a playable file (a second one ends at once; cfg->stop is set here).
+ * Both files are completed before either is renamed into place. Fails with
+ * one line naming in_path (the pipeline's error, or no frame decoded),
+ * out_path or side_path (finishing that file). Returns 0, or the exit code
+ * after the message; *secs is the run's wall time. */
 int video_run_to_file(struct video_pipeline_config *cfg, int64_t total, int quiet,
-                      const char *in_path, const char *out_path,
+                      const char *in_path, const char *out_path, const char *side_path,
                       struct video_pipeline_result *res, double *secs);
 /* After a successful run: says so when it was stopped early and returns
  * 130, else returns 0. */
