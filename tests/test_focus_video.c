@@ -5,6 +5,7 @@
  *
  *   - `impasto focus IN.mp4 -o OUT.mp4` keeps every frame and the audio;
  *   - `--mask MATTE.mp4` writes the mask of every frame, as composited;
+ *   - `--style-background` / `--style-person` paint one side, keep the other;
  *   - on a still person, the steadied mask flickers at least 2x less than
  *     every frame's own mask, measured on the full-resolution refined mask
  *     where the model hesitates;
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli_run.h"
+#include "focus_measures.h"
 #include "focus_stream.h"
 #include "harness.h"
 #include "image.h"
@@ -298,6 +300,78 @@ static void mask_video_holds_the_mask_of_each_frame(void)
     CHECK(access(lost, F_OK) != 0);
 }
 
+/* --style-background and --style-person on a video: on every frame the
+ * side asked for is painted and the other is the source as it was, where
+ * the mask (the --mask video of the same run) is sure of the side. The
+ * tiny in-tree style network, on the first 10 frames of the still clip,
+ * encoded at --crf 12. The kept side must be at least 38 dB from the
+ * source on every frame: the frames' round trip from YUV 4:2:0 to RGB and
+ * back alone costs about 42 dB on the test pattern's sharp coloured edges
+ * (at --crf 0 too), where the photo path gives the exact bytes. The painted
+ * side must be at least 10 levels (of 255) from the source on average. */
+static void video_paints_one_side_and_keeps_the_other(void)
+{
+    char style[512];
+    snprintf(style, sizeof style, "%s/tests/data/style/tiny_style.onnx", IMP_SOURCE_DIR);
+    const char *clip = imp_test_cli_path(&io, "short.mp4");
+    char args[1024];
+    snprintf(args, sizeof args, "-i '%s' -frames:v 10 -c:v libx264 -preset veryfast -crf 12 "
+             "-pix_fmt yuv420p -an", still_clip);
+    if (!CHECK(make(args, clip)))
+        return;
+    static const char *const sides[2] = {"background", "person"};
+    struct clip in;
+    if (!CHECK(load(clip, &in)) || !CHECK(in.n == 10)) {
+        unload(&in);
+        return;
+    }
+    size_t px = (size_t)SIZE * SIZE;
+    for (int side = 0; side < 2; side++) {
+        const char *out = imp_test_cli_path(&io, side ? "paint-person.mp4" : "paint-bg.mp4");
+        const char *matte = imp_test_cli_path(&io, side ? "paint-person-m.mp4"
+                                                        : "paint-bg-m.mp4");
+        if (!CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --mask '%s' --model '%s' "
+                                    "--style-%s '%s' --crf 12 --quiet",
+                                    clip, out, matte, model_path, sides[side], style) == 0)) {
+            printf("  %s", io.err);
+            continue;
+        }
+        struct clip got, m;
+        if (CHECK(load(out, &got)) && CHECK(load(matte, &m)) &&
+            CHECK(got.n == in.n && m.n == in.n)) {
+            double worst_psnr = 1e9, change = 0;
+            uint8_t *mask = malloc(px);
+            for (int t = 0; mask && t < in.n; t++) {
+                for (size_t i = 0; i < px; i++)
+                    mask[i] = m.rgb[t][i * 3];
+                uint8_t *bg = fm_core(mask, SIZE, SIZE, 0, 8, 2);
+                uint8_t *fg = fm_core(mask, SIZE, SIZE, 247, 255, 2);
+                const uint8_t *kept = side == 0 ? fg : bg, *painted = side == 0 ? bg : fg;
+                double psnr = fm_psnr(got.rgb[t], in.rgb[t], kept, px), sum = 0;
+                size_t k = 0;
+                for (size_t i = 0; i < px; i++)
+                    if (painted[i])
+                        for (int c = 0; c < 3; c++, k++)
+                            sum += fabs((double)got.rgb[t][i * 3 + c] - in.rgb[t][i * 3 + c]);
+                worst_psnr = psnr < worst_psnr ? psnr : worst_psnr;
+                change += k ? sum / (double)k : 0;
+                free(bg);
+                free(fg);
+            }
+            change /= in.n;
+            printf("  --style-%s on %d frames: the other side at least %.1f dB from the "
+                   "source, this side %.1f levels from it\n",
+                   sides[side], in.n, worst_psnr, change);
+            CHECK(worst_psnr >= 38.0);
+            CHECK(change >= 10.0);
+            free(mask);
+        }
+        unload(&got);
+        unload(&m);
+    }
+    unload(&in);
+}
+
 /* Mean |m_t - m_(t-1)| (0..255) over the pixels where the frame's own
  * mask is not sure (neither 0 nor 255) on some frame: the rim. */
 static double flicker(const uint8_t *masks, const uint8_t *band, int n)
@@ -480,9 +554,12 @@ static void bad_video_input_fails_with_one_line_and_no_file(void)
     CHECK(imp_test_cli_one_error_line(&io, "mask"));
     CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --runs 3", still_clip, out) == 2);
     CHECK(imp_test_cli_one_error_line(&io, "--runs"));
-    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --style-person x.onnx", still_clip,
-                           out) == 2);
-    CHECK(imp_test_cli_one_error_line(&io, "--style-person"));
+    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --model '%s' --style-person x.onnx",
+                           still_clip, out, model_path) == 1);
+    CHECK(imp_test_cli_one_error_line(&io, "x.onnx"));
+    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --style-person x.onnx --background "
+                           "'#000000'", still_clip, out) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "--background"));
     /* The output is the input. */
     CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s'", still_clip, still_clip) == 1);
     CHECK(imp_test_cli_one_error_line(&io, "input"));
@@ -538,6 +615,7 @@ int main(void)
         CHECK(make_clip(person, "if(gte(n,25),32,0)", moving_clip))) {
         RUN(focus_keeps_every_frame_and_the_audio);
         RUN(mask_video_holds_the_mask_of_each_frame);
+        RUN(video_paints_one_side_and_keeps_the_other);
         RUN(steadied_mask_flickers_less_on_a_still_person);
         RUN(steadied_mask_follows_a_moved_person_in_the_same_frame);
         RUN(still_frames_skip_the_network);

@@ -1,7 +1,6 @@
 /* impasto focus: a portrait with its background blurred like a lens (or
  * replaced), from a person segmentation model. The work per frame is
  * apps/effects/focus.h; this file wires files, the model and threads. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +10,6 @@
 #include "cli.h"
 #include "focus.h"
 #include "focus_frames.h"
-#include "styles.h"
-#include "stylize.h"
 #include "video.h"
 #include "video_pipeline.h"
 #include "video_progress.h"
@@ -23,6 +20,7 @@ static const char help[] =
     "                     [--style-background STYLE] [--style-person STYLE]\n"
     "       impasto focus VIDEO -o OUT.mp4 [--blur RADIUS] [--mask MASK.mp4]\n"
     "                     [--background B] [--model M] [--per-frame]\n"
+    "                     [--style-background STYLE] [--style-person STYLE]\n"
     "                     [--crf N] [--codec NAME] [--preset NAME]\n"
     "\n"
     "Blur a portrait's background the way a lens does, keeping the person\n"
@@ -60,13 +58,16 @@ static const char help[] =
     "                        4:3. The two are looked for in $IMP_SELFIE_DIR, then\n"
     "                        where scripts/build.sh fetches them\n"
     "      --style-background STYLE\n"
-    "                        photos: paint the background with a style (a\n"
-    "                        shipped style's name or a model file, as for\n"
-    "                        impasto stylize) instead of blurring it; the\n"
-    "                        person stays as it is. The style sees the\n"
-    "                        background with the person taken out: no halo\n"
+    "                        paint the background with a style (a shipped\n"
+    "                        style's name or a model file, as for impasto\n"
+    "                        stylize) instead of blurring it; the person stays\n"
+    "                        as it is. The style sees the background with the\n"
+    "                        person taken out: no halo. On a video the painted\n"
+    "                        side follows the steadied mask, and the style's\n"
+    "                        flicker is steadied as impasto video's does\n"
     "      --style-person STYLE\n"
-    "                        photos: paint the person, keep the background\n"
+    "                        paint the person, keep the background as it is\n"
+    "                        (give both: each side its own style)\n"
     "  -q, --quality Q       JPEG quality 1..100 (default 92)\n"
     "      --runs N          process the photo N times and print each step's\n"
     "                        median and fastest time, and its median CPU time\n"
@@ -86,6 +87,9 @@ static const char help[] =
     "  impasto focus me.jpg -o me-candy.png --style-background candy.onnx\n"
     "  impasto focus call.mp4 -o call-focus.mp4 --blur 30\n"
     "  impasto focus call.mp4 -o call-focus.mp4 --mask call-matte.mp4 --crf 18\n"
+    "  impasto focus call.mp4 -o call-candy.mp4 --style-background candy\n"
+    "  impasto focus call.mp4 -o call-both.mp4 --style-person udnie \\\n"
+    "      --style-background wave.onnx\n"
     "  impasto focus assets/astronaut.png -o out/astronaut-focus.png --runs 20\n";
 
 
@@ -98,69 +102,6 @@ struct request {
     int per_frame, quiet;
     struct imp_video_writer_options wopt;
 };
-
-/* The picture through a style (a shipped name, a style of a multi-style
- * file, or a model file: resolved as impasto stylize resolves --style)
- * into out. */
-static int stylize_picture(const char *style, const struct imp_cli_model_flags *flags,
-                           const uint8_t *rgb, int w, int h, uint8_t *out)
-{
-    char why[512];
-    struct imp_style_request req = {.style = style, .strength = 1.0f};
-    struct imp_style_choice choice;
-    int rc = imp_styles_choose(&req, &choice);
-    if (rc) {
-        imp_styles_choice_free(&choice);
-        return rc;
-    }
-    struct imp_stylizer_options o = imp_stylizer_options_default();
-    o.predictor = flags->opt;
-    struct imp_stylizer *st = NULL;
-    if (imp_style_detect(choice.models[0], &o.convention, why, sizeof why) != 0 ||
-        imp_stylizer_create(choice.models[0], &o, &st, why, sizeof why) != 0 ||
-        imp_styles_apply(&choice, st, why, sizeof why) != 0 ||
-        imp_stylizer_run(st, rgb, w, h, out, why, sizeof why) != 0)
-        rc = imp_cli_fail(choice.label, "%s", why);
-    imp_stylizer_free(st);
-    imp_styles_choice_free(&choice);
-    return rc;
-}
-
-/* --style-person / --style-background: each side stylized or kept, laid
- * together through the refined mask. The background is stylized from the
- * plate (the person taken out), so the style never smears the person's
- * colours round them. */
-static int style_sides(const struct request *r, const struct imp_cli_model_flags *flags,
-                       struct imp_focus *fx, const struct imp_image *photo, uint8_t *out)
-{
-    size_t bytes = (size_t)photo->width * photo->height * 3;
-    uint8_t *person = NULL, *background = NULL, *plate = NULL;
-    int rc = 0;
-    if (r->style_person) {
-        person = malloc(bytes);
-        rc = person ? stylize_picture(r->style_person, flags, photo->pixels, photo->width,
-                                      photo->height, person)
-                    : imp_cli_fail(r->in, "out of memory");
-    }
-    if (rc == 0 && r->style_background) {
-        plate = malloc(bytes);
-        background = malloc(bytes);
-        if (!plate || !background) {
-            rc = imp_cli_fail(r->in, "out of memory");
-        } else {
-            imp_focus_plate(fx, photo->pixels, plate);
-            rc = stylize_picture(r->style_background, flags, plate, photo->width,
-                                 photo->height, background);
-        }
-    }
-    if (rc == 0)
-        imp_focus_layer(fx, person ? person : photo->pixels,
-                        background ? background : photo->pixels, out);
-    free(person);
-    free(background);
-    free(plate);
-    return rc;
-}
 
 /* CPU time of the whole process, all threads. */
 static double cpu_ms(void)
@@ -205,6 +146,13 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
         imp_image_free(&photo);
         return rc;
     }
+    int styled = r->style_person || r->style_background;
+    if (styled && (rc = focus_frames_open_styles(&ff, r->style_person, r->style_background,
+                                                 flags, 0)) != 0) {
+        focus_frames_close(&ff);
+        imp_image_free(&photo);
+        return rc;
+    }
     struct imp_focus *fx = imp_focus_stream_effect(ff.stream);
     size_t np = (size_t)photo.width * photo.height;
     uint8_t *out = malloc(np * 3);
@@ -233,9 +181,10 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
         memcpy(cpu, used, sizeof used);
     }
 
-    int styled = r->style_person || r->style_background;
-    if (styled && (rc = style_sides(r, flags, fx, &photo, out)) != 0)
+    if (styled && focus_frames_paint(&ff, photo.pixels, out, why, sizeof why)) {
+        rc = imp_cli_fail_message(r->in, why);
         goto done;
+    }
     struct imp_image result = {photo.width, photo.height, 3, out};
     struct imp_image mask_img = {photo.width, photo.height, 1,
                                  (uint8_t *)imp_focus_mask(fx)};
@@ -327,6 +276,8 @@ static int focus_video(const struct request *r, const struct imp_cli_model_flags
     }
     rc = focus_frames_open(&ff, r->model, r->background, flags, info->width, info->height,
                            &opt);
+    if (rc == 0 && (r->style_person || r->style_background))
+        rc = focus_frames_open_styles(&ff, r->style_person, r->style_background, flags, 1);
     if (rc)
         goto done;
     if (imp_video_writer_open(r->out, reader, &r->wopt, &writer, err, sizeof err)) {
@@ -361,6 +312,11 @@ static int focus_video(const struct request *r, const struct imp_cli_model_flags
     printf("focus    %s -> %s (%dx%d, %lld frames, %s; audio: %s)\n", r->in, r->out,
            info->width, info->height, (long long)res.frames, imp_video_writer_codec(writer),
            info->has_audio ? imp_video_writer_audio(writer) : "none");
+    if (r->style_person)
+        printf("style    person painted with %s\n", ff.person.effect.label);
+    if (r->style_background)
+        printf("style    background painted with %s (from the plate: the person taken "
+               "out)\n", ff.behind.effect.label);
     printf("model    %s %s, %dx%d input, run on %lld of %lld frames (%s)\n", ff.kind,
            ff.model, ff.mw, ff.mh, n.network_runs, n.frames,
            r->per_frame ? "every frame's own mask" : "mask steadied over time");
@@ -439,7 +395,6 @@ static int focus_main(int argc, char **argv)
             photo_only = id;
         } else if (id == OPT_STYLE_PERSON || id == OPT_STYLE_BACKGROUND) {
             *(id == OPT_STYLE_PERSON ? &r.style_person : &r.style_background) = a.value;
-            photo_only = id;
         } else if (id == OPT_PER_FRAME) {
             r.per_frame = 1;
             video_only = id;
@@ -475,10 +430,7 @@ static int focus_main(int argc, char **argv)
                                   ".jpg", r.out);
     if (video && photo_only)
         return imp_cli_usage(cmd, "%s applies to photos, not to a video",
-                             photo_only == OPT_RUNS              ? "--runs"
-                             : photo_only == OPT_STYLE_PERSON    ? "--style-person"
-                             : photo_only == OPT_STYLE_BACKGROUND ? "--style-background"
-                                                                 : "--quality");
+                             photo_only == OPT_RUNS ? "--runs" : "--quality");
     if ((r.style_person || r.style_background) && r.background)
         return imp_cli_usage(cmd, "--background replaces what --style-background or "
                                   "--style-person keep: give one or the other");
