@@ -13,7 +13,7 @@
  *     frame's own mask is in that same frame (no lag);
  *   - a still picture lets the network skip frames;
  *   - `impasto live --focus` writes the frames asked for, blurred, to a
- *     file and as YUV4MPEG2;
+ *     file and as YUV4MPEG2, and with --background replaced;
  *   - bad input fails with one line and leaves no file.
  *
  * Needs ../shared/models (the MediaPipe selfie model) and ffmpeg; skips
@@ -531,6 +531,74 @@ static void live_focus_writes_blurred_frames(void)
     CHECK(imp_test_cli_one_error_line(&io, "--focus"));
 }
 
+/* impasto live --focus --background, headless on the endless test
+ * pattern (no person in it: all of it is background): with a colour every
+ * frame is that colour, with a picture every frame is the picture (of the
+ * frame's size here, so scaled by 1); within what the encoder changes. */
+static void live_focus_replaces_the_background(void)
+{
+    const char *out = imp_test_cli_path(&io, "live-bg.mp4");
+    const char *source = "lavfi:testsrc2=size=512x512:rate=25";
+    static const uint8_t colour[3] = {0x20, 0x80, 0xc0};
+    struct clip got;
+    if (!CHECK(imp_test_cli_run(&io, "live --focus --focus-model '%s' --background '#2080c0' "
+                                "--input %s --headless --frames 6 -o '%s' --deadline 1000",
+                                model_path, source, out) == 0)) {
+        printf("  %s", io.err);
+        return;
+    }
+    size_t px = (size_t)SIZE * SIZE;
+    if (CHECK(load(out, &got)) && CHECK(got.n == 6)) {
+        double diff = 0;
+        size_t off = 0;
+        for (int t = 0; t < got.n; t++)
+            for (size_t i = 0; i < px; i++)
+                for (int c = 0; c < 3; c++) {
+                    int d = abs((int)got.rgb[t][i * 3 + c] - colour[c]);
+                    diff += d;
+                    off += d > 12;
+                }
+        diff /= (double)got.n * px * 3;
+        printf("  --background '#2080c0': %.2f levels from the colour on average, %.3f%% of "
+               "values more than 12 off\n",
+               diff, 100.0 * (double)off / ((double)got.n * px * 3));
+        CHECK(diff < 2.0);
+        CHECK((double)off < 0.01 * (double)got.n * px * 3);
+    }
+    unload(&got);
+    if (!CHECK(imp_test_cli_run(&io, "live --focus --focus-model '%s' --background '%s' "
+                                "--input %s --headless --frames 4 -o '%s' --deadline 1000",
+                                model_path, photo_path, source, out) == 0)) {
+        printf("  %s", io.err);
+        return;
+    }
+    struct imp_image photo = {0};
+    char err[256];
+    if (CHECK(load(out, &got)) && CHECK(got.n == 4) &&
+        CHECK(imp_image_load(photo_path, &photo, err, sizeof err) == 0)) {
+        uint8_t *all = malloc(px);
+        memset(all, 1, px);
+        double worst = 1e9;
+        for (int t = 0; all && t < got.n; t++) {
+            double p = fm_psnr(got.rgb[t], photo.pixels, all, px);
+            worst = p < worst ? p : worst;
+        }
+        printf("  --background astronaut.png: every frame at least %.1f dB from the picture\n",
+               worst);
+        CHECK(worst >= 30.0);
+        free(all);
+    }
+    imp_image_free(&photo);
+    unload(&got);
+    /* A colour that is none, and --background without --focus. */
+    CHECK(imp_test_cli_run(&io, "live --focus --background '#12345' --input %s --headless "
+                           "-o '%s'", source, out) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "#12345"));
+    CHECK(imp_test_cli_run(&io, "live --background '#123456' --input %s --headless -o '%s'",
+                           source, out) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "--focus"));
+}
+
 /* Bad input: one line, non-zero exit, and no output file (nor a temporary
  * one) left behind. */
 static void bad_video_input_fails_with_one_line_and_no_file(void)
@@ -620,6 +688,7 @@ int main(void)
         RUN(steadied_mask_follows_a_moved_person_in_the_same_frame);
         RUN(still_frames_skip_the_network);
         RUN(live_focus_writes_blurred_frames);
+        RUN(live_focus_replaces_the_background);
         RUN(bad_video_input_fails_with_one_line_and_no_file);
     }
     imp_test_cli_close(&io);
