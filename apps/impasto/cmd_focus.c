@@ -74,9 +74,9 @@ static const char help[] =
     "                        (a benchmark; the output is the same)\n"
     "      --per-frame       video: every frame's own mask, the network on every\n"
     "                        frame (no steadying; to compare)\n"
-    "      --crf N, --codec NAME, --preset NAME\n"
-    "                        video: the encoder, as for impasto video\n"
-    "      --quiet           video: no progress line\n" IMP_CLI_MODEL_HELP
+    "      --quiet           video: no progress line\n"
+    "video encoder (of the output and the mask):\n" VIDEO_WRITER_HELP
+    "threads and kernels:\n" IMP_CLI_MODEL_HELP
     "  -h, --help            show this help\n"
     "\n"
     "examples:\n"
@@ -336,8 +336,7 @@ done:
 static int focus_main(int argc, char **argv)
 {
     enum { OPT_OUTPUT = 1, OPT_BLUR, OPT_MASK, OPT_BACKGROUND, OPT_MODEL, OPT_RUNS,
-           OPT_QUALITY, OPT_PER_FRAME, OPT_QUIET, OPT_CRF, OPT_CODEC, OPT_PRESET,
-           OPT_STYLE_PERSON, OPT_STYLE_BACKGROUND };
+           OPT_QUALITY, OPT_PER_FRAME, OPT_QUIET, OPT_STYLE_PERSON, OPT_STYLE_BACKGROUND };
     static const struct imp_cli_option opts[] = {
         IMP_CLI_MODEL_OPTIONS,
         {"output", 'o', 1, OPT_OUTPUT},
@@ -349,9 +348,7 @@ static int focus_main(int argc, char **argv)
         {"quality", 'q', 1, OPT_QUALITY},
         {"per-frame", 0, 0, OPT_PER_FRAME},
         {"quiet", 0, 0, OPT_QUIET},
-        {"crf", 0, 1, OPT_CRF},
-        {"codec", 0, 1, OPT_CODEC},
-        {"preset", 0, 1, OPT_PRESET},
+        VIDEO_WRITER_OPTIONS,
         {"style-person", 0, 1, OPT_STYLE_PERSON},
         {"style-background", 0, 1, OPT_STYLE_BACKGROUND},
         {0},
@@ -384,11 +381,8 @@ static int focus_main(int argc, char **argv)
         } else if (id == OPT_MODEL) {
             r.model = a.value;
         } else if (id == OPT_BLUR) {
-            if (imp_cli_parse_float(cmd, "--blur", a.value, &r.blur))
+            if (imp_cli_parse_blur(cmd, a.value, &r.blur))
                 return IMP_CLI_EXIT_USAGE;
-            if (!(r.blur >= 0 && r.blur <= 512))
-                return imp_cli_usage(cmd, "--blur wants a radius from 0 to 512 pixels, not '%s'",
-                                     a.value);
         } else if (id == OPT_QUALITY) {
             if (imp_cli_parse_int(cmd, "--quality", a.value, 1, 100, &r.quality))
                 return IMP_CLI_EXIT_USAGE;
@@ -400,22 +394,16 @@ static int focus_main(int argc, char **argv)
             video_only = id;
         } else if (id == OPT_QUIET) {
             r.quiet = 1;
-        } else if (id == OPT_CRF) {
-            if (imp_cli_parse_int(cmd, "--crf", a.value, 0, 63, &r.wopt.crf))
-                return IMP_CLI_EXIT_USAGE;
-            video_only = id;
-        } else if (id == OPT_CODEC) {
-            r.wopt.codec = a.value;
-            video_only = id;
-        } else if (id == OPT_PRESET) {
-            r.wopt.preset = a.value;
-            video_only = id;
         } else if (id == OPT_RUNS) {
             if (imp_cli_parse_int(cmd, "--runs", a.value, 1, 10000, &r.runs))
                 return IMP_CLI_EXIT_USAGE;
             photo_only = id;
-        } else if (imp_cli_model_flag(&flags, cmd, id, a.value) < 0) {
-            return IMP_CLI_EXIT_USAGE;
+        } else {
+            int taken = video_writer_option(&r.wopt, cmd, id, a.value);
+            if (taken > 0)
+                video_only = id;
+            else if (taken < 0 || imp_cli_model_flag(&flags, cmd, id, a.value) < 0)
+                return IMP_CLI_EXIT_USAGE;
         }
     }
     if (!r.in)
@@ -436,10 +424,10 @@ static int focus_main(int argc, char **argv)
                                   "--style-person keep: give one or the other");
     if (!video && video_only)
         return imp_cli_usage(cmd, "%s applies to videos, not to a photo",
-                             video_only == OPT_PER_FRAME ? "--per-frame"
-                             : video_only == OPT_CRF     ? "--crf"
-                             : video_only == OPT_CODEC   ? "--codec"
-                                                         : "--preset");
+                             video_only == OPT_PER_FRAME  ? "--per-frame"
+                             : video_only == VIDEO_OPT_CRF ? "--crf"
+                             : video_only == VIDEO_OPT_CODEC ? "--codec"
+                                                             : "--preset");
     if (video && video_same_file(r.in, r.out))
         return imp_cli_fail(r.out, "is the input video; write to another file");
     /* The mask is of the output's kind: a picture for a photo, a video

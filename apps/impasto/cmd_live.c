@@ -535,11 +535,8 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
             background = a.value;
             break;
         case OPT_BLUR:
-            if (imp_cli_parse_float(cmd, "--blur", a.value, &blur))
+            if (imp_cli_parse_blur(cmd, a.value, &blur))
                 return IMP_CLI_EXIT_USAGE;
-            if (!(blur >= 0 && blur <= 512))
-                return imp_cli_usage(cmd, "--blur wants a radius from 0 to 512 pixels, not '%s'",
-                                     a.value);
             break;
         default: {
             int r = imp_stylize_style_option(job, cmd, id, a.value);

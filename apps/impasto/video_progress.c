@@ -61,6 +61,23 @@ void video_progress_show(void *ctx, int64_t done)
     fflush(stderr);
 }
 
+int video_writer_option(struct imp_video_writer_options *o, const char *cmd, int id,
+                        const char *value)
+{
+    switch (id) {
+    case VIDEO_OPT_CRF:
+        return imp_cli_parse_int(cmd, "--crf", value, 0, 63, &o->crf) ? -1 : 1;
+    case VIDEO_OPT_CODEC:
+        o->codec = value;
+        return 1;
+    case VIDEO_OPT_PRESET:
+        o->preset = value;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 int video_same_file(const char *a, const char *b)
 {
     struct stat sa, sb;

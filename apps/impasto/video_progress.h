@@ -38,6 +38,24 @@ int video_run_to_file(struct video_pipeline_config *cfg, int64_t total, int quie
  * 130, else returns 0. */
 int video_stopped_early(const struct video_pipeline_result *res);
 
+/* The encoder options of the commands that write video files (video,
+ * focus): in a command's option table, parsed by video_writer_option, and
+ * taught in its --help by VIDEO_WRITER_HELP. */
+enum { VIDEO_OPT_CRF = 1300, VIDEO_OPT_CODEC, VIDEO_OPT_PRESET };
+#define VIDEO_WRITER_OPTIONS                                                       \
+    {"crf", 0, 1, VIDEO_OPT_CRF}, {"codec", 0, 1, VIDEO_OPT_CODEC},                \
+        {"preset", 0, 1, VIDEO_OPT_PRESET}
+#define VIDEO_WRITER_HELP                                                          \
+    "      --crf N           encoder quality, lower is better (x264: 0-51,\n"     \
+    "                        default 23; VP9: 0-63, default 32)\n"                \
+    "      --codec NAME      video encoder (default: libx264 for mp4, mkv, mov;\n" \
+    "                        libvpx-vp9 for webm; see 'ffmpeg -encoders')\n"     \
+    "      --preset NAME     encoder speed preset (x264 default: veryfast)\n"
+/* One of VIDEO_WRITER_OPTIONS into o: 1 when taken, 0 when the id is not
+ * one of them, -1 after a usage message. */
+int video_writer_option(struct imp_video_writer_options *o, const char *cmd, int id,
+                        const char *value);
+
 /* 1 when the two paths name the same file (or the same name). */
 int video_same_file(const char *a, const char *b);
 
