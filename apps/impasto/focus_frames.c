@@ -70,32 +70,41 @@ static int painting(const struct focus_frames *ff)
     return ff->person.job || ff->behind.job;
 }
 
-/* The buffers of the painted sides for frames of w x h. */
+/* The buffers of the painted sides for frames of w x h: each side's
+ * painting, the plate for a background style, and in a stream the
+ * unpainted frame and what each side's temporal blend keeps. */
 static int side_buffers(struct focus_frames *ff, int w, int h)
 {
-    struct focus_side *sides[2] = {&ff->person, &ff->behind};
-    uint8_t **bufs[] = {&ff->plate,           &ff->focused,           &ff->person.painted,
-                        &ff->person.prev_in,  &ff->person.prev_painted, &ff->behind.painted,
-                        &ff->behind.prev_in, &ff->behind.prev_painted};
-    size_t n_bufs = sizeof bufs / sizeof bufs[0];
-    for (size_t i = 0; i < n_bufs; i++) {
-        free(*bufs[i]);
-        *bufs[i] = NULL;
+    size_t bytes = (size_t)w * h * 3;
+    int stream = ff->person.stream || ff->behind.stream;
+    struct {
+        uint8_t **buf;
+        int needed;
+    } bufs[] = {
+        {&ff->plate, ff->behind.job != NULL},
+        {&ff->focused, stream},
+        {&ff->person.painted, ff->person.job != NULL},
+        {&ff->person.prev_in, ff->person.stream},
+        {&ff->person.prev_painted, ff->person.stream},
+        {&ff->behind.painted, ff->behind.job != NULL},
+        {&ff->behind.prev_in, ff->behind.stream},
+        {&ff->behind.prev_painted, ff->behind.stream},
+    };
+    int ok = 1;
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
+        free(*bufs[i].buf);
+        *bufs[i].buf = bufs[i].needed ? malloc(bytes) : NULL;
+        ok &= !bufs[i].needed || *bufs[i].buf;
     }
+    struct focus_side *sides[2] = {&ff->person, &ff->behind};
     for (int i = 0; i < 2; i++) {
         free(sides[i]->work);
-        sides[i]->work = NULL;
         sides[i]->have_prev = 0;
+        sides[i]->work =
+            sides[i]->stream ? malloc(imp_temporal_work_size(w, h) * sizeof(float)) : NULL;
+        ok &= !sides[i]->stream || sides[i]->work;
     }
-    if (!painting(ff))
-        return 0;
-    for (size_t i = 0; i < n_bufs; i++)
-        if (!(*bufs[i] = malloc((size_t)w * h * 3)))
-            return -1;
-    for (int i = 0; i < 2; i++)
-        if (!(sides[i]->work = malloc(imp_temporal_work_size(w, h) * sizeof(float))))
-            return -1;
-    return 0;
+    return ok ? 0 : -1;
 }
 
 /* The effect for frames of w x h (and the background scaled to them). */
