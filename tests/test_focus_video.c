@@ -4,6 +4,8 @@
  * moving test pattern, with a sine tone.
  *
  *   - `impasto focus IN.mp4 -o OUT.mp4` keeps every frame and the audio;
+ *   - `--mask MATTE.mp4` writes the mask of every frame, as composited;
+ *   - `--style-background` / `--style-person` paint one side, keep the other;
  *   - on a still person, the steadied mask flickers at least 2x less than
  *     every frame's own mask, measured on the full-resolution refined mask
  *     where the model hesitates;
@@ -11,7 +13,7 @@
  *     frame's own mask is in that same frame (no lag);
  *   - a still picture lets the network skip frames;
  *   - `impasto live --focus` writes the frames asked for, blurred, to a
- *     file and as YUV4MPEG2;
+ *     file and as YUV4MPEG2, and with --background replaced;
  *   - bad input fails with one line and leaves no file.
  *
  * Needs ../shared/models (the MediaPipe selfie model) and ffmpeg; skips
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli_run.h"
+#include "focus_measures.h"
 #include "focus_stream.h"
 #include "harness.h"
 #include "image.h"
@@ -51,6 +54,7 @@ static bool make(const char *args, const char *out)
 struct clip {
     int n, has_audio;
     uint8_t *rgb[64];
+    double seconds[64]; /* each frame's timestamp */
 };
 
 static bool load(const char *path, struct clip *c)
@@ -68,6 +72,7 @@ static bool load(const char *path, struct clip *c)
         struct imp_video_frame f;
         int rc = imp_video_reader_next(r, &f, err, sizeof err);
         if (rc == 1 && c->n < 64 && f.width == SIZE && f.height == SIZE) {
+            c->seconds[c->n] = f.seconds;
             c->rgb[c->n++] = f.rgb;
             f.rgb = NULL;
         } else if (rc != 0) {
@@ -222,6 +227,149 @@ static void focus_keeps_every_frame_and_the_audio(void)
     }
     unload(&in);
     unload(&got);
+}
+
+/* --mask on a video: a second video of the same frames and timestamps,
+ * each frame the steadied mask that frame was composited with. On the
+ * clip where the person jumps, so that a mask a frame early or late would
+ * show; compared with the stream's own masks computed here, within what
+ * the encoder changes. */
+static void mask_video_holds_the_mask_of_each_frame(void)
+{
+    const char *out = imp_test_cli_path(&io, "moving-focus.mp4");
+    const char *matte = imp_test_cli_path(&io, "moving-matte.mp4");
+    if (!CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --mask '%s' --model '%s' --quiet",
+                                moving_clip, out, matte, model_path) == 0)) {
+        printf("  %s", io.err);
+        return;
+    }
+    CHECK(imp_test_has(io.out, matte));
+    struct clip in, got, m;
+    struct imp_focus_stream_options steady = imp_focus_stream_options_default();
+    long long runs = 0;
+    uint8_t *want = NULL;
+    if (CHECK(load(moving_clip, &in)) && CHECK(load(out, &got)) && CHECK(load(matte, &m)) &&
+        CHECK(in.n == 50 && got.n == in.n && m.n == in.n) && CHECK(!m.has_audio) &&
+        CHECK((want = masks_of(&in, &steady, &runs)) != NULL)) {
+        size_t px = (size_t)SIZE * SIZE;
+        int same_times = 1, grey = 1;
+        double diff = 0, worst = 0, shifted = 0;
+        size_t far = 0;
+        for (int t = 0; t < m.n; t++) {
+            same_times &= m.seconds[t] == got.seconds[t] && m.seconds[t] == in.seconds[t];
+            double frame = 0, off = 0;
+            for (size_t i = 0; i < px; i++) {
+                const uint8_t *p = m.rgb[t] + i * 3;
+                grey &= abs((int)p[0] - p[1]) <= 3 && abs((int)p[0] - p[2]) <= 3;
+                int d = abs((int)p[0] - want[t * px + i]);
+                frame += d;
+                far += d > 32;
+                /* The neighbouring frame's mask, for scale. */
+                int u = t > 0 ? t - 1 : 1;
+                off += abs((int)p[0] - want[u * px + i]);
+            }
+            diff += frame / (double)px;
+            worst = frame / (double)px > worst ? frame / (double)px : worst;
+            shifted = off / (double)px > shifted ? off / (double)px : shifted;
+        }
+        diff /= m.n;
+        printf("  %d frames, %d masks; mask video off the composited mask by %.2f levels "
+               "on average, %.2f on the worst frame, %.4f%% of pixels by more than 32; the "
+               "neighbouring frame's mask is up to %.2f off\n",
+               got.n, m.n, diff, worst, 100.0 * (double)far / ((double)px * m.n), shifted);
+        CHECK(same_times);
+        CHECK(grey);
+        CHECK(diff < 1.5);
+        CHECK(worst < 3.0);
+        CHECK((double)far < 0.002 * (double)px * m.n);
+        /* The jump moves the person by 32 pixels: a frame's mask against
+         * its neighbour's is far worse than the encoder's error. */
+        CHECK(shifted > 3 * worst);
+    }
+    free(want);
+    unload(&in);
+    unload(&got);
+    unload(&m);
+    /* Nothing half-written: a mask that cannot be written leaves neither
+     * file. */
+    const char *lost = imp_test_cli_path(&io, "lost.mp4");
+    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --mask '%s' --model '%s' --quiet",
+                           moving_clip, lost, imp_test_cli_path(&io, "no-dir/matte.mp4"),
+                           model_path) == 1);
+    CHECK(imp_test_cli_one_error_line(&io, "matte.mp4"));
+    CHECK(access(lost, F_OK) != 0);
+}
+
+/* --style-background and --style-person on a video: on every frame the
+ * side asked for is painted and the other is the source as it was, where
+ * the mask (the --mask video of the same run) is sure of the side. The
+ * tiny in-tree style network, on the first 10 frames of the still clip,
+ * encoded at --crf 12. The kept side must be at least 38 dB from the
+ * source on every frame: the frames' round trip from YUV 4:2:0 to RGB and
+ * back alone costs about 42 dB on the test pattern's sharp coloured edges
+ * (at --crf 0 too), where the photo path gives the exact bytes. The painted
+ * side must be at least 10 levels (of 255) from the source on average. */
+static void video_paints_one_side_and_keeps_the_other(void)
+{
+    char style[512];
+    snprintf(style, sizeof style, "%s/tests/data/style/tiny_style.onnx", IMP_SOURCE_DIR);
+    const char *clip = imp_test_cli_path(&io, "short.mp4");
+    char args[1024];
+    snprintf(args, sizeof args, "-i '%s' -frames:v 10 -c:v libx264 -preset veryfast -crf 12 "
+             "-pix_fmt yuv420p -an", still_clip);
+    if (!CHECK(make(args, clip)))
+        return;
+    static const char *const sides[2] = {"background", "person"};
+    struct clip in;
+    if (!CHECK(load(clip, &in)) || !CHECK(in.n == 10)) {
+        unload(&in);
+        return;
+    }
+    size_t px = (size_t)SIZE * SIZE;
+    for (int side = 0; side < 2; side++) {
+        const char *out = imp_test_cli_path(&io, side ? "paint-person.mp4" : "paint-bg.mp4");
+        const char *matte = imp_test_cli_path(&io, side ? "paint-person-m.mp4"
+                                                        : "paint-bg-m.mp4");
+        if (!CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --mask '%s' --model '%s' "
+                                    "--style-%s '%s' --crf 12 --quiet",
+                                    clip, out, matte, model_path, sides[side], style) == 0)) {
+            printf("  %s", io.err);
+            continue;
+        }
+        struct clip got, m;
+        if (CHECK(load(out, &got)) && CHECK(load(matte, &m)) &&
+            CHECK(got.n == in.n && m.n == in.n)) {
+            double worst_psnr = 1e9, change = 0;
+            uint8_t *mask = malloc(px);
+            for (int t = 0; mask && t < in.n; t++) {
+                for (size_t i = 0; i < px; i++)
+                    mask[i] = m.rgb[t][i * 3];
+                uint8_t *bg = fm_core(mask, SIZE, SIZE, 0, 8, 2);
+                uint8_t *fg = fm_core(mask, SIZE, SIZE, 247, 255, 2);
+                const uint8_t *kept = side == 0 ? fg : bg, *painted = side == 0 ? bg : fg;
+                double psnr = fm_psnr(got.rgb[t], in.rgb[t], kept, px), sum = 0;
+                size_t k = 0;
+                for (size_t i = 0; i < px; i++)
+                    if (painted[i])
+                        for (int c = 0; c < 3; c++, k++)
+                            sum += fabs((double)got.rgb[t][i * 3 + c] - in.rgb[t][i * 3 + c]);
+                worst_psnr = psnr < worst_psnr ? psnr : worst_psnr;
+                change += k ? sum / (double)k : 0;
+                free(bg);
+                free(fg);
+            }
+            change /= in.n;
+            printf("  --style-%s on %d frames: the other side at least %.1f dB from the "
+                   "source, this side %.1f levels from it\n",
+                   sides[side], in.n, worst_psnr, change);
+            CHECK(worst_psnr >= 38.0);
+            CHECK(change >= 10.0);
+            free(mask);
+        }
+        unload(&got);
+        unload(&m);
+    }
+    unload(&in);
 }
 
 /* Mean |m_t - m_(t-1)| (0..255) over the pixels where the frame's own
@@ -383,6 +531,74 @@ static void live_focus_writes_blurred_frames(void)
     CHECK(imp_test_cli_one_error_line(&io, "--focus"));
 }
 
+/* impasto live --focus --background, headless on the endless test
+ * pattern (no person in it: all of it is background): with a colour every
+ * frame is that colour, with a picture every frame is the picture (of the
+ * frame's size here, so scaled by 1); within what the encoder changes. */
+static void live_focus_replaces_the_background(void)
+{
+    const char *out = imp_test_cli_path(&io, "live-bg.mp4");
+    const char *source = "lavfi:testsrc2=size=512x512:rate=25";
+    static const uint8_t colour[3] = {0x20, 0x80, 0xc0};
+    struct clip got;
+    if (!CHECK(imp_test_cli_run(&io, "live --focus --focus-model '%s' --background '#2080c0' "
+                                "--input %s --headless --frames 6 -o '%s' --deadline 1000",
+                                model_path, source, out) == 0)) {
+        printf("  %s", io.err);
+        return;
+    }
+    size_t px = (size_t)SIZE * SIZE;
+    if (CHECK(load(out, &got)) && CHECK(got.n == 6)) {
+        double diff = 0;
+        size_t off = 0;
+        for (int t = 0; t < got.n; t++)
+            for (size_t i = 0; i < px; i++)
+                for (int c = 0; c < 3; c++) {
+                    int d = abs((int)got.rgb[t][i * 3 + c] - colour[c]);
+                    diff += d;
+                    off += d > 12;
+                }
+        diff /= (double)got.n * px * 3;
+        printf("  --background '#2080c0': %.2f levels from the colour on average, %.3f%% of "
+               "values more than 12 off\n",
+               diff, 100.0 * (double)off / ((double)got.n * px * 3));
+        CHECK(diff < 2.0);
+        CHECK((double)off < 0.01 * (double)got.n * px * 3);
+    }
+    unload(&got);
+    if (!CHECK(imp_test_cli_run(&io, "live --focus --focus-model '%s' --background '%s' "
+                                "--input %s --headless --frames 4 -o '%s' --deadline 1000",
+                                model_path, photo_path, source, out) == 0)) {
+        printf("  %s", io.err);
+        return;
+    }
+    struct imp_image photo = {0};
+    char err[256];
+    if (CHECK(load(out, &got)) && CHECK(got.n == 4) &&
+        CHECK(imp_image_load(photo_path, &photo, err, sizeof err) == 0)) {
+        uint8_t *all = malloc(px);
+        memset(all, 1, px);
+        double worst = 1e9;
+        for (int t = 0; all && t < got.n; t++) {
+            double p = fm_psnr(got.rgb[t], photo.pixels, all, px);
+            worst = p < worst ? p : worst;
+        }
+        printf("  --background astronaut.png: every frame at least %.1f dB from the picture\n",
+               worst);
+        CHECK(worst >= 30.0);
+        free(all);
+    }
+    imp_image_free(&photo);
+    unload(&got);
+    /* A colour that is none, and --background without --focus. */
+    CHECK(imp_test_cli_run(&io, "live --focus --background '#12345' --input %s --headless "
+                           "-o '%s'", source, out) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "#12345"));
+    CHECK(imp_test_cli_run(&io, "live --background '#123456' --input %s --headless -o '%s'",
+                           source, out) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "--focus"));
+}
+
 /* Bad input: one line, non-zero exit, and no output file (nor a temporary
  * one) left behind. */
 static void bad_video_input_fails_with_one_line_and_no_file(void)
@@ -401,10 +617,17 @@ static void bad_video_input_fails_with_one_line_and_no_file(void)
     CHECK(imp_test_cli_one_error_line(&io, "never.mp4"));
     CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --mask '%s'", still_clip, out,
                            imp_test_cli_path(&io, "m.png")) == 2);
-    CHECK(imp_test_cli_one_error_line(&io, "--mask"));
-    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --style-person x.onnx", still_clip,
-                           out) == 2);
-    CHECK(imp_test_cli_one_error_line(&io, "--style-person"));
+    CHECK(imp_test_cli_one_error_line(&io, "a video's mask is a video"));
+    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --mask '%s'", still_clip, out, out) == 1);
+    CHECK(imp_test_cli_one_error_line(&io, "mask"));
+    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --runs 3", still_clip, out) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "--runs"));
+    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --model '%s' --style-person x.onnx",
+                           still_clip, out, model_path) == 1);
+    CHECK(imp_test_cli_one_error_line(&io, "x.onnx"));
+    CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s' --style-person x.onnx --background "
+                           "'#000000'", still_clip, out) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "--background"));
     /* The output is the input. */
     CHECK(imp_test_cli_run(&io, "focus '%s' -o '%s'", still_clip, still_clip) == 1);
     CHECK(imp_test_cli_one_error_line(&io, "input"));
@@ -421,7 +644,7 @@ static void still_frames_skip_the_network(void)
         return;
     }
     /* The first frame ten times over, then a different one. */
-    struct clip same = {11, 0, {0}};
+    struct clip same = {.n = 11};
     for (int i = 0; i < 10; i++)
         same.rgb[i] = c.rgb[0];
     same.rgb[10] = c.rgb[9];
@@ -459,10 +682,13 @@ int main(void)
     if (CHECK(make_person(person)) && CHECK(make_clip(person, "0", still_clip)) &&
         CHECK(make_clip(person, "if(gte(n,25),32,0)", moving_clip))) {
         RUN(focus_keeps_every_frame_and_the_audio);
+        RUN(mask_video_holds_the_mask_of_each_frame);
+        RUN(video_paints_one_side_and_keeps_the_other);
         RUN(steadied_mask_flickers_less_on_a_still_person);
         RUN(steadied_mask_follows_a_moved_person_in_the_same_frame);
         RUN(still_frames_skip_the_network);
         RUN(live_focus_writes_blurred_frames);
+        RUN(live_focus_replaces_the_background);
         RUN(bad_video_input_fails_with_one_line_and_no_file);
     }
     imp_test_cli_close(&io);

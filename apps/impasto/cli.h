@@ -115,6 +115,8 @@ int imp_cli_parse_float(const char *cmd, const char *flag, const char *text,
  * (--strength, --stabilize) and a network's pixel range, 1 or 255
  * (--range). */
 int imp_cli_parse_unit(const char *cmd, const char *flag, const char *text, float *out);
+/* The focus blur's disc radius (--blur of focus and live): 0 to 512 pixels. */
+int imp_cli_parse_blur(const char *cmd, const char *text, float *out);
 int imp_cli_parse_pixel_range(const char *cmd, const char *text, float *out);
 /* A frame size "WxH" (both set) or "H" (*w = 0: the width follows the
  * source's aspect), each side in [8, max_side]; -1 when malformed. Prints

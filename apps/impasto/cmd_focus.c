@@ -1,7 +1,6 @@
 /* impasto focus: a portrait with its background blurred like a lens (or
  * replaced), from a person segmentation model. The work per frame is
  * apps/effects/focus.h; this file wires files, the model and threads. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +10,6 @@
 #include "cli.h"
 #include "focus.h"
 #include "focus_frames.h"
-#include "styles.h"
-#include "stylize.h"
 #include "video.h"
 #include "video_pipeline.h"
 #include "video_progress.h"
@@ -21,8 +18,10 @@ static const char help[] =
     "usage: impasto focus PHOTO -o OUT.png|OUT.jpg [--blur RADIUS] [--mask MASK.png]\n"
     "                     [--background IMAGE|#RRGGBB] [--model general|landscape|FILE]\n"
     "                     [--style-background STYLE] [--style-person STYLE]\n"
-    "       impasto focus VIDEO -o OUT.mp4 [--blur RADIUS] [--background B] [--model M]\n"
-    "                     [--per-frame] [--crf N] [--codec NAME] [--preset NAME]\n"
+    "       impasto focus VIDEO -o OUT.mp4 [--blur RADIUS] [--mask MASK.mp4]\n"
+    "                     [--background B] [--model M] [--per-frame]\n"
+    "                     [--style-background STYLE] [--style-person STYLE]\n"
+    "                     [--crf N] [--codec NAME] [--preset NAME]\n"
     "\n"
     "Blur a portrait's background the way a lens does, keeping the person\n"
     "sharp: MediaPipe's selfie segmentation finds the person, the mask is\n"
@@ -43,8 +42,14 @@ static const char help[] =
     "                        or the video\n"
     "  -b, --blur RADIUS     the blur disc's radius in pixels of the photo\n"
     "                        (default: 2% of its longer side; 0: no blur)\n"
-    "  -m, --mask MASK.png   also write the refined person mask (8-bit gray,\n"
-    "                        255 = person; photos)\n"
+    "  -m, --mask MASK       also write the refined person mask, grey, 255 =\n"
+    "                        person: for a photo a picture (.png, .jpg); for a\n"
+    "                        video a second video (.mp4, .mkv, .webm, .mov) of\n"
+    "                        the same frames and timestamps, the steadied mask\n"
+    "                        each frame was composited with, encoded as the\n"
+    "                        output is, without audio: one file that any editor\n"
+    "                        or ffmpeg's alphamerge takes as a track matte (a\n"
+    "                        folder of PNGs would be thousands of files)\n"
     "      --background B    replace the background instead of blurring it: a\n"
     "                        picture (scaled to cover, centred) or a colour as\n"
     "                        #RRGGBB\n"
@@ -53,22 +58,25 @@ static const char help[] =
     "                        4:3. The two are looked for in $IMP_SELFIE_DIR, then\n"
     "                        where scripts/build.sh fetches them\n"
     "      --style-background STYLE\n"
-    "                        photos: paint the background with a style (a\n"
-    "                        shipped style's name or a model file, as for\n"
-    "                        impasto stylize) instead of blurring it; the\n"
-    "                        person stays as it is. The style sees the\n"
-    "                        background with the person taken out: no halo\n"
+    "                        paint the background with a style (a shipped\n"
+    "                        style's name or a model file, as for impasto\n"
+    "                        stylize) instead of blurring it; the person stays\n"
+    "                        as it is. The style sees the background with the\n"
+    "                        person taken out: no halo. On a video the painted\n"
+    "                        side follows the steadied mask, and the style's\n"
+    "                        flicker is steadied as impasto video's does\n"
     "      --style-person STYLE\n"
-    "                        photos: paint the person, keep the background\n"
+    "                        paint the person, keep the background as it is\n"
+    "                        (give both: each side its own style)\n"
     "  -q, --quality Q       JPEG quality 1..100 (default 92)\n"
     "      --runs N          process the photo N times and print each step's\n"
     "                        median and fastest time, and its median CPU time\n"
     "                        (a benchmark; the output is the same)\n"
     "      --per-frame       video: every frame's own mask, the network on every\n"
     "                        frame (no steadying; to compare)\n"
-    "      --crf N, --codec NAME, --preset NAME\n"
-    "                        video: the encoder, as for impasto video\n"
-    "      --quiet           video: no progress line\n" IMP_CLI_MODEL_HELP
+    "      --quiet           video: no progress line\n"
+    "video encoder (of the output and the mask):\n" VIDEO_WRITER_HELP
+    "threads and kernels:\n" IMP_CLI_MODEL_HELP
     "  -h, --help            show this help\n"
     "\n"
     "examples:\n"
@@ -78,6 +86,10 @@ static const char help[] =
     "  impasto focus me.jpg -o me-beach.png --background beach.jpg\n"
     "  impasto focus me.jpg -o me-candy.png --style-background candy.onnx\n"
     "  impasto focus call.mp4 -o call-focus.mp4 --blur 30\n"
+    "  impasto focus call.mp4 -o call-focus.mp4 --mask call-matte.mp4 --crf 18\n"
+    "  impasto focus call.mp4 -o call-candy.mp4 --style-background candy\n"
+    "  impasto focus call.mp4 -o call-both.mp4 --style-person udnie \\\n"
+    "      --style-background wave.onnx\n"
     "  impasto focus assets/astronaut.png -o out/astronaut-focus.png --runs 20\n";
 
 
@@ -90,69 +102,6 @@ struct request {
     int per_frame, quiet;
     struct imp_video_writer_options wopt;
 };
-
-/* The picture through a style (a shipped name, a style of a multi-style
- * file, or a model file: resolved as impasto stylize resolves --style)
- * into out. */
-static int stylize_picture(const char *style, const struct imp_cli_model_flags *flags,
-                           const uint8_t *rgb, int w, int h, uint8_t *out)
-{
-    char why[512];
-    struct imp_style_request req = {.style = style, .strength = 1.0f};
-    struct imp_style_choice choice;
-    int rc = imp_styles_choose(&req, &choice);
-    if (rc) {
-        imp_styles_choice_free(&choice);
-        return rc;
-    }
-    struct imp_stylizer_options o = imp_stylizer_options_default();
-    o.predictor = flags->opt;
-    struct imp_stylizer *st = NULL;
-    if (imp_style_detect(choice.models[0], &o.convention, why, sizeof why) != 0 ||
-        imp_stylizer_create(choice.models[0], &o, &st, why, sizeof why) != 0 ||
-        imp_styles_apply(&choice, st, why, sizeof why) != 0 ||
-        imp_stylizer_run(st, rgb, w, h, out, why, sizeof why) != 0)
-        rc = imp_cli_fail(choice.label, "%s", why);
-    imp_stylizer_free(st);
-    imp_styles_choice_free(&choice);
-    return rc;
-}
-
-/* --style-person / --style-background: each side stylized or kept, laid
- * together through the refined mask. The background is stylized from the
- * plate (the person taken out), so the style never smears the person's
- * colours round them. */
-static int style_sides(const struct request *r, const struct imp_cli_model_flags *flags,
-                       struct imp_focus *fx, const struct imp_image *photo, uint8_t *out)
-{
-    size_t bytes = (size_t)photo->width * photo->height * 3;
-    uint8_t *person = NULL, *background = NULL, *plate = NULL;
-    int rc = 0;
-    if (r->style_person) {
-        person = malloc(bytes);
-        rc = person ? stylize_picture(r->style_person, flags, photo->pixels, photo->width,
-                                      photo->height, person)
-                    : imp_cli_fail(r->in, "out of memory");
-    }
-    if (rc == 0 && r->style_background) {
-        plate = malloc(bytes);
-        background = malloc(bytes);
-        if (!plate || !background) {
-            rc = imp_cli_fail(r->in, "out of memory");
-        } else {
-            imp_focus_plate(fx, photo->pixels, plate);
-            rc = stylize_picture(r->style_background, flags, plate, photo->width,
-                                 photo->height, background);
-        }
-    }
-    if (rc == 0)
-        imp_focus_layer(fx, person ? person : photo->pixels,
-                        background ? background : photo->pixels, out);
-    free(person);
-    free(background);
-    free(plate);
-    return rc;
-}
 
 /* CPU time of the whole process, all threads. */
 static double cpu_ms(void)
@@ -197,6 +146,13 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
         imp_image_free(&photo);
         return rc;
     }
+    int styled = r->style_person || r->style_background;
+    if (styled && (rc = focus_frames_open_styles(&ff, r->style_person, r->style_background,
+                                                 flags, 0)) != 0) {
+        focus_frames_close(&ff);
+        imp_image_free(&photo);
+        return rc;
+    }
     struct imp_focus *fx = imp_focus_stream_effect(ff.stream);
     size_t np = (size_t)photo.width * photo.height;
     uint8_t *out = malloc(np * 3);
@@ -225,9 +181,10 @@ static int focus_photo(const struct request *r, const struct imp_cli_model_flags
         memcpy(cpu, used, sizeof used);
     }
 
-    int styled = r->style_person || r->style_background;
-    if (styled && (rc = style_sides(r, flags, fx, &photo, out)) != 0)
+    if (styled && focus_frames_paint(&ff, photo.pixels, out, why, sizeof why)) {
+        rc = imp_cli_fail_message(r->in, why);
         goto done;
+    }
     struct imp_image result = {photo.width, photo.height, 3, out};
     struct imp_image mask_img = {photo.width, photo.height, 1,
                                  (uint8_t *)imp_focus_mask(fx)};
@@ -302,7 +259,7 @@ static int focus_video(const struct request *r, const struct imp_cli_model_flags
     imp_video_quiet_logs();
     char err[512];
     struct imp_video_reader *reader = NULL;
-    struct imp_video_writer *writer = NULL;
+    struct imp_video_writer *writer = NULL, *mask_writer = NULL;
     struct focus_frames ff;
     memset(&ff, 0, sizeof ff);
     int rc = 0;
@@ -319,10 +276,21 @@ static int focus_video(const struct request *r, const struct imp_cli_model_flags
     }
     rc = focus_frames_open(&ff, r->model, r->background, flags, info->width, info->height,
                            &opt);
+    if (rc == 0 && (r->style_person || r->style_background))
+        rc = focus_frames_open_styles(&ff, r->style_person, r->style_background, flags, 1);
     if (rc)
         goto done;
     if (imp_video_writer_open(r->out, reader, &r->wopt, &writer, err, sizeof err)) {
         rc = imp_cli_fail_message(r->out, err);
+        goto done;
+    }
+    /* The mask: a second video of the same frames and timestamps, grey,
+     * with the encoder settings of the first and no audio. */
+    struct imp_video_writer_options mask_opt = r->wopt;
+    mask_opt.no_audio = 1;
+    if (r->mask &&
+        imp_video_writer_open(r->mask, reader, &mask_opt, &mask_writer, err, sizeof err)) {
+        rc = imp_cli_fail_message(r->mask, err);
         goto done;
     }
     struct video_pipeline_config cfg;
@@ -332,23 +300,34 @@ static int focus_video(const struct request *r, const struct imp_cli_model_flags
     cfg.writer = writer;
     cfg.ordered_effect = focus_frames_apply;
     cfg.ordered_ctx = &ff;
+    cfg.side_writer = mask_writer;
+    cfg.side_frame = focus_frames_mask;
+    cfg.side_ctx = &ff;
     struct video_pipeline_result res;
     double secs;
-    rc = video_run_to_file(&cfg, info->frames, r->quiet, r->in, r->out, &res, &secs);
+    rc = video_run_to_file(&cfg, info->frames, r->quiet, r->in, r->out, r->mask, &res, &secs);
     if (rc)
         goto done;
     struct imp_focus_stream_counts n = imp_focus_stream_counts(ff.stream);
     printf("focus    %s -> %s (%dx%d, %lld frames, %s; audio: %s)\n", r->in, r->out,
            info->width, info->height, (long long)res.frames, imp_video_writer_codec(writer),
            info->has_audio ? imp_video_writer_audio(writer) : "none");
+    if (r->style_person)
+        printf("style    person painted with %s\n", ff.person.effect.label);
+    if (r->style_background)
+        printf("style    background painted with %s (from the plate: the person taken "
+               "out)\n", ff.behind.effect.label);
     printf("model    %s %s, %dx%d input, run on %lld of %lld frames (%s)\n", ff.kind,
            ff.model, ff.mw, ff.mh, n.network_runs, n.frames,
            r->per_frame ? "every frame's own mask" : "mask steadied over time");
+    if (r->mask)
+        printf("mask     %s (the refined mask of every frame, 255 = person)\n", r->mask);
     printf("took     %.2f s, %.1f fps (%d threads, %s)\n", secs,
            secs > 0 ? (double)res.frames / secs : 0.0, ff.threads, imp_isa_name(ff.s.isa));
     rc = video_stopped_early(&res);
 done:
     imp_video_writer_close(writer);
+    imp_video_writer_close(mask_writer);
     imp_video_reader_close(reader);
     focus_frames_close(&ff);
     return rc;
@@ -357,8 +336,7 @@ done:
 static int focus_main(int argc, char **argv)
 {
     enum { OPT_OUTPUT = 1, OPT_BLUR, OPT_MASK, OPT_BACKGROUND, OPT_MODEL, OPT_RUNS,
-           OPT_QUALITY, OPT_PER_FRAME, OPT_QUIET, OPT_CRF, OPT_CODEC, OPT_PRESET,
-           OPT_STYLE_PERSON, OPT_STYLE_BACKGROUND };
+           OPT_QUALITY, OPT_PER_FRAME, OPT_QUIET, OPT_STYLE_PERSON, OPT_STYLE_BACKGROUND };
     static const struct imp_cli_option opts[] = {
         IMP_CLI_MODEL_OPTIONS,
         {"output", 'o', 1, OPT_OUTPUT},
@@ -370,9 +348,7 @@ static int focus_main(int argc, char **argv)
         {"quality", 'q', 1, OPT_QUALITY},
         {"per-frame", 0, 0, OPT_PER_FRAME},
         {"quiet", 0, 0, OPT_QUIET},
-        {"crf", 0, 1, OPT_CRF},
-        {"codec", 0, 1, OPT_CODEC},
-        {"preset", 0, 1, OPT_PRESET},
+        VIDEO_WRITER_OPTIONS,
         {"style-person", 0, 1, OPT_STYLE_PERSON},
         {"style-background", 0, 1, OPT_STYLE_BACKGROUND},
         {0},
@@ -405,39 +381,29 @@ static int focus_main(int argc, char **argv)
         } else if (id == OPT_MODEL) {
             r.model = a.value;
         } else if (id == OPT_BLUR) {
-            if (imp_cli_parse_float(cmd, "--blur", a.value, &r.blur))
+            if (imp_cli_parse_blur(cmd, a.value, &r.blur))
                 return IMP_CLI_EXIT_USAGE;
-            if (!(r.blur >= 0 && r.blur <= 512))
-                return imp_cli_usage(cmd, "--blur wants a radius from 0 to 512 pixels, not '%s'",
-                                     a.value);
         } else if (id == OPT_QUALITY) {
             if (imp_cli_parse_int(cmd, "--quality", a.value, 1, 100, &r.quality))
                 return IMP_CLI_EXIT_USAGE;
             photo_only = id;
         } else if (id == OPT_STYLE_PERSON || id == OPT_STYLE_BACKGROUND) {
             *(id == OPT_STYLE_PERSON ? &r.style_person : &r.style_background) = a.value;
-            photo_only = id;
         } else if (id == OPT_PER_FRAME) {
             r.per_frame = 1;
             video_only = id;
         } else if (id == OPT_QUIET) {
             r.quiet = 1;
-        } else if (id == OPT_CRF) {
-            if (imp_cli_parse_int(cmd, "--crf", a.value, 0, 63, &r.wopt.crf))
-                return IMP_CLI_EXIT_USAGE;
-            video_only = id;
-        } else if (id == OPT_CODEC) {
-            r.wopt.codec = a.value;
-            video_only = id;
-        } else if (id == OPT_PRESET) {
-            r.wopt.preset = a.value;
-            video_only = id;
         } else if (id == OPT_RUNS) {
             if (imp_cli_parse_int(cmd, "--runs", a.value, 1, 10000, &r.runs))
                 return IMP_CLI_EXIT_USAGE;
             photo_only = id;
-        } else if (imp_cli_model_flag(&flags, cmd, id, a.value) < 0) {
-            return IMP_CLI_EXIT_USAGE;
+        } else {
+            int taken = video_writer_option(&r.wopt, cmd, id, a.value);
+            if (taken > 0)
+                video_only = id;
+            else if (taken < 0 || imp_cli_model_flag(&flags, cmd, id, a.value) < 0)
+                return IMP_CLI_EXIT_USAGE;
         }
     }
     if (!r.in)
@@ -450,27 +416,31 @@ static int focus_main(int argc, char **argv)
     if (video && imp_image_type_for_path(r.in) >= 0)
         return imp_cli_usage(cmd, "%s: a photo gives a picture: name the output .png or "
                                   ".jpg", r.out);
-    if (video && (photo_only || r.mask))
+    if (video && photo_only)
         return imp_cli_usage(cmd, "%s applies to photos, not to a video",
-                             r.mask                              ? "--mask"
-                             : photo_only == OPT_RUNS            ? "--runs"
-                             : photo_only == OPT_STYLE_PERSON    ? "--style-person"
-                             : photo_only == OPT_STYLE_BACKGROUND ? "--style-background"
-                                                                 : "--quality");
+                             photo_only == OPT_RUNS ? "--runs" : "--quality");
     if ((r.style_person || r.style_background) && r.background)
         return imp_cli_usage(cmd, "--background replaces what --style-background or "
                                   "--style-person keep: give one or the other");
     if (!video && video_only)
         return imp_cli_usage(cmd, "%s applies to videos, not to a photo",
-                             video_only == OPT_PER_FRAME ? "--per-frame"
-                             : video_only == OPT_CRF     ? "--crf"
-                             : video_only == OPT_CODEC   ? "--codec"
-                                                         : "--preset");
+                             video_only == OPT_PER_FRAME  ? "--per-frame"
+                             : video_only == VIDEO_OPT_CRF ? "--crf"
+                             : video_only == VIDEO_OPT_CODEC ? "--codec"
+                                                             : "--preset");
     if (video && video_same_file(r.in, r.out))
         return imp_cli_fail(r.out, "is the input video; write to another file");
-    if (r.mask && imp_image_type_for_path(r.mask) < 0)
+    /* The mask is of the output's kind: a picture for a photo, a video
+     * (of the same frames) for a video. */
+    if (r.mask && !video && imp_image_type_for_path(r.mask) < 0)
         return imp_cli_usage(cmd, "%s: the mask's type comes from its name: .png, .jpg or "
                                   ".jpeg", r.mask);
+    if (r.mask && video && imp_image_type_for_path(r.mask) >= 0)
+        return imp_cli_usage(cmd, "%s: a video's mask is a video of the same frames: name "
+                                  "it .mp4, .mkv, .webm or .mov", r.mask);
+    if (r.mask && video && (video_same_file(r.mask, r.in) || video_same_file(r.mask, r.out)))
+        return imp_cli_fail(r.mask, "is the input or the output video; write the mask to "
+                                    "another file");
     uint8_t colour[3];
     if (r.background && r.background[0] == '#' && focus_parse_colour(r.background, colour) != 0)
         return imp_cli_usage(cmd, "--background '%s' is not a colour written #RRGGBB",

@@ -59,6 +59,10 @@ static const char help[] =
     "                        (default: by the picture's aspect)\n"
     "      --blur RADIUS     the focus blur's disc radius in pixels (default: 2%\n"
     "                        of the picture's longer side)\n"
+    "      --background B    with --focus: replace the background instead of\n"
+    "                        blurring it, with a picture (scaled to cover the\n"
+    "                        frame, centred) or a colour as #RRGGBB (the key b\n"
+    "                        shows the camera's own background again)\n"
     IMP_STYLE_HELP IMP_CLI_MODEL_HELP
     "  -h, --help            show this help\n"
     "\n"
@@ -81,7 +85,10 @@ static const char help[] =
     "  impasto live --style a.onnx --headless -o - | ffmpeg -i - out.webm\n"
     "  impasto live --magenta magenta/ --style-vector starry.npy --preserve-colors\n"
     "  impasto live --style a.onnx --virtual-camera /dev/video10\n"
-    "  impasto live --focus --virtual-camera /dev/video10    # a blurred background\n";
+    "  impasto live --focus --virtual-camera /dev/video10    # a blurred background\n"
+    "  impasto live --focus --background office.jpg --virtual-camera /dev/video10\n"
+    "  impasto live --focus --background '#00b140' --headless -o green.mp4 \\\n"
+    "      --frames 300\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -437,6 +444,7 @@ enum {
     OPT_FOCUS,
     OPT_FOCUS_MODEL,
     OPT_BLUR,
+    OPT_BACKGROUND,
 };
 static const struct imp_cli_option live_opts[] = {
     IMP_CLI_MODEL_OPTIONS,
@@ -453,6 +461,7 @@ static const struct imp_cli_option live_opts[] = {
     {"focus", 0, 0, OPT_FOCUS},
     {"focus-model", 0, 1, OPT_FOCUS_MODEL},
     {"blur", 0, 1, OPT_BLUR},
+    {"background", 0, 1, OPT_BACKGROUND},
     {0},
 };
 
@@ -468,7 +477,7 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
     int n_names = 0;
     const char *camera = NULL, *input = NULL, *output = NULL, *vcam_path = NULL;
     int size_w = 0, size_h = 0, deadline = 33, headless = 0, max_frames = 0;
-    const char *focus_model = NULL;
+    const char *focus_model = NULL, *background = NULL;
     float blur = -1;
     struct imp_cli_args a;
     imp_cli_args_init(&a, &imp_cli_live_command, argc, argv);
@@ -522,12 +531,12 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
         case OPT_FOCUS_MODEL:
             focus_model = a.value;
             break;
+        case OPT_BACKGROUND:
+            background = a.value;
+            break;
         case OPT_BLUR:
-            if (imp_cli_parse_float(cmd, "--blur", a.value, &blur))
+            if (imp_cli_parse_blur(cmd, a.value, &blur))
                 return IMP_CLI_EXIT_USAGE;
-            if (!(blur >= 0 && blur <= 512))
-                return imp_cli_usage(cmd, "--blur wants a radius from 0 to 512 pixels, not '%s'",
-                                     a.value);
             break;
         default: {
             int r = imp_stylize_style_option(job, cmd, id, a.value);
@@ -544,8 +553,15 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
         return rc;
     L.strength = job->strength;
     L.keep_colours = job->preserve_colors;
-    if (!L.has_focus && (focus_model || blur >= 0))
-        return imp_cli_usage(cmd, "%s goes with --focus", focus_model ? "--focus-model" : "--blur");
+    if (!L.has_focus && (focus_model || blur >= 0 || background))
+        return imp_cli_usage(cmd, "%s goes with --focus",
+                             focus_model ? "--focus-model"
+                             : background ? "--background"
+                                          : "--blur");
+    uint8_t colour[3];
+    if (background && background[0] == '#' && focus_parse_colour(background, colour) != 0)
+        return imp_cli_usage(cmd, "--background '%s' is not a colour written #RRGGBB",
+                             background);
     if (camera && input)
         return imp_cli_usage(cmd, "give --camera or --input, not both");
     if (headless && !output && !vcam_path)
@@ -611,7 +627,8 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
     if (L.has_focus) {
         struct imp_focus_stream_options fo = imp_focus_stream_options_default();
         fo.focus.blur = blur;
-        rc = focus_frames_open(&L.ff, focus_model, NULL, &job->model_flags, sw, sh, &fo);
+        rc = focus_frames_open(&L.ff, focus_model, background, &job->model_flags, sw, sh,
+                               &fo);
         if (rc)
             goto done;
     }

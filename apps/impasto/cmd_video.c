@@ -36,11 +36,7 @@ static const char help[] =
     "      --stabilize S     0 (off) to 1 (strongest, default)\n"
     "      --size WxH|H      run the network at this size (H alone keeps the\n"
     "                        aspect); the output keeps the source's size\n"
-    "      --crf N           encoder quality, lower is better (x264: 0-51,\n"
-    "                        default 23; VP9: 0-63, default 32)\n"
-    "      --codec NAME      video encoder (default: libx264 for mp4, mkv, mov;\n"
-    "                        libvpx-vp9 for webm; see 'ffmpeg -encoders')\n"
-    "      --preset NAME     encoder speed preset (x264 default: veryfast)\n"
+    VIDEO_WRITER_HELP
     "      --predictors N    frames run side by side, each by its own predictor\n"
     "                        on the one model (default: one per thread)\n"
     "  -q, --quiet           no progress bar\n" IMP_STYLE_HELP IMP_CLI_MODEL_HELP
@@ -110,7 +106,8 @@ static int video_run(struct imp_stylize_job *job, const char *in_path, const cha
     cfg.writer = writer;
     struct video_pipeline_result res;
     double secs;
-    rc = video_run_to_file(&cfg, info->frames, quiet, in_path, out_path, &res, &secs);
+    rc = video_run_to_file(&cfg, info->frames, quiet, in_path, out_path, NULL, &res,
+                           &secs);
     if (rc)
         goto done;
     printf("video    %s (%dx%d, %lld frames, %s; audio: %s)\n", out_path, info->width,
@@ -138,9 +135,6 @@ static int video_options(struct imp_stylize_job *job, int argc, char **argv,
         OPT_OUTPUT = 1,
         OPT_STABILIZE,
         OPT_SIZE,
-        OPT_CRF,
-        OPT_CODEC,
-        OPT_PRESET,
         OPT_PREDICTORS,
         OPT_QUIET,
     };
@@ -149,10 +143,8 @@ static int video_options(struct imp_stylize_job *job, int argc, char **argv,
         IMP_STYLE_OPTIONS,
         {"output", 'o', 1, OPT_OUTPUT},
         {"stabilize", 0, 1, OPT_STABILIZE},
+        VIDEO_WRITER_OPTIONS,
         {"size", 0, 1, OPT_SIZE},
-        {"crf", 0, 1, OPT_CRF},
-        {"codec", 0, 1, OPT_CODEC},
-        {"preset", 0, 1, OPT_PRESET},
         {"predictors", 0, 1, OPT_PREDICTORS},
         {"quiet", 'q', 0, OPT_QUIET},
         {0},
@@ -185,16 +177,6 @@ static int video_options(struct imp_stylize_job *job, int argc, char **argv,
                                      "360, not '%s'",
                                      IMP_VIDEO_MAX_SIDE, a.value);
             break;
-        case OPT_CRF:
-            if (imp_cli_parse_int(cmd, "--crf", a.value, 0, 63, &wopt->crf))
-                return IMP_CLI_EXIT_USAGE;
-            break;
-        case OPT_CODEC:
-            wopt->codec = a.value;
-            break;
-        case OPT_PRESET:
-            wopt->preset = a.value;
-            break;
         case OPT_PREDICTORS:
             if (imp_cli_parse_int(cmd, "--predictors", a.value, 1, 64, predictors))
                 return IMP_CLI_EXIT_USAGE;
@@ -203,7 +185,9 @@ static int video_options(struct imp_stylize_job *job, int argc, char **argv,
             *quiet = 1;
             break;
         default: {
-            int r = imp_stylize_style_option(job, cmd, id, a.value);
+            int r = video_writer_option(wopt, cmd, id, a.value);
+            if (r == 0)
+                r = imp_stylize_style_option(job, cmd, id, a.value);
             if (r == 0)
                 r = imp_cli_model_flag(&job->model_flags, cmd, id, a.value);
             if (r <= 0)

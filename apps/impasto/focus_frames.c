@@ -8,6 +8,10 @@
 #include "core/threadpool.h"
 #include "focus_frames.h"
 #include "npy.h"
+#include "stylize.h"
+#include "stylize_cli.h"
+#include "temporal.h"
+#include "video_pipeline.h"
 
 int focus_parse_colour(const char *text, uint8_t rgb[3])
 {
@@ -61,6 +65,48 @@ static int segment(void *ctx, const float *input, float *mask, char *err, size_t
     return 0;
 }
 
+static int painting(const struct focus_frames *ff)
+{
+    return ff->person.job || ff->behind.job;
+}
+
+/* The buffers of the painted sides for frames of w x h: each side's
+ * painting, the plate for a background style, and in a stream the
+ * unpainted frame and what each side's temporal blend keeps. */
+static int side_buffers(struct focus_frames *ff, int w, int h)
+{
+    size_t bytes = (size_t)w * h * 3;
+    int stream = ff->person.stream || ff->behind.stream;
+    struct {
+        uint8_t **buf;
+        int needed;
+    } bufs[] = {
+        {&ff->plate, ff->behind.job != NULL},
+        {&ff->focused, stream},
+        {&ff->person.painted, ff->person.job != NULL},
+        {&ff->person.prev_in, ff->person.stream},
+        {&ff->person.prev_painted, ff->person.stream},
+        {&ff->behind.painted, ff->behind.job != NULL},
+        {&ff->behind.prev_in, ff->behind.stream},
+        {&ff->behind.prev_painted, ff->behind.stream},
+    };
+    int ok = 1;
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
+        free(*bufs[i].buf);
+        *bufs[i].buf = bufs[i].needed ? malloc(bytes) : NULL;
+        ok &= !bufs[i].needed || *bufs[i].buf;
+    }
+    struct focus_side *sides[2] = {&ff->person, &ff->behind};
+    for (int i = 0; i < 2; i++) {
+        free(sides[i]->work);
+        sides[i]->have_prev = 0;
+        sides[i]->work =
+            sides[i]->stream ? malloc(imp_temporal_work_size(w, h) * sizeof(float)) : NULL;
+        ok &= !sides[i]->stream || sides[i]->work;
+    }
+    return ok ? 0 : -1;
+}
+
 /* The effect for frames of w x h (and the background scaled to them). */
 static int rebuild(struct focus_frames *ff, int w, int h)
 {
@@ -70,6 +116,8 @@ static int rebuild(struct focus_frames *ff, int w, int h)
     ff->background = NULL;
     ff->w = ff->h = 0;
     size_t np = (size_t)w * h;
+    if (side_buffers(ff, w, h) != 0)
+        return -1;
     if (ff->replace) {
         ff->background = malloc(np * 3);
         if (!ff->background)
@@ -170,6 +218,119 @@ fail:
     return rc;
 }
 
+/* A side's style, opened as impasto stylize opens --style. */
+static int open_side(struct focus_side *side, const char *style,
+                     const struct imp_cli_model_flags *flags, int threads, int stream)
+{
+    side->job = malloc(sizeof *side->job);
+    if (!side->job)
+        return imp_cli_fail(style, "out of memory");
+    imp_stylize_job_init(side->job);
+    side->job->model_flags = *flags;
+    side->job->style = style;
+    int rc = imp_stylize_open_style(side->job, &side->effect);
+    if (rc) {
+        free(side->job);
+        side->job = NULL;
+        return rc;
+    }
+    char err[512];
+    side->instance = side->effect.start(side->effect.shared, threads, err, sizeof err);
+    if (!side->instance)
+        return imp_cli_fail(style, "%s", err);
+    side->st = imp_frame_effect_stylizer(&side->effect, side->instance);
+    side->stream = stream;
+    /* Frame to frame, the statistics as impasto video smooths them at the
+     * default --stabilize (in frame order here, so the library's own
+     * running average is exact). */
+    if (stream && side->st &&
+        imp_stylizer_set_norm_stats_mode(side->st, IMP_NORM_STATS_SMOOTHED,
+                                         video_norm_weight(1.0f), err, sizeof err))
+        return imp_cli_fail(style, "%s", err);
+    return 0;
+}
+
+static void close_side(struct focus_side *side)
+{
+    if (side->instance)
+        side->effect.stop(side->instance);
+    if (side->job)
+        imp_stylize_close_style(&side->effect);
+    free(side->job);
+    free(side->painted);
+    free(side->prev_painted);
+    free(side->prev_in);
+    free(side->work);
+    memset(side, 0, sizeof *side);
+}
+
+int focus_frames_open_styles(struct focus_frames *ff, const char *person,
+                             const char *background, const struct imp_cli_model_flags *flags,
+                             int stream)
+{
+    int rc = 0;
+    if (person)
+        rc = open_side(&ff->person, person, flags, ff->threads, stream);
+    if (rc == 0 && background)
+        rc = open_side(&ff->behind, background, flags, ff->threads, stream);
+    if (rc == 0 && side_buffers(ff, ff->w, ff->h) != 0)
+        rc = imp_cli_fail(person ? person : background, "out of memory");
+    return rc;
+}
+
+/* A side's style on one picture. In a stream, its output is pulled
+ * towards the last one where the picture it paints did not move (as
+ * impasto video steadies a style at its default --stabilize 1): on the
+ * painted side alone, so the kept side stays the source's pixels. A cut
+ * forgets the past. */
+static int paint_side(struct focus_side *side, const uint8_t *rgb, int w, int h, int cut,
+                      char *err, size_t err_size)
+{
+    if (cut) {
+        side->have_prev = 0;
+        if (side->st)
+            imp_predictor_reset_norm_stats(imp_stylizer_predictor(side->st));
+    }
+    char note[128], why[512];
+    if (side->effect.apply(side->instance, rgb, w, h, side->painted, note, sizeof note, why,
+                           sizeof why)) {
+        snprintf(err, err_size, "%s: %s", side->effect.label, why);
+        return -1;
+    }
+    if (!side->stream)
+        return 0;
+    size_t bytes = (size_t)w * h * 3;
+    if (side->have_prev)
+        imp_temporal_blend(side->painted, side->prev_painted, rgb, side->prev_in, w, h,
+                           video_blend_weight(1.0f), side->work);
+    memcpy(side->prev_painted, side->painted, bytes);
+    memcpy(side->prev_in, rgb, bytes);
+    side->have_prev = 1;
+    return 0;
+}
+
+static int paint(struct focus_frames *ff, const uint8_t *rgb, uint8_t *out, int cut,
+                 char *err, size_t err_size)
+{
+    struct imp_focus *fx = imp_focus_stream_effect(ff->stream);
+    if (ff->person.job && paint_side(&ff->person, rgb, ff->w, ff->h, cut, err, err_size))
+        return -1;
+    if (ff->behind.job) {
+        imp_focus_plate(fx, rgb, ff->plate);
+        if (paint_side(&ff->behind, ff->plate, ff->w, ff->h, cut, err, err_size))
+            return -1;
+    }
+    imp_focus_layer(fx, ff->person.job ? ff->person.painted : rgb,
+                    ff->behind.job ? ff->behind.painted : rgb, out);
+    return 0;
+}
+
+int focus_frames_paint(struct focus_frames *ff, const uint8_t *rgb, uint8_t *out, char *err,
+                       size_t err_size)
+{
+    return paint(ff, rgb, out, 1, err, err_size);
+}
+
 int focus_frames_apply(void *ctx, const uint8_t *src, uint8_t *out, int w, int h, int cut,
                        char *err, size_t err_size)
 {
@@ -179,15 +340,40 @@ int focus_frames_apply(void *ctx, const uint8_t *src, uint8_t *out, int w, int h
             snprintf(err, err_size, "out of memory for the focus effect at %dx%d", w, h);
             return -1;
         }
+        cut = 1;
     } else if (cut) {
         imp_focus_stream_restart(ff->stream);
     }
-    return imp_focus_stream_frame(ff->stream, src, out, err, err_size);
+    if (!painting(ff))
+        return imp_focus_stream_frame(ff->stream, src, out, err, err_size);
+    /* The blurred frame itself is not shown: the plate comes from the
+     * render's background-only blur. */
+    return imp_focus_stream_frame(ff->stream, src, ff->focused, err, err_size) ||
+                   paint(ff, src, out, cut, err, err_size)
+               ? -1
+               : 0;
+}
+
+int focus_frames_mask(void *ctx, uint8_t *out, int w, int h, char *err, size_t err_size)
+{
+    struct focus_frames *ff = ctx;
+    if (w != ff->w || h != ff->h) {
+        snprintf(err, err_size, "the mask is %dx%d, the frame %dx%d", ff->w, ff->h, w, h);
+        return -1;
+    }
+    const uint8_t *mask = imp_focus_mask(imp_focus_stream_effect(ff->stream));
+    for (size_t i = 0, n = (size_t)w * h; i < n; i++)
+        out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = mask[i];
+    return 0;
 }
 
 void focus_frames_close(struct focus_frames *ff)
 {
     imp_focus_stream_free(ff->stream);
+    close_side(&ff->person);
+    close_side(&ff->behind);
+    free(ff->plate);
+    free(ff->focused);
     imp_threadpool_free(ff->pool);
     imp_cli_close(&ff->s);
     imp_image_free(&ff->picture);

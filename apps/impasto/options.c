@@ -180,6 +180,17 @@ int imp_cli_parse_unit(const char *cmd, const char *flag, const char *text, floa
     return 0;
 }
 
+int imp_cli_parse_blur(const char *cmd, const char *text, float *out)
+{
+    float v;
+    if (parse_float_text(text, &v) || !(v >= 0 && v <= 512)) {
+        imp_cli_usage(cmd, "--blur wants a radius from 0 to 512 pixels, not '%s'", text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 int imp_cli_parse_pixel_range(const char *cmd, const char *text, float *out)
 {
     float v;

@@ -254,6 +254,8 @@ struct encoder {
     uint8_t *prev_out, *prev_src;
     uint8_t *effect_out; /* the effect's output, swapped with the slot's */
     size_t effect_bytes;
+    uint8_t *side;       /* the side video's frame */
+    size_t side_bytes;
     float *work;
     int have_prev, prev_w, prev_h;
     int64_t written;
@@ -282,6 +284,29 @@ static int apply_ordered_effect(struct encoder *e, struct slot *s, char *err, si
     s->styled = e->effect_out;
     e->effect_out = t;
     return 0;
+}
+
+/* The side video's frame for s, drawn by the caller, written with the
+ * frame's timestamp (its audio went to the main video). */
+static int write_side(struct encoder *e, const struct slot *s, char *err, size_t err_size)
+{
+    const struct video_pipeline_config *c = e->p->c;
+    struct imp_video_frame f = s->frame;
+    size_t bytes = (size_t)f.width * f.height * 3;
+    if (e->side_bytes != bytes) {
+        free(e->side);
+        e->side = malloc(bytes);
+        e->side_bytes = e->side ? bytes : 0;
+        if (!e->side) {
+            snprintf(err, err_size, "out of memory");
+            return -1;
+        }
+    }
+    if (c->side_frame(c->side_ctx, e->side, f.width, f.height, err, err_size))
+        return -1;
+    f.rgb = e->side;
+    f.audio = NULL;
+    return imp_video_writer_write(c->side_writer, &f, err, err_size);
 }
 
 /* Pulls the frame towards the previous output where the source is still. */
@@ -359,7 +384,8 @@ static void *encoder_main(void *arg)
             }
             out.rgb = s->styled;
         }
-        if (imp_video_writer_write(p->c->writer, &out, err, sizeof err)) {
+        if (imp_video_writer_write(p->c->writer, &out, err, sizeof err) ||
+            (s->frame.rgb && p->c->side_writer && write_side(e, s, err, sizeof err))) {
             fail(p, err);
             return NULL;
         }
@@ -555,5 +581,6 @@ done:
     free(enc.prev_src);
     free(enc.work);
     free(enc.effect_out);
+    free(enc.side);
     return rc;
 }

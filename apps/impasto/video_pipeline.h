@@ -47,6 +47,13 @@ struct video_pipeline_config {
     int (*ordered_effect)(void *ctx, const uint8_t *src, uint8_t *out, int w, int h, int cut,
                           char *err, size_t err_size);
     void *ordered_ctx;
+    /* A second video written in step with the first (impasto focus --mask):
+     * the same frames with the same timestamps, no audio. side_frame draws
+     * each frame's picture (w x h x 3 into out) after the effects ran on
+     * it, from the encoding thread in frame order. NULL: none. */
+    struct imp_video_writer *side_writer;
+    int (*side_frame)(void *ctx, uint8_t *out, int w, int h, char *err, size_t err_size);
+    void *side_ctx;
     /* Called from the encoding thread after each frame is written. */
     void (*progress)(void *ctx, int64_t frames_written);
     void *progress_ctx;

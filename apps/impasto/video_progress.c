@@ -61,6 +61,23 @@ void video_progress_show(void *ctx, int64_t done)
     fflush(stderr);
 }
 
+int video_writer_option(struct imp_video_writer_options *o, const char *cmd, int id,
+                        const char *value)
+{
+    switch (id) {
+    case VIDEO_OPT_CRF:
+        return imp_cli_parse_int(cmd, "--crf", value, 0, 63, &o->crf) ? -1 : 1;
+    case VIDEO_OPT_CODEC:
+        o->codec = value;
+        return 1;
+    case VIDEO_OPT_PRESET:
+        o->preset = value;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 int video_same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
@@ -79,7 +96,7 @@ static void on_interrupt(int sig)
 }
 
 int video_run_to_file(struct video_pipeline_config *cfg, int64_t total, int quiet,
-                      const char *in_path, const char *out_path,
+                      const char *in_path, const char *out_path, const char *side_path,
                       struct video_pipeline_result *res, double *secs)
 {
     char err[512];
@@ -100,8 +117,17 @@ int video_run_to_file(struct video_pipeline_config *cfg, int64_t total, int quie
         return imp_cli_fail(in_path, "%s", err);
     if (res->frames == 0 && !res->interrupted)
         return imp_cli_fail(in_path, "no frame of its video stream could be decoded");
-    if (imp_video_writer_finish(cfg->writer, err, sizeof err))
+    /* Both files whole before either is renamed into place: a failure
+     * leaves neither. */
+    struct imp_video_writer *side = cfg->side_writer;
+    if (imp_video_writer_complete(cfg->writer, err, sizeof err))
         return imp_cli_fail_message(out_path, err);
+    if (side && imp_video_writer_complete(side, err, sizeof err))
+        return imp_cli_fail_message(side_path, err);
+    if (imp_video_writer_commit(cfg->writer, err, sizeof err))
+        return imp_cli_fail_message(out_path, err);
+    if (side && imp_video_writer_commit(side, err, sizeof err))
+        return imp_cli_fail_message(side_path, err);
     return 0;
 }
 

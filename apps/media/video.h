@@ -99,6 +99,11 @@ int imp_video_writer_write(struct imp_video_writer *w, const struct imp_video_fr
                            char *err, size_t err_size);
 /* Flushes the encoders, completes the file and renames it into place. */
 int imp_video_writer_finish(struct imp_video_writer *w, char *err, size_t err_size);
+/* finish() in its two halves, for files that must appear together or not
+ * at all: complete() flushes and completes the file under its temporary
+ * name (nothing more can be written), commit() renames it into place. */
+int imp_video_writer_complete(struct imp_video_writer *w, char *err, size_t err_size);
+int imp_video_writer_commit(struct imp_video_writer *w, char *err, size_t err_size);
 /* Frees the writer; removes the temporary file unless finish() succeeded. */
 void imp_video_writer_close(struct imp_video_writer *w);
 /* Names of the encoders the writer chose ("libx264", "aac (re-encoded)"). */

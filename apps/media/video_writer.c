@@ -37,7 +37,9 @@ struct imp_video_writer {
     AVStream *ast;
     AVRational audio_src_tb;
     struct imp_video_audio *audio;
-    int header_written, finished;
+    int header_written;
+    int completed; /* the file is whole under its temporary name */
+    int finished;  /* and was renamed into place (or that failed) */
     char codec_name[64], audio_name[96];
 };
 
@@ -388,7 +390,7 @@ static int write_audio(struct imp_video_writer *w, struct imp_video_packets *lis
 int imp_video_writer_write(struct imp_video_writer *w, const struct imp_video_frame *f,
                            char *err, size_t err_size)
 {
-    if (w->finished)
+    if (w->completed)
         return imp_video_fail(err, err_size, w->path, "already finished");
     if (w->ast && write_audio(w, f->audio, err, err_size))
         return -1;
@@ -442,10 +444,10 @@ int imp_video_writer_write(struct imp_video_writer *w, const struct imp_video_fr
     return drain_video(w, err, err_size);
 }
 
-int imp_video_writer_finish(struct imp_video_writer *w, char *err, size_t err_size)
+int imp_video_writer_complete(struct imp_video_writer *w, char *err, size_t err_size)
 {
     char why[256];
-    if (w->finished)
+    if (w->completed)
         return 0;
     int rc = avcodec_send_frame(w->enc, NULL);
     if (rc < 0 && rc != AVERROR_EOF)
@@ -463,10 +465,29 @@ int imp_video_writer_finish(struct imp_video_writer *w, char *err, size_t err_si
     if (rc < 0)
         return imp_video_fail(err, err_size, w->path, "cannot complete the file: %s",
                               imp_av_error(rc, why, sizeof why));
+    w->completed = 1;
+    return 0;
+}
+
+int imp_video_writer_commit(struct imp_video_writer *w, char *err, size_t err_size)
+{
+    char why[256];
+    if (!w->completed)
+        return imp_video_fail(err, err_size, w->path, "is not complete");
+    if (w->finished)
+        return 0;
     w->finished = 1; /* committed or not, the temporary file is gone */
     if (imp_atomic_commit(&w->out, why, sizeof why))
         return imp_video_fail(err, err_size, w->path, "%s", why);
     return 0;
+}
+
+int imp_video_writer_finish(struct imp_video_writer *w, char *err, size_t err_size)
+{
+    return imp_video_writer_complete(w, err, err_size) ||
+                   imp_video_writer_commit(w, err, err_size)
+               ? -1
+               : 0;
 }
 
 void imp_video_writer_close(struct imp_video_writer *w)
