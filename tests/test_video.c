@@ -110,6 +110,48 @@ static bool no_leftovers(void)
     return ok;
 }
 
+/* ---- the reader ---------------------------------------------------------------------- */
+
+/* swscale's x86 converter from YUV 4:2:0 skips the last width % 8 pixels of
+ * a row it cannot write in a whole run of 8; those bytes used to be left as
+ * malloc gave them. A clip of one colour must come back that colour in
+ * every pixel, at widths of every remainder class that matters. */
+static void reader_writes_every_pixel_of_any_width(void)
+{
+    static const int sizes[][2] = {{162, 98}, {100, 60}, {70, 34}, {64, 48}};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        int w = sizes[k][0], h = sizes[k][1];
+        char args[256];
+        snprintf(args, sizeof args,
+                 "-f lavfi -i color=c=0x3080C0:size=%dx%d:rate=25 -t 0.12 -c:v libx264 "
+                 "-qp 0 -pix_fmt yuv420p",
+                 w, h);
+        const char *src = imp_test_cli_path(&io, "solid.mp4");
+        struct clip c;
+        CHECK(make(args, src) && load(src, &c));
+        CHECK(c.n >= 2 && c.w == w && c.h == h);
+        for (int i = 0; i < c.n; i++) {
+            const uint8_t *p = c.rgb[i];
+            /* The colour itself, measured independently of the rows' ends. */
+            CHECK(abs(p[0] - 0x30) <= 3 && abs(p[1] - 0x80) <= 3 && abs(p[2] - 0xC0) <= 3);
+            int off = 0, first_x = -1;
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    for (int ch = 0; ch < 3; ch++)
+                        if (abs(p[((size_t)y * w + x) * 3 + ch] - p[ch]) > 2) {
+                            off++;
+                            if (first_x < 0)
+                                first_x = x;
+                        }
+            if (off)
+                printf("  %dx%d frame %d: %d bytes off the colour, the first at x=%d\n", w, h,
+                       i, off, first_x);
+            CHECK(off == 0);
+        }
+        unload(&c);
+    }
+}
+
 /* ---- what the new file keeps -------------------------------------------------------- */
 
 static void keeps_size_rotation_aspect_range_rate_and_audio(void)
@@ -488,6 +530,7 @@ int main(void)
     imp_video_quiet_logs();
     if (!imp_test_cli_open(&io, "imp_test_video_"))
         return 1;
+    RUN(reader_writes_every_pixel_of_any_width);
     RUN(keeps_size_rotation_aspect_range_rate_and_audio);
     RUN(keeps_variable_frame_rate_timestamps_at_a_lower_network_size);
     RUN(copies_audio_the_container_holds_and_reencodes_the_rest);
