@@ -358,6 +358,44 @@ static void scene_cuts_start_afresh_and_results_do_not_depend_on_timing(void)
     unload(&off);
 }
 
+/* A network of fixed size (tests/data/styles/fixed32.onnx, 32x32) runs a
+ * 96x64 video in tiles: those frames join the statistics chain too (their
+ * tiles share the whole frame's smoothed statistics), so the result is
+ * steady and, as for untiled frames, the same bytes whatever the thread
+ * timing. */
+static void tiled_frames_are_stabilized_and_independent_of_timing(void)
+{
+    static const char *fixed = IMP_SOURCE_DIR "/tests/data/styles/fixed32.onnx";
+    const char *src = imp_test_cli_path(&io, "tiled.mkv");
+    CHECK(make("-f lavfi -i smptebars=size=96x64:rate=25 -t 1.2 -vf noise=alls=14:allf=t "
+               "-c:v ffv1",
+               src));
+    const char *outs[3] = {"tiled-0.mkv", "tiled-a.mkv", "tiled-b.mkv"};
+    const char *more[3] = {"--stabilize 0", "--predictors 3 --threads 3",
+                           "--predictors 3 --threads 3"};
+    struct clip c[3];
+    for (int i = 0; i < 3; i++) {
+        char out[1024];
+        snprintf(out, sizeof out, "%s", imp_test_cli_path(&io, outs[i]));
+        CHECK(imp_test_sh(&io, "'%s' video '%s' -o '%s' --style '%s' -q --codec ffv1 %s",
+                          imp_test_cli_binary, src, out, fixed, more[i]) == 0);
+        CHECK(load(out, &c[i]));
+    }
+    CHECK(c[0].n == 30 && c[1].n == 30 && c[2].n == 30);
+    size_t n = (size_t)c[1].w * c[1].h * 3;
+    int same = 0;
+    for (int i = 0; i < c[1].n && i < c[2].n; i++)
+        same += memcmp(c[1].rgb[i], c[2].rgb[i], n) == 0;
+    double f_off = mean_abs_change(&c[0]), f_on = mean_abs_change(&c[1]);
+    printf("  tiled: mean |frame-to-frame change| per-frame %.2f, stabilized %.2f (%.1fx "
+           "less); %d of %d frames identical across two runs\n",
+           f_off, f_on, f_off / f_on, same, c[1].n);
+    CHECK(same == c[1].n);
+    CHECK(f_off >= 3.0 * f_on);
+    for (int i = 0; i < 3; i++)
+        unload(&c[i]);
+}
+
 /* ---- the style options of stylize ------------------------------------------------- */
 
 /* Mean |difference| of the colour (R - G and B - G) of two frames. */
@@ -537,6 +575,7 @@ int main(void)
     RUN(stabilize_takes_out_flicker_of_a_static_scene);
     RUN(stabilize_does_not_ghost_a_moving_scene);
     RUN(scene_cuts_start_afresh_and_results_do_not_depend_on_timing);
+    RUN(tiled_frames_are_stabilized_and_independent_of_timing);
     RUN(takes_every_style_option_of_stylize);
     RUN(ctrl_c_finishes_a_playable_file);
     RUN(bad_input_fails_with_one_line_and_no_file);
