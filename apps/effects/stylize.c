@@ -37,7 +37,7 @@ struct imp_stylizer {
      * tiled run's whole-picture measuring run measured (mean, var) */
     double *stats[6];
     int tiled_measured; /* the last run measured the whole picture apart */
-    enum imp_norm_stats_mode norm_mode; /* for untiled runs (video: SMOOTHED) */
+    enum imp_norm_stats_mode norm_mode; /* untiled runs, tiled ones' measuring run */
     double norm_weight;
     struct imp_stylizer_report report;
 };

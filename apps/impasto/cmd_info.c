@@ -56,13 +56,14 @@ static int plan_open_dims(struct imp_cli_session *s)
                 open |= free_dim;
             }
             if (imp_cli_resize_input(s, i, t.rank, dims) != IMP_OK)
-                return 0;
+                goto restore;
         }
         if (!open)
-            return 0;
+            break;
         if (imp_predictor_plan_stats(s->pred, &st) == IMP_OK)
             return size;
     }
+restore:
     for (int i = 0; i < s->n_inputs; i++) {
         struct imp_tensor_info t;
         int64_t dims[IMP_MAX_RANK];
