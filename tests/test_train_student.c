@@ -5,8 +5,10 @@
  * the training forward pass's numbers. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "harness.h"
 #include "impasto_train.h"
 
@@ -157,10 +159,80 @@ static void test_fast_shape_exports(void)
     imp_tnet_free(net);
 }
 
+/* Whether the model plans with its input at 1x3xside x side. */
+static bool plans_at(const char *path, int side)
+{
+    struct imp_model *m = NULL;
+    struct imp_predictor *pr = NULL;
+    struct imp_error err;
+    struct imp_plan_stats st;
+    const int64_t dims[4] = {1, 3, side, side};
+    bool ok = imp_model_load_file(path, &m, &err) == IMP_OK &&
+              imp_predictor_init(m, NULL, &pr, &err) == IMP_OK &&
+              imp_predictor_resize_input(pr, 0, 4, dims) == IMP_OK &&
+              imp_predictor_plan_stats(pr, &st) == IMP_OK;
+    imp_predictor_free(pr);
+    imp_model_free(m);
+    return ok;
+}
+
+/* `impasto info` on a student (open height and width, which its strides
+ * and reflection pads refuse at the default 1x1) plans at the smallest
+ * power of two it can and says so; an explicit --shape it cannot take is
+ * still an error. */
+static void test_info_plans_a_student_where_it_can(void)
+{
+    static struct imp_test_cli io;
+    if (access(imp_test_cli_binary, X_OK) != 0) {
+        printf("  the impasto program is not built; skipped\n");
+        return;
+    }
+    if (!CHECK(imp_test_cli_open(&io, "imp_test_student_info_")))
+        return;
+    struct imp_student_shape shapes[2] = {imp_student_fast(), imp_student_johnson(4, 1)};
+    shapes[0].channels[0] = 4, shapes[0].channels[1] = 8, shapes[0].channels[2] = 12;
+    shapes[0].res_blocks = 1;
+    for (int k = 0; k < 2; k++) {
+        int out = -1;
+        struct imp_tnet *net = imp_student_create_shaped(1, &shapes[k], &out);
+        struct imp_error err = {0};
+        struct imp_tnet_plan_options o = {.batch = 1, .height = H, .width = W, .threads = 1,
+                                          .max_isa = IMP_ISA_BEST, .seeds = &out,
+                                          .n_seeds = 1};
+        const char *path = imp_test_cli_path(&io, k ? "johnson.imp" : "fast.imp");
+        if (!CHECK(net != NULL) || !CHECK(imp_tnet_plan(net, &o, &err) == IMP_OK) ||
+            !CHECK(imp_tnet_export_imp(net, NULL, path, &err) == IMP_OK)) {
+            printf("  %s\n", err.message);
+            imp_tnet_free(net);
+            continue;
+        }
+        imp_tnet_free(net);
+        CHECK(!plans_at(path, 1));
+        CHECK(imp_test_cli_run(&io, "info '%s'", path) == 0);
+        const char *line = strstr(io.out, "for input=1x3x");
+        int h = 0, w = 0, side = 0;
+        if (!CHECK(line && sscanf(line, "for input=1x3x%dx%d (open dims at %d", &h, &w,
+                                  &side) == 3)) {
+            printf("%s%s", io.out, io.err);
+            continue;
+        }
+        int stride = imp_student_stride(&shapes[k]);
+        printf("  %s shape (stride %d): info planned at %dx%d\n", k ? "johnson" : "fast",
+               stride, h, w);
+        CHECK(h == side && w == side && side % stride == 0);
+        CHECK(plans_at(path, side) && !plans_at(path, side / 2));
+        CHECK(strstr(io.out, "GMAC") != NULL);
+        CHECK(imp_test_cli_run(&io, "info '%s' --shape 1x3x1x1", path) == 1);
+        CHECK(imp_test_cli_one_error_line(&io, "cannot plan for input=1x3x1x1"));
+    }
+    imp_test_cli_close(&io);
+}
+
 int main(void)
 {
     RUN(test_shapes_give_back_their_size);
     RUN(test_bad_shapes_are_refused);
     RUN(test_fast_shape_exports);
+    RUN(test_info_plans_a_student_where_it_can);
     return imp_test_finish();
 }

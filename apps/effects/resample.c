@@ -6,21 +6,29 @@
 
 #include "resample.h"
 
-/* For each output index, `n` source indices and weights (summing to 1). */
+/* For each output index, `n` source indices and weights (summing to 1),
+ * in arrays the caller provides (taps_count entries). */
 struct taps {
     int n;
     int *index;
     float *weight;
 };
 
-static int make_taps(int in, int out, struct taps *t)
+static int taps_per_output(int in, int out)
 {
     double scale = (double)in / out;
-    t->n = scale <= 1.0 ? 2 : (int)ceil(scale) + 1;
-    t->index = malloc(sizeof *t->index * (size_t)out * (size_t)t->n);
-    t->weight = malloc(sizeof *t->weight * (size_t)out * (size_t)t->n);
-    if (!t->index || !t->weight)
-        return -1;
+    return scale <= 1.0 ? 2 : (int)ceil(scale) + 1;
+}
+
+static size_t taps_count(int in, int out)
+{
+    return (size_t)out * (size_t)taps_per_output(in, out);
+}
+
+static void make_taps(int in, int out, struct taps *t)
+{
+    double scale = (double)in / out;
+    t->n = taps_per_output(in, out);
     for (int o = 0; o < out; o++) {
         int *idx = t->index + (size_t)o * t->n;
         float *w = t->weight + (size_t)o * t->n;
@@ -48,55 +56,89 @@ static int make_taps(int in, int out, struct taps *t)
             }
         }
     }
+}
+
+int imp_resample_work_reserve(struct imp_resample_work *w, int sw, int sh, int c, int dw,
+                              int dh)
+{
+    if (sw < 1 || sh < 1 || dw < 1 || dh < 1 || c < 1)
+        return -1;
+    size_t rows = (size_t)sh * (size_t)dw * (size_t)c;
+    size_t taps = taps_count(sw, dw) + taps_count(sh, dh);
+    if (rows > w->rows_cap) {
+        float *grown = realloc(w->rows, sizeof *grown * rows);
+        if (!grown)
+            return -1;
+        w->rows = grown;
+        w->rows_cap = rows;
+    }
+    if (taps > w->taps_cap) {
+        int *index = realloc(w->index, sizeof *index * taps);
+        if (index)
+            w->index = index;
+        float *weight = realloc(w->weight, sizeof *weight * taps);
+        if (weight)
+            w->weight = weight;
+        if (!index || !weight)
+            return -1;
+        w->taps_cap = taps;
+    }
     return 0;
 }
 
-static void free_taps(struct taps *t)
+void imp_resample_work_free(struct imp_resample_work *w)
 {
-    free(t->index);
-    free(t->weight);
+    free(w->rows);
+    free(w->index);
+    free(w->weight);
+    *w = (struct imp_resample_work){0};
 }
 
-int imp_resample_f32(const float *src, int sw, int sh, int c, float *dst, int dw,
-                     int dh)
+int imp_resample_f32_work(struct imp_resample_work *w, const float *src, int sw, int sh,
+                          int c, float *dst, int dw, int dh)
 {
-    struct taps tx = {0}, ty = {0};
-    if (sw < 1 || sh < 1 || dw < 1 || dh < 1 || c < 1)
+    if (imp_resample_work_reserve(w, sw, sh, c, dw, dh) != 0)
         return -1;
-    float *rows = malloc(sizeof *rows * (size_t)sh * (size_t)dw * (size_t)c);
-    int rc = -1;
-    if (!rows || make_taps(sw, dw, &tx) || make_taps(sh, dh, &ty))
-        goto done;
+    float *rows = w->rows;
+    struct taps tx = {.index = w->index, .weight = w->weight};
+    size_t x_taps = taps_count(sw, dw);
+    struct taps ty = {.index = w->index + x_taps, .weight = w->weight + x_taps};
+    make_taps(sw, dw, &tx);
+    make_taps(sh, dh, &ty);
     for (int y = 0; y < sh; y++) {
         const float *s = src + (size_t)y * sw * c;
         float *r = rows + (size_t)y * dw * c;
         for (int x = 0; x < dw; x++) {
             const int *idx = tx.index + (size_t)x * tx.n;
-            const float *w = tx.weight + (size_t)x * tx.n;
+            const float *wt = tx.weight + (size_t)x * tx.n;
             for (int ch = 0; ch < c; ch++) {
                 float acc = 0;
                 for (int k = 0; k < tx.n; k++)
-                    acc += w[k] * s[(size_t)idx[k] * c + ch];
+                    acc += wt[k] * s[(size_t)idx[k] * c + ch];
                 r[(size_t)x * c + ch] = acc;
             }
         }
     }
     for (int y = 0; y < dh; y++) {
         const int *idx = ty.index + (size_t)y * ty.n;
-        const float *w = ty.weight + (size_t)y * ty.n;
+        const float *wt = ty.weight + (size_t)y * ty.n;
         float *d = dst + (size_t)y * dw * c;
         for (size_t i = 0; i < (size_t)dw * c; i++) {
             float acc = 0;
             for (int k = 0; k < ty.n; k++)
-                acc += w[k] * rows[(size_t)idx[k] * dw * c + i];
+                acc += wt[k] * rows[(size_t)idx[k] * dw * c + i];
             d[i] = acc;
         }
     }
-    rc = 0;
-done:
-    free(rows);
-    free_taps(&tx);
-    free_taps(&ty);
+    return 0;
+}
+
+int imp_resample_f32(const float *src, int sw, int sh, int c, float *dst, int dw,
+                     int dh)
+{
+    struct imp_resample_work w = {0};
+    int rc = imp_resample_f32_work(&w, src, sw, sh, c, dst, dw, dh);
+    imp_resample_work_free(&w);
     return rc;
 }
 

@@ -33,8 +33,11 @@ struct imp_stylizer {
     float *acc;              /* the picture's runs added up (tiles, padding) */
     size_t acc_cap;
     size_t stats_count;
-    double *stats[4]; /* mean, var, summed mean, summed mean of squares */
-    enum imp_norm_stats_mode norm_mode; /* for untiled runs (video: SMOOTHED) */
+    /* mean, var, summed mean, summed mean of squares, and what the last
+     * tiled run's whole-picture measuring run measured (mean, var) */
+    double *stats[6];
+    int tiled_measured; /* the last run measured the whole picture apart */
+    enum imp_norm_stats_mode norm_mode; /* untiled runs, tiled ones' measuring run */
     double norm_weight;
     struct imp_stylizer_report report;
 };
@@ -403,7 +406,7 @@ void imp_stylizer_free(struct imp_stylizer *s)
     free(s->tensor);
     free(s->tile_rgb);
     free(s->acc);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 6; i++)
         free(s->stats[i]);
     free(s);
 }
@@ -545,9 +548,12 @@ static int plan_tiles(struct imp_stylizer *s, int w, int h, struct dim_plan *dx,
 }
 
 /* Whole-picture instance-norm statistics for tiled runs, held for the
- * tiles: one MEASURED run on the whole picture at the largest scale that
- * fits (open sizes: in max_memory, so at full size when tiling was only
- * asked for; fixed sizes: shrunk into one tile). */
+ * tiles: one run on the whole picture at the largest scale that fits
+ * (open sizes: in max_memory, so at full size when tiling was only asked
+ * for; fixed sizes: shrunk into one tile). It measures; in a video
+ * (SMOOTHED) it smooths exactly as an untiled frame does, so the tiles
+ * normalise by the running average and a tiled video does not flicker
+ * more than an untiled one. */
 static int measure_whole(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
                          char *why, size_t why_size)
 {
@@ -594,12 +600,19 @@ static int measure_whole(struct imp_stylizer *s, const uint8_t *rgb, int w, int 
         free(big);
         big = NULL;
     }
-    imp_predictor_set_norm_stats_mode(s->pred, IMP_NORM_STATS_MEASURED, 0);
+    int smooth = s->norm_mode == IMP_NORM_STATS_SMOOTHED;
+    imp_predictor_set_norm_stats_mode(s->pred, smooth ? IMP_NORM_STATS_SMOOTHED
+                                                      : IMP_NORM_STATS_MEASURED,
+                                      s->norm_weight);
     rc = ensure_size(s, mw, mh, why, why_size);
     if (rc == 0)
         rc = run_region(s, src, sw, sh, -(mw - sw) / 2, -(mh - sh) / 2, why, why_size);
-    if (rc == 0 && imp_predictor_get_norm_stats(s->pred, 1, s->stats[0], s->stats[1],
-                                                s->stats_count) != IMP_OK)
+    /* What the picture measured, for imp_stylizer_measured_norm_stats;
+     * then what to hold: that, or the average the smoothing run left. */
+    if (rc == 0 && (imp_predictor_get_norm_stats(s->pred, 1, s->stats[4], s->stats[5],
+                                                 s->stats_count) != IMP_OK ||
+                    imp_predictor_get_norm_stats(s->pred, !smooth, s->stats[0], s->stats[1],
+                                                 s->stats_count) != IMP_OK))
         rc = failf(why, why_size, "%s", imp_predictor_last_error(s->pred));
     if (rc == 0)
         rc = ensure_size(s, tw, th, why, why_size);
@@ -619,7 +632,7 @@ static int alloc_stats(struct imp_stylizer *s, char *why, size_t why_size)
     if (imp_predictor_norm_stats_count(s->pred, &count) != IMP_OK)
         return failf(why, why_size, "%s", imp_predictor_last_error(s->pred));
     if (count != s->stats_count) {
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 6; i++) {
             free(s->stats[i]);
             s->stats[i] = calloc(count ? count : 1, sizeof(double));
             if (!s->stats[i])
@@ -674,6 +687,7 @@ int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
 {
     double t0 = now_ms();
     memset(&s->report, 0, sizeof s->report);
+    s->tiled_measured = 0;
     if (w < 1 || h < 1)
         return failf(why, why_size, "empty picture");
     struct dim_plan dx = {0}, dy = {0};
@@ -705,8 +719,10 @@ int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
     int rounds = tiles > 1 && s->opt.tile_stats > 0 ? s->opt.tile_stats : 1;
     if (rc == 0 && tiles > 1 && s->opt.tile_stats > 0) {
         rc = alloc_stats(s, why, why_size);
-        if (rc == 0 && s->stats_count)
+        if (rc == 0 && s->stats_count) {
             rc = measure_whole(s, rgb, w, h, why, why_size);
+            s->tiled_measured = rc == 0;
+        }
         if (rc == 0)
             imp_predictor_set_norm_stats_mode(s->pred, s->stats_count ? IMP_NORM_STATS_HELD
                                                                       : IMP_NORM_STATS_MEASURED,
@@ -777,4 +793,20 @@ int imp_stylizer_run(struct imp_stylizer *s, const uint8_t *rgb, int w, int h,
     free(weight);
     s->report.total_ms = now_ms() - t0;
     return rc;
+}
+
+int imp_stylizer_measured_norm_stats(struct imp_stylizer *s, double *mean, double *var,
+                                     size_t count, char *why, size_t why_size)
+{
+    if (s->tiled_measured) {
+        if (count != s->stats_count)
+            return failf(why, why_size, "%zu norm statistics asked for, the model has %zu",
+                         count, s->stats_count);
+        memcpy(mean, s->stats[4], count * sizeof *mean);
+        memcpy(var, s->stats[5], count * sizeof *var);
+        return 0;
+    }
+    if (imp_predictor_get_norm_stats(s->pred, 1, mean, var, count) != IMP_OK)
+        return failf(why, why_size, "%s", imp_predictor_last_error(s->pred));
+    return 0;
 }

@@ -101,12 +101,21 @@ int imp_stylizer_set_param(struct imp_stylizer *s, const char *name, const float
                            size_t count, char *why, size_t why_size);
 void imp_stylizer_set_strength(struct imp_stylizer *s, float strength);
 void imp_stylizer_set_preserve_colors(struct imp_stylizer *s, int on);
-/* The instance-norm statistics of untiled runs (default MEASURED; a video
- * pipeline sets SMOOTHED against flicker, and imp_predictor_reset_norm_stats
- * on the stylizer's predictor at a scene cut). Tiled runs hold the whole
- * picture's statistics instead, and untiled runs return to this mode. */
+/* The instance-norm statistics (default MEASURED; a video pipeline sets
+ * SMOOTHED against flicker, and imp_predictor_reset_norm_stats on the
+ * stylizer's predictor at a scene cut). Tiled runs hold the whole
+ * picture's statistics for every tile: in SMOOTHED mode the run that
+ * measures them smooths them with what the predictor holds, as an untiled
+ * run does, so tiled frames are smoothed too. */
 int imp_stylizer_set_norm_stats_mode(struct imp_stylizer *s, enum imp_norm_stats_mode mode,
                                      double weight, char *why, size_t why_size);
+/* What the last run measured over the whole picture, per instance-norm
+ * plane (count = imp_predictor_norm_stats_count): for a tiled run, the
+ * measurement of its whole-picture run (the last tile's would be the
+ * predictor's); else the predictor's. For a video's chain of statistics.
+ * Returns 0, or -1 with why. */
+int imp_stylizer_measured_norm_stats(struct imp_stylizer *s, double *mean, double *var,
+                                     size_t count, char *why, size_t why_size);
 
 /* What the last run did, for reports and benchmarks. */
 struct imp_stylizer_report {

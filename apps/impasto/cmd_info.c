@@ -22,14 +22,59 @@ static const char help[] =
     "\n"
     "options:\n"
     "      --shape NAME=DIMS report for this input shape instead of the\n"
-    "                        default (open dims as 1), e.g. data=1x3x512x512;\n"
-    "                        without NAME= it is for the first input\n" IMP_CLI_MODEL_HELP
+    "                        default, e.g. data=1x3x512x512; without NAME= it\n"
+    "                        is for the first input. The default sets open\n"
+    "                        dims to 1, and when the model cannot run at that\n"
+    "                        (strided networks: a style network halves its\n"
+    "                        picture three times) to the smallest power of two\n"
+    "                        it plans at, keeping the first dim (the batch) 1;\n"
+    "                        the report says which size it used\n" IMP_CLI_MODEL_HELP
     "  -h, --help            show this help\n"
     "\n"
     "examples:\n"
     "  impasto info selfie_segmentation.tflite\n"
     "  impasto info candy.onnx --shape inputImage=1x3x720x720\n"
     "  impasto info model.onnx --shape 1x3x1080x1920 --engine Conv=ref\n";
+
+/* The model failed to plan with its open dims at 1 (the default): sets
+ * every open dim but the first (the batch) to the smallest power of two
+ * from 2 to 4096 the model plans at. Returns that size, or 0 (shapes back
+ * at the default) when none plans or no dim is open. */
+static int plan_open_dims(struct imp_cli_session *s)
+{
+    struct imp_plan_stats st;
+    for (int size = 2; size <= 4096; size *= 2) {
+        int open = 0;
+        for (int i = 0; i < s->n_inputs; i++) {
+            struct imp_tensor_info t;
+            if (imp_model_input_info(s->model, i, &t) != IMP_OK)
+                continue;
+            int64_t dims[IMP_MAX_RANK];
+            for (int d = 0; d < t.rank; d++) {
+                int free_dim = t.dims[d] < 0 && d > 0;
+                dims[d] = free_dim ? size : t.dims[d] < 0 ? 1 : t.dims[d];
+                open |= free_dim;
+            }
+            if (imp_cli_resize_input(s, i, t.rank, dims) != IMP_OK)
+                goto restore;
+        }
+        if (!open)
+            break;
+        if (imp_predictor_plan_stats(s->pred, &st) == IMP_OK)
+            return size;
+    }
+restore:
+    for (int i = 0; i < s->n_inputs; i++) {
+        struct imp_tensor_info t;
+        int64_t dims[IMP_MAX_RANK];
+        if (imp_model_input_info(s->model, i, &t) != IMP_OK)
+            continue;
+        for (int d = 0; d < t.rank; d++)
+            dims[d] = t.dims[d] < 0 ? 1 : t.dims[d];
+        imp_cli_resize_input(s, i, t.rank, dims);
+    }
+    return 0;
+}
 
 /* A multi-style network's styles (docs/format.md), or why its style
  * metadata is unusable. */
@@ -243,15 +288,33 @@ static int info_main(int argc, char **argv)
 
     struct imp_plan_stats st;
     enum imp_status status = imp_predictor_plan_stats(s.pred, &st);
-    char shapes[512];
+    char shapes[512], why[512];
     imp_cli_format_input_shapes(&s, shapes, sizeof shapes);
+    int open_size = 0;
+    if (status != IMP_OK && flags.n_shapes == 0) {
+        /* Kept: the retries overwrite the predictor's message. */
+        snprintf(why, sizeof why, "%s", imp_predictor_last_error(s.pred));
+        open_size = plan_open_dims(&s);
+        if (open_size)
+            status = imp_predictor_plan_stats(s.pred, &st);
+        else
+            imp_cli_format_input_shapes(&s, shapes, sizeof shapes);
+    } else if (status != IMP_OK) {
+        snprintf(why, sizeof why, "%s", imp_predictor_last_error(s.pred));
+    }
     if (status != IMP_OK) {
-        rc = imp_cli_fail(path, "cannot plan for %s: %s", shapes,
-                          imp_predictor_last_error(s.pred));
+        rc = imp_cli_fail(path, "cannot plan for %s: %s", shapes, why);
         imp_cli_close(&s);
         return rc;
     }
-    printf("for %s\n", shapes[0] ? shapes : "no inputs");
+    if (open_size) {
+        imp_cli_format_input_shapes(&s, shapes, sizeof shapes);
+        printf("for %s (open dims at %d: the smallest power of two the model plans at; it "
+               "cannot at 1)\n",
+               shapes, open_size);
+    } else {
+        printf("for %s\n", shapes[0] ? shapes : "no inputs");
+    }
     printf("  compute     %.3f GMAC (%.3f GFLOP)\n", (double)st.macs * 1e-9,
            2.0 * (double)st.macs * 1e-9);
     char planned[32], naive[32];

@@ -8,7 +8,6 @@
 #include <strings.h>
 
 #include "image.h"
-#include "resample.h"
 
 static int is_picture(const char *name)
 {
@@ -56,6 +55,34 @@ static int keep_photo(const struct imp_image *img, int size, struct train_photo 
     free(src);
     free(dst);
     return rc;
+}
+
+/* Grows *buf to hold n floats. */
+static int grow(float **buf, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return 0;
+    float *grown = realloc(*buf, sizeof *grown * n);
+    if (!grown)
+        return -1;
+    *buf = grown;
+    *cap = n;
+    return 0;
+}
+
+/* The sampler's scratch for crops up to the largest photo's shorter side
+ * (the largest crop) resized to size x size. */
+static int reserve(struct train_photos *p, int size)
+{
+    int side = size;
+    for (int i = 0; i < p->n; i++) {
+        int shorter = p->items[i].w < p->items[i].h ? p->items[i].w : p->items[i].h;
+        side = shorter > side ? shorter : side;
+    }
+    if (grow(&p->crop, &p->crop_cap, (size_t)side * (size_t)side * 3) != 0 ||
+        grow(&p->resized, &p->resized_cap, (size_t)size * (size_t)size * 3) != 0)
+        return -1;
+    return imp_resample_work_reserve(&p->work, side, side, 3, size, size);
 }
 
 int train_photos_load(const char *dir, int size, int max, struct train_photos *p, char *err,
@@ -124,6 +151,10 @@ int train_photos_load(const char *dir, int size, int max, struct train_photos *p
     for (int i = 0; i < n_names; i++)
         free(names[i]);
     free(names);
+    if (rc == 0 && reserve(p, size) != 0) {
+        snprintf(err, err_size, "out of memory");
+        rc = -1;
+    }
     if (rc != 0)
         train_photos_free(p);
     return rc;
@@ -134,11 +165,13 @@ void train_photos_free(struct train_photos *p)
     for (int i = 0; i < p->n; i++)
         free(p->items[i].rgb);
     free(p->items);
+    free(p->crop);
+    free(p->resized);
+    imp_resample_work_free(&p->work);
     memset(p, 0, sizeof *p);
 }
 
-int train_photos_sample(const struct train_photos *p, struct imp_rng *rng, int size,
-                        float *out)
+int train_photos_sample(struct train_photos *p, struct imp_rng *rng, int size, float *out)
 {
     const struct train_photo *ph = &p->items[imp_rng_next(rng) % (uint64_t)p->n];
     int shorter = ph->w < ph->h ? ph->w : ph->h;
@@ -147,18 +180,17 @@ int train_photos_sample(const struct train_photos *p, struct imp_rng *rng, int s
     int x0 = (int)(imp_rng_next(rng) % (uint64_t)(ph->w - side + 1));
     int y0 = (int)(imp_rng_next(rng) % (uint64_t)(ph->h - side + 1));
     int flip = (int)(imp_rng_next(rng) & 1);
-    float *crop = malloc(sizeof(float) * (size_t)side * (size_t)side * 3);
-    float *res = malloc(sizeof(float) * (size_t)size * (size_t)size * 3);
-    int rc = -1;
-    if (crop && res) {
-        for (int y = 0; y < side; y++)
-            for (int x = 0; x < side; x++)
-                for (int c = 0; c < 3; c++)
-                    crop[((size_t)y * (size_t)side + (size_t)x) * 3 + (size_t)c] =
-                        ph->rgb[((size_t)(y0 + y) * (size_t)ph->w + (size_t)(x0 + x)) * 3 +
-                                (size_t)c] * (1.0f / 255.0f);
-        rc = imp_resample_f32(crop, side, side, 3, res, size, size);
-    }
+    if (grow(&p->crop, &p->crop_cap, (size_t)side * (size_t)side * 3) != 0 ||
+        grow(&p->resized, &p->resized_cap, (size_t)size * (size_t)size * 3) != 0)
+        return -1;
+    float *crop = p->crop, *res = p->resized;
+    for (int y = 0; y < side; y++)
+        for (int x = 0; x < side; x++)
+            for (int c = 0; c < 3; c++)
+                crop[((size_t)y * (size_t)side + (size_t)x) * 3 + (size_t)c] =
+                    ph->rgb[((size_t)(y0 + y) * (size_t)ph->w + (size_t)(x0 + x)) * 3 +
+                            (size_t)c] * (1.0f / 255.0f);
+    int rc = imp_resample_f32_work(&p->work, crop, side, side, 3, res, size, size);
     if (rc == 0)
         for (int c = 0; c < 3; c++)
             for (int y = 0; y < size; y++)
@@ -167,8 +199,6 @@ int train_photos_sample(const struct train_photos *p, struct imp_rng *rng, int s
                     out[((size_t)c * (size_t)size + (size_t)y) * (size_t)size + (size_t)x] =
                         res[((size_t)y * (size_t)size + (size_t)sx) * 3 + (size_t)c];
                 }
-    free(crop);
-    free(res);
     return rc;
 }
 

@@ -125,21 +125,21 @@ static int take_state(struct worker *wk, struct slot *s, int *reset)
 
 /* Plans for frames of w x h and makes room for the statistics chain; *use
  * says whether this frame takes part in it (not when the model has no
- * instance norm, nor when the stylizer runs the frame in tiles). */
+ * instance norm). Tiled frames do: the stylizer smooths the whole-picture
+ * statistics its tiles share. */
 static int stats_ready(struct worker *wk, int w, int h, int *use, char *err,
                        size_t err_size)
 {
     struct pipeline *p = wk->p;
-    int tiled = 0;
     *use = 0;
-    if (imp_stylizer_prepare(wk->st, w, h, &tiled, err, err_size))
+    if (imp_stylizer_prepare(wk->st, w, h, NULL, err, err_size))
         return -1;
     size_t count = 0;
     if (imp_predictor_norm_stats_count(wk->pred, &count) != IMP_OK) {
         snprintf(err, err_size, "the style model: %s", imp_predictor_last_error(wk->pred));
         return -1;
     }
-    if (tiled || count == 0)
+    if (count == 0)
         return 0;
     pthread_mutex_lock(&p->lock);
     if (p->count == 0) {
@@ -194,9 +194,9 @@ static int run_frame(struct worker *wk, struct slot *s, int smoothed, char *err,
         goto library_error;
     if (apply(wk, s, err, err_size))
         return -1;
-    if (imp_predictor_get_norm_stats(wk->pred, 1, s->measured, s->measured + n, n) !=
-        IMP_OK)
-        goto library_error;
+    if (imp_stylizer_measured_norm_stats(wk->st, s->measured, s->measured + n, n, err,
+                                         err_size))
+        return -1;
     return 0;
 library_error:
     snprintf(err, err_size, "the style model: %s", imp_predictor_last_error(wk->pred));

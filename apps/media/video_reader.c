@@ -328,12 +328,19 @@ static int convert(struct imp_video_reader *r, struct imp_video_frame *f, char *
     const int *coef = imp_video_sws_coefficients(fr->colorspace);
     sws_setColorspaceDetails(r->sws, coef, full, sws_getCoefficients(SWS_CS_DEFAULT), 1, 0,
                              1 << 16, 1 << 16);
-    size_t bytes = (size_t)r->out_w * r->out_h * 3;
-    f->rgb = malloc(bytes);
+    /* swscale's x86 YUV-to-RGB converter works in runs of 8 pixels and,
+     * when a row's stride cannot hold the last run whole, skips it: the
+     * last width % 8 pixels of every row were never written (valgrind saw
+     * them uninitialised; a 162-wide video had two black columns). Rows
+     * are converted at a stride of whole runs, then packed in place. The
+     * converter's 8-byte stores reach up to 16 bytes past the last run of
+     * the last row, hence the slack. */
+    int padded = (r->out_w + 7) / 8 * 8 * 3, packed = r->out_w * 3;
+    f->rgb = malloc((size_t)padded * r->out_h + 64);
     if (!f->rgb)
         return imp_video_fail(err, err_size, r->path, "out of memory");
     uint8_t *dst[4] = {f->rgb, NULL, NULL, NULL};
-    int stride[4] = {r->out_w * 3, 0, 0, 0};
+    int stride[4] = {padded, 0, 0, 0};
     int rows = sws_scale(r->sws, (const uint8_t *const *)fr->data, fr->linesize, 0,
                          fr->height, dst, stride);
     if (rows != r->out_h) {
@@ -342,6 +349,8 @@ static int convert(struct imp_video_reader *r, struct imp_video_frame *f, char *
         return imp_video_fail(err, err_size, r->path, "frame %lld did not convert",
                               (long long)r->next_index);
     }
+    for (int y = 1; padded != packed && y < r->out_h; y++)
+        memmove(f->rgb + (size_t)y * packed, f->rgb + (size_t)y * padded, (size_t)packed);
     f->width = r->out_w;
     f->height = r->out_h;
     return 0;

@@ -35,6 +35,18 @@
  * inference); y has x's shape. Runs once shapes are known
  * (runtime/model.c), before the Relu/Pad fusion that then takes the new
  * node's followers.
+ *
+ * Open dims: for a model whose input leaves dims open (a style network
+ * that takes any picture size), the shapes come from two inferences at
+ * different stand-in sizes, and a dim that differs between them is -1
+ * here. The pattern itself is size-free (means over axes named by
+ * number, element-wise arithmetic, broadcasts of kept-dims means), so
+ * only what the fused node fixes must be known: the channel count of an
+ * instance norm, every normalised dim of a layer norm (its Scale and B
+ * have their shape), and gamma and beta, whose dims must all be known
+ * (one that follows the picture size varies along a spatial axis). y's
+ * shape equals x's dim by dim, open dims included: every other operand
+ * of the pattern is derived from x or has known dims.
  */
 #include <math.h>
 #include <stdio.h>
@@ -176,13 +188,16 @@ static int find_trailing_mean(const struct ctx *c, int v, int axis)
     return -1;
 }
 
-/* Elements of x from axis on. */
+/* Elements of x from axis on, or -1 when one of those dims is open. */
 static int64_t normalised_size(const struct ctx *c, const struct match *mt)
 {
     const struct imp_shape *xs = &c->known[mt->x].shape;
     int64_t n = 1;
-    for (int d = mt->axis; d < xs->rank; d++)
+    for (int d = mt->axis; d < xs->rank; d++) {
+        if (xs->d[d] < 0)
+            return -1;
         n *= xs->d[d];
+    }
     return n;
 }
 
@@ -197,6 +212,9 @@ static bool param_fits(const struct ctx *c, const struct match *mt, int v)
     const struct imp_shape *s = &c->known[v].shape, *xs = &c->known[mt->x].shape;
     if (c->known[v].dtype != IMP_DTYPE_F32 || s->rank > xs->rank)
         return false;
+    for (int i = 0; i < s->rank; i++)
+        if (s->d[i] < 0) /* follows an open dim of the input */
+            return false;
     for (int i = 0; i < s->rank; i++) {
         int axis = xs->rank - s->rank + i;
         bool varies = mt->layer ? axis >= mt->axis : axis == 1;
@@ -312,8 +330,8 @@ static bool pattern_closed(const struct ctx *c, const struct match *mt)
     }
     const struct imp_tensor *x = &c->known[mt->x], *y = &c->known[mt->y];
     return y->dtype == IMP_DTYPE_F32 && imp_shape_equal(&x->shape, &y->shape) &&
-           (mt->layer || x->shape.d[1] >= 1) && param_fits(c, mt, mt->gamma) &&
-           param_fits(c, mt, mt->beta);
+           (mt->layer ? normalised_size(c, mt) >= 1 : x->shape.d[1] >= 1) &&
+           param_fits(c, mt, mt->gamma) && param_fits(c, mt, mt->beta);
 }
 
 /* The instance norm whose mean is node mi, if there is one. */

@@ -62,9 +62,9 @@ enum imp_status imp_pass_remove_dead(struct imp_graph *g, struct imp_error *err)
 /* All of the above but the decomposed-norm fusion, plus sorting. */
 enum imp_status imp_passes_run(struct imp_graph *g, struct imp_error *err);
 /* The passes that need each value's shape (`known`, from a trial inference
- * of the graph as imp_passes_run left it): the decomposed-norm fusion, then
- * dead-node removal and the norm's Relu/Pad fusion when it changed
- * anything (*changed). */
+ * of the graph as imp_passes_run left it; a dim that follows an open input
+ * dim is -1): the decomposed-norm fusion, then dead-node removal and the
+ * norm's Relu/Pad fusion when it changed anything (*changed). */
 enum imp_status imp_passes_run_shaped(struct imp_graph *g, const struct imp_tensor *known,
                                       bool *changed, struct imp_error *err);
 

@@ -101,6 +101,61 @@ static enum imp_status find_resizable(struct imp_model *m, const struct imp_infe
     return IMP_OK;
 }
 
+/* The passes that need shapes, on a model with open input dims: the
+ * shapes are inferred at two stand-in sizes for the open dims (batch 1
+ * and 2, the others as below) and every dim that differs between them is
+ * marked open (-1), so a pass sees only what holds at any size and
+ * refuses what depends on an open dim (fuse_decomposed_norm.c). Nothing
+ * runs when no pair of sizes fits the model. */
+static enum imp_status run_shaped_open(struct imp_model *m, bool *changed,
+                                       struct imp_error *err)
+{
+    const struct imp_graph *g = &m->graph;
+    static const int64_t stand_ins[][2] = {{64, 80}, {256, 320}};
+    *changed = false;
+    struct imp_shape *shapes = calloc((size_t)g->n_inputs + 1, sizeof *shapes);
+    struct imp_tensor *known = calloc((size_t)g->n_values + 1, sizeof *known);
+    if (!shapes || !known) {
+        free(shapes);
+        free(known);
+        return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+    }
+    bool fits = false;
+    for (size_t k = 0; !fits && k < sizeof stand_ins / sizeof stand_ins[0]; k++) {
+        struct imp_inference inf[2];
+        int done = 0;
+        for (; done < 2; done++) {
+            for (int i = 0; i < g->n_inputs; i++) {
+                shapes[i] = g->values[g->inputs[i]].shape;
+                for (int d = 0; d < shapes[i].rank; d++)
+                    if (shapes[i].d[d] < 0)
+                        shapes[i].d[d] = d == 0 ? 1 + done : stand_ins[k][done];
+            }
+            if (imp_infer_graph(g, shapes, NULL, NULL, &inf[done], NULL) != IMP_OK)
+                break;
+        }
+        fits = done == 2;
+        for (int v = 0; fits && v < g->n_values; v++) {
+            const struct imp_tensor *a = &inf[0].tensors[v], *b = &inf[1].tensors[v];
+            known[v] = (struct imp_tensor){a->dtype, a->shape, NULL};
+            if (a->dtype != b->dtype || a->shape.rank != b->shape.rank) {
+                known[v].dtype = IMP_DTYPE_UNDEFINED;
+                continue;
+            }
+            for (int d = 0; d < a->shape.rank; d++)
+                if (a->shape.d[d] != b->shape.d[d])
+                    known[v].shape.d[d] = -1;
+        }
+        for (int i = 0; i < done; i++)
+            imp_inference_release(&inf[i]);
+    }
+    enum imp_status st =
+        fits ? imp_passes_run_shaped(&m->graph, known, changed, err) : IMP_OK;
+    free(shapes);
+    free(known);
+    return st;
+}
+
 static enum imp_status finish_load(struct imp_model *m, struct imp_error *err)
 {
     struct imp_graph *g = &m->graph;
@@ -161,6 +216,18 @@ static enum imp_status finish_load(struct imp_model *m, struct imp_error *err)
         if (st == IMP_OK && find_resizable(m, &inf) != IMP_OK) {
             imp_inference_release(&inf);
             return imp_fail(err, IMP_ERR_NOMEM, "out of memory");
+        }
+    } else if (open_dims && plan_inputs == 0) {
+        /* Whether or not the stand-in size 1 fitted: the passes get
+         * shapes of their own, with the open dims marked. */
+        bool changed = false;
+        enum imp_status fs = run_shaped_open(m, &changed, err);
+        if (fs != IMP_OK || changed) {
+            if (st == IMP_OK)
+                imp_inference_release(&inf);
+            if (fs != IMP_OK)
+                return fs;
+            st = imp_infer_graph(g, m->input_shapes, NULL, NULL, &inf, &trial);
         }
     }
     if (st != IMP_OK) {
