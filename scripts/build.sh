@@ -2,8 +2,7 @@
 # Set up and run the main job on a fresh Debian 12 machine: install the
 # build dependencies, build impasto, fetch the MediaPipe selfie
 # segmentation models from npm, cut the person out of the bundled photo and
-# blur its background, and, once models/ ships styles, paint the photo in
-# the first of them.
+# blur its background, and paint the photo in a shipped style.
 #
 #   bash scripts/build.sh            # writes out/astronaut-mask.png,
 #                                    # out/astronaut-overlay.png,
@@ -25,10 +24,15 @@ build/apps/impasto/impasto segment "$model" assets/astronaut.png \
   -o out/astronaut-mask.png --overlay out/astronaut-overlay.png
 build/apps/impasto/impasto focus assets/astronaut.png --model "$model" \
   -o out/astronaut-focus.png
-# The first shipped style, when there is one (stylize's default).
-stylized="no shipped styles yet (models/)"
-if [[ "$(build/apps/impasto/impasto styles --json)" == *'"name"'* ]]; then
-  build/apps/impasto/impasto stylize assets/astronaut.png -o out/astronaut-stylized.png
+# A shipped style: Starry Night when models/ has it, else stylize's
+# default (the first shipped style).
+stylized="no shipped styles (models/)"
+styles=$(build/apps/impasto/impasto styles --json)
+if [[ "$styles" == *'"name"'* ]]; then
+  style=()
+  [[ "$styles" == *'"name": "starry_night"'* ]] && style=(--style starry_night)
+  build/apps/impasto/impasto stylize assets/astronaut.png -o out/astronaut-stylized.png \
+    "${style[@]}"
   stylized="$IMP_ROOT/out/astronaut-stylized.png"
 fi
 printf '\nimpasto is built: %s\n' "$IMP_ROOT/build/apps/impasto/impasto"
