@@ -103,26 +103,9 @@ static int rename_closed(struct imp_atomic_file *af, char *why, size_t why_size)
 
 int imp_atomic_commit(struct imp_atomic_file *af, char *why, size_t why_size)
 {
-    if (!af->file)
-        return rename_closed(af, why, why_size);
-    int fd = fileno(af->file);
-    int bad = fflush(af->file) != 0 || ferror(af->file) || fchmod(fd, file_mode) != 0;
-    int err = errno;
-    if (fclose(af->file) != 0 && !bad) {
-        bad = 1;
-        err = errno;
-    }
-    af->file = NULL;
-    if (!bad && rename(af->temp_path, af->final_path) != 0) {
-        bad = 1;
-        err = errno;
-    }
-    if (bad) {
-        snprintf(why, why_size, "cannot write: %s", strerror(err));
-        unlink(af->temp_path);
-    }
-    release(af);
-    return bad ? -1 : 0;
+    if (af->file && imp_atomic_close(af, why, why_size) != 0)
+        return -1;
+    return rename_closed(af, why, why_size);
 }
 
 void imp_atomic_abandon(struct imp_atomic_file *af)
