@@ -98,6 +98,10 @@ struct imp_op_def {
      * A graph input that reaches one of them is read at plan time like a
      * constant, and a new value for it re-plans (src/runtime/plan_inputs.c). */
     unsigned plan_inputs;
+    /* When the node's attributes decide which of those inputs count
+     * (Resize reads its roi only for tf_crop_and_resize): the mask for
+     * this node; NULL: plan_inputs as it stands. */
+    unsigned (*plan_inputs_of)(const struct imp_node *n);
 };
 
 #define IMP_OP(id, name, family) extern const struct imp_op_def imp_opdef_##id;

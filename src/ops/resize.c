@@ -774,10 +774,18 @@ static const struct imp_engine resize_ref = {
     .release = resize_release};
 static const struct imp_engine *const resize_engines[] = {&resize_repeat, &resize_ref,
                                                           NULL};
-/* roi, scales, sizes */
+/* roi, scales, sizes; roi only where it is read: a graph input reaching
+ * an unread roi decides nothing (and the ONNX writer leaves it out). */
+static unsigned resize_plan_inputs(const struct imp_node *n)
+{
+    const char *ctm = imp_node_string(n, "coordinate_transformation_mode", "half_pixel");
+    return strcmp(ctm, "tf_crop_and_resize") == 0 ? 0xeu : 0xcu;
+}
+
 const struct imp_op_def imp_opdef_RESIZE = {.infer = resize_infer,
                                             .engines = resize_engines,
-                                            .plan_inputs = 0xeu};
+                                            .plan_inputs = 0xeu,
+                                            .plan_inputs_of = resize_plan_inputs};
 
 static const struct imp_engine upsample_repeat = {
     .name = "repeat", .supports = upsample_repeat_supports, .run = repeat_run};

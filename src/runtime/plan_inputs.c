@@ -34,7 +34,8 @@ int imp_find_plan_inputs(const struct imp_graph *g, bool *flags)
             output_needed = false;
         for (int k = 0; k < n->n_inputs; k++) {
             int v = n->inputs[k];
-            bool plan_operand = k < 32 && ((def->plan_inputs >> k) & 1u);
+            unsigned mask = def->plan_inputs_of ? def->plan_inputs_of(n) : def->plan_inputs;
+            bool plan_operand = k < 32 && ((mask >> k) & 1u);
             if (v >= 0 && (plan_operand || output_needed))
                 needed[v] = true;
         }
