@@ -3,10 +3,11 @@
 # measured from outside. stamp.py sends 30 FPS frames that carry their index
 # (and logs when each was sent) into `impasto live --input -`; live's
 # YUV4MPEG2 output (-o -) goes back into stamp.py, which reads each index
-# from the pixels and takes the time. The network is the quarter-width
-# Johnson-style net of bench/video.sh (tools/make_style_fixture.py); live runs
-# it at --strength 0 so the code survives (the network still runs on every
-# frame). live's own end-of-run readout (median, p95 from its capture thread
+# from the pixels and takes the time. The network is the shipped one
+# (models/styles.imp; IMP_BENCH_NET=narrow: the quarter-width Johnson-style
+# net of bench/video.sh); live runs it at --strength 0 so the code survives
+# (the network still runs on every frame: the identity style, or for a
+# single-style network a blend with the camera picture). live's own end-of-run readout (median, p95 from its capture thread
 # to the written frame) is printed too. BENCHMARKS.md records the results.
 #
 #   bench/live/run.sh [BUILD_DIR] [SECONDS] [EXTRA impasto live OPTIONS...]
@@ -18,9 +19,12 @@ shift 2 || shift $# || true
 impasto=$build/apps/impasto/impasto
 work=$root/bench/live
 [ -x "$impasto" ] || { echo "build impasto first ($impasto)" >&2; exit 1; }
-net=$root/bench/video/narrow_style.onnx
-[ -f "$net" ] || { mkdir -p "$(dirname "$net")"
-  /usr/bin/python3 "$root/tools/make_style_fixture.py" narrow "$net"; }
+net=$root/models/styles.imp
+if [ "${IMP_BENCH_NET:-shipped}" = narrow ]; then
+  net=$root/bench/video/narrow_style.onnx
+  [ -f "$net" ] || { mkdir -p "$(dirname "$net")"
+    /usr/bin/python3 "$root/tools/make_style_fixture.py" narrow "$net"; }
+fi
 frames=$((seconds * 30))
 times=$(mktemp)
 trap 'rm -f "$times"' EXIT
