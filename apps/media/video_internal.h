@@ -15,9 +15,17 @@ struct imp_video_packets {
     int count, capacity;
 };
 
+/* The bytes of imp_video_reader_open_memory, and how far they are read. */
+struct imp_video_memory {
+    const uint8_t *data;
+    size_t size, pos;
+};
+
 struct imp_video_reader {
-    char *path;
+    char *path; /* or the name given to a video in memory */
     AVFormatContext *fmt;
+    AVIOContext *memory_io; /* reads `memory`; NULL for a path */
+    struct imp_video_memory memory;
     AVStream *video, *audio; /* audio may be NULL */
     AVCodecContext *dec;
     struct SwsContext *sws;
