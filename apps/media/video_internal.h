@@ -44,6 +44,11 @@ const char *imp_av_error(int code, char *buf, size_t size);
 /* Writes "path: fmt..." into err and returns -1. */
 int imp_video_fail(char *err, size_t size, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* sws_scale of a whole picture, checked: 0 when all dst_h rows came out,
+ * else -1 with why ("converted 3 of 24 rows", or FFmpeg's reason). */
+int imp_sws_scale_all(struct SwsContext *sws, const uint8_t *const src[],
+                      const int src_stride[], int src_h, uint8_t *const dst[],
+                      const int dst_stride[], int dst_h, char *why, size_t why_size);
 /* The sws colour matrix table for an FFmpeg colour space. */
 const int *imp_video_sws_coefficients(enum AVColorSpace cs);
 

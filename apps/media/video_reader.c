@@ -39,6 +39,20 @@ int imp_video_fail(char *err, size_t size, const char *path, const char *fmt, ..
     return -1;
 }
 
+int imp_sws_scale_all(struct SwsContext *sws, const uint8_t *const src[],
+                      const int src_stride[], int src_h, uint8_t *const dst[],
+                      const int dst_stride[], int dst_h, char *why, size_t why_size)
+{
+    int rows = sws_scale(sws, src, src_stride, 0, src_h, dst, dst_stride);
+    if (rows == dst_h)
+        return 0;
+    if (rows < 0)
+        imp_av_error(rows, why, why_size);
+    else
+        snprintf(why, why_size, "converted %d of %d rows", rows, dst_h);
+    return -1;
+}
+
 const int *imp_video_sws_coefficients(enum AVColorSpace cs)
 {
     /* swscale's tables are indexed by the same numbers as AVColorSpace for
@@ -434,13 +448,13 @@ static int convert(struct imp_video_reader *r, struct imp_video_frame *f, char *
         return imp_video_fail(err, err_size, r->path, "out of memory");
     uint8_t *dst[4] = {f->rgb, NULL, NULL, NULL};
     int stride[4] = {padded, 0, 0, 0};
-    int rows = sws_scale(r->sws, (const uint8_t *const *)fr->data, fr->linesize, 0,
-                         fr->height, dst, stride);
-    if (rows != r->out_h) {
+    char why[256];
+    if (imp_sws_scale_all(r->sws, (const uint8_t *const *)fr->data, fr->linesize, fr->height,
+                          dst, stride, r->out_h, why, sizeof why)) {
         free(f->rgb);
         f->rgb = NULL;
-        return imp_video_fail(err, err_size, r->path, "frame %lld did not convert",
-                              (long long)r->next_index);
+        return imp_video_fail(err, err_size, r->path, "frame %lld did not convert to RGB: %s",
+                              (long long)r->next_index, why);
     }
     for (int y = 1; padded != packed && y < r->out_h; y++)
         memmove(f->rgb + (size_t)y * packed, f->rgb + (size_t)y * padded, (size_t)packed);

@@ -429,10 +429,10 @@ int imp_video_writer_write(struct imp_video_writer *w, const struct imp_video_fr
     memcpy(w->rgb_padded, f->rgb, bytes);
     const uint8_t *src[4] = {w->rgb_padded, NULL, NULL, NULL};
     int stride[4] = {f->width * 3, 0, 0, 0};
-    if (sws_scale(w->sws, src, stride, 0, f->height, w->frame->data, w->frame->linesize) !=
-        enc->height)
-        return imp_video_fail(err, err_size, w->path, "frame %lld did not convert",
-                              (long long)f->index);
+    if (imp_sws_scale_all(w->sws, src, stride, f->height, w->frame->data, w->frame->linesize,
+                          enc->height, why, sizeof why))
+        return imp_video_fail(err, err_size, w->path, "frame %lld did not convert to %s: %s",
+                              (long long)f->index, av_get_pix_fmt_name(enc->pix_fmt), why);
     w->frame->pts = f->pts;
     w->frame->color_range = enc->color_range;
     w->frame->sample_aspect_ratio = enc->sample_aspect_ratio;
