@@ -39,6 +39,8 @@ struct imp_video_reader {
     struct imp_video_info info;
 };
 
+/* Within IMP_VIDEO_MAX_SIDE a side and IMP_VIDEO_MAX_PIXELS in all. */
+int imp_video_size_ok(int width, int height);
 /* "why" for an FFmpeg error code. */
 const char *imp_av_error(int code, char *buf, size_t size);
 /* Writes "path: fmt..." into err and returns -1. */

@@ -21,6 +21,12 @@ void imp_video_quiet_logs(void)
     av_log_set_level(AV_LOG_QUIET);
 }
 
+int imp_video_size_ok(int width, int height)
+{
+    return width >= 1 && height >= 1 && width <= IMP_VIDEO_MAX_SIDE &&
+           height <= IMP_VIDEO_MAX_SIDE && (size_t)width * height <= IMP_VIDEO_MAX_PIXELS;
+}
+
 const char *imp_av_error(int code, char *buf, size_t size)
 {
     if (av_strerror(code, buf, size) < 0)
@@ -138,10 +144,11 @@ static void fill_info(struct imp_video_reader *r)
         in->duration = (double)st->duration * av_q2d(st->time_base);
     else if (r->fmt->duration > 0)
         in->duration = (double)r->fmt->duration / AV_TIME_BASE;
+    double estimate = in->duration * in->fps_num / in->fps_den;
     if (st->nb_frames > 0)
         in->frames = st->nb_frames;
-    else if (in->duration > 0 && in->fps_num > 0)
-        in->frames = (int64_t)(in->duration * in->fps_num / in->fps_den + 0.5);
+    else if (estimate > 0 && estimate < 1e15) /* past that a hostile file's */
+        in->frames = (int64_t)(estimate + 0.5);
     size_t size = 0;
     const uint8_t *matrix = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
     if (matrix && size >= 9 * sizeof(int32_t)) {
@@ -201,6 +208,8 @@ static struct imp_video_reader *reader_alloc(const char *name)
     return r;
 }
 
+#define SIZE_OUT_OF_RANGE "video size %dx%d is out of range (1 to %d a side, %u pixels)"
+
 /* After the container opened, however it was: the streams, the decoder,
  * the info. Takes r over: on a failure it is closed. */
 static int open_streams(struct imp_video_reader *r, struct imp_video_reader **out, char *err,
@@ -235,13 +244,9 @@ static int open_streams(struct imp_video_reader *r, struct imp_video_reader **ou
             r->fmt->streams[i]->discard = AVDISCARD_ALL;
 
     AVCodecParameters *par = r->video->codecpar;
-    if (par->width <= 0 || par->height <= 0 || par->width > IMP_VIDEO_MAX_SIDE ||
-        par->height > IMP_VIDEO_MAX_SIDE ||
-        (size_t)par->width * par->height > IMP_VIDEO_MAX_PIXELS)
-        return fail_closing(r, err, err_size,
-                            "video size %dx%d is out of range (1 to %d a side, %u pixels)",
-                            par->width, par->height, IMP_VIDEO_MAX_SIDE,
-                            IMP_VIDEO_MAX_PIXELS);
+    if (!imp_video_size_ok(par->width, par->height))
+        return fail_closing(r, err, err_size, SIZE_OUT_OF_RANGE, par->width, par->height,
+                            IMP_VIDEO_MAX_SIDE, IMP_VIDEO_MAX_PIXELS);
     r->dec = avcodec_alloc_context3(codec);
     if (!r->dec)
         return fail_closing(r, err, err_size, "out of memory");
@@ -259,6 +264,11 @@ static int open_streams(struct imp_video_reader *r, struct imp_video_reader **ou
     if (rc < 0)
         return fail_closing(r, err, err_size, "cannot open the %s decoder: %s", codec->name,
                             imp_av_error(rc, why, sizeof why));
+    /* A decoder may set its own size from the stream's headers while
+     * opening; that size is the one frames are converted to by default. */
+    if (!imp_video_size_ok(r->dec->width, r->dec->height))
+        return fail_closing(r, err, err_size, SIZE_OUT_OF_RANGE, r->dec->width,
+                            r->dec->height, IMP_VIDEO_MAX_SIDE, IMP_VIDEO_MAX_PIXELS);
     r->last_pts = AV_NOPTS_VALUE;
     fill_info(r);
     r->out_w = r->info.width;
@@ -393,8 +403,7 @@ const struct imp_video_info *imp_video_reader_info(const struct imp_video_reader
 int imp_video_reader_set_output_size(struct imp_video_reader *r, int width, int height,
                                      char *err, size_t err_size)
 {
-    if (width < 1 || height < 1 || width > IMP_VIDEO_MAX_SIDE ||
-        height > IMP_VIDEO_MAX_SIDE || (size_t)width * height > IMP_VIDEO_MAX_PIXELS)
+    if (!imp_video_size_ok(width, height))
         return imp_video_fail(err, err_size, r->path, "size %dx%d is out of range",
                               width, height);
     r->out_w = width;
@@ -410,9 +419,7 @@ static int convert(struct imp_video_reader *r, struct imp_video_frame *f, char *
 {
     AVFrame *fr = r->frame;
     /* A stream may change size midway; each frame is checked on its own. */
-    if (fr->width <= 0 || fr->height <= 0 || fr->width > IMP_VIDEO_MAX_SIDE ||
-        fr->height > IMP_VIDEO_MAX_SIDE ||
-        (size_t)fr->width * fr->height > IMP_VIDEO_MAX_PIXELS || fr->format < 0)
+    if (!imp_video_size_ok(fr->width, fr->height) || fr->format < 0)
         return imp_video_fail(err, err_size, r->path, "frame %lld has a bad size %dx%d",
                               (long long)r->next_index, fr->width, fr->height);
     enum AVPixelFormat src = (enum AVPixelFormat)fr->format;
@@ -496,7 +503,8 @@ static int receive(struct imp_video_reader *r, struct imp_video_frame *f, char *
         f->pts = pts;
         f->index = r->next_index++;
         int64_t start = r->video->start_time == AV_NOPTS_VALUE ? 0 : r->video->start_time;
-        f->seconds = (double)(pts - start) * av_q2d(r->video->time_base);
+        /* Both are the file's: subtracted as doubles, they cannot overflow. */
+        f->seconds = ((double)pts - (double)start) * av_q2d(r->video->time_base);
         return 1;
     }
 }

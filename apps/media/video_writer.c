@@ -396,8 +396,7 @@ int imp_video_writer_write(struct imp_video_writer *w, const struct imp_video_fr
         return -1;
     if (!f->rgb)
         return 0;
-    if (f->width < 1 || f->height < 1 || f->width > IMP_VIDEO_MAX_SIDE ||
-        f->height > IMP_VIDEO_MAX_SIDE)
+    if (!imp_video_size_ok(f->width, f->height))
         return imp_video_fail(err, err_size, w->path, "frame size %dx%d is out of range",
                               f->width, f->height);
     if (w->last_pts != AV_NOPTS_VALUE && f->pts <= w->last_pts)
