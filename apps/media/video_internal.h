@@ -41,6 +41,10 @@ struct imp_video_reader {
 
 /* Within IMP_VIDEO_MAX_SIDE a side and IMP_VIDEO_MAX_PIXELS in all. */
 int imp_video_size_ok(int width, int height);
+/* FFmpeg's deprecated full-range "J" formats as the plain format they are
+ * (YUVJ420P is YUV420P at full range): swscale warns about the J names.
+ * Any other format is returned as it is. *was_j (may be NULL) says which. */
+enum AVPixelFormat imp_video_without_j(enum AVPixelFormat fmt, int *was_j);
 /* "why" for an FFmpeg error code. */
 const char *imp_av_error(int code, char *buf, size_t size);
 /* Writes "path: fmt..." into err and returns -1. */

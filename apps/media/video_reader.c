@@ -27,6 +27,17 @@ int imp_video_size_ok(int width, int height)
            height <= IMP_VIDEO_MAX_SIDE && (size_t)width * height <= IMP_VIDEO_MAX_PIXELS;
 }
 
+enum AVPixelFormat imp_video_without_j(enum AVPixelFormat fmt, int *was_j)
+{
+    enum AVPixelFormat plain = fmt == AV_PIX_FMT_YUVJ420P   ? AV_PIX_FMT_YUV420P
+                               : fmt == AV_PIX_FMT_YUVJ422P ? AV_PIX_FMT_YUV422P
+                               : fmt == AV_PIX_FMT_YUVJ444P ? AV_PIX_FMT_YUV444P
+                                                            : fmt;
+    if (was_j)
+        *was_j = plain != fmt;
+    return plain;
+}
+
 const char *imp_av_error(int code, char *buf, size_t size)
 {
     if (av_strerror(code, buf, size) < 0)
@@ -164,10 +175,9 @@ static void fill_info(struct imp_video_reader *r)
         in->sar_num = 0;
         in->sar_den = 1;
     }
-    in->full_range = r->dec->color_range == AVCOL_RANGE_JPEG ||
-                     r->dec->pix_fmt == AV_PIX_FMT_YUVJ420P ||
-                     r->dec->pix_fmt == AV_PIX_FMT_YUVJ422P ||
-                     r->dec->pix_fmt == AV_PIX_FMT_YUVJ444P;
+    int j;
+    imp_video_without_j(r->dec->pix_fmt, &j);
+    in->full_range = r->dec->color_range == AVCOL_RANGE_JPEG || j;
     in->has_audio = r->audio != NULL;
     in->codec = r->dec->codec ? r->dec->codec->name : "?";
     if (r->audio) {
@@ -422,16 +432,9 @@ static int convert(struct imp_video_reader *r, struct imp_video_frame *f, char *
     if (!imp_video_size_ok(fr->width, fr->height) || fr->format < 0)
         return imp_video_fail(err, err_size, r->path, "frame %lld has a bad size %dx%d",
                               (long long)r->next_index, fr->width, fr->height);
-    enum AVPixelFormat src = (enum AVPixelFormat)fr->format;
-    int full = fr->color_range == AVCOL_RANGE_JPEG || src == AV_PIX_FMT_YUVJ420P ||
-               src == AV_PIX_FMT_YUVJ422P || src == AV_PIX_FMT_YUVJ444P;
-    /* swscale warns about the deprecated J formats; the range is set below. */
-    if (src == AV_PIX_FMT_YUVJ420P)
-        src = AV_PIX_FMT_YUV420P;
-    else if (src == AV_PIX_FMT_YUVJ422P)
-        src = AV_PIX_FMT_YUV422P;
-    else if (src == AV_PIX_FMT_YUVJ444P)
-        src = AV_PIX_FMT_YUV444P;
+    int j;
+    enum AVPixelFormat src = imp_video_without_j((enum AVPixelFormat)fr->format, &j);
+    int full = fr->color_range == AVCOL_RANGE_JPEG || j; /* set below */
     r->sws = sws_getCachedContext(r->sws, fr->width, fr->height, src, r->out_w, r->out_h,
                                   AV_PIX_FMT_RGB24, SWS_BILINEAR, NULL, NULL, NULL);
     if (!r->sws)

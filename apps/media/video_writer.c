@@ -82,12 +82,7 @@ static int listed(const enum AVPixelFormat *list, enum AVPixelFormat f)
 static enum AVPixelFormat pick_pix_fmt(const AVCodec *c, enum AVPixelFormat src, int w,
                                        int h)
 {
-    if (src == AV_PIX_FMT_YUVJ420P)
-        src = AV_PIX_FMT_YUV420P;
-    else if (src == AV_PIX_FMT_YUVJ422P)
-        src = AV_PIX_FMT_YUV422P;
-    else if (src == AV_PIX_FMT_YUVJ444P)
-        src = AV_PIX_FMT_YUV444P;
+    src = imp_video_without_j(src, NULL);
     const enum AVPixelFormat *list = c->pix_fmts;
     if (!list) /* the encoder takes anything */
         return fits(AV_PIX_FMT_YUV420P, w, h) ? AV_PIX_FMT_YUV420P : AV_PIX_FMT_YUV444P;
