@@ -65,14 +65,11 @@ static void kernels_match_plain_c(void)
         {IMP_ACT_HARD_SILU, 1.0f / 6.0f, 0.5f}, {IMP_ACT_SIGMOID, 0, 0},
         {IMP_ACT_SILU, 0, 0},
     };
-    const struct imp_eltwise_kernels *const *sets = imp_eltwise_kernels_all();
     for (int ci = 0; ci < 3; ci++) {
         if (caps[ci] > imp_isa_detect())
             continue;
-        const struct imp_eltwise_kernels *ek = NULL;
-        for (int i = 0; sets[i]; i++)
-            if (!ek && sets[i]->isa <= caps[ci])
-                ek = sets[i];
+        const struct imp_eltwise_kernels *ek = imp_eltwise_kernels_for(caps[ci]);
+        CHECK(ek->isa == caps[ci]);
         for (size_t ai = 0; ai < sizeof acts / sizeof acts[0]; ai++) {
             struct imp_activation act = {.kind = acts[ai].k, .alpha = acts[ai].a,
                                          .beta = acts[ai].b};

@@ -26,6 +26,9 @@
 #define LLVMFuzzerTestOneInput imp_fuzz_target_image
 #include "../fuzz/fuzz_image.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput imp_fuzz_target_video
+#include "../fuzz/fuzz_video.c"
+#undef LLVMFuzzerTestOneInput
 /* The .npy reader arrives with the CLI; replay its corpus once it does. */
 #if defined(__has_include)
 #if __has_include("npy.h")
@@ -50,6 +53,7 @@ static const struct target targets[] = {
     {"tflite", imp_fuzz_target_tflite},
     {"imp", imp_fuzz_target_imp},
     {"image", imp_fuzz_target_image},
+    {"video", imp_fuzz_target_video},
 #ifdef IMP_FUZZ_HAVE_NPY
     {"npy", imp_fuzz_target_npy},
 #endif

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "exif.h"
 #include "harness.h"
 #include "image.h"
@@ -134,6 +135,40 @@ static void truncated_and_junk_files_fail_with_a_message(void)
     CHECK(imp_image_load(tmp("empty.png"), &img, err, sizeof err) != 0 &&
           strstr(err, "empty") != NULL);
     imp_image_free(&pic);
+}
+
+/* A progressive JPEG whose frame header declares 60000x60000: libjpeg
+ * would allocate coefficients for all 3.6 G pixels in
+ * jpeg_start_decompress (551 bytes once took 5 GB and 10 minutes before
+ * the size was refused); the size must be refused from the header. */
+static void a_huge_declared_jpeg_is_refused_before_decoding(void)
+{
+    unsigned char *d = NULL;
+    size_t n = 0;
+    if (!CHECK(imp_read_file(IMP_SOURCE_DIR "/fuzz/corpus/image/progressive.jpg", &d, &n) ==
+               0))
+        return;
+    bool patched = false;
+    for (size_t i = 2; i + 9 <= n && d[i] == 0xff;) {
+        if (d[i + 1] == 0xc2) { /* SOF2: height, then width, 16 bits each */
+            d[i + 5] = d[i + 7] = 60000 >> 8;
+            d[i + 6] = d[i + 8] = 60000 & 0xff;
+            patched = true;
+            break;
+        }
+        i += 2 + (size_t)(d[i + 2] << 8 | d[i + 3]);
+    }
+    FILE *f = patched ? fopen(tmp("huge.jpg"), "wb") : NULL;
+    if (CHECK(f != NULL)) {
+        fwrite(d, 1, n, f);
+        fclose(f);
+        struct imp_image img;
+        char err[256] = "";
+        CHECK(imp_image_load(tmp("huge.jpg"), &img, err, sizeof err) != 0);
+        CHECK(img.pixels == NULL && strstr(err, "60000x60000 is too large") != NULL);
+        printf("  %s\n", err);
+    }
+    free(d);
 }
 
 /* An APP1 segment with one IFD entry: orientation o. */
@@ -320,6 +355,7 @@ int main(void)
     RUN(png_flavours_decode_to_the_pattern);
     RUN(palette_transparency_becomes_alpha);
     RUN(truncated_and_junk_files_fail_with_a_message);
+    RUN(a_huge_declared_jpeg_is_refused_before_decoding);
     RUN(jpeg_exif_orientation_is_applied);
     RUN(hostile_exif_reads_as_upright);
     RUN(writes_by_extension_and_atomically);

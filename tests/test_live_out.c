@@ -101,6 +101,36 @@ static void a_device_that_is_no_loopback_output_is_refused(void)
           strstr(err, "cannot open"));
 }
 
+/* The outputs' fixed size: a picture scaled there keeps its colour in every
+ * pixel, and a size swscale cannot make fails with a line naming both. */
+static void rgb_scaling_fills_the_output_or_says_why_not(void)
+{
+    enum { SW = 30, SH = 18, DW = 64, DH = 36 };
+    uint8_t *src = malloc(SW * SH * 3), *dst = malloc(DW * DH * 3);
+    void *ctx = NULL;
+    char err[256] = "";
+    if (!CHECK(src && dst)) {
+        free(src);
+        free(dst);
+        return;
+    }
+    for (int i = 0; i < SW * SH; i++)
+        memcpy(src + i * 3, (const uint8_t[]){200, 90, 30}, 3);
+    memset(dst, 0, DW * DH * 3);
+    CHECK(imp_rgb_scale(&ctx, src, SW, SH, dst, DW, DH, err, sizeof err) == 0);
+    int off = 0;
+    for (int i = 0; i < DW * DH; i++)
+        off += abs(dst[i * 3] - 200) > 2 || abs(dst[i * 3 + 1] - 90) > 2 ||
+               abs(dst[i * 3 + 2] - 30) > 2;
+    CHECK(off == 0);
+    CHECK(imp_rgb_scale(&ctx, src, SW, SH, dst, 0, DH, err, sizeof err) == -1);
+    printf("  %s\n", err);
+    CHECK(strstr(err, "30x18 to 0x36") != NULL);
+    imp_rgb_scale_free(ctx);
+    free(src);
+    free(dst);
+}
+
 int main(void)
 {
     if (system("ffmpeg -version >/dev/null 2>&1") != 0)
@@ -109,6 +139,7 @@ int main(void)
         return 1;
     RUN(yuyv_matches_ffmpeg);
     RUN(a_device_that_is_no_loopback_output_is_refused);
+    RUN(rgb_scaling_fills_the_output_or_says_why_not);
     imp_test_cli_close(&io);
     return imp_test_finish();
 }

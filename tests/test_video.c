@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli_run.h"
+#include "core/util.h"
 #include "harness.h"
 #include "video.h"
 
@@ -57,15 +58,11 @@ struct clip {
     double *seconds;
 };
 
-static bool load(const char *path, struct clip *c)
+/* Every frame of an open reader, which it closes. */
+static bool load_from(struct imp_video_reader *r, struct clip *c)
 {
     memset(c, 0, sizeof *c);
     char err[512];
-    struct imp_video_reader *r;
-    if (imp_video_reader_open(path, &r, err, sizeof err)) {
-        printf("  %s\n", err);
-        return false;
-    }
     c->info = *imp_video_reader_info(r);
     c->info.codec = c->info.audio_codec = NULL; /* borrowed from r */
     c->w = c->info.width;
@@ -89,6 +86,18 @@ static bool load(const char *path, struct clip *c)
     if (rc < 0)
         printf("  %s\n", err);
     return rc == 0;
+}
+
+static bool load(const char *path, struct clip *c)
+{
+    char err[512];
+    struct imp_video_reader *r;
+    if (imp_video_reader_open(path, &r, err, sizeof err)) {
+        printf("  %s\n", err);
+        memset(c, 0, sizeof *c);
+        return false;
+    }
+    return load_from(r, c);
 }
 
 static void unload(struct clip *c)
@@ -150,6 +159,62 @@ static void reader_writes_every_pixel_of_any_width(void)
         }
         unload(&c);
     }
+}
+
+/* The fuzz target reads through imp_video_reader_open_memory, so it must be
+ * the file reader's twin: the same info, the same frames at the same
+ * times. And a video in memory is all there is: a playlist in memory that
+ * names a file beside it is refused it, where the same playlist as a file
+ * may read it. */
+static void memory_reader_is_the_file_readers_twin_and_opens_nothing_else(void)
+{
+    const char *src = imp_test_cli_path(&io, "twin.mkv");
+    CHECK(make("-f lavfi -i testsrc2=size=46x30:rate=10 -f lavfi -i "
+               "sine=frequency=440:sample_rate=8000 -t 1 -vf setsar=3/2 -c:v libx264 "
+               "-pix_fmt yuv420p -c:a pcm_s16le",
+               src));
+    unsigned char *bytes = NULL;
+    size_t size = 0;
+    CHECK(imp_read_file(src, &bytes, &size) == 0);
+    struct clip a, b;
+    char err[512] = "";
+    struct imp_video_reader *r = NULL;
+    CHECK(load(src, &a));
+    CHECK(imp_video_reader_open_memory(bytes, size, "twin", &r, err, sizeof err) == 0 &&
+          load_from(r, &b));
+    CHECK(a.n == 10 && b.n == a.n && b.w == 46 && b.h == 30);
+    CHECK(b.info.has_audio && b.info.sar_num * 2 == b.info.sar_den * 3);
+    CHECK(b.info.fps_num == a.info.fps_num && b.info.fps_den == a.info.fps_den &&
+          b.info.frames == a.info.frames);
+    for (int i = 0; i < a.n && i < b.n; i++)
+        CHECK(a.seconds[i] == b.seconds[i] &&
+              memcmp(a.rgb[i], b.rgb[i], (size_t)a.w * a.h * 3) == 0);
+    unload(&a);
+    unload(&b);
+    free(bytes);
+
+    const char *list = imp_test_cli_path(&io, "list.ffconcat");
+    FILE *f = fopen(list, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fprintf(f, "ffconcat version 1.0\nfile twin.mkv\n");
+    fclose(f);
+    CHECK(load(list, &a) && a.n == 10);
+    unload(&a);
+    CHECK(imp_read_file(list, &bytes, &size) == 0);
+    r = NULL;
+    /* Named as the file: FFmpeg finds twin.mkv beside the name it is given. */
+    int rc = imp_video_reader_open_memory(bytes, size, list, &r, err, sizeof err);
+    if (rc == 0) { /* a demuxer may open lazily: then reading fails */
+        rc = load_from(r, &a) && a.n > 0 ? 0 : -1;
+        unload(&a);
+    } else {
+        printf("  refused: %s\n", err);
+        CHECK(r == NULL);
+    }
+    CHECK(rc != 0);
+    free(bytes);
 }
 
 /* ---- what the new file keeps -------------------------------------------------------- */
@@ -569,6 +634,7 @@ int main(void)
     if (!imp_test_cli_open(&io, "imp_test_video_"))
         return 1;
     RUN(reader_writes_every_pixel_of_any_width);
+    RUN(memory_reader_is_the_file_readers_twin_and_opens_nothing_else);
     RUN(keeps_size_rotation_aspect_range_rate_and_audio);
     RUN(keeps_variable_frame_rate_timestamps_at_a_lower_network_size);
     RUN(copies_audio_the_container_holds_and_reencodes_the_rest);

@@ -729,9 +729,8 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
         if (!bad && L.recording)
             bad = imp_video_writer_write(L.recording, &out, err, sizeof err);
         if (!bad && (L.y4m || L.vcam)) {
-            bad = imp_rgb_scale(&L.scaler, L.styled, f.width, f.height, L.full, sw, sh);
-            if (bad)
-                snprintf(err, sizeof err, "cannot scale to %dx%d", sw, sh);
+            bad = imp_rgb_scale(&L.scaler, L.styled, f.width, f.height, L.full, sw, sh, err,
+                                sizeof err);
             if (!bad && L.y4m)
                 bad = imp_y4m_frame(L.y4m, L.full, sw, sh, err, sizeof err);
             if (!bad && L.vcam)

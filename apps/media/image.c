@@ -117,6 +117,19 @@ static void jpeg_quiet(j_common_ptr cinfo, int level)
         jf->truncated = 1;
 }
 
+/* The error manager of both directions: `cinfo.err = jpeg_fail_init(&jf)`,
+ * then setjmp(jf.jump) in the caller's own frame (a longjmp cannot return
+ * into a frame that has ended) before any other libjpeg call. */
+static struct jpeg_error_mgr *jpeg_fail_init(struct jpeg_fail *jf)
+{
+    struct jpeg_error_mgr *mgr = jpeg_std_error(&jf->mgr);
+    jf->mgr.error_exit = jpeg_on_error;
+    jf->mgr.emit_message = jpeg_quiet;
+    jf->message[0] = '\0';
+    jf->truncated = 0;
+    return mgr;
+}
+
 /* The EXIF orientation (1..8) from the APP1 markers libjpeg kept; 1 when
  * there is none. */
 static int jpeg_orientation(j_decompress_ptr cinfo)
@@ -136,10 +149,7 @@ static int load_jpeg(FILE *f, const char *path, struct imp_image *img, char *err
     struct jpeg_decompress_struct cinfo;
     struct jpeg_fail jf;
     uint8_t *volatile px = NULL;
-    cinfo.err = jpeg_std_error(&jf.mgr);
-    jf.mgr.error_exit = jpeg_on_error;
-    jf.mgr.emit_message = jpeg_quiet;
-    jf.truncated = 0;
+    cinfo.err = jpeg_fail_init(&jf);
     if (setjmp(jf.jump)) {
         jpeg_destroy_decompress(&cinfo);
         free(px);
@@ -150,6 +160,16 @@ static int load_jpeg(FILE *f, const char *path, struct imp_image *img, char *err
     jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
     jpeg_read_header(&cinfo, TRUE);
     int orientation = jpeg_orientation(&cinfo);
+    /* Before jpeg_start_decompress, which allocates for the declared size
+     * (a progressive file: coefficients for the whole picture). */
+    if ((size_t)cinfo.image_width * cinfo.image_height > IMP_IMAGE_MAX_PIXELS) {
+        char why[128];
+        snprintf(why, sizeof why, "image of %ux%u is too large (at most %zu pixels)",
+                 (unsigned)cinfo.image_width, (unsigned)cinfo.image_height,
+                 (size_t)IMP_IMAGE_MAX_PIXELS);
+        jpeg_destroy_decompress(&cinfo);
+        return fail(err, err_size, path, why);
+    }
     cinfo.out_color_space = JCS_RGB;
     jpeg_start_decompress(&cinfo);
     size_t w = cinfo.output_width, h = cinfo.output_height;
@@ -261,10 +281,7 @@ static int write_jpeg(FILE *f, const struct imp_image *img, int quality, char *w
     struct jpeg_compress_struct cinfo;
     struct jpeg_fail jf;
     uint8_t *volatile row = NULL;
-    cinfo.err = jpeg_std_error(&jf.mgr);
-    jf.mgr.error_exit = jpeg_on_error;
-    jf.mgr.emit_message = jpeg_quiet;
-    jf.truncated = 0;
+    cinfo.err = jpeg_fail_init(&jf);
     if (setjmp(jf.jump)) {
         jpeg_destroy_compress(&cinfo);
         free(row);

@@ -7,27 +7,35 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <libswscale/swscale.h>
-
 #include "live_out.h"
+#include "video_internal.h"
 
 int imp_rgb_scale(void **ctx, const uint8_t *src, int sw, int sh, uint8_t *dst, int dw,
-                  int dh)
+                  int dh, char *err, size_t err_size)
 {
     if (sw == dw && sh == dh) {
         memcpy(dst, src, (size_t)sw * sh * 3);
         return 0;
     }
+    /* Stored at once: a context that no longer fits is freed by
+     * sws_getCachedContext even when it cannot make the new one. */
     struct SwsContext *s = sws_getCachedContext(*ctx, sw, sh, AV_PIX_FMT_RGB24, dw, dh,
                                                 AV_PIX_FMT_RGB24, SWS_BILINEAR, NULL,
                                                 NULL, NULL);
-    if (!s)
-        return -1;
     *ctx = s;
+    if (!s) {
+        snprintf(err, err_size, "cannot scale RGB from %dx%d to %dx%d", sw, sh, dw, dh);
+        return -1;
+    }
     const uint8_t *in[4] = {src, NULL, NULL, NULL};
     uint8_t *out[4] = {dst, NULL, NULL, NULL};
     int in_stride[4] = {sw * 3, 0, 0, 0}, out_stride[4] = {dw * 3, 0, 0, 0};
-    return sws_scale(s, in, in_stride, 0, sh, out, out_stride) == dh ? 0 : -1;
+    char why[256];
+    if (imp_sws_scale_all(s, in, in_stride, sh, out, out_stride, dh, why, sizeof why)) {
+        snprintf(err, err_size, "scaling RGB from %dx%d to %dx%d: %s", sw, sh, dw, dh, why);
+        return -1;
+    }
+    return 0;
 }
 
 void imp_rgb_scale_free(void *ctx)

@@ -14,7 +14,7 @@
 /* RGB to RGB at another size (bilinear); the context is cached in *ctx
  * (free with imp_rgb_scale_free). */
 int imp_rgb_scale(void **ctx, const uint8_t *src, int sw, int sh, uint8_t *dst, int dw,
-                  int dh);
+                  int dh, char *err, size_t err_size);
 void imp_rgb_scale_free(void *ctx);
 
 /* YUV4MPEG2, 4:2:0 (BT.601, TV range): a header, then one FRAME each. */

@@ -67,6 +67,12 @@ int imp_video_reader_open(const char *path, struct imp_video_reader **out, char 
 int imp_video_reader_open_format(const char *format, const char *url,
                                  struct imp_video_reader **out, char *err,
                                  size_t err_size);
+/* A video held in memory: `data` is borrowed until close, `name` only
+ * names it in messages. Nothing outside the bytes is read: a playlist or a
+ * movie that refers to other files is refused them. */
+int imp_video_reader_open_memory(const void *data, size_t size, const char *name,
+                                 struct imp_video_reader **out, char *err,
+                                 size_t err_size);
 const struct imp_video_info *imp_video_reader_info(const struct imp_video_reader *r);
 /* The size next() scales frames to (default: the source's). */
 int imp_video_reader_set_output_size(struct imp_video_reader *r, int width, int height,

@@ -21,6 +21,23 @@ void imp_video_quiet_logs(void)
     av_log_set_level(AV_LOG_QUIET);
 }
 
+int imp_video_size_ok(int width, int height)
+{
+    return width >= 1 && height >= 1 && width <= IMP_VIDEO_MAX_SIDE &&
+           height <= IMP_VIDEO_MAX_SIDE && (size_t)width * height <= IMP_VIDEO_MAX_PIXELS;
+}
+
+enum AVPixelFormat imp_video_without_j(enum AVPixelFormat fmt, int *was_j)
+{
+    enum AVPixelFormat plain = fmt == AV_PIX_FMT_YUVJ420P   ? AV_PIX_FMT_YUV420P
+                               : fmt == AV_PIX_FMT_YUVJ422P ? AV_PIX_FMT_YUV422P
+                               : fmt == AV_PIX_FMT_YUVJ444P ? AV_PIX_FMT_YUV444P
+                                                            : fmt;
+    if (was_j)
+        *was_j = plain != fmt;
+    return plain;
+}
+
 const char *imp_av_error(int code, char *buf, size_t size)
 {
     if (av_strerror(code, buf, size) < 0)
@@ -36,6 +53,20 @@ int imp_video_fail(char *err, size_t size, const char *path, const char *fmt, ..
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
     snprintf(err, size, "%s: %s", path, why);
+    return -1;
+}
+
+int imp_sws_scale_all(struct SwsContext *sws, const uint8_t *const src[],
+                      const int src_stride[], int src_h, uint8_t *const dst[],
+                      const int dst_stride[], int dst_h, char *why, size_t why_size)
+{
+    int rows = sws_scale(sws, src, src_stride, 0, src_h, dst, dst_stride);
+    if (rows == dst_h)
+        return 0;
+    if (rows < 0)
+        imp_av_error(rows, why, why_size);
+    else
+        snprintf(why, why_size, "converted %d of %d rows", rows, dst_h);
     return -1;
 }
 
@@ -124,10 +155,11 @@ static void fill_info(struct imp_video_reader *r)
         in->duration = (double)st->duration * av_q2d(st->time_base);
     else if (r->fmt->duration > 0)
         in->duration = (double)r->fmt->duration / AV_TIME_BASE;
+    double estimate = in->duration * in->fps_num / in->fps_den;
     if (st->nb_frames > 0)
         in->frames = st->nb_frames;
-    else if (in->duration > 0 && in->fps_num > 0)
-        in->frames = (int64_t)(in->duration * in->fps_num / in->fps_den + 0.5);
+    else if (estimate > 0 && estimate < 1e15) /* past that a hostile file's */
+        in->frames = (int64_t)(estimate + 0.5);
     size_t size = 0;
     const uint8_t *matrix = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
     if (matrix && size >= 9 * sizeof(int32_t)) {
@@ -143,10 +175,9 @@ static void fill_info(struct imp_video_reader *r)
         in->sar_num = 0;
         in->sar_den = 1;
     }
-    in->full_range = r->dec->color_range == AVCOL_RANGE_JPEG ||
-                     r->dec->pix_fmt == AV_PIX_FMT_YUVJ420P ||
-                     r->dec->pix_fmt == AV_PIX_FMT_YUVJ422P ||
-                     r->dec->pix_fmt == AV_PIX_FMT_YUVJ444P;
+    int j;
+    imp_video_without_j(r->dec->pix_fmt, &j);
+    in->full_range = r->dec->color_range == AVCOL_RANGE_JPEG || j;
     in->has_audio = r->audio != NULL;
     in->codec = r->dec->codec ? r->dec->codec->name : "?";
     if (r->audio) {
@@ -155,8 +186,125 @@ static void fill_info(struct imp_video_reader *r)
     }
 }
 
-static int open_input(const char *format, const char *path,
-                      struct imp_video_reader **out, char *err, size_t err_size);
+/* Writes "NAME: why" into err, closes r (whose path is the name) and
+ * returns -1: every failure while opening. */
+static int fail_closing(struct imp_video_reader *r, char *err, size_t err_size,
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail_closing(struct imp_video_reader *r, char *err, size_t err_size,
+                        const char *fmt, ...)
+{
+    char why[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    imp_video_fail(err, err_size, r->path, "%s", why);
+    imp_video_reader_close(r);
+    return -1;
+}
+
+static struct imp_video_reader *reader_alloc(const char *name)
+{
+    struct imp_video_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->path = strdup(name);
+    r->pkt = av_packet_alloc();
+    r->frame = av_frame_alloc();
+    if (!r->path || !r->pkt || !r->frame) {
+        imp_video_reader_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+#define SIZE_OUT_OF_RANGE "video size %dx%d is out of range (1 to %d a side, %u pixels)"
+
+/* After the container opened, however it was: the streams, the decoder,
+ * the info. Takes r over: on a failure it is closed. */
+static int open_streams(struct imp_video_reader *r, struct imp_video_reader **out, char *err,
+                        size_t err_size)
+{
+    char why[256];
+    int rc = avformat_find_stream_info(r->fmt, NULL);
+    if (rc < 0)
+        return fail_closing(r, err, err_size, "cannot read the streams: %s",
+                            imp_av_error(rc, why, sizeof why));
+    const AVCodec *codec = NULL;
+    int vi = av_find_best_stream(r->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    if (vi == AVERROR_STREAM_NOT_FOUND)
+        return fail_closing(r, err, err_size, "has no video stream");
+    if (vi < 0 || !codec) {
+        const AVCodecDescriptor *d =
+            vi >= 0 ? avcodec_descriptor_get(r->fmt->streams[vi]->codecpar->codec_id)
+                    : NULL;
+        return fail_closing(r, err, err_size, "no decoder for its video codec (%s)",
+                            d ? d->name : "unknown");
+    }
+    /* A music file's cover picture is one frame, not a video. */
+    if (r->fmt->streams[vi]->disposition & AV_DISPOSITION_ATTACHED_PIC)
+        return fail_closing(r, err, err_size, "has no video stream (only a cover picture)");
+    r->video = r->fmt->streams[vi];
+    int ai = av_find_best_stream(r->fmt, AVMEDIA_TYPE_AUDIO, -1, vi, NULL, 0);
+    if (ai >= 0)
+        r->audio = r->fmt->streams[ai];
+    /* Only the streams we use are demuxed. */
+    for (unsigned i = 0; i < r->fmt->nb_streams; i++)
+        if ((int)i != vi && (int)i != ai)
+            r->fmt->streams[i]->discard = AVDISCARD_ALL;
+
+    AVCodecParameters *par = r->video->codecpar;
+    if (!imp_video_size_ok(par->width, par->height))
+        return fail_closing(r, err, err_size, SIZE_OUT_OF_RANGE, par->width, par->height,
+                            IMP_VIDEO_MAX_SIDE, IMP_VIDEO_MAX_PIXELS);
+    r->dec = avcodec_alloc_context3(codec);
+    if (!r->dec)
+        return fail_closing(r, err, err_size, "out of memory");
+    rc = avcodec_parameters_to_context(r->dec, par);
+    if (rc >= 0) {
+        r->dec->pkt_timebase = r->video->time_base;
+        /* The pipeline keeps the cores busy with the model; a second
+         * decoding thread only adds latency. */
+        r->dec->thread_count = 1;
+        /* A stream may change size midway: the decoder refuses a frame
+         * past the limit before it allocates it (convert() checks too). */
+        r->dec->max_pixels = IMP_VIDEO_MAX_PIXELS;
+        rc = avcodec_open2(r->dec, codec, NULL);
+    }
+    if (rc < 0)
+        return fail_closing(r, err, err_size, "cannot open the %s decoder: %s", codec->name,
+                            imp_av_error(rc, why, sizeof why));
+    /* A decoder may set its own size from the stream's headers while
+     * opening; that size is the one frames are converted to by default. */
+    if (!imp_video_size_ok(r->dec->width, r->dec->height))
+        return fail_closing(r, err, err_size, SIZE_OUT_OF_RANGE, r->dec->width,
+                            r->dec->height, IMP_VIDEO_MAX_SIDE, IMP_VIDEO_MAX_PIXELS);
+    r->last_pts = AV_NOPTS_VALUE;
+    fill_info(r);
+    r->out_w = r->info.width;
+    r->out_h = r->info.height;
+    *out = r;
+    return 0;
+}
+
+/* A path, or a device or generated source of an input format. */
+static int open_input(const char *format, const char *path, struct imp_video_reader **out,
+                      char *err, size_t err_size)
+{
+    *out = NULL;
+    char why[256];
+    struct imp_video_reader *r = reader_alloc(path);
+    if (!r)
+        return imp_video_fail(err, err_size, path, "out of memory");
+    const AVInputFormat *ifmt = NULL;
+    if (format && !(ifmt = av_find_input_format(format)))
+        return fail_closing(r, err, err_size, "FFmpeg has no '%s' input here", format);
+    int rc = avformat_open_input(&r->fmt, path, ifmt, NULL);
+    if (rc < 0)
+        return fail_closing(r, err, err_size, "cannot open as a video: %s",
+                            imp_av_error(rc, why, sizeof why));
+    return open_streams(r, out, err, err_size);
+}
 
 int imp_video_reader_open(const char *path, struct imp_video_reader **out, char *err,
                           size_t err_size)
@@ -179,103 +327,82 @@ int imp_video_reader_open_format(const char *format, const char *url,
     return open_input(format, url, out, err, err_size);
 }
 
-static int open_input(const char *format, const char *path,
-                      struct imp_video_reader **out, char *err, size_t err_size)
+/* ---- a video in memory ------------------------------------------------------------ */
+
+#define MEMORY_IO_BUFFER 4096
+
+static int memory_read(void *opaque, uint8_t *buf, int n)
+{
+    struct imp_video_memory *m = opaque;
+    size_t left = m->size - m->pos;
+    if (n <= 0)
+        return AVERROR(EINVAL);
+    if (left == 0)
+        return AVERROR_EOF;
+    size_t take = (size_t)n < left ? (size_t)n : left;
+    memcpy(buf, m->data + m->pos, take);
+    m->pos += take;
+    return (int)take;
+}
+
+static int64_t memory_seek(void *opaque, int64_t offset, int whence)
+{
+    struct imp_video_memory *m = opaque;
+    if (whence & AVSEEK_SIZE)
+        return (int64_t)m->size;
+    int64_t base = (whence & 3) == SEEK_CUR ? (int64_t)m->pos
+                   : (whence & 3) == SEEK_END ? (int64_t)m->size
+                                               : 0;
+    /* The offset is the demuxer's, read from the file: compared before it
+     * is added, as the sum could overflow. */
+    if (offset < -base || offset > (int64_t)m->size - base)
+        return AVERROR(EINVAL);
+    m->pos = (size_t)(base + offset);
+    return (int64_t)m->pos;
+}
+
+/* A demuxer that would open a second file (a playlist's segments, a
+ * movie's reference to another) is refused: a video in memory is all
+ * there is, and its bytes do not choose what else gets read. */
+static int refuse_nested_open(AVFormatContext *s, AVIOContext **pb, const char *url,
+                              int flags, AVDictionary **options)
+{
+    (void)s, (void)pb, (void)url, (void)flags, (void)options;
+    return AVERROR(EPERM);
+}
+
+int imp_video_reader_open_memory(const void *data, size_t size, const char *name,
+                                 struct imp_video_reader **out, char *err, size_t err_size)
 {
     *out = NULL;
     char why[256];
-    struct imp_video_reader *r = calloc(1, sizeof *r);
+    struct imp_video_reader *r = reader_alloc(name);
     if (!r)
-        return imp_video_fail(err, err_size, path, "out of memory");
-    r->path = strdup(path);
-    r->pkt = av_packet_alloc();
-    r->frame = av_frame_alloc();
-    if (!r->path || !r->pkt || !r->frame) {
-        imp_video_reader_close(r);
-        return imp_video_fail(err, err_size, path, "out of memory");
-    }
-    const AVInputFormat *ifmt = NULL;
-    if (format && !(ifmt = av_find_input_format(format))) {
-        imp_video_reader_close(r);
-        return imp_video_fail(err, err_size, path, "FFmpeg has no '%s' input here", format);
-    }
-    int rc = avformat_open_input(&r->fmt, path, ifmt, NULL);
-    if (rc < 0) {
-        imp_video_reader_close(r);
-        return imp_video_fail(err, err_size, path, "cannot open as a video: %s",
-                              imp_av_error(rc, why, sizeof why));
-    }
-    rc = avformat_find_stream_info(r->fmt, NULL);
-    if (rc < 0) {
-        imp_video_reader_close(r);
-        return imp_video_fail(err, err_size, path, "cannot read the streams: %s",
-                              imp_av_error(rc, why, sizeof why));
-    }
-    const AVCodec *codec = NULL;
-    int vi = av_find_best_stream(r->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
-    if (vi == AVERROR_STREAM_NOT_FOUND) {
-        imp_video_reader_close(r);
-        return imp_video_fail(err, err_size, path, "has no video stream");
-    }
-    if (vi < 0 || !codec) {
-        const AVCodecDescriptor *d =
-            vi >= 0 ? avcodec_descriptor_get(r->fmt->streams[vi]->codecpar->codec_id)
-                    : NULL;
-        imp_video_reader_close(r);
-        return imp_video_fail(err, err_size, path,
-                              "no decoder for its video codec (%s)",
-                              d ? d->name : "unknown");
-    }
-    if (r->fmt->streams[vi]->disposition & AV_DISPOSITION_ATTACHED_PIC) {
-        /* A music file's cover picture is one frame, not a video. */
-        imp_video_reader_close(r);
-        return imp_video_fail(err, err_size, path,
-                              "has no video stream (only a cover picture)");
-    }
-    r->video = r->fmt->streams[vi];
-    int ai = av_find_best_stream(r->fmt, AVMEDIA_TYPE_AUDIO, -1, vi, NULL, 0);
-    if (ai >= 0)
-        r->audio = r->fmt->streams[ai];
-    /* Only the streams we use are demuxed. */
-    for (unsigned i = 0; i < r->fmt->nb_streams; i++)
-        if ((int)i != vi && (int)i != ai)
-            r->fmt->streams[i]->discard = AVDISCARD_ALL;
-
-    AVCodecParameters *par = r->video->codecpar;
-    if (par->width <= 0 || par->height <= 0 || par->width > IMP_VIDEO_MAX_SIDE ||
-        par->height > IMP_VIDEO_MAX_SIDE ||
-        (size_t)par->width * par->height > IMP_VIDEO_MAX_PIXELS) {
-        int w = par->width, h = par->height;
-        imp_video_reader_close(r);
-        return imp_video_fail(err, err_size, path,
-                              "video size %dx%d is out of range (1 to %d a side, %u "
-                              "pixels)",
-                              w, h, IMP_VIDEO_MAX_SIDE, IMP_VIDEO_MAX_PIXELS);
-    }
-    r->dec = avcodec_alloc_context3(codec);
-    if (!r->dec) {
-        imp_video_reader_close(r);
-        return imp_video_fail(err, err_size, path, "out of memory");
-    }
-    rc = avcodec_parameters_to_context(r->dec, par);
-    if (rc >= 0) {
-        r->dec->pkt_timebase = r->video->time_base;
-        /* The pipeline keeps the cores busy with the model; a second
-         * decoding thread only adds latency. */
-        r->dec->thread_count = 1;
-        rc = avcodec_open2(r->dec, codec, NULL);
-    }
-    if (rc < 0) {
-        imp_video_reader_close(r);
-        return imp_video_fail(err, err_size, path, "cannot open the %s decoder: %s",
-                              codec->name, imp_av_error(rc, why, sizeof why));
-    }
-    r->last_pts = AV_NOPTS_VALUE;
-    fill_info(r);
-    r->out_w = r->info.width;
-    r->out_h = r->info.height;
-    *out = r;
-    return 0;
+        return imp_video_fail(err, err_size, name, "out of memory");
+    r->memory = (struct imp_video_memory){data, size, 0};
+    uint8_t *buf = av_malloc(MEMORY_IO_BUFFER);
+    if (buf)
+        r->memory_io = avio_alloc_context(buf, MEMORY_IO_BUFFER, 0, &r->memory, memory_read,
+                                          NULL, memory_seek);
+    if (!r->memory_io)
+        av_free(buf);
+    r->fmt = r->memory_io ? avformat_alloc_context() : NULL;
+    if (!r->fmt)
+        return fail_closing(r, err, err_size, "out of memory");
+    r->fmt->pb = r->memory_io;
+    r->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
+    r->fmt->io_open = refuse_nested_open;
+    /* Some demuxers (concat) open their files in a context of their own,
+     * without this io_open but with this context's protocol whitelist: an
+     * empty one admits no protocol at all. */
+    r->fmt->protocol_whitelist = av_strdup("");
+    if (!r->fmt->protocol_whitelist)
+        return fail_closing(r, err, err_size, "out of memory");
+    int rc = avformat_open_input(&r->fmt, name, NULL, NULL);
+    if (rc < 0)
+        return fail_closing(r, err, err_size, "cannot open as a video: %s",
+                            imp_av_error(rc, why, sizeof why));
+    return open_streams(r, out, err, err_size);
 }
 
 const struct imp_video_info *imp_video_reader_info(const struct imp_video_reader *r)
@@ -286,8 +413,7 @@ const struct imp_video_info *imp_video_reader_info(const struct imp_video_reader
 int imp_video_reader_set_output_size(struct imp_video_reader *r, int width, int height,
                                      char *err, size_t err_size)
 {
-    if (width < 1 || height < 1 || width > IMP_VIDEO_MAX_SIDE ||
-        height > IMP_VIDEO_MAX_SIDE || (size_t)width * height > IMP_VIDEO_MAX_PIXELS)
+    if (!imp_video_size_ok(width, height))
         return imp_video_fail(err, err_size, r->path, "size %dx%d is out of range",
                               width, height);
     r->out_w = width;
@@ -303,21 +429,12 @@ static int convert(struct imp_video_reader *r, struct imp_video_frame *f, char *
 {
     AVFrame *fr = r->frame;
     /* A stream may change size midway; each frame is checked on its own. */
-    if (fr->width <= 0 || fr->height <= 0 || fr->width > IMP_VIDEO_MAX_SIDE ||
-        fr->height > IMP_VIDEO_MAX_SIDE ||
-        (size_t)fr->width * fr->height > IMP_VIDEO_MAX_PIXELS || fr->format < 0)
+    if (!imp_video_size_ok(fr->width, fr->height) || fr->format < 0)
         return imp_video_fail(err, err_size, r->path, "frame %lld has a bad size %dx%d",
                               (long long)r->next_index, fr->width, fr->height);
-    enum AVPixelFormat src = (enum AVPixelFormat)fr->format;
-    int full = fr->color_range == AVCOL_RANGE_JPEG || src == AV_PIX_FMT_YUVJ420P ||
-               src == AV_PIX_FMT_YUVJ422P || src == AV_PIX_FMT_YUVJ444P;
-    /* swscale warns about the deprecated J formats; the range is set below. */
-    if (src == AV_PIX_FMT_YUVJ420P)
-        src = AV_PIX_FMT_YUV420P;
-    else if (src == AV_PIX_FMT_YUVJ422P)
-        src = AV_PIX_FMT_YUV422P;
-    else if (src == AV_PIX_FMT_YUVJ444P)
-        src = AV_PIX_FMT_YUV444P;
+    int j;
+    enum AVPixelFormat src = imp_video_without_j((enum AVPixelFormat)fr->format, &j);
+    int full = fr->color_range == AVCOL_RANGE_JPEG || j; /* set below */
     r->sws = sws_getCachedContext(r->sws, fr->width, fr->height, src, r->out_w, r->out_h,
                                   AV_PIX_FMT_RGB24, SWS_BILINEAR, NULL, NULL, NULL);
     if (!r->sws)
@@ -341,13 +458,13 @@ static int convert(struct imp_video_reader *r, struct imp_video_frame *f, char *
         return imp_video_fail(err, err_size, r->path, "out of memory");
     uint8_t *dst[4] = {f->rgb, NULL, NULL, NULL};
     int stride[4] = {padded, 0, 0, 0};
-    int rows = sws_scale(r->sws, (const uint8_t *const *)fr->data, fr->linesize, 0,
-                         fr->height, dst, stride);
-    if (rows != r->out_h) {
+    char why[256];
+    if (imp_sws_scale_all(r->sws, (const uint8_t *const *)fr->data, fr->linesize, fr->height,
+                          dst, stride, r->out_h, why, sizeof why)) {
         free(f->rgb);
         f->rgb = NULL;
-        return imp_video_fail(err, err_size, r->path, "frame %lld did not convert",
-                              (long long)r->next_index);
+        return imp_video_fail(err, err_size, r->path, "frame %lld did not convert to RGB: %s",
+                              (long long)r->next_index, why);
     }
     for (int y = 1; padded != packed && y < r->out_h; y++)
         memmove(f->rgb + (size_t)y * packed, f->rgb + (size_t)y * padded, (size_t)packed);
@@ -389,7 +506,8 @@ static int receive(struct imp_video_reader *r, struct imp_video_frame *f, char *
         f->pts = pts;
         f->index = r->next_index++;
         int64_t start = r->video->start_time == AV_NOPTS_VALUE ? 0 : r->video->start_time;
-        f->seconds = (double)(pts - start) * av_q2d(r->video->time_base);
+        /* Both are the file's: subtracted as doubles, they cannot overflow. */
+        f->seconds = ((double)pts - (double)start) * av_q2d(r->video->time_base);
         return 1;
     }
 }
@@ -462,6 +580,9 @@ void imp_video_reader_close(struct imp_video_reader *r)
     sws_freeContext(r->sws);
     avcodec_free_context(&r->dec);
     avformat_close_input(&r->fmt);
+    if (r->memory_io) /* ours, not the demuxer's: AVFMT_FLAG_CUSTOM_IO */
+        av_freep(&r->memory_io->buffer);
+    avio_context_free(&r->memory_io);
     av_packet_free(&r->pkt);
     av_frame_free(&r->frame);
     free(r->path);

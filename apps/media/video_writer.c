@@ -82,12 +82,7 @@ static int listed(const enum AVPixelFormat *list, enum AVPixelFormat f)
 static enum AVPixelFormat pick_pix_fmt(const AVCodec *c, enum AVPixelFormat src, int w,
                                        int h)
 {
-    if (src == AV_PIX_FMT_YUVJ420P)
-        src = AV_PIX_FMT_YUV420P;
-    else if (src == AV_PIX_FMT_YUVJ422P)
-        src = AV_PIX_FMT_YUV422P;
-    else if (src == AV_PIX_FMT_YUVJ444P)
-        src = AV_PIX_FMT_YUV444P;
+    src = imp_video_without_j(src, NULL);
     const enum AVPixelFormat *list = c->pix_fmts;
     if (!list) /* the encoder takes anything */
         return fits(AV_PIX_FMT_YUV420P, w, h) ? AV_PIX_FMT_YUV420P : AV_PIX_FMT_YUV444P;
@@ -396,8 +391,7 @@ int imp_video_writer_write(struct imp_video_writer *w, const struct imp_video_fr
         return -1;
     if (!f->rgb)
         return 0;
-    if (f->width < 1 || f->height < 1 || f->width > IMP_VIDEO_MAX_SIDE ||
-        f->height > IMP_VIDEO_MAX_SIDE)
+    if (!imp_video_size_ok(f->width, f->height))
         return imp_video_fail(err, err_size, w->path, "frame size %dx%d is out of range",
                               f->width, f->height);
     if (w->last_pts != AV_NOPTS_VALUE && f->pts <= w->last_pts)
@@ -429,10 +423,10 @@ int imp_video_writer_write(struct imp_video_writer *w, const struct imp_video_fr
     memcpy(w->rgb_padded, f->rgb, bytes);
     const uint8_t *src[4] = {w->rgb_padded, NULL, NULL, NULL};
     int stride[4] = {f->width * 3, 0, 0, 0};
-    if (sws_scale(w->sws, src, stride, 0, f->height, w->frame->data, w->frame->linesize) !=
-        enc->height)
-        return imp_video_fail(err, err_size, w->path, "frame %lld did not convert",
-                              (long long)f->index);
+    if (imp_sws_scale_all(w->sws, src, stride, f->height, w->frame->data, w->frame->linesize,
+                          enc->height, why, sizeof why))
+        return imp_video_fail(err, err_size, w->path, "frame %lld did not convert to %s: %s",
+                              (long long)f->index, av_get_pix_fmt_name(enc->pix_fmt), why);
     w->frame->pts = f->pts;
     w->frame->color_range = enc->color_range;
     w->frame->sample_aspect_ratio = enc->sample_aspect_ratio;

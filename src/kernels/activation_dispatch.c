@@ -1,14 +1,9 @@
 #include "kernels/activation.h"
+#include "kernels/isa_select.h"
+
+static const struct imp_act_kernels *const by_level[IMP_ISA_LEVELS] = IMP_ISA_TABLE(&imp_act);
 
 const struct imp_act_kernels *imp_act_kernels_for(enum imp_isa cap)
 {
-    static const struct imp_act_kernels *const sets[] = {&imp_act__avx512, &imp_act__avx2,
-                                                         &imp_act__scalar};
-    enum imp_isa best = imp_isa_detect();
-    if (cap > best)
-        cap = best;
-    for (int i = 0; i < 3; i++)
-        if (sets[i]->isa <= cap)
-            return sets[i];
-    return &imp_act__scalar;
+    return by_level[imp_isa_usable(cap)];
 }

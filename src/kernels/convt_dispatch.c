@@ -1,13 +1,9 @@
 #include "kernels/convt_rows.h"
+#include "kernels/isa_select.h"
+
+static const imp_convt_rows_fn by_level[IMP_ISA_LEVELS] = IMP_ISA_TABLE(imp_convt_rows);
 
 imp_convt_rows_fn imp_convt_rows_for(enum imp_isa cap)
 {
-    enum imp_isa best = imp_isa_detect();
-    if (cap > best)
-        cap = best;
-    if (cap >= IMP_ISA_AVX512)
-        return imp_convt_rows__avx512;
-    if (cap >= IMP_ISA_AVX2)
-        return imp_convt_rows__avx2;
-    return imp_convt_rows__scalar;
+    return by_level[imp_isa_usable(cap)];
 }

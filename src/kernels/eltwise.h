@@ -51,8 +51,6 @@ struct imp_eltwise_kernels {
 
 /* The widest kernel set within `cap` and this CPU. */
 const struct imp_eltwise_kernels *imp_eltwise_kernels_for(enum imp_isa cap);
-/* All of them, widest first, NULL-terminated (tests). */
-const struct imp_eltwise_kernels *const *imp_eltwise_kernels_all(void);
 
 #define IMP_ELTWISE_DECLARE(sfx)                                              \
     extern const struct imp_eltwise_kernels imp_eltwise__##sfx;

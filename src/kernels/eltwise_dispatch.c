@@ -1,22 +1,10 @@
-#include <stddef.h>
-
 #include "kernels/eltwise.h"
+#include "kernels/isa_select.h"
 
-static const struct imp_eltwise_kernels *const all_sets[] = {
-    &imp_eltwise__avx512, &imp_eltwise__avx2, &imp_eltwise__scalar, NULL};
-
-const struct imp_eltwise_kernels *const *imp_eltwise_kernels_all(void)
-{
-    return all_sets;
-}
+static const struct imp_eltwise_kernels *const by_level[IMP_ISA_LEVELS] =
+    IMP_ISA_TABLE(&imp_eltwise);
 
 const struct imp_eltwise_kernels *imp_eltwise_kernels_for(enum imp_isa cap)
 {
-    enum imp_isa best = imp_isa_detect();
-    if (cap > best)
-        cap = best;
-    for (int i = 0; all_sets[i]; i++)
-        if (all_sets[i]->isa <= cap)
-            return all_sets[i];
-    return &imp_eltwise__scalar;
+    return by_level[imp_isa_usable(cap)];
 }

@@ -27,8 +27,6 @@ struct imp_gemv_kernels {
 
 /* The widest kernel set within `cap` and this CPU. */
 const struct imp_gemv_kernels *imp_gemv_kernels_for(enum imp_isa cap);
-/* All of them, widest first, NULL-terminated (tests). */
-const struct imp_gemv_kernels *const *imp_gemv_kernels_all(void);
 
 #define IMP_GEMV_DECLARE(sfx) extern const struct imp_gemv_kernels imp_gemv__##sfx;
 IMP_GEMV_DECLARE(scalar)

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "core/threadpool.h"
+#include "kernels/isa_select.h"
 #include "impasto.h"
 
 static double seconds(void)
@@ -27,9 +28,7 @@ static void burst_task(void *ctx, size_t begin, size_t end, int thread)
 
 double imp_measure_peak_gflops(enum imp_isa isa, int threads)
 {
-    enum imp_isa best = imp_isa_detect();
-    if (isa > best)
-        isa = best;
+    isa = imp_isa_usable(isa);
     struct burst b = {imp_fma_burst__scalar, 1 << 22};
     if (isa >= IMP_ISA_AVX512)
         b.fn = imp_fma_burst__avx512;

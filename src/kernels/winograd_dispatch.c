@@ -1,3 +1,4 @@
+#include "kernels/isa_select.h"
 #include "kernels/winograd.h"
 
 #define IMP_WINO_GEMM(isa, mr, nr, fn)                                            \
@@ -20,22 +21,15 @@
 #include "kernels/winograd.def"
 #undef IMP_WINO_KERNELS
 
-static const struct imp_wino_kernels all_wino[] = {
+static const struct imp_wino_kernels by_level[IMP_ISA_LEVELS] = {
 #define IMP_WINO_KERNELS(isa_, sfx, gemm_)                                        \
-    {.isa = isa_, .input = imp_wino_input__##sfx, .output = imp_wino_output__##sfx, \
-     .gemm_narrow = gemm_, .name = #sfx},
+    [isa_] = {.isa = isa_, .input = imp_wino_input__##sfx,                        \
+              .output = imp_wino_output__##sfx, .gemm_narrow = gemm_, .name = #sfx},
 #include "kernels/winograd.def"
 #undef IMP_WINO_KERNELS
 };
 
 const struct imp_wino_kernels *imp_wino_kernels_for(enum imp_isa cap)
 {
-    enum imp_isa best = imp_isa_detect();
-    if (cap > best)
-        cap = best;
-    const size_t n = sizeof all_wino / sizeof all_wino[0];
-    for (size_t i = 0; i < n; i++)
-        if (all_wino[i].isa <= cap)
-            return &all_wino[i];
-    return &all_wino[n - 1];
+    return &by_level[imp_isa_usable(cap)];
 }

@@ -15,6 +15,7 @@
 
 #include "runtime/autotune.h"
 #include "ops/eval.h"
+#include "kernels/isa_select.h"
 #include "runtime/infer.h"
 #include "runtime/model.h"
 #include "runtime/norm_stats.h"
@@ -473,8 +474,7 @@ enum imp_status imp_predictor_init(const struct imp_model *m,
         p->engine_spec = imp_strdup(p->opt.engines);
         p->opt.engines = p->engine_spec;
     }
-    enum imp_isa best = imp_isa_detect();
-    p->isa = p->opt.max_isa < best ? p->opt.max_isa : best;
+    p->isa = imp_isa_usable(p->opt.max_isa);
     int threads = p->opt.threads > 0 ? p->opt.threads : default_threads();
     p->pool = imp_threadpool_create(threads);
     const struct imp_graph *g = p->g;

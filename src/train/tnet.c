@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/tensor.h"
 #include "core/threadpool.h"
+#include "kernels/isa_select.h"
 #include "train/tnet_priv.h"
 #include "train/train_kernels.h"
 
@@ -413,9 +414,7 @@ enum imp_status imp_tnet_plan(struct imp_tnet *net, const struct imp_tnet_plan_o
     net->opt = *o;
     net->opt.seeds = NULL;
     net->opt.n_seeds = 0;
-    enum imp_isa best = imp_isa_detect();
-    if (net->opt.max_isa > best)
-        net->opt.max_isa = best;
+    net->opt.max_isa = imp_isa_usable(net->opt.max_isa);
     net->uk = imp_gemm_ukernel_for(net->opt.max_isa);
     struct tl_layer *in = &net->layers[0];
     in->n = o->batch;

@@ -9,7 +9,7 @@
 #   -o  where crashes, timeouts, OOMs and logs go (default BUILD_DIR/fuzz-out)
 #   -b  build folder (default build-fuzz; reused, so new corpus entries
 #       found by earlier runs are fuzzed again from BUILD_DIR/fuzz/work)
-#   TARGET  onnx tflite imp image npy (default: all that were built)
+#   TARGET  onnx tflite imp image video npy (default: all that were built)
 #
 # Needs clang with libFuzzer (Debian: clang, libclang-rt-14-dev), cmake and
 # ninja. Exit status 1 when any target crashed, timed out or ran out of
