@@ -14,7 +14,10 @@
  * the conv pads or strides horizontally, the band first stages the input
  * rows it needs into per-thread scratch: padded with zeros, and split
  * into `stride` column phases (phase p holds columns p, p + s, p + 2s...),
- * which turns every tap into a unit-stride run. Otherwise the kernel reads
+ * which turns every tap into a unit-stride run. A Conv whose padding
+ * repeats or reflects the border (`pad_mode`, a Pad fused in) is staged
+ * the same way with those values in place of the zeros, so the Pad node
+ * and its copy of the tensor are gone. Otherwise the kernel reads
  * the image in place. Every output value is summed in the same order
  * whatever the band and thread split, so results do not depend on the
  * thread count.
@@ -39,12 +42,14 @@ struct conv_direct {
     imp_conv_split2_fn split2;
     int64_t n, c, m, ih, iw, oh, ow, taps;
     int64_t kh, sh, sw, dh, pt, pl;
+    enum imp_conv_pad_mode pad_mode;
+    int64_t padded_w; /* pl + iw + right pad */
     int64_t blocks;   /* output channel blocks of IMP_CONV_ROWS_BLOCK */
     int64_t band;     /* output rows per work item */
     int64_t chunk;    /* input channels per kernel call */
     bool staged;
     int64_t stage_rows, phase_len, row_len; /* staged layout, per channel */
-    size_t stage_floats;                    /* per thread */
+    size_t stage_floats; /* per thread: the staged rows, then one padded row */
     float *w, *bias;                        /* packed by block */
     ptrdiff_t *tap_off;
     ptrdiff_t x_chan, x_row;
@@ -75,7 +80,8 @@ static bool conv_direct_supports(const struct imp_kernel_args *a)
     /* Many channels over a narrow image: a row makes few tiles, and GEMM's
      * bigger register block wins (128->256 3x3 at 28 wide: 64 vs 80
      * GFLOP/s). */
-    if (g.m >= 128 && g.c * taps >= 512 && w->out[ax + 1] < 32)
+    if (g.m >= 128 && g.c * taps >= 512 && w->out[ax + 1] < 32 &&
+        g.pad_mode == IMP_CONV_PAD_ZEROS) /* gemm pads with zeros only */
         return false;
     for (int i = ax; i < ax + 2; i++)
         if (w->s[i] > 4 || w->pb[i] < 0 || w->pe[i] < 0 || w->pb[i] > 64 ||
@@ -115,7 +121,8 @@ static enum imp_status conv_direct_prepare(const struct imp_kernel_args *a,
         .ih = win->in[ax], .iw = win->in[ax + 1], .oh = win->out[ax],
         .ow = win->out[ax + 1], .taps = kh * kw, .kh = kh, .sh = win->s[ax],
         .sw = win->s[ax + 1], .dh = win->d[ax], .pt = win->pb[ax],
-        .pl = win->pb[ax + 1], .act = g.act};
+        .pl = win->pb[ax + 1], .pad_mode = g.pad_mode,
+        .padded_w = win->pb[ax + 1] + win->in[ax + 1] + win->pe[ax + 1], .act = g.act};
     imp_activation_bind(&s->act, a->isa);
     const int64_t dw = win->d[ax + 1];
     s->blocks = (g.m + IMP_CONV_ROWS_BLOCK - 1) / IMP_CONV_ROWS_BLOCK;
@@ -168,7 +175,7 @@ static enum imp_status conv_direct_prepare(const struct imp_kernel_args *a,
         }
         s->band = band < max_band ? band : max_band;
         s->stage_rows = (s->band - 1) * s->sh + (kh - 1) * s->dh + 1;
-        s->stage_floats = (size_t)(s->stage_rows * s->row_len * g.c);
+        s->stage_floats = (size_t)(s->stage_rows * s->row_len * g.c + s->padded_w);
         s->stage_floats = (s->stage_floats + 15) & ~(size_t)15;
         s->x_chan = (ptrdiff_t)(s->stage_rows * s->row_len);
         s->x_row = (ptrdiff_t)(s->sh * s->row_len);
@@ -210,60 +217,78 @@ struct direct_job {
     float *scratch;
 };
 
+/* Splits the row src of n columns, which starts pl columns into the
+ * padded row, into the staged row d: its phases (zeros where the padded
+ * row has no column). */
+static void stage_row(const struct conv_direct *s, const float *src, int64_t n, int64_t pl,
+                      float *d)
+{
+    if (s->sw == 1) {
+        memset(d, 0, sizeof(float) * (size_t)pl);
+        memcpy(d + pl, src, sizeof(float) * (size_t)n);
+        memset(d + pl + n, 0, sizeof(float) * (size_t)(s->row_len - pl - n));
+        return;
+    }
+    if (s->sw == 2) {
+        /* Input column i lands in phase (i + pl) % 2 at index (i + pl) / 2:
+         * with pl even the input's even columns make phase 0, with pl odd
+         * phase 1. */
+        if (pl || s->row_len != n)
+            memset(d, 0, sizeof(float) * (size_t)s->row_len);
+        float *ph0 = d + pl / 2, *ph1 = d + s->phase_len + pl / 2;
+        if (pl % 2) {
+            ph0 = d + s->phase_len + (pl - 1) / 2;
+            ph1 = d + (pl + 1) / 2;
+        }
+        s->split2(src, n / 2, ph0, ph1);
+        if (n % 2)
+            ph0[n / 2] = src[n - 1];
+        return;
+    }
+    for (int64_t p = 0; p < s->sw; p++) {
+        /* Phase p, index j holds padded column j*sw + p, input column
+         * j*sw + p - pl: inside for j in [lo, hi). */
+        float *dp = d + p * s->phase_len;
+        int64_t lo = imp_ceil_div(pl - p, s->sw);
+        int64_t hi = imp_floor_div(n - 1 + pl - p, s->sw) + 1;
+        lo = lo < 0 ? 0 : lo;
+        hi = hi > s->phase_len ? s->phase_len : hi;
+        hi = hi < lo ? lo : hi;
+        for (int64_t j = 0; j < lo; j++)
+            dp[j] = 0.0f;
+        const float *sp = src + lo * s->sw + p - pl;
+        for (int64_t j = 0; j < hi - lo; j++)
+            dp[lo + j] = sp[j * s->sw];
+        for (int64_t j = hi; j < s->phase_len; j++)
+            dp[j] = 0.0f;
+    }
+}
+
 /* Copies the padded input rows [row0, row0 + rows) of every channel into
- * the staged layout, zeros for the padding. */
+ * the staged layout: zeros for the padding, or with a pad_mode the
+ * border's pixels, through the padded row `wide` (padded_w floats). */
 static void stage(const struct conv_direct *s, const float *x, int64_t row0,
-                  int64_t rows, float *dst)
+                  int64_t rows, float *dst, float *wide)
 {
     for (int64_t c = 0; c < s->c; c++) {
         for (int64_t r = 0; r < rows; r++) {
             float *d = dst + (c * s->stage_rows + r) * s->row_len;
-            const int64_t iy = row0 + r - s->pt;
-            if (iy < 0 || iy >= s->ih) {
+            const int64_t iy = imp_conv_pad_source(s->pad_mode, row0 + r - s->pt, s->ih);
+            if (iy < 0) {
                 memset(d, 0, sizeof(float) * (size_t)s->row_len);
                 continue;
             }
             const float *src = x + (c * s->ih + iy) * s->iw;
-            if (s->sw == 1) {
-                memset(d, 0, sizeof(float) * (size_t)s->pl);
-                memcpy(d + s->pl, src, sizeof(float) * (size_t)s->iw);
-                memset(d + s->pl + s->iw, 0,
-                       sizeof(float) * (size_t)(s->row_len - s->pl - s->iw));
+            if (s->pad_mode == IMP_CONV_PAD_ZEROS) {
+                stage_row(s, src, s->iw, s->pl, d);
                 continue;
             }
-            if (s->sw == 2) {
-                /* Input column i lands in phase (i + pl) % 2 at index
-                 * (i + pl) / 2: with pl even the input's even columns make
-                 * phase 0, with pl odd phase 1. */
-                if (s->pl || s->row_len != s->iw)
-                    memset(d, 0, sizeof(float) * (size_t)s->row_len);
-                float *ph0 = d + s->pl / 2, *ph1 = d + s->phase_len + s->pl / 2;
-                if (s->pl % 2) {
-                    ph0 = d + s->phase_len + (s->pl - 1) / 2;
-                    ph1 = d + (s->pl + 1) / 2;
-                }
-                s->split2(src, s->iw / 2, ph0, ph1);
-                if (s->iw % 2)
-                    ph0[s->iw / 2] = src[s->iw - 1];
-                continue;
-            }
-            for (int64_t p = 0; p < s->sw; p++) {
-                /* Phase p, index j holds padded column j*sw + p, input
-                 * column j*sw + p - pl: inside for j in [lo, hi). */
-                float *dp = d + p * s->phase_len;
-                int64_t lo = imp_ceil_div(s->pl - p, s->sw);
-                int64_t hi = imp_floor_div(s->iw - 1 + s->pl - p, s->sw) + 1;
-                lo = lo < 0 ? 0 : lo;
-                hi = hi > s->phase_len ? s->phase_len : hi;
-                hi = hi < lo ? lo : hi;
-                for (int64_t j = 0; j < lo; j++)
-                    dp[j] = 0.0f;
-                const float *sp = src + lo * s->sw + p - s->pl;
-                for (int64_t j = 0; j < hi - lo; j++)
-                    dp[lo + j] = sp[j * s->sw];
-                for (int64_t j = hi; j < s->phase_len; j++)
-                    dp[j] = 0.0f;
-            }
+            memcpy(wide + s->pl, src, sizeof(float) * (size_t)s->iw);
+            for (int64_t j = 0; j < s->pl; j++)
+                wide[j] = src[imp_conv_pad_source(s->pad_mode, j - s->pl, s->iw)];
+            for (int64_t j = s->pl + s->iw; j < s->padded_w; j++)
+                wide[j] = src[imp_conv_pad_source(s->pad_mode, j - s->pl, s->iw)];
+            stage_row(s, wide, s->padded_w, 0, d);
         }
     }
 }
@@ -280,7 +305,8 @@ static void direct_bands(void *ctx, size_t begin, size_t end, int thread)
             .rows = rows};
         if (s->staged) {
             float *buf = j->scratch + (size_t)thread * s->stage_floats;
-            stage(s, j->x, oy * s->sh, (rows - 1) * s->sh + (s->kh - 1) * s->dh + 1, buf);
+            stage(s, j->x, oy * s->sh, (rows - 1) * s->sh + (s->kh - 1) * s->dh + 1, buf,
+                  buf + s->stage_rows * s->row_len * s->c);
             args.x = buf;
         } else {
             args.x = j->x + oy * s->sh * s->iw;
