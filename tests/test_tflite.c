@@ -175,15 +175,14 @@ static void magenta_io_and_ops(void)
         /* 42 CONV_2D, 16 MIRROR_PAD, 3 RESIZE_NEAREST_NEIGHBOR; 13 instance
          * norms written as MEAN, SQUARED_DIFFERENCE (Sub + Mul), RSQRT
          * (Sqrt + Div), Mul, Sub, Add: each is one InstanceNormalization
-         * after load. Every MIRROR_PAD before a 3x3 convolution is in
-         * that convolution (passes/fuse_pad_conv.c); those before the 9x9
-         * layers stay (one, and in the dynamic model, where the last one
-         * follows a Resize, two). With constant resize sizes (not the
-         * dynamic model) the two x2 resizes become scales, and then
-         * sub-pixel convolutions (Conv + DepthToSpace, the edge Pad in the
-         * Conv), and the 384 -> 384 one is gone. */
+         * after load, and the MIRROR_PADs that follow a norm's Relu are in
+         * it too; the two before the stride-2 convolutions are in those
+         * (passes/fuse_pad_conv.c). With constant resize sizes (not the dynamic model) the
+         * two x2 resizes become scales, and then sub-pixel convolutions
+         * (Pad + Conv + DepthToSpace, the Pad in the norm before), and the
+         * 384 -> 384 one is gone. */
         CHECK(count_op(m, "Conv") == 42);
-        CHECK(count_op(m, "Pad") == (i == 2 ? 2 : 1));
+        CHECK(count_op(m, "Pad") == (i == 2 ? 9 : 7));
         CHECK(count_op(m, "Resize") == (i == 2 ? 3 : 0));
         CHECK(count_op(m, "DepthToSpace") == (i == 2 ? 0 : 2));
         CHECK(count_op(m, "InstanceNormalization") == 13);

@@ -38,10 +38,9 @@ bool imp_spatial_pad(const struct imp_graph *g, const struct imp_node *n, int64_
  * see fuse_norm.c). Keeps the graph sorted; leaves no dead nodes, but
  * dead readers left by earlier passes block it. */
 enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err);
-/* A spatial Pad (reflect, edge, or zeros) whose output only a Conv reads
- * becomes that Conv's pads, and for reflect and edge its `pad_mode`
- * attribute, where an engine that pads in place takes the Conv (see
- * fuse_pad_conv.c). Keeps the graph sorted; leaves no
+/* A spatial Pad (reflect, edge, or zeros) whose output only a strided
+ * Conv reads becomes that Conv's pads, and for reflect and edge its
+ * `pad_mode` attribute (see fuse_pad_conv.c). Keeps the graph sorted; leaves no
  * dead nodes. */
 enum imp_status imp_pass_fuse_pad_conv(struct imp_graph *g, struct imp_error *err);
 /* A border-only Crop that is the sole reader of a ConvTranspose's output

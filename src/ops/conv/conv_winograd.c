@@ -38,8 +38,6 @@ struct conv_winograd {
     int64_t c, m;           /* input and output channels */
     int64_t ih, iw, oh, ow; /* spatial sizes             */
     int64_t pad_top, pad_left;
-    int64_t pad_bottom, pad_right;
-    enum imp_conv_pad_mode pad_mode;
     int64_t groups_x;       /* tile groups per tile row  */
     int64_t n_groups;       /* tile groups per image     */
     int64_t block_groups;   /* tile groups per block     */
@@ -57,6 +55,8 @@ struct conv_winograd {
 
 static bool conv_winograd_supports(const struct imp_kernel_args *a)
 {
+    if (!imp_conv_pads_zeros(a->node))
+        return false;
     const struct imp_tensor *x = a->in[0], *w = a->in[1];
     /* Weights and bias are transformed in prepare: both must be constants. */
     if (x->shape.rank != 4 || !w->data || w->shape.d[2] != 3 || w->shape.d[3] != 3 ||
@@ -149,9 +149,6 @@ static enum imp_status conv_winograd_prepare(const struct imp_kernel_args *a,
     s->ow = win.out[ax + 1];
     s->pad_top = win.pb[ax];
     s->pad_left = win.pb[ax + 1];
-    s->pad_bottom = win.pe[ax];
-    s->pad_right = win.pe[ax + 1];
-    s->pad_mode = geom.pad_mode;
     int64_t tiles_y = (s->oh + WG_OUT - 1) / WG_OUT;
     s->groups_x = (s->ow + IMP_WINO_OUT_W - 1) / IMP_WINO_OUT_W;
     s->n_groups = tiles_y * s->groups_x;
@@ -218,49 +215,26 @@ struct winograd_job {
     float *scratch;
 };
 
-/* The input index padded index i (of an axis of n, padded by pb and pe)
- * reads, or -1 for a zero: beyond the padding too, where only outputs
- * past the edge, which are dropped, read. */
-static int64_t patch_source(const struct conv_winograd *s, int64_t i, int64_t n, int64_t pb,
-                            int64_t pe)
-{
-    return i < -pb || i >= n + pe ? -1 : imp_conv_pad_source(s->pad_mode, i, n);
-}
-
 /* Input transform of one group whose 6 x 34 patch crosses the image edge:
- * each channel goes through a padded copy (zeros, or the border's pixels
- * for a pad_mode). */
+ * each channel goes through a zero-padded copy. */
 static void input_edge_group(const struct conv_winograd *s, const float *x, int64_t iy0,
                              int64_t ix0, float *v)
 {
     float patch[WG_IN * IMP_WINO_PATCH_W];
     int64_t q0 = ix0 < 0 ? -ix0 : 0;
     int64_t q1 = s->iw - ix0 < IMP_WINO_PATCH_W ? s->iw - ix0 : IMP_WINO_PATCH_W;
-    q1 = q1 < q0 ? q0 : q1;
     for (int64_t c = 0; c < s->c; c++) {
         const float *plane = x + c * s->ih * s->iw;
         for (int r = 0; r < WG_IN; r++) {
             float *row = patch + r * IMP_WINO_PATCH_W;
-            int64_t iy = patch_source(s, iy0 + r, s->ih, s->pad_top, s->pad_bottom);
-            if (iy < 0) {
+            int64_t iy = iy0 + r;
+            if (iy < 0 || iy >= s->ih || q1 <= q0) {
                 memset(row, 0, sizeof(float) * IMP_WINO_PATCH_W);
                 continue;
             }
-            const float *src = plane + iy * s->iw;
-            memcpy(row + q0, src + ix0 + q0, sizeof(float) * (size_t)(q1 - q0));
-            if (s->pad_mode == IMP_CONV_PAD_ZEROS) {
-                memset(row, 0, sizeof(float) * (size_t)q0);
-                memset(row + q1, 0, sizeof(float) * (size_t)(IMP_WINO_PATCH_W - q1));
-                continue;
-            }
-            for (int64_t q = 0; q < IMP_WINO_PATCH_W; q++) {
-                if (q == q0)
-                    q = q1; /* past the copied run */
-                if (q >= IMP_WINO_PATCH_W)
-                    break;
-                int64_t ix = patch_source(s, ix0 + q, s->iw, s->pad_left, s->pad_right);
-                row[q] = ix < 0 ? 0.0f : src[ix];
-            }
+            memset(row, 0, sizeof(float) * (size_t)q0);
+            memcpy(row + q0, plane + iy * s->iw + ix0 + q0, sizeof(float) * (size_t)(q1 - q0));
+            memset(row + q1, 0, sizeof(float) * (size_t)(IMP_WINO_PATCH_W - q1));
         }
         s->wk->input(patch, IMP_WINO_PATCH_W, 0, 1, v + (size_t)c * (size_t)s->uk->nr,
                      (size_t)s->uk->nr, s->v_pos_stride);
