@@ -340,86 +340,6 @@ static void fused_conv_matches_unfused(void)
     }
 }
 
-/* ---- through a DepthToSpace --------------------------------------------- */
-
-/* Conv -> DepthToSpace(2) -> Sigmoid, the end of a sub-pixel decoder; with
- * `keep_d2s` the DepthToSpace output is a graph output too, which blocks
- * the fusion. */
-static struct imp_model *conv_d2s_act_model(const struct conv_case *cc, bool keep_d2s)
-{
-    struct imp_graph g;
-    imp_graph_init(&g);
-    unsigned seed = 23;
-    int node = imp_test_conv_graph(&g, IMP_OP_CONV, cc->x, cc->w, cc->w[0], true, &seed);
-    const int64_t strides[2] = {cc->stride, cc->stride};
-    const int64_t pads[4] = {cc->pad, cc->pad, cc->pad, cc->pad};
-    imp_node_set_ints(&g, node, "strides", strides, 2);
-    imp_node_set_ints(&g, node, "pads", pads, 4);
-    int y = g.outputs[0];
-    int d = imp_graph_add_value(&g, "d2s", IMP_VALUE_ACTIVATION, IMP_DTYPE_F32, NULL);
-    int dn = imp_graph_add_node(&g, IMP_OP_DEPTH_TO_SPACE, "d2s", 1, &y, 1, &d);
-    imp_node_set_int(&g, dn, "blocksize", 2);
-    imp_node_set_string(&g, dn, "mode", "DCR");
-    static const struct act_case sigmoid = {IMP_OP_SIGMOID, PLAIN, "Sigmoid", 0, 0};
-    g.outputs[0] = add_act(&g, &sigmoid, d, false);
-    if (keep_d2s)
-        imp_graph_add_output(&g, d);
-    struct imp_model *m = NULL;
-    struct imp_error err;
-    if (imp_model_from_graph(&g, &m, &err) != IMP_OK) {
-        printf("  model: %s\n", err.message);
-        return NULL;
-    }
-    return m;
-}
-
-static void fused_through_depth_to_space(void)
-{
-    static const struct conv_case cases[] = {
-        {{1, 8, 12, 37}, {16, 8, 3, 3}, 1, 1, 1}, /* winograd */
-        {{1, 3, 17, 19}, {12, 3, 3, 3}, 2, 1, 1}, /* direct   */
-    };
-    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
-        const struct conv_case *cc = &cases[ci];
-        size_t xn = (size_t)(cc->x[0] * cc->x[1] * cc->x[2] * cc->x[3]);
-        float *x = malloc(sizeof(float) * xn);
-        unsigned seed = 31 + (unsigned)ci;
-        for (size_t i = 0; i < xn; i++)
-            x[i] = 3.0f * imp_test_frand(&seed);
-        struct imp_model *fused = conv_d2s_act_model(cc, false);
-        struct imp_model *plain = conv_d2s_act_model(cc, true);
-        if (CHECK(fused && plain)) {
-            /* Conv (with the Sigmoid) and DepthToSpace; the plain graph
-             * keeps its Sigmoid because the DepthToSpace output is seen. */
-            CHECK(imp_model_node_count(fused) == 2);
-            CHECK(imp_model_node_count(plain) == 3);
-            CHECK(strcmp(imp_node_string(&fused->graph.nodes[0], "activation", ""),
-                         "Sigmoid") == 0);
-            for (int e = 0; e < N_ENGINES; e++) {
-                char eng[64];
-                snprintf(eng, sizeof eng, "Conv=%s", conv_engines[e]);
-                for (int k = 0; k < 3; k++) {
-                    if (caps[k] > imp_isa_detect())
-                        continue;
-                    size_t nw = 0, ng = 0;
-                    float *want = imp_test_run_engines(plain, x, xn, eng, caps[k], 2, &nw, NULL);
-                    float *got = imp_test_run_engines(fused, x, xn, eng, caps[k], 2, &ng, NULL);
-                    bool ok = (!want && !got) || (want && got && nw == ng);
-                    for (size_t i = 0; ok && want && i < nw; i++)
-                        ok = same(got[i], want[i]);
-                    if (!CHECK(ok))
-                        printf("  case %zu, %s at %s\n", ci, eng, imp_isa_name(caps[k]));
-                    free(want);
-                    free(got);
-                }
-            }
-        }
-        imp_model_free(fused);
-        imp_model_free(plain);
-        free(x);
-    }
-}
-
 /* ---- what the pass must not touch, and .imp --------------------------- */
 
 static void leaves_shared_tensors_alone(void)
@@ -519,7 +439,6 @@ int main(void)
     RUN(kernels_match_plain_c);
     RUN(op_engines_match_ref);
     RUN(fused_conv_matches_unfused);
-    RUN(fused_through_depth_to_space);
     RUN(leaves_shared_tensors_alone);
     RUN(fused_model_survives_imp);
     RUN(bad_attribute_fails_load);

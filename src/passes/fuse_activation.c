@@ -16,11 +16,6 @@
  * LeakyRelu, HardSigmoid, HardSwish, Sigmoid, or HardSilu / Silu for the
  * pairs) and activation_alpha / activation_beta (Clip's bounds,
  * HardSigmoid's and LeakyRelu's alpha and beta); see ops/activation.h.
- * An activation after a DepthToSpace that is the conv's only reader is
- * taken too: DepthToSpace only moves values, so applying the activation
- * before it gives the same tensor. That is the end of a style network
- * whose last upsampling the sub-pixel pass rewrote (Conv, DepthToSpace,
- * Sigmoid), where the Sigmoid alone read and wrote the full-size output.
  * Only private tensors go (no other reader, not a graph output), Clip's
  * bounds must be constants, and a Conv that already carries an activation
  * takes no more, so the pass is idempotent and a saved .imp holds the
@@ -167,29 +162,14 @@ enum imp_status imp_pass_fuse_activation(struct imp_graph *g, struct imp_error *
             int ri = u->reader[y];
             if (ri < 0 || rw.drop[ri])
                 continue;
-            /* The node whose output takes the activation's: the conv, or
-             * the DepthToSpace that alone reads it. */
-            int si = ni, x = y;
-            if (g->nodes[ri].op == IMP_OP_DEPTH_TO_SPACE) {
-                const struct imp_node *d = &g->nodes[ri];
-                if (d->n_inputs != 1 || d->n_outputs != 1 || d->inputs[0] != y)
-                    continue;
-                si = ri;
-                x = d->outputs[0];
-                if (x < 0 || x >= g->n_values || !imp_value_private(u, x))
-                    continue;
-                ri = u->reader[x];
-                if (ri < 0 || rw.drop[ri])
-                    continue;
-            }
             const struct imp_node *r = &g->nodes[ri];
             struct imp_activation a = activation_of(g, r);
-            if (a.kind == IMP_ACT_NONE || r->inputs[0] != x)
+            if (a.kind == IMP_ACT_NONE || r->inputs[0] != y)
                 continue;
             st = set_activation(g, ni, &a);
             if (st != IMP_OK)
                 break;
-            g->nodes[si].outputs[0] = g->nodes[ri].outputs[0];
+            g->nodes[ni].outputs[0] = g->nodes[ri].outputs[0];
             imp_node_rewrite_replace(&rw, ri);
             continue;
         }

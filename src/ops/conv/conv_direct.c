@@ -49,7 +49,7 @@ struct conv_direct {
     int64_t chunk;    /* input channels per kernel call */
     bool staged;
     int64_t stage_rows, phase_len, row_len; /* staged layout, per channel */
-    size_t stage_floats; /* per thread: the staged rows, then one padded row */
+    size_t stage_floats;                    /* per thread */
     float *w, *bias;                        /* packed by block */
     ptrdiff_t *tap_off;
     ptrdiff_t x_chan, x_row;
@@ -175,7 +175,7 @@ static enum imp_status conv_direct_prepare(const struct imp_kernel_args *a,
         }
         s->band = band < max_band ? band : max_band;
         s->stage_rows = (s->band - 1) * s->sh + (kh - 1) * s->dh + 1;
-        s->stage_floats = (size_t)(s->stage_rows * s->row_len * g.c + s->padded_w);
+        s->stage_floats = (size_t)(s->stage_rows * s->row_len * g.c);
         s->stage_floats = (s->stage_floats + 15) & ~(size_t)15;
         s->x_chan = (ptrdiff_t)(s->stage_rows * s->row_len);
         s->x_row = (ptrdiff_t)(s->sh * s->row_len);
@@ -217,46 +217,45 @@ struct direct_job {
     float *scratch;
 };
 
-/* Splits the row src of n columns, which starts pl columns into the
- * padded row, into the staged row d: its phases (zeros where the padded
- * row has no column). */
-static void stage_row(const struct conv_direct *s, const float *src, int64_t n, int64_t pl,
-                      float *d)
+/* Splits input row src into the staged row d: its column phases, with
+ * zeros for the padding. */
+static void split_row(const struct conv_direct *s, const float *src, float *d)
 {
     if (s->sw == 1) {
-        memset(d, 0, sizeof(float) * (size_t)pl);
-        memcpy(d + pl, src, sizeof(float) * (size_t)n);
-        memset(d + pl + n, 0, sizeof(float) * (size_t)(s->row_len - pl - n));
+        memset(d, 0, sizeof(float) * (size_t)s->pl);
+        memcpy(d + s->pl, src, sizeof(float) * (size_t)s->iw);
+        memset(d + s->pl + s->iw, 0,
+               sizeof(float) * (size_t)(s->row_len - s->pl - s->iw));
         return;
     }
     if (s->sw == 2) {
-        /* Input column i lands in phase (i + pl) % 2 at index (i + pl) / 2:
-         * with pl even the input's even columns make phase 0, with pl odd
-         * phase 1. */
-        if (pl || s->row_len != n)
+        /* Input column i lands in phase (i + pl) % 2 at index
+         * (i + pl) / 2: with pl even the input's even columns make
+         * phase 0, with pl odd phase 1. */
+        if (s->pl || s->row_len != s->iw)
             memset(d, 0, sizeof(float) * (size_t)s->row_len);
-        float *ph0 = d + pl / 2, *ph1 = d + s->phase_len + pl / 2;
-        if (pl % 2) {
-            ph0 = d + s->phase_len + (pl - 1) / 2;
-            ph1 = d + (pl + 1) / 2;
+        float *ph0 = d + s->pl / 2, *ph1 = d + s->phase_len + s->pl / 2;
+        if (s->pl % 2) {
+            ph0 = d + s->phase_len + (s->pl - 1) / 2;
+            ph1 = d + (s->pl + 1) / 2;
         }
-        s->split2(src, n / 2, ph0, ph1);
-        if (n % 2)
-            ph0[n / 2] = src[n - 1];
+        s->split2(src, s->iw / 2, ph0, ph1);
+        if (s->iw % 2)
+            ph0[s->iw / 2] = src[s->iw - 1];
         return;
     }
     for (int64_t p = 0; p < s->sw; p++) {
-        /* Phase p, index j holds padded column j*sw + p, input column
-         * j*sw + p - pl: inside for j in [lo, hi). */
+        /* Phase p, index j holds padded column j*sw + p, input
+         * column j*sw + p - pl: inside for j in [lo, hi). */
         float *dp = d + p * s->phase_len;
-        int64_t lo = imp_ceil_div(pl - p, s->sw);
-        int64_t hi = imp_floor_div(n - 1 + pl - p, s->sw) + 1;
+        int64_t lo = imp_ceil_div(s->pl - p, s->sw);
+        int64_t hi = imp_floor_div(s->iw - 1 + s->pl - p, s->sw) + 1;
         lo = lo < 0 ? 0 : lo;
         hi = hi > s->phase_len ? s->phase_len : hi;
         hi = hi < lo ? lo : hi;
         for (int64_t j = 0; j < lo; j++)
             dp[j] = 0.0f;
-        const float *sp = src + lo * s->sw + p - pl;
+        const float *sp = src + lo * s->sw + p - s->pl;
         for (int64_t j = 0; j < hi - lo; j++)
             dp[lo + j] = sp[j * s->sw];
         for (int64_t j = hi; j < s->phase_len; j++)
@@ -264,11 +263,25 @@ static void stage_row(const struct conv_direct *s, const float *src, int64_t n, 
     }
 }
 
+/* With a pad_mode, the border's pixels over split_row's zeros: padded
+ * column j is phase j % sw, index j / sw. */
+static void stage_border(const struct conv_direct *s, const float *src, float *d)
+{
+    for (int64_t j = 0; j < s->padded_w; j++) {
+        if (j == s->pl)
+            j += s->iw; /* the picture itself is in place */
+        if (j >= s->padded_w)
+            break;
+        d[j % s->sw * s->phase_len + j / s->sw] =
+            src[imp_conv_pad_source(s->pad_mode, j - s->pl, s->iw)];
+    }
+}
+
 /* Copies the padded input rows [row0, row0 + rows) of every channel into
- * the staged layout: zeros for the padding, or with a pad_mode the
- * border's pixels, through the padded row `wide` (padded_w floats). */
+ * the staged layout: zeros for the padding, or the border's pixels for a
+ * pad_mode. */
 static void stage(const struct conv_direct *s, const float *x, int64_t row0,
-                  int64_t rows, float *dst, float *wide)
+                  int64_t rows, float *dst)
 {
     for (int64_t c = 0; c < s->c; c++) {
         for (int64_t r = 0; r < rows; r++) {
@@ -279,16 +292,9 @@ static void stage(const struct conv_direct *s, const float *x, int64_t row0,
                 continue;
             }
             const float *src = x + (c * s->ih + iy) * s->iw;
-            if (s->pad_mode == IMP_CONV_PAD_ZEROS) {
-                stage_row(s, src, s->iw, s->pl, d);
-                continue;
-            }
-            memcpy(wide + s->pl, src, sizeof(float) * (size_t)s->iw);
-            for (int64_t j = 0; j < s->pl; j++)
-                wide[j] = src[imp_conv_pad_source(s->pad_mode, j - s->pl, s->iw)];
-            for (int64_t j = s->pl + s->iw; j < s->padded_w; j++)
-                wide[j] = src[imp_conv_pad_source(s->pad_mode, j - s->pl, s->iw)];
-            stage_row(s, wide, s->padded_w, 0, d);
+            split_row(s, src, d);
+            if (s->pad_mode != IMP_CONV_PAD_ZEROS)
+                stage_border(s, src, d);
         }
     }
 }
@@ -305,8 +311,7 @@ static void direct_bands(void *ctx, size_t begin, size_t end, int thread)
             .rows = rows};
         if (s->staged) {
             float *buf = j->scratch + (size_t)thread * s->stage_floats;
-            stage(s, j->x, oy * s->sh, (rows - 1) * s->sh + (s->kh - 1) * s->dh + 1, buf,
-                  buf + s->stage_rows * s->row_len * s->c);
+            stage(s, j->x, oy * s->sh, (rows - 1) * s->sh + (s->kh - 1) * s->dh + 1, buf);
             args.x = buf;
         } else {
             args.x = j->x + oy * s->sh * s->iw;
