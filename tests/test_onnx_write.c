@@ -410,6 +410,22 @@ static void unknown_attributes_are_refused(void)
     imp_model_free(m);
 }
 
+/* Runs m and `back` (m through ONNX; NULL when that failed) on one random
+ * [1, C, H, W] picture and checks the same bits come out; frees both. */
+static void same_picture_outputs(struct imp_model *m, struct imp_model *back, int64_t c,
+                                 int64_t h, int64_t w, unsigned *seed, const char *name)
+{
+    struct imp_npy x = {IMP_DTYPE_F32, 4, {1, c, h, w}, (size_t)(c * h * w), NULL};
+    x.data = malloc(sizeof(float) * x.count);
+    for (size_t i = 0; x.data && i < x.count; i++)
+        ((float *)x.data)[i] = 4.0f * imp_test_frand(seed);
+    if (back && CHECK(x.data != NULL))
+        same_outputs(m, back, &x, 1, name);
+    free(x.data);
+    imp_model_free(back);
+    imp_model_free(m);
+}
+
 /* A Conv with each activation fuse_activation can give it: written as the
  * Conv and the standard nodes, fused again on load, the same bits out. */
 static void fused_conv_activations_survive_the_round_trip(void)
@@ -439,16 +455,7 @@ static void fused_conv_activations_survive_the_round_trip(void)
         }
         char name[40];
         snprintf(name, sizeof name, "conv_%s_%zu", acts[a].name, a);
-        struct imp_model *back = through_onnx(m, name);
-        struct imp_npy x = {IMP_DTYPE_F32, 4, {1, 3, 6, 7}, 3 * 6 * 7, NULL};
-        x.data = malloc(sizeof(float) * x.count);
-        for (size_t i = 0; x.data && i < x.count; i++)
-            ((float *)x.data)[i] = 4.0f * imp_test_frand(&seed);
-        if (back && CHECK(x.data != NULL))
-            same_outputs(m, back, &x, 1, name);
-        free(x.data);
-        imp_model_free(back);
-        imp_model_free(m);
+        same_picture_outputs(m, through_onnx(m, name), 3, 6, 7, &seed, name);
     }
 }
 
@@ -484,15 +491,7 @@ static void fused_conv_pads_survive_the_round_trip(void)
             CHECK(strcmp(imp_node_string(&back->graph.nodes[0], "pad_mode", ""),
                          modes[k % 2]) == 0);
         }
-        struct imp_npy x = {IMP_DTYPE_F32, 4, {1, 3, 9, 10}, 3 * 9 * 10, NULL};
-        x.data = malloc(sizeof(float) * x.count);
-        for (size_t i = 0; x.data && i < x.count; i++)
-            ((float *)x.data)[i] = 4.0f * imp_test_frand(&seed);
-        if (back && CHECK(x.data != NULL))
-            same_outputs(m, back, &x, 1, name);
-        free(x.data);
-        imp_model_free(back);
-        imp_model_free(m);
+        same_picture_outputs(m, back, 3, 9, 10, &seed, name);
     }
 }
 

@@ -5,9 +5,8 @@
  * the sub-pixel pass, by repeating the edge), and where the Pad cannot go
  * into the InstanceNormalization that writes its input (fuse_norm.c: the
  * network's input, a tensor a skip connection also reads, an Add's sum)
- * it is a node of its own that reads and writes the whole tensor: in the
- * shipped student at 1280x720 the nine Pads were 14% of the time, the
- * three before its stride-2 layers 10% (the input's alone 7%). The `direct`
+ * it is a node of its own that reads and writes the whole tensor (before
+ * the shipped student's stem, a copy of the whole picture). The `direct`
  * engine, which takes strided layers, copies the rows it reads into
  * column phases anyway, and writes the border's pixels there as cheaply
  * as zeros, so
