@@ -410,6 +410,22 @@ static void unknown_attributes_are_refused(void)
     imp_model_free(m);
 }
 
+/* Runs m and `back` (m through ONNX; NULL when that failed) on one random
+ * [1, C, H, W] picture and checks the same bits come out; frees both. */
+static void same_picture_outputs(struct imp_model *m, struct imp_model *back, int64_t c,
+                                 int64_t h, int64_t w, unsigned *seed, const char *name)
+{
+    struct imp_npy x = {IMP_DTYPE_F32, 4, {1, c, h, w}, (size_t)(c * h * w), NULL};
+    x.data = malloc(sizeof(float) * x.count);
+    for (size_t i = 0; x.data && i < x.count; i++)
+        ((float *)x.data)[i] = 4.0f * imp_test_frand(seed);
+    if (back && CHECK(x.data != NULL))
+        same_outputs(m, back, &x, 1, name);
+    free(x.data);
+    imp_model_free(back);
+    imp_model_free(m);
+}
+
 /* A Conv with each activation fuse_activation can give it: written as the
  * Conv and the standard nodes, fused again on load, the same bits out. */
 static void fused_conv_activations_survive_the_round_trip(void)
@@ -439,16 +455,43 @@ static void fused_conv_activations_survive_the_round_trip(void)
         }
         char name[40];
         snprintf(name, sizeof name, "conv_%s_%zu", acts[a].name, a);
+        same_picture_outputs(m, through_onnx(m, name), 3, 6, 7, &seed, name);
+    }
+}
+
+/* A Conv with a fused reflect or edge Pad (fuse_pad_conv.c), with and
+ * without an activation: written as Pad and Conv, fused again on load,
+ * the same bits out. */
+static void fused_conv_pads_survive_the_round_trip(void)
+{
+    static const char *const modes[] = {"reflect", "edge"};
+    for (int k = 0; k < 4; k++) {
+        struct imp_graph g;
+        imp_graph_init(&g);
+        int64_t xd[4] = {1, 3, 9, 10}, wd[4] = {4, 3, 3, 3};
+        unsigned seed = 13;
+        int node = imp_test_conv_graph(&g, IMP_OP_CONV, xd, wd, 4, true, &seed);
+        int64_t pads[4] = {1, 2, 1, 1}, strides[2] = {2, 2};
+        imp_node_set_ints(&g, node, "pads", pads, 4);
+        imp_node_set_ints(&g, node, "strides", strides, 2);
+        imp_node_set_string(&g, node, "pad_mode", modes[k % 2]);
+        if (k >= 2)
+            imp_node_set_string(&g, node, "activation", "Relu");
+        struct imp_model *m = NULL;
+        struct imp_error err;
+        if (!CHECK_STATUS(imp_model_from_graph(&g, &m, &err), IMP_OK)) {
+            printf("  %s: %s\n", modes[k % 2], err.message);
+            continue;
+        }
+        char name[40];
+        snprintf(name, sizeof name, "conv_pad_%s_%d", modes[k % 2], k);
         struct imp_model *back = through_onnx(m, name);
-        struct imp_npy x = {IMP_DTYPE_F32, 4, {1, 3, 6, 7}, 3 * 6 * 7, NULL};
-        x.data = malloc(sizeof(float) * x.count);
-        for (size_t i = 0; x.data && i < x.count; i++)
-            ((float *)x.data)[i] = 4.0f * imp_test_frand(&seed);
-        if (back && CHECK(x.data != NULL))
-            same_outputs(m, back, &x, 1, name);
-        free(x.data);
-        imp_model_free(back);
-        imp_model_free(m);
+        if (back) {
+            CHECK(imp_model_node_count(back) == 1);
+            CHECK(strcmp(imp_node_string(&back->graph.nodes[0], "pad_mode", ""),
+                         modes[k % 2]) == 0);
+        }
+        same_picture_outputs(m, back, 3, 9, 10, &seed, name);
     }
 }
 
@@ -488,6 +531,7 @@ int main(void)
     RUN(fused_graph_survives_the_round_trip);
     RUN(legacy_graph_survives_the_round_trip);
     RUN(fused_conv_activations_survive_the_round_trip);
+    RUN(fused_conv_pads_survive_the_round_trip);
     RUN(unknown_attributes_are_refused);
     RUN(written_files_pass_the_onnx_checker);
     return imp_test_finish();

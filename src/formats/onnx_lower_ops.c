@@ -4,6 +4,7 @@
  *
  *   InstanceNormalization activation=Relu, pads  ->  InstanceNormalization,
  *                                                    Relu, Pad
+ *   Conv pad_mode, pads      ->  Pad (that mode), then Conv without pads
  *   Conv activation=NAME     ->  Conv, then the activation's node (Relu,
  *                                Clip, LeakyRelu, HardSigmoid, HardSwish,
  *                                Sigmoid), or Sigmoid / HardSigmoid and a
@@ -269,19 +270,43 @@ static void lower_conv(struct lower *l)
 {
     static const char *const fused[] = {"activation", "activation_alpha", "activation_beta",
                                         NULL};
+    static const char *const fused_pad[] = {"activation", "activation_alpha",
+                                            "activation_beta", "pad_mode", "pads", NULL};
     const struct imp_attr *act = imp_node_attr(l->n, "activation");
-    if (!act) {
+    const struct imp_attr *mode = imp_node_attr(l->n, "pad_mode");
+    if (!act && !mode) {
         lower_plain(l, NULL);
         return;
     }
-    if (act->type != IMP_ATTR_STRING || !act->s || l->n->n_outputs != 1) {
+    if ((act && (act->type != IMP_ATTR_STRING || !act->s)) || l->n->n_outputs != 1) {
         imp_olw_fail(l, IMP_ERR_UNSUPPORTED, "activation is not a string on a one-output Conv");
         return;
     }
-    int pre = imp_olw_add_act(l, "preactivation");
-    int node = imp_olw_emit(l, IMP_OP_CONV, l->n->n_inputs, l->n->inputs, 1, &pre);
-    imp_olw_copy_attrs(l, node, IMP_OP_CONV, fused);
-    lower_activation(l, act->s, pre, l->n->outputs[0]);
+    int in[3] = {-1, -1, -1};
+    int n_in = l->n->n_inputs < 3 ? l->n->n_inputs : 3;
+    memcpy(in, l->n->inputs, sizeof(int) * (size_t)n_in);
+    if (mode) {
+        /* The border pixels a fused Pad gave: the Pad again, then a Conv
+         * without pads. */
+        const struct imp_attr *pads = imp_node_attr(l->n, "pads");
+        if (mode->type != IMP_ATTR_STRING || !mode->s || !pads || pads->type != IMP_ATTR_INTS ||
+            pads->n != 4 || !all_small(pads->ints, 4) || n_in < 1) {
+            imp_olw_fail(l, IMP_ERR_UNSUPPORTED, "pad_mode without 4 pads of a sane size");
+            return;
+        }
+        const int64_t *p = pads->ints;
+        int64_t p8[8] = {0, 0, p[0], p[1], 0, 0, p[2], p[3]};
+        int padded = imp_olw_add_act(l, "padded");
+        int pin[2] = {in[0], imp_olw_const_ints(l, "pads", p8, 8)};
+        int node = imp_olw_emit(l, IMP_OP_PAD, 2, pin, 1, &padded);
+        set_string(l, node, "mode", mode->s);
+        in[0] = padded;
+    }
+    int out = act ? imp_olw_add_act(l, "preactivation") : l->n->outputs[0];
+    int node = imp_olw_emit(l, IMP_OP_CONV, n_in, in, 1, &out);
+    imp_olw_copy_attrs(l, node, IMP_OP_CONV, mode ? fused_pad : fused);
+    if (act)
+        lower_activation(l, act->s, out, l->n->outputs[0]);
 }
 
 static void lower_conv_transpose(struct lower *l)

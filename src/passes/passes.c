@@ -28,6 +28,9 @@ enum imp_status imp_passes_run(struct imp_graph *g, struct imp_error *err)
     if (st == IMP_OK)
         st = imp_pass_fuse_norm(g, err); /* after: dead readers would block it */
     if (st == IMP_OK)
+        /* After: a Pad the norm before can write costs nothing at all. */
+        st = imp_pass_fuse_pad_conv(g, err);
+    if (st == IMP_OK)
         st = imp_pass_fold_crop(g, err);
     if (st == IMP_OK)
         st = imp_pass_fold_batchnorm(g, err);

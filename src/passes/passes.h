@@ -27,11 +27,22 @@ enum imp_subpixel_kinds {
 };
 enum imp_status imp_pass_subpixel(struct imp_graph *g, unsigned kinds,
                                   struct imp_error *err);
+/* The pads [top, left, bottom, right], mode and value of Pad node n when
+ * it pads only the two spatial axes of an NCHW tensor, by constant,
+ * non-negative amounts, in mode constant (a finite constant value),
+ * reflect or edge (see spatial_pad.c). */
+bool imp_spatial_pad(const struct imp_graph *g, const struct imp_node *n, int64_t *pads4,
+                     const char **mode, float *value);
 /* Fold the Relu, then the spatial Pad, that are the sole readers of an
  * InstanceNormalization's output into it (attributes activation, pads;
  * see fuse_norm.c). Keeps the graph sorted; leaves no dead nodes, but
  * dead readers left by earlier passes block it. */
 enum imp_status imp_pass_fuse_norm(struct imp_graph *g, struct imp_error *err);
+/* A spatial Pad (reflect, edge, or zeros) whose output only a strided
+ * Conv reads becomes that Conv's pads, and for reflect and edge its
+ * `pad_mode` attribute (see fuse_pad_conv.c). Keeps the graph sorted; leaves no
+ * dead nodes. */
+enum imp_status imp_pass_fuse_pad_conv(struct imp_graph *g, struct imp_error *err);
 /* A border-only Crop that is the sole reader of a ConvTranspose's output
  * becomes that node's `crop` attribute (see fold_crop.c). Keeps the graph
  * sorted; leaves no dead nodes. */

@@ -81,14 +81,22 @@ static void conv_rows(void *ctx, size_t begin, size_t end, int thread)
                 if (id < 0 || id >= ID)
                     continue;
                 for (int64_t kh = 0; kh < KH; kh++) {
-                    const int64_t ih = oh * w->s[1] + kh * w->d[1] - w->pb[1];
-                    if (ih < 0 || ih >= IH)
+                    const int64_t ih = imp_conv_pad_source(
+                        g->pad_mode, oh * w->s[1] + kh * w->d[1] - w->pb[1], IH);
+                    if (ih < 0)
                         continue;
                     const float *xr = xc + (id * IH + ih) * IW;
                     const float *wk = wc + (kd * KH + kh) * KW;
                     for (int64_t kw = 0; kw < KW; kw++) {
-                        /* Output columns whose tap lands inside the row. */
                         const int64_t off = kw * dw - pw;
+                        if (g->pad_mode != IMP_CONV_PAD_ZEROS) {
+                            /* Every tap reads a pixel: the border's own. */
+                            for (int64_t ow = 0; ow < OW; ow++)
+                                y[ow] += wk[kw] * xr[imp_conv_pad_source(g->pad_mode,
+                                                                         ow * sw + off, IW)];
+                            continue;
+                        }
+                        /* Output columns whose tap lands inside the row. */
                         int64_t lo = off >= 0 ? 0 : imp_ceil_div(-off, sw);
                         int64_t hi = imp_floor_div(IW - 1 - off, sw) + 1;
                         if (hi > OW)

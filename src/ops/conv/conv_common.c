@@ -2,6 +2,7 @@
 #include "ops/conv/conv_common.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/dtype.h"
 #include "ops/activation.h"
@@ -15,6 +16,32 @@ enum imp_status imp_conv_check_f32(const struct imp_tensor *const *in, int n_in,
             return imp_fail(err, IMP_ERR_UNSUPPORTED,
                             "input %s is %s; only float32 is supported", names[i],
                             imp_dtype_name(in[i]->dtype));
+    return IMP_OK;
+}
+
+/* The `pad_mode` attribute, once the window is parsed. */
+static enum imp_status pad_mode_parse(const struct imp_node *node, bool transpose,
+                                      struct imp_conv_geom *g, struct imp_error *err)
+{
+    g->pad_mode = IMP_CONV_PAD_ZEROS;
+    const struct imp_attr *a = imp_node_attr(node, "pad_mode");
+    if (!a)
+        return IMP_OK;
+    if (transpose)
+        return imp_fail(err, IMP_ERR_FORMAT, "pad_mode is a Conv attribute");
+    if (a->type != IMP_ATTR_STRING || !a->s ||
+        (strcmp(a->s, "reflect") != 0 && strcmp(a->s, "edge") != 0))
+        return imp_fail(err, IMP_ERR_FORMAT, "pad_mode must be \"reflect\" or \"edge\"");
+    const struct imp_window *w = &g->w;
+    if (w->nsp != 2 || w->auto_pad != IMP_AUTO_PAD_NOTSET)
+        return imp_fail(err, IMP_ERR_UNSUPPORTED,
+                        "pad_mode needs a 2-D Conv with explicit pads");
+    g->pad_mode = a->s[0] == 'r' ? IMP_CONV_PAD_REFLECT : IMP_CONV_PAD_EDGE;
+    for (int i = IMP_WIN_AXES - 2; i < IMP_WIN_AXES; i++)
+        if (g->pad_mode == IMP_CONV_PAD_REFLECT && (w->pb[i] >= w->in[i] || w->pe[i] >= w->in[i]))
+            return imp_fail(err, IMP_ERR_SHAPE,
+                            "reflect pads %lld/%lld must be smaller than the input (%lld)",
+                            (long long)w->pb[i], (long long)w->pe[i], (long long)w->in[i]);
     return IMP_OK;
 }
 
@@ -99,7 +126,10 @@ enum imp_status imp_conv_geometry(const struct imp_node *node,
         if (st != IMP_OK)
             return st;
     }
-    return imp_window_parse(node, rank - 2, &xs->d[2], &ws->d[2], &g->w, err);
+    st = imp_window_parse(node, rank - 2, &xs->d[2], &ws->d[2], &g->w, err);
+    if (st == IMP_OK)
+        st = pad_mode_parse(node, transpose, g, err);
+    return st;
 }
 
 void imp_conv_output_shape(const struct imp_conv_geom *g, struct imp_shape *out)

@@ -50,6 +50,8 @@ struct conv_dw {
 
 static bool conv_dw_supports(const struct imp_kernel_args *a)
 {
+    if (!imp_conv_pads_zeros(a->node))
+        return false;
     if (a->in[0]->shape.rank != 4)
         return false;
     struct imp_conv_geom g;

@@ -14,7 +14,10 @@
  * the conv pads or strides horizontally, the band first stages the input
  * rows it needs into per-thread scratch: padded with zeros, and split
  * into `stride` column phases (phase p holds columns p, p + s, p + 2s...),
- * which turns every tap into a unit-stride run. Otherwise the kernel reads
+ * which turns every tap into a unit-stride run. A Conv whose padding
+ * repeats or reflects the border (`pad_mode`, a Pad fused in) is staged
+ * the same way with those values in place of the zeros, so the Pad node
+ * and its copy of the tensor are gone. Otherwise the kernel reads
  * the image in place. Every output value is summed in the same order
  * whatever the band and thread split, so results do not depend on the
  * thread count.
@@ -39,6 +42,8 @@ struct conv_direct {
     imp_conv_split2_fn split2;
     int64_t n, c, m, ih, iw, oh, ow, taps;
     int64_t kh, sh, sw, dh, pt, pl;
+    enum imp_conv_pad_mode pad_mode;
+    int64_t padded_w; /* pl + iw + right pad */
     int64_t blocks;   /* output channel blocks of IMP_CONV_ROWS_BLOCK */
     int64_t band;     /* output rows per work item */
     int64_t chunk;    /* input channels per kernel call */
@@ -75,7 +80,8 @@ static bool conv_direct_supports(const struct imp_kernel_args *a)
     /* Many channels over a narrow image: a row makes few tiles, and GEMM's
      * bigger register block wins (128->256 3x3 at 28 wide: 64 vs 80
      * GFLOP/s). */
-    if (g.m >= 128 && g.c * taps >= 512 && w->out[ax + 1] < 32)
+    if (g.m >= 128 && g.c * taps >= 512 && w->out[ax + 1] < 32 &&
+        g.pad_mode == IMP_CONV_PAD_ZEROS) /* gemm pads with zeros only */
         return false;
     for (int i = ax; i < ax + 2; i++)
         if (w->s[i] > 4 || w->pb[i] < 0 || w->pe[i] < 0 || w->pb[i] > 64 ||
@@ -115,7 +121,8 @@ static enum imp_status conv_direct_prepare(const struct imp_kernel_args *a,
         .ih = win->in[ax], .iw = win->in[ax + 1], .oh = win->out[ax],
         .ow = win->out[ax + 1], .taps = kh * kw, .kh = kh, .sh = win->s[ax],
         .sw = win->s[ax + 1], .dh = win->d[ax], .pt = win->pb[ax],
-        .pl = win->pb[ax + 1], .act = g.act};
+        .pl = win->pb[ax + 1], .pad_mode = g.pad_mode,
+        .padded_w = win->pb[ax + 1] + win->in[ax + 1] + win->pe[ax + 1], .act = g.act};
     imp_activation_bind(&s->act, a->isa);
     const int64_t dw = win->d[ax + 1];
     s->blocks = (g.m + IMP_CONV_ROWS_BLOCK - 1) / IMP_CONV_ROWS_BLOCK;
@@ -210,60 +217,84 @@ struct direct_job {
     float *scratch;
 };
 
+/* Splits input row src into the staged row d: its column phases, with
+ * zeros for the padding. */
+static void split_row(const struct conv_direct *s, const float *src, float *d)
+{
+    if (s->sw == 1) {
+        memset(d, 0, sizeof(float) * (size_t)s->pl);
+        memcpy(d + s->pl, src, sizeof(float) * (size_t)s->iw);
+        memset(d + s->pl + s->iw, 0,
+               sizeof(float) * (size_t)(s->row_len - s->pl - s->iw));
+        return;
+    }
+    if (s->sw == 2) {
+        /* Input column i lands in phase (i + pl) % 2 at index
+         * (i + pl) / 2: with pl even the input's even columns make
+         * phase 0, with pl odd phase 1. */
+        if (s->pl || s->row_len != s->iw)
+            memset(d, 0, sizeof(float) * (size_t)s->row_len);
+        float *ph0 = d + s->pl / 2, *ph1 = d + s->phase_len + s->pl / 2;
+        if (s->pl % 2) {
+            ph0 = d + s->phase_len + (s->pl - 1) / 2;
+            ph1 = d + (s->pl + 1) / 2;
+        }
+        s->split2(src, s->iw / 2, ph0, ph1);
+        if (s->iw % 2)
+            ph0[s->iw / 2] = src[s->iw - 1];
+        return;
+    }
+    for (int64_t p = 0; p < s->sw; p++) {
+        /* Phase p, index j holds padded column j*sw + p, input
+         * column j*sw + p - pl: inside for j in [lo, hi). */
+        float *dp = d + p * s->phase_len;
+        int64_t lo = imp_ceil_div(s->pl - p, s->sw);
+        int64_t hi = imp_floor_div(s->iw - 1 + s->pl - p, s->sw) + 1;
+        lo = lo < 0 ? 0 : lo;
+        hi = hi > s->phase_len ? s->phase_len : hi;
+        hi = hi < lo ? lo : hi;
+        for (int64_t j = 0; j < lo; j++)
+            dp[j] = 0.0f;
+        const float *sp = src + lo * s->sw + p - s->pl;
+        for (int64_t j = 0; j < hi - lo; j++)
+            dp[lo + j] = sp[j * s->sw];
+        for (int64_t j = hi; j < s->phase_len; j++)
+            dp[j] = 0.0f;
+    }
+}
+
+/* With a pad_mode, the border's pixels over split_row's zeros: padded
+ * column j is phase j % sw, index j / sw. */
+static void stage_border(const struct conv_direct *s, const float *src, float *d)
+{
+    for (int64_t j = 0; j < s->padded_w; j++) {
+        if (j == s->pl)
+            j += s->iw; /* the picture itself is in place */
+        if (j >= s->padded_w)
+            break;
+        d[j % s->sw * s->phase_len + j / s->sw] =
+            src[imp_conv_pad_source(s->pad_mode, j - s->pl, s->iw)];
+    }
+}
+
 /* Copies the padded input rows [row0, row0 + rows) of every channel into
- * the staged layout, zeros for the padding. */
+ * the staged layout: zeros for the padding, or the border's pixels for a
+ * pad_mode. */
 static void stage(const struct conv_direct *s, const float *x, int64_t row0,
                   int64_t rows, float *dst)
 {
     for (int64_t c = 0; c < s->c; c++) {
         for (int64_t r = 0; r < rows; r++) {
             float *d = dst + (c * s->stage_rows + r) * s->row_len;
-            const int64_t iy = row0 + r - s->pt;
-            if (iy < 0 || iy >= s->ih) {
+            const int64_t iy = imp_conv_pad_source(s->pad_mode, row0 + r - s->pt, s->ih);
+            if (iy < 0) {
                 memset(d, 0, sizeof(float) * (size_t)s->row_len);
                 continue;
             }
             const float *src = x + (c * s->ih + iy) * s->iw;
-            if (s->sw == 1) {
-                memset(d, 0, sizeof(float) * (size_t)s->pl);
-                memcpy(d + s->pl, src, sizeof(float) * (size_t)s->iw);
-                memset(d + s->pl + s->iw, 0,
-                       sizeof(float) * (size_t)(s->row_len - s->pl - s->iw));
-                continue;
-            }
-            if (s->sw == 2) {
-                /* Input column i lands in phase (i + pl) % 2 at index
-                 * (i + pl) / 2: with pl even the input's even columns make
-                 * phase 0, with pl odd phase 1. */
-                if (s->pl || s->row_len != s->iw)
-                    memset(d, 0, sizeof(float) * (size_t)s->row_len);
-                float *ph0 = d + s->pl / 2, *ph1 = d + s->phase_len + s->pl / 2;
-                if (s->pl % 2) {
-                    ph0 = d + s->phase_len + (s->pl - 1) / 2;
-                    ph1 = d + (s->pl + 1) / 2;
-                }
-                s->split2(src, s->iw / 2, ph0, ph1);
-                if (s->iw % 2)
-                    ph0[s->iw / 2] = src[s->iw - 1];
-                continue;
-            }
-            for (int64_t p = 0; p < s->sw; p++) {
-                /* Phase p, index j holds padded column j*sw + p, input
-                 * column j*sw + p - pl: inside for j in [lo, hi). */
-                float *dp = d + p * s->phase_len;
-                int64_t lo = imp_ceil_div(s->pl - p, s->sw);
-                int64_t hi = imp_floor_div(s->iw - 1 + s->pl - p, s->sw) + 1;
-                lo = lo < 0 ? 0 : lo;
-                hi = hi > s->phase_len ? s->phase_len : hi;
-                hi = hi < lo ? lo : hi;
-                for (int64_t j = 0; j < lo; j++)
-                    dp[j] = 0.0f;
-                const float *sp = src + lo * s->sw + p - s->pl;
-                for (int64_t j = 0; j < hi - lo; j++)
-                    dp[lo + j] = sp[j * s->sw];
-                for (int64_t j = hi; j < s->phase_len; j++)
-                    dp[j] = 0.0f;
-            }
+            split_row(s, src, d);
+            if (s->pad_mode != IMP_CONV_PAD_ZEROS)
+                stage_border(s, src, d);
         }
     }
 }

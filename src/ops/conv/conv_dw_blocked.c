@@ -63,6 +63,8 @@ static bool dwb_geometry(const struct imp_kernel_args *a, struct imp_conv_geom *
 
 static bool conv_dwb_supports(const struct imp_kernel_args *a)
 {
+    if (!imp_conv_pads_zeros(a->node))
+        return false;
     struct imp_conv_geom g;
     if (!dwb_geometry(a, &g))
         return false;

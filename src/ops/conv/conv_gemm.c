@@ -32,6 +32,8 @@ struct conv_gemm {
  * the microkernel. */
 static bool conv_gemm_supports(const struct imp_kernel_args *a)
 {
+    if (!imp_conv_pads_zeros(a->node))
+        return false;
     /* Weights and bias are packed in prepare: both must be constants. */
     if (a->in[0]->shape.rank != 4 || !a->in[1]->data ||
         (a->n_in > 2 && a->in[2] && !a->in[2]->data))

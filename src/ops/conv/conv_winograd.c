@@ -55,6 +55,8 @@ struct conv_winograd {
 
 static bool conv_winograd_supports(const struct imp_kernel_args *a)
 {
+    if (!imp_conv_pads_zeros(a->node))
+        return false;
     const struct imp_tensor *x = a->in[0], *w = a->in[1];
     /* Weights and bias are transformed in prepare: both must be constants. */
     if (x->shape.rank != 4 || !w->data || w->shape.d[2] != 3 || w->shape.d[3] != 3 ||

@@ -65,6 +65,8 @@ static int64_t lanes(const struct imp_wide_ukernel *uk, int64_t tiles_x)
 
 static bool conv_wide_supports(const struct imp_kernel_args *a)
 {
+    if (!imp_conv_pads_zeros(a->node))
+        return false;
     const struct imp_tensor *x = a->in[0], *w = a->in[1];
     if (x->shape.rank != 4 || w->shape.rank != 4 || !w->data ||
         (a->n_in > 2 && a->in[2] && !a->in[2]->data))
