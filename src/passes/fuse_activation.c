@@ -38,15 +38,7 @@ static bool const_scalar(const struct imp_graph *g, const struct imp_node *n, in
         *out = dflt;
         return true;
     }
-    int v = n->inputs[i];
-    if (v >= g->n_values)
-        return false;
-    const struct imp_value *cv = &g->values[v];
-    if (cv->kind != IMP_VALUE_CONST || !cv->data || cv->dtype != IMP_DTYPE_F32 ||
-        imp_shape_count(&cv->shape) != 1 || cv->nbytes < sizeof(float))
-        return false;
-    memcpy(out, cv->data, sizeof *out);
-    return !isnan(*out);
+    return imp_value_const_f32_scalar(g, n->inputs[i], out) && !isnan(*out);
 }
 
 /* The activation node `n` computes on its one input, or NONE. */

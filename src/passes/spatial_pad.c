@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "passes/passes.h"
+#include "passes/value_uses.h"
 
 /* Value v as n integers, when it is a constant int64/int32 vector of n. */
 static bool const_ints(const struct imp_graph *g, int v, int64_t *out, int n)
@@ -55,15 +56,8 @@ bool imp_spatial_pad(const struct imp_graph *g, const struct imp_node *n, int64_
         strcmp(*mode, "edge") != 0)
         return false;
     *value = imp_node_float(n, "value", 0.0f);
-    if (n->n_inputs > 2 && n->inputs[2] >= 0) {
-        int v = n->inputs[2];
-        if (v >= g->n_values)
-            return false;
-        const struct imp_value *cv = &g->values[v];
-        if (cv->kind != IMP_VALUE_CONST || !cv->data || cv->dtype != IMP_DTYPE_F32 ||
-            imp_shape_count(&cv->shape) != 1 || cv->nbytes < sizeof(float))
-            return false;
-        memcpy(value, cv->data, sizeof *value);
-    }
+    if (n->n_inputs > 2 && n->inputs[2] >= 0 &&
+        !imp_value_const_f32_scalar(g, n->inputs[2], value))
+        return false;
     return isfinite(*value);
 }

@@ -1,6 +1,7 @@
 #include "passes/value_uses.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void imp_value_uses_free(struct imp_value_uses *u)
 {
@@ -81,4 +82,16 @@ int imp_node_rewrite_end(struct imp_graph *g, struct imp_node_rewrite *rw)
     free(rw->drop);
     rw->drop = NULL;
     return replaced;
+}
+
+bool imp_value_const_f32_scalar(const struct imp_graph *g, int v, float *out)
+{
+    if (v < 0 || v >= g->n_values)
+        return false;
+    const struct imp_value *cv = &g->values[v];
+    if (cv->kind != IMP_VALUE_CONST || !cv->data || cv->dtype != IMP_DTYPE_F32 ||
+        imp_shape_count(&cv->shape) != 1 || cv->nbytes < sizeof(float))
+        return false;
+    memcpy(out, cv->data, sizeof *out);
+    return true;
 }

@@ -33,6 +33,9 @@ static inline bool imp_value_private(const struct imp_value_uses *u, int v)
     return v >= 0 && u->count[v] == 1 && !u->is_output[v];
 }
 
+/* Value v is a constant float32 scalar (one element): *out gets it. */
+bool imp_value_const_f32_scalar(const struct imp_graph *g, int v, float *out);
+
 /* What a pass that replaces nodes carries: the reader table of the graph
  * as it was when the pass began, and which of the nodes that existed then
  * it has replaced. */
