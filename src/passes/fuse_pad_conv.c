@@ -55,7 +55,8 @@ static bool fusable_conv(const struct imp_graph *g, const struct imp_node *n)
     }
     if (imp_node_attr(n, "strides") && imp_attr_ints(n, "strides", s, 2) != 2)
         return false;
-    return k[0] >= 1 && k[1] >= 1 && k[0] * k[1] >= 2 && (s[0] > 1 || s[1] > 1);
+    /* Not 1x1; compared, not multiplied: a hostile kernel_shape is any int64. */
+    return k[0] >= 1 && k[1] >= 1 && (k[0] > 1 || k[1] > 1) && (s[0] > 1 || s[1] > 1);
 }
 
 enum imp_status imp_pass_fuse_pad_conv(struct imp_graph *g, struct imp_error *err)
