@@ -1,5 +1,5 @@
 /* The fast engines of the element-wise and data-movement operators
- * (InstanceNormalization "simd", Pad "planes", Resize/Upsample "repeat")
+ * (InstanceNormalization "simd", Pad "planes", Resize/Upsample "repeat", Resize "linear2")
  * against their reference engines on odd shapes, at every ISA cap this CPU
  * supports and with 1 and 2 threads, and the element-wise kernel sets
  * themselves against plain C. An engine may decline a node; where it
@@ -385,7 +385,7 @@ struct resize_case {
     int64_t d[4];
     float scales[4];
     int64_t sizes[4]; /* used when sizes[0] != 0 */
-    int repeats;      /* the repeat engine must take it */
+    int repeats;      /* the engine under test must take it */
 };
 
 static void resize_repeat_matches_ref(void)
@@ -436,6 +436,56 @@ static void resize_repeat_matches_ref(void)
             if (!CHECK(c->repeats ? acc > 0 : acc == 0))
                 printf("  case %zu (%s, %s): repeat accepted %d configurations\n", k,
                        c->coord, c->nearest, acc);
+            imp_model_free(m);
+        }
+        free(x);
+    }
+}
+
+/* Bilinear x2 with half-pixel centres takes the "linear2" engine, bit for
+ * bit the reference; other linear resizes fall back to it. */
+static void resize_linear2_matches_ref(void)
+{
+    static const struct resize_case cases[] = {
+        {"half_pixel", "", 4, {1, 3, 5, 7}, {1, 1, 2, 2}, {0}, 1},
+        {"half_pixel", "", 4, {2, 2, 1, 1}, {1, 1, 2, 2}, {0}, 1},
+        {"half_pixel", "", 4, {1, 2, 3, 41}, {1, 1, 2, 2}, {0}, 1}, /* whole vectors */
+        {"half_pixel", "", 4, {1, 2, 2, 17}, {1, 1, 2, 2}, {0}, 1},
+        {"pytorch_half_pixel", "", 4, {1, 2, 6, 9}, {1, 1, 2, 2}, {0}, 1},
+        {"half_pixel", "", 4, {1, 3, 5, 6}, {0}, {1, 3, 10, 12}, 1},
+        {"half_pixel", "", 3, {3, 6, 19}, {1, 2, 2}, {0}, 1},
+        /* Not bilinear x2 at half-pixel centres: the reference's. */
+        {"align_corners", "", 4, {1, 2, 5, 6}, {1, 1, 2, 2}, {0}, 0},
+        {"asymmetric", "", 4, {1, 2, 5, 6}, {1, 1, 2, 2}, {0}, 0},
+        {"half_pixel", "", 4, {1, 2, 5, 6}, {1, 1, 3, 2}, {0}, 0},
+        {"half_pixel", "", 4, {1, 2, 5, 6}, {1, 2, 2, 2}, {0}, 0},
+        {"half_pixel", "", 4, {1, 2, 5, 6}, {1, 1, 2, 4}, {0}, 0},
+        {"tf_crop_and_resize", "", 4, {1, 2, 5, 6}, {1, 1, 2, 2}, {0}, 0},
+    };
+    unsigned seed = 17;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const struct resize_case *c = &cases[k];
+        int64_t n = 1;
+        for (int i = 0; i < c->rank; i++)
+            n *= c->d[i];
+        float *x = random_floats(n, &seed, -5.0f, 10.0f);
+        const int kinds[3] = {0, c->sizes[0] ? 0 : 1, c->sizes[0] ? 1 : 0};
+        const enum imp_dtype dts[3] = {IMP_DTYPE_F32, IMP_DTYPE_F32, IMP_DTYPE_I64};
+        const int ranks[3] = {1, 1, 1};
+        const int64_t dims[3][4] = {{0}, {c->rank}, {c->rank}};
+        const void *data[3] = {NULL, c->scales, c->sizes};
+        struct one_node t;
+        one_begin(&t, IMP_OP_RESIZE, IMP_DTYPE_F32, c->rank, c->d, 3, kinds, dts, ranks,
+                  dims, data);
+        imp_node_set_string(&t.g, t.node, "mode", "linear");
+        imp_node_set_string(&t.g, t.node, "coordinate_transformation_mode", c->coord);
+        struct imp_model *m = one_end(&t);
+        if (CHECK(m != NULL)) {
+            int acc = compare_engines(m, x, sizeof *x * (size_t)n, "Resize=linear2",
+                                      "Resize=ref", -1);
+            if (!CHECK(c->repeats ? acc > 0 : acc == 0))
+                printf("  case %zu (%s): linear2 accepted %d configurations\n", k, c->coord,
+                       acc);
             imp_model_free(m);
         }
         free(x);
@@ -691,6 +741,7 @@ int main(void)
     RUN(instance_norm_rejects_bad_fused_attrs);
     RUN(pad_planes_matches_ref);
     RUN(resize_repeat_matches_ref);
+    RUN(resize_linear2_matches_ref);
     RUN(upsample_repeat_matches_ref);
     RUN(activations_simd_match_ref);
     RUN(add_simd_matches_ref);

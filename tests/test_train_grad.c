@@ -11,7 +11,9 @@
 #include "impasto_train.h"
 #include "train/reference.h"
 
-enum kind { K_CONV, K_NORM, K_RELU, K_SIGMOID, K_TANH, K_PAD, K_UP2, K_MAX, K_AVG, K_ADD };
+enum kind {
+    K_CONV, K_NORM, K_RELU, K_SIGMOID, K_TANH, K_PAD, K_UP2, K_UP2_LINEAR, K_MAX, K_AVG, K_ADD
+};
 
 struct gcase {
     enum kind kind;
@@ -64,7 +66,8 @@ static void ref_forward(const struct gdata *d, const double *x, const double *w,
         tref_pad_forward(x, y, planes(c), c->h, c->w, c->pad);
         break;
     case K_UP2:
-        tref_up2_forward(x, y, planes(c), c->h, c->w);
+    case K_UP2_LINEAR:
+        tref_up2_forward(x, y, planes(c), c->h, c->w, c->kind == K_UP2_LINEAR);
         break;
     case K_MAX:
     case K_AVG:
@@ -101,7 +104,8 @@ static void ref_backward(struct gdata *d)
         tref_pad_backward(d->r, d->dx, planes(c), c->h, c->w, c->pad);
         break;
     case K_UP2:
-        tref_up2_backward(d->r, d->dx, planes(c), c->h, c->w);
+    case K_UP2_LINEAR:
+        tref_up2_backward(d->r, d->dx, planes(c), c->h, c->w, c->kind == K_UP2_LINEAR);
         break;
     case K_MAX:
     case K_AVG:
@@ -148,6 +152,7 @@ static void gdata_make(struct gdata *d, const struct gcase *cc, unsigned seed)
         d->ow = c->w + 2 * c->pad;
         break;
     case K_UP2:
+    case K_UP2_LINEAR:
         d->oh = 2 * c->h;
         d->ow = 2 * c->w;
         break;
@@ -244,6 +249,8 @@ static const struct gcase cases[] = {
     {K_PAD, 2, 2, 5, 6, 0, 0, 0, 2, 0, 0},
     {K_PAD, 1, 3, 9, 8, 0, 0, 0, 4, 0, 0},
     {K_UP2, 2, 3, 3, 4, 0, 0, 0, 0, 0, 0},
+    {K_UP2_LINEAR, 2, 3, 3, 4, 0, 0, 0, 0, 0, 0},
+    {K_UP2_LINEAR, 1, 2, 1, 5, 0, 0, 0, 0, 0, 0}, /* one row: both taps the edge */
     {K_MAX, 2, 3, 6, 7, 0, 0, 0, 0, 0, 0},
     {K_AVG, 1, 2, 7, 6, 0, 0, 0, 0, 0, 0},
     {K_ADD, 2, 3, 4, 5, 0, 0, 0, 0, 0, 0},
@@ -272,6 +279,7 @@ static int build_layer(struct imp_tnet *net, const struct gcase *c)
     case K_TANH: return imp_tnet_tanh(net, 0);
     case K_PAD: return imp_tnet_pad_reflect(net, 0, c->pad);
     case K_UP2: return imp_tnet_upsample2(net, 0);
+    case K_UP2_LINEAR: return imp_tnet_upsample2_linear(net, 0);
     case K_MAX: return imp_tnet_maxpool2(net, 0);
     case K_AVG: return imp_tnet_avgpool2(net, 0);
     case K_ADD: return imp_tnet_add(net, 0, 0);

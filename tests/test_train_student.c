@@ -77,6 +77,8 @@ static void test_shapes_give_back_their_size(void)
     struct imp_student_shape j = imp_student_johnson(4, 1), f = imp_student_fast();
     check_shape("johnson {4, 8, 16}, 1 block", &j, 4);
     check_shape("fast (the shipped shape)", &f, 8);
+    struct imp_student_shape sm = imp_student_smooth();
+    check_shape("smooth (fast, bilinear decoder)", &sm, 8);
     f.channels[0] = 4, f.channels[1] = 6, f.channels[2] = 8, f.res_blocks = 0;
     check_shape("fast {4, 6, 8}, no blocks", &f, 8);
     struct imp_student_shape two = {.levels = 2, .channels = {5, 7}, .edge_kernel = 5,
@@ -105,11 +107,11 @@ static void test_bad_shapes_are_refused(void)
     CHECK(!imp_student_create_shaped(1, NULL, &out));
 }
 
-/* The fast shape exported for style 1 of 2 runs in the runtime with the
- * training forward pass's numbers. */
-static void test_fast_shape_exports(void)
+/* A fast-family shape exported for style 1 of 2 runs in the runtime with
+ * the training forward pass's numbers. */
+static void check_export(const char *name, struct imp_student_shape s)
 {
-    struct imp_student_shape s = imp_student_fast();
+    printf("  %s\n", name);
     s.channels[0] = 4, s.channels[1] = 8, s.channels[2] = 12, s.res_blocks = 1;
     int out = -1;
     struct imp_tnet *net = imp_student_create_shaped(2, &s, &out);
@@ -157,6 +159,12 @@ static void test_fast_shape_exports(void)
     unlink(path);
     free(x);
     imp_tnet_free(net);
+}
+
+static void test_fast_shapes_export(void)
+{
+    check_export("fast", imp_student_fast());
+    check_export("smooth", imp_student_smooth());
 }
 
 /* Whether the model plans with its input at 1x3xside x side. */
@@ -232,7 +240,7 @@ int main(void)
 {
     RUN(test_shapes_give_back_their_size);
     RUN(test_bad_shapes_are_refused);
-    RUN(test_fast_shape_exports);
+    RUN(test_fast_shapes_export);
     RUN(test_info_plans_a_student_where_it_can);
     return imp_test_finish();
 }

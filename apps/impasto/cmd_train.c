@@ -61,10 +61,12 @@ static const char help[] =
     "                        only the layers up to the deepest one chosen run\n"
     "      --lr R            Adam's learning rate (default 1e-3)\n"
     "      --arch A          network shape: 'johnson' (9x9 stem at full size, body\n"
-    "                        at a quarter; default) or 'fast' (3x3 stride-2 stem,\n"
-    "                        body at an eighth: about 6x less compute a frame)\n"
+    "                        at a quarter; default), 'fast' (3x3 stride-2 stem,\n"
+    "                        body at an eighth: about 6x less compute a frame) or\n"
+    "                        'smooth' (fast, its decoder convolving before it\n"
+    "                        upsamples, bilinearly: no blocks, a little faster)\n"
     "      --width W         first layer's channels; then 2W and 4W (johnson) or\n"
-    "                        2W and 3W (fast) (default 16)\n"
+    "                        2W and 3W (fast, smooth) (default 16)\n"
     "      --blocks N        residual blocks (default 3)\n"
     "      --seed N          initial weights and crops (default 1)\n"
     "      --checkpoint F    checkpoint file (default OUT.imp.ckpt)\n"
@@ -128,7 +130,8 @@ struct recipe {
     unsigned style_layers; /* bit i: vgg_layer_names[i] */
     int content_layer;
     int iterations, size, batch, width, blocks, seed, ckpt_every, preview_every, threads;
-    int fast; /* --arch fast: imp_student_fast's shape, else Johnson's */
+    int fast;     /* --arch fast or smooth: imp_student_fast's shape, else Johnson's */
+    int bilinear; /* --arch smooth: its bilinear decoder */
     float cw, sw, tw, iw, lr;
     double time_limit; /* seconds, 0: none */
 };
@@ -157,6 +160,8 @@ static uint64_t recipe_tag(const struct recipe *r, size_t n_params)
     /* Johnson's shape hashes as it did before --arch existed. */
     if (r->fast)
         h = (h ^ 0x66u) * 1099511628211ull;
+    if (r->bilinear)
+        h = (h ^ 0x62u) * 1099511628211ull;
     /* Newer choices join the hash only when they differ from what came
      * before them, so older checkpoints still resume. */
     if (r->identity < 0 && r->style_layers == DEFAULT_STYLE_LAYERS &&
@@ -229,6 +234,7 @@ static struct imp_student_shape student_shape(const struct recipe *r)
         s.channels[1] = 2 * r->width;
         s.channels[2] = 3 * r->width;
         s.res_blocks = r->blocks;
+        s.bilinear = r->bilinear;
     }
     return s;
 }
@@ -320,9 +326,12 @@ static int parse(int argc, char **argv, struct recipe *r)
         case O_PREVIEW_EVERY: bad = imp_cli_parse_int(cmd, "--preview-every", v, 1, 100000000, &r->preview_every); break;
         case O_THREADS: bad = imp_cli_parse_int(cmd, "--threads", v, 1, 256, &r->threads); break;
         case O_ARCH:
-            if (strcmp(v, "fast") != 0 && strcmp(v, "johnson") != 0)
-                return imp_cli_usage(cmd, "--arch is 'fast' or 'johnson', not '%s'", v);
-            r->fast = strcmp(v, "fast") == 0;
+            if (strcmp(v, "fast") != 0 && strcmp(v, "smooth") != 0 &&
+                strcmp(v, "johnson") != 0)
+                return imp_cli_usage(cmd, "--arch is 'fast', 'smooth' or 'johnson', not '%s'",
+                                     v);
+            r->fast = strcmp(v, "johnson") != 0;
+            r->bilinear = strcmp(v, "smooth") == 0;
             break;
         case O_STYLE_LAYERS: bad = parse_style_layers(cmd, v, &r->style_layers); break;
         case O_EXTEND: r->extend = v; break;

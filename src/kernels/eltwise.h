@@ -2,8 +2,7 @@
  * Memory-bound element-wise kernels for the non-convolution operators of
  * the image networks: instance-norm statistics and its affine map (with
  * the activation that fusion folds into it), Relu, Tanh, HardSwish,
- * Sigmoid, Add, and the
- * column doubling of nearest x2 upsampling.
+ * Sigmoid, Add, and the rows of x2 upsampling (nearest and bilinear).
  *
  * One template (eltwise.inc) is compiled per ISA with GCC vector types of
  * that ISA's width; dispatch picks the widest one within the cap.
@@ -39,6 +38,13 @@ struct imp_eltwise_kernels {
     void (*add)(const float *a, const float *b, float *y, int64_t n);
     /* y[2i] = y[2i + 1] = x[i] for i in [0, n). */
     void (*repeat2)(const float *x, float *y, int64_t n);
+    /* One output row of bilinear x2 with half-pixel centres: y[0, 2n) =
+     * 3/4 H(near) + 1/4 H(far), where H(x)[2i] = 3/4 x[i] + 1/4 x[i - 1]
+     * and H(x)[2i + 1] = 3/4 x[i] + 1/4 x[i + 1], the row's ends repeated;
+     * near is the input row the output row lies in, far its neighbour on
+     * the output row's side (or near again at the plane's edge). Products
+     * and sums in that order, as the reference engine's taps give them. */
+    void (*linear2)(const float *near, const float *far, float *y, int64_t n);
     /* y = tanh(x) within an ulp or so of tanhf; y may be x. */
     void (*tanh)(const float *x, float *y, int64_t n);
     /* y = x * clamp(x / 6 + 1/2, 0, 1), bit for bit the reference engine's

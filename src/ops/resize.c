@@ -20,7 +20,14 @@
  * and so, perhaps surprisingly, does align_corners with rounding at x2;
  * half_pixel + floor and align_corners + floor do not) is decided by
  * evaluating the very same coordinate code the reference tables use for
- * every output index, so the two engines cannot disagree. */
+ * every output index, so the two engines cannot disagree.
+ *
+ * The "linear2" engine takes bilinear x2 with half-pixel centres (ONNX's
+ * default coordinates, PyTorch's align_corners=False, the decoder of the
+ * styles impasto trains): outer axes unchanged, and every output index o
+ * of the last two axes sampling o / 2 - 1/4, checked the same way. Its
+ * rows come from the element-wise kernels, threaded, with the reference's
+ * products in the reference's order. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -767,13 +774,84 @@ static void repeat_run(const struct imp_kernel_args *a)
                      &t);
 }
 
+/* ---- linear2 engine --------------------------------------------------------- */
+
+/* Does axis d map output index o to input coordinate o / 2 - 1/4 for
+ * every o (or, for an outer axis, to o itself)? */
+static bool axis_is(const struct rs_params *p, int d, int64_t len_in, int64_t len_out,
+                    bool doubled)
+{
+    if (len_out != (doubled ? 2 * len_in : len_in))
+        return false;
+    for (int64_t o = 0; o < len_out; o++) {
+        unsigned char ex;
+        float x = axis_coord(p, d, o, len_in, len_out, &ex);
+        if (ex || x != (doubled ? 0.5f * (float)o - 0.25f : (float)o))
+            return false;
+    }
+    return true;
+}
+
+static bool linear2_supports(const struct imp_kernel_args *a)
+{
+    struct rs_params p;
+    struct imp_error err = {0};
+    if (rs_parse(a->node, a->in, a->n_in, false, &p, &err) != IMP_OK)
+        return false;
+    const struct imp_shape *xs = &a->in[0]->shape;
+    int r = p.out.rank;
+    if (p.mode != RS_LINEAR || a->in[0]->dtype != IMP_DTYPE_F32 || r < 2 ||
+        imp_shape_count(xs) == 0)
+        return false;
+    for (int d = 0; d < r; d++)
+        if (!axis_is(&p, d, xs->d[d], p.out.d[d], d >= r - 2))
+            return false;
+    return true;
+}
+
+struct linear2_task {
+    const float *x;
+    float *y;
+    int64_t ih, iw;
+    const struct imp_eltwise_kernels *k;
+};
+
+/* Items are output rows of all planes. */
+static void linear2_rows(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct linear2_task *t = ctx;
+    const int64_t oh = 2 * t->ih, ow = 2 * t->iw;
+    (void)thread;
+    for (size_t item = begin; item < end; item++) {
+        const int64_t plane = (int64_t)item / oh, o = (int64_t)item % oh, r = o / 2;
+        const int64_t far = (o & 1) ? (r + 1 < t->ih ? r + 1 : r) : (r > 0 ? r - 1 : 0);
+        const float *x = t->x + plane * t->ih * t->iw;
+        t->k->linear2(x + r * t->iw, x + far * t->iw, t->y + (int64_t)item * ow, t->iw);
+    }
+}
+
+static void linear2_run(const struct imp_kernel_args *a)
+{
+    const struct imp_shape *xs = &a->in[0]->shape;
+    int r = xs->rank;
+    struct linear2_task t = {.x = a->in[0]->data, .y = a->out[0]->data,
+                             .ih = xs->d[r - 2], .iw = xs->d[r - 1],
+                             .k = imp_eltwise_kernels_for(a->isa)};
+    int64_t rows = imp_shape_count(xs) / t.iw * 2;
+    int64_t grain = 8192 / (2 * t.iw);
+    imp_parallel_for(a->pool, (size_t)rows, grain < 1 ? 1 : (size_t)grain, linear2_rows,
+                     &t);
+}
+
 static const struct imp_engine resize_repeat = {
     .name = "repeat", .supports = resize_repeat_supports, .run = repeat_run};
 static const struct imp_engine resize_ref = {
     .name = "ref", .prepare = resize_prepare, .run = resize_run,
     .release = resize_release};
-static const struct imp_engine *const resize_engines[] = {&resize_repeat, &resize_ref,
-                                                          NULL};
+static const struct imp_engine resize_linear2 = {
+    .name = "linear2", .supports = linear2_supports, .run = linear2_run};
+static const struct imp_engine *const resize_engines[] = {&resize_repeat, &resize_linear2,
+                                                          &resize_ref, NULL};
 /* roi, scales, sizes; roi only where it is read: a graph input reaching
  * an unread roi decides nothing (and the ONNX writer leaves it out). */
 static unsigned resize_plan_inputs(const struct imp_node *n)

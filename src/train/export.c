@@ -112,9 +112,21 @@ static enum imp_status build_graph(const struct imp_tnet *net, const float *mix,
             const float scales[4] = {1, 1, 2, 2};
             int64_t sd[1] = {4};
             snprintf(name, sizeof name, "up%d.scales", i);
-            int ins[2] = {x, add_const(g, name, 1, sd, IMP_DTYPE_F32, scales)};
-            v = add_node(g, IMP_OP_UPSAMPLE, i, 2, ins, &node);
-            ok = v >= 0 && imp_node_set_string(g, node, "mode", "nearest") == IMP_OK;
+            int sc = add_const(g, name, 1, sd, IMP_DTYPE_F32, scales);
+            if (!l->linear) {
+                int ins[2] = {x, sc};
+                v = add_node(g, IMP_OP_UPSAMPLE, i, 2, ins, &node);
+                ok = v >= 0 && imp_node_set_string(g, node, "mode", "nearest") == IMP_OK;
+                break;
+            }
+            /* Upsample's linear mode has asymmetric coordinates; the
+             * trainer's are Resize's half_pixel (its default), with an
+             * empty roi before the scales. */
+            int64_t none[1] = {0};
+            snprintf(name, sizeof name, "up%d.roi", i);
+            int ins[3] = {x, add_const(g, name, 1, none, IMP_DTYPE_F32, NULL), sc};
+            v = add_node(g, IMP_OP_RESIZE, i, 3, ins, &node);
+            ok = v >= 0 && imp_node_set_string(g, node, "mode", "linear") == IMP_OK;
             break;
         }
         case TL_ADD: {

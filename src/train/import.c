@@ -100,11 +100,16 @@ enum imp_status imp_student_load(const char *path, const char *const *names, int
     }
     /* The shape: the first convolution (after its padding) gives the
      * width and the edge kernel (9: Johnson's, 3: the fast shape), the
-     * Adds count the residual blocks. fill() then checks every weight
+     * Adds count the residual blocks, a linear Resize means the bilinear
+     * decoder. fill() then checks every weight
      * against the shape so guessed. */
     int v = imp_graph_find_value(&g, "conv2.weight"), blocks = 0;
-    for (int i = 0; i < g.n_nodes; i++)
+    bool bilinear = false;
+    for (int i = 0; i < g.n_nodes; i++) {
         blocks += g.nodes[i].op == IMP_OP_ADD;
+        bilinear |= g.nodes[i].op == IMP_OP_RESIZE &&
+                    strcmp(imp_node_string(&g.nodes[i], "mode", "nearest"), "linear") == 0;
+    }
     const struct imp_shape *w = v >= 0 ? &g.values[v].shape : NULL;
     int width = w && w->rank == 4 ? (int)w->d[0] : 0;
     int kernel = w && w->rank == 4 ? (int)w->d[2] : 0;
@@ -117,6 +122,7 @@ enum imp_status imp_student_load(const char *path, const char *const *names, int
             shape.channels[1] = 2 * width;
             shape.channels[2] = 3 * width;
             shape.edge_kernel = kernel;
+            shape.bilinear = bilinear;
             /* its long skips are Adds too, one per decoder level */
             shape.res_blocks = blocks - (shape.skips ? shape.levels - 1 : 0);
         }

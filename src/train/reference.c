@@ -179,21 +179,47 @@ void tref_pad_backward(const double *dy, double *dx, size_t planes, int h, int w
                    (size_t)mirror(c - p, w)] += *dy++;
 }
 
-void tref_up2_forward(const double *x, double *y, size_t planes, int h, int w)
+/* Input index and weight of tap t (0, 1) of output o of 2n, as the
+ * upsampling computes it: nearest reads o / 2 alone; bilinear reads o / 2
+ * at 3/4 and its neighbour on o's side at 1/4, the edge repeated. */
+static int up2_tap(int o, int n, bool linear, int t, double *f)
+{
+    if (!linear) {
+        *f = t == 0 ? 1.0 : 0.0;
+        return o / 2;
+    }
+    *f = t == 0 ? 0.75 : 0.25;
+    int i = t == 0 ? o / 2 : (o & 1) ? o / 2 + 1 : o / 2 - 1;
+    return i < 0 ? 0 : i >= n ? n - 1 : i;
+}
+
+void tref_up2_forward(const double *x, double *y, size_t planes, int h, int w, bool linear)
 {
     for (size_t pl = 0; pl < planes; pl++)
         for (int r = 0; r < 2 * h; r++)
-            for (int c = 0; c < 2 * w; c++)
-                *y++ = x[(pl * (size_t)h + (size_t)(r / 2)) * (size_t)w + (size_t)(c / 2)];
+            for (int c = 0; c < 2 * w; c++, y++) {
+                *y = 0.0;
+                for (int ty = 0; ty < 2; ty++)
+                    for (int tx = 0; tx < 2; tx++) {
+                        double fy, fx;
+                        int i = up2_tap(r, h, linear, ty, &fy), k = up2_tap(c, w, linear, tx, &fx);
+                        *y += fy * fx * x[(pl * (size_t)h + (size_t)i) * (size_t)w + (size_t)k];
+                    }
+            }
 }
 
-void tref_up2_backward(const double *dy, double *dx, size_t planes, int h, int w)
+void tref_up2_backward(const double *dy, double *dx, size_t planes, int h, int w, bool linear)
 {
     memset(dx, 0, sizeof(double) * planes * (size_t)h * (size_t)w);
     for (size_t pl = 0; pl < planes; pl++)
         for (int r = 0; r < 2 * h; r++)
-            for (int c = 0; c < 2 * w; c++)
-                dx[(pl * (size_t)h + (size_t)(r / 2)) * (size_t)w + (size_t)(c / 2)] += *dy++;
+            for (int c = 0; c < 2 * w; c++, dy++)
+                for (int ty = 0; ty < 2; ty++)
+                    for (int tx = 0; tx < 2; tx++) {
+                        double fy, fx;
+                        int i = up2_tap(r, h, linear, ty, &fy), k = up2_tap(c, w, linear, tx, &fx);
+                        dx[(pl * (size_t)h + (size_t)i) * (size_t)w + (size_t)k] += fy * fx * *dy;
+                    }
 }
 
 /* Flat index of the window's first largest input. */

@@ -31,8 +31,9 @@ void tref_act_backward(enum tk_act a, const double *x, const double *dy, double 
 
 void tref_pad_forward(const double *x, double *y, size_t planes, int h, int w, int p);
 void tref_pad_backward(const double *dy, double *dx, size_t planes, int h, int w, int p);
-void tref_up2_forward(const double *x, double *y, size_t planes, int h, int w);
-void tref_up2_backward(const double *dy, double *dx, size_t planes, int h, int w);
+void tref_up2_forward(const double *x, double *y, size_t planes, int h, int w, bool linear);
+void tref_up2_backward(const double *dy, double *dx, size_t planes, int h, int w,
+                       bool linear);
 void tref_pool_forward(bool max, const double *x, double *y, size_t planes, int h, int w);
 void tref_pool_backward(bool max, const double *x, const double *dy, double *dx,
                         size_t planes, int h, int w);

@@ -1,5 +1,5 @@
-/* Reflection padding, nearest x2 upsampling and 2x2 pooling, forward and
- * backward, one plane per work item (train_kernels.h). */
+/* Reflection padding, nearest and bilinear x2 upsampling and 2x2 pooling,
+ * forward and backward, one plane per work item (train_kernels.h). */
 #include <string.h>
 
 #include "core/threadpool.h"
@@ -9,7 +9,7 @@ struct plane_job {
     const float *x, *dy;
     float *y;
     int h, w, p;
-    bool acc, max;
+    bool acc, max, linear;
 };
 
 /* Reflection of index i into [0, n) without repeating the edge. */
@@ -102,11 +102,46 @@ static void up_fwd_items(void *ctx, size_t begin, size_t end, int thread)
     }
 }
 
-void tk_up2_forward(const float *x, float *y, size_t planes, int h, int w,
+/* Bilinear x2 with half-pixel centres: output o of n reads input o/2 -
+ * 1/4, so each output is 3/4 of its own input and 1/4 of the neighbour on
+ * its side, the edge repeated past the ends (ONNX Resize 'linear' with
+ * half_pixel, PyTorch's align_corners=False). */
+static void up2_taps(int o, int n, int i[2], float f[2])
+{
+    const int c = o / 2, side = (o & 1) ? c + 1 : c - 1;
+    i[0] = c;
+    i[1] = side < 0 ? 0 : side >= n ? n - 1 : side;
+    f[0] = 0.75f;
+    f[1] = 0.25f;
+}
+
+static void up_linear_fwd_items(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct plane_job *j = ctx;
+    const int h = j->h, w = j->w, ow = 2 * w;
+    for (size_t pl = begin; pl < end; pl++) {
+        const float *x = j->x + pl * (size_t)h * (size_t)w;
+        float *y = j->y + pl * (size_t)(4 * h) * (size_t)w;
+        for (int r = 0; r < 2 * h; r++) {
+            int ry[2], cx[2];
+            float fy[2], fx[2];
+            up2_taps(r, h, ry, fy);
+            const float *a = x + (size_t)ry[0] * (size_t)w, *b = x + (size_t)ry[1] * (size_t)w;
+            float *dst = y + (size_t)r * (size_t)ow;
+            for (int c = 0; c < ow; c++) {
+                up2_taps(c, w, cx, fx);
+                dst[c] = fy[0] * (fx[0] * a[cx[0]] + fx[1] * a[cx[1]]) +
+                         fy[1] * (fx[0] * b[cx[0]] + fx[1] * b[cx[1]]);
+            }
+        }
+    }
+}
+
+void tk_up2_forward(const float *x, float *y, size_t planes, int h, int w, bool linear,
                     struct imp_threadpool *pool)
 {
     struct plane_job j = {.x = x, .y = y, .h = h, .w = w};
-    imp_parallel_for(pool, planes, 1, up_fwd_items, &j);
+    imp_parallel_for(pool, planes, 1, linear ? up_linear_fwd_items : up_fwd_items, &j);
 }
 
 static void up_bwd_items(void *ctx, size_t begin, size_t end, int thread)
@@ -128,11 +163,40 @@ static void up_bwd_items(void *ctx, size_t begin, size_t end, int thread)
     }
 }
 
-void tk_up2_backward(const float *dy, float *dx, size_t planes, int h, int w, bool acc,
-                     struct imp_threadpool *pool)
+/* The transpose of up_linear_fwd_items: each output's gradient added to
+ * its four inputs in row-major order of dy, a fixed order per plane. */
+static void up_linear_bwd_items(void *ctx, size_t begin, size_t end, int thread)
+{
+    const struct plane_job *j = ctx;
+    const int h = j->h, w = j->w, ow = 2 * w;
+    for (size_t pl = begin; pl < end; pl++) {
+        const float *dy = j->dy + pl * (size_t)(4 * h) * (size_t)w;
+        float *dx = j->y + pl * (size_t)h * (size_t)w;
+        if (!j->acc)
+            memset(dx, 0, sizeof(float) * (size_t)h * (size_t)w);
+        for (int r = 0; r < 2 * h; r++) {
+            int ry[2], cx[2];
+            float fy[2], fx[2];
+            up2_taps(r, h, ry, fy);
+            float *a = dx + (size_t)ry[0] * (size_t)w, *b = dx + (size_t)ry[1] * (size_t)w;
+            const float *src = dy + (size_t)r * (size_t)ow;
+            for (int c = 0; c < ow; c++) {
+                up2_taps(c, w, cx, fx);
+                const float ga = fy[0] * src[c], gb = fy[1] * src[c];
+                a[cx[0]] += fx[0] * ga;
+                a[cx[1]] += fx[1] * ga;
+                b[cx[0]] += fx[0] * gb;
+                b[cx[1]] += fx[1] * gb;
+            }
+        }
+    }
+}
+
+void tk_up2_backward(const float *dy, float *dx, size_t planes, int h, int w, bool linear,
+                     bool acc, struct imp_threadpool *pool)
 {
     struct plane_job j = {.dy = dy, .y = dx, .h = h, .w = w, .acc = acc};
-    imp_parallel_for(pool, planes, 1, up_bwd_items, &j);
+    imp_parallel_for(pool, planes, 1, linear ? up_linear_bwd_items : up_bwd_items, &j);
 }
 
 /* Index 0..3 of the first largest of a 2x2 window. */

@@ -4,7 +4,9 @@
  * style (Dumoulin et al. 2017). Its shape is a parameter: Johnson's
  * (a 9x9 stem at full size, body at a quarter) or the one impasto ships
  * (a 3x3 stride-2 stem, body at an eighth), which costs about a sixth of
- * the compute at the same width because no wide layer runs at full size.
+ * the compute at the same width because no wide layer runs at full size;
+ * its decoder goes up by nearest x2 then conv, or (bilinear) by conv then
+ * bilinear x2, which cannot draw the blocks nearest copies leave.
  * The fast shape adds each encoder level's output to the decoder's at the
  * same size (long skips): with its stem at half size the decoder would
  * otherwise rebuild the photo's detail from an eighth of the size, and it
@@ -38,6 +40,13 @@ struct imp_student_shape imp_student_fast(void)
                                       .stem_stride = 2,
                                       .res_blocks = 3,
                                       .skips = true};
+}
+
+struct imp_student_shape imp_student_smooth(void)
+{
+    struct imp_student_shape s = imp_student_fast();
+    s.bilinear = true;
+    return s;
 }
 
 bool imp_student_shape_valid(const struct imp_student_shape *s)
@@ -78,14 +87,20 @@ struct imp_tnet *imp_student_create_shaped(int n_styles, const struct imp_studen
         v = imp_tnet_add(net, v, y);
     }
     for (int i = s->levels - 2; i >= 0; i--) {
-        v = block(net, imp_tnet_upsample2(net, v), s->channels[i], 3, 1, n_styles, true);
+        if (s->bilinear)
+            v = imp_tnet_upsample2_linear(net, block(net, v, s->channels[i], 3, 1, n_styles,
+                                                     true));
+        else
+            v = block(net, imp_tnet_upsample2(net, v), s->channels[i], 3, 1, n_styles, true);
         if (s->skips)
             v = imp_tnet_add(net, v, encoded[i]);
     }
-    if (s->stem_stride == 2)
+    if (s->stem_stride == 2 && !s->bilinear)
         v = imp_tnet_upsample2(net, v);
     const int k = s->edge_kernel;
     v = imp_tnet_conv(net, imp_tnet_pad_reflect(net, v, k / 2), 3, k, 1, 0, true);
+    if (s->stem_stride == 2 && s->bilinear)
+        v = imp_tnet_upsample2_linear(net, v);
     v = imp_tnet_sigmoid(net, v);
     if (v < 0) {
         imp_tnet_free(net);

@@ -149,6 +149,13 @@ int imp_tnet_pad_reflect(struct imp_tnet *net, int x, int pad)
     return pad < 1 || pad > 64 ? -1 : add_simple(net, TL_PAD, x, -1, pad);
 }
 int imp_tnet_upsample2(struct imp_tnet *net, int x) { return add_simple(net, TL_UP2, x, -1, 0); }
+int imp_tnet_upsample2_linear(struct imp_tnet *net, int x)
+{
+    int v = add_simple(net, TL_UP2, x, -1, 0);
+    if (v >= 0)
+        net->layers[v].linear = true;
+    return v;
+}
 int imp_tnet_add(struct imp_tnet *net, int a, int b)
 {
     return b < 0 ? -1 : add_simple(net, TL_ADD, a, b, 0);
@@ -614,7 +621,7 @@ void imp_tnet_forward(struct imp_tnet *net, const float *input, int last_value)
             tk_pad_forward(x->act, l->act, planes, x->h, x->w, l->pad, net->pool);
             break;
         case TL_UP2:
-            tk_up2_forward(x->act, l->act, planes, x->h, x->w, net->pool);
+            tk_up2_forward(x->act, l->act, planes, x->h, x->w, l->linear, net->pool);
             break;
         case TL_ADD:
             tk_add_forward(x->act, net->layers[l->in1].act, l->act, n, net->pool);
@@ -711,7 +718,8 @@ void imp_tnet_backward(struct imp_tnet *net)
             tk_pad_backward(l->grad, x->grad, planes, x->h, x->w, l->pad, l->acc0, net->pool);
             break;
         case TL_UP2:
-            tk_up2_backward(l->grad, x->grad, planes, x->h, x->w, l->acc0, net->pool);
+            tk_up2_backward(l->grad, x->grad, planes, x->h, x->w, l->linear, l->acc0,
+                            net->pool);
             break;
         case TL_ADD:
             if (x->grad)

@@ -27,6 +27,7 @@ struct tl_layer {
     int channels;          /* output channels (conv)              */
     int kernel, stride, pad;
     int n_styles;          /* norm                                */
+    bool linear;           /* up2: bilinear, else nearest         */
     bool bias;
     size_t w_off, w_n, b_off, b_n; /* in the parameter array      */
 

@@ -30,11 +30,12 @@ void tk_pad_forward(const float *x, float *y, size_t planes, int h, int w, int p
                     struct imp_threadpool *pool);
 void tk_pad_backward(const float *dy, float *dx, size_t planes, int h, int w, int p, bool acc,
                      struct imp_threadpool *pool);
-/* planes of h x w -> 2h x 2w */
-void tk_up2_forward(const float *x, float *y, size_t planes, int h, int w,
+/* planes of h x w -> 2h x 2w: nearest, or bilinear with half-pixel centres
+ * and the edges repeated (`linear`) */
+void tk_up2_forward(const float *x, float *y, size_t planes, int h, int w, bool linear,
                     struct imp_threadpool *pool);
-void tk_up2_backward(const float *dy, float *dx, size_t planes, int h, int w, bool acc,
-                     struct imp_threadpool *pool);
+void tk_up2_backward(const float *dy, float *dx, size_t planes, int h, int w, bool linear,
+                     bool acc, struct imp_threadpool *pool);
 /* planes of h x w -> h/2 x w/2; max takes the first largest of each window */
 void tk_pool_forward(bool max, const float *x, float *y, size_t planes, int h, int w,
                      struct imp_threadpool *pool);
