@@ -253,6 +253,44 @@ static void multi_style_file_export_and_extend(void)
     unsetenv("IMPASTO_MODELS");
 }
 
+/* --arch smooth: its bilinear decoder reaches the file (Resize), --extend
+ * reads it back as that shape (the old style paints the same bytes), and
+ * its checkpoint does not resume as the nearest shape. */
+static void smooth_shape_exports_and_extends(void)
+{
+    char vgg[256], sm[300], ext[300];
+    snprintf(vgg, sizeof vgg, "%s", imp_test_cli_path(&io, "vgg"));
+    snprintf(sm, sizeof sm, "%s/smooth.imp", io.dir);
+    snprintf(ext, sizeof ext, "%s/smooth-ext.imp", io.dir);
+    const char *common = "--size 32 --batch 2 --width 4 --blocks 1 --arch smooth";
+    int rc = imp_test_cli_run(&io, "train --style %s --content %s -o %s --vgg %s %s "
+                              "--iterations 2",
+                              imp_test_cli_path(&io, "paint.png"),
+                              imp_test_cli_path(&io, "photos"), sm, vgg, common);
+    if (!CHECK(rc == 0))
+        printf("  %s\n", io.err);
+    CHECK(imp_test_cli_run(&io, "info %s", sm) == 0 && imp_test_has(io.out, "Resize") &&
+          !imp_test_has(io.out, "DepthToSpace"));
+    rc = imp_test_cli_run(&io, "train --style %s --content %s -o %s --vgg %s %s "
+                          "--iterations 3 --resume %s.ckpt",
+                          imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
+                          sm, vgg, "--size 32 --batch 2 --width 4 --blocks 1 --arch fast", sm);
+    CHECK(rc != 0);
+    const char *photo = imp_test_cli_path(&io, "photos/a.png");
+    CHECK(imp_test_cli_run(&io, "stylize %s -o %s/sm-before.png --style %s -t 1", photo, io.dir,
+                           sm) == 0);
+    write_png(imp_test_cli_path(&io, "fourth.png"), 40, 36, 5);
+    rc = imp_test_cli_run(&io, "train --extend %s --style %s --content %s -o %s --vgg %s %s "
+                          "--iterations 2",
+                          sm, imp_test_cli_path(&io, "fourth.png"),
+                          imp_test_cli_path(&io, "photos"), ext, vgg, "--size 32 --batch 2");
+    if (!CHECK(rc == 0))
+        printf("  %s\n", io.err);
+    CHECK(imp_test_cli_run(&io, "stylize %s -o %s/sm-after.png --style %s -t 1", photo,
+                           io.dir, ext) == 0);
+    CHECK(imp_test_sh(&io, "cmp %s/sm-before.png %s/sm-after.png", io.dir, io.dir) == 0);
+}
+
 /* Ctrl-C: a checkpoint and the models are written, exit 130. */
 static void ctrl_c_writes_a_checkpoint(void)
 {
@@ -279,6 +317,7 @@ int main(void)
     RUN(a_short_run_writes_a_model_and_resumes);
     RUN(identity_style_and_loss_layers);
     RUN(multi_style_file_export_and_extend);
+    RUN(smooth_shape_exports_and_extends);
     RUN(ctrl_c_writes_a_checkpoint);
     imp_test_cli_close(&io);
     return imp_test_finish();
