@@ -152,7 +152,7 @@ struct imp_student_shape imp_student_johnson(int width, int res_blocks);
  * blocks, long skips, 3x3 output conv at full size. About 1.5 GMAC a
  * 640x480 frame. */
 struct imp_student_shape imp_student_fast(void);
-/* imp_student_fast with the bilinear decoder: about 1.4 GMAC a 640x480
+/* imp_student_fast with the bilinear decoder: about 1.0 GMAC a 640x480
  * frame. */
 struct imp_student_shape imp_student_smooth(void);
 bool imp_student_shape_valid(const struct imp_student_shape *shape);

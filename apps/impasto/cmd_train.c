@@ -64,7 +64,7 @@ static const char help[] =
     "                        at a quarter; default), 'fast' (3x3 stride-2 stem,\n"
     "                        body at an eighth: about 6x less compute a frame) or\n"
     "                        'smooth' (fast, its decoder convolving before it\n"
-    "                        upsamples, bilinearly: no blocks, a little faster)\n"
+    "                        upsamples, bilinearly: no blocks, 1/3 less compute)\n"
     "      --width W         first layer's channels; then 2W and 4W (johnson) or\n"
     "                        2W and 3W (fast, smooth) (default 16)\n"
     "      --blocks N        residual blocks (default 3)\n"
