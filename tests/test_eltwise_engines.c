@@ -380,13 +380,50 @@ static void pad_planes_matches_ref(void)
 /* ---- Resize / Upsample --------------------------------------------------- */
 
 struct resize_case {
-    const char *coord, *nearest;
+    const char *coord, *nearest; /* nearest: "" for linear */
     int rank;
     int64_t d[4];
     float scales[4];
     int64_t sizes[4]; /* used when sizes[0] != 0 */
-    int repeats;      /* the engine under test must take it */
+    int taken;        /* the engine under test must take it */
 };
+
+/* Each case as one Resize of `mode`: `engine` bit for bit the reference
+ * wherever it takes a case, and taking exactly the cases marked so. */
+static void check_resize_cases(const struct resize_case *cases, size_t n_cases,
+                               const char *mode, const char *engine, unsigned seed)
+{
+    for (size_t k = 0; k < n_cases; k++) {
+        const struct resize_case *c = &cases[k];
+        int64_t n = 1;
+        for (int i = 0; i < c->rank; i++)
+            n *= c->d[i];
+        float *x = random_floats(n, &seed, -5.0f, 10.0f);
+        const int kinds[3] = {0, c->sizes[0] ? 0 : 1, c->sizes[0] ? 1 : 0};
+        const enum imp_dtype dts[3] = {IMP_DTYPE_F32, IMP_DTYPE_F32, IMP_DTYPE_I64};
+        const int ranks[3] = {1, 1, 1};
+        const int64_t dims[3][4] = {{0}, {c->rank}, {c->rank}};
+        const void *data[3] = {NULL, c->scales, c->sizes};
+        struct one_node t;
+        one_begin(&t, IMP_OP_RESIZE, IMP_DTYPE_F32, c->rank, c->d, 3, kinds, dts, ranks,
+                  dims, data);
+        imp_node_set_string(&t.g, t.node, "mode", mode);
+        imp_node_set_string(&t.g, t.node, "coordinate_transformation_mode", c->coord);
+        if (*c->nearest)
+            imp_node_set_string(&t.g, t.node, "nearest_mode", c->nearest);
+        struct imp_model *m = one_end(&t);
+        if (CHECK(m != NULL)) {
+            char fast[32];
+            snprintf(fast, sizeof fast, "Resize=%s", engine);
+            int acc = compare_engines(m, x, sizeof *x * (size_t)n, fast, "Resize=ref", -1);
+            if (!CHECK(c->taken ? acc > 0 : acc == 0))
+                printf("  case %zu (%s %s, %s): %s accepted %d configurations\n", k, mode,
+                       c->coord, c->nearest, engine, acc);
+            imp_model_free(m);
+        }
+        free(x);
+    }
+}
 
 static void resize_repeat_matches_ref(void)
 {
@@ -411,35 +448,7 @@ static void resize_repeat_matches_ref(void)
         {"asymmetric", "floor", 4, {1, 2, 5, 6}, {1, 2, 2, 2}, {0}, 0},
         {"tf_crop_and_resize", "floor", 4, {1, 2, 5, 6}, {1, 1, 2, 2}, {0}, 0},
     };
-    unsigned seed = 13;
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        const struct resize_case *c = &cases[k];
-        int64_t n = 1;
-        for (int i = 0; i < c->rank; i++)
-            n *= c->d[i];
-        float *x = random_floats(n, &seed, 0.0f, 10.0f);
-        const int kinds[3] = {0, c->sizes[0] ? 0 : 1, c->sizes[0] ? 1 : 0};
-        const enum imp_dtype dts[3] = {IMP_DTYPE_F32, IMP_DTYPE_F32, IMP_DTYPE_I64};
-        const int ranks[3] = {1, 1, 1};
-        const int64_t dims[3][4] = {{0}, {c->rank}, {c->rank}};
-        const void *data[3] = {NULL, c->scales, c->sizes};
-        struct one_node t;
-        one_begin(&t, IMP_OP_RESIZE, IMP_DTYPE_F32, c->rank, c->d, 3, kinds, dts, ranks,
-                  dims, data);
-        imp_node_set_string(&t.g, t.node, "mode", "nearest");
-        imp_node_set_string(&t.g, t.node, "coordinate_transformation_mode", c->coord);
-        imp_node_set_string(&t.g, t.node, "nearest_mode", c->nearest);
-        struct imp_model *m = one_end(&t);
-        if (CHECK(m != NULL)) {
-            int acc = compare_engines(m, x, sizeof *x * (size_t)n, "Resize=repeat",
-                                      "Resize=ref", -1);
-            if (!CHECK(c->repeats ? acc > 0 : acc == 0))
-                printf("  case %zu (%s, %s): repeat accepted %d configurations\n", k,
-                       c->coord, c->nearest, acc);
-            imp_model_free(m);
-        }
-        free(x);
-    }
+    check_resize_cases(cases, sizeof cases / sizeof cases[0], "nearest", "repeat", 13);
 }
 
 /* Bilinear x2 with half-pixel centres takes the "linear2" engine, bit for
@@ -462,34 +471,7 @@ static void resize_linear2_matches_ref(void)
         {"half_pixel", "", 4, {1, 2, 5, 6}, {1, 1, 2, 4}, {0}, 0},
         {"tf_crop_and_resize", "", 4, {1, 2, 5, 6}, {1, 1, 2, 2}, {0}, 0},
     };
-    unsigned seed = 17;
-    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        const struct resize_case *c = &cases[k];
-        int64_t n = 1;
-        for (int i = 0; i < c->rank; i++)
-            n *= c->d[i];
-        float *x = random_floats(n, &seed, -5.0f, 10.0f);
-        const int kinds[3] = {0, c->sizes[0] ? 0 : 1, c->sizes[0] ? 1 : 0};
-        const enum imp_dtype dts[3] = {IMP_DTYPE_F32, IMP_DTYPE_F32, IMP_DTYPE_I64};
-        const int ranks[3] = {1, 1, 1};
-        const int64_t dims[3][4] = {{0}, {c->rank}, {c->rank}};
-        const void *data[3] = {NULL, c->scales, c->sizes};
-        struct one_node t;
-        one_begin(&t, IMP_OP_RESIZE, IMP_DTYPE_F32, c->rank, c->d, 3, kinds, dts, ranks,
-                  dims, data);
-        imp_node_set_string(&t.g, t.node, "mode", "linear");
-        imp_node_set_string(&t.g, t.node, "coordinate_transformation_mode", c->coord);
-        struct imp_model *m = one_end(&t);
-        if (CHECK(m != NULL)) {
-            int acc = compare_engines(m, x, sizeof *x * (size_t)n, "Resize=linear2",
-                                      "Resize=ref", -1);
-            if (!CHECK(c->repeats ? acc > 0 : acc == 0))
-                printf("  case %zu (%s): linear2 accepted %d configurations\n", k, c->coord,
-                       acc);
-            imp_model_free(m);
-        }
-        free(x);
-    }
+    check_resize_cases(cases, sizeof cases / sizeof cases[0], "linear", "linear2", 17);
 }
 
 static void upsample_repeat_matches_ref(void)
