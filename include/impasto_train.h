@@ -253,6 +253,12 @@ void imp_ploss_free(struct imp_ploss *pl);
  * interpolates towards it. A style never set is an identity style too. */
 enum imp_status imp_ploss_set_style(struct imp_ploss *pl, int style, const float *painting,
                                     struct imp_error *err);
+/* The same from a painting larger than the training crops, cut into
+ * n_tiles crops of [3, height, width]: its Gram matrices are the mean of
+ * the tiles' (the whole painting's, but for the borders between tiles),
+ * so its strokes keep their size in a picture of that size. */
+enum imp_status imp_ploss_set_style_tiles(struct imp_ploss *pl, int style, const float *tiles,
+                                          int n_tiles, struct imp_error *err);
 
 struct imp_ploss_value {
     double total, content, style, tv; /* weighted; total is their sum */

@@ -77,6 +77,10 @@ static void bad_inputs_fail_with_one_line(void)
                            imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
                            imp_test_cli_path(&io, "x.imp")) == 2);
     CHECK(imp_test_cli_one_error_line(&io, "--arch"));
+    CHECK(imp_test_cli_run(&io, "train --style %s --content %s -o %s --style-size 300",
+                           imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
+                           imp_test_cli_path(&io, "x.imp")) == 2);
+    CHECK(imp_test_cli_one_error_line(&io, "--style-size"));
     /* the fast shape halves the size three times: 36 is no multiple of 8 */
     CHECK(imp_test_cli_run(&io, "train --style %s --content %s -o %s --arch fast --size 36",
                            imp_test_cli_path(&io, "paint.png"), imp_test_cli_path(&io, "photos"),
@@ -253,7 +257,7 @@ static void multi_style_file_export_and_extend(void)
     unsetenv("IMPASTO_MODELS");
 }
 
-/* --arch smooth: its bilinear decoder reaches the file (Resize), --extend
+/* --arch smooth (with --style-size): its bilinear decoder reaches the file (Resize), --extend
  * reads it back as that shape (the old style paints the same bytes), and
  * its checkpoint does not resume as the nearest shape. */
 static void smooth_shape_exports_and_extends(void)
@@ -263,8 +267,9 @@ static void smooth_shape_exports_and_extends(void)
     snprintf(sm, sizeof sm, "%s/smooth.imp", io.dir);
     snprintf(ext, sizeof ext, "%s/smooth-ext.imp", io.dir);
     const char *common = "--size 32 --batch 2 --width 4 --blocks 1 --arch smooth";
+    /* the painting's Grams from 2 x 2 tiles of the training size */
     int rc = imp_test_cli_run(&io, "train --style %s --content %s -o %s --vgg %s %s "
-                              "--iterations 2",
+                              "--iterations 2 --style-size 64",
                               imp_test_cli_path(&io, "paint.png"),
                               imp_test_cli_path(&io, "photos"), sm, vgg, common);
     if (!CHECK(rc == 0))

@@ -70,6 +70,26 @@ static void distances_behave(void)
     struct imp_ploss_value same = imp_ploss_measure(pl, a, a, &style0);
     CHECK(same.style == 0.0 && same.content == 0.0 && same.tv == 0.0);
 
+    /* A painting in tiles: the mean of their Grams. Two tiles of a alone
+     * are a; tiles a and b put the target half way, a quarter of the
+     * squared distance from either. */
+    float *ab = malloc(sizeof(float) * 2 * n);
+    memcpy(ab, a, sizeof(float) * n);
+    memcpy(ab + n, a, sizeof(float) * n);
+    CHECK(imp_ploss_set_style_tiles(pl, 0, ab, 2, &err) == IMP_OK);
+    CHECK(imp_ploss_measure(pl, a, a, &style0).style == 0.0);
+    memcpy(ab + n, b, sizeof(float) * n);
+    CHECK(imp_ploss_set_style_tiles(pl, 0, ab, 2, &err) == IMP_OK);
+    const double half_a = imp_ploss_measure(pl, a, a, &style0).style;
+    const double half_b = imp_ploss_measure(pl, b, b, &style0).style;
+    CHECK(imp_ploss_set_style(pl, 0, b, &err) == IMP_OK);
+    const double whole = imp_ploss_measure(pl, a, a, &style0).style;
+    if (!CHECK(whole > 0 && fabs(half_a / whole - 0.25) < 1e-3 &&
+               fabs(half_b / whole - 0.25) < 1e-3))
+        printf("  two tiles: %g and %g against %g apart\n", half_a, half_b, whole);
+    CHECK(imp_ploss_set_style_tiles(pl, 0, ab, 0, &err) == IMP_ERR_ARGUMENT);
+    free(ab);
+
     /* A perturbation of amplitude k: distances grow, about as k^2 while
      * it is small (the features are piecewise linear in the picture). */
     CHECK(imp_ploss_set_style(pl, 0, b, &err) == IMP_OK);

@@ -47,6 +47,9 @@ static const char help[] =
     "                        beside the source tree)\n"
     "      --iterations N    Adam steps (default 2000)\n"
     "      --size S          training crops are S x S (default 256)\n"
+    "      --style-size N    the paintings' size for their Gram matrices: 1 to 4\n"
+    "                        times --size (default --size); larger keeps the\n"
+    "                        painting's strokes finer (Johnson et al. used 512)\n"
     "      --batch B         crops per step (default 4)\n"
     "      --content-weight W   (default 1)\n"
     "      --style-weight W     (default 5)\n"
@@ -92,7 +95,7 @@ enum {
     O_STYLE = 1, O_CONTENT, O_OUTPUT, O_VGG, O_ITER, O_SIZE, O_BATCH, O_CW, O_SW, O_TW, O_IW, O_LR,
     O_WIDTH, O_BLOCKS, O_SEED, O_CKPT, O_CKPT_EVERY, O_RESUME, O_TIME, O_PREVIEW,
     O_PREVIEW_EVERY, O_THREADS, O_STYLE_LAYERS, O_CONTENT_LAYER, O_STYLE_INFO, O_EXTEND,
-    O_ARCH,
+    O_ARCH, O_STYLE_SIZE,
 };
 
 /* The VGG19 layers a loss may read, in network order (imp_vgg19_load's
@@ -130,6 +133,7 @@ struct recipe {
     unsigned style_layers; /* bit i: vgg_layer_names[i] */
     int content_layer;
     int iterations, size, batch, width, blocks, seed, ckpt_every, preview_every, threads;
+    int style_size; /* --style-size: a multiple of size (tiles of it) */
     int fast;     /* --arch fast or smooth: imp_student_fast's shape, else Johnson's */
     int bilinear; /* --arch smooth: its bilinear decoder */
     float cw, sw, tw, iw, lr;
@@ -255,7 +259,8 @@ static int parse(int argc, char **argv, struct recipe *r)
         {"preview", 0, 1, O_PREVIEW},   {"preview-every", 0, 1, O_PREVIEW_EVERY},
         {"threads", 't', 1, O_THREADS}, {"style-layers", 0, 1, O_STYLE_LAYERS},
         {"content-layer", 0, 1, O_CONTENT_LAYER}, {"style-info", 0, 1, O_STYLE_INFO},
-        {"extend", 0, 1, O_EXTEND}, {"arch", 0, 1, O_ARCH}, {0},
+        {"extend", 0, 1, O_EXTEND}, {"arch", 0, 1, O_ARCH},
+        {"style-size", 0, 1, O_STYLE_SIZE}, {0},
     };
     const char *cmd = "train";
     *r = (struct recipe){.vgg = IMP_CLI_DEFAULT_VGG,
@@ -305,6 +310,7 @@ static int parse(int argc, char **argv, struct recipe *r)
             r->iterations_given = 1;
             break;
         case O_SIZE: bad = imp_cli_parse_int(cmd, "--size", v, 32, 2048, &r->size); break;
+        case O_STYLE_SIZE: bad = imp_cli_parse_int(cmd, "--style-size", v, 32, 4096, &r->style_size); break;
         case O_BATCH: bad = imp_cli_parse_int(cmd, "--batch", v, 1, 64, &r->batch); break;
         case O_CW: bad = imp_cli_parse_float(cmd, "--content-weight", v, &r->cw); break;
         case O_SW: bad = imp_cli_parse_float(cmd, "--style-weight", v, &r->sw); break;
@@ -371,6 +377,11 @@ static int parse(int argc, char **argv, struct recipe *r)
     if (r->size % imp_student_stride(&shape) != 0)
         return imp_cli_usage(cmd, "--size must be a multiple of %d for this network",
                              imp_student_stride(&shape));
+    if (!r->style_size)
+        r->style_size = r->size;
+    if (r->style_size % r->size != 0 || r->style_size / r->size > 4)
+        return imp_cli_usage(cmd, "--style-size must be 1 to 4 times --size (%d), not %d",
+                             r->size, r->style_size);
     return -1; /* go on */
 }
 
@@ -549,7 +560,9 @@ static int train_main(int argc, char **argv)
     char why[512];
     struct imp_error err = {0};
     const size_t one = 3 * (size_t)r.size * (size_t)r.size, in_n = one * (size_t)r.batch;
-    float *paintings = malloc(sizeof(float) * one * (size_t)r.n_styles);
+    /* each painting as (style_size / size)^2 tiles of the training size */
+    const int tiles_side = r.style_size / r.size, tiles = tiles_side * tiles_side;
+    float *paintings = malloc(sizeof(float) * one * (size_t)tiles * (size_t)r.n_styles);
     float *x = malloc(sizeof(float) * in_n), *g = malloc(sizeof(float) * in_n);
     float *preview = r.preview ? malloc(sizeof(float) * one) : NULL;
     struct train_photos photos = {0};
@@ -612,8 +625,9 @@ static int train_main(int argc, char **argv)
     }
 
     for (int k = 0; k < r.n_styles && !rc; k++)
-        if (k != r.identity && r.styles[k] && train_load_square(r.styles[k], r.size, paintings + (size_t)k * one, why,
-                              sizeof why) != 0)
+        if (k != r.identity && r.styles[k] &&
+            train_load_tiles(r.styles[k], r.size, tiles_side,
+                             paintings + (size_t)k * (size_t)tiles * one, why, sizeof why) != 0)
             rc = fail_line(why);
     if (!rc && r.preview && train_load_square(r.preview, r.size, preview, why, sizeof why) != 0)
         rc = fail_line(why);
@@ -653,8 +667,10 @@ static int train_main(int argc, char **argv)
         goto done;
     }
     for (int k = 0; k < r.n_styles; k++)
-        imp_ploss_set_style(pl, k, k == r.identity || !r.styles[k] ? NULL
-                                   : paintings + (size_t)k * one, &err);
+        imp_ploss_set_style_tiles(pl, k, k == r.identity || !r.styles[k]
+                                             ? NULL
+                                             : paintings + (size_t)k * (size_t)tiles * one,
+                                  tiles, &err);
 
     const int tty = isatty(fileno(stdout));
     const double t0 = imp_cli_now_ms();

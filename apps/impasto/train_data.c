@@ -238,3 +238,28 @@ int train_load_square(const char *path, int size, float *out, char *err, size_t 
     imp_image_free(&img);
     return rc;
 }
+
+int train_load_tiles(const char *path, int size, int k, float *out, char *err,
+                     size_t err_size)
+{
+    const size_t big = (size_t)k * (size_t)size, plane = big * big;
+    float *whole = malloc(sizeof(float) * 3 * plane);
+    if (!whole) {
+        snprintf(err, err_size, "%s: out of memory", path);
+        return -1;
+    }
+    int rc = train_load_square(path, k * size, whole, err, err_size);
+    for (int ty = 0; rc == 0 && ty < k; ty++)
+        for (int tx = 0; tx < k; tx++) {
+            float *tile = out + (size_t)(ty * k + tx) * 3 * (size_t)size * (size_t)size;
+            for (int c = 0; c < 3; c++)
+                for (int y = 0; y < size; y++)
+                    memcpy(tile + ((size_t)c * (size_t)size + (size_t)y) * (size_t)size,
+                           whole + (size_t)c * plane +
+                               ((size_t)ty * (size_t)size + (size_t)y) * big +
+                               (size_t)tx * (size_t)size,
+                           sizeof(float) * (size_t)size);
+        }
+    free(whole);
+    return rc;
+}

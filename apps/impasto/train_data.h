@@ -46,5 +46,10 @@ int train_photos_sample(struct train_photos *p, struct imp_rng *rng, int size, f
 /* A picture file as one centred square resized to size x size, planar RGB
  * 0..1. Returns 0, or -1 with one line in err. */
 int train_load_square(const char *path, int size, float *out, char *err, size_t err_size);
+/* train_load_square at k * size, cut into k x k tiles of size x size in
+ * row-major order, each [3, size, size]: a painting's Gram matrices at a
+ * size the training crops cannot hold. */
+int train_load_tiles(const char *path, int size, int k, float *out, char *err,
+                     size_t err_size);
 
 #endif

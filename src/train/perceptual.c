@@ -246,22 +246,39 @@ static void style_items(void *ctx, size_t begin, size_t end, int thread)
 enum imp_status imp_ploss_set_style(struct imp_ploss *pl, int style, const float *painting,
                                     struct imp_error *err)
 {
+    return imp_ploss_set_style_tiles(pl, style, painting, 1, err);
+}
+
+enum imp_status imp_ploss_set_style_tiles(struct imp_ploss *pl, int style, const float *tiles,
+                                          int n_tiles, struct imp_error *err)
+{
     if (style < 0 || style >= pl->n_styles)
         return imp_fail(err, IMP_ERR_ARGUMENT, "style %d of %d", style, pl->n_styles);
-    pl->has_target[style] = painting != NULL;
-    if (!painting)
+    if (tiles && n_tiles < 1)
+        return imp_fail(err, IMP_ERR_ARGUMENT, "%d tiles of a painting", n_tiles);
+    pl->has_target[style] = tiles != NULL;
+    if (!tiles)
         return IMP_OK;
     size_t one = 3 * (size_t)pl->h * (size_t)pl->w;
-    memcpy(pl->zeros_input, painting, sizeof(float) * one);
-    imp_tnet_forward(pl->net, pl->zeros_input, pl->last_value);
-    memset(pl->zeros_input, 0, sizeof(float) * one);
-    for (int i = 0; i < pl->o.n_style_values; i++) {
-        int d[4];
-        imp_tnet_value_shape(pl->net, pl->style_values[i], d);
-        gram(pl->uk, imp_tnet_value(pl->net, pl->style_values[i]), d[1],
-             (size_t)d[2] * (size_t)d[3],
-             pl->grams + (size_t)style * pl->grams_per_style + pl->gram_off[i], pl->scratch);
+    float *target = pl->grams + (size_t)style * pl->grams_per_style;
+    for (int t = 0; t < n_tiles; t++) {
+        memcpy(pl->zeros_input, tiles + (size_t)t * one, sizeof(float) * one);
+        imp_tnet_forward(pl->net, pl->zeros_input, pl->last_value);
+        for (int i = 0; i < pl->o.n_style_values; i++) {
+            int d[4];
+            imp_tnet_value_shape(pl->net, pl->style_values[i], d);
+            float *g = target + pl->gram_off[i];
+            size_t cc = (size_t)d[1] * (size_t)d[1];
+            /* the first tile's Gram in place, the others summed */
+            gram(pl->uk, imp_tnet_value(pl->net, pl->style_values[i]), d[1],
+                 (size_t)d[2] * (size_t)d[3], t == 0 ? g : pl->gram_work, pl->scratch);
+            for (size_t j = 0; t > 0 && j < cc; j++)
+                g[j] += pl->gram_work[j];
+            for (size_t j = 0; t == n_tiles - 1 && n_tiles > 1 && j < cc; j++)
+                g[j] /= (float)n_tiles;
+        }
     }
+    memset(pl->zeros_input, 0, sizeof(float) * one);
     return IMP_OK;
 }
 
