@@ -12,9 +12,11 @@
  *
  * Why Up and Z_RLE: measured on 12-13 MP photos (BENCHMARKS.md,
  * 2026-12-08), Up costs ~35 ms per 12 MP and vectorizes; zlib's run-length
- * strategy then deflates its mostly-small residues faster than level 1 and
- * smaller than level 3 (which libpng's FAST flag used, unfiltered). Paeth
- * and Average gave files a few percent smaller at 1.5-4x the filter time.
+ * strategy then deflates its residues faster than level 1 with the default
+ * strategy, to files within 5% of level 3's (which takes twice the time).
+ * libpng's FAST flag used no filter at level 3: files 40-50% larger.
+ * Paeth gave files 6-15% smaller than Up for 4x the filter time, Sub and
+ * Average larger or at most 4% smaller: not worth it for a fast writer.
  */
 #include "png_write.h"
 
