@@ -25,8 +25,8 @@ static struct imp_image make_picture(int w, int h, int channels, unsigned seed)
         for (int x = 0; x < w; x++)
             for (int c = 0; c < channels; c++) {
                 uint8_t *p = img.pixels + ((size_t)y * w + x) * channels + c;
-                if ((y / 7) % 3 == 0)
-                    *p = (uint8_t)(imp_test_frand(&seed) * 256);
+                if ((y / 7) % 3 == 0) /* frand is in [-1, 1) */
+                    *p = (uint8_t)((imp_test_frand(&seed) + 1.0f) * 127.99f);
                 else if ((y / 7) % 3 == 1)
                     *p = (uint8_t)(x * 3 + y + 50 * c);
                 else
