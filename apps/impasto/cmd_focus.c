@@ -11,6 +11,7 @@
 #include "focus.h"
 #include "focus_frames.h"
 #include "video.h"
+#include "video_module.h"
 #include "video_pipeline.h"
 #include "video_progress.h"
 
@@ -256,8 +257,10 @@ done:
  * (the same pipeline, with the effect in place of a style network). */
 static int focus_video(const struct request *r, const struct imp_cli_model_flags *flags)
 {
-    imp_video_quiet_logs();
     char err[512];
+    if (imp_video_module_open(err, sizeof err))
+        return imp_cli_fail_message(imp_video_module_path(), err);
+    imp_video_quiet_logs();
     struct imp_video_reader *reader = NULL;
     struct imp_video_writer *writer = NULL, *mask_writer = NULL;
     struct focus_frames ff;

@@ -19,6 +19,7 @@
 #include "stylize_cli.h"
 #include "temporal.h"
 #include "video.h"
+#include "video_module.h"
 #include "window.h"
 
 #define MAX_STYLES 9
@@ -569,9 +570,13 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
     if (output && strcmp(output, "-") == 0 && isatty(1))
         return imp_cli_usage(cmd, "-o - writes a video stream: pipe it into a program");
 
-    imp_video_quiet_logs();
     char err[512];
     int cap_started = 0;
+    if (imp_video_module_open(err, sizeof err)) {
+        rc = imp_cli_fail_message(imp_video_module_path(), err);
+        goto done;
+    }
+    imp_video_quiet_logs();
     /* --focus without --style: focus alone, no shipped styles */
     if (!L.has_focus || n_names > 0 || imp_stylize_is_magenta(job)) {
         rc = open_styles(&L, job, style_names, n_names);

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "stylize_cli.h"
 #include "video.h"
+#include "video_module.h"
 #include "video_pipeline.h"
 #include "video_progress.h"
 
@@ -63,8 +64,10 @@ static int video_run(struct imp_stylize_job *job, const char *in_path, const cha
     if (video_same_file(in_path, out_path))
         return imp_cli_fail(out_path, "is the input video; write to another file");
 
-    imp_video_quiet_logs();
     char err[512];
+    if (imp_video_module_open(err, sizeof err))
+        return imp_cli_fail_message(imp_video_module_path(), err);
+    imp_video_quiet_logs();
     struct imp_video_reader *reader = NULL;
     struct imp_video_writer *writer = NULL;
     struct imp_frame_effect style;

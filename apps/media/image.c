@@ -13,6 +13,7 @@
 
 #include "atomic_file.h"
 #include "exif.h"
+#include "png_write.h"
 
 static int fail(char *err, size_t size, const char *path, const char *why)
 {
@@ -257,22 +258,7 @@ int imp_image_type_for_path(const char *path)
 
 static int write_png(FILE *f, const struct imp_image *img, char *why, size_t why_size)
 {
-    png_image pi;
-    memset(&pi, 0, sizeof pi);
-    pi.version = PNG_IMAGE_VERSION;
-    pi.width = (png_uint_32)img->width;
-    pi.height = (png_uint_32)img->height;
-    /* Faster filtering and compression choices: a photo-sized PNG in a
-     * fraction of the time, a few percent larger. */
-    pi.flags = PNG_IMAGE_FLAG_FAST;
-    pi.format = img->channels == 1   ? PNG_FORMAT_GRAY
-                : img->channels == 4 ? PNG_FORMAT_RGBA
-                                     : PNG_FORMAT_RGB;
-    if (!png_image_write_to_stdio(&pi, f, 0, img->pixels, 0, NULL)) {
-        snprintf(why, why_size, "%s", pi.message);
-        return -1;
-    }
-    return 0;
+    return imp_png_write(f, img, why, why_size); /* png_write.h: ours, not libpng's */
 }
 
 static int write_jpeg(FILE *f, const struct imp_image *img, int quality, char *why,

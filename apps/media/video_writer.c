@@ -43,12 +43,6 @@ struct imp_video_writer {
     char codec_name[64], audio_name[96];
 };
 
-struct imp_video_writer_options imp_video_writer_options_default(void)
-{
-    struct imp_video_writer_options o = {NULL, -1, NULL, 0};
-    return o;
-}
-
 const char *imp_video_writer_codec(const struct imp_video_writer *w)
 {
     return w->codec_name;

@@ -1,0 +1,41 @@
+/* The one symbol impasto-video.so exports: its media functions in a table
+ * (video_module.h). Everything else in the module is hidden, so that it
+ * cannot clash with the program or with the libraries FFmpeg brings. */
+#include "video_module.h"
+
+__attribute__((visibility("default"))) const struct imp_video_module imp_video_module_table = {
+    .abi = IMP_VIDEO_MODULE_ABI,
+    .size = sizeof(struct imp_video_module),
+    .quiet_logs = imp_video_quiet_logs,
+    .frame_free = imp_video_frame_free,
+    .reader_open = imp_video_reader_open,
+    .reader_open_format = imp_video_reader_open_format,
+    .reader_open_memory = imp_video_reader_open_memory,
+    .reader_info = imp_video_reader_info,
+    .reader_set_output_size = imp_video_reader_set_output_size,
+    .reader_next = imp_video_reader_next,
+    .reader_close = imp_video_reader_close,
+    .writer_open = imp_video_writer_open,
+    .writer_write = imp_video_writer_write,
+    .writer_finish = imp_video_writer_finish,
+    .writer_complete = imp_video_writer_complete,
+    .writer_commit = imp_video_writer_commit,
+    .writer_close = imp_video_writer_close,
+    .writer_codec = imp_video_writer_codec,
+    .writer_audio = imp_video_writer_audio,
+    .rgb_scale = imp_rgb_scale,
+    .rgb_scale_free = imp_rgb_scale_free,
+    .y4m_header = imp_y4m_header,
+    .y4m_frame = imp_y4m_frame,
+    .yuyv_pack = imp_yuyv_pack,
+    .v4l2_out_open = imp_v4l2_out_open,
+    .v4l2_out_write = imp_v4l2_out_write,
+    .v4l2_out_close = imp_v4l2_out_close,
+    .window_open = imp_window_open,
+    .window_show = imp_window_show,
+    .window_title = imp_window_title,
+    .window_key = imp_window_key,
+    .window_toggle_fullscreen = imp_window_toggle_fullscreen,
+    .window_is_fullscreen = imp_window_is_fullscreen,
+    .window_close = imp_window_close,
+};
