@@ -382,8 +382,10 @@ static void extend_changes_only_the_new_norms(void)
     imp_tnet_free(net);
 }
 
-/* stylize --strength 0 with a multi-style file gives its identity style,
- * --style picks each style, an unknown name lists the known ones. */
+/* stylize --strength S with a multi-style file mixes the style's norms
+ * with its identity style's by S and blends the picture with the photo by
+ * S (0: the photo itself), --style picks each style, an unknown name lists
+ * the known ones. */
 static void stylize_picks_styles_by_name(void)
 {
     if (access(imp_test_cli_binary, X_OK) != 0) {
@@ -415,20 +417,29 @@ static void stylize_picks_styles_by_name(void)
     const struct {
         const char *flags;
         int style;
-    } runs[] = {{"--style a --strength 0", 0}, {"--style b", 2}, {"", 1}};
-    for (int i = 0; i < 3; i++) {
-        struct imp_style_part part = {.model = m, .set = &set, .style = runs[i].style,
-                                      .weight = 1};
+        float strength;
+    } runs[] = {{"--style a --strength 0", 1, 0.0f},
+                {"--style a --strength 0.25", 1, 0.25f},
+                {"--style b", 2, 1.0f},
+                {"", 1, 1.0f}};
+    for (int i = 0; i < 4; i++) {
+        const float s = runs[i].strength;
+        const struct imp_style_part parts[2] = {
+            {.model = m, .set = &set, .style = runs[i].style, .weight = s},
+            {.model = m, .set = &set, .style = set.identity, .weight = 1 - s}};
         struct imp_image got = {0};
         int rc = imp_test_cli_run(&io, "stylize %s -o %s %s -t 1",
                                   imp_test_cli_path(&io, "photo.png"),
                                   imp_test_cli_path(&io, "out.png"), runs[i].flags);
-        if (CHECK(rc == 0) && paint(m, &set, &part, 1, rgb, want) &&
+        bool painted = rc == 0 && paint(m, &set, parts, s < 1 ? 2 : 1, rgb, want);
+        for (int k = 0; painted && k < W * H * 3; k++)
+            want[k] = (uint8_t)lrintf(s * want[k] + (1 - s) * rgb[k]);
+        if (CHECK(rc == 0) && painted &&
             CHECK(imp_image_load(imp_test_cli_path(&io, "out.png"), &got, why, sizeof why) ==
                   0) &&
             CHECK(got.width == W && got.height == H && got.channels == 3)) {
-            printf("  stylize %s: max difference to style %s %d\n", runs[i].flags,
-                   set.names[runs[i].style], max_diff(got.pixels, want));
+            printf("  stylize %s: max difference to style %s at strength %.2f %d\n",
+                   runs[i].flags, set.names[runs[i].style], s, max_diff(got.pixels, want));
             CHECK(max_diff(got.pixels, want) <= 1);
         } else if (rc != 0) {
             printf("  %s\n", io.err);

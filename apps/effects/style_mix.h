@@ -2,8 +2,8 @@
  * Conditional-instance-norm styles: several styles that are one network
  * (the same convolutions) and differ only in the scale and shift of their
  * InstanceNormalization nodes. Mixing their norm weights blends the styles
- * (--blend), and mixing a style with the family's "identity" style (all
- * scales and shifts that give the photo back) sets its strength: both live,
+ * (--blend), and mixing a style with the family's "identity" style (the
+ * scales and shifts that give the photo back, paler) sets its strength: both live,
  * through imp_predictor_set_param, without re-planning.
  */
 #ifndef IMP_EFFECTS_STYLE_MIX_H

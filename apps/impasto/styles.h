@@ -69,7 +69,7 @@ struct imp_style_choice {
     struct imp_style_part parts[IMP_STYLES_MAX_PARTS];
     int n_parts;
     int mix;              /* imp_styles_apply must set the norm weights */
-    float pixel_strength; /* the rest of --strength: a blend with the photo */
+    float pixel_strength; /* --strength's blend with the photo */
     char label[128];      /* "wave", "a+b", a file name: for messages */
 };
 
@@ -84,8 +84,8 @@ struct imp_style_request {
 /* Resolves the request: names against the models folder (an unknown one
  * fails with one line listing the known ones), files loaded, styles of a
  * multi-style file picked by name, a blend checked to be one network,
- * strength towards the network's identity style when it has one (else
- * left to blend with the photo). Returns 0, or the exit code after the
+ * strength towards the network's identity style when it has one, and as a
+ * blend with the photo either way. Returns 0, or the exit code after the
  * message. imp_styles_choice_free it either way. */
 int imp_styles_choose(const struct imp_style_request *req, struct imp_style_choice *c);
 void imp_styles_choice_free(struct imp_style_choice *c);
