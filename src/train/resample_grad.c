@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/threadpool.h"
+#include "kernels/eltwise.h"
 #include "train/train_kernels.h"
 
 struct plane_job {
@@ -10,6 +11,7 @@ struct plane_job {
     float *y;
     int h, w, p;
     bool acc, max, linear;
+    const struct imp_eltwise_kernels *k; /* bilinear forward: the runtime's rows */
 };
 
 /* Reflection of index i into [0, n) without repeating the edge. */
@@ -115,6 +117,9 @@ static void up2_taps(int o, int n, int i[2], float f[2])
     f[1] = 0.25f;
 }
 
+/* Each output row from its own input row and the neighbour row on its
+ * side, by the runtime's Resize kernel: the exported network computes
+ * exactly this. */
 static void up_linear_fwd_items(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct plane_job *j = ctx;
@@ -123,24 +128,20 @@ static void up_linear_fwd_items(void *ctx, size_t begin, size_t end, int thread)
         const float *x = j->x + pl * (size_t)h * (size_t)w;
         float *y = j->y + pl * (size_t)(4 * h) * (size_t)w;
         for (int r = 0; r < 2 * h; r++) {
-            int ry[2], cx[2];
-            float fy[2], fx[2];
+            int ry[2];
+            float fy[2];
             up2_taps(r, h, ry, fy);
-            const float *a = x + (size_t)ry[0] * (size_t)w, *b = x + (size_t)ry[1] * (size_t)w;
-            float *dst = y + (size_t)r * (size_t)ow;
-            for (int c = 0; c < ow; c++) {
-                up2_taps(c, w, cx, fx);
-                dst[c] = fy[0] * (fx[0] * a[cx[0]] + fx[1] * a[cx[1]]) +
-                         fy[1] * (fx[0] * b[cx[0]] + fx[1] * b[cx[1]]);
-            }
+            j->k->linear2(x + (size_t)ry[0] * (size_t)w, x + (size_t)ry[1] * (size_t)w,
+                          y + (size_t)r * (size_t)ow, w);
         }
     }
 }
 
 void tk_up2_forward(const float *x, float *y, size_t planes, int h, int w, bool linear,
-                    struct imp_threadpool *pool)
+                    enum imp_isa isa, struct imp_threadpool *pool)
 {
-    struct plane_job j = {.x = x, .y = y, .h = h, .w = w};
+    struct plane_job j = {.x = x, .y = y, .h = h, .w = w,
+                          .k = linear ? imp_eltwise_kernels_for(isa) : NULL};
     imp_parallel_for(pool, planes, 1, linear ? up_linear_fwd_items : up_fwd_items, &j);
 }
 

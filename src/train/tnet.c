@@ -621,7 +621,8 @@ void imp_tnet_forward(struct imp_tnet *net, const float *input, int last_value)
             tk_pad_forward(x->act, l->act, planes, x->h, x->w, l->pad, net->pool);
             break;
         case TL_UP2:
-            tk_up2_forward(x->act, l->act, planes, x->h, x->w, l->linear, net->pool);
+            tk_up2_forward(x->act, l->act, planes, x->h, x->w, l->linear, net->opt.max_isa,
+                           net->pool);
             break;
         case TL_ADD:
             tk_add_forward(x->act, net->layers[l->in1].act, l->act, n, net->pool);

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "impasto.h" /* enum imp_isa */
+
 struct imp_threadpool;
 
 enum tk_act { TK_RELU, TK_SIGMOID, TK_TANH };
@@ -31,9 +33,9 @@ void tk_pad_forward(const float *x, float *y, size_t planes, int h, int w, int p
 void tk_pad_backward(const float *dy, float *dx, size_t planes, int h, int w, int p, bool acc,
                      struct imp_threadpool *pool);
 /* planes of h x w -> 2h x 2w: nearest, or bilinear with half-pixel centres
- * and the edges repeated (`linear`) */
+ * and the edges repeated (`linear`, by the element-wise kernels of isa) */
 void tk_up2_forward(const float *x, float *y, size_t planes, int h, int w, bool linear,
-                    struct imp_threadpool *pool);
+                    enum imp_isa isa, struct imp_threadpool *pool);
 void tk_up2_backward(const float *dy, float *dx, size_t planes, int h, int w, bool linear,
                      bool acc, struct imp_threadpool *pool);
 /* planes of h x w -> h/2 x w/2; max takes the first largest of each window */
