@@ -202,6 +202,29 @@ static void memory_reader_is_the_file_readers_twin_and_opens_nothing_else(void)
     fclose(f);
     CHECK(load(list, &a) && a.n == 10);
     unload(&a);
+    /* FFmpeg picks the demuxer by content: the same list, or a playlist,
+     * named as a video is refused before it opens what it names. */
+    const struct {
+        const char *name, *text, *why;
+    } disguised[] = {
+        {"list.mkv", "ffconcat version 1.0\nfile twin.mkv\n", "concat list"},
+        {"clip.mp4", "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\ntwin.ts\n"
+                     "#EXT-X-ENDLIST\n", "names another file"},
+    };
+    for (size_t i = 0; i < sizeof disguised / sizeof disguised[0]; i++) {
+        const char *path = imp_test_cli_path(&io, disguised[i].name);
+        FILE *g = fopen(path, "w");
+        if (!CHECK(g != NULL))
+            continue;
+        fputs(disguised[i].text, g);
+        fclose(g);
+        r = NULL;
+        err[0] = '\0';
+        int opened = imp_video_reader_open(path, &r, err, sizeof err);
+        if (!CHECK(opened != 0 && r == NULL && strstr(err, disguised[i].why) != NULL))
+            printf("  %s: %s\n", disguised[i].name, opened ? err : "opened");
+        imp_video_reader_close(r);
+    }
     CHECK(imp_read_file(list, &bytes, &size) == 0);
     r = NULL;
     /* Named as the file: FFmpeg finds twin.mkv beside the name it is given. */

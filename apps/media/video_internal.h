@@ -26,6 +26,12 @@ struct imp_video_reader {
     AVFormatContext *fmt;
     AVIOContext *memory_io; /* reads `memory`; NULL for a path */
     struct imp_video_memory memory;
+    /* A path's opens: FFmpeg's own opener, and whether the file itself
+     * was opened (io_open_of_path) */
+    int (*default_open)(AVFormatContext *s, AVIOContext **pb, const char *url, int flags,
+                        AVDictionary **options);
+    int opened_itself;
+    char refused[256]; /* the last file a playlist inside it named, refused */
     AVStream *video, *audio; /* audio may be NULL */
     AVCodecContext *dec;
     struct SwsContext *sws;

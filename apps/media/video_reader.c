@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <pthread.h>
 
@@ -287,6 +288,36 @@ static int open_streams(struct imp_video_reader *r, struct imp_video_reader **ou
     return 0;
 }
 
+/* 1 when the file's name says it is a list of other files (a playlist or
+ * a concat script): only then may it open what it names. FFmpeg picks its
+ * demuxer by content, so without this any "video.mp4" could be an HLS
+ * playlist that pulls /etc/passwd or a URL into the frames. */
+static int named_as_list(const char *path)
+{
+    static const char *const exts[] = {".m3u8", ".m3u", ".ffconcat", ".concat"};
+    const size_t n = strlen(path);
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        const size_t k = strlen(exts[i]);
+        if (n > k && strcasecmp(path + n - k, exts[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* A path's opener: the file itself (also when a demuxer opens it again by
+ * name, as image2 does), and what a list named as one names; nothing else. */
+static int io_open_of_path(AVFormatContext *s, AVIOContext **pb, const char *url, int flags,
+                           AVDictionary **options)
+{
+    struct imp_video_reader *r = s->opaque;
+    if (!r->opened_itself || strcmp(url, r->path) == 0 || named_as_list(r->path)) {
+        r->opened_itself = 1;
+        return r->default_open(s, pb, url, flags, options);
+    }
+    snprintf(r->refused, sizeof r->refused, "%s", url);
+    return AVERROR(EPERM);
+}
+
 /* A path, or a device or generated source of an input format. */
 static int open_input(const char *format, const char *path, struct imp_video_reader **out,
                       char *err, size_t err_size)
@@ -299,10 +330,30 @@ static int open_input(const char *format, const char *path, struct imp_video_rea
     const AVInputFormat *ifmt = NULL;
     if (format && !(ifmt = av_find_input_format(format)))
         return fail_closing(r, err, err_size, "FFmpeg has no '%s' input here", format);
-    int rc = avformat_open_input(&r->fmt, path, ifmt, NULL);
+    AVDictionary *opts = NULL;
+    if (!format) {
+        /* Files only, never a network or another protocol, and no file a
+         * file names unless it is named as a list (named_as_list). */
+        if (!(r->fmt = avformat_alloc_context()) ||
+            av_dict_set(&opts, "protocol_whitelist", "file", 0) < 0)
+            return fail_closing(r, err, err_size, "out of memory");
+        r->default_open = r->fmt->io_open;
+        r->fmt->io_open = io_open_of_path;
+        r->fmt->opaque = r;
+    }
+    int rc = avformat_open_input(&r->fmt, path, ifmt, &opts);
+    av_dict_free(&opts);
+    if (rc < 0 && r->refused[0])
+        return fail_closing(r, err, err_size, "it names another file (%s): only a playlist or "
+                            "list named .m3u8, .m3u, .ffconcat or .concat may", r->refused);
     if (rc < 0)
         return fail_closing(r, err, err_size, "cannot open as a video: %s",
                             imp_av_error(rc, why, sizeof why));
+    /* The concat demuxer opens its files in contexts of its own, past
+     * io_open_of_path: judge it by the name here, before a frame is read. */
+    if (!format && strcmp(r->fmt->iformat->name, "concat") == 0 && !named_as_list(path))
+        return fail_closing(r, err, err_size, "it is a concat list of other files: only a list "
+                            "named .ffconcat or .concat is read as one");
     return open_streams(r, out, err, err_size);
 }
 
