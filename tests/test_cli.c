@@ -535,6 +535,11 @@ static void bench_reports_latency_and_json(void)
           imp_test_has(io.out, "\"max_ms\":") && imp_test_has(io.out, "\"gflops\":") &&
           imp_test_has(io.out, "\"threads\":1") && imp_test_has(io.out, "\"isa\":\"scalar\"") &&
           imp_test_has(io.out, "\"shape\":\"x=1x3x8x8\"") && imp_test_has(io.out, "\"model\":\""));
+    /* The profile averages the timed runs only, not the warm-up. */
+    CHECK(imp_test_cli_run(&io, "bench '%s' --warmup 3 --runs 2 --profile --json", model) == 0);
+    CHECK(imp_test_has(io.out, "\"profile\":[{") &&
+          imp_test_has(io.out, "\"runs\":2,\"macs\"") &&
+          !strstr(io.out, "\"runs\":5,\"macs\""));
     CHECK(imp_test_cli_run(&io, "bench '%s' --runs 2 --profile", model) == 0);
     CHECK(imp_test_has(io.out, "per node") && imp_test_has(io.out, "per operator type") &&
           imp_test_has(io.out, "Sigmoid"));

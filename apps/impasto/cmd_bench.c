@@ -152,8 +152,22 @@ static double gflops(int64_t macs, double ms)
     return ms > 0 ? 2.0 * (double)macs / (ms * 1e6) : 0.0;
 }
 
-/* Per-node times, slowest first; NULL when there are none. */
-static struct node_time *collect_profile(const struct imp_cli_session *s, int *n,
+/* Each node's summed time and run count so far (the warm-up's, to leave
+ * out of the averages); NULL when out of memory. */
+static struct imp_node_profile *profile_so_far(const struct imp_cli_session *s)
+{
+    const int n = imp_predictor_node_count(s->pred);
+    struct imp_node_profile *base = calloc((size_t)n + 1, sizeof *base);
+    for (int i = 0; base && i < n; i++)
+        if (imp_predictor_node_profile(s->pred, i, &base[i]) != IMP_OK)
+            base[i] = (struct imp_node_profile){0};
+    return base;
+}
+
+/* Per-node times of the runs since `base` (NULL: all runs), slowest first;
+ * NULL when there are none. */
+static struct node_time *collect_profile(const struct imp_cli_session *s,
+                                         const struct imp_node_profile *base, int *n,
                                          double *total)
 {
     *n = imp_predictor_node_count(s->pred);
@@ -165,7 +179,11 @@ static struct node_time *collect_profile(const struct imp_cli_session *s, int *n
     for (int i = 0; i < *n; i++) {
         if (imp_predictor_node_profile(s->pred, i, &t[k].p) != IMP_OK)
             continue;
-        t[k].ms = t[k].p.runs ? t[k].p.total_ms / t[k].p.runs : 0;
+        if (base) {
+            t[k].p.total_ms -= base[i].total_ms;
+            t[k].p.runs -= base[i].runs;
+        }
+        t[k].ms = t[k].p.runs > 0 ? t[k].p.total_ms / t[k].p.runs : 0;
         *total += t[k].ms;
         k++;
     }
@@ -176,8 +194,7 @@ static struct node_time *collect_profile(const struct imp_cli_session *s, int *n
 
 static void print_profile(const struct node_time *t, int n, double total)
 {
-    printf("\nper node (ms per run, averaged over all runs including warm-up; "
-           "slowest first):\n");
+    printf("\nper node (ms per run, averaged over the timed runs; slowest first):\n");
     printf("  %9s %6s %8s  %-22s %-12s %s\n", "ms", "%", "GFLOP/s", "op", "engine",
            "name");
     for (int i = 0; i < n; i++) {
@@ -252,7 +269,8 @@ static void print_json(const struct imp_cli_session *s, const char *shapes,
             imp_cli_json_string(t[i].p.name ? t[i].p.name : "");
             printf(",\"engine\":");
             imp_cli_json_string(t[i].p.engine ? t[i].p.engine : "");
-            printf(",\"ms\":%.5f,\"macs\":%lld}", t[i].ms, (long long)t[i].p.macs);
+            printf(",\"ms\":%.5f,\"runs\":%d,\"macs\":%lld}", t[i].ms, t[i].p.runs,
+                   (long long)t[i].p.macs);
         }
         printf("]");
     }
@@ -276,7 +294,14 @@ static int bench(struct imp_cli_session *s, const struct bench_opts *o)
         free_live(live, o->n_params);
         return imp_cli_fail(s->path, "out of memory");
     }
+    struct imp_node_profile *base = NULL;
     for (int r = 0; r < o->warmup + o->runs; r++) {
+        /* The warm-up's node times stay out of the profile. */
+        if (o->profile && r == o->warmup && o->warmup > 0 && !(base = profile_so_far(s))) {
+            free(ms);
+            free_live(live, o->n_params);
+            return imp_cli_fail(s->path, "out of memory");
+        }
         double t0 = imp_cli_now_ms();
         for (int i = 0; i < o->n_params && status == IMP_OK; i++)
             status = imp_predictor_set_param(s->pred, live[i].name, live[i].values[r % 2],
@@ -285,6 +310,7 @@ static int bench(struct imp_cli_session *s, const struct bench_opts *o)
             status = imp_predictor_run(s->pred);
         double t1 = imp_cli_now_ms();
         if (status != IMP_OK) {
+            free(base);
             free(ms);
             free_live(live, o->n_params);
             return imp_cli_pred_fail(s, status);
@@ -300,7 +326,8 @@ static int bench(struct imp_cli_session *s, const struct bench_opts *o)
     imp_cli_format_input_shapes(s, shapes, sizeof shapes);
     int n_nodes = 0;
     double total = 0;
-    struct node_time *t = o->profile ? collect_profile(s, &n_nodes, &total) : NULL;
+    struct node_time *t = o->profile ? collect_profile(s, base, &n_nodes, &total) : NULL;
+    free(base);
     /* The ceiling the GFLOP/s figures are read against. */
     double peak = imp_measure_peak_gflops(s->isa, s->threads);
     if (o->json) {
