@@ -371,7 +371,7 @@ static void on_key(struct live *L, int key, const struct imp_video_frame *f, cha
         snprintf(path, sizeof path, "live-snapshot-%d.png", ++L->snapshots);
         struct imp_image img = {f->width, f->height, 3, L->styled};
         if (imp_image_save_png(path, &img, err, err_size) == 0)
-            fprintf(stderr, "impasto: snapshot %s\n", path);
+            fprintf(stderr, "impasto: snapshot %s (%dx%d)\n", path, f->width, f->height);
         else
             fprintf(stderr, "impasto: %s\n", err);
     } else if (key == 'r') {
