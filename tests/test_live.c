@@ -287,6 +287,71 @@ static void keys_drive_the_real_window(void)
     imp_image_free(&img);
 }
 
+/* 8x8 block means of a 160x120 RGB picture: the y4m's 4:2:0 chroma blurs
+ * the test network's fine texture, so pictures are compared by blocks. */
+static void block_means(const uint8_t *px, double out[15][20][3])
+{
+    for (int by = 0; by < 15; by++)
+        for (int bx = 0; bx < 20; bx++)
+            mean_rgb(px, 160, bx * 8, by * 8, 8, 8, out[by][bx]);
+}
+
+static double block_distance(double a[15][20][3], double b[15][20][3])
+{
+    double d = 0;
+    for (int by = 0; by < 15; by++)
+        for (int bx = 0; bx < 20; bx++)
+            for (int c = 0; c < 3; c++)
+                d += fabs(a[by][bx][c] - b[by][bx][c]);
+    return d / (15 * 20 * 3);
+}
+
+/* --strength with a conditional network: live moves its norm weights
+ * towards the identity style as stylize does (the first frame, at the
+ * source's size, against stylize's picture of it), not only a blend of the
+ * full style with the camera picture. */
+static void strength_mixes_the_norms_as_stylize_does(void)
+{
+    const char *waves = IMP_SOURCE_DIR "/tests/data/styles/cin/waves.onnx";
+    const char *dir = io.dir;
+    CHECK(imp_test_sh(&io, "'%s' live --style '%s' --strength 0.5 --stabilize 0 --input '%s' "
+                      "--headless --frames 1 -o - > '%s/half.y4m'",
+                      imp_test_cli_binary, waves, source, dir) == 0);
+    CHECK(imp_test_sh(&io, "ffmpeg -nostdin -v error -y -f lavfi -i %s -frames:v 1 '%s/cam.png'",
+                      source + 6, dir) == 0);
+    CHECK(imp_test_cli_run(&io, "stylize '%s/cam.png' -o '%s/half.png' --style '%s' "
+                           "--strength 0.5", dir, dir, waves) == 0);
+    CHECK(imp_test_cli_run(&io, "stylize '%s/cam.png' -o '%s/full.png' --style '%s'", dir, dir,
+                           waves) == 0);
+    struct imp_image live = {0}, half = {0}, full = {0}, cam = {0};
+    char err[512];
+    if (CHECK(frame_of(imp_test_cli_path(&io, "half.y4m"), 0, &live) == 1) &&
+        CHECK(imp_image_load(imp_test_cli_path(&io, "half.png"), &half, err, sizeof err) == 0) &&
+        CHECK(imp_image_load(imp_test_cli_path(&io, "full.png"), &full, err, sizeof err) == 0) &&
+        CHECK(imp_image_load(imp_test_cli_path(&io, "cam.png"), &cam, err, sizeof err) == 0) &&
+        CHECK(live.width == 160 && live.height == 120 && half.width == 160 &&
+              full.width == 160 && cam.width == 160)) {
+        static double l[15][20][3], h[15][20][3], f[15][20][3], c[15][20][3];
+        block_means(live.pixels, l);
+        block_means(half.pixels, h);
+        block_means(full.pixels, f);
+        block_means(cam.pixels, c);
+        /* what a blend alone would give: half the full style, half the photo */
+        for (int by = 0; by < 15; by++)
+            for (int bx = 0; bx < 20; bx++)
+                for (int k = 0; k < 3; k++)
+                    f[by][bx][k] = 0.5 * (f[by][bx][k] + c[by][bx][k]);
+        const double to_stylize = block_distance(l, h), to_blend = block_distance(l, f);
+        printf("  live at strength 0.5: %.2f from stylize's, %.2f from a blend alone\n",
+               to_stylize, to_blend);
+        CHECK(to_stylize < 3 && to_blend > 4 * to_stylize);
+    }
+    imp_image_free(&live);
+    imp_image_free(&half);
+    imp_image_free(&full);
+    imp_image_free(&cam);
+}
+
 static void missing_camera_or_display_fails_with_one_line(void)
 {
     CHECK(imp_test_sh(&io, "'%s' live --style '%s' --camera /dev/nonexistent-camera",
@@ -321,6 +386,7 @@ int main(void)
     RUN(y4m_pipes_into_ffmpeg);
     RUN(window_under_xvfb_shows_the_stylized_picture);
     RUN(keys_drive_the_real_window);
+    RUN(strength_mixes_the_norms_as_stylize_does);
     RUN(missing_camera_or_display_fails_with_one_line);
     imp_test_cli_close(&io);
     return imp_test_finish();

@@ -37,7 +37,9 @@ static const char help[] =
     "lower resolution, and at a higher one again when there is room. The style\n"
     "options are those of 'impasto stylize'; --style may be given up to 9\n"
     "times (without it: the shipped styles), and the keys switch between them.\n"
-    "--strength and the keys blend the style with the camera picture.\n"
+    "--strength and the keys set how much of the style: as stylize does, a\n"
+    "conditional network's norm weights move towards its identity style, live,\n"
+    "and the picture is blended with the camera's.\n"
     "\n"
     "options:\n"
     "      --camera DEV      a V4L2 camera (default /dev/video0)\n"
@@ -227,6 +229,7 @@ struct style {
     struct imp_frame_effect effect;
     void *instance;
     struct imp_stylizer *st;
+    float strength; /* what the instance was last set to */
 };
 
 /* The processing size for a scale of the source, multiples of 4. */
@@ -384,7 +387,8 @@ static void on_key(struct live *L, int key, const struct imp_video_frame *f, cha
 /* The styles to switch between: each --style (else the shipped ones), or
  * the one Magenta style; each opened as impasto stylize opens it. The
  * strength is live (the keys), so the networks open at full strength and
- * the stylizer blends. Returns 0 or the exit code after the message. */
+ * each frame sets the current one's (the effect's set_strength, else its
+ * stylizer's blend). Returns 0 or the exit code after the message. */
 static int open_styles(struct live *L, const struct imp_stylize_job *base, const char **names,
                        int n_names)
 {
@@ -403,6 +407,7 @@ static int open_styles(struct live *L, const struct imp_stylize_job *base, const
         *s->job = *base;
         s->job->style = n_names ? names[i] : NULL;
         s->job->strength = 1.0f;
+        s->strength = 1.0f;
         L->n_styles = i + 1;
         int rc = imp_stylize_open_style(s->job, &s->effect);
         if (rc)
@@ -700,8 +705,19 @@ static int live_run(struct imp_stylize_job *job, int argc, char **argv)
         int cut = !same_size || L.current != L.prev_style ||
                   imp_temporal_cut_score(L.prev_src, f.rgb, f.width, f.height) >
                       IMP_TEMPORAL_CUT;
+        if (st->strength != L.strength) {
+            /* a network's norm weights move; nothing is planned again */
+            st->strength = L.strength;
+            if (!st->effect.set_strength) {
+                if (st->st)
+                    imp_stylizer_set_strength(st->st, L.strength);
+            } else if (st->effect.set_strength(st->instance, L.strength, err, sizeof err)) {
+                imp_video_frame_free(&f);
+                rc = imp_cli_fail(st->effect.label, "%s", err);
+                break;
+            }
+        }
         if (st->st) {
-            imp_stylizer_set_strength(st->st, L.strength);
             imp_stylizer_set_preserve_colors(st->st, L.keep_colours);
             if (cut && L.stabilize > 0)
                 imp_predictor_reset_norm_stats(imp_stylizer_predictor(st->st));

@@ -29,6 +29,11 @@ struct imp_frame_effect {
      * video smooths its instance-norm statistics over time, live changes
      * its strength and colours. The field itself may be NULL. */
     struct imp_stylizer *(*stylizer)(void *instance);
+    /* Moves an instance's strength (0..1) as a slider does: a network's
+     * norm weights towards its identity style, and its blend with the
+     * photo. 0, or -1 with why. NULL: the effect has no strength of its
+     * own (then its stylizer's blend with the photo is the strength). */
+    int (*set_strength)(void *instance, float strength, char *why, size_t why_size);
     void (*close)(void *shared); /* frees what shared holds; may be NULL */
     const char *label;           /* what it is, for messages */
 };

@@ -295,16 +295,12 @@ static void find_identity(const char *style_path, const struct imp_style_list *s
         snprintf(path, size, "%s", shipped->identity.path);
 }
 
-/* --strength below 1: mix towards the network's identity when it has one.
- * Its instance norms drop the photo's mean colour and contrast, so the
- * identity style is the photo paler (12-19 dB from it on opencv's photos):
- * the picture is then blended with the photo by the same strength, so 0 is
- * the photo itself and the ramp fades texture and colour together. */
-static int choose_strength(struct imp_style_choice *c, const struct imp_style_list *shipped,
-                           float strength)
+/* The network's identity style, when it has one, as a last part of
+ * weight 0: what strength mixes towards (imp_styles_apply_strength). */
+static int choose_identity(struct imp_style_choice *c, const struct imp_style_list *shipped)
 {
-    c->pixel_strength = strength;
-    if (strength >= 1.0f || imp_style_norm_weight_count(c->models[0]) == 0)
+    c->identity = -1;
+    if (imp_style_norm_weight_count(c->models[0]) == 0)
         return 0;
     struct imp_style_part id = {.model = c->models[0], .style = -1};
     if (c->sets[0].n > 0 && c->sets[0].identity >= 0) {
@@ -324,9 +320,8 @@ static int choose_strength(struct imp_style_choice *c, const struct imp_style_li
     } else {
         return 0; /* a multi-style network without an identity style */
     }
-    for (int i = 0; i < c->n_parts; i++)
-        c->parts[i].weight *= strength;
-    id.weight = 1.0f - strength;
+    id.weight = 0.0f;
+    c->identity = c->n_parts;
     c->parts[c->n_parts++] = id;
     c->mix = 1;
     return 0;
@@ -366,16 +361,34 @@ int imp_styles_choose(const struct imp_style_request *req, struct imp_style_choi
     }
     /* A style of a multi-style file, or a blend: set the norm weights. */
     c->mix = c->n_parts > 1 || (c->n_parts == 1 && c->parts[0].set != NULL);
+    c->strength = req->strength;
     if (rc == 0)
-        rc = choose_strength(c, &shipped, req->strength);
+        rc = choose_identity(c, &shipped);
     return rc;
+}
+
+/* The instance norms drop the photo's mean colour and contrast, so the
+ * identity style is the photo paler (12-19 dB from it on opencv's photos):
+ * the picture is blended with the photo by the same strength as the norms
+ * are mixed, so 0 is the photo itself and texture and colour fade together. */
+int imp_styles_apply_strength(const struct imp_style_choice *c, struct imp_stylizer *s,
+                              float strength, char *why, size_t why_size)
+{
+    strength = strength < 0 ? 0 : strength > 1 ? 1 : strength;
+    imp_stylizer_set_strength(s, strength);
+    if (!c->mix)
+        return 0;
+    struct imp_style_part parts[IMP_STYLES_MAX_PARTS];
+    for (int i = 0; i < c->n_parts; i++) {
+        parts[i] = c->parts[i];
+        parts[i].weight = i == c->identity ? 1.0f - strength : c->parts[i].weight * strength;
+    }
+    return imp_style_mix_parts(s, c->sets[0].n > 0 ? &c->sets[0] : NULL, parts, c->n_parts,
+                               why, why_size);
 }
 
 int imp_styles_apply(const struct imp_style_choice *c, struct imp_stylizer *s, char *why,
                      size_t why_size)
 {
-    if (!c->mix)
-        return 0;
-    return imp_style_mix_parts(s, c->sets[0].n > 0 ? &c->sets[0] : NULL, c->parts, c->n_parts,
-                               why, why_size);
+    return imp_styles_apply_strength(c, s, c->strength, why, why_size);
 }

@@ -66,11 +66,14 @@ struct imp_style_choice {
     struct imp_style_set sets[IMP_STYLES_MAX_PARTS]; /* each model's styles */
     char paths[IMP_STYLES_MAX_PARTS][1024];
     int n_models;
+    /* the style at full strength, then the network's identity style
+     * (weight 0) when it has one */
     struct imp_style_part parts[IMP_STYLES_MAX_PARTS];
     int n_parts;
-    int mix;              /* imp_styles_apply must set the norm weights */
-    float pixel_strength; /* --strength's blend with the photo */
-    char label[128];      /* "wave", "a+b", a file name: for messages */
+    int identity;     /* index of the identity's part, -1: none */
+    int mix;          /* imp_styles_apply must set the norm weights */
+    float strength;   /* --strength */
+    char label[128];  /* "wave", "a+b", a file name: for messages */
 };
 
 struct imp_style_request {
@@ -89,9 +92,14 @@ struct imp_style_request {
  * message. imp_styles_choice_free it either way. */
 int imp_styles_choose(const struct imp_style_request *req, struct imp_style_choice *c);
 void imp_styles_choice_free(struct imp_style_choice *c);
-/* Sets a stylizer made from c->models[0] to the chosen style (nothing to
- * do unless c->mix). Costs the size of the norm weights. */
+/* Sets a stylizer made from c->models[0] to the chosen style at the
+ * chosen strength. Costs the size of the norm weights. */
 int imp_styles_apply(const struct imp_style_choice *c, struct imp_stylizer *s, char *why,
                      size_t why_size);
+/* The same at another strength (0..1), as a slider moves: the norm weights
+ * mixed towards the identity style when there is one, and the picture
+ * blended with the photo. */
+int imp_styles_apply_strength(const struct imp_style_choice *c, struct imp_stylizer *s,
+                              float strength, char *why, size_t why_size);
 
 #endif

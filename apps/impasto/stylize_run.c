@@ -247,7 +247,7 @@ static int prepare_networks(const struct imp_stylize_job *job, struct network_jo
     o->predictor = job->model_flags.opt;
     o->tile = job->tile;
     o->max_memory = job->max_memory;
-    o->strength = nj->choice.pixel_strength;
+    o->strength = nj->choice.strength;
     o->preserve_colors = job->preserve_colors;
     return 0;
 }
@@ -309,6 +309,12 @@ static struct imp_stylizer *network_stylizer(void *ctx)
     return ((struct network_worker *)ctx)->s;
 }
 
+static int network_set_strength(void *ctx, float strength, char *why, size_t why_size)
+{
+    struct network_worker *wk = ctx;
+    return imp_styles_apply_strength(&wk->nj->choice, wk->s, strength, why, why_size);
+}
+
 static void network_close(void *shared)
 {
     struct network_job *nj = shared;
@@ -336,7 +342,8 @@ int imp_stylize_open_style(struct imp_stylize_job *job, struct imp_frame_effect 
     }
     *out = (struct imp_frame_effect){
         .shared = nj, .start = network_start, .apply = network_paint, .stop = network_stop,
-        .stylizer = network_stylizer, .close = network_close,
+        .stylizer = network_stylizer, .set_strength = network_set_strength,
+        .close = network_close,
         .label = nj->choice.label};
     return 0;
 }
