@@ -231,6 +231,10 @@ static void instance_norm_padded_simd_matches_ref(void)
         {{1, 4, 6, 9}, {1, 0, 0, 2}, "constant", 1},
         {{1, 3, 33, 17}, {4, 4, 4, 4}, "reflect", 0},
         {{1, 2, 2, 2}, {0, 0, 0, 0}, "reflect", 1},
+        /* tall planes, a batch of two, every border mode */
+        {{2, 3, 50, 9}, {3, 2, 5, 1}, "reflect", 1},
+        {{1, 2, 70, 5}, {2, 2, 2, 2}, "edge", 0},
+        {{1, 2, 67, 6}, {1, 0, 3, 2}, "constant", 1},
     };
     unsigned seed = 7;
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -257,6 +261,17 @@ static void instance_norm_padded_simd_matches_ref(void)
         if (CHECK(m != NULL)) {
             CHECK(compare_engines(m, x, sizeof *x * (size_t)n, "InstanceNormalization=simd",
                                   "InstanceNormalization=ref", 1e-6) > 0);
+            /* The same bits on 1 and 2 threads. */
+            size_t b1 = 0, b2 = 0;
+            bool declined;
+            void *one = run_with(m, x, sizeof *x * (size_t)n, "InstanceNormalization=simd",
+                                 IMP_ISA_BEST, 1, &b1, &declined);
+            void *two = run_with(m, x, sizeof *x * (size_t)n, "InstanceNormalization=simd",
+                                 IMP_ISA_BEST, 2, &b2, &declined);
+            if (!CHECK(one && two && b1 == b2 && memcmp(one, two, b1) == 0))
+                printf("  case %zu: 1 and 2 threads differ\n", k);
+            free(one);
+            free(two);
             imp_model_free(m);
         }
         free(x);
