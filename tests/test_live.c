@@ -77,6 +77,23 @@ static void headless_writes_the_frames_asked_for(void)
     CHECK(secs > 1.2 && secs < 4);
 }
 
+/* --input -: a stream on standard input, not paced (so frames that come
+ * while one is being painted may be dropped). */
+static void reads_a_stream_on_standard_input(void)
+{
+    const char *out = imp_test_cli_path(&io, "from-stdin.mkv");
+    CHECK(imp_test_sh(&io,
+                      "ffmpeg -nostdin -v error -f lavfi -i %s -frames:v 12 -c:v ffv1 -f matroska - "
+                      "| '%s' live --style '%s' --input - --headless -o '%s'",
+                      source + 6, imp_test_cli_binary, style, out) == 0);
+    struct imp_image img = {0};
+    const int n = frame_of(out, 0, &img);
+    printf("  %d of 12 frames painted\n", n);
+    CHECK(n >= 1 && n <= 12);
+    CHECK(img.width == 160 && img.height == 120);
+    imp_image_free(&img);
+}
+
 static void y4m_pipes_into_ffmpeg(void)
 {
     const char *out = imp_test_cli_path(&io, "piped.mkv");
@@ -383,6 +400,7 @@ int main(void)
     if (!imp_test_cli_open(&io, "imp_test_live_"))
         return 1;
     RUN(headless_writes_the_frames_asked_for);
+    RUN(reads_a_stream_on_standard_input);
     RUN(y4m_pipes_into_ffmpeg);
     RUN(window_under_xvfb_shows_the_stylized_picture);
     RUN(keys_drive_the_real_window);

@@ -332,10 +332,11 @@ static int open_input(const char *format, const char *path, struct imp_video_rea
         return fail_closing(r, err, err_size, "FFmpeg has no '%s' input here", format);
     AVDictionary *opts = NULL;
     if (!format) {
-        /* Files only, never a network or another protocol, and no file a
-         * file names unless it is named as a list (named_as_list). */
+        /* Files (and "pipe:N", a stream the user points at), never a
+         * network or another protocol, and no file a file names unless it
+         * is named as a list (named_as_list). */
         if (!(r->fmt = avformat_alloc_context()) ||
-            av_dict_set(&opts, "protocol_whitelist", "file", 0) < 0)
+            av_dict_set(&opts, "protocol_whitelist", "file,pipe", 0) < 0)
             return fail_closing(r, err, err_size, "out of memory");
         r->default_open = r->fmt->io_open;
         r->fmt->io_open = io_open_of_path;
