@@ -353,11 +353,12 @@ static void strength_mixes_the_norms_as_stylize_does(void)
         block_means(half.pixels, h);
         block_means(full.pixels, f);
         block_means(cam.pixels, c);
-        /* what a blend alone would give: half the full style, half the photo */
+        /* what the blend alone would give: the full style blended with the
+         * photo by the same weight, 1 - (1 - 0.5)^2 */
         for (int by = 0; by < 15; by++)
             for (int bx = 0; bx < 20; bx++)
                 for (int k = 0; k < 3; k++)
-                    f[by][bx][k] = 0.5 * (f[by][bx][k] + c[by][bx][k]);
+                    f[by][bx][k] = 0.75 * f[by][bx][k] + 0.25 * c[by][bx][k];
         const double to_stylize = block_distance(l, h), to_blend = block_distance(l, f);
         printf("  live at strength 0.5: %.2f from stylize's, %.2f from a blend alone\n",
                to_stylize, to_blend);

@@ -384,8 +384,8 @@ static void extend_changes_only_the_new_norms(void)
 
 /* stylize --strength S with a multi-style file mixes the style's norms
  * with its identity style's by S and blends the picture with the photo by
- * S (0: the photo itself), --style picks each style, an unknown name lists
- * the known ones. */
+ * 1 - (1 - S)^2 (0: the photo itself), --style picks each style, an
+ * unknown name lists the known ones. */
 static void stylize_picks_styles_by_name(void)
 {
     if (access(imp_test_cli_binary, X_OK) != 0) {
@@ -432,8 +432,9 @@ static void stylize_picks_styles_by_name(void)
                                   imp_test_cli_path(&io, "photo.png"),
                                   imp_test_cli_path(&io, "out.png"), runs[i].flags);
         bool painted = rc == 0 && paint(m, &set, parts, s < 1 ? 2 : 1, rgb, want);
+        const float blend = 1 - (1 - s) * (1 - s);
         for (int k = 0; painted && k < W * H * 3; k++)
-            want[k] = (uint8_t)lrintf(s * want[k] + (1 - s) * rgb[k]);
+            want[k] = (uint8_t)lrintf(blend * want[k] + (1 - blend) * rgb[k]);
         if (CHECK(rc == 0) && painted &&
             CHECK(imp_image_load(imp_test_cli_path(&io, "out.png"), &got, why, sizeof why) ==
                   0) &&

@@ -369,13 +369,17 @@ int imp_styles_choose(const struct imp_style_request *req, struct imp_style_choi
 
 /* The instance norms drop the photo's mean colour and contrast, so the
  * identity style is the photo paler (12-19 dB from it on opencv's photos):
- * the picture is blended with the photo by the same strength as the norms
- * are mixed, so 0 is the photo itself and texture and colour fade together. */
+ * the picture is also blended with the photo, so 0 is the photo itself.
+ * Norms mixed by s and a blend by s would multiply (a quarter of the style
+ * at 0.5, next to nothing below); the blend's weight 1 - (1 - s)^2 keeps
+ * the ramp even (3/4 of the half-way style at 0.5). Other networks have
+ * only the blend, by s. */
 int imp_styles_apply_strength(const struct imp_style_choice *c, struct imp_stylizer *s,
                               float strength, char *why, size_t why_size)
 {
     strength = strength < 0 ? 0 : strength > 1 ? 1 : strength;
-    imp_stylizer_set_strength(s, strength);
+    const float rest = 1.0f - strength;
+    imp_stylizer_set_strength(s, c->identity >= 0 ? 1.0f - rest * rest : strength);
     if (!c->mix)
         return 0;
     struct imp_style_part parts[IMP_STYLES_MAX_PARTS];
