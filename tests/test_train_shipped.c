@@ -117,7 +117,7 @@ static void every_style_runs(void)
      * the photo, and differently from every other style. */
     const double identity_db = psnr(pictures[1], pictures[0]);
     if (!CHECK(identity_db > 40))
-        printf("  identity style: %.1f dB from the photo\n", identity_db);
+        printf("  strength 0: %.1f dB from the photo\n", identity_db);
     for (int k = 0; k < N_STYLES; k++) {
         const double changed = mean_abs_diff(pictures[2 + k], pictures[0]);
         const double style_db = psnr(pictures[2 + k], pictures[0]);
