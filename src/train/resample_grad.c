@@ -11,7 +11,7 @@ struct plane_job {
     float *y;
     int h, w, p;
     bool acc, max, linear;
-    const struct imp_eltwise_kernels *k; /* bilinear forward: the runtime's rows */
+    const struct imp_eltwise_kernels *k; /* x2 forward: the runtime's Resize rows */
 };
 
 /* Reflection of index i into [0, n) without repeating the edge. */
@@ -88,6 +88,8 @@ void tk_pad_backward(const float *dy, float *dx, size_t planes, int h, int w, in
     imp_parallel_for(pool, planes, 1, pad_bwd_items, &j);
 }
 
+/* Nearest x2: each input row repeated into an output row by the runtime's
+ * Resize kernel, and that row copied below it. */
 static void up_fwd_items(void *ctx, size_t begin, size_t end, int thread)
 {
     const struct plane_job *j = ctx;
@@ -97,8 +99,7 @@ static void up_fwd_items(void *ctx, size_t begin, size_t end, int thread)
         float *y = j->y + pl * (size_t)(4 * h) * (size_t)w;
         for (int r = 0; r < h; r++) {
             float *row = y + (size_t)(2 * r) * (size_t)ow;
-            for (int c = 0; c < w; c++)
-                row[2 * c] = row[2 * c + 1] = x[(size_t)r * (size_t)w + (size_t)c];
+            j->k->repeat2(x + (size_t)r * (size_t)w, row, w);
             memcpy(row + ow, row, sizeof(float) * (size_t)ow);
         }
     }
@@ -140,8 +141,7 @@ static void up_linear_fwd_items(void *ctx, size_t begin, size_t end, int thread)
 void tk_up2_forward(const float *x, float *y, size_t planes, int h, int w, bool linear,
                     enum imp_isa isa, struct imp_threadpool *pool)
 {
-    struct plane_job j = {.x = x, .y = y, .h = h, .w = w,
-                          .k = linear ? imp_eltwise_kernels_for(isa) : NULL};
+    struct plane_job j = {.x = x, .y = y, .h = h, .w = w, .k = imp_eltwise_kernels_for(isa)};
     imp_parallel_for(pool, planes, 1, linear ? up_linear_fwd_items : up_fwd_items, &j);
 }
 

@@ -33,7 +33,7 @@ void tk_pad_forward(const float *x, float *y, size_t planes, int h, int w, int p
 void tk_pad_backward(const float *dy, float *dx, size_t planes, int h, int w, int p, bool acc,
                      struct imp_threadpool *pool);
 /* planes of h x w -> 2h x 2w: nearest, or bilinear with half-pixel centres
- * and the edges repeated (`linear`, by the element-wise kernels of isa) */
+ * and the edges repeated (`linear`); by the element-wise kernels of isa */
 void tk_up2_forward(const float *x, float *y, size_t planes, int h, int w, bool linear,
                     enum imp_isa isa, struct imp_threadpool *pool);
 void tk_up2_backward(const float *dy, float *dx, size_t planes, int h, int w, bool linear,
